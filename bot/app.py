@@ -1,0 +1,126 @@
+"""The composition root: builds the aiohttp Application with its channels and workers.
+
+Lifecycle is explicit (`cleanup_ctx`): the outgoing HTTP session, the delivery worker and the
+idle-state sweeper start with the app and stop with it; the store is opened by the caller
+(`anlaufstelle serve`) so start-up errors surface before the port is bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels import bridge
+from bot.channels.base import Channel
+from bot.conversation import ConversationService
+from bot.delivery import DeliveryWorker
+from bot.flows import FlowCatalog
+from bot.settings import Settings
+from storage import conversations
+from storage.db import DatabaseUnavailable
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+SERVICE = web.AppKey("service", ConversationService)
+WORKER = web.AppKey("worker", DeliveryWorker)
+CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
+
+SWEEP_INTERVAL_SECONDS = 600.0
+
+
+def create_app(
+    settings: Settings, store: Store, *, channels: dict[str, Channel] | None = None
+) -> web.Application:
+    app = web.Application(client_max_size=bridge.MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[STORE] = store
+    registry: dict[str, Channel] = dict(channels or {})
+    app[CHANNELS] = registry
+    worker = DeliveryWorker(store, registry, settings.delivery)
+    app[WORKER] = worker
+    app[SERVICE] = ConversationService(
+        store, FlowCatalog(), response_time=settings.response_time, on_outbox=worker.wake
+    )
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    if settings.bridge.enabled:
+        app.cleanup_ctx.append(_bridge_channel)
+        app.router.add_post(
+            "/bridge/messages",
+            bridge.inbound_route(settings.bridge.resolved_secret(), app[SERVICE].handle),
+        )
+    app.cleanup_ctx.append(_delivery_worker)
+    app.cleanup_ctx.append(_idle_sweeper)
+    return app
+
+
+async def _bridge_channel(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS].bridge
+    if not settings.callback_url:
+        raise web.HTTPInternalServerError(text="bridge.callback_url is not set")
+    async with aiohttp.ClientSession() as session:
+        app[CHANNELS][bridge.NAME] = bridge.BridgeChannel(
+            settings.callback_url, settings.resolved_secret(), session
+        )
+        yield
+
+
+async def _run_forever(coro_name: str, task: asyncio.Task[None]) -> AsyncIterator[None]:
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    log.info("%s stopped", coro_name)
+
+
+async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
+    # The worker sees channels added by earlier cleanup contexts through the shared dict.
+    app[WORKER].channels = app[CHANNELS]
+    task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")
+    async for _ in _run_forever("delivery worker", task):
+        yield
+
+
+async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:
+    async def sweep() -> None:
+        idle = timedelta(hours=app[SETTINGS].state_idle_hours)
+        while True:
+            try:
+                async with app[STORE].tx() as tx:
+                    expired = await conversations.expire_idle(tx, idle)
+                if expired:
+                    log.info("%s idle conversations closed and their answers wiped", expired)
+            except Exception:
+                log.exception("idle sweep failed; will try again")
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(sweep(), name="idle-sweeper")
+    async for _ in _run_forever("idle sweeper", task):
+        yield
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await request.app[STORE].db.check()
+    except DatabaseUnavailable:
+        return web.json_response({"status": "database unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(
+        text=(
+            "Anlaufstelle is running. The web chat and the counsellors' console are served "
+            "here once they are enabled; see the README."
+        ),
+        content_type="text/plain",
+    )

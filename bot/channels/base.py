@@ -1,0 +1,100 @@
+"""What every channel adapter speaks: channel-neutral messages in, a `send` out.
+
+An adapter translates its wire format into `InboundMessage` and renders `OutboundMessage`
+back; it knows nothing of flows, storage or the conversation service's decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Command = Literal["start", "back", "restart"]
+MAX_TEXT_LENGTH = 10_000
+"""Longest text a person may send in one message; adapters refuse longer ones with an error."""
+
+
+class InvalidMessage(ValueError):
+    """An inbound message that cannot be processed; the message is safe to show (no content)."""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One thing a person did: typed text, picked choices, or a command.
+
+    `address` is the channel's own address of the person (chat id, web session id); the
+    service keeps it only encrypted. `client_message_id` is unique per address and makes a
+    redelivered message harmless.
+    """
+
+    channel: str
+    address: str
+    client_message_id: str
+    text: str | None = None
+    choice: str | None = None
+    choices: tuple[str, ...] | None = None
+    command: Command | None = None
+    language: str | None = None
+    """Set with command "start" (the channel's known language) or alone to switch language."""
+    session_token: bytes | None = None
+    """A high-entropy secret the person's device keeps (web chat); lets it reread the case."""
+
+    def __post_init__(self) -> None:
+        given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]
+        if len(given) > 1:
+            raise InvalidMessage(
+                "a message carries text, a choice, choices or a command, not several"
+            )
+        if not given and self.language is None:
+            raise InvalidMessage("empty message")
+        if not self.address or not self.client_message_id:
+            raise InvalidMessage("address and client message id are required")
+        if self.text is not None and len(self.text) > MAX_TEXT_LENGTH:
+            raise InvalidMessage(f"text longer than {MAX_TEXT_LENGTH} characters")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message for the person, rendered by the channel as it can (buttons or numbered text)."""
+
+    delivery_id: str
+    """Stable across retries of the same message, for receivers that deduplicate."""
+    address: str
+    text: str
+    sender: Literal["bot", "counsellor", "system"] = "bot"
+    kind: Literal["prompt", "info", "crisis", "error"] = "info"
+    language: str = "de"
+    expects: Literal["none", "choice", "choices", "text", "date"] = "none"
+    choices: tuple[Option, ...] = ()
+    min_choices: int = 0
+    max_choices: int | None = None
+    max_length: int | None = None
+    actions: tuple[Option, ...] = ()
+    """Navigation the channel may offer as buttons: back, restart, skip, done."""
+
+
+class DeliveryFailed(Exception):
+    """Try again later; `retry_after` seconds when the peer said how long to wait."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(Exception):
+    """The person can no longer be reached on this channel (e.g. blocked the bot)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, message: OutboundMessage) -> None:
+        """Deliver or raise DeliveryFailed / RecipientUnreachable. May be called again with the
+        same delivery_id after a crash."""
+        ...

@@ -1,0 +1,259 @@
+"""The conversation service: the one place that decides what happens to a message.
+
+Bot phase → the dialog engine; handed over → the case transcript for the counsellor. The
+inbound line, the new state and every reply it causes are stored in ONE transaction, and
+only then does `handle` return, which is when a channel may acknowledge the message.
+
+Ordering warning: messages of one person must be handled one at a time. Within a process a
+lock per `ContactKey` serialises them; across replicas PostgreSQL's row lock on the
+conversation (SELECT … FOR UPDATE) does, and on SQLite the single writer does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.channels.base import InboundMessage
+from bot.flows import FlowCatalog
+from dialogs import engine
+from dialogs.model import Flow
+from dialogs.steps import (
+    Back,
+    BotMessage,
+    ChoiceInput,
+    ChoicesInput,
+    CrisisDetected,
+    DialogEnded,
+    DialogState,
+    HandoverRequested,
+    Input,
+    Restart,
+    SetLanguage,
+    Start,
+    TextInput,
+)
+from storage import cases, contacts, conversations, outbox
+from storage.cases import HandoverRequest
+from storage.records import CaseCreated, ContactRef, ConversationRef, Owner
+from storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ContactKey:
+    """Identifies one person's conversation for locking: channel + keyed pseudonym, no address."""
+
+    channel: str
+    pseudonym: str
+
+
+@dataclass(frozen=True)
+class Handled:
+    status: Literal["processed", "duplicate"]
+    conversation_id: int | None
+    owner: Owner | None
+    case: CaseCreated | None = None
+    replies: int = 0
+
+
+class ContactLocks:
+    """One asyncio.Lock per contact, dropped again when nobody waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[ContactKey, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: ContactKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class ConversationService:
+    def __init__(
+        self,
+        store: Store,
+        catalog: FlowCatalog,
+        *,
+        response_time: Mapping[str, str],
+        clock: Clock = utc_now,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.response_time = dict(response_time)
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self.locks = ContactLocks()
+
+    async def handle(self, msg: InboundMessage) -> Handled:
+        """Process one inbound message durably; returns once it is committed."""
+        key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
+        async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
+            handled = await self._handle(tx, msg)
+        if handled.replies and self.on_outbox is not None:
+            self.on_outbox()
+        return handled
+
+    async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
+        contact = await contacts.contact_for(tx, msg.channel, msg.address)
+        if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
+            log.info("contact %s: duplicate message ignored", contact.id)
+            return Handled("duplicate", None, None)
+        conv = await conversations.active_for(tx, contact.id)
+        if conv is None:
+            conv = await self._start(tx, contact, msg)
+        if conv.owner == "bot":
+            return await self._bot_turn(tx, contact, conv, msg)
+        # Handed over: the line goes to the case, sealed; the bot never answers again.
+        await conversations.append(tx, conv.id, "person", _inbound_body(msg))
+        log.info("conversation %s: message for case %s", conv.id, conv.case_id)
+        return Handled("processed", conv.id, conv.owner)
+
+    async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
+        version = await self.catalog.current(tx)
+        flow = await self.catalog.flow(tx, version.id)
+        language = msg.language if msg.language in flow.languages else flow.default_language
+        previous = await conversations.last_case_of(tx, contact.id)
+        conv = await conversations.start(tx, contact.id, version.id, language, previous)
+        log.info("conversation %s started on flow %s version %s", conv.id, flow.id, version.number)
+        return conv
+
+    async def _bot_turn(
+        self, tx: Tx, contact: ContactRef, conv: ConversationRef, msg: InboundMessage
+    ) -> Handled:
+        flow = await self.catalog.flow(tx, conv.flow_version_id)
+        raw = await conversations.load_state(tx, conv.id)
+        state = (
+            DialogState.model_validate(raw)
+            if raw is not None
+            else engine.new_state(flow, msg.language if msg.language in flow.languages else None)
+        )
+        result = engine.step(flow, state, _to_input(msg), tx.now)
+        await conversations.append(tx, conv.id, "person", _inbound_body(msg))
+
+        created: CaseCreated | None = None
+        ended = False
+        for effect in result.effects:
+            if isinstance(effect, HandoverRequested):
+                created = await cases.hand_over(
+                    tx,
+                    HandoverRequest(
+                        conversation_id=conv.id,
+                        team_id=effect.team,
+                        answers=effect.answers,
+                        crisis=effect.crisis,
+                        incident_date=effect.incident_date,
+                        channel=contact.channel,
+                        language=effect.language,
+                        session_token=msg.session_token,
+                    ),
+                )
+                log.info("conversation %s handed over as case %s", conv.id, created.case_id)
+            elif isinstance(effect, CrisisDetected):
+                log.warning("conversation %s: crisis resources shown (%s)", conv.id, effect.source)
+            elif isinstance(effect, DialogEnded):
+                ended = True
+
+        language = result.state.language
+        for message in result.messages:
+            payload = self._payload(flow, message, language, created)
+            await conversations.append(
+                tx, conv.id, "bot", {"text": payload["text"], "kind": message.kind}
+            )
+            await outbox.enqueue(tx, contact.id, payload)
+
+        owner: Owner = "queued" if created else "bot"
+        if created is None:
+            await conversations.save_state(
+                tx, conv.id, result.state.model_dump(mode="json"), language
+            )
+        if ended and await conversations.set_owner(tx, conv.id, "bot", "closed"):
+            owner = "closed"
+        return Handled("processed", conv.id, owner, created, len(result.messages))
+
+    def _payload(
+        self, flow: Flow, message: BotMessage, language: str, created: CaseCreated | None
+    ) -> dict[str, Any]:
+        text = message.text
+        if created is not None:
+            text = text.replace("{case_code}", created.case_code)
+        text = text.replace("{response_time}", self._response_time(language, flow))
+        actions = []
+        if message.expects == "choices":
+            actions.append(("done", flow.ui_text("done", language)))
+        if message.optional:
+            actions.append(("skip", flow.ui_text("skip", language)))
+        if message.can_go_back:
+            actions.append(("back", flow.ui_text("back", language)))
+        if message.kind == "prompt" and message.node_id != flow.start:
+            actions.append(("restart", flow.ui_text("restart", language)))
+        return {
+            "sender": "bot",
+            "text": text,
+            "kind": message.kind,
+            "language": language,
+            "expects": message.expects,
+            "choices": [[c.id, c.label] for c in message.choices],
+            "min_choices": message.min_choices,
+            "max_choices": message.max_choices,
+            "max_length": message.max_length,
+            "actions": actions,
+        }
+
+    def _response_time(self, language: str, flow: Flow) -> str:
+        return self.response_time.get(language) or self.response_time.get(flow.default_language, "")
+
+
+def _to_input(msg: InboundMessage) -> Input:
+    if msg.command == "start":
+        return Start(language=msg.language)
+    if msg.command == "back":
+        return Back()
+    if msg.command == "restart":
+        return Restart()
+    if msg.choice is not None:
+        return ChoiceInput(msg.choice)
+    if msg.choices is not None:
+        return ChoicesInput(tuple(msg.choices))
+    if msg.text is not None:
+        return TextInput(msg.text)
+    assert msg.language is not None  # InboundMessage guarantees one of the above or a language
+    return SetLanguage(msg.language)
+
+
+def _inbound_body(msg: InboundMessage) -> dict[str, Any]:
+    """The person's line for the transcript (encrypted by storage)."""
+    if msg.text is not None:
+        return {"text": msg.text}
+    if msg.choice is not None:
+        return {"choice": msg.choice}
+    if msg.choices is not None:
+        return {"choices": list(msg.choices)}
+    if msg.command is not None:
+        return {"command": msg.command}
+    return {"language": msg.language}

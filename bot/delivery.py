@@ -1,0 +1,146 @@
+"""The delivery worker: takes replies from the outbox and hands them to their channel.
+
+A reply leaves the outbox only after its channel accepted it; failures retry with
+exponential backoff (or the peer's Retry-After), forever, because a reply that never
+arrives is worse than a late one. A person who cannot be reached any more (blocked the bot)
+is marked unreachable, which the counsellor sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from bot.channels.base import Channel, DeliveryFailed, Option, OutboundMessage, RecipientUnreachable
+from bot.conversation import Clock, utc_now
+from bot.settings import DeliverySettings
+from storage import contacts, outbox
+from storage.records import Delivery
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
+    """Full-jitter exponential backoff, so many failed replies do not retry in lockstep."""
+    ceiling = min(maximum, initial * (2 ** max(0, attempt - 1)))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def to_outbound(delivery: Delivery) -> OutboundMessage:
+    p: dict[str, Any] = delivery.payload
+    return OutboundMessage(
+        delivery_id=str(delivery.outbox_id),
+        address=delivery.address,
+        text=p["text"],
+        sender=p.get("sender", "bot"),
+        kind=p.get("kind", "info"),
+        language=p.get("language", "de"),
+        expects=p.get("expects", "none"),
+        choices=tuple(Option(i, label) for i, label in p.get("choices", [])),
+        min_choices=p.get("min_choices", 0),
+        max_choices=p.get("max_choices"),
+        max_length=p.get("max_length"),
+        actions=tuple(Option(i, label) for i, label in p.get("actions", [])),
+    )
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        settings: DeliverySettings | None = None,
+        *,
+        clock: Clock = utc_now,
+        batch: int = 50,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.settings = settings or DeliverySettings()
+        self.clock = clock
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._rng = random.Random()  # noqa: S311  # jitter, not a secret
+
+    def wake(self) -> None:
+        """New replies are waiting (called after a commit that enqueued some)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; sleeps until woken or the poll interval passed."""
+        while True:
+            try:
+                sent = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database may be briefly away; never let the worker die with it.
+                log.exception("delivery round failed; retrying")
+                sent = 0
+            if sent:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+
+    async def run_once(self) -> int:
+        """One round: lease due replies, send them concurrently per person, record results."""
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        async with self.store.tx(self.clock()) as tx:
+            due = await outbox.claim_due(tx, self.batch, lease)
+        if not due:
+            return 0
+        results = await asyncio.gather(*(self._deliver(d) for d in due))
+        return sum(results)
+
+    async def _deliver(self, delivery: Delivery) -> int:
+        channel = self.channels.get(delivery.channel)
+        try:
+            if channel is None:
+                raise DeliveryFailed(f"channel {delivery.channel} is not running")
+            await channel.send(to_outbound(delivery))
+        except RecipientUnreachable:
+            async with self.store.tx(self.clock()) as tx:
+                await contacts.mark_unreachable(tx, delivery.contact_id)
+                dropped = await outbox.drop_for_contact(tx, delivery.contact_id)
+            log.warning("contact %s unreachable; %s replies dropped", delivery.contact_id, dropped)
+            return 0
+        except DeliveryFailed as exc:
+            await self._retry(delivery, exc.retry_after, f"DeliveryFailed: {exc}")
+            return 0
+        except Exception as exc:
+            # A bug in a channel must not lose the reply: it stays and is retried.
+            log.exception("delivery %s: channel %s raised", delivery.outbox_id, delivery.channel)
+            await self._retry(delivery, None, exc.__class__.__name__)
+            return 0
+        async with self.store.tx(self.clock()) as tx:
+            await outbox.delivered(tx, delivery.outbox_id)
+        return 1
+
+    async def _retry(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
+        wait = (
+            retry_after
+            if retry_after is not None
+            else backoff_seconds(
+                delivery.attempts,
+                self.settings.backoff_initial_seconds,
+                self.settings.backoff_max_seconds,
+                self._rng,
+            )
+        )
+        now = self.clock()
+        async with self.store.tx(now) as tx:
+            await outbox.retry_later(tx, delivery.outbox_id, now + timedelta(seconds=wait), error)
+        log.info(
+            "delivery %s attempt %s failed (%s); retry in %.1fs",
+            delivery.outbox_id,
+            delivery.attempts,
+            error,
+            wait,
+        )

@@ -1,0 +1,87 @@
+"""Which flow a conversation runs: published versions from storage, parsed once per process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dialogs.loader import load_flow, parse_flow
+from dialogs.model import Flow
+from storage import flows as flow_versions
+from storage import teams
+from storage.records import FlowVersionRef
+from storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+SHIPPED_INTAKE = Path(__file__).resolve().parent.parent / "dialogs" / "flows" / "intake.yaml"
+
+
+class NoPublishedFlow(Exception):
+    """No version of the flow has been published yet."""
+
+
+class FlowCatalog:
+    """Parsed flows by version id. Versions are immutable, so the cache never goes stale."""
+
+    def __init__(self, flow_id: str = "intake", *, pinned_version: int | None = None) -> None:
+        self.flow_id = flow_id
+        self.pinned_version = pinned_version
+        """New conversations start on this version instead of the published one (simulation)."""
+        self._parsed: dict[int, Flow] = {}
+
+    async def current(self, tx: Tx) -> FlowVersionRef:
+        if self.pinned_version is not None:
+            return await flow_versions.by_id(tx, self.pinned_version)
+        version = await flow_versions.current(tx, self.flow_id)
+        if version is None:
+            raise NoPublishedFlow(f"no version of flow {self.flow_id!r} is published")
+        return version
+
+    async def flow(self, tx: Tx, version_id: int) -> Flow:
+        cached = self._parsed.get(version_id)
+        if cached is None:
+            version = await flow_versions.by_id(tx, version_id)
+            cached = parse_flow(
+                version.source, f"{version.flow_id} (version {version.number or 'draft'})"
+            )
+            self._parsed[version_id] = cached
+        return cached
+
+
+async def publish_files(
+    store: Store, paths: list[Path], by: str = "system"
+) -> list[FlowVersionRef]:
+    """Publish each flow file whose content differs from its current version.
+
+    Files are validated first (raising FlowErrors), and a flow that routes to a team that does
+    not exist is refused, because its handovers would fail at the worst moment.
+    """
+    published = []
+    for path in paths:
+        flow = load_flow(path)
+        source = path.read_text(encoding="utf-8")
+        async with store.tx() as tx:
+            await check_teams(tx, flow)
+            version = await flow_versions.publish_if_changed(
+                tx, flow.id, source, by, note=f"from {path.name}"
+            )
+        log.info("flow %s: version %s is current", flow.id, version.number)
+        published.append(version)
+    return published
+
+
+class UnknownTeam(Exception):
+    """A flow hands over to a team that does not exist."""
+
+
+async def check_teams(tx: Tx, flow: Flow) -> None:
+    for node in flow.nodes:
+        if node.kind != "handover":
+            continue
+        for team_id in {node.team.default, *node.team.routes.values()}:
+            if not await teams.team_exists(tx, team_id):
+                raise UnknownTeam(
+                    f"flow {flow.id!r} hands over to team {team_id!r} (node {node.id!r}), "
+                    "which does not exist: create it with `anlaufstelle team add`"
+                )

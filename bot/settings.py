@@ -1,0 +1,161 @@
+"""Typed settings: an optional TOML file, overridden by ANLAUFSTELLE_* environment variables.
+
+Nested values use a double underscore in the environment, e.g.
+ANLAUFSTELLE_BRIDGE__SECRET. Secrets can come from files (Docker secrets) through the
+`*_file` settings so they never need to sit in the environment or the TOML file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class BridgeSettings(BaseModel):
+    """The HTTP bridge channel: another system posts messages in and receives replies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    callback_url: str | None = None
+    secret: str | None = None
+    secret_file: Path | None = None
+
+    def resolved_secret(self) -> str:
+        if self.secret_file is not None:
+            return _read_secret_file(self.secret_file, "bridge.secret_file")
+        if not self.secret:
+            raise SettingsError(
+                "bridge.enabled is set, but neither bridge.secret nor bridge.secret_file is"
+            )
+        return self.secret
+
+
+class DeliverySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    poll_seconds: float = Field(default=1.0, gt=0)
+    backoff_initial_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a worker may hold a message before another worker may try it again."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ANLAUFSTELLE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    """SQLAlchemy URL; default: an SQLite file in data_dir."""
+    database_password_file: Path | None = None
+    server_key_file: Path | None = None
+    """Default: data_dir/server.key, created by `anlaufstelle init` (kept outside the database)."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    flows: list[Path] = Field(default_factory=list)
+    """Flow files published at start if their content changed; default: the shipped intake."""
+    state_idle_hours: float = Field(default=72.0, gt=0)
+    """Bot-phase answers of a conversation nobody continues are wiped after this idle time."""
+    response_time: dict[str, str] = Field(
+        default_factory=lambda: {
+            "de": "in der Regel innerhalb von zwei Werktagen",
+            "ls": "meistens in 2 Tagen. Nicht am Wochenende.",
+            "en": "usually within two working days",
+        }
+    )
+    """Expected response time per language, shown at handover (office hours come later)."""
+    kdf_memory_kib: int = Field(default=65536, ge=8)
+    kdf_time_cost: int = Field(default=3, ge=1)
+    log_level: str = "INFO"
+    bridge: BridgeSettings = Field(default_factory=BridgeSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file (init kwargs carry the TOML file's values).
+        return (env_settings, init_settings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if self.database_password_file is not None:
+                url = _with_password(
+                    url, _read_secret_file(self.database_password_file, "database_password_file")
+                )
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'anlaufstelle.sqlite3').resolve()}"
+
+    @property
+    def resolved_server_key_file(self) -> Path:
+        return self.server_key_file or self.data_dir / "server.key"
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read settings; every problem becomes one SettingsError naming the file and the key."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"{config_file}: no such configuration file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"{config_file}: cannot be read ({exc.__class__.__name__})"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{config_file}: not valid TOML: {exc}") from None
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        where = str(config_file) if config_file else "environment"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"{where}: invalid settings: {problems}") from None
+
+
+def _read_secret_file(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path} ({exc.strerror})") from None
+
+
+def _with_password(url: str, password: str) -> str:
+    return make_url(url).set(password=password).render_as_string(hide_password=False)

@@ -1,0 +1,92 @@
+"""Crisis words: does a typed text contain any crisis word or phrase, in any language?
+
+A person may write in any language whatever the conversation language is, so every
+language's list is searched. Matching works on normalised word tokens, never on regular
+expressions built from the lists, so it is linear in the text length:
+
+- NFKC then casefold (full-width forms, ligatures, "ß" -> "ss", Cyrillic and Greek case);
+- combining marks left after composition (Arabic harakat, Hebrew points) and the Arabic
+  tatweel are dropped on both sides, so a vowelled or stretched word still matches its plain
+  spelling; precomposed letters such as "ü" or "й" stay distinct from "u" and "и";
+- every character that is not a letter or a digit separates words, so punctuation and
+  repeated whitespace never hide a phrase ("will nicht mehr leben!!!" matches
+  "nicht mehr leben").
+
+A word or phrase matches whole words only ("rat" does not match "Beratung"). A list entry that
+ends in `*` matches any word starting with it ("suizid*" matches "Suizidgedanken"), which
+helps with compounds and inflected languages.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_TATWEEL = "\u0640"
+_PREFIX = "*"
+
+
+def normalise(text: str) -> list[str]:
+    """The word tokens of `text`, normalised as described in the module docstring."""
+    # NFKC again after casefold: folding can leave sequences that compose differently.
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    chars: list[str] = []
+    for ch in folded:
+        category = unicodedata.category(ch)
+        if category == "Mn" or ch == _TATWEEL:
+            continue
+        chars.append(ch if category[0] in "LNM" else " ")
+    return "".join(chars).split()
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    words: tuple[str, ...]
+    prefix: bool
+    """The last word matches any word that starts with it."""
+
+    def matches_at(self, tokens: list[str], i: int) -> bool:
+        n = len(self.words)
+        if i + n > len(tokens):
+            return False
+        if tuple(tokens[i : i + n - 1]) != self.words[:-1]:
+            return False
+        last = tokens[i + n - 1]
+        return last.startswith(self.words[-1]) if self.prefix else last == self.words[-1]
+
+
+def phrase(word: str) -> tuple[str, ...]:
+    """The normalised tokens of one list entry; empty when it has no letters or digits."""
+    return tuple(normalise(word.strip().removesuffix(_PREFIX)))
+
+
+def _phrases(words_by_language: Mapping[str, Iterable[str]]) -> list[_Phrase]:
+    found: set[_Phrase] = set()
+    for words in words_by_language.values():
+        for word in words:
+            tokens = phrase(word)
+            if tokens:
+                found.add(_Phrase(tokens, word.strip().endswith(_PREFIX)))
+    return sorted(found, key=lambda p: (p.words, p.prefix))
+
+
+def find_crisis(text: str, words_by_language: Mapping[str, Iterable[str]]) -> bool:
+    """True when `text` contains any crisis word or phrase of any language."""
+    tokens = normalise(text)
+    if not tokens:
+        return False
+    phrases = _phrases(words_by_language)
+    # Exact phrases: one set lookup per token and distinct phrase length.
+    exact: dict[int, set[tuple[str, ...]]] = {}
+    prefixed: list[_Phrase] = []
+    for p in phrases:
+        if p.prefix:
+            prefixed.append(p)
+        else:
+            exact.setdefault(len(p.words), set()).add(p.words)
+    for length, wanted in exact.items():
+        for i in range(len(tokens) - length + 1):
+            if tuple(tokens[i : i + length]) in wanted:
+                return True
+    return any(p.matches_at(tokens, i) for p in prefixed for i in range(len(tokens)))

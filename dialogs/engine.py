@@ -1,0 +1,546 @@
+"""The dialog engine: one pure, synchronous, deterministic step of a flow.
+
+`step(flow, state, input, now)` returns the new state and what to say and do; it never
+mutates the given state, does no I/O and reads no clock (`now` is passed in), so the
+conversation service can persist, replay and test every step.
+
+How inputs are taken (all texts in the state's language):
+
+- A fresh state (no current node) is started by any input: `Start(language)` and
+  `SetLanguage` first pick the language, typed text is still checked for crisis words.
+- Choice nodes (single_choice, yes_no: "yes"/"no", consent: "accept"/"decline",
+  crisis_check: "yes"/"no", when: a bucket id) take a `ChoiceInput`, a `ChoicesInput` with
+  one pick, or a `TextInput` holding the 1-based number of a choice or its label (compared
+  trimmed and casefolded).
+- multi_choice takes `ChoicesInput` (a `ChoiceInput` is one pick) or a `TextInput` with
+  numbers separated by commas or spaces, or a single label. An exclusive choice cannot be
+  combined with another (invalid_choice).
+- when takes a bucket as above or a typed date: DD.MM.YYYY, D.M.YYYY, YYYY-MM-DD or
+  DD/MM/YYYY; an impossible date is invalid_date, a date after `now` is future_date.
+- free_text takes a `TextInput` (trimmed; empty_text when blank, too_long past max_length).
+  An optional free_text is skipped, storing None, by `ChoiceInput("skip")` (its prompt offers
+  that choice with the ui "skip" label), by typing that label, or by sending blank text.
+- An invalid input yields an "error" message with the matching ui text, then the prompt
+  again; the state does not change.
+- Any `TextInput`, at any node, is first searched for crisis words of every language. On a
+  hit the crisis message and `CrisisDetected("words")` come before anything else; a free_text
+  node still takes the text as its answer, any other node just asks again.
+
+Branch conditions: `equals`/`not_equals`/`in` compare a single_choice answer (or the bucket of
+a `when` answer, "date" for a typed date); `includes` holds when a multi_choice answer contains
+any of the listed ids; `answered`/`not_answered` test for an answer (a skipped free text is
+not answered); `is_true` holds for a yes, accept or "in danger" answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from dialogs.crisis import find_crisis
+from dialogs.model import (
+    WHEN_BUCKETS,
+    BranchNode,
+    Condition,
+    ConsentNode,
+    CrisisCheckNode,
+    EndNode,
+    Flow,
+    FreeTextNode,
+    HandoverNode,
+    MessageNode,
+    MultiChoiceNode,
+    Node,
+    SingleChoiceNode,
+    TeamRouting,
+    WhenNode,
+    YesNoNode,
+)
+from dialogs.steps import (
+    Back,
+    BotMessage,
+    ChoiceInput,
+    ChoiceOption,
+    ChoicesInput,
+    CrisisDetected,
+    DialogEnded,
+    DialogState,
+    HandoverRequested,
+    Input,
+    InputKind,
+    LanguageChanged,
+    Output,
+    Restart,
+    SetLanguage,
+    Start,
+    StepResult,
+    TextInput,
+)
+
+InputNode = (
+    SingleChoiceNode
+    | MultiChoiceNode
+    | FreeTextNode
+    | WhenNode
+    | YesNoNode
+    | ConsentNode
+    | CrisisCheckNode
+)
+
+SKIP = "skip"
+"""Choice id that skips an optional free text."""
+WHEN_DATE = "date"
+"""Bucket of a `when` answer that holds a typed date."""
+
+_DAYS_BACK = {"today": 0, "this_week": 6, "this_month": 30}
+"""Earliest day of a `when` bucket, in days before `now`: the AGG deadline runs from it."""
+
+_DATE_PATTERNS = (
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), (3, 2, 1)),
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), (3, 2, 1)),
+)
+"""Typed date formats with the group numbers of (year, month, day)."""
+
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class EngineError(RuntimeError):
+    """The flow and the state do not fit together: an unknown node, or message/branch nodes
+    that loop forever (a flow that passed validation never raises this)."""
+
+
+def new_state(flow: Flow, language: str | None = None) -> DialogState:
+    """A fresh state in `language` when the flow offers it, else the flow's default."""
+    chosen = language if language in flow.languages else flow.default_language
+    return DialogState(language=chosen or flow.default_language)
+
+
+def step(flow: Flow, state: DialogState, inp: Input, now: datetime) -> StepResult:
+    """Apply one input. `now` is the current time in the office's time zone.
+
+    After a handover or end the state is returned unchanged with no outputs: the
+    conversation service no longer routes messages to the engine then.
+    """
+    run = _Run(flow, state.model_copy(deep=True), now)
+    if run.state.finished is None:
+        run.handle(inp)
+    return StepResult(run.state, tuple(run.outputs))
+
+
+# ---------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class _Answer:
+    value: Any
+    next: str
+    language: str | None = None
+    """A sets_language choice: the new conversation language."""
+    in_danger: bool = False
+    """A yes to the crisis check."""
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    ui_key: str
+    """The ui text that explains what was wrong."""
+
+
+_Outcome = _Answer | _Invalid
+
+
+def _fold(text: str) -> str:
+    """Text as compared with labels: normalised, casefolded, single-spaced."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _typed_choice(text: str, options: tuple[ChoiceOption, ...]) -> str | None:
+    """The choice id a person typed as number (1-based) or label, if any."""
+    typed = _fold(text)
+    if typed.isdecimal():
+        number = int(typed)
+        return options[number - 1].id if 1 <= number <= len(options) else None
+    return next((o.id for o in options if _fold(o.label) == typed), None)
+
+
+def _pick_one(inp: Input, options: tuple[ChoiceOption, ...]) -> str | None:
+    ids = [o.id for o in options]
+    if isinstance(inp, ChoiceInput):
+        return inp.choice if inp.choice in ids else None
+    if isinstance(inp, ChoicesInput) and len(inp.choices) == 1:
+        return inp.choices[0] if inp.choices[0] in ids else None
+    if isinstance(inp, TextInput):
+        return _typed_choice(inp.text, options)
+    return None
+
+
+def _typed_picks(text: str, options: tuple[ChoiceOption, ...]) -> list[str] | None:
+    whole = _typed_choice(text, options)
+    if whole is not None:
+        return [whole]
+    picks: list[str] = []
+    for part in _LIST_SEPARATORS.split(_fold(text)):
+        if not part:
+            continue
+        if not part.isdecimal() or not 1 <= int(part) <= len(options):
+            return None
+        picks.append(options[int(part) - 1].id)
+    return picks
+
+
+def _typed_date(text: str) -> date | _Invalid | None:
+    """A typed date, an invalid one, or None when the text does not look like a date."""
+    typed = unicodedata.normalize("NFKC", text).strip()
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        match = pattern.fullmatch(typed)
+        if match:
+            try:
+                return date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+            except ValueError:
+                return _Invalid("invalid_date")
+    return None
+
+
+def incident_date(answer: Any, today: date) -> date | None:
+    """The earliest day a `when` answer stands for; None when unknown or longer ago."""
+    if not isinstance(answer, dict):
+        return None
+    bucket = answer.get("bucket")
+    if bucket == WHEN_DATE and isinstance(answer.get("date"), str):
+        return date.fromisoformat(answer["date"])
+    if bucket in _DAYS_BACK:
+        return today - timedelta(days=_DAYS_BACK[bucket])
+    return None
+
+
+def team_for(routing: TeamRouting, answers: dict[str, Any]) -> str:
+    """The team an answer routes to, else the default team."""
+    if routing.by is not None:
+        value = answers.get(routing.by)
+        if isinstance(value, str) and value in routing.routes:
+            return routing.routes[value]
+    return routing.default
+
+
+def holds(cond: Condition, answers: dict[str, Any]) -> bool:
+    """Whether one branch condition holds (see the module docstring)."""
+    answer = answers.get(cond.field)
+    # A `when` answer is compared by its bucket.
+    scalar = answer.get("bucket") if isinstance(answer, dict) else answer
+    values = cond.value if isinstance(cond.value, list) else []
+    match cond.op:
+        case "equals":
+            return scalar is not None and scalar == cond.value
+        case "not_equals":
+            return scalar != cond.value
+        case "in":
+            return scalar in values
+        case "includes":
+            return isinstance(answer, list) and any(v in answer for v in values)
+        case "answered":
+            return answer is not None
+        case "not_answered":
+            return answer is None
+        case "is_true":
+            return answer is True
+
+
+# ---------------------------------------------------------------- one step
+
+
+@dataclass
+class _Run:
+    """The working copy of one step: the state being changed and the outputs so far."""
+
+    flow: Flow
+    state: DialogState
+    now: datetime
+    outputs: list[Output] = field(default_factory=list)
+
+    def text(self, text: dict[str, str]) -> str:
+        return self.flow.text(text, self.state.language)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.flow.node(node_id)
+        except KeyError:
+            raise EngineError(f"flow '{self.flow.id}' has no node '{node_id}'") from None
+
+    def current(self) -> InputNode:
+        node = self.node(self.state.node or self.flow.start)
+        if not isinstance(node, InputNode):
+            raise EngineError(f"node '{node.id}' of flow '{self.flow.id}' does not take input")
+        return node
+
+    # -- dispatch
+
+    def handle(self, inp: Input) -> None:
+        in_crisis = isinstance(inp, TextInput) and self.check_crisis(inp.text)
+        if self.state.node is None:
+            self.begin(inp)
+            return
+        match inp:
+            case Start():
+                self.prompt()
+            case Back():
+                self.back()
+            case Restart():
+                self.restart()
+            case SetLanguage():
+                self.set_language(inp.language)
+                self.prompt()
+            case TextInput() if in_crisis and not isinstance(self.current(), FreeTextNode):
+                self.prompt()
+            case ChoiceInput() | ChoicesInput() | TextInput():
+                self.answer(inp)
+
+    def begin(self, inp: Input) -> None:
+        if isinstance(inp, Start) and inp.language in self.flow.languages:
+            self.state.language = inp.language
+        if isinstance(inp, SetLanguage):
+            self.set_language(inp.language)
+        self.enter(self.flow.start)
+
+    def check_crisis(self, text: str) -> bool:
+        if not find_crisis(text, self.flow.crisis.words):
+            return False
+        self.crisis("words")
+        return True
+
+    def crisis(self, source: Literal["words", "answer"]) -> None:
+        self.state.crisis = True
+        message = self.text(self.flow.crisis.message)
+        self.outputs.append(BotMessage(message, kind="crisis", node_id=self.state.node))
+        self.outputs.append(CrisisDetected(source))
+
+    # -- navigation
+
+    def back(self) -> None:
+        if self.state.history:
+            self.state.node = self.state.history.pop()
+        self.prompt()
+
+    def restart(self) -> None:
+        self.state = DialogState(language=self.state.language, crisis=self.state.crisis)
+        self.enter(self.flow.start)
+
+    def set_language(self, language: str) -> None:
+        if language in self.flow.languages and language != self.state.language:
+            self.state.language = language
+            self.outputs.append(LanguageChanged(language))
+
+    # -- entering nodes
+
+    def enter(self, node_id: str) -> None:
+        """Enter a node and pass through message and branch nodes up to the next stop."""
+        visited: list[str] = []
+        while True:
+            if node_id in visited:
+                # Passive nodes do not change the state, so a repeat would repeat forever.
+                loop = " -> ".join([*visited, node_id])
+                raise EngineError(f"flow '{self.flow.id}' loops without asking: {loop}")
+            visited.append(node_id)
+            node = self.node(node_id)
+            match node:
+                case MessageNode():
+                    self.say(node.id, node.text)
+                    node_id = node.next
+                case BranchNode():
+                    node_id = self.branch(node)
+                case HandoverNode():
+                    self.handover(node)
+                    return
+                case EndNode():
+                    self.say(node.id, node.text)
+                    self.finish("end")
+                    self.outputs.append(DialogEnded())
+                    return
+                case _:
+                    self.state.node = node.id
+                    self.prompt()
+                    return
+
+    def say(self, node_id: str, text: dict[str, str]) -> None:
+        self.outputs.append(BotMessage(self.text(text), kind="info", node_id=node_id))
+
+    def branch(self, node: BranchNode) -> str:
+        for case in node.cases:
+            if all(holds(cond, self.state.answers) for cond in case.when):
+                return case.next
+        return node.otherwise
+
+    def handover(self, node: HandoverNode) -> None:
+        self.say(node.id, node.text)
+        answers = self.state.answers
+        when = answers.get(node.incident_date_from) if node.incident_date_from else None
+        self.outputs.append(
+            HandoverRequested(
+                team=team_for(node.team, answers),
+                answers=copy.deepcopy(answers),
+                crisis=self.state.crisis,
+                incident_date=incident_date(when, self.now.date()),
+                language=self.state.language,
+            )
+        )
+        self.finish("handover")
+
+    def finish(self, how: Literal["handover", "end"]) -> None:
+        self.state.finished = how
+        self.state.node = None
+
+    # -- prompting
+
+    def prompt(self) -> None:
+        self.outputs.append(self.prompt_message(self.current()))
+
+    def prompt_message(self, node: InputNode) -> BotMessage:
+        kind: InputKind = "choice"
+        min_choices, max_choices, max_length = 0, None, None
+        if isinstance(node, MultiChoiceNode):
+            kind = "choices"
+            min_choices, max_choices = node.min, node.max or len(node.choices)
+        elif isinstance(node, FreeTextNode):
+            kind, max_length = "text", node.max_length
+        return BotMessage(
+            self.text(node.text),
+            kind="prompt",
+            node_id=node.id,
+            expects=kind,
+            choices=self.options(node),
+            min_choices=min_choices,
+            max_choices=max_choices,
+            max_length=max_length,
+            optional=isinstance(node, FreeTextNode) and node.optional,
+            can_go_back=bool(self.state.history),
+        )
+
+    def options(self, node: InputNode) -> tuple[ChoiceOption, ...]:
+        """The choices offered at `node`, labelled in the current language."""
+        pairs: list[tuple[str, dict[str, str]]]
+        match node:
+            case SingleChoiceNode() | MultiChoiceNode():
+                pairs = [(c.id, c.label) for c in node.choices]
+            case YesNoNode() | CrisisCheckNode():
+                pairs = [("yes", node.yes), ("no", node.no)]
+            case ConsentNode():
+                pairs = [("accept", node.accept), ("decline", node.decline)]
+            case WhenNode():
+                # In the order of WHEN_BUCKETS, whatever order the flow lists them in.
+                pairs = sorted(node.options.items(), key=lambda kv: WHEN_BUCKETS.index(kv[0]))
+            case FreeTextNode():
+                pairs = [(SKIP, self.flow.ui[SKIP])] if node.optional else []
+        return tuple(ChoiceOption(i, self.text(label)) for i, label in pairs)
+
+    # -- answering
+
+    def answer(self, inp: Input) -> None:
+        node = self.current()
+        outcome = self.interpret(node, inp)
+        if isinstance(outcome, _Invalid):
+            error = self.flow.ui_text(outcome.ui_key, self.state.language)
+            self.outputs.append(BotMessage(error, kind="error", node_id=node.id))
+            self.prompt()
+            return
+        if outcome.in_danger:
+            self.crisis("answer")
+        self.state.answers[node.key] = outcome.value
+        self.state.history.append(node.id)
+        if outcome.language is not None:
+            self.set_language(outcome.language)
+        self.enter(outcome.next)
+
+    def interpret(self, node: InputNode, inp: Input) -> _Outcome:
+        match node:
+            case SingleChoiceNode():
+                return self.single_choice(node, inp)
+            case MultiChoiceNode():
+                return self.multi_choice(node, inp)
+            case FreeTextNode():
+                return self.free_text(node, inp)
+            case WhenNode():
+                return self.when(node, inp)
+            case YesNoNode() | ConsentNode() | CrisisCheckNode():
+                return self.binary(node, inp)
+
+    def single_choice(self, node: SingleChoiceNode, inp: Input) -> _Outcome:
+        picked = _pick_one(inp, self.options(node))
+        choice = next((c for c in node.choices if c.id == picked), None)
+        if choice is None:
+            return _Invalid("invalid_choice")
+        target = choice.next or node.next
+        if target is None:
+            raise EngineError(f"choice '{choice.id}' of node '{node.id}' leads nowhere")
+        language = choice.id if node.sets_language else None
+        return _Answer(choice.id, target, language=language)
+
+    def binary(self, node: YesNoNode | ConsentNode | CrisisCheckNode, inp: Input) -> _Outcome:
+        picked = _pick_one(inp, self.options(node))
+        if picked is None:
+            return _Invalid("invalid_choice")
+        yes = picked in ("yes", "accept")
+        match node:
+            case YesNoNode():
+                return _Answer(yes, node.on_yes if yes else node.on_no)
+            case ConsentNode():
+                return _Answer(yes, node.next if yes else node.on_decline)
+            case CrisisCheckNode():
+                return _Answer(yes, node.next, in_danger=yes)
+
+    def multi_choice(self, node: MultiChoiceNode, inp: Input) -> _Outcome:
+        options = self.options(node)
+        raw: list[str] | None
+        match inp:
+            case ChoicesInput():
+                raw = list(inp.choices)
+            case ChoiceInput():
+                raw = [inp.choice]
+            case TextInput():
+                raw = _typed_picks(inp.text, options)
+            case _:
+                raw = None
+        ids = [c.id for c in node.choices]
+        if raw is None or any(p not in ids for p in raw):
+            return _Invalid("invalid_choice")
+        picks = [i for i in ids if i in raw]  # choice order, no duplicates
+        exclusive = {c.id for c in node.choices if c.exclusive}
+        if len(picks) > 1 and exclusive.intersection(picks):
+            return _Invalid("invalid_choice")
+        if len(picks) < node.min:
+            return _Invalid("too_few")
+        if len(picks) > (node.max or len(ids)):
+            return _Invalid("too_many")
+        return _Answer(picks, node.next)
+
+    def free_text(self, node: FreeTextNode, inp: Input) -> _Outcome:
+        if isinstance(inp, ChoiceInput) and inp.choice == SKIP and node.optional:
+            return _Answer(None, node.next)
+        if not isinstance(inp, TextInput):
+            return _Invalid("invalid_choice")
+        text = inp.text.strip()
+        skip_label = _fold(self.flow.ui_text(SKIP, self.state.language))
+        if node.optional and (not text or _fold(text) == skip_label):
+            return _Answer(None, node.next)
+        if not text:
+            return _Invalid("empty_text")
+        if len(text) > node.max_length:
+            return _Invalid("too_long")
+        return _Answer(text, node.next)
+
+    def when(self, node: WhenNode, inp: Input) -> _Outcome:
+        if isinstance(inp, TextInput):
+            typed = _typed_date(inp.text)
+            if isinstance(typed, date):
+                if typed > self.now.date():
+                    return _Invalid("future_date")
+                return _Answer({"bucket": WHEN_DATE, "date": typed.isoformat()}, node.next)
+            if typed is not None:
+                return typed
+        bucket = _pick_one(inp, self.options(node))
+        if bucket is None:
+            return _Invalid("invalid_date" if isinstance(inp, TextInput) else "invalid_choice")
+        return _Answer({"bucket": bucket, "date": None}, node.next)

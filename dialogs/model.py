@@ -1,0 +1,246 @@
+"""The flow format: pydantic models for flows written in YAML.
+
+Flows are data edited by admins, so every model forbids unknown keys, and the only
+logic a flow can name is the closed set of condition operators below (never an import path).
+See docs/flow-format.md for the format as an admin reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ANY_LANGUAGE = "*"
+"""Key of a text that reads the same in every language (a language's own name, a phone number)."""
+
+Text = dict[str, str]
+"""A text in every language of the flow: language code -> text, or {"*": text}."""
+
+IDENT = r"^[a-z][a-z0-9_]*$"
+Ident = Annotated[str, Field(pattern=IDENT, max_length=64)]
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+HANDOVER_PLACEHOLDERS = frozenset({"case_code", "response_time"})
+"""Placeholders the conversation service fills after a handover; no other node may use them."""
+
+WHEN_BUCKETS = ("today", "this_week", "this_month", "longer_ago", "not_sure")
+"""The 'about when' answers, in the order they are offered."""
+
+UI_TEXTS = (
+    "back",
+    "restart",
+    "done",
+    "skip",
+    "invalid_choice",
+    "too_long",
+    "too_few",
+    "too_many",
+    "invalid_date",
+    "future_date",
+    "empty_text",
+)
+"""Texts the engine itself needs; every flow must translate all of them."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    id: Ident
+    label: Text
+    next: Ident | None = None
+    """Where this choice leads (single choice only); the node's `next` otherwise."""
+    exclusive: bool = False
+    """Multiple choice: picking this clears every other pick ("not sure", "prefer not to say")."""
+
+
+class Condition(Strict):
+    """A test on an earlier answer. `field` is the answer's store key."""
+
+    field: Ident
+    op: Literal["equals", "not_equals", "in", "includes", "answered", "not_answered", "is_true"]
+    value: str | list[str] | None = None
+
+
+class BranchCase(Strict):
+    when: list[Condition] = Field(min_length=1)
+    """All conditions must hold."""
+    next: Ident
+
+
+class TeamRouting(Strict):
+    by: Ident | None = None
+    """Answer (store key) whose value picks the team, e.g. the municipality."""
+    routes: dict[str, Ident] = Field(default_factory=dict)
+    """Answer value -> team id."""
+    default: Ident
+
+
+class _Node(Strict):
+    id: Ident
+
+
+class _Asking(_Node):
+    text: Text
+    store: Ident | None = None
+    """Key the answer is kept under; the node id when absent."""
+
+    @property
+    def key(self) -> str:
+        return self.store or self.id
+
+
+class MessageNode(_Node):
+    kind: Literal["message"]
+    text: Text
+    next: Ident
+
+
+class SingleChoiceNode(_Asking):
+    kind: Literal["single_choice"]
+    choices: list[Choice] = Field(min_length=1)
+    next: Ident | None = None
+    sets_language: bool = False
+    """The chosen choice id is a language code and becomes the conversation's language."""
+
+
+class MultiChoiceNode(_Asking):
+    kind: Literal["multi_choice"]
+    choices: list[Choice] = Field(min_length=1)
+    next: Ident
+    min: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=1)
+
+
+class FreeTextNode(_Asking):
+    kind: Literal["free_text"]
+    max_length: int = Field(ge=1, le=10_000)
+    optional: bool = False
+    next: Ident
+
+
+class WhenNode(_Asking):
+    """'When did it happen?': an exact date or one of WHEN_BUCKETS."""
+
+    kind: Literal["when"]
+    options: dict[Literal["today", "this_week", "this_month", "longer_ago", "not_sure"], Text]
+    next: Ident
+
+    @field_validator("options")
+    @classmethod
+    def _all_buckets(cls, value: dict[str, Text]) -> dict[str, Text]:
+        missing = [b for b in WHEN_BUCKETS if b not in value]
+        if missing:
+            raise ValueError(f"options must name every answer; missing: {', '.join(missing)}")
+        return value
+
+
+class YesNoNode(_Asking):
+    kind: Literal["yes_no"]
+    yes: Text
+    no: Text
+    on_yes: Ident
+    on_no: Ident
+
+
+class ConsentNode(_Asking):
+    kind: Literal["consent"]
+    accept: Text
+    decline: Text
+    next: Ident
+    on_decline: Ident
+
+
+class CrisisCheckNode(_Asking):
+    """'Are you in danger right now?' Yes shows the crisis resources at once, then goes on."""
+
+    kind: Literal["crisis_check"]
+    yes: Text
+    no: Text
+    next: Ident
+
+
+class BranchNode(_Node):
+    kind: Literal["branch"]
+    cases: list[BranchCase] = Field(min_length=1)
+    otherwise: Ident
+
+
+class HandoverNode(_Node):
+    kind: Literal["handover"]
+    text: Text
+    team: TeamRouting
+    incident_date_from: Ident | None = None
+    """Store key of a `when` answer: its date makes the case urgent under the AGG deadline."""
+
+
+class EndNode(_Node):
+    kind: Literal["end"]
+    text: Text
+
+
+Node = Annotated[
+    MessageNode
+    | SingleChoiceNode
+    | MultiChoiceNode
+    | FreeTextNode
+    | WhenNode
+    | YesNoNode
+    | ConsentNode
+    | CrisisCheckNode
+    | BranchNode
+    | HandoverNode
+    | EndNode,
+    Field(discriminator="kind"),
+]
+
+INPUT_NODES = (
+    SingleChoiceNode,
+    MultiChoiceNode,
+    FreeTextNode,
+    WhenNode,
+    YesNoNode,
+    ConsentNode,
+    CrisisCheckNode,
+)
+
+
+class Crisis(Strict):
+    words: dict[str, list[str]]
+    """Language -> words or phrases; any of them in any free text shows `message`."""
+    message: Text
+    """The crisis resources, shown at once."""
+
+
+class Flow(Strict):
+    id: Ident
+    title: Text
+    languages: list[str] = Field(min_length=1)
+    default_language: str
+    start: Ident
+    ui: dict[str, Text]
+    crisis: Crisis
+    nodes: list[Node] = Field(min_length=1)
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes_by_id[node_id]
+
+    @cached_property
+    def nodes_by_id(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+    def text(self, text: Text, language: str) -> str:
+        if ANY_LANGUAGE in text:
+            return text[ANY_LANGUAGE]
+        return text.get(language) or text[self.default_language]
+
+    def ui_text(self, key: str, language: str) -> str:
+        return self.text(self.ui[key], language)
+
+
+def placeholders(value: str) -> set[str]:
+    return set(PLACEHOLDER.findall(value))

@@ -1,0 +1,156 @@
+"""What goes into and comes out of `dialogs.engine.step`: inputs, state, outputs, effects.
+
+All of it is plain, immutable data so a step can be replayed and asserted on; the
+conversation service persists `DialogState` (encrypted) between steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Start:
+    """A new contact, or the person asked to see where they are (e.g. /start again)."""
+
+    language: str | None = None
+    """A language the channel already knows (web chat picker, Telegram client language)."""
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    choice: str
+    """Choice id of a single choice, yes_no ("yes"/"no"), consent ("accept"/"decline"),
+    crisis_check ("yes"/"no"), or a `when` bucket."""
+
+
+@dataclass(frozen=True)
+class ChoicesInput:
+    choices: tuple[str, ...]
+    """All picks of a multiple choice at once."""
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+    """Typed text: a free-text answer, a date, or a choice typed by number or label."""
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Restart:
+    pass
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+Input = Start | ChoiceInput | ChoicesInput | TextInput | Back | Restart | SetLanguage
+
+# ---------------------------------------------------------------- state
+
+
+class DialogState(BaseModel):
+    """Where a person is in a flow. JSON-serialisable; persisted encrypted with the server key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: str | None = None
+    """The node waiting for input; None before the first step."""
+    language: str
+    answers: dict[str, Any] = Field(default_factory=dict)
+    history: list[str] = Field(default_factory=list)
+    """Input nodes answered so far, oldest first, for `Back`."""
+    crisis: bool = False
+    finished: Literal["handover", "end"] | None = None
+
+
+# ---------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class ChoiceOption:
+    id: str
+    label: str
+
+
+InputKind = Literal["none", "choice", "choices", "text", "date"]
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One message to the person, already in their language.
+
+    `kind`: "prompt" asks for the input described by `expects`; "info" says something;
+    "crisis" carries the crisis resources; "error" explains why an input was not taken.
+    Texts of handover and end nodes may hold `{case_code}` and `{response_time}`, which the
+    conversation service fills in after it has created the case.
+    """
+
+    text: str
+    kind: Literal["prompt", "info", "crisis", "error"] = "info"
+    node_id: str | None = None
+    expects: InputKind = "none"
+    choices: tuple[ChoiceOption, ...] = ()
+    min_choices: int = 0
+    max_choices: int | None = None
+    max_length: int | None = None
+    optional: bool = False
+    can_go_back: bool = False
+
+
+@dataclass(frozen=True)
+class HandoverRequested:
+    team: str
+    answers: dict[str, Any]
+    crisis: bool
+    incident_date: date | None
+    """Best estimate of when it happened (the earliest day of an 'about when' answer), which
+    starts the two-month AGG deadline; None when unknown or longer ago."""
+    language: str
+
+
+@dataclass(frozen=True)
+class CrisisDetected:
+    source: Literal["words", "answer"]
+    """Crisis words in typed text, or a yes to the crisis check."""
+
+
+@dataclass(frozen=True)
+class LanguageChanged:
+    language: str
+
+
+@dataclass(frozen=True)
+class DialogEnded:
+    """An end node was reached without a handover (e.g. consent declined)."""
+
+
+Effect = HandoverRequested | CrisisDetected | LanguageChanged | DialogEnded
+Output = BotMessage | Effect
+
+
+@dataclass(frozen=True)
+class StepResult:
+    state: DialogState
+    outputs: tuple[Output, ...] = field(default_factory=tuple)
+
+    @property
+    def messages(self) -> list[BotMessage]:
+        return [o for o in self.outputs if isinstance(o, BotMessage)]
+
+    @property
+    def effects(self) -> list[Effect]:
+        return [o for o in self.outputs if not isinstance(o, BotMessage)]

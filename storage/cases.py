@@ -1,0 +1,259 @@
+"""Cases: created at handover with their own key pair; read only with a key that unwraps it.
+
+Every case has an X25519 key pair. The public key is in the clear so the server can always
+write (seal) to the case; the private key exists only wrapped — for the team key, for the
+person's case code and, on the web chat, for their browser session token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from storage import conversations
+from storage.crypto import (
+    CryptoError,
+    KdfParams,
+    aad_for,
+    derive_key,
+    generate_keypair,
+    new_case_code,
+    new_salt,
+    normalize_case_code,
+    open_sealed,
+    seal,
+    session_key,
+    unwrap,
+    wrap,
+)
+from storage.models import (
+    Case,
+    CaseKeyWrap,
+    Contact,
+    Conversation,
+    InboundReceipt,
+    Message,
+    OutboxItem,
+)
+from storage.records import CaseContent, CaseCreated, QueueEntry, TranscriptLine
+from storage.store import Tx, from_json, to_json
+from storage.teams import active_team_key
+
+
+class HandoverConflict(Exception):
+    """The conversation was no longer the bot's to hand over (another handover won)."""
+
+
+@dataclass(frozen=True)
+class HandoverRequest:
+    conversation_id: int
+    team_id: str
+    answers: dict[str, Any]
+    crisis: bool
+    incident_date: date | None
+    channel: str
+    language: str
+    session_token: bytes | None = None
+
+
+def _wrap_aad(case_id: int, kind: str, team_key_id: int | None = None) -> bytes:
+    return aad_for("case-key", case_id, kind, team_key_id or 0)
+
+
+async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
+    """Create the case in the team's queue and make the conversation the queue's.
+
+    In the same transaction: the bot-phase lines are resealed to the case key and the
+    bot-phase state is wiped, so from now on only a key holder can read the conversation.
+    """
+    team_key_id, team_public = await active_team_key(tx, req.team_id)
+    pair = generate_keypair()
+    code = new_case_code()
+    case = Case(
+        team_id=req.team_id,
+        status="waiting",
+        public_key=pair.public,
+        code_lookup=_code_lookup(tx, code),
+        summary_ct=b"",
+        channel=req.channel,
+        language=req.language,
+        crisis=req.crisis,
+        incident_date=req.incident_date,
+        created_at=tx.now,
+        waiting_since=tx.now,
+    )
+    tx.session.add(case)
+    await tx.session.flush()
+    case.summary_ct = seal(pair.public, to_json(req.answers), aad_for("case-summary", case.id))
+    tx.session.add(
+        CaseKeyWrap(
+            case_id=case.id,
+            kind="team",
+            team_key_id=team_key_id,
+            wrapped=seal(team_public, pair.private, _wrap_aad(case.id, "team", team_key_id)),
+        )
+    )
+    salt = new_salt()
+    tx.session.add(
+        CaseKeyWrap(
+            case_id=case.id,
+            kind="code",
+            kdf_salt=salt,
+            kdf_params=tx.kdf.to_dict(),
+            wrapped=wrap(derive_key(code, salt, tx.kdf), pair.private, _wrap_aad(case.id, "code")),
+        )
+    )
+    if req.session_token is not None:
+        tx.session.add(
+            CaseKeyWrap(
+                case_id=case.id,
+                kind="session",
+                wrapped=wrap(
+                    session_key(req.session_token), pair.private, _wrap_aad(case.id, "session")
+                ),
+            )
+        )
+    if not await conversations.set_owner(tx, req.conversation_id, "bot", "queued"):
+        raise HandoverConflict(f"conversation {req.conversation_id} is no longer in the bot phase")
+    await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.id == req.conversation_id)
+        .values(case_id=case.id, state_ct=None)
+    )
+    await conversations.reseal_to_case(tx, req.conversation_id, case.id, pair.public)
+    await tx.session.flush()
+    return CaseCreated(case.id, code)
+
+
+def _code_lookup(tx: Tx, code: str) -> str:
+    return tx.keys.pseudonym("case-code", normalize_case_code(code)[:4])
+
+
+async def queue(tx: Tx, team_ids: list[str] | None = None) -> list[QueueEntry]:
+    """Open cases (waiting or claimed); the console orders them by priority."""
+    query = select(Case).where(Case.status != "closed")
+    if team_ids is not None:
+        query = query.where(Case.team_id.in_(team_ids))
+    rows = await tx.session.scalars(query.order_by(Case.id))
+    return [
+        QueueEntry(
+            r.id,
+            r.team_id,
+            r.status,  # type: ignore[arg-type]  # the column holds only CaseStatus values
+            r.channel,
+            r.language,
+            r.crisis,
+            r.incident_date,
+            r.waiting_since,
+            r.claimed_by,
+        )
+        for r in rows
+    ]
+
+
+async def private_key_for_team(tx: Tx, case_id: int, team_keys: dict[int, bytes]) -> bytes | None:
+    """Unwrap the case key with any of the given team keys; None without a fitting one."""
+    wraps = await tx.session.scalars(
+        select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind == "team")
+    )
+    for w in wraps:
+        if w.team_key_id in team_keys:
+            return open_sealed(
+                team_keys[w.team_key_id], w.wrapped, _wrap_aad(case_id, "team", w.team_key_id)
+            )
+    return None
+
+
+async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
+    """The case and its private key for a case code the person typed; None if it fits none.
+
+    Costs one Argon2id derivation per case sharing the code's first group (usually one), which
+    is also what makes guessing expensive; callers rate-limit attempts on top.
+    """
+    try:
+        code = normalize_case_code(typed)
+    except ValueError:
+        return None
+    wraps = await tx.session.scalars(
+        select(CaseKeyWrap)
+        .join(Case, Case.id == CaseKeyWrap.case_id)
+        .where(Case.code_lookup == _code_lookup(tx, code), CaseKeyWrap.kind == "code")
+    )
+    for w in wraps:
+        if w.kdf_salt is None or w.kdf_params is None:
+            continue
+        key = derive_key(code, w.kdf_salt, KdfParams.from_dict(w.kdf_params))
+        try:
+            return w.case_id, unwrap(key, w.wrapped, _wrap_aad(w.case_id, "code"))
+        except CryptoError:
+            continue
+    return None
+
+
+async def private_key_for_session(tx: Tx, case_id: int, token: bytes) -> bytes | None:
+    w = await tx.session.scalar(
+        select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind == "session")
+    )
+    if w is None:
+        return None
+    try:
+        return unwrap(session_key(token), w.wrapped, _wrap_aad(case_id, "session"))
+    except CryptoError:
+        return None
+
+
+async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
+    """Decrypt the intake answers and the transcript. Raises CryptoError if anything was altered,
+    swapped between cases or reordered."""
+    case = await tx.session.get_one(Case, case_id)
+    answers = from_json(open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id)))
+    rows = await tx.session.scalars(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.case_id == case_id)
+        .order_by(Message.seq)
+    )
+    lines = []
+    for m in rows:
+        if not m.sealed:
+            raise CryptoError(f"line {m.seq} of case {case_id} is not sealed to the case")
+        body = from_json(
+            open_sealed(private_key, m.body_ct, aad_for("case-message", case_id, m.seq))
+        )
+        lines.append(TranscriptLine(m.seq, m.sender, body, m.created_at))
+    return CaseContent(case_id, answers, lines)
+
+
+async def delete_case(tx: Tx, case_id: int) -> None:
+    """Crypto-shred: every wrap of the case private key goes first, then every row of the case.
+
+    Without a wrap nothing can open what might survive in backups or old pages.
+    """
+    await tx.session.execute(delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id))
+    conv_rows = (
+        await tx.session.execute(
+            select(Conversation.id, Conversation.contact_id).where(Conversation.case_id == case_id)
+        )
+    ).all()
+    conv_ids = [c for c, _ in conv_rows]
+    contact_ids = {k for _, k in conv_rows}
+    await tx.session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
+    await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id.in_(contact_ids)))
+    await tx.session.execute(
+        delete(InboundReceipt).where(InboundReceipt.contact_id.in_(contact_ids))
+    )
+    await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.previous_case_id == case_id)
+        .values(previous_case_id=None)
+    )
+    await tx.session.execute(delete(Conversation).where(Conversation.id.in_(conv_ids)))
+    await tx.session.execute(delete(Case).where(Case.id == case_id))
+    # The channel address goes too, unless the person has other conversations with us.
+    still_used = select(Conversation.contact_id).where(Conversation.contact_id.in_(contact_ids))
+    await tx.session.execute(
+        delete(Contact).where(Contact.id.in_(contact_ids), Contact.id.not_in(still_used))
+    )

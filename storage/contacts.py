@@ -1,0 +1,70 @@
+"""Pseudonymous contacts and idempotent inbound receipts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.crypto import aad_for
+from storage.models import Contact, InboundReceipt
+from storage.records import ContactRef
+from storage.store import Tx
+
+
+def _ref(row: Contact) -> ContactRef:
+    return ContactRef(row.id, row.channel, row.pseudonym, row.unreachable)
+
+
+async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
+    """The contact for a channel address, created on first contact.
+
+    Only the keyed pseudonym is searchable; the address itself is encrypted because the
+    delivery worker must be able to answer.
+    """
+    pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
+    row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
+    if row is None:
+        row = Contact(
+            channel=channel,
+            pseudonym=pseudonym,
+            address_ct=tx.keys.encrypt("address", address.encode(), aad_for("address", pseudonym)),
+            created_at=tx.now,
+            last_seen_at=tx.now,
+            unreachable=False,
+        )
+        try:
+            async with tx.session.begin_nested():
+                tx.session.add(row)
+        except IntegrityError:
+            # Another replica created it between our select and insert.
+            row = (
+                await tx.session.scalars(select(Contact).where(Contact.pseudonym == pseudonym))
+            ).one()
+    else:
+        row.last_seen_at = tx.now
+        if row.unreachable:
+            row.unreachable = False  # they wrote again, so they can be reached again
+    return _ref(row)
+
+
+async def address_of(tx: Tx, contact_id: int) -> tuple[str, str]:
+    row = await tx.session.get_one(Contact, contact_id)
+    address = tx.keys.decrypt("address", row.address_ct, aad_for("address", row.pseudonym))
+    return row.channel, address.decode()
+
+
+async def mark_unreachable(tx: Tx, contact_id: int) -> None:
+    await tx.session.execute(
+        update(Contact).where(Contact.id == contact_id).values(unreachable=True)
+    )
+
+
+async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
+    """Remember a client message id; False when it was already processed."""
+    ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
+    exists = await tx.session.get(InboundReceipt, (contact_id, ref))
+    if exists is not None:
+        return False
+    tx.session.add(InboundReceipt(contact_id=contact_id, client_ref=ref, created_at=tx.now))
+    await tx.session.flush()
+    return True

@@ -1,0 +1,174 @@
+"""Conversations, their owner, bot-phase state and transcript lines.
+
+Ownership (`bot` → `queued` → `counsellor` → `closed`) changes only through `set_owner`, a
+conditional update: the caller states the owner it expects and learns whether it won.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from storage.crypto import aad_for, seal
+from storage.models import Case, Conversation, Message
+from storage.records import ConversationRef, Owner
+from storage.store import Tx, from_json, to_json
+
+
+def _ref(row: Conversation) -> ConversationRef:
+    return ConversationRef(
+        id=row.id,
+        contact_id=row.contact_id,
+        owner=row.owner,  # type: ignore[arg-type]  # the column holds only Owner values
+        language=row.language,
+        flow_version_id=row.flow_version_id,
+        case_id=row.case_id,
+        previous_case_id=row.previous_case_id,
+        updated_at=row.updated_at,
+    )
+
+
+async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
+    """The contact's open conversation, row-locked for this transaction on PostgreSQL."""
+    query = (
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.owner != "closed")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if tx.locks_rows:
+        query = query.with_for_update()
+    row = await tx.session.scalar(query)
+    return None if row is None else _ref(row)
+
+
+async def last_case_of(tx: Tx, contact_id: int) -> int | None:
+    return await tx.session.scalar(
+        select(Conversation.case_id)
+        .where(Conversation.contact_id == contact_id, Conversation.case_id.is_not(None))
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def start(
+    tx: Tx, contact_id: int, flow_version_id: int, language: str, previous_case_id: int | None
+) -> ConversationRef:
+    row = Conversation(
+        contact_id=contact_id,
+        flow_version_id=flow_version_id,
+        owner="bot",
+        language=language,
+        state_ct=None,
+        next_seq=1,
+        created_at=tx.now,
+        updated_at=tx.now,
+        previous_case_id=previous_case_id,
+    )
+    tx.session.add(row)
+    await tx.session.flush()
+    return _ref(row)
+
+
+async def get(tx: Tx, conversation_id: int) -> ConversationRef:
+    return _ref(await tx.session.get_one(Conversation, conversation_id))
+
+
+async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
+    row = await tx.session.get_one(Conversation, conversation_id)
+    if row.state_ct is None:
+        return None
+    raw = tx.keys.decrypt("state", row.state_ct, aad_for("state", conversation_id))
+    value: dict[str, Any] = from_json(raw)
+    return value
+
+
+async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], language: str) -> None:
+    await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            state_ct=tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id)),
+            language=language,
+            updated_at=tx.now,
+        )
+    )
+
+
+async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -> bool:
+    """Move the conversation to `new` only if it is still owned by `expected`."""
+    values: dict[str, Any] = {"owner": new, "updated_at": tx.now}
+    if new == "closed":
+        values.update(closed_at=tx.now, state_ct=None)
+    result = await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == expected)
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]) -> int:
+    """Add a transcript line and return its sequence number.
+
+    Before handover the line is under the server key (the bot must be able to reseal it);
+    afterwards it is sealed write-only to the case public key.
+    """
+    row = await tx.session.get_one(Conversation, conversation_id)
+    seq = row.next_seq
+    row.next_seq = seq + 1
+    row.updated_at = tx.now
+    if row.case_id is None:
+        body_ct = tx.keys.encrypt(
+            "message", to_json(body), aad_for("message", conversation_id, seq)
+        )
+        sealed = False
+    else:
+        case = await tx.session.get_one(Case, row.case_id)
+        body_ct = seal(case.public_key, to_json(body), aad_for("case-message", case.id, seq))
+        sealed = True
+    tx.session.add(
+        Message(
+            conversation_id=conversation_id,
+            seq=seq,
+            sender=sender,
+            sealed=sealed,
+            body_ct=body_ct,
+            created_at=tx.now,
+        )
+    )
+    await tx.session.flush()
+    return seq
+
+
+async def reseal_to_case(tx: Tx, conversation_id: int, case_id: int, public_key: bytes) -> int:
+    """At handover: seal every bot-phase line to the case key; the server can no longer read it."""
+    rows = await tx.session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.sealed.is_(False))
+    )
+    count = 0
+    for msg in rows:
+        plain = tx.keys.decrypt(
+            "message", msg.body_ct, aad_for("message", conversation_id, msg.seq)
+        )
+        msg.body_ct = seal(public_key, plain, aad_for("case-message", case_id, msg.seq))
+        msg.sealed = True
+        count += 1
+    await tx.session.flush()
+    return count
+
+
+async def expire_idle(tx: Tx, idle: timedelta) -> int:
+    """Close bot-phase conversations nobody continued; their answers are wiped with the state."""
+    result = await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.owner == "bot", Conversation.updated_at < tx.now - idle)
+        .values(owner="closed", closed_at=tx.now, state_ct=None)
+    )
+    stale = select(Conversation.id).where(
+        Conversation.owner == "closed", Conversation.case_id.is_(None)
+    )
+    await tx.session.execute(delete(Message).where(Message.conversation_id.in_(stale)))
+    return int(getattr(result, "rowcount", 0))

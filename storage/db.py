@@ -1,0 +1,115 @@
+"""Engine and transactions for SQLite (WAL, embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which and why."""
+
+
+class Database:
+    """One engine per process; one session per unit of work (`transaction()`).
+
+    SQLite allows one writer at a time. Rather than let two transactions of this process race
+    for the write lock (and fail with "database is locked"), every transaction takes a
+    process-wide lock and starts with BEGIN IMMEDIATE; other processes wait on busy_timeout.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise DatabaseUnavailable("database_url is not a valid database URL") from None
+        self.url = parsed
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        try:
+            # hide_parameters: errors in the log must not carry even ciphertext or pseudonyms.
+            self.engine: AsyncEngine = create_async_engine(parsed, hide_parameters=True, **kwargs)
+        except (ArgumentError, ModuleNotFoundError) as exc:
+            raise DatabaseUnavailable(f"unsupported database URL ({exc})") from None
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock()
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self.is_sqlite:
+                await stack.enter_async_context(self._sqlite_writer)
+            session = await stack.enter_async_context(self._sessions())
+            async with session.begin():
+                yield session
+
+    async def check(self) -> None:
+        """Connect once, so a database that is down fails at start with one clear message."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to the {self.backend} database at {self.safe_url}: "
+                f"{_first_line(exc)}"
+            ) from None
+
+    @property
+    def safe_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged message survives a power cut, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten, so a shredded case leaves no ciphertext in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [orig.__class__.__name__])[0]

@@ -1,0 +1,100 @@
+"""The outbox: replies wait here, under the server key, until a channel took them.
+
+Delivery is at least once: a row is deleted only after the channel accepted it, and a
+worker that dies holding a row loses its lease, so another attempt follows. The outbox id
+travels with the message as its delivery id, for receivers that can deduplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from storage.contacts import address_of
+from storage.crypto import aad_for
+from storage.models import OutboxItem
+from storage.records import Delivery
+from storage.store import Tx, from_json, to_json
+
+
+def _aad(contact_id: int) -> bytes:
+    return aad_for("outbox", contact_id)
+
+
+async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> int:
+    row = OutboxItem(
+        contact_id=contact_id,
+        payload_ct=tx.keys.encrypt("outbox", to_json(payload), _aad(contact_id)),
+        created_at=tx.now,
+        attempts=0,
+        next_attempt_at=tx.now,
+    )
+    tx.session.add(row)
+    await tx.session.flush()
+    return row.id
+
+
+async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
+    """Lease the oldest pending message of each contact that is due.
+
+    Only the head of each contact's queue is taken, so a person gets replies in order even
+    when an earlier one is waiting for a retry.
+    """
+    earlier = aliased(OutboxItem)
+    head = (
+        ~select(earlier.id)
+        .where(earlier.contact_id == OutboxItem.contact_id, earlier.id < OutboxItem.id)
+        .exists()
+    )
+    query = (
+        select(OutboxItem)
+        .where(
+            OutboxItem.next_attempt_at <= tx.now,
+            or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < tx.now),
+            head,
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    )
+    if tx.locks_rows:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await tx.session.scalars(query))
+    deliveries = []
+    for row in rows:
+        row.lease_until = tx.now + lease
+        row.attempts += 1
+        channel, address = await address_of(tx, row.contact_id)
+        payload = from_json(tx.keys.decrypt("outbox", row.payload_ct, _aad(row.contact_id)))
+        deliveries.append(Delivery(row.id, row.contact_id, channel, address, payload, row.attempts))
+    await tx.session.flush()
+    return deliveries
+
+
+async def delivered(tx: Tx, outbox_id: int) -> None:
+    await tx.session.execute(delete(OutboxItem).where(OutboxItem.id == outbox_id))
+
+
+async def retry_later(tx: Tx, outbox_id: int, at: datetime, error: str) -> None:
+    await tx.session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == outbox_id)
+        .values(next_attempt_at=at, lease_until=None, last_error=error[:200])
+    )
+
+
+async def drop_for_contact(tx: Tx, contact_id: int) -> int:
+    """A contact that cannot be reached (blocked the bot): nothing more can be delivered."""
+    result = await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id == contact_id))
+    return int(getattr(result, "rowcount", 0))
+
+
+async def pending(tx: Tx) -> int:
+    return int(await tx.session.scalar(select(func.count(OutboxItem.id))) or 0)
+
+
+async def next_due(tx: Tx) -> datetime | None:
+    """When the next retry is due, so an idle worker knows how long it may sleep."""
+    return await tx.session.scalar(select(func.min(OutboxItem.next_attempt_at)))

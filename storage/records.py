@@ -1,0 +1,89 @@
+"""Plain records that storage hands out; no session or ORM object leaves storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+Owner = Literal["bot", "queued", "counsellor", "closed"]
+CaseStatus = Literal["waiting", "claimed", "closed"]
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: int
+    channel: str
+    pseudonym: str
+    unreachable: bool
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    id: int
+    contact_id: int
+    owner: Owner
+    language: str
+    flow_version_id: int
+    case_id: int | None
+    previous_case_id: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FlowVersionRef:
+    id: int
+    flow_id: str
+    number: int | None
+    source: str
+    digest: str
+    published_at: datetime
+    published_by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CaseCreated:
+    case_id: int
+    case_code: str
+    """Shown to the person once; stored only as a keyed hash and as a key-wrapping secret."""
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    case_id: int
+    team_id: str
+    status: CaseStatus
+    channel: str
+    language: str
+    crisis: bool
+    incident_date: date | None
+    waiting_since: datetime
+    claimed_by: int | None
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    seq: int
+    sender: str
+    body: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseContent:
+    """What a holder of the case private key can read."""
+
+    case_id: int
+    answers: dict[str, Any]
+    transcript: list[TranscriptLine]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outbox_id: int
+    contact_id: int
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    attempts: int

@@ -1,0 +1,60 @@
+"""The storage entry point: one `Store` per process, one `Tx` per unit of work.
+
+Code outside `storage` never sees a session, a SQL statement or a key: it calls the
+functions of storage's modules with a `Tx`, and gets plain records back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import KdfParams, ServerKey
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Tx:
+    """A transaction with what storage needs to encrypt inside it."""
+
+    session: AsyncSession
+    keys: ServerKey
+    kdf: KdfParams
+    now: datetime
+    backend: str
+
+    @property
+    def locks_rows(self) -> bool:
+        """PostgreSQL needs SELECT … FOR UPDATE; SQLite's single writer already serialises."""
+        return self.backend == "postgresql"
+
+
+class Store:
+    def __init__(self, db: Database, keys: ServerKey, kdf: KdfParams | None = None) -> None:
+        self.db = db
+        self.keys = keys
+        self.kdf = kdf or KdfParams()
+
+    @contextlib.asynccontextmanager
+    async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
+        """One transaction; committed when the block ends without error."""
+        async with self.db.transaction() as session:
+            yield Tx(session, self.keys, self.kdf, now or datetime.now(UTC), self.db.backend)
+
+    def contact_pseudonym(self, channel: str, address: str) -> str:
+        """Keyed hash of a channel address: the conversation lock key, never the address."""
+        return self.keys.pseudonym(f"contact:{channel}", address)
+
+
+def to_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def from_json(raw: bytes) -> Any:
+    return json.loads(raw.decode())

@@ -1,0 +1,176 @@
+"""Shared pytest fixtures for the Anlaufstelle test suite."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.flows import publish_files
+from storage import meta, teams
+from storage.crypto import KdfParams, ServerKey
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.store import Store
+from tests import pg
+
+# ============================================================================
+# PostgreSQL server
+#
+#   postgres_url        session: SQLAlchemy URL (postgresql+asyncpg://...) of a
+#                       database on a running server. ANLAUFSTELLE_TEST_POSTGRES_URL
+#                       if set, else a throwaway cluster (tests/pg.py) started on
+#                       first use and removed at session end.
+#   make_postgres_database
+#                       function: async factory, `await make(...)` -> URL of a new
+#                       empty database on that server; all dropped after the test.
+#   fresh_postgres_url  function: URL of one new empty database for this test.
+#
+# Without PostgreSQL these tests skip locally, but fail when CI=true or
+# ANLAUFSTELLE_REQUIRE_POSTGRES=1: in CI they must never be skipped silently.
+# Tests using them get the `postgres` marker (`-m "not postgres"` leaves them out).
+# ============================================================================
+
+POSTGRES_URL_ENV = "ANLAUFSTELLE_TEST_POSTGRES_URL"
+
+
+def _postgres_required() -> bool:
+    ci = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+    return ci or os.environ.get("ANLAUFSTELLE_REQUIRE_POSTGRES", "") == "1"
+
+
+def _asyncpg_url(url: str) -> str:
+    # accept postgresql://, postgres:// and postgresql+<driver>:// alike
+    return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql+asyncpg://", url.strip())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    external = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if external:
+        url = _asyncpg_url(external)
+        try:
+            pg.run_sync(pg.check_server(url))
+        except pg.PostgresUnavailable as exc:
+            # explicitly configured: a wrong URL is an error, not a reason to skip
+            pytest.fail(f"{POSTGRES_URL_ENV} does not answer: {exc}", pytrace=False)
+        yield url
+        return
+
+    try:
+        cluster = pg.start_cluster()
+    except pg.PostgresUnavailable as exc:
+        reason = f"PostgreSQL unavailable: {exc}"
+        if _postgres_required():
+            pytest.fail(
+                f"{reason}\n(CI must run the PostgreSQL tests, not skip them)", pytrace=False
+            )
+        pytest.skip(reason)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def make_postgres_database(
+    postgres_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    created: list[str] = []
+    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")
+
+    async def make(prefix: str = "t") -> str:
+        # unique across concurrent runs on a shared server; <= 63 bytes
+        name = f"{prefix}_{secrets.token_hex(5)}_{slug}"[:63]
+        url = await pg.create_database(postgres_url, name)
+        created.append(url)
+        return url
+
+    yield make
+
+    for url in created:
+        try:
+            await pg.drop_database(url)
+        except Exception as exc:  # leftover databases are harmless; don't fail the test
+            warnings.warn(f"could not drop test database {url}: {exc!r}", stacklevel=1)
+
+
+@pytest.fixture
+async def fresh_postgres_url(make_postgres_database: Callable[..., Awaitable[str]]) -> str:
+    return await make_postgres_database()
+
+
+# ============================================================================
+# (further fixtures below)
+# ============================================================================
+
+
+# ============================================================================
+# Storage and service on both databases (one contract suite, run over each)
+#
+#   database_url   sqlite file in tmp_path, or a fresh PostgreSQL database
+#   store          migrated Store with a fresh server key and fast KDF params
+#   office         store + team "region" and "stadt" (with recovery keys), a
+#                  counsellor in each, and tests/flows/mini.yaml published
+# ============================================================================
+
+FLOWS = Path(__file__).parent / "flows"
+COUNSELLOR_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'anlaufstelle.sqlite3'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    db = Database(database_url)
+    await upgrade(db)
+    s = Store(db, ServerKey.generate(), KdfParams.fast())
+    async with s.tx() as tx:
+        await meta.check_server_key(tx)
+    yield s
+    await db.dispose()
+
+
+@dataclass
+class Office:
+    store: Store
+    recovery: dict[str, str]
+    flow_path: Path
+
+
+@pytest.fixture
+async def office(store: Store) -> Office:
+    recovery = {}
+    async with store.tx() as tx:
+        for team_id, name in (("region", "Region Hannover"), ("stadt", "Stadt Hannover")):
+            created = await teams.create_team(tx, team_id, name)
+            recovery[team_id] = created.recovery_key
+            keys = await teams.unlock_with_recovery_key(tx, team_id, created.recovery_key)
+            await teams.add_counsellor(
+                tx,
+                f"berater-{team_id}",
+                COUNSELLOR_PASSWORD,
+                role="counsellor",
+                teams={team_id: keys},
+            )
+    path = FLOWS / "mini.yaml"
+    await publish_files(store, [path])
+    return Office(store, recovery, path)

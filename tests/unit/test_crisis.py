@@ -1,0 +1,91 @@
+"""dialogs.crisis: whole-word crisis phrases in any language, robust to how people type."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dialogs.crisis import find_crisis, normalise
+
+WORDS = {
+    "de": ["nicht mehr leben", "umbringen", "suizid*", "Straße"],
+    "en": ["kill myself", "rat"],
+    "ar": ["انتحار", "أقتل نفسي"],
+    "ru": ["убить себя", "суицид"],
+    "uk": ["не хочу жити"],
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich will nicht mehr leben",
+        "ICH WILL NICHT   MEHR\n\tLEBEN!!!",
+        "ich will nicht-mehr-leben",
+        "...nicht mehr leben.",
+        "Ich will mich umbringen",
+        "ich habe Suizidgedanken",
+        "SUIZID",
+        "i want to KILL MYSELF",
+        "\uff4b\uff49\uff4c\uff4c\u3000\uff4d\uff59\uff53\uff45\uff4c\uff46",  # full-width (NFKC)
+        "STRASSE",  # casefold: ß == ss
+        "أفكر في انتحار",
+        "أفكر في انْتِحَار",  # with harakat
+        "أفكر في انتـــحار",  # with tatweel
+        "أريد أن أقتل نفسي",
+        "Я хочу УБИТЬ СЕБЯ.",
+        "суицид",
+        "я не хочу жити",
+        "I'm fine, but: rat!",
+    ],
+)
+def test_finds_crisis_words(text: str) -> None:
+    assert find_crisis(text, WORDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich möchte eine Beratung",  # "rat" inside a word
+        "my landlord wants to kill my dog",
+        "Ich will mehr leben",
+        "kill, then myself?",  # the words of a phrase must be adjacent
+        "",
+        "   !!! ...",
+        "суицидальные",  # "суицид" has no trailing *, so it is a whole word only
+    ],
+)
+def test_ignores_ordinary_text(text: str) -> None:
+    assert not find_crisis(text, WORDS)
+
+
+def test_punctuation_between_phrase_words_is_ignored() -> None:
+    assert find_crisis("kill... myself", WORDS)
+    assert find_crisis("kill,myself", WORDS)
+
+
+def test_any_language_list_matches_whatever_the_conversation_language() -> None:
+    assert find_crisis("суицид", {"de": ["x"], "ru": ["суицид"]})
+    assert not find_crisis("суицид", {"de": ["x"]})
+
+
+def test_empty_lists_never_match() -> None:
+    assert not find_crisis("anything at all", {})
+    assert not find_crisis("anything at all", {"de": [], "en": ["!!!"]})
+
+
+def test_normalise_tokens() -> None:
+    assert normalise("  Hallo,   WELT!  Straße ") == ["hallo", "welt", "strasse"]
+    assert normalise("\uff46\uff55\uff4c\uff4c") == ["full"]
+    # precomposed letters stay distinct: "töten" is not "toten"
+    assert normalise("töten") != normalise("toten")
+
+
+def test_long_adversarial_input_is_fast() -> None:
+    words = {"de": [f"wort{i} nummer{i}" for i in range(300)] + ["a*"]}
+    text = ("wort1 " * 2000) + ("!" * 5000) + (" b" * 3000)
+    started = time.perf_counter()
+    assert not find_crisis(text, words)
+    assert time.perf_counter() - started < 2.0
+    assert find_crisis(text + " wort299 nummer299", words)
