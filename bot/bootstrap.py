@@ -46,8 +46,15 @@ def server_key(settings: Settings, *, create: bool) -> ServerKey:
                 "or run `anlaufstelle init` for a new installation"
             )
         key = ServerKey.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key.save(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key.save(path)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot create the server key file {path} ({exc.strerror})"
+            ) from None
+        except ServerKeyError as exc:
+            raise StartupError(str(exc)) from None
         return key
     try:
         return ServerKey.load(path)
@@ -62,7 +69,12 @@ def kdf_params(settings: Settings) -> KdfParams:
 async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstStart | None]:
     """Open (and on first start create) the database; returns the store and first-start secrets."""
     if create:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot create the data directory {settings.data_dir} ({exc.strerror})"
+            ) from None
     key = server_key(settings, create=create)
     try:
         db = Database(settings.resolved_database_url)

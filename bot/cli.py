@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -122,6 +123,8 @@ def _configure_logging(level: str) -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite narrates every call at DEBUG; it says nothing an operator needs.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def _flows_offline(args: argparse.Namespace, out: TextIO) -> int:
@@ -179,7 +182,13 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                 "(Ctrl+C stops it)\n"
             )
             out.flush()
-            await asyncio.Event().wait()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+            out.write("Stopping.\n")
         finally:
             await runner.cleanup()
     finally:
@@ -215,6 +224,12 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
 
 async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     if args.flows_command == "simulate":
+        flow = load_flow(args.file)
+        if args.lang not in flow.languages:
+            raise CommandError(
+                f"{args.file}: flow {flow.id!r} has no language {args.lang!r} "
+                f"(it has {', '.join(flow.languages)})"
+            )
         return await simulate(settings, args.file, args.lang, sys.stdin, out)
     store, _ = await open_store(settings, create=False)
     try:

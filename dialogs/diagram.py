@@ -102,7 +102,7 @@ def _edge_lines(flow: Flow, language: str) -> list[str]:
 
 def mermaid(flow: Flow, language: str | None = None) -> str:
     """The flow as Mermaid source; texts in `language` (default: the flow's default)."""
-    lang = language if language in flow.languages else flow.default_language
+    lang = language if language is not None and language in flow.languages else None
     lang = lang or flow.default_language
     known = {n.id for n in flow.nodes}
     lines = ["flowchart TD", f'    start_(("start")) --> {_mermaid_id(flow.start)}']

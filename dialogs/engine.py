@@ -80,6 +80,7 @@ from dialogs.steps import (
     StepResult,
     TextInput,
 )
+from dialogs.validate import WHEN_DATE
 
 InputNode = (
     SingleChoiceNode
@@ -93,8 +94,6 @@ InputNode = (
 
 SKIP = "skip"
 """Choice id that skips an optional free text."""
-WHEN_DATE = "date"
-"""Bucket of a `when` answer that holds a typed date."""
 
 _DAYS_BACK = {"today": 0, "this_week": 6, "this_month": 30}
 """Earliest day of a `when` bucket, in days before `now`: the AGG deadline runs from it."""
@@ -116,8 +115,9 @@ class EngineError(RuntimeError):
 
 def new_state(flow: Flow, language: str | None = None) -> DialogState:
     """A fresh state in `language` when the flow offers it, else the flow's default."""
-    chosen = language if language in flow.languages else flow.default_language
-    return DialogState(language=chosen or flow.default_language)
+    if language is not None and language in flow.languages:
+        return DialogState(language=language)
+    return DialogState(language=flow.default_language)
 
 
 def step(flow: Flow, state: DialogState, inp: Input, now: datetime) -> StepResult:
@@ -272,7 +272,10 @@ class _Run:
             raise EngineError(f"flow '{self.flow.id}' has no node '{node_id}'") from None
 
     def current(self) -> InputNode:
-        node = self.node(self.state.node or self.flow.start)
+        """The node waiting for input (only called once the flow has started)."""
+        if self.state.node is None:
+            raise EngineError("the dialog has not started or is finished")
+        node = self.node(self.state.node)
         if not isinstance(node, InputNode):
             raise EngineError(f"node '{node.id}' of flow '{self.flow.id}' does not take input")
         return node

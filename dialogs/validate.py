@@ -341,7 +341,8 @@ class _Checker:
                 self.error(
                     path, f"placeholder {{{name}}} may only be used in handover and end texts"
                 )
-        if "{" in PLACEHOLDER.sub("", value) or "}" in PLACEHOLDER.sub("", value):
+        rest = PLACEHOLDER.sub("", value)
+        if "{" in rest or "}" in rest:
             self.error(path, "literal braces { } are not allowed in texts")
 
     def check_ui(self) -> None:

@@ -148,12 +148,12 @@ nodes:
 
 FLOW = parse_flow(FLOW_YAML, "intake.yaml")
 
-TO_CONSENT = [Start(), ChoiceInput("en")]
-TO_WHEN = [*TO_CONSENT, ChoiceInput("accept"), ChoiceInput("no")]
-TO_AREA = [*TO_WHEN, ChoiceInput("today")]
-TO_GROUNDS = [*TO_AREA, ChoiceInput("work")]
-TO_STORY = [*TO_GROUNDS, ChoicesInput(("racism",))]
-TO_ANON = [*TO_STORY, TextInput("It happened at work")]
+TO_CONSENT: list[Input] = [Start(), ChoiceInput("en")]
+TO_WHEN: list[Input] = [*TO_CONSENT, ChoiceInput("accept"), ChoiceInput("no")]
+TO_AREA: list[Input] = [*TO_WHEN, ChoiceInput("today")]
+TO_GROUNDS: list[Input] = [*TO_AREA, ChoiceInput("work")]
+TO_STORY: list[Input] = [*TO_GROUNDS, ChoicesInput(("racism",))]
+TO_ANON: list[Input] = [*TO_STORY, TextInput("It happened at work")]
 
 
 def play(

@@ -1,0 +1,293 @@
+"""Kill the running service with SIGKILL in the middle of a conversation, start it again, and
+check that nothing acknowledged was lost and every reply arrived exactly once.
+
+The service runs as a real `anlaufstelle serve` process with the HTTP bridge channel; the
+test plays the bridge peer: it posts the person's messages and receives the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.channels.bridge import SIGNATURE_HEADER, sign, signature_ok
+from storage import cases, teams
+from storage.crypto import KdfParams, ServerKey
+from storage.db import Database
+from storage.store import Store
+
+pytestmark = pytest.mark.slow
+
+SECRET = "bridge-secret-for-tests"
+CANARY = "CANARY-7f3e-Kreuzberg-Wohnung"
+CONTACT = "crash-person-1"
+
+# The shipped intake, answered by choice ids: each step is one acknowledged message.
+SCRIPT: list[dict[str, Any]] = [
+    {"command": "start", "language": "de"},
+    {"choice": "de"},
+    {"choice": "accept"},
+    {"choice": "no"},
+    {"choice": "this_week"},
+    {"choices": ["housing"]},
+    {"choice": "garbsen"},
+    {"choices": ["disability"]},
+    {"text": f"Mir wurde die Wohnung verweigert. {CANARY}"},
+    {"choice": "affected"},
+    {"choices": ["counselling"]},
+    {"choice": "anonymous_chat"},
+    {"choice": "internet"},
+    {"text": "Noch eine Nachricht nach der Übergabe."},
+]
+KILL_AFTER = 6  # messages acknowledged before the crash
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Receiver:
+    """The bridge peer's callback endpoint: records every delivery it is offered."""
+
+    mode: str = "reject"  # reject | slow | accept
+    offered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    slow_seen: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not signature_ok(SECRET, body, request.headers.get(SIGNATURE_HEADER)):
+            return web.Response(status=401)
+        if self.mode == "reject":
+            return web.Response(status=503)
+        payload = json.loads(body)
+        self.offered.append((payload["delivery_id"], payload["message"]))
+        if self.mode == "slow":
+            self.slow_seen.set()
+            await asyncio.sleep(30)  # the service is killed while it waits for our answer
+        return web.Response(status=204)
+
+    def distinct(self) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        for delivery_id, message in self.offered:
+            seen.setdefault(delivery_id, message)
+        return list(seen.values())
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    recv = Receiver()
+    app = web.Application()
+    app.router.add_post("/callback", recv.handle)
+    runner = web.AppRunner(app, handler_cancellation=True)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield recv, f"http://127.0.0.1:{port}/callback"
+    await runner.cleanup()
+
+
+class Service:
+    def __init__(self, data_dir: Path, callback: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
+        self.env.update(
+            ANLAUFSTELLE_DATA_DIR=str(data_dir),
+            ANLAUFSTELLE_PORT=str(self.port),
+            ANLAUFSTELLE_BRIDGE__ENABLED="true",
+            ANLAUFSTELLE_BRIDGE__CALLBACK_URL=callback,
+            ANLAUFSTELLE_BRIDGE__SECRET=SECRET,
+            ANLAUFSTELLE_DELIVERY__POLL_SECONDS="0.2",
+            ANLAUFSTELLE_DELIVERY__BACKOFF_INITIAL_SECONDS="0.2",
+            ANLAUFSTELLE_DELIVERY__BACKOFF_MAX_SECONDS="0.5",
+            ANLAUFSTELLE_DELIVERY__LEASE_SECONDS="2",
+            ANLAUFSTELLE_KDF_MEMORY_KIB="1024",
+            ANLAUFSTELLE_KDF_TIME_COST="1",
+            ANLAUFSTELLE_LOG_LEVEL="DEBUG",
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    async def start(self) -> None:
+        self.runs += 1
+        exe = Path(sys.executable).with_name("anlaufstelle")
+        self.proc = subprocess.Popen(
+            [str(exe), "serve"],
+            env=self.env,
+            stdout=(self.data_dir / f"stdout-{self.runs}.txt").open("wb"),
+            stderr=(self.data_dir / f"stderr-{self.runs}.txt").open("wb"),
+        )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"{self.url}/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                assert self.proc.poll() is None, self.output()
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"service did not start: {self.output()}")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.data_dir.glob("std*-*.txt"))
+        )
+
+    def recovery_key(self) -> str:
+        match = re.search(r"recovery key.*\n\s+([0-9A-Z-]{20,})", self.output())
+        assert match, self.output()
+        return match.group(1)
+
+
+@pytest.fixture
+def service(tmp_path: Path, receiver: tuple[Receiver, str]) -> Iterator[Service]:
+    svc = Service(tmp_path, receiver[1])
+    yield svc
+    svc.stop()
+
+
+async def post(http: aiohttp.ClientSession, svc: Service, index: int) -> int:
+    body = json.dumps({"contact": CONTACT, "message_id": f"msg-{index}", **SCRIPT[index]}).encode()
+    async with http.post(
+        f"{svc.url}/bridge/messages",
+        data=body,
+        headers={SIGNATURE_HEADER: sign(SECRET, body), "Content-Type": "application/json"},
+    ) as resp:
+        return resp.status
+
+
+async def wait_for(condition: Any, seconds: float = 30) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_sigkill_mid_conversation_loses_nothing_and_delivers_once(
+    service: Service, receiver: tuple[Receiver, str]
+) -> None:
+    recv, _ = receiver
+    await service.start()
+    async with aiohttp.ClientSession() as http:
+        # Replies pile up in the outbox while the peer is down; each message is acknowledged.
+        for i in range(KILL_AFTER):
+            assert await post(http, service, i) == 200
+        # The peer comes back but answers slowly: kill the service while a reply is in flight.
+        recv.mode = "slow"
+        await asyncio.wait_for(recv.slow_seen.wait(), 20)
+        in_flight = asyncio.create_task(post(http, service, KILL_AFTER))
+        await asyncio.sleep(0.05)
+        service.kill()
+        try:
+            await in_flight  # acknowledged just before the kill, or not at all
+        except aiohttp.ClientError:
+            pass  # not acknowledged: the client sends it again below
+
+        recv.mode = "accept"
+        await service.start()
+        # Whether or not it was acknowledged, the message is sent again with the same id:
+        # it must count once.
+        for i in range(KILL_AFTER, len(SCRIPT)):
+            assert await post(http, service, i) == 200
+        assert await post(http, service, KILL_AFTER) == 200
+
+    recovery = service.recovery_key()
+    keys = ServerKey.load(service.data_dir / "server.key")
+    db = Database(f"sqlite+aiosqlite:///{service.data_dir / 'anlaufstelle.sqlite3'}")
+    store = Store(db, keys, KdfParams.fast())
+    try:
+        async with store.tx() as tx:
+            (entry,) = await cases.queue(tx)
+            team_keys = await teams.unlock_with_recovery_key(tx, entry.team_id, recovery)
+            private = await cases.private_key_for_team(tx, entry.case_id, team_keys)
+            assert private is not None
+            content = await cases.read(tx, entry.case_id, private)
+    finally:
+        await db.dispose()
+
+    person_lines = [line.body for line in content.transcript if line.sender == "person"]
+    bot_lines = [line.body["text"] for line in content.transcript if line.sender == "bot"]
+    sent = [{k: v for k, v in step.items() if k != "language"} for step in SCRIPT]
+    assert person_lines == sent  # every acknowledged message exactly once, in order
+
+    # Every reply the bot stored reaches the peer, in order; a reply offered twice (the crash
+    # hit while it was in flight) carries the same delivery id both times.
+    await wait_for(lambda: len(recv.distinct()) >= len(bot_lines))
+    await asyncio.sleep(1.0)  # nothing more should come
+    assert [m["text"] for m in recv.distinct()] == bot_lines
+    ids = [d for d, _ in recv.offered]
+    assert len(ids) > len(set(ids)), "the reply in flight at the kill was offered again"
+    assert any(CANARY in str(line) for line in person_lines)
+
+
+async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
+    service: Service, receiver: tuple[Receiver, str]
+) -> None:
+    """The person's words, their channel address and message ids never reach the disk or a
+    log in the clear: only the receiving peer sees them."""
+    recv, _ = receiver
+    recv.mode = "accept"
+    canary_contact = f"{CANARY}-contact"
+    service.env["ANLAUFSTELLE_LOG_LEVEL"] = "DEBUG"
+    await service.start()
+    async with aiohttp.ClientSession() as http:
+        for i, step in enumerate(SCRIPT):
+            body = json.dumps(
+                {"contact": canary_contact, "message_id": f"{CANARY}-{i}", **step}
+            ).encode()
+            headers = {SIGNATURE_HEADER: sign(SECRET, body)}
+            async with http.post(f"{service.url}/bridge/messages", data=body, headers=headers) as r:
+                assert r.status == 200
+    await wait_for(lambda: len(recv.distinct()) >= 12)
+    service.stop()
+
+    files = [p for p in service.data_dir.iterdir() if p.is_file()]
+    names = {p.name for p in files}
+    assert "anlaufstelle.sqlite3" in names and "stderr-1.txt" in names
+    assert any(name.endswith("-wal") for name in names) or _wal_was_checkpointed(files)
+    for path in files:
+        data = path.read_bytes()
+        for needle in (CANARY, "Wohnung verweigert", "Noch eine Nachricht"):
+            assert needle.encode() not in data, f"{needle!r} found in {path.name}"
+    assert "DEBUG" in service.output()  # the logs were written at their most verbose
+
+
+def _wal_was_checkpointed(files: list[Path]) -> bool:
+    # A clean shutdown may fold the WAL into the database file; then only that file remains.
+    return any(p.name == "anlaufstelle.sqlite3" and p.stat().st_size > 0 for p in files)
