@@ -1,0 +1,109 @@
+"""Storage contracts that hold on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from bot.channels.base import OutboundMessage
+from bot.delivery import DeliveryWorker
+from bot.settings import DeliverySettings
+from storage import contacts, flows, outbox
+from storage.migrate import is_current
+from storage.models import Base, Contact
+from storage.store import Store
+
+
+async def test_migrations_build_exactly_the_schema_of_the_models(store: Store) -> None:
+    assert await is_current(store.db)
+
+    def diff(sync: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(sync), Base.metadata))
+
+    async with store.db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+class CountingChannel:
+    """Accepts everything, slowly, and counts what it got per delivery id."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self.got: Counter[str] = Counter()
+        self.order: dict[str, list[str]] = {}
+
+    async def send(self, message: OutboundMessage) -> None:
+        await asyncio.sleep(0.001)
+        self.got[message.delivery_id] += 1
+        self.order.setdefault(message.address, []).append(message.text)
+
+
+async def test_two_workers_deliver_each_reply_once_and_in_order(store: Store) -> None:
+    async with store.tx() as tx:
+        for person in range(10):
+            contact = await contacts.contact_for(tx, "memory", f"person-{person}")
+            for n in range(5):
+                await outbox.enqueue(tx, contact.id, {"text": f"{person}:{n}"})
+    channel = CountingChannel()
+    settings = DeliverySettings(lease_seconds=30)
+    workers = [DeliveryWorker(store, {"memory": channel}, settings, batch=7) for _ in range(2)]
+
+    async def drain(worker: DeliveryWorker) -> None:
+        for _ in range(200):
+            await worker.run_once()
+            async with store.tx() as tx:
+                if await outbox.pending(tx) == 0:
+                    return
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    assert len(channel.got) == 50
+    assert set(channel.got.values()) == {1}
+    for person in range(10):
+        assert channel.order[f"person-{person}"] == [f"{person}:{n}" for n in range(5)]
+
+
+async def test_a_crashed_workers_lease_expires_and_the_reply_is_sent_again(store: Store) -> None:
+    async with store.tx() as tx:
+        contact = await contacts.contact_for(tx, "memory", "person")
+        await outbox.enqueue(tx, contact.id, {"text": "hello"})
+    async with store.tx() as tx:
+        (taken,) = await outbox.claim_due(tx, 10, timedelta(seconds=60))
+    # The worker that took it dies; while its lease runs nobody else may take it …
+    async with store.tx() as tx:
+        assert await outbox.claim_due(tx, 10, timedelta(seconds=60)) == []
+    # … and afterwards the same reply, with the same delivery id, is offered again.
+    async with store.tx(datetime.now(UTC) + timedelta(seconds=61)) as tx:
+        (again,) = await outbox.claim_due(tx, 10, timedelta(seconds=60))
+    assert again.outbox_id == taken.outbox_id
+    assert again.attempts == 2
+
+
+async def test_flow_versions_are_numbered_and_drafts_are_not_published(store: Store) -> None:
+    async with store.tx() as tx:
+        v1 = await flows.publish(tx, "intake", "a: 1\n", "admin")
+        same = await flows.publish_if_changed(tx, "intake", "a: 1\n", "admin", "")
+        draft = await flows.draft(tx, "intake", "a: 2\n", "simulate")
+        v2 = await flows.publish_if_changed(tx, "intake", "a: 3\n", "admin", "")
+        current = await flows.current(tx, "intake")
+    assert (v1.number, same.id, draft.number, v2.number) == (1, v1.id, None, 2)
+    assert current is not None and current.id == v2.id
+
+
+@pytest.mark.parametrize("channel", ["telegram", "webchat"])
+async def test_a_channel_address_is_stored_only_encrypted(store: Store, channel: str) -> None:
+    address = "chat-9876543210"
+    async with store.tx() as tx:
+        contact = await contacts.contact_for(tx, channel, address)
+        again = await contacts.contact_for(tx, channel, address)
+        assert again.id == contact.id
+        assert address not in contact.pseudonym
+        assert await contacts.address_of(tx, contact.id) == (channel, address)
+        row = await tx.session.get_one(Contact, contact.id)
+    assert address.encode() not in row.address_ct
