@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,8 +57,11 @@ class Database:
         try:
             # hide_parameters: errors in the log must not carry even ciphertext or pseudonyms.
             self.engine: AsyncEngine = create_async_engine(parsed, hide_parameters=True, **kwargs)
-        except (ArgumentError, ModuleNotFoundError) as exc:
-            raise DatabaseUnavailable(f"unsupported database URL ({exc})") from None
+        except (ArgumentError, InvalidRequestError, ModuleNotFoundError) as exc:
+            raise DatabaseUnavailable(
+                f"unsupported database URL {parsed.drivername}:// ({_first_line(exc)}); "
+                "use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            ) from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
