@@ -38,7 +38,7 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import cases, contacts, conversations, outbox
+from storage import audit, cases, contacts, conversations, outbox
 from storage.cases import HandoverRequest
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner
 from storage.store import Store, Tx
@@ -172,6 +172,9 @@ class ConversationService:
                         language=effect.language,
                         session_token=msg.session_token,
                     ),
+                )
+                await audit.record(
+                    tx, "system", "case.created", created.case_id, f"team={effect.team}"
                 )
                 log.info("conversation %s handed over as case %s", conv.id, created.case_id)
             elif isinstance(effect, CrisisDetected):

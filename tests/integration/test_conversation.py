@@ -17,7 +17,7 @@ from bot.conversation import Clock, ConversationService, Handled, utc_now
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.settings import DeliverySettings
-from storage import cases, conversations, teams
+from storage import audit, cases, conversations, teams
 from storage.crypto import CryptoError, aad_for
 from storage.models import Case, CaseKeyWrap, Contact, Conversation, Message, OutboxItem
 from storage.store import Store
@@ -102,6 +102,8 @@ async def test_intake_reaches_the_right_team_queue_with_priority_inputs(
     assert entry.crisis is True
     assert entry.incident_date == date(2026, 11, 19)
     assert entry.status == "waiting"
+    async with office.store.tx() as tx:
+        assert ("system", "case.created", entry.case_id, "team=stadt") in await audit.entries(tx)
 
 
 async def test_bot_never_answers_after_handover(office: Office, channel: MemoryChannel) -> None:
