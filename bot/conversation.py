@@ -154,7 +154,13 @@ class ConversationService:
             else engine.new_state(flow, msg.language if msg.language in flow.languages else None)
         )
         result = engine.step(flow, state, _to_input(msg), tx.now)
-        await conversations.append(tx, conv.id, "person", _inbound_body(msg))
+        body = _inbound_body(msg)
+        labels = _choice_labels(flow, state, tx.now)
+        if msg.choice is not None and msg.choice in labels:
+            body["label"] = labels[msg.choice]
+        elif msg.choices is not None:
+            body["labels"] = [labels.get(c, c) for c in msg.choices]
+        await conversations.append(tx, conv.id, "person", body)
 
         created: CaseCreated | None = None
         ended = False
@@ -185,9 +191,8 @@ class ConversationService:
         language = result.state.language
         for message in result.messages:
             payload = self._payload(flow, message, language, created)
-            await conversations.append(
-                tx, conv.id, "bot", {"text": payload["text"], "kind": message.kind}
-            )
+            # The transcript keeps the whole reply, so a returning person sees the same buttons.
+            payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
 
         owner: Owner = "queued" if created else "bot"
@@ -203,8 +208,10 @@ class ConversationService:
         self, flow: Flow, message: BotMessage, language: str, created: CaseCreated | None
     ) -> dict[str, Any]:
         text = message.text
-        if created is not None:
-            text = text.replace("{case_code}", created.case_code)
+        case_code = None
+        if created is not None and "{case_code}" in text:
+            case_code = created.case_code
+            text = text.replace("{case_code}", case_code)
         text = text.replace("{response_time}", self._response_time(language, flow))
         actions = []
         if message.expects == "choices":
@@ -226,6 +233,7 @@ class ConversationService:
             "max_choices": message.max_choices,
             "max_length": message.max_length,
             "actions": actions,
+            "case_code": case_code,
         }
 
     def _response_time(self, language: str, flow: Flow) -> str:
@@ -247,6 +255,14 @@ def _to_input(msg: InboundMessage) -> Input:
         return TextInput(msg.text)
     assert msg.language is not None  # InboundMessage guarantees one of the above or a language
     return SetLanguage(msg.language)
+
+
+def _choice_labels(flow: Flow, state: DialogState, now: datetime) -> dict[str, str]:
+    """Labels of the choices the person was answering, for a readable transcript."""
+    if state.node is None or state.finished:
+        return {}
+    shown = engine.step(flow, state, Start(), now).messages
+    return {c.id: c.label for m in shown for c in m.choices}
 
 
 def _inbound_body(msg: InboundMessage) -> dict[str, Any]:

@@ -47,6 +47,8 @@ def to_outbound(delivery: Delivery) -> OutboundMessage:
         max_choices=p.get("max_choices"),
         max_length=p.get("max_length"),
         actions=tuple(Option(i, label) for i, label in p.get("actions", [])),
+        seq=p.get("seq"),
+        case_code=p.get("case_code"),
     )
 
 

@@ -77,6 +77,10 @@ class OutboundMessage:
     max_length: int | None = None
     actions: tuple[Option, ...] = ()
     """Navigation the channel may offer as buttons: back, restart, skip, done."""
+    seq: int | None = None
+    """Position in the conversation's transcript, for channels that replay history."""
+    case_code: str | None = None
+    """Set on the message that tells the person their case code (after handover)."""
 
 
 class DeliveryFailed(Exception):
