@@ -40,7 +40,7 @@ from dialogs.steps import (
 )
 from storage import audit, cases, contacts, conversations, outbox
 from storage.cases import HandoverRequest
-from storage.records import CaseCreated, ContactRef, ConversationRef, Owner
+from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,22 @@ class Handled:
     owner: Owner | None
     case: CaseCreated | None = None
     replies: int = 0
+
+
+@dataclass(frozen=True)
+class History:
+    """What a returning person may see of their conversation."""
+
+    owner: Owner | None
+    """None: this address has no conversation yet."""
+    lines: tuple[TranscriptLine, ...]
+    case_id: int | None
+    readable: bool = True
+    """False when the conversation was handed over and this device holds no key for it."""
+
+
+class ResumeConflict(Exception):
+    """This device already holds another case; it cannot take over a second one."""
 
 
 class ContactLocks:
@@ -118,6 +134,81 @@ class ConversationService:
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
+
+    async def history(self, channel: str, address: str, token: bytes | None) -> History:
+        """The transcript for a returning device: bot phase with the server key, a handed-over
+        case only with a key the device holds (its session token)."""
+        async with self.store.tx(self.clock()) as tx:
+            contact = await contacts.find(tx, channel, address)
+            conv = None if contact is None else await conversations.latest_for(tx, contact.id)
+            if conv is None:
+                return History(None, (), None)
+            if conv.case_id is None:
+                lines = await conversations.bot_phase_lines(tx, conv.id)
+                return History(conv.owner, tuple(lines), None)
+            key = (
+                None
+                if token is None
+                else await cases.private_key_for_session(tx, conv.case_id, token)
+            )
+            if key is None:
+                return History(conv.owner, (), conv.case_id, readable=False)
+            content = await cases.read(tx, conv.case_id, key)
+            await audit.record(tx, "person", "case.reread", conv.case_id)
+            return History(conv.owner, tuple(content.transcript), conv.case_id)
+
+    async def resume_with_code(
+        self, channel: str, address: str, token: bytes | None, code: str
+    ) -> History | None:
+        """Move the case of `code` to this device; None if the code fits no case.
+
+        Callers must rate-limit: each try costs an Argon2id derivation by design.
+        """
+        key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
+        async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
+            found = await cases.private_key_for_code(tx, code)
+            if found is None:
+                return None
+            case_id, private = found
+            owner_contact = await cases.contact_of(tx, case_id)
+            if owner_contact is None:
+                return None
+            here = await contacts.find(tx, channel, address)
+            if here is not None and here.id != owner_contact:
+                for conv in await conversations.all_for(tx, here.id):
+                    if conv.case_id is not None:
+                        raise ResumeConflict("this device holds another case")
+                    await conversations.delete_unhanded(tx, conv.id)
+                await contacts.delete_contact(tx, here.id)
+            await contacts.move_address(tx, owner_contact, channel, address)
+            if token is not None:
+                await cases.add_session_wrap(tx, case_id, private, token)
+            content = await cases.read(tx, case_id, private)
+            latest = await conversations.latest_for(tx, owner_contact)
+            await audit.record(tx, "person", "case.resumed", case_id)
+        log.info("case %s resumed with its code on a new device", case_id)
+        return History(latest.owner if latest else None, tuple(content.transcript), case_id)
+
+    async def forget(self, channel: str, address: str) -> int:
+        """Delete everything of this person: every conversation, case (crypto-shredded) and the
+        address. Returns how many conversations went."""
+        key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
+        async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
+            contact = await contacts.find(tx, channel, address)
+            if contact is None:
+                return 0
+            gone = 0
+            for conv in await conversations.all_for(tx, contact.id):
+                if conv.case_id is not None:
+                    await cases.delete_case(tx, conv.case_id)
+                    await audit.record(tx, "person", "case.deleted", conv.case_id)
+                else:
+                    await conversations.delete_unhanded(tx, conv.id)
+                gone += 1
+            await outbox.drop_for_contact(tx, contact.id)
+            await contacts.delete_contact(tx, contact.id)
+        log.info("a person deleted their %s conversations", gone)
+        return gone
 
     async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)

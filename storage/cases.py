@@ -194,15 +194,36 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
 
 
 async def private_key_for_session(tx: Tx, case_id: int, token: bytes) -> bytes | None:
-    w = await tx.session.scalar(
+    """The case key for a browser session token; each device that holds the case has a wrap."""
+    wraps = await tx.session.scalars(
         select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind == "session")
     )
-    if w is None:
-        return None
-    try:
-        return unwrap(session_key(token), w.wrapped, _wrap_aad(case_id, "session"))
-    except CryptoError:
-        return None
+    key = session_key(token)
+    for w in wraps:
+        try:
+            return unwrap(key, w.wrapped, _wrap_aad(case_id, "session"))
+        except CryptoError:
+            continue
+    return None
+
+
+async def add_session_wrap(tx: Tx, case_id: int, private_key: bytes, token: bytes) -> None:
+    """Let a browser session (holding `token`) reread the case, e.g. after a resume by code."""
+    tx.session.add(
+        CaseKeyWrap(
+            case_id=case_id,
+            kind="session",
+            wrapped=wrap(session_key(token), private_key, _wrap_aad(case_id, "session")),
+        )
+    )
+    await tx.session.flush()
+
+
+async def contact_of(tx: Tx, case_id: int) -> int | None:
+    """The contact whose conversation became this case."""
+    return await tx.session.scalar(
+        select(Conversation.contact_id).where(Conversation.case_id == case_id).limit(1)
+    )
 
 
 async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.crypto import aad_for
@@ -45,6 +45,36 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
         if row.unreachable:
             row.unreachable = False  # they wrote again, so they can be reached again
     return _ref(row)
+
+
+async def find(tx: Tx, channel: str, address: str) -> ContactRef | None:
+    pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
+    row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
+    return None if row is None else _ref(row)
+
+
+async def move_address(tx: Tx, contact_id: int, channel: str, new_address: str) -> None:
+    """Let a contact be reached at a new address (a person resumed on another device).
+
+    The old address stops working: one device at a time holds a conversation.
+    """
+    pseudonym = tx.keys.pseudonym(f"contact:{channel}", new_address)
+    await tx.session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id)
+        .values(
+            channel=channel,
+            pseudonym=pseudonym,
+            address_ct=tx.keys.encrypt(
+                "address", new_address.encode(), aad_for("address", pseudonym)
+            ),
+            last_seen_at=tx.now,
+        )
+    )
+
+
+async def delete_contact(tx: Tx, contact_id: int) -> None:
+    await tx.session.execute(delete(Contact).where(Contact.id == contact_id))
 
 
 async def address_of(tx: Tx, contact_id: int) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from storage.crypto import aad_for, seal
 from storage.models import Case, Conversation, Message
-from storage.records import ConversationRef, Owner
+from storage.records import ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
 
@@ -42,6 +42,54 @@ async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
         query = query.with_for_update()
     row = await tx.session.scalar(query)
     return None if row is None else _ref(row)
+
+
+async def latest_for(tx: Tx, contact_id: int) -> ConversationRef | None:
+    """The contact's newest conversation, whoever owns it (closed ones included)."""
+    row = await tx.session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return None if row is None else _ref(row)
+
+
+async def all_for(tx: Tx, contact_id: int) -> list[ConversationRef]:
+    rows = await tx.session.scalars(
+        select(Conversation).where(Conversation.contact_id == contact_id).order_by(Conversation.id)
+    )
+    return [_ref(r) for r in rows]
+
+
+async def bot_phase_lines(tx: Tx, conversation_id: int) -> list[TranscriptLine]:
+    """The lines of a conversation not yet handed over (readable with the server key)."""
+    rows = await tx.session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.sealed.is_(False))
+        .order_by(Message.seq)
+    )
+    return [
+        TranscriptLine(
+            m.seq,
+            m.sender,
+            from_json(
+                tx.keys.decrypt("message", m.body_ct, aad_for("message", conversation_id, m.seq))
+            ),
+            m.created_at,
+        )
+        for m in rows
+    ]
+
+
+async def delete_unhanded(tx: Tx, conversation_id: int) -> None:
+    """Delete a conversation that has no case (the person asked, or it ended unfinished)."""
+    await tx.session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+    await tx.session.execute(
+        delete(Conversation).where(
+            Conversation.id == conversation_id, Conversation.case_id.is_(None)
+        )
+    )
 
 
 async def last_case_of(tx: Tx, contact_id: int) -> int | None:

@@ -404,3 +404,78 @@ async def test_idle_bot_conversations_are_closed_and_their_answers_wiped(
         assert conv.owner == "closed"
         assert conv.state_ct is None
         assert await tx.session.scalar(select(Message.id)) is None
+
+
+async def test_history_of_the_bot_phase_and_of_a_handed_over_case(
+    office: Office, channel: MemoryChannel
+) -> None:
+    person = Person(office.store, channel)
+    token = b"t" * 32
+    service = person.service
+    assert (await service.history(channel.name, person.address, token)).owner is None
+    await person.send(command="start", language="de")
+    await person.send(choice="accept")
+    early = await service.history(channel.name, person.address, None)
+    assert early.owner == "bot"
+    assert [line.sender for line in early.lines] == ["person", "bot", "person", "bot"]
+    assert early.lines[2].body == {"choice": "accept", "label": "Ja"}
+    assert early.lines[-1].body["choices"] == [["yes", "Ja"], ["no", "Nein"]]
+
+    msg = InboundMessage(channel.name, person.address, "x1", choice="no", session_token=token)
+    await service.handle(msg)
+    await person.send(choice="today")
+    await person.send(choice="garbsen")
+    done = await service.handle(
+        InboundMessage(channel.name, person.address, "x2", text="Bericht", session_token=token)
+    )
+    assert done.case is not None
+    later = await service.history(channel.name, person.address, token)
+    assert later.owner == "queued" and later.readable
+    assert any(line.body.get("case_code") == done.case.case_code for line in later.lines)
+    stranger = await service.history(channel.name, person.address, b"u" * 32)
+    assert not stranger.readable and stranger.lines == ()
+
+
+async def test_resume_with_the_case_code_moves_the_case_to_the_new_device(
+    office: Office, channel: MemoryChannel
+) -> None:
+    first_device = Person(office.store, channel)
+    done = await first_device.complete_intake(account="Auf dem alten Gerät geschrieben.")
+    assert done.case is not None
+    service = first_device.service
+    new_address, new_token = "new-device", b"n" * 32
+    # The new device had started a fresh conversation before the person typed the code.
+    await service.handle(InboundMessage(channel.name, new_address, "n1", command="start"))
+
+    assert (
+        await service.resume_with_code(channel.name, new_address, new_token, "AAAA-BBBB-CCCC")
+        is None
+    )
+    resumed = await service.resume_with_code(
+        channel.name, new_address, new_token, done.case.case_code.lower()
+    )
+    assert resumed is not None and resumed.case_id == done.case.case_id
+    assert any(
+        line.body.get("text") == "Auf dem alten Gerät geschrieben." for line in resumed.lines
+    )
+    again = await service.history(channel.name, new_address, new_token)
+    assert again.readable and again.case_id == done.case.case_id
+    # The old device no longer reaches the case; new messages from the new one go to it.
+    assert (await service.history(channel.name, first_device.address, None)).owner is None
+    await service.handle(InboundMessage(channel.name, new_address, "n2", text="Ich bin zurück."))
+    final = await service.history(channel.name, new_address, new_token)
+    assert final.lines[-1].body == {"text": "Ich bin zurück."}
+
+
+async def test_forget_deletes_everything_of_the_person(
+    office: Office, channel: MemoryChannel
+) -> None:
+    person = Person(office.store, channel)
+    done = await person.complete_intake()
+    assert done.case is not None
+    assert await person.service.forget(channel.name, person.address) == 1
+    async with office.store.tx() as tx:
+        assert await cases.queue(tx) == []
+        assert await tx.session.scalar(select(Contact.id)) is None
+        assert await tx.session.scalar(select(Message.id)) is None
+        assert await cases.private_key_for_code(tx, done.case.case_code) is None
