@@ -16,12 +16,13 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from bot.channels import bridge
+from bot.channels import bridge, webchat
 from bot.channels.base import Channel
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.settings import Settings
+from bot.web import setup_pages
 from storage import conversations
 from storage.db import DatabaseUnavailable
 from storage.store import Store
@@ -33,12 +34,17 @@ STORE = web.AppKey("store", Store)
 SERVICE = web.AppKey("service", ConversationService)
 WORKER = web.AppKey("worker", DeliveryWorker)
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
+WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
 
 SWEEP_INTERVAL_SECONDS = 600.0
 
 
 def create_app(
-    settings: Settings, store: Store, *, channels: dict[str, Channel] | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    channels: dict[str, Channel] | None = None,
+    flow_id: str = "intake",
 ) -> web.Application:
     app = web.Application(client_max_size=bridge.MAX_BODY_BYTES)
     app[SETTINGS] = settings
@@ -48,10 +54,22 @@ def create_app(
     worker = DeliveryWorker(store, registry, settings.delivery)
     app[WORKER] = worker
     app[SERVICE] = ConversationService(
-        store, FlowCatalog(), response_time=settings.response_time, on_outbox=worker.wake
+        store, FlowCatalog(flow_id), response_time=settings.response_time, on_outbox=worker.wake
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
+    if settings.webchat.enabled:
+        channel = webchat.WebChatChannel()
+        registry[webchat.NAME] = channel
+        app[WEBCHAT] = channel
+        app.router.add_get(
+            "/chat/ws",
+            webchat.ws_route(
+                app[SERVICE], channel, settings.webchat.allowed_origins, webchat.Limits()
+            ),
+        )
+        app.on_shutdown.append(_close_sockets)
+        setup_pages(app)
     if settings.bridge.enabled:
         app.cleanup_ctx.append(_bridge_channel)
         app.router.add_post(
@@ -61,6 +79,10 @@ def create_app(
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[WEBCHAT].close_all()
 
 
 async def _bridge_channel(app: web.Application) -> AsyncIterator[None]:

@@ -46,6 +46,21 @@ class BridgeSettings(BaseModel):
         return self.secret
 
 
+class WebChatSettings(BaseModel):
+    """The web chat at /chat and its embedding in other sites."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Sites (scheme://host[:port]) that may embed the chat and open its WebSocket."""
+    exit_url: str = "https://www.google.com/"
+    """Where the quick-exit button leaves to: a neutral page that gives nothing away."""
+    office_name: str = "Antidiskriminierungsstelle Region Hannover"
+    accessibility_contact: str = "barrierefreiheit@example.org"
+    """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
+
+
 class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +103,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     bridge: BridgeSettings = Field(default_factory=BridgeSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    webchat: WebChatSettings = Field(default_factory=WebChatSettings)
 
     @field_validator("log_level")
     @classmethod

@@ -1,0 +1,484 @@
+"""The web chat channel: JSON frames over a WebSocket (docs/webchat-protocol.md).
+
+The adapter turns frames into InboundMessages and replies into frames. It keeps no
+conversation state of its own: a browser that comes back gets its history from the
+conversation service, so a reply for a person who is not connected is already delivered —
+it waits in the transcript, which the next `hello` replays.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
+from bot.conversation import ResumeConflict
+from bot.ratelimit import KeyedLimiter, TokenBucket
+
+log = logging.getLogger(__name__)
+
+NAME = "webchat"
+MAX_FRAME_BYTES = 32 * 1024
+HARD_FRAME_LIMIT = 1024 * 1024
+TOKEN_BYTES = 32
+HELLO_TIMEOUT_SECONDS = 30.0
+
+
+# ---------------------------------------------------------------- session tokens
+
+
+def new_token() -> bytes:
+    return secrets.token_bytes(TOKEN_BYTES)
+
+
+def encode_token(token: bytes) -> str:
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_token(text: str) -> bytes | None:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == TOKEN_BYTES else None
+
+
+def address_for(token: bytes) -> str:
+    """The channel address of a session: a one-way hash, so the stored (encrypted) address
+    can never be turned back into the token that unwraps the case key."""
+    return "w:" + hashlib.sha256(b"anlaufstelle/webchat-address/v1" + token).hexdigest()
+
+
+# ---------------------------------------------------------------- frames
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ClientId = Annotated[str, Field(min_length=1, max_length=100)]
+Lang = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    session: str | None = None
+    language: Lang | None = None
+
+
+class Resume(_Frame):
+    type: Literal["resume"]
+    code: Annotated[str, Field(max_length=40)]
+
+
+class Answer(_Frame):
+    type: Literal["answer"]
+    id: ClientId
+    choice: Annotated[str, Field(max_length=100)] | None = None
+    choices: (
+        Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=100)] | None
+    ) = None
+
+
+class TextFrame(_Frame):
+    type: Literal["text"]
+    id: ClientId
+    text: str
+
+
+class CommandFrame(_Frame):
+    type: Literal["command"]
+    id: ClientId
+    command: Literal["start", "back", "restart"]
+
+
+class LanguageFrame(_Frame):
+    type: Literal["language"]
+    id: ClientId
+    language: Lang
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+
+
+class Delete(_Frame):
+    type: Literal["delete"]
+    id: ClientId
+    confirm: Literal[True]
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[
+    Hello | Resume | Answer | TextFrame | CommandFrame | LanguageFrame | Typing | Delete | Ping,
+    Field(discriminator="type"),
+]
+_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+KNOWN_TYPES = {
+    "hello",
+    "resume",
+    "answer",
+    "text",
+    "command",
+    "language",
+    "typing",
+    "delete",
+    "ping",
+}
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, frame_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.frame_id = frame_id
+
+
+def parse_frame(raw: str) -> ClientFrame:
+    """A client frame, or FrameError whose message names the problem but never the content."""
+    if len(raw.encode()) > MAX_FRAME_BYTES:
+        raise FrameError("too_large", f"frames may have at most {MAX_FRAME_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise FrameError("bad_frame", "not valid JSON") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_frame", "a frame is a JSON object")
+    frame_id = data.get("id") if isinstance(data.get("id"), str) else None
+    if data.get("type") not in KNOWN_TYPES:
+        raise FrameError("unknown_type", "unknown frame type", frame_id)
+    try:
+        frame = _frames.validate_python(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "frame" for e in exc.errors()})
+        raise FrameError("bad_frame", f"invalid field(s): {', '.join(fields)}", frame_id) from None
+    if isinstance(frame, TextFrame) and len(frame.text) > MAX_TEXT_LENGTH:
+        raise FrameError(
+            "too_large", f"texts may have at most {MAX_TEXT_LENGTH} characters", frame.id
+        )
+    if isinstance(frame, Answer) and (frame.choice is None) == (frame.choices is None):
+        raise FrameError("bad_frame", "an answer has either choice or choices", frame.id)
+    return frame
+
+
+def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[str, Any]:
+    """A transcript line or a reply as the `message` frame the browser renders."""
+    frame: dict[str, Any] = {"type": "message", "seq": seq, "sender": sender}
+    for key in (
+        "text",
+        "label",
+        "labels",
+        "kind",
+        "language",
+        "expects",
+        "min_choices",
+        "max_choices",
+        "max_length",
+        "case_code",
+        "choice",
+        "choices",
+    ):
+        if key in body:
+            frame[key] = body[key]
+    if sender != "person":
+        frame["choices"] = [
+            {"id": c[0], "label": c[1]} if isinstance(c, list | tuple) else c
+            for c in body.get("choices", [])
+        ]
+        frame["actions"] = [
+            {"id": a[0], "label": a[1]} if isinstance(a, list | tuple) else a
+            for a in body.get("actions", [])
+        ]
+    return frame
+
+
+def outbound_frame(message: OutboundMessage) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "seq": message.seq,
+        "sender": message.sender,
+        "kind": message.kind,
+        "language": message.language,
+        "text": message.text,
+        "expects": message.expects,
+        "choices": [{"id": o.id, "label": o.label} for o in message.choices],
+        "min_choices": message.min_choices,
+        "max_choices": message.max_choices,
+        "max_length": message.max_length,
+        "actions": [{"id": o.id, "label": o.label} for o in message.actions],
+        "case_code": message.case_code,
+    }
+
+
+# ---------------------------------------------------------------- what the adapter needs
+
+
+class HistoryLike(Protocol):
+    owner: str | None
+    case_id: int | None
+    readable: bool
+
+    @property
+    def lines(self) -> tuple[Any, ...]: ...
+
+
+class Backend(Protocol):
+    """The conversation service as the web chat uses it."""
+
+    async def handle(self, msg: InboundMessage) -> Any: ...
+
+    async def history(self, channel: str, address: str, token: bytes | None) -> Any: ...
+
+    async def resume_with_code(
+        self, channel: str, address: str, token: bytes | None, code: str
+    ) -> Any: ...
+
+    async def forget(self, channel: str, address: str) -> int: ...
+
+
+class WebChatChannel:
+    """Delivers replies to the browsers connected with a session, if any are."""
+
+    name = NAME
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+
+    def attach(self, address: str, ws: web.WebSocketResponse) -> None:
+        self._sockets.setdefault(address, set()).add(ws)
+
+    def detach(self, address: str, ws: web.WebSocketResponse) -> None:
+        sockets = self._sockets.get(address)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self._sockets[address]
+
+    def connected(self, address: str) -> int:
+        return len(self._sockets.get(address, ()))
+
+    async def send(self, message: OutboundMessage) -> None:
+        frame = outbound_frame(message)
+        for ws in list(self._sockets.get(message.address, ())):
+            if ws.closed:
+                continue
+            try:
+                await ws.send_json(frame)
+            except (ConnectionResetError, RuntimeError):
+                # The browser went away mid-send; it replays the line from history on return.
+                self.detach(message.address, ws)
+
+    async def close_all(self) -> None:
+        for sockets in list(self._sockets.values()):
+            for ws in list(sockets):
+                await ws.close(code=1001, message=b"server shutting down")
+
+
+# ---------------------------------------------------------------- the WebSocket route
+
+
+@dataclass
+class Limits:
+    frames_burst: float = 10
+    frames_per_second: float = 2
+    code_tries: KeyedLimiter | None = None
+    """Case-code attempts per client network (keyed hash), shared by all connections."""
+
+
+def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin)
+    if parts.netloc and parts.netloc == request.host:
+        return True
+    return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
+
+
+def client_key(request: web.Request, pepper: bytes) -> str:
+    """A keyed hash of the client's network address, for rate limits only (never stored)."""
+    remote = request.remote or "unknown"
+    return hmac.new(pepper, remote.encode(), hashlib.sha256).hexdigest()
+
+
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def ws_route(
+    backend: Backend, channel: WebChatChannel, allowed_origins: list[str], limits: Limits
+) -> Route:
+    pepper = secrets.token_bytes(32)
+    code_tries = limits.code_tries or KeyedLimiter(capacity=5, rate=5 / 600)
+
+    async def chat_socket(request: web.Request) -> web.StreamResponse:
+        if not origin_allowed(request, allowed_origins):
+            log.warning("webchat: WebSocket from a foreign origin refused")
+            return web.Response(status=403, text="origin not allowed")
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
+        await ws.prepare(request)
+        session = _Session(backend, channel, ws, client_key(request, pepper), code_tries)
+        flood = TokenBucket(limits.frames_burst, limits.frames_per_second)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    if msg.type == WSMsgType.BINARY:
+                        await session.error("bad_frame", "frames are JSON text")
+                    continue
+                if not flood.take():
+                    await session.error("rate_limited", "too many messages; wait a moment")
+                    continue
+                try:
+                    frame = parse_frame(msg.data)
+                except FrameError as exc:
+                    await session.error(exc.code, str(exc), exc.frame_id)
+                    continue
+                await session.dispatch(frame)
+        finally:
+            session.close()
+        return ws
+
+    return chat_socket
+
+
+class _Session:
+    """One WebSocket connection; bound to a conversation address after `hello`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        channel: WebChatChannel,
+        ws: web.WebSocketResponse,
+        client: str,
+        code_tries: KeyedLimiter,
+    ) -> None:
+        self.backend = backend
+        self.channel = channel
+        self.ws = ws
+        self.client = client
+        self.code_tries = code_tries
+        self.token: bytes | None = None
+        self.address: str | None = None
+        self.language: str | None = None
+
+    def close(self) -> None:
+        if self.address is not None:
+            self.channel.detach(self.address, self.ws)
+
+    async def error(self, code: str, message: str, frame_id: str | None = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if frame_id is not None:
+            frame["id"] = frame_id
+        if not self.ws.closed:
+            await self.ws.send_json(frame)
+
+    async def dispatch(self, frame: ClientFrame) -> None:
+        if isinstance(frame, Ping):
+            await self.ws.send_json({"type": "pong"})
+            return
+        if isinstance(frame, Hello):
+            await self._hello(frame)
+            return
+        if self.token is None or self.address is None:
+            await self.error("hello_first", "send hello first")
+            return
+        if isinstance(frame, Resume):
+            await self._resume(frame.code)
+        elif isinstance(frame, Delete):
+            await self.backend.forget(NAME, self.address)
+            await self.ws.send_json({"type": "deleted"})
+            self.close()
+            await self.ws.close()
+        elif isinstance(frame, Typing):
+            return  # shown to counsellors once the console listens for it
+        else:
+            await self._message(frame)
+
+    async def _hello(self, frame: Hello) -> None:
+        token = decode_token(frame.session) if frame.session else None
+        resumed = token is not None
+        self.token = token or new_token()
+        self.close()
+        self.address = address_for(self.token)
+        self.language = frame.language
+        self.channel.attach(self.address, self.ws)
+        history = await self.backend.history(NAME, self.address, self.token)
+        await self._welcome(history, resumed and history.owner is not None)
+        if history.owner is None:
+            # A new chat: the first question comes at once, in the page's language.
+            await self._message(CommandFrame(type="command", id="hello-start", command="start"))
+
+    async def _welcome(self, history: Any, resumed: bool) -> None:
+        assert self.token is not None
+        await self.ws.send_json(
+            {
+                "type": "welcome",
+                "session": encode_token(self.token),
+                "resumed": resumed,
+                "owner": history.owner,
+                "readable": history.readable,
+                "history": [
+                    message_frame(line.body, line.seq, line.sender) for line in history.lines
+                ],
+            }
+        )
+
+    async def _resume(self, code: str) -> None:
+        assert self.address is not None
+        if not self.code_tries.take(self.client):
+            await self.error("code_rate_limited", "too many tries; please wait ten minutes")
+            return
+        try:
+            history = await self.backend.resume_with_code(NAME, self.address, self.token, code)
+        except ResumeConflict:
+            await self.error("resume_conflict", "this device already holds another conversation")
+            return
+        if history is None:
+            await self.error("code_not_found", "no conversation has this code")
+            return
+        await self._welcome(history, True)
+
+    async def _message(self, frame: Answer | TextFrame | CommandFrame | LanguageFrame) -> None:
+        assert self.address is not None
+        fields: dict[str, Any] = {}
+        if isinstance(frame, Answer):
+            fields = (
+                {"choice": frame.choice}
+                if frame.choice is not None
+                else {"choices": tuple(frame.choices or ())}
+            )
+        elif isinstance(frame, TextFrame):
+            fields = {"text": frame.text}
+        elif isinstance(frame, CommandFrame):
+            fields = {"command": frame.command}
+            if frame.command == "start":
+                fields["language"] = self.language
+        else:
+            fields = {"language": frame.language}
+            self.language = frame.language
+        try:
+            msg = InboundMessage(NAME, self.address, frame.id, session_token=self.token, **fields)
+        except InvalidMessage as exc:
+            await self.error("bad_frame", str(exc), frame.id)
+            return
+        try:
+            handled = await self.backend.handle(msg)
+        except Exception:
+            log.exception("webchat: a message could not be stored")
+            await self.error("unavailable", "not stored; it will be sent again", frame.id)
+            return
+        await self.ws.send_json({"type": "ack", "id": frame.id, "status": handled.status})

@@ -1,0 +1,58 @@
+"""Token buckets in memory: floods and guessing are slowed without storing who anyone is.
+
+Keys are whatever the caller picks (a connection, a keyed hash of an IP address); nothing
+here is persisted or logged, so a restart forgets all of it, which is acceptable for limits
+that only need to make abuse slow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+
+class TokenBucket:
+    """`capacity` actions at once, refilled at `rate` per second."""
+
+    def __init__(
+        self, capacity: float, rate: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.clock = clock
+        self.tokens = capacity
+        self.stamp = clock()
+
+    def take(self, cost: float = 1.0) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= cost:
+            self.tokens -= cost
+            return True
+        return False
+
+
+class KeyedLimiter:
+    """One bucket per key, the least recently used forgotten beyond `max_keys`."""
+
+    def __init__(
+        self,
+        capacity: float,
+        rate: float,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str, cost: float = 1.0) -> bool:
+        bucket = self._buckets.pop(key, None) or TokenBucket(self.capacity, self.rate, self.clock)
+        self._buckets[key] = bucket
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return bucket.take(cost)

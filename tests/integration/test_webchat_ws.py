@@ -1,0 +1,193 @@
+"""The web chat WebSocket protocol against the real app, store and flow (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import DeliverySettings, Settings
+from storage import cases
+from tests.conftest import Office
+
+ORIGIN_OK = {"Origin": "http://127.0.0.1"}
+
+
+class Chat:
+    """A browser's side of the protocol."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.ids = 0
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def next(self, type_: str | None = None, timeout: float = 10) -> dict[str, Any]:
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.receive_str(), timeout))
+            if type_ is None or frame["type"] == type_:
+                return frame  # type: ignore[no-any-return]
+
+    async def until_prompt(self) -> dict[str, Any]:
+        while True:
+            frame = await self.next("message")
+            if frame["kind"] == "prompt":
+                return frame
+
+    async def answer(self, **fields: Any) -> dict[str, Any]:
+        self.ids += 1
+        kind = "text" if "text" in fields else "command" if "command" in fields else "answer"
+        await self.send({"type": kind, "id": f"c{self.ids}", **fields})
+        ack = await self.next("ack")
+        assert ack["id"] == f"c{self.ids}"
+        return ack
+
+
+@pytest.fixture
+async def client(office: Office) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    settings = Settings(delivery=DeliverySettings(poll_seconds=0.05))
+    app = create_app(settings, office.store, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        yield c
+
+
+async def connect(client: TestClient[web.Request, web.Application], **headers: str) -> Chat:
+    origin = {"Origin": f"http://127.0.0.1:{client.port}"}
+    ws = await client.ws_connect("/chat/ws", headers={**origin, **headers})
+    return Chat(ws)
+
+
+async def test_a_new_chat_gets_a_session_and_the_first_question(client: Any) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "session": None, "language": "en"})
+    welcome = await chat.next("welcome")
+    assert len(welcome["session"]) == 43 and welcome["history"] == []
+    prompt = await chat.until_prompt()
+    assert prompt["text"] == "May we store your answers?"
+    assert [c["id"] for c in prompt["choices"]] == ["accept", "decline"]
+    await chat.answer(choice="accept")
+    assert (await chat.until_prompt())["text"] == "Are you in danger right now?"
+
+
+async def test_bad_frames_get_errors_and_the_connection_stays_usable(client: Any) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "answer", "id": "x", "choice": "accept"})
+    assert (await chat.next("error"))["code"] == "hello_first"
+    await chat.send({"type": "hello", "language": "de"})
+    await chat.until_prompt()
+    await chat.send("{not json")
+    assert (await chat.next("error"))["code"] == "bad_frame"
+    await chat.send({"type": "shout", "id": "y"})
+    assert (await chat.next("error"))["code"] == "unknown_type"
+    await chat.send({"type": "answer", "id": "z", "choice": 5})
+    err = await chat.next("error")
+    assert err == {
+        "type": "error",
+        "code": "bad_frame",
+        "message": "invalid field(s): choice",
+        "id": "z",
+    }
+    await chat.send({"type": "text", "id": "big", "text": "x" * 40_000})
+    assert (await chat.next("error"))["code"] == "too_large"
+    await chat.send({"type": "text", "id": "long", "text": "ä" * 10_001})
+    assert (await chat.next("error"))["code"] == "too_large"
+    await chat.answer(choice="accept")  # still works
+    assert (await chat.until_prompt())["text"] == "Sind Sie jetzt in Gefahr?"
+
+
+async def test_a_flood_is_slowed_with_a_clear_error(client: Any) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    for _ in range(30):
+        await chat.send({"type": "ping"})
+    codes = []
+    for _ in range(30):
+        frame = await chat.next()
+        if frame["type"] == "error":
+            codes.append(frame["code"])
+    assert "rate_limited" in codes
+
+
+async def test_a_foreign_origin_is_refused(client: Any) -> None:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
+        await client.ws_connect("/chat/ws", headers={"Origin": "https://evil.example"})
+    assert exc.value.status == 403
+
+
+async def test_reconnecting_with_the_session_restores_the_history(client: Any) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    session = (await chat.next("welcome"))["session"]
+    await chat.until_prompt()
+    await chat.answer(choice="accept")
+    await chat.until_prompt()
+    await chat.ws.close()
+
+    again = await connect(client)
+    await again.send({"type": "hello", "session": session})
+    welcome = await again.next("welcome")
+    assert welcome["resumed"] is True
+    senders = [f["sender"] for f in welcome["history"]]
+    assert senders == ["person", "bot", "person", "bot"]
+    assert welcome["history"][2]["label"] == "Ja"
+    assert welcome["history"][-1]["choices"][0] == {"id": "yes", "label": "Ja"}
+    # Resending an unacknowledged message with the same id counts once.
+    await again.send({"type": "answer", "id": "c1", "choice": "accept"})
+    assert (await again.next("ack"))["status"] == "duplicate"
+
+
+async def _complete(chat: Chat) -> str:
+    await chat.send({"type": "hello", "language": "de"})
+    await chat.until_prompt()
+    for fields in (
+        {"choice": "accept"},
+        {"choice": "no"},
+        {"choice": "today"},
+        {"choice": "garbsen"},
+    ):
+        await chat.answer(**fields)
+        await chat.until_prompt()
+    await chat.answer(text="Man hat mich nicht bedient.")
+    while True:
+        frame = await chat.next("message")
+        if frame.get("case_code"):
+            return str(frame["case_code"])
+
+
+async def test_the_case_code_resumes_on_a_fresh_device_and_guessing_is_limited(
+    client: Any, office: Office
+) -> None:
+    code = await _complete(await connect(client))
+    other = await connect(client)
+    await other.send({"type": "hello", "language": "de"})
+    await other.next("welcome")
+    await other.send({"type": "resume", "code": "AAAA-BBBB-CCCC"})
+    assert (await other.next("error"))["code"] == "code_not_found"
+    await other.send({"type": "resume", "code": code})
+    welcome = await other.next("welcome")
+    assert welcome["resumed"] and welcome["owner"] == "queued"
+    texts = [f.get("text") for f in welcome["history"]]
+    assert "Man hat mich nicht bedient." in texts
+    for _ in range(6):
+        await other.send({"type": "resume", "code": "AAAA-BBBB-CCCC"})
+    codes = [(await other.next("error"))["code"] for _ in range(6)]
+    assert "code_rate_limited" in codes
+    async with office.store.tx() as tx:
+        assert len(await cases.queue(tx)) == 1
+
+
+async def test_delete_my_conversation(client: Any, office: Office) -> None:
+    chat = await connect(client)
+    await _complete(chat)
+    await chat.send({"type": "delete", "id": "d1", "confirm": True})
+    assert (await chat.next("deleted")) == {"type": "deleted"}
+    async with office.store.tx() as tx:
+        assert await cases.queue(tx) == []
