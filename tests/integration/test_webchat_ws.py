@@ -30,9 +30,9 @@ class Chat:
     async def send(self, frame: dict[str, Any] | str) -> None:
         await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
 
-    async def next(self, type_: str | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def next(self, type_: str | None = None) -> dict[str, Any]:
         while True:
-            frame = json.loads(await asyncio.wait_for(self.ws.receive_str(), timeout))
+            frame = json.loads(await asyncio.wait_for(self.ws.receive_str(), 10))
             if type_ is None or frame["type"] == type_:
                 return frame  # type: ignore[no-any-return]
 
