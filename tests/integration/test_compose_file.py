@@ -59,7 +59,8 @@ def validator(compose_schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     # otherwise fall back, with a warning, to the newest draft.
     declared = compose_schema["$schema"]
     canonical = declared.rstrip("#").replace("http://", "https://", 1)
-    cls = validator_for({"$schema": canonical}, default=None)
+    # The stubs do not admit default=None, which is how jsonschema says "unknown draft".
+    cls = validator_for({"$schema": canonical}, default=None)  # type: ignore[arg-type]
     assert cls is not None, f"unknown JSON Schema draft {declared!r}"
     cls.check_schema(compose_schema)
     return cls(compose_schema)

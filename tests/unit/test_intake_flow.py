@@ -531,9 +531,12 @@ def test_a_typed_date_sets_the_incident_date(flow: Flow, language: str) -> None:
 
 
 def test_a_person_can_answer_by_typing_numbers(flow: Flow) -> None:
-    typed = [Start()] + [
-        TextInput(t)
-        for t in ["2", "1", "2", "24.03.2025", "1, 2", "12", "1 12", "", "1", "8", "1", "10"]
+    typed: list[Input] = [
+        Start(),
+        *(
+            TextInput(t)
+            for t in ["2", "1", "2", "24.03.2025", "1, 2", "12", "1 12", "", "1", "8", "1", "10"]
+        ),
     ]
     _, outputs = play(flow, typed)
     [handover] = handovers(outputs)
