@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.web import setup_pages
 from storage import conversations
 from storage.db import DatabaseUnavailable
+from storage.notify import OutboxListener
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,12 @@ async def _run_forever(coro_name: str, task: asyncio.Task[None]) -> AsyncIterato
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     # The worker sees channels added by earlier cleanup contexts through the shared dict.
     app[WORKER].channels = app[CHANNELS]
+    listener = OutboxListener(app[STORE].db, app[WORKER].wake)
+    await listener.start()
     task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")
     async for _ in _run_forever("delivery worker", task):
         yield
+    await listener.stop()
 
 
 async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:

@@ -38,7 +38,7 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import audit, cases, contacts, conversations, outbox
+from storage import audit, cases, contacts, conversations, notify, outbox
 from storage.cases import HandoverRequest
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Store, Tx
@@ -286,6 +286,8 @@ class ConversationService:
             payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
 
+        if result.messages:
+            await notify.announce_outbox(tx)
         owner: Owner = "queued" if created else "bot"
         if created is None:
             await conversations.save_state(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -15,8 +16,11 @@ from bot.channels.base import OutboundMessage
 from bot.delivery import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import contacts, flows, outbox
-from storage.migrate import is_current
+from storage.crypto import KdfParams, ServerKey
+from storage.db import Database
+from storage.migrate import is_current, upgrade
 from storage.models import Base, Contact
+from storage.notify import OutboxListener, announce_outbox
 from storage.store import Store
 
 
@@ -107,3 +111,35 @@ async def test_a_channel_address_is_stored_only_encrypted(store: Store, channel:
         assert await contacts.address_of(tx, contact.id) == (channel, address)
         row = await tx.session.get_one(Contact, contact.id)
     assert address.encode() not in row.address_ct
+
+
+async def test_a_reply_committed_by_one_replica_wakes_the_worker_of_another(
+    fresh_postgres_url: str,
+) -> None:
+    replica_a = Store(Database(fresh_postgres_url), ServerKey.generate(), KdfParams.fast())
+    await upgrade(replica_a.db)
+    replica_b = Store(Database(fresh_postgres_url), replica_a.keys, KdfParams.fast())
+    channel = CountingChannel()
+    # B polls only once a minute: only the notification can make it deliver quickly.
+    worker = DeliveryWorker(replica_b, {"memory": channel}, DeliverySettings(poll_seconds=60))
+    listener = OutboxListener(replica_b.db, worker.wake)
+    await listener.start()
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.3)  # B finished its first (empty) round and sleeps
+        async with replica_a.tx() as tx:
+            contact = await contacts.contact_for(tx, "memory", "person")
+            await outbox.enqueue(tx, contact.id, {"text": "from replica A"})
+            await announce_outbox(tx)
+        for _ in range(50):
+            if channel.got:
+                break
+            await asyncio.sleep(0.1)
+        assert channel.order == {"person": ["from replica A"]}
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await listener.stop()
+        await replica_a.db.dispose()
+        await replica_b.db.dispose()
