@@ -70,7 +70,8 @@ async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstS
     """Open (and on first start create) the database; returns the store and first-start secrets."""
     if create:
         try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            # Only the service's user may list or read the database, WAL and key files.
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StartupError(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror})"

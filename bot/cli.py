@@ -123,6 +123,7 @@ def _configure_logging(level: str) -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite narrates every call at DEBUG; it says nothing an operator needs.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
 

@@ -53,7 +53,13 @@ class Database:
                         f"({exc.strerror})"
                     ) from None
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                # A host that swallows packets should fail start-up in seconds, not a minute.
+                connect_args={"timeout": 10},
+            )
         try:
             # hide_parameters: errors in the log must not carry even ciphertext or pseudonyms.
             self.engine: AsyncEngine = create_async_engine(parsed, hide_parameters=True, **kwargs)

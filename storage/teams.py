@@ -100,6 +100,8 @@ async def active_team_key(tx: Tx, team_id: str) -> tuple[int, bytes]:
 
 async def unlock_with_recovery_key(tx: Tx, team_id: str, recovery_key: str) -> dict[int, bytes]:
     """All private keys of a team, from its recovery key (for adding a first member or recovery)."""
+    if not await team_exists(tx, team_id):
+        raise TeamError(f"team {team_id!r} does not exist")
     try:
         secret = recovery_key_bytes(recovery_key)
     except ValueError as exc:

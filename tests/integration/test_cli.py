@@ -1,0 +1,633 @@
+"""The `anlaufstelle` command as an operator meets it: the real console script in a subprocess.
+
+Every expected failure (bad configuration, a missing or wrong server key, a database that is
+down, an unreadable flow) must end as one line on standard error and a non-zero exit status,
+never a traceback. `flows simulate` must play the shipped intake from piped answers in every
+language and leave a sealed case in the queue, with nothing the person typed readable in the
+database files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from bot.settings import Settings, load_settings
+from storage.crypto import ServerKey
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+ANLAUFSTELLE = Path(sys.executable).with_name("anlaufstelle")
+INTAKE = REPO / "dialogs" / "flows" / "intake.yaml"
+EXAMPLE_CONFIG = REPO / "config" / "anlaufstelle.example.toml"
+DB_NAME = "anlaufstelle.sqlite3"
+
+CASE_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+CASE_WAITING = re.compile(r"Case (\d+) is waiting in the queue of team 'region'")
+# Ordinary log records (alembic reports its migration steps at INFO) are not error output.
+LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:DEBUG|INFO) ")
+FLOW_ERROR = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<msg>\S.*)$")
+
+# Distinctive text typed as the person's account; it must never reach the disk readable.
+CANARY = "Zitronenfalter-Quokka-4711-canary"
+
+
+@dataclass
+class Result:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def error_lines(self) -> list[str]:
+        return [
+            line for line in self.stderr.splitlines() if line.strip() and not LOG_RECORD.match(line)
+        ]
+
+    def one_error(self) -> str:
+        """The single meaningful stderr line of a failed command (checked: no traceback)."""
+        assert "Traceback" not in self.stderr, self.stderr
+        assert self.returncode != 0, f"{self.args} succeeded:\n{self.stdout}"
+        lines = self.error_lines()
+        assert len(lines) == 1, f"expected one error line, got:\n{self.stderr}"
+        return lines[0]
+
+
+@dataclass
+class Cli:
+    """Runs the console script in `cwd` with a clean environment and its own data dir."""
+
+    cwd: Path
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __call__(
+        self,
+        *args: str | Path,
+        stdin: str | None = None,
+        timeout: float = 60,
+        **env: str,
+    ) -> Result:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
+        environ.update(
+            ANLAUFSTELLE_DATA_DIR=str(self.data_dir),
+            ANLAUFSTELLE_KDF_MEMORY_KIB="1024",
+            ANLAUFSTELLE_KDF_TIME_COST="1",
+            PYTHONIOENCODING="utf-8",
+        )
+        environ.update(self.env)
+        environ.update(env)
+        argv = tuple(str(a) for a in args)
+        started = time.monotonic()
+        proc = subprocess.run(
+            [str(ANLAUFSTELLE), *argv],
+            cwd=self.cwd,
+            env=environ,
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            check=False,
+        )
+        return Result(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path, tmp_path / "data")
+
+
+@dataclass
+class Installed:
+    cli: Cli
+    first_output: str
+    region_recovery_key: str
+    stadt_recovery_key: str
+
+    @property
+    def server_key(self) -> Path:
+        return self.cli.data_dir / "server.key"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """`init` plus a second team `stadt`, shared by the tests that only read (or add names)."""
+    root = tmp_path_factory.mktemp("installed")
+    run = Cli(root, root / "data")
+    first = run("init")
+    assert first.returncode == 0, first.stderr
+    region = re.search(r"recovery key.*\n\s+(\S+)", first.stdout)
+    assert region, first.stdout
+    team = run("team", "add", "stadt", "Stadt Hannover")
+    assert team.returncode == 0, team.stderr
+    stadt = re.search(r"recovery key.*\n\s+(\S+)", team.stdout)
+    assert stadt, team.stdout
+    return Installed(run, first.stdout, region.group(1), stadt.group(1))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def query(database: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows from the service's SQLite file; the connection is closed at once (an open one
+    would lose its locks when this process reads the same file's bytes)."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def write(path: Path, content: str | bytes, mode: int | None = None) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    if mode is not None:
+        path.chmod(mode)
+    return path
+
+
+# ------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param("port = \n", ["bad.toml", "not valid TOML", "line 1"], id="invalid-toml"),
+        pytest.param("prot = 8080\n", ["bad.toml", "prot", "Extra inputs"], id="unknown-key"),
+        pytest.param('port = "x"\n', ["bad.toml", "port", "integer"], id="wrong-type"),
+        pytest.param(
+            "[bridge]\nsecrets = 'x'\n", ["bad.toml", "bridge.secrets"], id="unknown-nested-key"
+        ),
+    ],
+)
+def test_bad_config_file_is_one_line_and_exit_2(
+    cli: Cli, content: str, expected: list[str]
+) -> None:
+    write(cli.cwd / "bad.toml", content)
+    result = cli("--config", "bad.toml", "doctor")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert message.startswith("anlaufstelle: error: ")
+    for part in expected:
+        assert part in message
+
+
+def test_config_from_environment_variable_is_checked_too(cli: Cli) -> None:
+    write(cli.cwd / "bad.toml", "nope = 1\n")
+    result = cli("doctor", ANLAUFSTELLE_CONFIG="bad.toml")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert "bad.toml" in message
+    assert "nope" in message
+
+
+def test_missing_config_file(cli: Cli) -> None:
+    result = cli("--config", "missing.toml", "doctor")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert "missing.toml: no such configuration file" in message
+
+
+def test_wrong_type_in_environment_names_the_setting(cli: Cli) -> None:
+    result = cli("doctor", ANLAUFSTELLE_PORT="x")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert "environment" in message
+    assert "port" in message
+
+
+# ------------------------------------------------------------------------- server key
+
+
+@pytest.mark.parametrize("command", ["serve", "doctor"])
+def test_missing_server_key_file(cli: Cli, command: str) -> None:
+    missing = cli.cwd / "secrets" / "server.key"
+    result = cli(command, ANLAUFSTELLE_SERVER_KEY_FILE=str(missing), timeout=30)
+    message = result.one_error()
+    assert result.returncode == 1
+    assert f"server key file {missing} is missing" in message
+    assert not missing.exists()  # a configured key file is never made up
+
+
+def test_server_key_with_bad_content(cli: Cli) -> None:
+    key = write(cli.cwd / "server.key", "not a key at all\n", mode=0o600)
+    result = cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(key))
+    message = result.one_error()
+    assert result.returncode == 1
+    assert f"server key file {key}" in message
+    assert "not a key at all" not in message
+
+
+def test_server_key_readable_by_others_is_refused(installed: Installed, tmp_path: Path) -> None:
+    key = tmp_path / "server.key"
+    shutil.copyfile(installed.server_key, key)
+    key.chmod(0o644)
+    result = installed.cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(key))
+    message = result.one_error()
+    assert result.returncode == 1
+    assert "mode 0644" in message
+    assert f"chmod 600 {key}" in message
+
+
+def test_server_key_of_another_installation_is_refused(
+    installed: Installed, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.key"
+    ServerKey.generate().save(other)
+    result = installed.cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(other))
+    message = result.one_error()
+    assert result.returncode == 1
+    assert "server key is not the one this database was created with" in message
+    assert "settings: ok" not in result.stdout
+
+
+def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
+    result = installed.cli("doctor")
+    assert result.returncode == 0, result.stderr
+    assert result.error_lines() == []
+    assert "server key: ok" in result.stdout
+    assert "database: ok (sqlite, schema current)" in result.stdout
+    assert f"flow {INTAKE}: ok" in result.stdout
+
+
+# ------------------------------------------------------------------------- database
+
+
+@pytest.mark.parametrize("command", ["serve", "doctor"])
+def test_database_down_at_start(installed: Installed, command: str) -> None:
+    port = free_port()  # nothing listens here
+    url = f"postgresql+asyncpg://nobody@127.0.0.1:{port}/x"
+    result = installed.cli(command, ANLAUFSTELLE_DATABASE_URL=url, timeout=30)
+    message = result.one_error()
+    assert result.returncode == 1
+    assert f"cannot connect to the postgresql database at {url}" in message
+    assert result.seconds < 20
+    assert "running on" not in result.stdout
+
+
+def test_sqlite_database_in_a_directory_that_cannot_be_created(
+    installed: Installed, tmp_path: Path
+) -> None:
+    blocker = write(tmp_path / "a-regular-file", "")
+    database = blocker / "sub" / DB_NAME
+    result = installed.cli("doctor", ANLAUFSTELLE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    message = result.one_error()
+    assert result.returncode == 1
+    assert f"cannot create the directory {database.parent} for the SQLite database" in message
+
+
+@pytest.mark.parametrize("command", ["serve", "init"])
+def test_data_dir_that_cannot_be_created(cli: Cli, command: str) -> None:
+    blocker = write(cli.cwd / "a-regular-file", "")
+    result = cli(command, ANLAUFSTELLE_DATA_DIR=str(blocker / "data"), timeout=30)
+    message = result.one_error()
+    assert result.returncode == 1
+    assert f"cannot create the data directory {blocker / 'data'}" in message
+
+
+def test_database_url_with_a_sync_driver(installed: Installed) -> None:
+    result = installed.cli("doctor", ANLAUFSTELLE_DATABASE_URL="sqlite:///x.sqlite3")
+    message = result.one_error()
+    assert result.returncode == 1
+    assert "unsupported database URL sqlite://" in message
+    assert "sqlite+aiosqlite://" in message
+
+
+# ------------------------------------------------------------------------- flows
+
+
+def _unreadable(kind: str, where: Path) -> tuple[Path, str]:
+    if kind == "missing":
+        return where / "missing.yaml", "cannot read file: No such file or directory"
+    if kind == "directory":
+        (where / "flowdir").mkdir()
+        return where / "flowdir", "cannot read file: Is a directory"
+    path = write(where / "latin1.yaml", "id: x\ntitle: {de: Gr\xfc\xdfe}\n".encode("latin-1"))
+    return path, "not UTF-8"
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "invalid-utf8"])
+@pytest.mark.parametrize("command", ["validate", "simulate"])
+def test_unreadable_flow(cli: Cli, kind: str, command: str) -> None:
+    path, expected = _unreadable(kind, cli.cwd)
+    result = cli("flows", command, path.name)
+    message = result.one_error()
+    assert result.returncode == 1
+    match = FLOW_ERROR.match(message)
+    assert match, message
+    assert match["file"] == path.name
+    assert expected in match["msg"]
+    assert not (cli.data_dir / DB_NAME).exists()  # nothing was set up for a flow that failed
+
+
+BROKEN_FLOW = """\
+id: broken
+title: {de: Kaputt}
+languages: [de]
+default_language: de
+start: first
+ui:
+  back: {de: Zurück}
+  restart: {de: Neu anfangen}
+  done: {de: Fertig}
+  skip: {de: Überspringen}
+  invalid_choice: {de: Bitte wählen Sie eine Antwort.}
+  too_long: {de: Der Text ist zu lang.}
+  too_few: {de: Bitte wählen Sie mehr Antworten.}
+  too_many: {de: Bitte wählen Sie weniger Antworten.}
+  invalid_date: {de: "Bitte schreiben Sie das Datum so: TT.MM.JJJJ"}
+  future_date: {de: Das Datum liegt in der Zukunft.}
+  empty_text: {de: Bitte schreiben Sie etwas.}
+crisis:
+  words:
+    de: [umbringen]
+  message:
+    de: "Polizei 110"
+nodes:
+  - id: first
+    kind: single_choice
+    text: {de: Frage}
+    choices:
+      - id: a
+        label: {de: A}
+    next: nowhere
+  - id: second
+    kind: message
+    text: {en: Hello}
+    next: first
+"""
+
+
+def test_validate_reports_every_problem_of_every_file(cli: Cli) -> None:
+    write(cli.cwd / "broken.yaml", BROKEN_FLOW)
+    write(cli.cwd / "syntax.yaml", "id: broken\nnodes: [\n")
+    result = cli("flows", "validate", "broken.yaml", INTAKE, "syntax.yaml")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.error_lines()
+    for line in lines:
+        assert FLOW_ERROR.match(line), line
+    broken = [line for line in lines if line.startswith("broken.yaml:")]
+    assert len(broken) >= 3, lines
+    # Three independent mistakes, each at the place it was written:
+    assert "broken.yaml:30:11: unknown node 'nowhere'" in broken
+    assert any(re.match(r"broken\.yaml:33:\d+: missing translation: de$", x) for x in broken)
+    assert any(re.match(r"broken\.yaml:33:\d+: language 'en' is not declared", x) for x in broken)
+    # The syntax error is reported too, after the good file was checked and found fine:
+    assert [x for x in lines if x.startswith("syntax.yaml:")] != []
+    assert any(re.match(r"syntax\.yaml:\d+:\d+: YAML syntax error", x) for x in lines)
+    assert result.stdout == f"{INTAKE}: ok\n"
+
+
+def test_validate_the_shipped_intake(cli: Cli) -> None:
+    result = cli("flows", "validate", INTAKE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{INTAKE}: ok\n"
+    assert result.stderr == ""
+
+
+def test_diagram_of_an_unreadable_flow(cli: Cli) -> None:
+    result = cli("flows", "diagram", "missing.yaml")
+    message = result.one_error()
+    assert result.returncode == 1
+    assert message.startswith("missing.yaml:1:1: cannot read file")
+
+
+def test_diagram_prints_mermaid(cli: Cli) -> None:
+    result = cli("flows", "diagram", INTAKE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flowchart ")
+    for node in ("consent", "in_danger", "account", "handover"):
+        assert node in result.stdout
+    assert result.stderr == ""
+
+
+# ------------------------------------------------------------------------- simulate
+
+LANGUAGE_CHOICE = {"de": "1", "ls": "2", "en": "3"}
+HANDOVER = {"de": "Ihr Fall-Code: ", "ls": "Das ist Ihr Code: ", "en": "Your case code: "}
+
+
+def intake_answers(language: str, account: str) -> list[str]:
+    """The shipped intake from the first question to the handover, one line per answer."""
+    return [
+        LANGUAGE_CHOICE[language],  # language (asked even with --lang: the person may switch)
+        "1",  # consent: yes
+        "2",  # in danger right now: no
+        "1",  # when: today
+        "1",  # life area: work (a deadline note follows)
+        "1",  # municipality: Hannover
+        "1,2",  # grounds: racism, antisemitism
+        account,  # their own account, free text
+        "1",  # who: myself
+        "1,2",  # wishes: information, counselling
+        "1",  # contact: anonymously in this chat
+        "1",  # heard of us: family and friends
+    ]
+
+
+@pytest.fixture(scope="module")
+def simulation_dir(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    root = tmp_path_factory.mktemp("simulate")
+    return Cli(root, root / "data")
+
+
+@pytest.mark.parametrize("language", ["de", "ls", "en"])
+def test_simulate_walks_the_intake_to_a_sealed_case(simulation_dir: Cli, language: str) -> None:
+    account = f"Im Laden wurde ich nicht bedient. {CANARY}-{language}"
+    stdin = "".join(f"{line}\n" for line in intake_answers(language, account))
+    result = simulation_dir("flows", "simulate", INTAKE, "--lang", language, stdin=stdin)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.error_lines() == []
+
+    handover = result.stdout.index(HANDOVER[language])
+    code = CASE_CODE.match(result.stdout, handover + len(HANDOVER[language]))
+    assert code, result.stdout[handover:]
+    waiting = CASE_WAITING.search(result.stdout, handover)
+    assert waiting, result.stdout[handover:]
+    case_id = int(waiting.group(1))
+
+    # Raw bytes first: opening the database below would checkpoint the -wal file away.
+    database = simulation_dir.data_dir / DB_NAME
+    files = sorted(database.parent.glob(f"{DB_NAME}*"))  # the database, -wal, -shm if left
+    assert database in files
+    for path in files:
+        content = path.read_bytes()
+        for needle in (CANARY, code.group(0)):
+            assert needle.encode() not in content, f"{needle!r} readable in {path.name}"
+            assert needle.encode("utf-16-le") not in content, f"{needle!r} in {path.name}"
+
+    row = query(database, "SELECT status, team_id, language FROM cases WHERE id = ?", case_id)
+    assert row == [("waiting", "region", language)]
+
+
+def test_simulate_language_not_in_the_flow(cli: Cli) -> None:
+    result = cli("flows", "simulate", INTAKE, "--lang", "tr")
+    message = result.one_error()
+    assert "'tr'" in message
+    assert "de, ls, en" in message
+    assert not (cli.data_dir / DB_NAME).exists()
+
+
+def test_simulate_input_ends_mid_dialog(cli: Cli) -> None:
+    result = cli("flows", "simulate", INTAKE, "--lang", "en", stdin="3\n1\n")
+    assert "Traceback" not in result.stderr
+    assert result.error_lines() == []
+    assert result.returncode == 1  # the conversation is neither handed over nor closed
+    assert "no case was created" in result.stdout
+    assert query(cli.data_dir / DB_NAME, "SELECT count(*) FROM cases") == [(0,)]
+
+
+# ------------------------------------------------------------------------- init, teams
+
+
+def test_first_init_shows_secrets_once_and_second_init_refuses(installed: Installed) -> None:
+    assert "First start" in installed.first_output
+    assert "Demo counsellor: demo" in installed.first_output
+    assert (installed.server_key.stat().st_mode & 0o777) == 0o600
+    again = installed.cli("init")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("Already initialised: sqlite+aiosqlite:///")
+    assert installed.region_recovery_key not in again.stdout
+    assert "password" not in again.stdout
+
+
+def _counsellor(
+    installed: Installed, tmp_path: Path, name: str, recovery_key: str, password: str
+) -> Result:
+    key_file = write(tmp_path / "recovery", recovery_key + "\n", mode=0o600)
+    password_file = write(tmp_path / "password", password + "\n", mode=0o600)
+    return installed.cli(
+        "counsellor",
+        "add",
+        name,
+        "--team",
+        "stadt",
+        "--recovery-key-file",
+        key_file,
+        "--password-file",
+        password_file,
+    )
+
+
+def test_counsellor_add_with_the_team_recovery_key(installed: Installed, tmp_path: Path) -> None:
+    result = _counsellor(
+        installed, tmp_path, "anna", installed.stadt_recovery_key, "a long enough password"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Counsellor 'anna' added to team 'stadt'.\n"
+    again = _counsellor(
+        installed, tmp_path, "anna", installed.stadt_recovery_key, "a long enough password"
+    )
+    assert "exists already" in again.one_error()
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        pytest.param("region", "this recovery key does not belong to the team", id="other-team"),
+        pytest.param("typo", "recovery key not accepted", id="typo"),
+        pytest.param("short", "recovery key not accepted", id="malformed"),
+    ],
+)
+def test_counsellor_add_with_a_wrong_recovery_key(
+    installed: Installed, tmp_path: Path, key: str, expected: str
+) -> None:
+    if key == "region":
+        recovery = installed.region_recovery_key
+    elif key == "typo":
+        good = installed.stadt_recovery_key
+        recovery = good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:]
+    else:
+        recovery = "WRONG-KEY"
+    result = _counsellor(installed, tmp_path, f"bert-{key}", recovery, "a long enough password")
+    message = result.one_error()
+    assert result.returncode == 1
+    assert expected in message
+    assert recovery not in message
+
+
+def test_counsellor_password_too_short(installed: Installed, tmp_path: Path) -> None:
+    result = _counsellor(installed, tmp_path, "carl", installed.stadt_recovery_key, "short")
+    message = result.one_error()
+    assert result.returncode == 1
+    assert "at least 12 characters" in message
+
+
+def test_counsellor_add_without_a_terminal_asks_for_files(installed: Installed) -> None:
+    result = installed.cli("counsellor", "add", "dora", "--team", "stadt")
+    message = result.one_error()
+    assert "recovery key" in message.lower()
+    assert "file option" in message
+
+
+# ------------------------------------------------------------------------- example settings
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    """The nested settings tables ([bridge], [delivery], ...), found from the model itself."""
+    return {
+        name: info.annotation
+        for name, info in Settings.model_fields.items()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    }
+
+
+def test_example_config_loads_and_shows_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ANLAUFSTELLE_"):
+            monkeypatch.delenv(name)
+    loaded = load_settings(EXAMPLE_CONFIG)
+    assert loaded.model_dump() == Settings().model_dump()
+
+
+def test_example_config_names_every_setting_and_its_examples_are_valid(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("ANLAUFSTELLE_"):
+            monkeypatch.delenv(name)
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    setting = re.compile(r"^(?:# )?([a-z_]+) = ")
+    sections = _sections()
+    section = ""
+    named: dict[str, set[str]] = {name: set() for name in ["", *sections]}
+    uncommented = []
+    for line in text.splitlines():
+        if header := re.match(r"^\[(\w+)\]$", line):
+            section = header.group(1)
+            named[""].add(section)  # a table is a top-level setting too ([response_time])
+        elif match := setting.match(line):
+            named.setdefault(section, set()).add(match.group(1))
+            line = line.removeprefix("# ")
+        uncommented.append(line)
+    assert named.pop("") == set(Settings.model_fields)
+    for name, model in sections.items():
+        assert named[name] == set(model.model_fields), f"[{name}]"
+    # Every commented-out example is itself a valid value (the defaults they repeat are dropped).
+    lines = [x for x in uncommented if x not in ("flows = []", "allowed_origins = []")]
+    variant = write(tmp_path / "all.toml", "\n".join(lines) + "\n")
+    loaded = load_settings(variant)
+    assert loaded.database_url is not None
+    assert loaded.bridge.secret_file is not None
+    assert loaded.flows == [Path("dialogs/flows/intake.yaml")]
+    assert loaded.model_dump() != Settings().model_dump()
