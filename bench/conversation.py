@@ -383,6 +383,21 @@ async def open_store(path: Path, kdf: KdfParams) -> tuple[Store, Table]:
     return store, baseline
 
 
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+async def pragmas(db: Database) -> str:
+    """The settings in force on the engine's connections, as storage.db configured them."""
+    async with db.engine.connect() as conn:
+        journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        sync = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar()
+        secure = (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar()
+    return (
+        f"journal_mode={journal}, synchronous={SYNCHRONOUS.get(int(sync or 0), sync)}, "
+        f"secure_delete={'ON' if secure else 'OFF'}"
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -431,7 +446,7 @@ async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
     try:
         out.write(
             f"database: {path} ({filesystem_of(directory)}), SQLite {sqlite3.sqlite_version}, "
-            "pragmas of storage.db (WAL, synchronous=FULL, secure_delete, BEGIN IMMEDIATE)\n"
+            f"as storage.db sets it up: {await pragmas(store.db)}\n"
             f"KDF: {describe_kdf(kdf, opts.production_kdf)}\n"
             f"workload: {opts.conversations} people at once walking the shipped intake "
             f"({INTAKE_LENGTH} messages each), {opts.messages} messages per round, "

@@ -18,7 +18,6 @@ from storage.crypto import (
     CryptoError,
     KdfParams,
     aad_for,
-    derive_key,
     generate_keypair,
     new_case_code,
     new_salt,
@@ -29,6 +28,7 @@ from storage.crypto import (
     unwrap,
     wrap,
 )
+from storage.kdf import slow_kdf
 from storage.models import (
     Case,
     CaseKeyWrap,
@@ -97,13 +97,14 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
         )
     )
     salt = new_salt()
+    code_key = await slow_kdf(code, salt, tx.kdf)
     tx.session.add(
         CaseKeyWrap(
             case_id=case.id,
             kind="code",
             kdf_salt=salt,
             kdf_params=tx.kdf.to_dict(),
-            wrapped=wrap(derive_key(code, salt, tx.kdf), pair.private, _wrap_aad(case.id, "code")),
+            wrapped=wrap(code_key, pair.private, _wrap_aad(case.id, "code")),
         )
     )
     if req.session_token is not None:
@@ -185,7 +186,7 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
     for w in wraps:
         if w.kdf_salt is None or w.kdf_params is None:
             continue
-        key = derive_key(code, w.kdf_salt, KdfParams.from_dict(w.kdf_params))
+        key = await slow_kdf(code, w.kdf_salt, KdfParams.from_dict(w.kdf_params))
         try:
             return w.case_id, unwrap(key, w.wrapped, _wrap_aad(w.case_id, "code"))
         except CryptoError:

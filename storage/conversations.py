@@ -41,7 +41,16 @@ async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
     if tx.locks_rows:
         query = query.with_for_update()
     row = await tx.session.scalar(query)
-    return None if row is None else _ref(row)
+    if row is None:
+        return None
+    _keep(tx, row)
+    return _ref(row)
+
+
+def _keep(tx: Tx, row: Conversation) -> None:
+    """Hold the row for the rest of the transaction: the session's identity map keeps rows
+    only weakly, and without this every later step of the turn would select it again."""
+    tx.session.info.setdefault("conversations", []).append(row)
 
 
 async def latest_for(tx: Tx, contact_id: int) -> ConversationRef | None:
@@ -117,6 +126,7 @@ async def start(
     )
     tx.session.add(row)
     await tx.session.flush()
+    _keep(tx, row)
     return _ref(row)
 
 

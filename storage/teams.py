@@ -7,6 +7,7 @@ key derived from their password, so unlocking needs the password.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from storage.crypto import (
     CryptoError,
     KdfParams,
     aad_for,
-    derive_key,
     generate_keypair,
     hash_password,
     new_recovery_key,
@@ -29,6 +29,7 @@ from storage.crypto import (
     verify_password,
     wrap,
 )
+from storage.kdf import slow_kdf
 from storage.models import Counsellor, Team, TeamKey, TeamKeyWrap, TeamMember
 from storage.store import Tx
 
@@ -146,10 +147,12 @@ async def add_counsellor(
     row = Counsellor(
         username=username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),
         public_key=pair.public,
         private_key_wrapped=wrap(
-            derive_key(password, salt, params), pair.private, aad_for("counsellor-key", username)
+            await slow_kdf(password, salt, params),
+            pair.private,
+            aad_for("counsellor-key", username),
         ),
         kdf_salt=salt,
         kdf_params=params.to_dict(),
@@ -180,13 +183,13 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
     row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == username))
     if row is None:
         # Same work as for a real account, so the answer time does not tell which names exist.
-        verify_password(_dummy_hash(), password)
+        await asyncio.to_thread(verify_password, _dummy_hash(), password)
         return None
-    if not row.active or not verify_password(row.password_hash, password):
+    if not row.active or not await asyncio.to_thread(verify_password, row.password_hash, password):
         return None
     params = KdfParams.from_dict(row.kdf_params)
     private = unwrap(
-        derive_key(password, row.kdf_salt, params),
+        await slow_kdf(password, row.kdf_salt, params),
         row.private_key_wrapped,
         aad_for("counsellor-key", username),
     )
