@@ -111,8 +111,14 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     listener = OutboxListener(app[STORE].db, app[WORKER].wake)
     await listener.start()
     task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")
-    async for _ in _run_forever("delivery worker", task):
-        yield
+    yield
+    # Let a round in progress finish: cancelling between send and commit would offer those
+    # replies again after the next start.
+    app[WORKER].stop()
+    try:
+        await asyncio.wait_for(task, timeout=10)
+    except TimeoutError:
+        log.warning("delivery worker did not finish its round in time; stopped it")
     await listener.stop()
 
 

@@ -138,7 +138,7 @@ class ConversationService:
     async def history(self, channel: str, address: str, token: bytes | None) -> History:
         """The transcript for a returning device: bot phase with the server key, a handed-over
         case only with a key the device holds (its session token)."""
-        async with self.store.tx(self.clock()) as tx:
+        async with self.store.read(self.clock()) as tx:
             contact = await contacts.find(tx, channel, address)
             conv = None if contact is None else await conversations.latest_for(tx, contact.id)
             if conv is None:
@@ -154,7 +154,6 @@ class ConversationService:
             if key is None:
                 return History(conv.owner, (), conv.case_id, readable=False)
             content = await cases.read(tx, conv.case_id, key)
-            await audit.record(tx, "person", "case.reread", conv.case_id)
             return History(conv.owner, tuple(content.transcript), conv.case_id)
 
     async def resume_with_code(

@@ -68,15 +68,21 @@ class DeliveryWorker:
         self.clock = clock
         self.batch = batch
         self._wake = asyncio.Event()
+        self._stopping = False
         self._rng = random.Random()  # noqa: S311  # jitter, not a secret
 
     def wake(self) -> None:
         """New replies are waiting (called after a commit that enqueued some)."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the current round, then leave `run` (so no reply is cut off mid-delivery)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Deliver until cancelled; sleeps until woken or the poll interval passed."""
-        while True:
+        """Deliver until stopped or cancelled; sleeps until woken or the poll interval passed."""
+        while not self._stopping:
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -85,7 +91,7 @@ class DeliveryWorker:
                 # The database may be briefly away; never let the worker die with it.
                 log.exception("delivery round failed; retrying")
                 sent = 0
-            if sent:
+            if sent or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -99,9 +105,15 @@ class DeliveryWorker:
         if not due:
             return 0
         results = await asyncio.gather(*(self._deliver(d) for d in due))
-        return sum(results)
+        sent = [d.outbox_id for d, ok in zip(due, results, strict=True) if ok]
+        if sent:
+            # One commit for the whole round: a crash before it only means these replies
+            # are offered again under the same delivery ids.
+            async with self.store.tx(self.clock()) as tx:
+                await outbox.delivered(tx, sent)
+        return len(sent)
 
-    async def _deliver(self, delivery: Delivery) -> int:
+    async def _deliver(self, delivery: Delivery) -> bool:
         channel = self.channels.get(delivery.channel)
         try:
             if channel is None:
@@ -112,18 +124,16 @@ class DeliveryWorker:
                 await contacts.mark_unreachable(tx, delivery.contact_id)
                 dropped = await outbox.drop_for_contact(tx, delivery.contact_id)
             log.warning("contact %s unreachable; %s replies dropped", delivery.contact_id, dropped)
-            return 0
+            return False
         except DeliveryFailed as exc:
             await self._retry(delivery, exc.retry_after, f"DeliveryFailed: {exc}")
-            return 0
+            return False
         except Exception as exc:
             # A bug in a channel must not lose the reply: it stays and is retried.
             log.exception("delivery %s: channel %s raised", delivery.outbox_id, delivery.channel)
             await self._retry(delivery, None, exc.__class__.__name__)
-            return 0
-        async with self.store.tx(self.clock()) as tx:
-            await outbox.delivered(tx, delivery.outbox_id)
-        return 1
+            return False
+        return True
 
     async def _retry(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
         wait = (

@@ -87,6 +87,15 @@ class Database:
             async with session.begin():
                 yield session
 
+    @contextlib.asynccontextmanager
+    async def read_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: on SQLite it runs beside the writer (WAL gives it a
+        consistent snapshot) instead of queueing for the write lock."""
+        async with self._sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.connection(execution_options={"anlaufstelle_read_only": True})
+            yield session
+
     async def check(self) -> None:
         """Connect once, so a database that is down fails at start with one clear message."""
         try:
@@ -123,7 +132,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get("anlaufstelle_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _first_line(exc: BaseException) -> str:

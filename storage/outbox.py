@@ -24,7 +24,8 @@ def _aad(contact_id: int) -> bytes:
     return aad_for("outbox", contact_id)
 
 
-async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> int:
+async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
+    """Queue a reply; no flush, so the replies of one turn are inserted together at commit."""
     row = OutboxItem(
         contact_id=contact_id,
         payload_ct=tx.keys.encrypt("outbox", to_json(payload), _aad(contact_id)),
@@ -33,8 +34,6 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> int:
         next_attempt_at=tx.now,
     )
     tx.session.add(row)
-    await tx.session.flush()
-    return row.id
 
 
 async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
@@ -73,8 +72,8 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
     return deliveries
 
 
-async def delivered(tx: Tx, outbox_id: int) -> None:
-    await tx.session.execute(delete(OutboxItem).where(OutboxItem.id == outbox_id))
+async def delivered(tx: Tx, outbox_ids: list[int]) -> None:
+    await tx.session.execute(delete(OutboxItem).where(OutboxItem.id.in_(outbox_ids)))
 
 
 async def retry_later(tx: Tx, outbox_id: int, at: datetime, error: str) -> None:

@@ -47,6 +47,12 @@ class Store:
         async with self.db.transaction() as session:
             yield Tx(session, self.keys, self.kdf, now or datetime.now(UTC), self.db.backend)
 
+    @contextlib.asynccontextmanager
+    async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:
+        """A transaction for reading only; must not write (SQLite would refuse mid-way)."""
+        async with self.db.read_transaction() as session:
+            yield Tx(session, self.keys, self.kdf, now or datetime.now(UTC), self.db.backend)
+
     def contact_pseudonym(self, channel: str, address: str) -> str:
         """Keyed hash of a channel address: the conversation lock key, never the address."""
         return self.keys.pseudonym(f"contact:{channel}", address)
