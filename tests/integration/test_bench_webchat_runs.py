@@ -1,0 +1,62 @@
+"""The web chat benchmark runs end to end with tiny parameters and really goes through the
+service: every answer its clients sent is a receipt in its database, and every reply left the
+outbox. No speed is asserted anywhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bench import webchat
+
+pytestmark = pytest.mark.slow
+
+X = webchat.TIMES
+NUMBER = r"[\d.]+"
+MS = rf"{NUMBER} ms"
+
+
+def test_the_benchmark_goes_through_the_service_and_prints_ratios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = webchat.main(
+        ["--conversations", "3", "--seconds", "2", "--idle", "10", "--dir", str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+
+    assert re.search(
+        rf"^3 conversations: \d+ round trips/s = {NUMBER} {X} echo \(\d+/s\); "
+        rf"p50 {MS} = {NUMBER} {X} echo p50 {MS}; p99 {MS} = {NUMBER} {X} echo p99 {MS}$",
+        out,
+        re.MULTILINE,
+    ), out
+    assert re.search(
+        rf"^idle connections \(10, after hello\): -?{NUMBER} KiB each = \S+ {X} echo "
+        rf"\(-?{NUMBER} KiB each\); server RSS {NUMBER} → {NUMBER} MiB",
+        out,
+        re.MULTILINE,
+    ), out
+
+    # What the clients report against what the service stored.
+    found = re.search(
+        r"^service database: (\d+) conversations, (\d+) messages received \((\d+) answers sent "
+        r"\+ (\d+) starts at hello\), (\d+) transcript lines, (\d+) replies waiting in the "
+        r"outbox, (\d+) cases; (\d+) acks seen$",
+        out,
+        re.MULTILINE,
+    )
+    assert found, out
+    conversations, received, sent, starts, lines, waiting, cases, acks = map(int, found.groups())
+    assert sent > 0
+    assert (conversations, starts, waiting, cases) == (3, 3, 0, 0)
+    assert received == sent + starts == acks  # each answer was stored, and acknowledged
+    assert lines >= 2 * received  # the person's line and at least one reply each
+
+    counts = webchat.db_counts(tmp_path / "inprocess" / webchat.DB_FILE)
+    assert (counts.conversations, counts.received, counts.waiting) == (3, received, 0)
+    # The idle connections went through a real `anlaufstelle serve`: each started a chat.
+    served = webchat.db_counts(tmp_path / "serve" / webchat.DB_FILE)
+    assert served.conversations == webchat.IDLE_WARMUP + 10
