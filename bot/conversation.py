@@ -209,6 +209,39 @@ class ConversationService:
         log.info("a person deleted their %s conversations", gone)
         return gone
 
+    async def counsellor_reply(self, case_id: int, counsellor_id: int, text: str) -> int | None:
+        """A counsellor's message to the person, on the person's channel through the outbox.
+
+        Only the counsellor who claimed the case may write; returns the line's sequence number,
+        or None when the case is not theirs (any more).
+        """
+        async with self.store.tx(self.clock()) as tx:
+            status = await cases.status_of(tx, case_id)
+            found = await cases.conversation_of(tx, case_id)
+            if status is None or found is None:
+                return None
+            state, claimed_by, language = status
+            if state != "claimed" or claimed_by != counsellor_id:
+                return None
+            conv_id, contact_id, _owner = found
+            payload: dict[str, Any] = {
+                "sender": "counsellor",
+                "text": text,
+                "kind": "info",
+                "language": language,
+                "expects": "text",
+                "choices": [],
+                "actions": [],
+            }
+            seq = await conversations.append(tx, conv_id, "counsellor", payload)
+            payload["seq"] = seq
+            await outbox.enqueue(tx, contact_id, payload)
+            await notify.announce_outbox(tx)
+            await audit.record(tx, f"counsellor:{counsellor_id}", "case.replied", case_id)
+        if self.on_outbox is not None:
+            self.on_outbox()
+        return seq
+
     async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):

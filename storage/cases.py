@@ -38,7 +38,7 @@ from storage.models import (
     Message,
     OutboxItem,
 )
-from storage.records import CaseContent, CaseCreated, QueueEntry, TranscriptLine
+from storage.records import CaseContent, CaseCreated, Owner, QueueEntry, TranscriptLine
 from storage.store import Tx, from_json, to_json
 from storage.teams import active_team_key
 
@@ -153,6 +153,81 @@ async def queue(tx: Tx, team_ids: list[str] | None = None) -> list[QueueEntry]:
         )
         for r in rows
     ]
+
+
+async def claim(tx: Tx, case_id: int, counsellor_id: int) -> bool:
+    """Take a waiting case. Of two counsellors claiming at once exactly one wins: the update
+    is conditional on the case still waiting, and the loser's changes nothing."""
+    result = await tx.session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == "waiting")
+        .values(status="claimed", claimed_by=counsellor_id, claimed_at=tx.now)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    await _set_conversation_owner(tx, case_id, "queued", "counsellor")
+    return True
+
+
+async def release(tx: Tx, case_id: int, counsellor_id: int) -> bool:
+    """Give a claimed case back to the team's queue; it keeps its place (waiting_since)."""
+    result = await tx.session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == "claimed", Case.claimed_by == counsellor_id)
+        .values(status="waiting", claimed_by=None, claimed_at=None)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    await _set_conversation_owner(tx, case_id, "counsellor", "queued")
+    return True
+
+
+async def close(tx: Tx, case_id: int, counsellor_id: int) -> bool:
+    result = await tx.session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == "claimed", Case.claimed_by == counsellor_id)
+        .values(status="closed", closed_at=tx.now)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    await _set_conversation_owner(tx, case_id, "counsellor", "closed")
+    return True
+
+
+async def _set_conversation_owner(tx: Tx, case_id: int, expected: Owner, new: Owner) -> None:
+    conv_id = await tx.session.scalar(
+        select(Conversation.id)
+        .where(Conversation.case_id == case_id, Conversation.owner == expected)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if conv_id is not None:
+        await conversations.set_owner(tx, conv_id, expected, new)
+
+
+async def conversation_of(tx: Tx, case_id: int) -> tuple[int, int, str] | None:
+    """(conversation id, contact id, owner) of the case's open conversation."""
+    query = (
+        select(Conversation.id, Conversation.contact_id, Conversation.owner)
+        .where(Conversation.case_id == case_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if tx.locks_rows:
+        # The same row lock the person's messages take: one writer per conversation at a time.
+        query = query.with_for_update()
+    row = (await tx.session.execute(query)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def status_of(tx: Tx, case_id: int) -> tuple[str, int | None, str] | None:
+    """(status, claimed_by, language) of a case."""
+    row = (
+        await tx.session.execute(
+            select(Case.status, Case.claimed_by, Case.language).where(Case.id == case_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def private_key_for_team(tx: Tx, case_id: int, team_keys: dict[int, bytes]) -> bytes | None:

@@ -1,0 +1,39 @@
+"""Cases in the team queue: their priority, and claiming, releasing and closing them.
+
+Priority, most urgent first: a person in danger; then the fewest days left before the
+two-month AGG deadline (§15(4), §21(5)); then the longest wait. A case whose deadline has
+passed or is unknown is ordered by waiting time alone.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from storage.records import QueueEntry
+
+AGG_DEADLINE_MONTHS = 2
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (31 Dec + 2 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def deadline_days_left(incident: date | None, today: date) -> int | None:
+    """Days until the AGG claim deadline; None when the date is unknown or it has passed."""
+    if incident is None:
+        return None
+    left = (add_months(incident, AGG_DEADLINE_MONTHS) - today).days
+    return left if left >= 0 else None
+
+
+def priority_key(entry: QueueEntry, now: datetime) -> tuple[int, int, datetime]:
+    days = deadline_days_left(entry.incident_date, now.date())
+    return (0 if entry.crisis else 1, days if days is not None else 10_000, entry.waiting_since)
+
+
+def by_priority(entries: list[QueueEntry], now: datetime) -> list[QueueEntry]:
+    return sorted(entries, key=lambda e: priority_key(e, now))
