@@ -36,6 +36,7 @@ SERVICE = web.AppKey("service", ConversationService)
 WORKER = web.AppKey("worker", DeliveryWorker)
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
+WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
 
 SWEEP_INTERVAL_SECONDS = 600.0
 
@@ -63,10 +64,11 @@ def create_app(
         channel = webchat.WebChatChannel()
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
+        app[WEBCHAT_LIMITS] = webchat.Limits()
         app.router.add_get(
             "/chat/ws",
             webchat.ws_route(
-                app[SERVICE], channel, settings.webchat.allowed_origins, webchat.Limits()
+                app[SERVICE], channel, settings.webchat.allowed_origins, app[WEBCHAT_LIMITS]
             ),
         )
         app.on_shutdown.append(_close_sockets)

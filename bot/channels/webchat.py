@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -296,8 +296,11 @@ class WebChatChannel:
 class Limits:
     frames_burst: float = 10
     frames_per_second: float = 2
-    code_tries: KeyedLimiter | None = None
-    """Case-code attempts per client network (keyed hash), shared by all connections."""
+    code_tries: KeyedLimiter = field(default_factory=lambda: KeyedLimiter(capacity=5, rate=5 / 600))
+    """Case-code attempts per client network (keyed hash), shared by the WebSocket and the
+    no-JavaScript forms, so both paths together allow five tries in ten minutes."""
+    pepper: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Key of the client-network hash; in memory only, new at every start."""
 
 
 def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
@@ -322,8 +325,7 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def ws_route(
     backend: Backend, channel: WebChatChannel, allowed_origins: list[str], limits: Limits
 ) -> Route:
-    pepper = secrets.token_bytes(32)
-    code_tries = limits.code_tries or KeyedLimiter(capacity=5, rate=5 / 600)
+    pepper, code_tries = limits.pepper, limits.code_tries
 
     async def chat_socket(request: web.Request) -> web.StreamResponse:
         if not origin_allowed(request, allowed_origins):
@@ -379,16 +381,24 @@ class _Session:
         if self.address is not None:
             self.channel.detach(self.address, self.ws)
 
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send unless the browser is gone (it replays what it missed from history)."""
+        if self.ws.closed:
+            return
+        try:
+            await self.ws.send_json(frame)
+        except (ConnectionResetError, RuntimeError):
+            log.debug("webchat: browser left before a frame could be sent")
+
     async def error(self, code: str, message: str, frame_id: str | None = None) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
         if frame_id is not None:
             frame["id"] = frame_id
-        if not self.ws.closed:
-            await self.ws.send_json(frame)
+        await self.send(frame)
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
-            await self.ws.send_json({"type": "pong"})
+            await self.send({"type": "pong"})
             return
         if isinstance(frame, Hello):
             await self._hello(frame)
@@ -400,7 +410,7 @@ class _Session:
             await self._resume(frame.code)
         elif isinstance(frame, Delete):
             await self.backend.forget(NAME, self.address)
-            await self.ws.send_json({"type": "deleted"})
+            await self.send({"type": "deleted"})
             self.close()
             await self.ws.close()
         elif isinstance(frame, Typing):
@@ -424,7 +434,7 @@ class _Session:
 
     async def _welcome(self, history: Any, resumed: bool) -> None:
         assert self.token is not None
-        await self.ws.send_json(
+        await self.send(
             {
                 "type": "welcome",
                 "session": encode_token(self.token),
@@ -481,4 +491,4 @@ class _Session:
             log.exception("webchat: a message could not be stored")
             await self.error("unavailable", "not stored; it will be sent again", frame.id)
             return
-        await self.ws.send_json({"type": "ack", "id": frame.id, "status": handled.status})
+        await self.send({"type": "ack", "id": frame.id, "status": handled.status})

@@ -7,4 +7,12 @@ from aiohttp import web
 
 
 def setup_pages(app: web.Application) -> None:
-    """Add the page routes to `app` (filled in by bot/web/pages.py)."""
+    """Add the chat pages, embed.js, static files and the security headers to `app`.
+
+    Called by `bot.app.create_app` after the conversation service is in place; the app keys
+    are imported here, not at module level, because bot.app imports this package.
+    """
+    from bot.app import SERVICE, SETTINGS, WEBCHAT_LIMITS
+    from bot.web.pages import ChatPages, add_routes
+
+    add_routes(app, ChatPages(app[SERVICE], app[SETTINGS].webchat, app[WEBCHAT_LIMITS]))

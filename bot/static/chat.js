@@ -1,0 +1,655 @@
+/* Anlaufstelle web chat: takes over the server-rendered page and speaks the WebSocket
+   protocol of docs/webchat-protocol.md. No framework, no build step, no innerHTML: every
+   text from the server or the person is set with textContent. Without JavaScript the page
+   works as plain forms; if the WebSocket never connects, this script steps back to them. */
+(function () {
+  'use strict';
+
+  var body = document.body;
+  if (!body || !body.hasAttribute('data-chat') || !window.WebSocket) return;
+
+  var PREFIX = 'anlaufstelle.chat.';
+  var KEY = PREFIX + 'session';
+  var REMEMBER = PREFIX + 'remember';
+  var SIZE = PREFIX + 'textsize';
+  var cfg = {
+    exitUrl: body.getAttribute('data-exit-url') || 'about:blank',
+    lang: body.getAttribute('data-lang') || 'de',
+    flowLang: body.getAttribute('data-flow-lang') || null,
+    office: body.getAttribute('data-office') || '',
+    embed: body.getAttribute('data-embed') === '1'
+  };
+  var T = JSON.parse(document.getElementById('chat-texts').textContent);
+
+  var $ = function (id) { return document.getElementById(id); };
+  var list = $('chat-messages');
+  var logBox = $('chat-log');
+  var composerBody = $('composer-body');
+  var statusEl = $('connection-status');
+  var noticeEl = $('notice');
+  var dialog = $('delete-dialog');
+  var original = composerBody.cloneNode(true);
+
+  var ws = null;
+  var welcomed = false;
+  var everWelcomed = false;
+  var stopped = false;
+  var enhanced = true;
+  var attempt = 0;
+  var failures = 0;
+  var timer = null;
+  var owner = body.getAttribute('data-owner') || null;
+  var prompt = null;
+  var answered = null;
+  var shown = {};
+  var pending = [];
+  var renderTimer = null;
+  var focusComposer = false;
+  var firstNew = null;
+
+  // ---------------------------------------------------------------- storage
+  function store(kind) {
+    try { return window[kind]; } catch (e) { return null; }
+  }
+  function get(kind, key) {
+    var s = store(kind);
+    try { return s ? s.getItem(key) : null; } catch (e) { return null; }
+  }
+  function put(kind, key, value) {
+    var s = store(kind);
+    try { if (s) { if (value === null) s.removeItem(key); else s.setItem(key, value); } } catch (e) { /* full or denied */ }
+  }
+  function remembered() { return get('localStorage', REMEMBER) === '1'; }
+  function saveSession(value) {
+    put('sessionStorage', KEY, value);
+    put('localStorage', KEY, remembered() ? value : null);
+    var fields = document.querySelectorAll('input[name="session"]');
+    for (var i = 0; i < fields.length; i++) if (value) fields[i].value = value;
+  }
+  function clearAll() {
+    ['sessionStorage', 'localStorage'].forEach(function (kind) {
+      var s = store(kind);
+      try {
+        for (var i = s ? s.length - 1 : -1; i >= 0; i--) {
+          var k = s.key(i);
+          if (k && k.indexOf(PREFIX) === 0) s.removeItem(k);
+        }
+      } catch (e) { /* denied */ }
+    });
+  }
+  var sessionField = document.querySelector('input[name="session"]');
+  var session = (remembered() && get('localStorage', KEY)) || get('sessionStorage', KEY) ||
+    (sessionField ? sessionField.value : null);
+
+  // ---------------------------------------------------------------- small helpers
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (attrs[k] === null || attrs[k] === undefined || attrs[k] === false) return;
+      if (k === 'text') node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k] === true ? '' : attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+  function fmt(key, values) {
+    return (T[key] || '').replace(/\{(\w+)\}/g, function (m, name) {
+      return values && values[name] !== undefined ? String(values[name]) : m;
+    });
+  }
+  function newId() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return 'j-' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+  function contentLang(lang) { return lang === 'ls' ? 'de' : lang || null; }
+  var statusTimer = null;
+  function setStatus(text, keep) {
+    clearTimeout(statusTimer);
+    statusEl.textContent = text || '';
+    if (text && !keep) statusTimer = setTimeout(function () { statusEl.textContent = ''; }, 4000);
+  }
+  function notice(text) { noticeEl.textContent = text || ''; }
+
+  // ---------------------------------------------------------------- the conversation log
+  function personText(f) {
+    if (f.text) return f.text;
+    if (f.label) return f.label;
+    if (f.labels && f.labels.length) return f.labels.join(', ');
+    if (f.choice === 'skip') return T.skipped;
+    if (f.choice) return f.choice;
+    if (f.choices && f.choices.length) return f.choices.join(', ');
+    return '';
+  }
+  function senderKey(sender) {
+    return sender === 'person' || sender === 'counsellor' ? sender : 'bot';
+  }
+  function messageItem(f, text) {
+    var sender = senderKey(f.sender);
+    var kind = sender === 'person' ? '' : (f.kind || 'info');
+    var li = el('li', { 'class': 'msg msg--' + sender + (kind ? ' msg--' + kind : '') });
+    if (f.seq !== null && f.seq !== undefined) li.setAttribute('data-seq', f.seq);
+    li.appendChild(el('span', {
+      'class': 'msg-sender' + (sender === 'counsellor' ? '' : ' visually-hidden'),
+      'data-t': 'sender_' + sender, text: T['sender_' + sender]
+    }));
+    if (kind === 'crisis') {
+      li.appendChild(el('strong', { 'class': 'crisis-label', 'data-t': 'crisis_label', text: T.crisis_label }));
+    }
+    li.appendChild(el('p', {
+      'class': 'msg-text', dir: 'auto', id: f.seq != null ? 'text-' + f.seq : null,
+      lang: sender === 'person' ? null : contentLang(f.language), text: text
+    }));
+    if (f.case_code) li.appendChild(caseCodeBox(f.case_code));
+    return li;
+  }
+  function caseCodeBox(code) {
+    var button = el('button', { type: 'button', 'class': 'btn btn-small copy-code', 'data-code': code, 'data-t': 'copy_code', text: T.copy_code });
+    return el('div', { 'class': 'case-code' }, [
+      el('p', {}, [el('span', { 'data-t': 'case_code_label', text: T.case_code_label }),
+        document.createTextNode(': '), el('strong', { 'class': 'case-code-value', dir: 'ltr', text: code })]),
+      el('p', { 'class': 'hint', 'data-t': 'case_code_hint', text: T.case_code_hint }),
+      button
+    ]);
+  }
+  function addMessage(f) {
+    if (f.seq !== null && f.seq !== undefined) {
+      if (shown[f.seq]) return; // already shown: live and again in a history
+      shown[f.seq] = true;
+    }
+    if (f.sender === 'person') {
+      var text = personText(f);
+      if (text) list.appendChild(messageItem(f, text));
+      return;
+    }
+    var li = messageItem(f, f.text || '');
+    list.appendChild(li);
+    if (!firstNew) firstNew = li;
+    if (f.case_code) owner = 'queued';
+    else if (f.sender === 'counsellor') owner = 'counsellor';
+    if (f.sender === 'bot' && f.kind === 'prompt') prompt = f;
+    scheduleComposer();
+  }
+  function addOwn(item) {
+    var li = messageItem({ sender: 'person' }, item.display);
+    item.status = el('span', { 'class': 'msg-status', text: T.sending });
+    li.appendChild(item.status);
+    list.appendChild(li);
+    item.li = li;
+  }
+  function renderHistory(history) {
+    // Put the history in without announcing it: only new lines are read out.
+    logBox.setAttribute('aria-live', 'off');
+    list.textContent = '';
+    shown = {};
+    prompt = null;
+    (history || []).forEach(addMessage);
+    pending.forEach(function (item) { if (item.display) addOwn(item); });
+    firstNew = null;
+    setTimeout(function () { logBox.setAttribute('aria-live', 'polite'); }, 50);
+  }
+
+  // ---------------------------------------------------------------- the composer
+  function lastBotLine() {
+    var items = list.querySelectorAll('li.msg--bot, li.msg--counsellor');
+    return items.length ? items[items.length - 1] : null;
+  }
+  function scheduleComposer() {
+    clearTimeout(renderTimer);
+    renderTimer = setTimeout(function () { renderComposer(false); }, 40);
+  }
+  function form(children) {
+    return el('form', { id: 'answer-form', 'class': 'answer-form', method: 'post', action: '/chat' }, children);
+  }
+  function submit(op, key, label, cls, lang) {
+    return el('button', { type: 'submit', name: 'op', value: op, 'class': 'btn ' + cls, 'data-t': key, lang: lang || null, text: key ? T[key] : label });
+  }
+  function textField(labelKey, max, describedBy, counter) {
+    var area = el('textarea', { id: 'message-input', name: 'text', rows: '4', dir: 'auto', maxlength: String(max), 'aria-describedby': describedBy });
+    var nodes = [el('label', { 'for': 'message-input', 'data-t': labelKey, text: T[labelKey] }), area];
+    if (counter) {
+      var count = el('p', { id: 'char-count', 'class': 'hint char-count', 'data-max': String(max), text: fmt('chars_count', { n: 0, max: max }) });
+      area.setAttribute('aria-describedby', describedBy + ' char-count');
+      nodes.push(count);
+    }
+    return el('div', { 'class': 'field' }, nodes);
+  }
+  var composerKey = null;
+  function renderComposer(force) {
+    if (!enhanced || (!welcomed && !everWelcomed)) return;
+    var composer = $('composer');
+    var hadFocus = focusComposer || composer.contains(document.activeElement);
+    var last = lastBotLine();
+    var lang = prompt ? contentLang(prompt.language) : null;
+    var promptOpen = !!(prompt && last && last.getAttribute('data-seq') === String(prompt.seq));
+    var mode = owner === 'queued' || owner === 'counsellor' ? 'message'
+      : promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
+        : owner === 'closed' || (last && !promptOpen && !pending.length) ? 'ended' : 'waiting';
+    var key = mode + '|' + cfg.lang;
+    // Re-render only when something changed: a person typing must never lose their text.
+    if (key === composerKey && !force) return;
+    composerKey = key;
+    var typed = $('message-input') ? $('message-input').value : '';
+    composerBody.textContent = '';
+    if (mode === 'message') {
+      composerBody.appendChild(form([
+        el('p', { id: 'handed-over', 'data-t': 'handed_over', text: T.handed_over }),
+        textField('message_label', 10000, 'handed-over', false),
+        submit('send', 'send', null, 'btn-primary')
+      ]));
+    } else if (mode !== 'ended' && mode !== 'waiting') {
+      composerBody.appendChild(promptForm(prompt, lang));
+    } else if (mode === 'ended') {
+      composerBody.appendChild(form([
+        el('p', { 'data-t': 'ended', text: T.ended }),
+        submit('start', 'new_chat', null, 'btn-primary')
+      ]));
+    }
+    if (typed && $('message-input')) $('message-input').value = typed;
+    var del = $('delete-form');
+    if (del) del.hidden = owner === null && !list.children.length;
+    if (hadFocus) {
+      var first = composerBody.querySelector('button, input, textarea');
+      if (first) {
+        focusComposer = false;
+        first.focus({ preventScroll: !!firstNew });
+        // Show the reply from its start; the answer controls follow right below it.
+        if (firstNew) firstNew.scrollIntoView({ block: 'start' });
+      } else {
+        // Waiting for the reply: keep the focus in the chat, not on <body>.
+        focusComposer = true;
+        composer.focus({ preventScroll: true });
+      }
+    }
+  }
+  function promptForm(p, lang) {
+    var nodes = [];
+    var describe = p.seq != null ? 'text-' + p.seq : null;
+    if (p.expects === 'choice') {
+      var set = el('fieldset', { 'class': 'choices' }, [el('legend', { 'class': 'visually-hidden', dir: 'auto', lang: lang, text: p.text })]);
+      (p.choices || []).forEach(function (c) {
+        set.appendChild(el('button', { type: 'submit', name: 'op', value: 'choice:' + c.id, 'class': 'btn btn-choice', dir: 'auto', lang: lang, text: c.label }));
+      });
+      nodes.push(set);
+    } else if (p.expects === 'choices') {
+      var checks = el('fieldset', { 'class': 'checks', 'aria-describedby': 'several-hint' }, [
+        el('legend', { dir: 'auto', lang: lang, text: p.text }),
+        el('p', { id: 'several-hint', 'class': 'hint', 'data-t': 'several_hint', text: T.several_hint })
+      ]);
+      (p.choices || []).forEach(function (c, i) {
+        checks.appendChild(el('div', { 'class': 'check' }, [
+          el('input', { type: 'checkbox', name: 'choices', value: c.id, id: 'choice-' + (i + 1) }),
+          el('label', { 'for': 'choice-' + (i + 1), dir: 'auto', lang: lang, text: c.label })
+        ]));
+      });
+      nodes.push(checks);
+      (p.actions || []).forEach(function (a) { if (a.id === 'done') nodes.push(submit('done', null, a.label, 'btn-primary', lang)); });
+    } else if (p.expects === 'text' || p.expects === 'date') {
+      var field = textField('answer_label', p.max_length || 10000, describe, !!p.max_length && p.expects === 'text');
+      if (p.expects === 'date') {
+        var input = el('input', { id: 'message-input', name: 'text', type: 'text', autocomplete: 'off', dir: 'auto', maxlength: '100', 'aria-describedby': describe });
+        field.replaceChild(input, field.querySelector('textarea'));
+      }
+      nodes.push(field, submit('send', 'send', null, 'btn-primary'));
+    }
+    var actions = (p.actions || []).filter(function (a) { return a.id !== 'done'; });
+    if (actions.length) {
+      nodes.push(el('div', { 'class': 'actions' }, actions.map(function (a) {
+        return submit(a.id === 'skip' ? 'choice:skip' : 'command:' + a.id, null, a.label, 'btn-secondary', lang);
+      })));
+    }
+    nodes.unshift(el('div', { id: 'form-error', 'class': 'error-text', role: 'alert' }));
+    return form(nodes);
+  }
+  function formError(text) {
+    var box = $('form-error');
+    if (!box) {
+      box = el('div', { id: 'form-error', 'class': 'error-text', role: 'alert' });
+      composerBody.insertBefore(box, composerBody.firstChild);
+    }
+    box.textContent = text;
+    var field = composerBody.querySelector('fieldset, textarea, input[type="text"]');
+    if (field && text) {
+      var ids = (field.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== 'form-error'; });
+      ids.push('form-error');
+      field.setAttribute('aria-describedby', ids.join(' '));
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+  function send(frame) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+  function queue(frame, display) {
+    frame.id = newId();
+    firstNew = null;
+    var item = { frame: frame, display: display, sent: false };
+    pending.push(item);
+    if (display) addOwn(item);
+    flush();
+    retryNow();
+  }
+  function retryNow() {
+    // The person is acting: try at once instead of waiting out the backoff.
+    if (!ws && !stopped && everWelcomed) { clearTimeout(timer); connect(); }
+  }
+  function flush() {
+    if (!welcomed) return;
+    pending.forEach(function (item) {
+      if (!item.sent && send(item.frame)) item.sent = true;
+    });
+  }
+  function settle(id, failed, message) {
+    pending = pending.filter(function (item) {
+      if (item.frame.id !== id) return true;
+      if (item.status) {
+        if (failed) { item.status.textContent = T.not_sent; item.li.classList.add('msg--failed'); }
+        else item.status.remove();
+      }
+      return false;
+    });
+    if (failed) { answered = null; renderComposer(true); formError(message); }
+  }
+
+  function onSubmit(event) {
+    if (!enhanced) return;
+    var f = event.target;
+    var button = event.submitter || f.querySelector('button[type="submit"]');
+    var op = button ? button.value : '';
+    if (!op) return;
+    event.preventDefault();
+    if (op.indexOf('lang:') === 0) { switchLanguage(op.slice(5)); return; }
+    if (op === 'delete') { openDialog(); return; }
+    if (op === 'resume') {
+      var code = ($('case-code-input').value || '').trim();
+      $('code-error').textContent = '';
+      if (!code) { $('code-error').textContent = T.err_code_format; return; }
+      if (!send({ type: 'resume', code: code })) $('code-error').textContent = T.err_unavailable;
+      return;
+    }
+    if (op === 'start') {
+      if (session && welcomed) { owner = 'bot'; prompt = null; queue({ type: 'command', command: 'start' }, null); } else restartChat();
+      return;
+    }
+    focusComposer = true;
+    if (op === 'send') {
+      var area = $('message-input');
+      var text = area ? area.value : '';
+      if (!text.trim() && !(prompt && (prompt.actions || []).some(function (a) { return a.id === 'skip'; }))) {
+        formError(T.err_text_empty);
+        return;
+      }
+      queue({ type: 'text', text: text }, text);
+      if (owner !== 'queued' && owner !== 'counsellor' && prompt) answered = prompt.seq; else area.value = '';
+    } else if (op === 'done') {
+      var boxes = f.querySelectorAll('input[name="choices"]:checked');
+      var picks = [], labels = [];
+      Array.prototype.forEach.call(boxes, function (b) { picks.push(b.value); labels.push(b.labels[0].textContent); });
+      if (picks.length < (prompt.min_choices || 0)) { formError(fmt('choose_at_least', { n: prompt.min_choices })); return; }
+      if (prompt.max_choices != null && picks.length > prompt.max_choices) { formError(fmt('choose_at_most', { n: prompt.max_choices })); return; }
+      queue({ type: 'answer', choices: picks }, labels.join(', '));
+      answered = prompt.seq;
+    } else if (op.indexOf('choice:') === 0) {
+      queue({ type: 'answer', choice: op.slice(7) }, op === 'choice:skip' ? T.skipped : button.textContent);
+      answered = prompt ? prompt.seq : null;
+    } else if (op.indexOf('command:') === 0) {
+      queue({ type: 'command', command: op.slice(8) }, null);
+      answered = prompt ? prompt.seq : null;
+    }
+    renderComposer();
+  }
+
+  // ---------------------------------------------------------------- the connection
+  function connect() {
+    clearTimeout(timer);
+    if (stopped) return;
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat/ws';
+    var slow = setTimeout(function () { if (!welcomed) setStatus(T.status_connecting, true); }, 1500);
+    try { ws = new WebSocket(url); } catch (e) { clearTimeout(slow); reconnectLater(); return; }
+    var socket = ws;
+    socket.onopen = function () {
+      socket.send(JSON.stringify({ type: 'hello', session: session || null, language: cfg.flowLang || null }));
+    };
+    socket.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f === 'object') onFrame(f);
+    };
+    socket.onclose = function () {
+      clearTimeout(slow);
+      if (ws !== socket) return;
+      ws = null;
+      var was = welcomed;
+      welcomed = false;
+      pending.forEach(function (item) { item.sent = false; });
+      if (!was) failures++;
+      if (stopped) return;
+      if (!everWelcomed && failures >= 3) { degrade(); return; }
+      reconnectLater();
+    };
+  }
+  function reconnectLater() {
+    var base = Math.min(30000, 1000 * Math.pow(2, attempt));
+    attempt++;
+    var delay = base / 2 + Math.random() * base / 2;
+    setStatus(fmt('status_reconnecting', { s: Math.max(1, Math.round(delay / 1000)) }), true);
+    timer = setTimeout(connect, delay);
+  }
+  function degrade() {
+    // The WebSocket does not get through (a proxy, a filter): use the plain forms instead.
+    enhanced = false;
+    stopped = true;
+    composerBody.replaceWith(original);
+    composerBody = original;
+    if (session) saveSession(session);
+    setStatus('', false);
+  }
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome':
+        var reconnected = everWelcomed;
+        welcomed = true;
+        everWelcomed = true;
+        attempt = 0;
+        failures = 0;
+        session = f.session;
+        saveSession(session);
+        owner = f.owner || null;
+        if (f.resumed && !f.readable) notice(T.unreadable);
+        $('code-error').textContent = '';
+        if (f.resumed) $('case-code-input').value = '';
+        renderHistory(f.history);
+        setStatus(reconnected ? T.status_connected : '', false);
+        flush();
+        renderComposer();
+        break;
+      case 'message':
+        addMessage(f);
+        break;
+      case 'ack':
+        settle(f.id, false);
+        break;
+      case 'error':
+        onError(f);
+        break;
+      case 'deleted':
+        stopped = true;
+        clearAll();
+        session = null;
+        pending = [];
+        owner = null;
+        prompt = null;
+        list.textContent = '';
+        shown = {};
+        if (ws) ws.close();
+        composerBody.textContent = '';
+        composerKey = 'deleted';
+        composerBody.appendChild(form([submit('start', 'new_chat', null, 'btn-primary')]));
+        $('delete-form').hidden = true;
+        notice(T.deleted_notice);
+        break;
+      default:
+        break;
+    }
+  }
+  var ERRORS = {
+    rate_limited: 'err_rate_limited', unavailable: 'err_unavailable', too_large: 'err_too_large',
+    bad_frame: 'err_bad_form', unknown_type: 'err_bad_form', code_not_found: 'err_code_not_found',
+    code_rate_limited: 'err_code_rate_limited', resume_conflict: 'err_resume_conflict'
+  };
+  function onError(f) {
+    var text = T[ERRORS[f.code] || 'err_bad_form'];
+    if (f.code && f.code.indexOf('code') === 0 || f.code === 'resume_conflict') {
+      $('code-error').textContent = text;
+      return;
+    }
+    if (f.code === 'hello_first') return;
+    if (f.id && (f.code === 'rate_limited' || f.code === 'unavailable')) {
+      // Kept with its id and sent again shortly; the server counts it once.
+      pending.forEach(function (item) { if (item.frame.id === f.id) item.sent = false; });
+      setStatus(text, false);
+      setTimeout(flush, 3000);
+      return;
+    }
+    if (f.id) settle(f.id, true, text);
+    else setStatus(text, false);
+  }
+  function restartChat() {
+    notice('');
+    stopped = false;
+    session = null;
+    owner = null;
+    answered = null;
+    if (ws) { var old = ws; ws = null; old.close(); }
+    welcomed = false;
+    connect();
+  }
+
+  // ---------------------------------------------------------------- quick exit
+  function quickExit(event) {
+    if (event) event.preventDefault();
+    stopped = true;
+    clearAll();
+    body.hidden = true;
+    try { if (ws) ws.close(); } catch (e) { /* closing anyway */ }
+    if (cfg.embed && window.parent !== window) {
+      try { window.parent.postMessage({ type: 'anlaufstelle:quick-exit', url: cfg.exitUrl }, '*'); } catch (e) { /* no parent */ }
+    }
+    try { window.top.location.replace(cfg.exitUrl); } catch (e) { /* a framed page without a click */ }
+    if (window.top !== window) setTimeout(function () { location.replace(cfg.exitUrl); }, 150);
+  }
+  $('quick-exit').addEventListener('click', quickExit);
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape' || event.isComposing) return;
+    if (document.querySelector('dialog[open]')) return; // there Escape closes the dialog
+    quickExit(event);
+  });
+
+  // ---------------------------------------------------------------- delete dialog
+  var opener = null;
+  function openDialog() {
+    opener = document.activeElement;
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute('open', '');
+    $('delete-cancel-button').focus();
+  }
+  function closeDialog() {
+    if (dialog.close) dialog.close(); else dialog.removeAttribute('open');
+  }
+  dialog.addEventListener('close', function () { if (opener && opener.focus) opener.focus(); });
+  $('delete-cancel-button').addEventListener('click', closeDialog);
+  $('delete-confirm-button').addEventListener('click', function () {
+    closeDialog();
+    if (!send({ type: 'delete', id: newId(), confirm: true })) notice(T.err_unavailable);
+  });
+
+  // ---------------------------------------------------------------- language, size, remember
+  function relabel() {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-t]'), function (node) {
+      var key = node.getAttribute('data-t');
+      if (T[key] !== undefined) node.textContent = T[key];
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-t-label]'), function (node) {
+      node.setAttribute('aria-label', T[node.getAttribute('data-t-label')]);
+    });
+  }
+  function switchLanguage(lang) {
+    fetch('/chat/texts/' + encodeURIComponent(lang) + '.json', { credentials: 'omit' })
+      .then(function (r) { if (!r.ok) throw new Error('texts'); return r.json(); })
+      .then(function (data) {
+        T = data.texts;
+        cfg.lang = data.lang;
+        cfg.flowLang = data.flow_language;
+        document.documentElement.lang = data.html_lang;
+        document.documentElement.dir = data.dir;
+        document.title = T.page_title + ' – ' + cfg.office;
+        $('ls-marker').hidden = data.lang !== 'ls';
+        Array.prototype.forEach.call(document.querySelectorAll('input[name="lang"]'), function (i) { i.value = data.lang; });
+        Array.prototype.forEach.call(document.querySelectorAll('#language-form button'), function (b) {
+          if (b.getAttribute('data-lang') === data.lang) b.setAttribute('aria-current', 'true');
+          else b.removeAttribute('aria-current');
+        });
+        $('accessibility-link').href = '/chat/accessibility?lang=' + data.lang + (cfg.embed ? '&embed=1' : '');
+        relabel();
+        renderComposer(true);
+        if (owner === 'bot' && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);
+      })
+      .catch(function () { setStatus(T.err_unavailable, false); });
+  }
+
+  var sizeBox = $('text-size');
+  function setSize(size, save) {
+    document.documentElement.setAttribute('data-text-size', size);
+    Array.prototype.forEach.call(sizeBox.querySelectorAll('button'), function (b) {
+      b.setAttribute('aria-pressed', String(b.getAttribute('data-size') === size));
+    });
+    if (save) {
+      put('sessionStorage', SIZE, size);
+      put('localStorage', SIZE, remembered() ? size : null);
+    }
+  }
+  sizeBox.addEventListener('click', function (event) {
+    var b = event.target.closest('button[data-size]');
+    if (b) setSize(b.getAttribute('data-size'), true);
+  });
+  setSize((remembered() && get('localStorage', SIZE)) || get('sessionStorage', SIZE) || '1', false);
+
+  var remember = $('remember');
+  remember.checked = remembered();
+  remember.addEventListener('change', function () {
+    put('localStorage', REMEMBER, remember.checked ? '1' : null);
+    put('localStorage', KEY, remember.checked && session ? session : null);
+    put('localStorage', SIZE, remember.checked ? get('sessionStorage', SIZE) : null);
+  });
+
+  // ---------------------------------------------------------------- copy, counter, start
+  document.addEventListener('click', function (event) {
+    var b = event.target.closest && event.target.closest('button.copy-code');
+    if (!b) return;
+    var code = b.getAttribute('data-code');
+    var done = function () { setStatus(T.copied, false); };
+    var fail = function () { setStatus(T.copy_failed, false); };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(code).then(done, fail);
+    else fail();
+  });
+  var full = false;
+  document.addEventListener('input', function (event) {
+    var counter = $('char-count');
+    if (!counter || event.target.id !== 'message-input') return;
+    var max = Number(counter.getAttribute('data-max'));
+    var n = event.target.value.length;
+    counter.textContent = fmt('chars_count', { n: n, max: max });
+    if (n >= max && !full) setStatus(T.chars_full, false);
+    full = n >= max;
+  });
+  document.addEventListener('submit', onSubmit);
+  window.addEventListener('online', retryNow);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) retryNow(); });
+
+  document.documentElement.classList.add('js');
+  ['text-size', 'remember-box', 'quick-exit-hint'].forEach(function (id) { $(id).hidden = false; });
+  $('remember-nojs').hidden = true;
+  Array.prototype.forEach.call(document.querySelectorAll('button.copy-code'), function (b) { b.hidden = false; });
+  composerBody.textContent = '';
+  connect();
+})();

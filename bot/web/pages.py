@@ -1,0 +1,658 @@
+"""The chat page with its no-JavaScript path, the accessibility statement, embed.js, static files.
+
+The page is a complete chat without JavaScript: every answer is one form POST to /chat.
+The session token travels in a hidden form field (never a cookie, never the URL) and every
+rendered form carries a fresh client message id, so a browser re-submit (F5) is harmless:
+the conversation service ignores a known id, and a form answering a question that is no
+longer the current one is not applied again. With JavaScript, static/chat.js takes over
+the same forms and speaks the WebSocket protocol (docs/webchat-protocol.md).
+
+Replies go through the outbox asynchronously, so the page is rendered from
+`ConversationService.history()`: the transcript is written in the same transaction as the
+reply and is complete when `handle()` returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from aiohttp import web
+
+from bot.channels import webchat
+from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage
+from bot.conversation import ConversationService, History, ResumeConflict
+from bot.ratelimit import KeyedLimiter
+from bot.settings import WebChatSettings
+from bot.web import texts
+from bot.web.render import render
+from bot.web.texts import UiLanguage
+from storage.crypto import normalize_case_code
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
+MAX_FORM_BYTES: Final = 192 * 1024
+"""A form body above this is refused unread. 10 000 characters of 4-byte UTF-8 text,
+percent-encoded, take 120 KiB; the textarea's maxlength keeps people far below."""
+MAX_FIELDS: Final = 200
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_CODE_INPUT_MAX = 40
+DASH: Final = " \N{EN DASH} "
+
+Mode = Literal["start", "prompt", "message", "closed"]
+
+PAGE_PATHS: Final = ("/chat", "/chat/accessibility")
+
+
+# ---------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    seq: int
+    text: str
+    lang: str | None
+    expects: str
+    choices: tuple[Option, ...]
+    min_choices: int
+    max_choices: int | None
+    max_length: int | None
+    actions: tuple[Option, ...]
+
+    def offers(self, action: str) -> bool:
+        return any(a.id == action for a in self.actions)
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int | None
+    sender: str
+    kind: str
+    text: str
+    lang: str | None
+    case_code: str | None
+
+
+@dataclass
+class View:
+    """Everything the chat template shows; built from a History and the request's outcome."""
+
+    lang: UiLanguage
+    embed: bool
+    token: bytes
+    history: History | None = None
+    error: str | None = None
+    error_field: str | None = None
+    """Which input the error belongs to: "answer", "code" or None (the whole form)."""
+    text_value: str = ""
+    code_value: str = ""
+    confirm_delete: bool = False
+    notice: str | None = None
+    status: int = 200
+    mid: str = field(default_factory=lambda: "f-" + secrets.token_urlsafe(12))
+
+
+def _frame_lang(language: Any) -> str | None:
+    if not isinstance(language, str):
+        return None
+    return "de" if language == "ls" else language
+
+
+def _prompt_of(frame: dict[str, Any]) -> Prompt:
+    return Prompt(
+        seq=int(frame["seq"]),
+        text=str(frame.get("text") or ""),
+        lang=_frame_lang(frame.get("language")),
+        expects=str(frame.get("expects") or "none"),
+        choices=tuple(Option(str(c["id"]), str(c["label"])) for c in frame.get("choices", [])),
+        min_choices=int(frame.get("min_choices") or 0),
+        max_choices=frame.get("max_choices"),
+        max_length=frame.get("max_length"),
+        actions=tuple(Option(str(a["id"]), str(a["label"])) for a in frame.get("actions", [])),
+    )
+
+
+def _person_text(frame: dict[str, Any], t: dict[str, str]) -> str:
+    if frame.get("text"):
+        return str(frame["text"])
+    if frame.get("label"):
+        return str(frame["label"])
+    if frame.get("labels"):
+        return ", ".join(str(x) for x in frame["labels"])
+    if frame.get("choice") == "skip":
+        return t["skipped"]
+    if frame.get("choice"):
+        return str(frame["choice"])
+    if frame.get("choices"):
+        return ", ".join(str(x) for x in frame["choices"])
+    return ""  # commands and language switches are not shown as lines
+
+
+def transcript(history: History | None, t: dict[str, str]) -> tuple[list[Line], Prompt | None]:
+    """The lines to show and the question waiting for an answer (bot phase only)."""
+    if history is None:
+        return [], None
+    lines: list[Line] = []
+    prompt: Prompt | None = None
+    for raw in history.lines:
+        frame = webchat.message_frame(raw.body, raw.seq, raw.sender)
+        if raw.sender == "person":
+            text = _person_text(frame, t)
+            if text:
+                lines.append(Line(raw.seq, "person", "", text, None, None))
+            continue
+        kind = str(frame.get("kind") or "info")
+        lines.append(
+            Line(
+                raw.seq,
+                raw.sender,
+                kind,
+                str(frame.get("text") or ""),
+                _frame_lang(frame.get("language")),
+                frame.get("case_code"),
+            )
+        )
+        if kind == "prompt":
+            prompt = _prompt_of(frame)
+    if history.owner != "bot":
+        prompt = None
+    return lines, prompt
+
+
+def _mode(history: History | None, prompt: Prompt | None) -> Mode:
+    if history is None or history.owner is None:
+        return "start"
+    if history.owner == "bot":
+        return "prompt" if prompt is not None else "start"
+    if history.owner == "closed":
+        return "closed"
+    return "message"
+
+
+# ---------------------------------------------------------------- forms
+
+
+class FormTooLarge(Exception):
+    pass
+
+
+class BadForm(Exception):
+    pass
+
+
+async def read_form(request: web.Request) -> dict[str, list[str]]:
+    """The urlencoded body, capped at MAX_FORM_BYTES and MAX_FIELDS, strictly UTF-8."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise BadForm("not a urlencoded form")
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        raise FormTooLarge
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body.extend(chunk)
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            encoding="utf-8",
+            errors="strict",
+        )
+    except ValueError:  # UnicodeDecodeError included
+        raise BadForm("not a readable form") from None
+    form: dict[str, list[str]] = {}
+    for key, value in pairs:
+        form.setdefault(key, []).append(value)
+    return form
+
+
+def _one(form: dict[str, list[str]], key: str, limit: int = 200) -> str:
+    values = form.get(key, [])
+    if len(values) > 1:
+        raise BadForm(f"{key} given more than once")
+    value = values[0] if values else ""
+    if len(value) > limit:
+        raise BadForm(f"{key} too long")
+    return value
+
+
+def _ui_language(value: str | None) -> UiLanguage:
+    for lang in texts.LANGUAGES:
+        if value == lang:
+            return lang
+    return texts.DEFAULT_LANGUAGE
+
+
+# ---------------------------------------------------------------- the pages
+
+
+class ChatPages:
+    def __init__(
+        self, service: ConversationService, settings: WebChatSettings, limits: webchat.Limits
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.pepper = limits.pepper
+        self.posts = KeyedLimiter(capacity=20, rate=0.5)
+        """Form posts per client network: bursts of 20, then one every two seconds."""
+        self.code_tries = limits.code_tries
+        """Case-code attempts per client network: 5 per 10 minutes (each costs Argon2id)."""
+        self.exit_url = (
+            settings.exit_url
+            if re.match(r"^https?://[^\s\"'<>]+$", settings.exit_url)
+            else WebChatSettings().exit_url
+        )
+        """Only an http(s) URL may be the quick exit's target (never javascript: or data:)."""
+        self.static_version = _static_versions()
+        self.frame_origins = [o.rstrip("/") for o in settings.allowed_origins if _ORIGIN.match(o)]
+        for origin in settings.allowed_origins:
+            if not _ORIGIN.match(origin):
+                log.warning("webchat.allowed_origins: an entry is not scheme://host[:port]")
+
+    # -- helpers
+
+    def static_url(self, name: str) -> str:
+        return f"/chat/static/{name}?v={self.static_version.get(name, '0')}"
+
+    def _page(self, view: View) -> web.Response:
+        t = texts.texts_for(view.lang)
+        lines, prompt = transcript(view.history, t)
+        mode = _mode(view.history, prompt)
+        latest = None
+        person = [i for i, line in enumerate(lines) if line.sender == "person"]
+        if lines:
+            start = person[-1] + 1 if person else 0
+            latest = lines[start].seq if start < len(lines) else lines[-1].seq
+        title = f"{t['page_title']}{DASH}{self.settings.office_name}"
+        if view.error:
+            title = f"{t['error_title_prefix']}: {title}"
+        html = render(
+            "chat.html",
+            t=t,
+            lang=view.lang,
+            html_lang=texts.HTML_LANG[view.lang],
+            dir=texts.DIRECTION[view.lang],
+            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            html_langs=texts.HTML_LANG,
+            title=title,
+            office=self.settings.office_name,
+            exit_url=self.exit_url,
+            embed=view.embed,
+            session=webchat.encode_token(view.token),
+            mid=view.mid,
+            at=str(prompt.seq) if prompt else "",
+            lines=lines,
+            latest=latest,
+            prompt=prompt,
+            mode=mode,
+            readable=view.history.readable if view.history else True,
+            owner=view.history.owner if view.history else None,
+            error=view.error,
+            error_field=view.error_field,
+            text_value=view.text_value,
+            code_value=view.code_value,
+            confirm_delete=view.confirm_delete,
+            notice=view.notice,
+            max_text=MAX_TEXT_LENGTH,
+            static=self.static_url,
+            flow_language=texts.FLOW_LANGUAGE[view.lang] or "",
+            skip_target="#composer",
+            skip_key="skip_to_answer",
+        )
+        return web.Response(text=html, content_type="text/html", status=view.status)
+
+    # -- GET /chat
+
+    async def get_chat(self, request: web.Request) -> web.Response:
+        lang = _ui_language(request.query.get("lang"))
+        embed = request.query.get("embed") == "1"
+        # A fresh token for this page: nothing is stored until the person starts the chat,
+        # and a re-submitted start form reuses it instead of opening a second conversation.
+        return self._page(View(lang, embed, webchat.new_token()))
+
+    # -- POST /chat
+
+    async def post_chat(self, request: web.Request) -> web.Response:
+        try:
+            form = await read_form(request)
+        except FormTooLarge:
+            return self._page(
+                View(
+                    texts.DEFAULT_LANGUAGE,
+                    False,
+                    webchat.new_token(),
+                    error=texts.T["err_too_large"][texts.DEFAULT_LANGUAGE],
+                    status=413,
+                )
+            )
+        except BadForm:
+            return self._bad_form(texts.DEFAULT_LANGUAGE, False)
+        try:
+            lang = _ui_language(_one(form, "lang", 8))
+            embed = _one(form, "embed", 1) == "1"
+            session = _one(form, "session", 64)
+            mid = _one(form, "mid", 100)
+            op = _one(form, "op", 120)
+            at = _one(form, "at", 20)
+        except BadForm:
+            return self._bad_form(texts.DEFAULT_LANGUAGE, False)
+        t = texts.texts_for(lang)
+        token = webchat.decode_token(session) if session else None
+        if token is None or not _CLIENT_ID.match(mid):
+            # A forged, damaged or missing session: start over, say so plainly.
+            key = "err_session" if session and token is None else "err_bad_form"
+            return self._page(View(lang, embed, webchat.new_token(), error=t[key], status=400))
+        client = webchat.client_key(request, self.pepper)
+        if not self.posts.take(client):
+            view = View(lang, embed, token, error=t["err_rate_limited"], status=429)
+            return await self._with_history(view)
+        if op.startswith("lang:"):
+            lang = _ui_language(op.removeprefix("lang:"))
+            t = texts.texts_for(lang)
+        view = View(lang, embed, token)
+        try:
+            await self._apply(view, t, form, op, mid, at, client)
+        except BadForm:
+            view.error, view.status = t["err_bad_form"], 400
+        except Exception:
+            log.exception("webchat page: a form could not be processed")
+            view.error, view.status = t["err_unavailable"], 503
+        return await self._with_history(view)
+
+    def _bad_form(self, lang: UiLanguage, embed: bool) -> web.Response:
+        t = texts.texts_for(lang)
+        return self._page(
+            View(lang, embed, webchat.new_token(), error=t["err_bad_form"], status=400)
+        )
+
+    async def _with_history(self, view: View) -> web.Response:
+        if view.history is None:
+            address = webchat.address_for(view.token)
+            try:
+                view.history = await self.service.history(webchat.NAME, address, view.token)
+            except Exception:
+                log.exception("webchat page: history could not be read")
+                t = texts.texts_for(view.lang)
+                view.error, view.status = t["err_unavailable"], 503
+        return self._page(view)
+
+    async def _handle(self, view: View, mid: str, **fields: Any) -> None:
+        address = webchat.address_for(view.token)
+        try:
+            msg = InboundMessage(webchat.NAME, address, mid, session_token=view.token, **fields)
+        except InvalidMessage:
+            raise BadForm("not a valid message") from None
+        await self.service.handle(msg)
+
+    async def _apply(
+        self,
+        view: View,
+        t: dict[str, str],
+        form: dict[str, list[str]],
+        op: str,
+        mid: str,
+        at: str,
+        client: str,
+    ) -> None:
+        """Carry out what the pressed button asks; errors land in `view` (status 400)."""
+        address = webchat.address_for(view.token)
+        history = await self.service.history(webchat.NAME, address, view.token)
+        _, prompt = transcript(history, t)
+        flow_lang = texts.FLOW_LANGUAGE[view.lang]
+
+        def fail(message: str, status: int = 400, where: str | None = None) -> None:
+            view.error, view.status, view.error_field = message, status, where
+            view.history = history
+
+        if op == "start":
+            if history.owner in (None, "closed") or prompt is None:
+                await self._handle(view, mid, command="start", language=flow_lang)
+            return
+        if op.startswith("lang:"):
+            if history.owner == "bot" and flow_lang is not None:
+                await self._handle(view, mid, language=flow_lang)
+            return
+        if op == "delete":
+            view.confirm_delete = True
+            view.history = history
+            return
+        if op == "delete-cancel":
+            view.history = history
+            return
+        if op == "delete-confirm":
+            await self.service.forget(webchat.NAME, address)
+            view.token = webchat.new_token()
+            view.history = None
+            view.notice = t["deleted_notice"]
+            return
+        if op == "resume":
+            await self._resume(view, t, form, client, fail)
+            return
+        if op == "send" and history.owner in ("queued", "counsellor"):
+            text = _one(form, "text", MAX_TEXT_LENGTH * 2)
+            view.text_value = text
+            if len(text) > MAX_TEXT_LENGTH:
+                fail(t["err_text_too_long"].format(max=MAX_TEXT_LENGTH), where="answer")
+            elif not text.strip():
+                fail(t["err_text_empty"], where="answer")
+            else:
+                view.text_value = ""
+                await self._handle(view, mid, text=text)
+            return
+        if op not in ("send", "done") and not op.startswith(("choice:", "command:")):
+            raise BadForm("unknown button")
+        if prompt is None or at != str(prompt.seq):
+            # A form for an earlier question: its answer was taken already (F5) or belongs
+            # to a question that has moved on. Show where the conversation stands.
+            if prompt is None and history.owner in (None, "closed"):
+                fail(t["err_no_question"], status=200)
+            view.history = history
+            return
+        await self._answer(view, t, form, op, mid, prompt, fail)
+
+    async def _answer(
+        self,
+        view: View,
+        t: dict[str, str],
+        form: dict[str, list[str]],
+        op: str,
+        mid: str,
+        prompt: Prompt,
+        fail: Callable[..., None],
+    ) -> None:
+        if op.startswith("command:"):
+            command = op.removeprefix("command:")
+            if command not in ("back", "restart") or not prompt.offers(command):
+                fail(t["err_unknown_choice"])
+                return
+            await self._handle(view, mid, command=command)
+        elif op.startswith("choice:"):
+            choice = op.removeprefix("choice:")
+            known = {c.id for c in prompt.choices}
+            if choice == "skip" and prompt.offers("skip"):
+                await self._handle(view, mid, choice="skip")
+            elif prompt.expects == "choice" and choice in known:
+                await self._handle(view, mid, choice=choice)
+            else:
+                fail(t["err_unknown_choice"], where="answer")
+        elif op == "done":
+            picks = form.get("choices", [])
+            known = {c.id for c in prompt.choices}
+            unknown = any(p not in known for p in picks) or len(set(picks)) != len(picks)
+            if prompt.expects != "choices" or unknown:
+                fail(t["err_unknown_choice"], where="answer")
+            elif len(picks) < prompt.min_choices:
+                fail(t["choose_at_least"].format(n=prompt.min_choices), where="answer")
+            elif prompt.max_choices is not None and len(picks) > prompt.max_choices:
+                fail(t["choose_at_most"].format(n=prompt.max_choices), where="answer")
+            else:
+                await self._handle(view, mid, choices=tuple(picks))
+        else:  # send
+            text = _one(form, "text", MAX_TEXT_LENGTH * 2)
+            view.text_value = text
+            limit = prompt.max_length or MAX_TEXT_LENGTH
+            if prompt.expects not in ("text", "date"):
+                fail(t["err_unknown_choice"], where="answer")
+            elif len(text) > limit:
+                fail(t["err_text_too_long"].format(max=limit), where="answer")
+            elif not text.strip() and not prompt.offers("skip"):
+                fail(t["err_text_empty"], where="answer")
+            else:
+                view.text_value = ""
+                await self._handle(view, mid, text=text)
+
+    async def _resume(
+        self,
+        view: View,
+        t: dict[str, str],
+        form: dict[str, list[str]],
+        client: str,
+        fail: Callable[..., None],
+    ) -> None:
+        typed = _one(form, "code", 200)
+        view.code_value = typed[:_CODE_INPUT_MAX]
+        try:
+            code = normalize_case_code(typed)
+        except ValueError:
+            fail(t["err_code_format"], where="code")
+            return
+        if not self.code_tries.take(client):
+            fail(t["err_code_rate_limited"], status=429, where="code")
+            return
+        address = webchat.address_for(view.token)
+        try:
+            history = await self.service.resume_with_code(webchat.NAME, address, view.token, code)
+        except ResumeConflict:
+            fail(t["err_resume_conflict"], status=409, where="code")
+            return
+        if history is None:
+            fail(t["err_code_not_found"], where="code")
+            return
+        view.code_value = ""
+        view.history = None  # re-read: the page shows what this device may now read
+
+    # -- GET /chat/accessibility
+
+    async def statement(self, request: web.Request) -> web.Response:
+        lang = _ui_language(request.query.get("lang"))
+        t = texts.texts_for(lang)
+        html = render(
+            "accessibility.html",
+            t=t,
+            lang=lang,
+            html_lang=texts.HTML_LANG[lang],
+            dir=texts.DIRECTION[lang],
+            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            html_langs=texts.HTML_LANG,
+            title=f"{t['accessibility_link']}{DASH}{self.settings.office_name}",
+            office=self.settings.office_name,
+            contact=self.settings.accessibility_contact,
+            contact_href=_contact_href(self.settings.accessibility_contact),
+            enforcement_url=texts.ENFORCEMENT_URL,
+            date=texts.STATEMENT_DATE,
+            embed=request.query.get("embed") == "1",
+            exit_url=self.exit_url,
+            static=self.static_url,
+            skip_target="#main",
+            skip_key="skip_to_content",
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    # -- GET /chat/embed.js and /chat/texts/{lang}.json
+
+    async def embed_js(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            STATIC_DIR / "embed.js",
+            headers={
+                "Content-Type": "text/javascript; charset=utf-8",
+                "Cache-Control": "public, max-age=3600",
+                "Cross-Origin-Resource-Policy": "cross-origin",
+            },
+        )
+
+    async def texts_json(self, request: web.Request) -> web.Response:
+        lang = request.match_info["lang"]
+        if not texts.is_language(lang):
+            raise web.HTTPNotFound()
+        ui = _ui_language(lang)
+        return web.json_response(
+            {
+                "lang": ui,
+                "html_lang": texts.HTML_LANG[ui],
+                "dir": texts.DIRECTION[ui],
+                "flow_language": texts.FLOW_LANGUAGE[ui],
+                "texts": texts.texts_for(ui),
+            },
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    # -- headers on every response
+
+    async def security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        path = request.path
+        chat = path == "/chat" or path.startswith("/chat/")
+        ancestors = " ".join(["'self'", *self.frame_origins]) if chat else "'self'"
+        h = response.headers
+        h.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+            f"frame-ancestors {ancestors}",
+        )
+        h.setdefault("Referrer-Policy", "no-referrer")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        )
+        h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if path.startswith("/chat/static/"):
+            immutable = "v" in request.query
+            h["Cache-Control"] = (
+                "public, max-age=31536000, immutable" if immutable else "public, no-cache"
+            )
+        else:
+            h.setdefault("Cache-Control", "no-store")
+
+
+def _contact_href(contact: str) -> str | None:
+    if re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", contact):
+        return "mailto:" + contact
+    parts = urlsplit(contact)
+    if parts.scheme in ("https", "http") and parts.netloc:
+        return contact
+    return None
+
+
+def _static_versions() -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC_DIR.iterdir()
+        if path.is_file()
+    }
+
+
+def add_routes(app: web.Application, pages: ChatPages) -> None:
+    app.router.add_get("/chat", pages.get_chat, name="chat")
+    app.router.add_post("/chat", pages.post_chat)
+    app.router.add_get("/chat/accessibility", pages.statement, name="chat-accessibility")
+    app.router.add_get("/chat/embed.js", pages.embed_js, name="chat-embed")
+    app.router.add_get("/chat/texts/{lang}.json", pages.texts_json, name="chat-texts")
+    app.router.add_static("/chat/static/", STATIC_DIR, name="chat-static")
+    app.on_response_prepare.append(pages.security_headers)

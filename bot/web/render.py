@@ -1,0 +1,20 @@
+"""One Jinja2 environment for the server-rendered pages (autoescape always on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+ENV = Environment(
+    loader=PackageLoader("bot", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+"""StrictUndefined: a missing text or variable is a bug the tests catch, not a blank label."""
+
+
+def render(template: str, **context: Any) -> str:
+    return ENV.get_template(template).render(**context)

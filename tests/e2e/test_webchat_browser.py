@@ -1,0 +1,467 @@
+"""The web chat in a real browser (headless Chromium) against a real `anlaufstelle serve`.
+
+Each test is something a person does: answer the intake by mouse or by keyboard, come back
+on another device with the case code, lose the connection, use the chat without
+JavaScript, leave quickly, read it with large text or on a small screen. axe-core checks
+WCAG 2.1 A/AA on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import require_playwright
+
+require_playwright()
+
+from playwright.async_api import BrowserContext, Page, WebSocket, expect  # noqa: E402
+
+from tests.e2e.chat import (  # noqa: E402
+    CASE_CODE_FIELD,
+    DONE,
+    LARGE_TEXT,
+    MESSAGE_LABEL,
+    QUICK_EXIT,
+    REMEMBER,
+    RESUME,
+    SEND,
+    SENDING,
+    VERY_LARGE_TEXT,
+    Chat,
+)
+from tests.e2e.helpers import (  # noqa: E402
+    ACCOUNT_DE,
+    CASE_CODE,
+    INTAKE_DE,
+    RESPONSE_TIME_DE,
+    MakeContext,
+    Server,
+    assert_accessible,
+    intake_over_websocket,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+
+UP_TO_ACCOUNT = INTAKE_DE[:7]  # language … grounds: the next question asks for free text
+ACCOUNT_QUESTION = INTAKE_DE[7][1]
+AFTER_ACCOUNT_QUESTION = INTAKE_DE[8][1]
+
+
+async def shot(page: Page, shots: Path, name: str) -> None:
+    await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+# ============================================================================ the intake
+
+
+async def test_a_person_completes_the_intake_by_mouse(
+    server: Server, page: Page, shots: Path
+) -> None:
+    before = len(server.cases())
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+
+    code = await chat.case_code()
+    assert CASE_CODE.fullmatch(code)
+    await expect(chat.line(RESPONSE_TIME_DE)).to_be_visible()
+    await expect(chat.composer.get_by_label(MESSAGE_LABEL)).to_be_visible()
+    await shot(page, shots, "handover-de")
+
+    rows = server.cases()
+    assert len(rows) == before + 1
+    assert rows[-1] | {"id": 0} == {
+        "id": 0,
+        "team_id": "region",
+        "status": "waiting",
+        "channel": "webchat",
+        "language": "de",
+    }
+    assert rows[-1]["id"] in [entry.case_id for entry in await server.queue()]
+
+
+async def test_a_person_completes_the_intake_by_keyboard_only(server: Server, page: Page) -> None:
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    focus_lost: list[str] = []  # questions after whose answer the focus fell back to <body>
+
+    async def announced(question: str) -> None:
+        """The question arrives in the polite live region, and the focus stays in the chat."""
+        await chat.wait_for_question(question)
+        line = chat.line(question).last
+        live = await line.evaluate(
+            "el => { const r = el.closest('[aria-live]'); "
+            "return r ? r.getAttribute('aria-live') : null; }"
+        )
+        await expect(page.locator("[role=log]")).to_have_attribute("aria-live", "polite")
+        assert live in ("polite", "off"), f"{question!r} is not in a live region"
+        await page.wait_for_timeout(100)  # the composer renders 40 ms after a message
+        if (await chat.focus_state()) is None:
+            focus_lost.append(question)
+
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    for index, (kind, question, labels) in enumerate(INTAKE_DE):
+        if index:
+            await announced(question)
+        if kind == "one":
+            target = chat.composer.get_by_role("button", name=labels[0], exact=True)
+            if index == 1:
+                # Overshoot to "Nein", come back with Shift+Tab, and press Space.
+                await chat.tab_to(chat.composer.get_by_role("button", name="Nein", exact=True))
+                await page.keyboard.press("Shift+Tab")
+                assert await target.evaluate("el => el === document.activeElement")
+                await chat.assert_focus_visible()
+                await page.keyboard.press("Space")
+            else:
+                await chat.tab_to(target)
+                await page.keyboard.press("Enter")
+        elif kind == "many":
+            for label in labels:
+                box = chat.composer.get_by_role("checkbox", name=label, exact=True)
+                await chat.tab_to(box)
+                await page.keyboard.press("Space")
+                await expect(box).to_be_checked()
+            await chat.tab_to(chat.composer.get_by_role("button", name=DONE, exact=True))
+            await page.keyboard.press("Enter")
+        else:
+            await chat.tab_to(chat.composer.get_by_label("Ihre Antwort", exact=True))
+            await page.keyboard.type(labels[0])
+            await chat.tab_to(chat.composer.get_by_role("button", name=SEND, exact=True))
+            await page.keyboard.press("Enter")
+        await expect(chat.own_lines(", ".join(labels)).last).to_be_visible()
+
+    assert CASE_CODE.fullmatch(await chat.case_code())
+    await expect(chat.line(RESPONSE_TIME_DE)).to_be_visible()
+    handover = await chat.log.locator("li.msg--bot").last.evaluate(
+        "el => el.closest('[aria-live]').getAttribute('aria-live')"
+    )
+    assert handover == "polite"
+    # After an answer the next question's first control (or the composer) should have the
+    # focus, as chat.js intends; <body> means a keyboard user starts over from the top in
+    # browsers without a focus navigation starting point (Chromium happens to have one).
+    assert not focus_lost, f"the focus fell back to <body> after answering: {focus_lost}"
+
+
+# ============================================================================ coming back
+
+
+async def test_the_case_code_brings_the_conversation_back_on_a_new_device(
+    server: Server, page: Page
+) -> None:
+    code = await intake_over_websocket(server)  # done earlier, on another device
+
+    chat = Chat(page)  # a fresh context: nothing stored in this browser
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await page.get_by_label(CASE_CODE_FIELD, exact=True).fill(code.lower().replace("-", " "))
+    await page.get_by_role("button", name=RESUME).click()
+
+    await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
+    await expect(chat.own_lines("Garbsen")).to_have_count(1)
+    await expect(chat.log.locator(".case-code-value")).to_have_text(code)
+
+    message = "Ich habe noch eine Frage zur Frist."
+    await chat.composer.get_by_label(MESSAGE_LABEL).fill(message)
+    await chat.composer.get_by_role("button", name=SEND).click()
+    mine = chat.own_lines(message)
+    await expect(mine).to_have_count(1)
+    await expect(mine.get_by_text(SENDING)).to_have_count(0)  # acknowledged by the server
+
+    await page.reload()  # this device can now reread the conversation
+    await expect(chat.own_lines(message)).to_have_count(1)
+    await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
+
+
+async def test_the_chat_reconnects_by_itself_and_sends_a_pending_answer_once(
+    make_server: Callable[..., Server], page: Page, shots: Path
+) -> None:
+    server = make_server()
+    await server.astart()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(UP_TO_ACCOUNT)
+    await chat.wait_for_question(ACCOUNT_QUESTION)
+
+    server.kill()
+    status = page.get_by_role("status").filter(has_text="Verbindung unterbrochen")
+    await expect(status).to_be_visible()
+    await chat.composer.get_by_label("Ihre Antwort", exact=True).fill(ACCOUNT_DE)
+    await chat.composer.get_by_role("button", name=SEND).click()
+    mine = chat.own_lines(ACCOUNT_DE)
+    await expect(mine).to_have_count(1)
+    await expect(mine.get_by_text(SENDING)).to_be_visible()  # shown as pending
+    await shot(page, shots, "offline-pending")
+
+    await server.astart()  # same port, same data directory
+    await expect(chat.line(AFTER_ACCOUNT_QUESTION).last).to_be_visible(timeout=40_000)
+    await expect(mine.get_by_text(SENDING)).to_have_count(0)
+    await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
+
+    await page.reload()  # the history as the server has it
+    await chat.wait_for_question(AFTER_ACCOUNT_QUESTION)
+    await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
+    await expect(chat.line(ACCOUNT_QUESTION)).to_have_count(1)
+
+
+# ============================================================================ no JavaScript
+
+
+async def test_the_intake_works_without_javascript_and_a_resubmit_counts_once(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    context = await make_context(java_script_enabled=False)
+    page = await context.new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await expect(page.get_by_text("Ohne JavaScript merkt sich dieses Gerät")).to_be_visible()
+    await chat.composer.get_by_role("button", name="Chat beginnen").click()
+
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.post_data or "") if r.method == "POST" else None)
+    await chat.answer_by_mouse(INTAKE_DE[:2])
+    consent_form = posts[-1]
+
+    # The browser sends the last form again (F5 on a POST result) …
+    await page.reload()
+    await chat.wait_for_question(INTAKE_DE[2][1])
+    # … and an old tab submits the consent form once more.
+    resent = await context.request.post(
+        f"{server.url}/chat",
+        data=consent_form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resent.ok
+
+    await chat.answer_by_mouse(INTAKE_DE[2:])
+    assert CASE_CODE.fullmatch(await chat.case_code())
+    await expect(chat.line(RESPONSE_TIME_DE)).to_be_visible()
+    await shot(page, shots, "handover-nojs")
+    for _, _, labels in INTAKE_DE:
+        await expect(chat.own_lines(", ".join(labels))).to_have_count(1)
+    await expect(chat.line(INTAKE_DE[2][1])).to_have_count(1)
+
+    await page.reload()  # the handover form again: still one of everything
+    await expect(chat.own_lines(INTAKE_DE[1][2][0])).to_have_count(1)
+    await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
+
+
+# ============================================================================ quick exit
+
+
+async def _answer_a_few_on_a_remembered_device(server: Server, page: Page) -> Chat:
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await page.get_by_label(REMEMBER).check()
+    await page.get_by_role("button", name=LARGE_TEXT).click()
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    stored = await page.evaluate("() => [sessionStorage.length, localStorage.length]")
+    assert stored[0] > 0 and stored[1] > 0, "the device did not remember the chat"
+    return chat
+
+
+async def _left_without_a_trace(server: Server, context: BrowserContext, page: Page) -> None:
+    await page.wait_for_url(server.exit_url)
+    # The exit page is on the chat's own origin here, so its storage is the chat's storage.
+    stored = await page.evaluate("() => [sessionStorage.length, localStorage.length]")
+    assert stored == [0, 0], f"storage left behind: {stored}"
+    await expect(page.locator("body")).to_contain_text('"ok"')
+    # The chat was replaced in the tab's history: Back does not bring it up again.
+    await page.go_back()
+    assert "/chat" not in page.url, f"Back returned to the chat: {page.url}"
+
+    again = await context.new_page()
+    chat = Chat(again)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await expect(chat.log.locator("li.msg--person")).to_have_count(0)
+    await expect(chat.line(INTAKE_DE[1][1])).to_have_count(0)
+    await expect(again.get_by_label(REMEMBER)).not_to_be_checked()
+    assert await again.evaluate("() => localStorage.length") == 0
+
+
+async def test_escape_leaves_at_once_and_forgets_the_device(
+    server: Server, context: BrowserContext, page: Page
+) -> None:
+    chat = await _answer_a_few_on_a_remembered_device(server, page)
+    await chat.composer.get_by_role("button", name=INTAKE_DE[3][2][0]).focus()
+    await page.keyboard.press("Escape")
+    await _left_without_a_trace(server, context, page)
+
+
+async def test_the_quick_exit_button_leaves_and_forgets_the_device(
+    server: Server, context: BrowserContext, page: Page
+) -> None:
+    await _answer_a_few_on_a_remembered_device(server, page)
+    await page.get_by_role("link", name=QUICK_EXIT).click()
+    await _left_without_a_trace(server, context, page)
+
+
+# ============================================================================ axe-core
+
+
+async def test_no_wcag_violations_in_german_at_start_on_choices_and_after_handover(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True)).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await assert_accessible(page, "at the start (de)")
+    await chat.answer_by_mouse(INTAKE_DE[:4])
+    await chat.wait_for_question(INTAKE_DE[4][1])  # tick boxes
+    await chat.composer.get_by_role("checkbox").first.check()
+    await assert_accessible(page, "with a multiple-choice question (de)")
+    await shot(page, shots, "choices-de")
+    await chat.composer.get_by_role("checkbox").first.uncheck()
+    await chat.answer_by_mouse(INTAKE_DE[4:])
+    await chat.case_code()
+    await assert_accessible(page, "after the handover (de)")
+    await page.get_by_role("button", name="Gespräch löschen …").click()
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    await assert_accessible(page, "with the delete dialog open (de)")
+
+
+async def test_no_wcag_violations_in_leichte_sprache(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True)).new_page()
+    chat = Chat(page, log="Das Gespräch bis jetzt")
+    await chat.open(f"{server.url}/chat?lang=ls")
+    await expect(page.get_by_text("Leichte Sprache").first).to_be_visible()
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await chat.click_answer("one", ["Leichte Sprache"])
+    await chat.wait_for_question("Sie erzählen uns vielleicht sehr persönliche Dinge")
+    await assert_accessible(page, "in Leichte Sprache")
+    await shot(page, shots, "ls")
+
+
+async def test_no_wcag_violations_in_arabic_right_to_left(
+    rtl_server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True, locale="ar")).new_page()
+    chat = Chat(page)
+    await chat.open(f"{rtl_server.url}/chat?lang=ar")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(page.locator("html")).to_have_attribute("lang", "ar")
+    log = page.get_by_role("log", name="سجل المحادثة")
+    first = log.get_by_role("listitem").first
+    await expect(first).to_be_visible()
+    # Whatever language the question comes in, it is marked, so it is read out right.
+    assert await first.locator("p").get_attribute("lang") in ("ar", "de")
+    await assert_accessible(page, "in Arabic (rtl)")
+    await page.get_by_role("region", name="إجابتك").get_by_role("button").first.click()
+    await expect(log.get_by_role("listitem")).not_to_have_count(1)
+    await assert_accessible(page, "in Arabic after an answer (rtl)")
+    await shot(page, shots, "ar")
+
+
+@pytest.mark.parametrize("lang", ["de", "ar"])
+async def test_no_wcag_violations_in_the_accessibility_statement(
+    server: Server, make_context: MakeContext, lang: str
+) -> None:
+    page = await (await make_context(bypass_csp=True)).new_page()
+    await page.goto(f"{server.url}/chat/accessibility?lang={lang}")
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await expect(page.get_by_role("link", name="barrierefreiheit@example.org")).to_be_visible()
+    await assert_accessible(page, f"on the accessibility statement ({lang})")
+
+
+# ============================================================================ reflow, motion
+
+
+NO_HSCROLL = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+async def _no_horizontal_scrolling(page: Page, where: str) -> None:
+    scroll, client = await page.evaluate(NO_HSCROLL)
+    assert scroll <= client, f"{where}: {scroll}px wide content in a {client}px viewport"
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "scale"),
+    [(320, 640, 1), (640, 480, 2)],
+    ids=["320px", "200pct-zoom"],
+)
+async def test_the_chat_reflows_without_horizontal_scrolling(
+    server: Server, make_context: MakeContext, shots: Path, width: int, height: int, scale: int
+) -> None:
+    context = await make_context(
+        viewport={"width": width, "height": height}, device_scale_factor=scale
+    )
+    page = await context.new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await _no_horizontal_scrolling(page, "at the start")
+    await chat.answer_by_mouse(INTAKE_DE[:5])
+    await chat.wait_for_question(INTAKE_DE[5][1])  # 23 towns
+    await _no_horizontal_scrolling(page, "with many choices")
+    await page.get_by_role("button", name=VERY_LARGE_TEXT).click()
+    await _no_horizontal_scrolling(page, "with very large text")
+    await shot(page, shots, f"reflow-{width}")
+    await page.goto(f"{server.url}/chat/accessibility")
+    await _no_horizontal_scrolling(page, "on the accessibility statement")
+
+
+MOTION_JS = """() => {
+  const slow = [];
+  const seconds = v => Math.max(...v.split(',').map(
+    s => parseFloat(s) * (s.trim().endsWith('ms') ? 0.001 : 1)));
+  const name = el => el.className || el.tagName;
+  for (const el of document.querySelectorAll('body, body *')) {
+    const s = getComputedStyle(el);
+    if (s.animationName !== 'none' && seconds(s.animationDuration) > 0.01)
+      slow.push([name(el), 'animation', s.animationName, s.animationDuration]);
+    if (s.transitionProperty !== 'none' && seconds(s.transitionDuration) > 0.01)
+      slow.push([name(el), 'transition', s.transitionProperty, s.transitionDuration]);
+  }
+  for (const a of document.getAnimations())
+    if (a.playState === 'running') slow.push(['running', String(a.animationName || a.id)]);
+  return slow;
+}"""
+
+
+async def test_reduced_motion_means_no_animation(server: Server, make_context: MakeContext) -> None:
+    page = await (await make_context(reduced_motion="reduce")).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    await chat.wait_for_question(INTAKE_DE[3][1])
+    assert await page.locator("#chat-messages li").count() >= 5
+    moving: list[Any] = await page.evaluate(MOTION_JS)
+    assert not moving, f"animated despite prefers-reduced-motion: {moving}"
+
+
+# ============================================================================ privacy
+
+
+async def test_no_third_party_request_and_no_cookie(
+    server: Server, make_context: MakeContext
+) -> None:
+    context = await make_context()
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(r.url))
+    page = await context.new_page()
+    sockets: list[str] = []
+
+    def on_ws(ws: WebSocket) -> None:
+        sockets.append(ws.url)
+
+    page.on("websocket", on_ws)
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    await page.get_by_role("button", name=LARGE_TEXT).click()
+    await page.get_by_role("link", name="Erklärung zur Barrierefreiheit").click()
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    own = (f"{server.url}/", f"ws://127.0.0.1:{server.port}/")
+    foreign = [u for u in seen + sockets if not u.startswith(own)]
+    assert seen and sockets
+    assert not foreign, f"requests to other hosts: {foreign}"
+    assert await context.cookies() == []

@@ -1,0 +1,403 @@
+"""The server-rendered chat page and its no-JavaScript path, against the real app and store.
+
+A browser without JavaScript only submits forms: these tests do the same, reading the
+hidden fields and buttons out of the returned HTML like a browser would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import DeliverySettings, Settings, WebChatSettings
+from bot.web import texts
+from storage import cases
+from tests.conftest import Office
+
+Client = TestClient[web.Request, web.Application]
+
+
+class Form:
+    def __init__(self, attrs: dict[str, str | None]) -> None:
+        self.attrs = attrs
+        self.fields: dict[str, str] = {}
+        self.buttons: dict[str, str] = {}
+        """op value -> button text"""
+        self.checkboxes: list[str] = []
+        self._button: str | None = None
+
+    @property
+    def ops(self) -> list[str]:
+        return list(self.buttons)
+
+
+class Page(HTMLParser):
+    """The forms, ids and visible text of a page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.html = html
+        self.forms: dict[str, Form] = {}
+        self.ids: set[str] = set()
+        self.root: dict[str, str | None] = {}
+        self._form: Form | None = None
+        self._anon = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
+        attrs = dict(attr_list)
+        if attrs.get("id"):
+            self.ids.add(str(attrs["id"]))
+        if tag == "html":
+            self.root = attrs
+        if tag == "form":
+            self._anon += 1
+            self._form = Form(attrs)
+            self.forms[str(attrs.get("id") or f"form{self._anon}")] = self._form
+        elif self._form is not None and tag == "input":
+            if attrs.get("type") == "hidden":
+                self._form.fields[str(attrs["name"])] = str(attrs.get("value") or "")
+            elif attrs.get("type") == "checkbox":
+                self._form.checkboxes.append(str(attrs["value"]))
+        elif self._form is not None and tag == "button" and attrs.get("name") == "op":
+            self._form._button = str(attrs["value"])
+            self._form.buttons[self._form._button] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._form._button is not None:
+            self._form.buttons[self._form._button] += data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "button" and self._form is not None:
+            self._form._button = None
+
+    @property
+    def answer(self) -> Form:
+        return self.forms["answer-form"]
+
+    def messages(self) -> list[str]:
+        return [
+            re.sub(r"<[^>]+>", "", m).strip()
+            for m in re.findall(r'<p class="msg-text"[^>]*>(.*?)</p>', self.html, re.S)
+        ]
+
+
+@pytest.fixture
+async def client(office: Office) -> AsyncIterator[Client]:
+    settings = Settings(
+        delivery=DeliverySettings(poll_seconds=0.05),
+        webchat=WebChatSettings(
+            allowed_origins=["https://partner.example", "bad origin; script-src *"],
+            accessibility_contact="barrieren@region-hannover.example",
+        ),
+    )
+    app = create_app(settings, office.store, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        yield c
+
+
+def assert_safe_headers(resp: Any, *, page: bool = True) -> None:
+    csp = resp.headers["Content-Security-Policy"]
+    for part in (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+    ):
+        assert part in csp
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in resp.headers["Permissions-Policy"]
+    assert "microphone=()" in resp.headers["Permissions-Policy"]
+    assert "geolocation=()" in resp.headers["Permissions-Policy"]
+    assert "Set-Cookie" not in resp.headers
+    if page:
+        assert resp.headers["Cache-Control"] == "no-store"
+
+
+async def get_page(client: Client, url: str = "/chat") -> Page:
+    resp = await client.get(url)
+    assert resp.status == 200
+    assert_safe_headers(resp)
+    return Page(await resp.text())
+
+
+async def submit(
+    client: Client, form: Form, op: str, status: int = 200, **extra: Any
+) -> tuple[Page, Any]:
+    data: list[tuple[str, str]] = [*form.fields.items(), ("op", op)]
+    for key, value in extra.items():
+        values = value if isinstance(value, list) else [value]
+        data.extend((key, v) for v in values)
+    resp = await client.post("/chat", data=data)
+    html = await resp.text()
+    assert resp.status == status, html
+    assert_safe_headers(resp)
+    return Page(html), data
+
+
+async def test_the_no_js_path_completes_the_intake_with_forms_alone(
+    client: Client, office: Office
+) -> None:
+    page = await get_page(client)
+    assert page.answer.ops == ["start"]
+    session = page.answer.fields["session"]
+    assert len(session) == 43
+    assert session not in str(client.make_url("/chat"))
+
+    page, _ = await submit(client, page.answer, "start")
+    assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"
+    assert page.answer.buttons == {"choice:accept": "Ja", "choice:decline": "Nein"}
+    assert page.answer.fields["session"] == session  # the same conversation, form to form
+
+    for op in ("choice:accept", "choice:no", "choice:today", "choice:garbsen"):
+        page, _ = await submit(client, page.answer, op)
+    assert page.messages()[-1] == "Was ist passiert?"
+    assert "message-input" in page.ids
+    assert 'maxlength="500"' in page.html
+    assert "command:back" in page.answer.ops and "command:restart" in page.answer.ops
+
+    page, _ = await submit(client, page.answer, "send", text="Man hat mich nicht bedient.")
+    assert "Man hat mich nicht bedient." in page.messages()
+    code = re.search(r'class="case-code-value"[^>]*>([0-9A-Z-]+)<', page.html)
+    assert code is not None and len(code.group(1)) == 14
+    assert "Ihr Fall-Code" in page.html
+    # Handed over: the person may keep writing to the office.
+    assert page.answer.ops == ["send"]
+    async with office.store.tx() as tx:
+        assert len(await cases.queue(tx)) == 1
+
+
+async def test_a_resubmitted_form_does_not_answer_twice(client: Client) -> None:
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    consent = page.answer
+    after, data = await submit(client, consent, "choice:accept")
+    lines = after.messages()
+    # F5: the browser sends the very same body again.
+    resp = await client.post("/chat", data=data)
+    assert resp.status == 200
+    again = Page(await resp.text())
+    assert again.messages() == lines
+    assert lines.count("Sind Sie jetzt in Gefahr?") == 1
+
+
+async def test_a_choice_of_several_is_one_form_with_checkboxes(client: Client) -> None:
+    # The mini flow has no multiple choice; checked at the form level instead: "done"
+    # without a multiple-choice question is refused plainly.
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.answer, "done", status=400, choices=["accept"])
+    assert texts.T["err_unknown_choice"]["de"] in page.html
+    assert 'role="alert"' in page.html
+
+
+async def test_bad_input_gets_a_clear_error_never_a_500(client: Client) -> None:
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    consent = page.answer
+
+    page, _ = await submit(client, consent, "choice:maybe", status=400)
+    assert texts.T["err_unknown_choice"]["de"] in page.html
+    assert "Fehler:" in page.html.split("</title>")[0]
+    assert page.answer.ops == ["choice:accept", "choice:decline"]  # the question is still there
+
+    page, _ = await submit(client, page.answer, "choice:accept")
+    for op in ("choice:no", "choice:today", "choice:garbsen"):
+        page, _ = await submit(client, page.answer, op)
+    page, _ = await submit(client, page.answer, "send", status=400, text="x" * 501)
+    assert texts.T["err_text_too_long"]["de"].format(max=500) in page.html
+    assert 'aria-invalid="true"' in page.html
+    assert 'aria-describedby="text-' in page.html and "form-error" in page.html
+    assert "x" * 501 in page.html  # nothing typed is lost
+
+    page, _ = await submit(client, page.answer, "send", status=400, text="   ")
+    assert texts.T["err_text_empty"]["de"] in page.html
+
+    forged = dict(page.answer.fields, session="not-a-token")
+    resp = await client.post("/chat", data={**forged, "op": "choice:accept"})
+    assert resp.status == 400
+    assert texts.T["err_session"]["de"] in await resp.text()
+
+    garbage = dict(page.answer.fields, session="A" * 43)  # well-formed, unknown: a new chat
+    resp = await client.post("/chat", data={**garbage, "op": "send", "text": "hallo"})
+    assert resp.status == 200
+    assert "Chat beginnen" in await resp.text()
+
+    for body, kind in (
+        ({**page.answer.fields, "op": "explode"}, "application/x-www-form-urlencoded"),
+        ("%ff%fe=1", "application/x-www-form-urlencoded"),
+        ("session=a&session=b", "application/x-www-form-urlencoded"),
+        ("{}", "application/json"),
+    ):
+        resp = await client.post("/chat", data=body, headers={"Content-Type": kind})
+        assert resp.status == 400, body
+        assert texts.T["err_bad_form"]["de"] in await resp.text()
+        assert_safe_headers(resp)
+
+    resp = await client.post(
+        "/chat",
+        data="text=" + "x" * 300_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 413
+    assert texts.T["err_too_large"]["de"] in await resp.text()
+
+
+async def test_case_codes_are_checked_and_tries_limited(client: Client) -> None:
+    page = await get_page(client)
+    resume = page.forms["resume-form"]
+    page, _ = await submit(client, resume, "resume", status=400, code="nonsense")
+    assert texts.T["err_code_format"]["de"] in page.html
+    statuses = []
+    for _ in range(6):
+        resp = await client.post(
+            "/chat", data={**resume.fields, "op": "resume", "code": "AAAA-BBBB-CCCC"}
+        )
+        statuses.append(resp.status)
+        assert "Set-Cookie" not in resp.headers
+    assert statuses[:5] == [400] * 5
+    assert statuses[5] == 429
+    assert texts.T["err_code_rate_limited"]["de"] in await resp.text()
+
+
+async def test_the_case_code_opens_the_conversation_on_another_browser(client: Client) -> None:
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
+        page, _ = await submit(client, page.answer, op)
+    page, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
+    match = re.search(r'class="case-code-value"[^>]*>([0-9A-Z-]+)<', page.html)
+    assert match is not None
+
+    other = await get_page(client)
+    page, _ = await submit(client, other.forms["resume-form"], "resume", code=match.group(1))
+    assert "Wohnung abgelehnt." in page.messages()
+    assert page.answer.fields["session"] == other.answer.fields["session"]
+
+
+async def test_delete_asks_first_then_forgets(client: Client, office: Office) -> None:
+    page = await get_page(client)
+    assert "delete-form" in page.forms  # present (hidden) so JS can show it
+    page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.forms["delete-form"], "delete")
+    assert "delete-confirm" in page.ids
+    confirm = next(f for f in page.forms.values() if "delete-confirm" in f.ops)
+    cancelled, _ = await submit(client, confirm, "delete-cancel")
+    assert "Dürfen wir Ihre Angaben speichern?" in cancelled.messages()
+    page, _ = await submit(client, confirm, "delete-confirm")
+    assert texts.T["deleted_notice"]["de"] in page.html
+    assert page.messages() == []
+    assert page.answer.fields["session"] != confirm.fields["session"]
+
+
+async def test_language_switch_and_arabic_is_right_to_left(client: Client) -> None:
+    page = await get_page(client, "/chat?lang=ar")
+    assert page.root == {"lang": "ar", "dir": "rtl"}
+    assert texts.T["quick_exit"]["ar"] in page.html
+    page = await get_page(client, "/chat?lang=ls")
+    assert page.root["lang"] == "de"
+    assert "Leichte Sprache" in page.html
+    page = await get_page(client, "/chat?lang=xx")
+    assert page.root["lang"] == "de"
+
+    page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.forms["language-form"], "lang:en")
+    assert page.root["lang"] == "en"
+    assert page.messages()[-1] == "May we store your answers?"
+    page, _ = await submit(client, page.forms["language-form"], "lang:ar")
+    assert page.root == {"lang": "ar", "dir": "rtl"}
+    assert 'lang="en"' in page.html  # the flow has no Arabic: its content keeps its language
+
+
+async def test_every_response_has_the_security_headers_and_no_cookie(client: Client) -> None:
+    for url in ("/chat", "/chat?embed=1", "/chat/accessibility", "/chat/accessibility?lang=en"):
+        resp = await client.get(url)
+        assert resp.status == 200
+        assert_safe_headers(resp)
+        csp = resp.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self' https://partner.example" in csp
+        assert "script-src *" not in csp  # a malformed origin setting is left out
+        html = await resp.text()
+        assert " style=" not in html and "<script>" not in html
+    resp = await client.get("/nowhere")
+    assert resp.status == 404
+    assert_safe_headers(resp)
+
+
+async def test_the_accessibility_statement(client: Client) -> None:
+    for lang, words in (
+        ("de", "Erklärung zur Barrierefreiheit"),
+        ("ls", "Leichte Sprache"),
+        ("en", "Accessibility statement"),
+        ("ar", "بيان إمكانية الوصول"),
+    ):
+        page = await get_page(client, f"/chat/accessibility?lang={lang}")
+        assert words in page.html
+        assert "barrieren@region-hannover.example" in page.html
+        assert "mailto:barrieren@region-hannover.example" in page.html
+        assert "behindertenbeauftragte-niedersachsen.de" in page.html
+        assert page.html.count("<h1") == 1
+
+
+async def test_embed_script_static_files_and_texts(client: Client) -> None:
+    resp = await client.get("/chat/embed.js")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/javascript")
+    assert "Set-Cookie" not in resp.headers
+    assert "anlaufstelle:quick-exit" in await resp.text()
+
+    page = await get_page(client, "/chat?embed=1")
+    assert 'class="embed"' in page.html
+    assert page.answer.fields["embed"] == "1"
+    for name, kind in (("chat.js", "javascript"), ("chat.css", "text/css")):
+        url = re.search(rf'"(/chat/static/{re.escape(name)}\?v=[0-9a-f]+)"', page.html)
+        assert url is not None
+        resp = await client.get(url.group(1))
+        assert resp.status == 200
+        assert kind in resp.headers["Content-Type"]
+        assert "immutable" in resp.headers["Cache-Control"]
+        assert_safe_headers(resp, page=False)
+    assert (await client.get("/chat/static/../web/pages.py")).status in (403, 404)
+
+    resp = await client.get("/chat/texts/ar.json")
+    data = await resp.json()
+    assert data["dir"] == "rtl" and data["texts"]["quick_exit"] == texts.T["quick_exit"]["ar"]
+    assert (await client.get("/chat/texts/xx.json")).status == 404
+
+
+async def test_page_semantics_for_browsers_and_tests(client: Client) -> None:
+    page = await get_page(client)
+    for needed in (
+        "main",
+        "chat-log",
+        "chat-messages",
+        "composer",
+        "quick-exit",
+        "language-form",
+        "resume-form",
+        "case-code-input",
+        "delete-dialog",
+        "remember",
+        "text-size",
+        "connection-status",
+    ):
+        assert needed in page.ids, needed
+    assert page.html.count("<main") == 1
+    assert 'role="log"' in page.html and 'aria-live="polite"' in page.html
+    assert 'class="skip-link" href="#composer"' in page.html
+    assert 'data-exit-url="https://www.google.com/"' in page.html
+    # Every visible input has a label.
+    for input_id in re.findall(r'<(?:input|textarea) id="([^"]+)"', page.html):
+        assert f'for="{input_id}"' in page.html, input_id
