@@ -150,11 +150,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def index(request: web.Request) -> web.Response:
-    return web.Response(
-        text=(
-            "Anlaufstelle is running. The web chat and the counsellors' console are served "
-            "here once they are enabled; see the README."
-        ),
-        content_type="text/plain",
-    )
+async def index(request: web.Request) -> web.StreamResponse:
+    if request.app[SETTINGS].webchat.enabled:
+        raise web.HTTPFound("/chat")
+    return web.Response(text="Anlaufstelle is running.", content_type="text/plain")

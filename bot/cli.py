@@ -178,10 +178,10 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                 raise CommandError(
                     f"cannot listen on {settings.host}:{settings.port} ({exc.strerror})"
                 ) from None
-            out.write(
-                f"Anlaufstelle is running on http://{settings.host}:{settings.port}/ "
-                "(Ctrl+C stops it)\n"
-            )
+            base = f"http://{settings.host}:{settings.port}"
+            out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
+            if settings.webchat.enabled:
+                out.write(f"  Web chat: {base}/chat\n")
             out.flush()
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
