@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import SERVICE, create_app
 from bot.settings import DeliverySettings, Settings
-from storage import cases
-from tests.conftest import Office
+from storage import cases, teams
+from tests.conftest import COUNSELLOR_PASSWORD, Office
 
 ORIGIN_OK = {"Origin": "http://127.0.0.1"}
 
@@ -146,6 +146,10 @@ async def test_reconnecting_with_the_session_restores_the_history(client: Any) -
 
 async def _complete(chat: Chat) -> str:
     await chat.send({"type": "hello", "language": "de"})
+    return await _complete_after_hello(chat)
+
+
+async def _complete_after_hello(chat: Chat) -> str:
     await chat.until_prompt()
     for fields in (
         {"choice": "accept"},
@@ -191,3 +195,31 @@ async def test_delete_my_conversation(client: Any, office: Office) -> None:
     assert (await chat.next("deleted")) == {"type": "deleted"}
     async with office.store.tx() as tx:
         assert await cases.queue(tx) == []
+
+
+async def test_a_counsellor_reply_arrives_live_and_again_on_return(
+    client: Any, office: Office
+) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    session = (await chat.next("welcome"))["session"]
+    await _complete_after_hello(chat)
+    async with office.store.tx() as tx:
+        (entry,) = await cases.queue(tx)
+        counsellor = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert counsellor is not None
+        assert await cases.claim(tx, entry.case_id, counsellor.counsellor_id)
+    service = client.app[SERVICE]
+    seq = await service.counsellor_reply(
+        entry.case_id, counsellor.counsellor_id, "Hallo, hier Frau M."
+    )
+    live = await chat.next("message")
+    assert (live["sender"], live["text"], live["seq"]) == ("counsellor", "Hallo, hier Frau M.", seq)
+    await chat.ws.close()
+
+    again = await connect(client)
+    await again.send({"type": "hello", "session": session})
+    welcome = await again.next("welcome")
+    assert welcome["owner"] == "counsellor"
+    assert welcome["history"][-1]["sender"] == "counsellor"
+    assert welcome["history"][-1]["text"] == "Hallo, hier Frau M."
