@@ -308,25 +308,23 @@ async def listening(app: web.Application) -> AsyncIterator[int]:
 @contextlib.asynccontextmanager
 async def service_app(directory: Path) -> AsyncIterator[tuple[web.Application, Store]]:
     """The real app on a fresh SQLite file, opened the way `anlaufstelle serve` opens it."""
-    from unittest import mock
-
     from bot.app import create_app
     from bot.bootstrap import open_store, shipped_flows
-    from bot.channels import webchat
     from bot.flows import publish_files
-    from bot.settings import Settings
-
-    class Unlimited(webchat.Limits):
-        def __init__(self) -> None:
-            super().__init__(frames_burst=1e9, frames_per_second=1e9)
+    from bot.settings import Settings, WebChatSettings
 
     # Argon2id only runs at start-up here (the demo counsellor); nobody is handed over.
-    settings = Settings(data_dir=directory, kdf_memory_kib=1024, kdf_time_cost=1)
+    # The per-connection flood limit is lifted: these clients answer back to back.
+    settings = Settings(
+        data_dir=directory,
+        kdf_memory_kib=1024,
+        kdf_time_cost=1,
+        webchat=WebChatSettings(frames_burst=1e9, frames_per_second=1e9),
+    )
     store, _ = await open_store(settings, create=True)
     try:
         await publish_files(store, shipped_flows(settings))
-        with mock.patch.object(webchat, "Limits", Unlimited):
-            app = create_app(settings, store)
+        app = create_app(settings, store)
         yield app, store
     finally:
         await store.db.dispose()

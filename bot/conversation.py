@@ -16,8 +16,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
@@ -118,12 +121,15 @@ class ConversationService:
         response_time: Mapping[str, str],
         clock: Clock = utc_now,
         on_outbox: Callable[[], None] | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.response_time = dict(response_time)
         self.clock = clock
         self.on_outbox = on_outbox
+        self.timezone = timezone or ZoneInfo("Europe/Berlin")
+        """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
         self.locks = ContactLocks()
 
     async def handle(self, msg: InboundMessage) -> Handled:
@@ -271,14 +277,11 @@ class ConversationService:
     ) -> Handled:
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
-        state = (
-            DialogState.model_validate(raw)
-            if raw is not None
-            else engine.new_state(flow, msg.language if msg.language in flow.languages else None)
-        )
-        result = engine.step(flow, state, _to_input(msg), tx.now)
+        state = _load_state(raw, flow, msg.language, conv.id)
+        local_now = tx.now.astimezone(self.timezone)
+        result = engine.step(flow, state, _to_input(msg), local_now)
         body = _inbound_body(msg)
-        labels = _choice_labels(flow, state, tx.now)
+        labels = _choice_labels(flow, state, local_now)
         if msg.choice is not None and msg.choice in labels:
             body["label"] = labels[msg.choice]
         elif msg.choices is not None:
@@ -380,6 +383,20 @@ def _to_input(msg: InboundMessage) -> Input:
         return TextInput(msg.text)
     assert msg.language is not None  # InboundMessage guarantees one of the above or a language
     return SetLanguage(msg.language)
+
+
+def _load_state(
+    raw: dict[str, Any] | None, flow: Flow, language: str | None, conversation_id: int
+) -> DialogState:
+    fresh = engine.new_state(flow, language if language in flow.languages else None)
+    if raw is None:
+        return fresh
+    try:
+        return DialogState.model_validate(raw)
+    except ValidationError:
+        # Never let the error reach a log: pydantic quotes the input, i.e. the answers.
+        log.error("conversation %s: stored dialog state unreadable; starting over", conversation_id)
+        return fresh
 
 
 def _choice_labels(flow: Flow, state: DialogState, now: datetime) -> dict[str, str]:

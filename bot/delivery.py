@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections.abc import Mapping
 from datetime import timedelta
@@ -24,6 +25,8 @@ from storage.records import Delivery
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_SECONDS = 30.0
 
 
 def backoff_seconds(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
@@ -118,7 +121,9 @@ class DeliveryWorker:
         try:
             if channel is None:
                 raise DeliveryFailed(f"channel {delivery.channel} is not running")
-            await channel.send(to_outbound(delivery))
+            # A peer that stops reading must not hold up every other person's replies.
+            async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+                await channel.send(to_outbound(delivery))
         except RecipientUnreachable:
             async with self.store.tx(self.clock()) as tx:
                 await contacts.mark_unreachable(tx, delivery.contact_id)
@@ -128,6 +133,9 @@ class DeliveryWorker:
         except DeliveryFailed as exc:
             await self._retry(delivery, exc.retry_after, f"DeliveryFailed: {exc}")
             return False
+        except TimeoutError:
+            await self._retry(delivery, None, "send timed out")
+            return False
         except Exception as exc:
             # A bug in a channel must not lose the reply: it stays and is retried.
             log.exception("delivery %s: channel %s raised", delivery.outbox_id, delivery.channel)
@@ -136,16 +144,13 @@ class DeliveryWorker:
         return True
 
     async def _retry(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
-        wait = (
-            retry_after
-            if retry_after is not None
-            else backoff_seconds(
-                delivery.attempts,
-                self.settings.backoff_initial_seconds,
-                self.settings.backoff_max_seconds,
-                self._rng,
+        cap = self.settings.backoff_max_seconds
+        if retry_after is not None and math.isfinite(retry_after):
+            wait = min(max(0.0, retry_after), cap)  # a peer's Retry-After, within reason
+        else:
+            wait = backoff_seconds(
+                delivery.attempts, self.settings.backoff_initial_seconds, cap, self._rng
             )
-        )
         now = self.clock()
         async with self.store.tx(now) as tx:
             await outbox.retry_later(tx, delivery.outbox_id, now + timedelta(seconds=wait), error)

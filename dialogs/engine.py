@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from dialogs.crisis import find_crisis
 from dialogs.model import (
+    INPUT_NODES,
     WHEN_BUCKETS,
     BranchNode,
     Condition,
@@ -324,8 +325,16 @@ class _Run:
     # -- navigation
 
     def back(self) -> None:
+        """Return to the previous question. The answer of the question being left goes: after
+        going back the person may take another branch, and an answer on the abandoned path
+        must not reach conditions or the handover."""
         if self.state.history:
+            left = self.state.node
             self.state.node = self.state.history.pop()
+            if left is not None and left not in self.state.history and left != self.state.node:
+                node = self.flow.node(left)
+                if isinstance(node, INPUT_NODES):
+                    self.state.answers.pop(node.key, None)
         self.prompt()
 
     def restart(self) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from storage.crypto import aad_for, seal
-from storage.models import Case, Conversation, Message
+from storage.models import Case, Contact, Conversation, Message, OutboxItem
 from storage.records import ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
@@ -229,4 +229,12 @@ async def expire_idle(tx: Tx, idle: timedelta) -> int:
         Conversation.owner == "closed", Conversation.case_id.is_(None)
     )
     await tx.session.execute(delete(Message).where(Message.conversation_id.in_(stale)))
+    # A channel address is kept only while it is needed: for an open conversation or a case.
+    needed = select(Conversation.contact_id).where(
+        or_(Conversation.owner != "closed", Conversation.case_id.is_not(None))
+    )
+    orphans = select(Contact.id).where(Contact.id.not_in(needed))
+    await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id.in_(orphans)))
+    await tx.session.execute(delete(Conversation).where(Conversation.contact_id.in_(orphans)))
+    await tx.session.execute(delete(Contact).where(Contact.id.in_(orphans)))
     return int(getattr(result, "rowcount", 0))

@@ -7,17 +7,23 @@ travels with the message as its delivery id, for receivers that can deduplicate.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
 from storage.contacts import address_of
-from storage.crypto import aad_for
+from storage.crypto import CryptoError, aad_for
 from storage.models import OutboxItem
 from storage.records import Delivery
 from storage.store import Tx, from_json, to_json
+
+log = logging.getLogger(__name__)
+
+PARKED = timedelta(days=365)
 
 
 def _aad(contact_id: int) -> bytes:
@@ -65,8 +71,15 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
     for row in rows:
         row.lease_until = tx.now + lease
         row.attempts += 1
-        channel, address = await address_of(tx, row.contact_id)
-        payload = from_json(tx.keys.decrypt("outbox", row.payload_ct, _aad(row.contact_id)))
+        try:
+            channel, address = await address_of(tx, row.contact_id)
+            payload = from_json(tx.keys.decrypt("outbox", row.payload_ct, _aad(row.contact_id)))
+        except (CryptoError, ValueError, NoResultFound) as exc:
+            # One unreadable row must not stop every other reply: park it for an operator.
+            row.next_attempt_at = tx.now + PARKED
+            row.last_error = f"unreadable: {exc.__class__.__name__}"
+            log.error("outbox row %s is unreadable and was parked", row.id)
+            continue
         deliveries.append(Delivery(row.id, row.contact_id, channel, address, payload, row.attempts))
     await tx.session.flush()
     return deliveries

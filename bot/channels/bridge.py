@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -42,7 +43,10 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    return header is not None and hmac.compare_digest(sign(secret, body), header)
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a forged header may hold any.
+    return header is not None and hmac.compare_digest(
+        sign(secret, body).encode(), header.encode("utf-8", "replace")
+    )
 
 
 def parse_inbound(data: Any) -> InboundMessage:
@@ -153,6 +157,7 @@ def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -30,7 +30,9 @@ from bot.ratelimit import KeyedLimiter, TokenBucket
 log = logging.getLogger(__name__)
 
 NAME = "webchat"
-MAX_FRAME_BYTES = 32 * 1024
+MAX_FRAME_BYTES = 48 * 1024
+"""Room for a text of MAX_TEXT_LENGTH characters even in four-byte UTF-8 (emoji) ... almost:
+texts are limited by characters, frames by bytes; 48 KiB keeps ordinary scripts well inside."""
 HARD_FRAME_LIMIT = 1024 * 1024
 TOKEN_BYTES = 32
 HELLO_TIMEOUT_SECONDS = 30.0
@@ -301,11 +303,14 @@ class Limits:
     no-JavaScript forms, so both paths together allow five tries in ten minutes."""
     pepper: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """Key of the client-network hash; in memory only, new at every start."""
+    trusted_proxies: frozenset[str] = frozenset()
+    """Addresses of reverse proxies whose X-Forwarded-For names the real client. Without
+    this, every person behind the proxy would share one rate-limit bucket."""
 
 
 def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return False
     parts = urlsplit(origin)
     if parts.netloc and parts.netloc == request.host:
@@ -313,10 +318,37 @@ def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
     return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
-def client_key(request: web.Request, pepper: bytes) -> str:
-    """A keyed hash of the client's network address, for rate limits only (never stored)."""
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """The client's address: behind a trusted proxy the right-most X-Forwarded-For entry
+    that is not itself a trusted proxy (entries further left are the client's own claims)."""
     remote = request.remote or "unknown"
-    return hmac.new(pepper, remote.encode(), hashlib.sha256).hexdigest()
+    if remote not in trusted_proxies:
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return remote
+
+
+def client_key(request: web.Request, limits: Limits) -> str:
+    """A keyed hash of the client's network address, for rate limits only (never stored)."""
+    remote = client_address(request, limits.trusted_proxies)
+    return hmac.new(limits.pepper, remote.encode(), hashlib.sha256).hexdigest()
+
+
+def same_site_post(request: web.Request, allowed: list[str]) -> bool:
+    """Whether a form post comes from our own pages (or an allowed embedding site).
+
+    Refuses cross-site posts: a hostile page could otherwise start a chat with a session
+    token it chose, and later read the conversation with it.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    if "Origin" in request.headers:
+        return origin_allowed(request, allowed)
+    return True  # very old browsers send neither header; nothing to check against
 
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -325,7 +357,7 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def ws_route(
     backend: Backend, channel: WebChatChannel, allowed_origins: list[str], limits: Limits
 ) -> Route:
-    pepper, code_tries = limits.pepper, limits.code_tries
+    code_tries = limits.code_tries
 
     async def chat_socket(request: web.Request) -> web.StreamResponse:
         if not origin_allowed(request, allowed_origins):
@@ -333,7 +365,7 @@ def ws_route(
             return web.Response(status=403, text="origin not allowed")
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
         await ws.prepare(request)
-        session = _Session(backend, channel, ws, client_key(request, pepper), code_tries)
+        session = _Session(backend, channel, ws, client_key(request, limits), code_tries)
         flood = TokenBucket(limits.frames_burst, limits.frames_per_second)
         try:
             async for msg in ws:
@@ -349,7 +381,12 @@ def ws_route(
                 except FrameError as exc:
                     await session.error(exc.code, str(exc), exc.frame_id)
                     continue
-                await session.dispatch(frame)
+                try:
+                    await session.dispatch(frame)
+                except Exception as exc:
+                    # The socket stays open: the person is told, and may simply try again.
+                    log.error("webchat: a %s frame failed (%s)", frame.type, exc.__class__.__name__)
+                    await session.error("unavailable", "that did not work; please try again")
         finally:
             session.close()
         return ws

@@ -248,7 +248,7 @@ class ChatPages:
     ) -> None:
         self.service = service
         self.settings = settings
-        self.pepper = limits.pepper
+        self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5)
         """Form posts per client network: bursts of 20, then one every two seconds."""
         self.code_tries = limits.code_tries
@@ -329,6 +329,11 @@ class ChatPages:
     # -- POST /chat
 
     async def post_chat(self, request: web.Request) -> web.Response:
+        if not webchat.same_site_post(request, self.settings.allowed_origins):
+            log.warning("webchat: a form post from another site was refused")
+            lang = texts.DEFAULT_LANGUAGE
+            error = texts.T["err_bad_form"][lang]
+            return self._page(View(lang, False, webchat.new_token(), error=error, status=403))
         try:
             form = await read_form(request)
         except FormTooLarge:
@@ -358,7 +363,7 @@ class ChatPages:
             # A forged, damaged or missing session: start over, say so plainly.
             key = "err_session" if session and token is None else "err_bad_form"
             return self._page(View(lang, embed, webchat.new_token(), error=t[key], status=400))
-        client = webchat.client_key(request, self.pepper)
+        client = webchat.client_key(request, self.limits)
         if not self.posts.take(client):
             view = View(lang, embed, token, error=t["err_rate_limited"], status=429)
             return await self._with_history(view)
@@ -615,7 +620,9 @@ class ChatPages:
             "connect-src 'self'; form-action 'self'; base-uri 'none'; "
             f"frame-ancestors {ancestors}",
         )
-        h.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on our
+        # own form posts, and the cross-site check needs the real origin.
+        h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault(
             "Permissions-Policy",

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from bot.web import texts
 from storage import cases
+from storage.models import Conversation
 from tests.conftest import Office
 
 Client = TestClient[web.Request, web.Application]
@@ -116,7 +118,7 @@ def assert_safe_headers(resp: Any, *, page: bool = True) -> None:
         "base-uri 'none'",
     ):
         assert part in csp
-    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["Referrer-Policy"] == "same-origin"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "camera=()" in resp.headers["Permissions-Policy"]
     assert "microphone=()" in resp.headers["Permissions-Policy"]
@@ -140,7 +142,9 @@ async def submit(
     for key, value in extra.items():
         values = value if isinstance(value, list) else [value]
         data.extend((key, v) for v in values)
-    resp = await client.post("/chat", data=data)
+    # As a browser sends a form of our own page.
+    headers = {"Origin": f"http://127.0.0.1:{client.port}", "Sec-Fetch-Site": "same-origin"}
+    resp = await client.post("/chat", data=data, headers=headers)
     html = await resp.text()
     assert resp.status == status, html
     assert_safe_headers(resp)
@@ -401,3 +405,23 @@ async def test_page_semantics_for_browsers_and_tests(client: Client) -> None:
     # Every visible input has a label.
     for input_id in re.findall(r'<(?:input|textarea) id="([^"]+)"', page.html):
         assert f'for="{input_id}"' in page.html, input_id
+
+
+async def test_a_form_posted_from_another_site_is_refused(client: Client, office: Office) -> None:
+    """A hostile page must not start a chat with a session token it chose (and could later
+    use to read the conversation)."""
+    page = await get_page(client)
+    fields = {**page.answer.fields, "op": "start"}
+    for headers in (
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null"},
+    ):
+        resp = await client.post("/chat", data=fields, headers=headers)
+        assert resp.status == 403, headers
+        assert_safe_headers(resp)
+    async with office.store.tx() as tx:
+        assert await tx.session.scalar(select(func.count(Conversation.id))) == 0
+    # The same form from our own page is taken.
+    page, _ = await submit(client, page.answer, "start")
+    assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"

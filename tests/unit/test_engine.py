@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from dialogs.engine import EngineError, holds, new_state, step
-from dialogs.loader import parse_flow
+from dialogs.loader import load_flow, parse_flow
 from dialogs.model import Condition, Flow
 from dialogs.steps import (
     Back,
@@ -619,3 +620,26 @@ def test_a_state_at_an_unknown_node_raises() -> None:
 def test_conditions(op: str, value: object, answers: dict[str, object], expected: bool) -> None:
     cond = Condition.model_validate({"field": "f", "op": op, "value": value})
     assert holds(cond, answers) is expected
+
+
+def test_going_back_drops_the_answer_of_the_question_left_behind() -> None:
+    """A person who goes back past a question may take another path; the answer they gave
+    there must not reach branch conditions or the handover."""
+    flow = load_flow(Path(__file__).parent.parent / "flows" / "mini.yaml")
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    state = new_state(flow, "de")
+    for inp in (
+        Start(),
+        ChoiceInput("accept"),
+        ChoiceInput("no"),
+        ChoiceInput("today"),
+        ChoiceInput("hannover"),
+    ):
+        state = step(flow, state, inp, now).state
+    assert state.node == "account" and state.answers["municipality"] == "hannover"
+    state = step(flow, state, Back(), now).state  # back to the municipality question
+    assert state.node == "municipality" and state.answers["municipality"] == "hannover"
+    state = step(flow, state, Back(), now).state  # back past it
+    assert state.node == "when"
+    assert "municipality" not in state.answers
+    assert state.answers["when"]["bucket"] == "today"
