@@ -12,12 +12,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 
 from bot.channels import bridge, webchat
 from bot.channels.base import Channel
+from bot.console import setup_console
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
@@ -56,7 +58,11 @@ def create_app(
     worker = DeliveryWorker(store, registry, settings.delivery)
     app[WORKER] = worker
     app[SERVICE] = ConversationService(
-        store, FlowCatalog(flow_id), response_time=settings.response_time, on_outbox=worker.wake
+        store,
+        FlowCatalog(flow_id),
+        response_time=settings.response_time,
+        on_outbox=worker.wake,
+        timezone=ZoneInfo(settings.office_timezone),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
@@ -64,7 +70,11 @@ def create_app(
         channel = webchat.WebChatChannel()
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
-        app[WEBCHAT_LIMITS] = webchat.Limits()
+        app[WEBCHAT_LIMITS] = webchat.Limits(
+            frames_burst=settings.webchat.frames_burst,
+            frames_per_second=settings.webchat.frames_per_second,
+            trusted_proxies=frozenset(settings.webchat.trusted_proxies),
+        )
         app.router.add_get(
             "/chat/ws",
             webchat.ws_route(
@@ -79,6 +89,8 @@ def create_app(
             "/bridge/messages",
             bridge.inbound_route(settings.bridge.resolved_secret(), app[SERVICE].handle),
         )
+    if settings.console.enabled:
+        setup_console(app)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app

@@ -91,6 +91,17 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument(
         "--password-file", type=Path, help="file holding the new password (else prompted)"
     )
+    ci = csub.add_parser(
+        "invite", help="create an account with a one-time setup link (valid 72 hours)"
+    )
+    ci.add_argument("username")
+    ci.add_argument("--team", required=True)
+    ci.add_argument("--role", choices=["counsellor", "admin"], default="counsellor")
+    ci.add_argument(
+        "--recovery-key-file",
+        type=Path,
+        help="file holding the team's recovery key (else prompted)",
+    )
     return p
 
 
@@ -256,6 +267,8 @@ async def _team(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 
 
 async def _counsellor(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    if args.counsellor_command == "invite":
+        return await _invite(settings, args, out)
     recovery = _secret(args.recovery_key_file, f"Recovery key of team {args.team}: ")
     password = _secret(args.password_file, f"New password for {args.username}: ")
     if len(password) < 12:
@@ -270,6 +283,25 @@ async def _counsellor(settings: Settings, args: argparse.Namespace, out: TextIO)
     finally:
         await store.db.dispose()
     out.write(f"Counsellor {args.username!r} added to team {args.team!r}.\n")
+    return 0
+
+
+async def _invite(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    recovery = _secret(args.recovery_key_file, f"Recovery key of team {args.team}: ")
+    store, _ = await open_store(settings, create=False)
+    try:
+        async with store.tx() as tx:
+            keys = await teams.unlock_with_recovery_key(tx, args.team, recovery)
+            token = await teams.invite_counsellor(tx, args.username, args.role, {args.team: keys})
+    finally:
+        await store.db.dispose()
+    base = settings.console.public_url or f"http://{settings.host}:{settings.port}"
+    hours = int(teams.SETUP_VALIDITY.total_seconds() // 3600)
+    out.write(
+        f"Counsellor {args.username!r} invited to team {args.team!r}. Give them this one-time "
+        f"setup link (valid {hours} hours) in person or another trusted way:\n"
+        f"  {base.rstrip('/')}/console/setup/{token}\n"
+    )
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -57,8 +58,29 @@ class WebChatSettings(BaseModel):
     exit_url: str = "https://www.google.com/"
     """Where the quick-exit button leaves to: a neutral page that gives nothing away."""
     office_name: str = "Antidiskriminierungsstelle Region Hannover"
+    frames_burst: float = Field(default=10, gt=0)
+    frames_per_second: float = Field(default=2, gt=0)
+    """Flood limit per WebSocket connection; a person never types faster than this."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses of the reverse proxies in front of the service (e.g. ["127.0.0.1"]), whose
+    X-Forwarded-For header names the real client for rate limits."""
     accessibility_contact: str = "barrierefreiheit@example.org"
     """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
+
+
+class ConsoleSettings(BaseModel):
+    """The counsellors' console at /console."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    idle_minutes: float = Field(default=30, gt=0)
+    """A console session unused this long is ended and its keys dropped from memory."""
+    public_url: str | None = None
+    """Where counsellors reach the console (e.g. https://beratung.example); used for the
+    setup links the CLI prints. Default: http://HOST:PORT."""
+    trust_forwarded_proto: bool = False
+    """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header."""
 
 
 class DeliverySettings(BaseModel):
@@ -100,10 +122,22 @@ class Settings(BaseSettings):
     """Expected response time per language, shown at handover (office hours come later)."""
     kdf_memory_kib: int = Field(default=65536, ge=8)
     kdf_time_cost: int = Field(default=3, ge=1)
+    office_timezone: str = "Europe/Berlin"
+    """The office's time zone: "today" and typed dates mean the person's local day."""
     log_level: str = "INFO"
     bridge: BridgeSettings = Field(default_factory=BridgeSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin)") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

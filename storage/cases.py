@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage import conversations
 from storage.crypto import (
@@ -155,6 +155,24 @@ async def queue(tx: Tx, team_ids: list[str] | None = None) -> list[QueueEntry]:
     ]
 
 
+async def entry(tx: Tx, case_id: int) -> QueueEntry | None:
+    """One case's plaintext queue fields (also of a closed case); None if there is none."""
+    r = await tx.session.get(Case, case_id)
+    if r is None:
+        return None
+    return QueueEntry(
+        r.id,
+        r.team_id,
+        r.status,  # type: ignore[arg-type]  # the column holds only CaseStatus values
+        r.channel,
+        r.language,
+        r.crisis,
+        r.incident_date,
+        r.waiting_since,
+        r.claimed_by,
+    )
+
+
 async def claim(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     """Take a waiting case. Of two counsellors claiming at once exactly one wins: the update
     is conditional on the case still waiting, and the loser's changes nothing."""
@@ -220,13 +238,23 @@ async def conversation_of(tx: Tx, case_id: int) -> tuple[int, int, str] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def last_seq(tx: Tx, case_id: int) -> int:
+    """The number of the newest transcript line of the case (0 without any)."""
+    value = await tx.session.scalar(
+        select(func.max(Message.seq))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.case_id == case_id)
+    )
+    return int(value or 0)
+
+
 async def status_of(tx: Tx, case_id: int) -> tuple[str, int | None, str] | None:
-    """(status, claimed_by, language) of a case."""
-    row = (
-        await tx.session.execute(
-            select(Case.status, Case.claimed_by, Case.language).where(Case.id == case_id)
-        )
-    ).first()
+    """(status, claimed_by, language) of a case, row-locked on PostgreSQL so that a release or
+    close cannot slip in between this check and what the caller writes next."""
+    query = select(Case.status, Case.claimed_by, Case.language).where(Case.id == case_id)
+    if tx.locks_rows:
+        query = query.with_for_update()
+    row = (await tx.session.execute(query)).first()
     return None if row is None else (row[0], row[1], row[2])
 
 

@@ -94,13 +94,23 @@ class Counsellor(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # "counsellor" | "admin"
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """Argon2id hash; None while an invited account has not been set up."""
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     private_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
-    """Counsellor private key under a key derived from the password (Argon2id)."""
+    """Counsellor private key under a key derived from the password (Argon2id), or, until the
+    account is set up, under a key derived from the one-time setup token (HKDF)."""
     kdf_salt: Mapped[bytes] = mapped_column(LargeBinary)
     kdf_params: Mapped[dict[str, Any]] = mapped_column(JSON)
     totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The TOTP secret under the server key (purpose "totp")."""
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The last accepted TOTP time step: a code is accepted once only."""
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """Keyed hash of the one-time setup token; cleared when the account is set up."""
+    setup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

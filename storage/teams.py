@@ -11,8 +11,9 @@ import asyncio
 import functools
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.crypto import (
     CryptoError,
@@ -25,6 +26,7 @@ from storage.crypto import (
     open_sealed,
     recovery_key_bytes,
     seal,
+    session_key,
     unwrap,
     verify_password,
     wrap,
@@ -185,6 +187,10 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         # Same work as for a real account, so the answer time does not tell which names exist.
         await asyncio.to_thread(verify_password, _dummy_hash(), password)
         return None
+    if row.password_hash is None:
+        # Invited, not set up yet: the same work again, then no.
+        await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        return None
     if not row.active or not await asyncio.to_thread(verify_password, row.password_hash, password):
         return None
     params = KdfParams.from_dict(row.kdf_params)
@@ -214,3 +220,227 @@ def _dummy_hash() -> str:
 
 async def counsellor_count(tx: Tx) -> int:
     return len((await tx.session.scalars(select(Counsellor.id))).all())
+
+
+# ---------------------------------------------------------------- invitations and setup
+
+SETUP_VALIDITY = timedelta(hours=72)
+LOCKOUT_AFTER = 5
+"""Failed logins in a row before the account is locked."""
+LOCKOUT_FOR = timedelta(minutes=15)
+
+
+def _setup_hash(tx: Tx, token: str) -> str:
+    return tx.keys.pseudonym("counsellor-setup", token)
+
+
+def _setup_key(token: str) -> bytes:
+    # The token is 256 random bits, not chosen by a person: HKDF is enough (no Argon2id).
+    return session_key(token.encode("ascii"))
+
+
+def _totp_aad(counsellor_id: int) -> bytes:
+    return aad_for("counsellor-totp", counsellor_id)
+
+
+async def invite_counsellor(
+    tx: Tx,
+    username: str,
+    role: str,
+    teams: dict[str, dict[int, bytes]],
+    *,
+    valid_for: timedelta = SETUP_VALIDITY,
+) -> str:
+    """Create an account that has no password yet; returns the one-time setup token.
+
+    The key pair is made now and the teams' keys are sealed to it now (the inviter holds
+    them); the private key is wrapped under a key derived from the token until
+    `complete_setup` rewraps it under the password. Only a keyed hash of the token is kept.
+    """
+    if role not in {"counsellor", "admin"}:
+        raise TeamError("role must be counsellor or admin")
+    if not username or len(username) > 64 or not username.isprintable():
+        raise TeamError("a username needs 1 to 64 printable characters")
+    if await tx.session.scalar(select(Counsellor.id).where(Counsellor.username == username)):
+        raise TeamError(f"a counsellor named {username!r} exists already")
+    token = secrets.token_urlsafe(32)
+    pair = generate_keypair()
+    row = Counsellor(
+        username=username,
+        role=role,
+        password_hash=None,
+        public_key=pair.public,
+        private_key_wrapped=wrap(
+            _setup_key(token), pair.private, aad_for("counsellor-setup", username)
+        ),
+        kdf_salt=new_salt(),
+        kdf_params=tx.kdf.to_dict(),
+        setup_token_hash=_setup_hash(tx, token),
+        setup_expires_at=tx.now + valid_for,
+        failed_logins=0,
+        active=True,
+        created_at=tx.now,
+    )
+    tx.session.add(row)
+    await tx.session.flush()
+    await _join_teams(tx, row.id, pair.public, teams)
+    return token
+
+
+async def _join_teams(
+    tx: Tx, counsellor_id: int, public_key: bytes, teams: dict[str, dict[int, bytes]]
+) -> None:
+    for team_id, keys in teams.items():
+        if not await team_exists(tx, team_id):
+            raise TeamError(f"team {team_id!r} does not exist")
+        tx.session.add(TeamMember(team_id=team_id, counsellor_id=counsellor_id))
+        for key_id, private in keys.items():
+            tx.session.add(
+                TeamKeyWrap(
+                    team_key_id=key_id,
+                    holder="counsellor",
+                    counsellor_id=counsellor_id,
+                    wrapped=seal(
+                        public_key, private, _team_aad(key_id, "counsellor", counsellor_id)
+                    ),
+                )
+            )
+    await tx.session.flush()
+
+
+async def _pending_setup(tx: Tx, token: str) -> Counsellor | None:
+    if not token or len(token) > 100:
+        return None
+    row = await tx.session.scalar(
+        select(Counsellor).where(Counsellor.setup_token_hash == _setup_hash(tx, token))
+    )
+    if row is None or not row.active or row.setup_expires_at is None:
+        return None
+    if row.setup_expires_at <= tx.now:
+        return None
+    return row
+
+
+async def setup_username(tx: Tx, token: str) -> str | None:
+    """The username a valid, unexpired setup token belongs to; None otherwise."""
+    row = await _pending_setup(tx, token)
+    return None if row is None else row.username
+
+
+async def complete_setup(tx: Tx, token: str, password: str, totp_secret: str) -> int | None:
+    """Set the password and the TOTP secret of an invited account; the token is used up.
+
+    Returns the counsellor id, or None if the token is unknown, used or expired.
+    """
+    row = await _pending_setup(tx, token)
+    if row is None:
+        return None
+    try:
+        private = unwrap(
+            _setup_key(token), row.private_key_wrapped, aad_for("counsellor-setup", row.username)
+        )
+    except CryptoError:
+        return None
+    params = tx.kdf
+    salt = new_salt()
+    row.password_hash = await asyncio.to_thread(hash_password, password)
+    row.private_key_wrapped = wrap(
+        await slow_kdf(password, salt, params), private, aad_for("counsellor-key", row.username)
+    )
+    row.kdf_salt = salt
+    row.kdf_params = params.to_dict()
+    row.setup_token_hash = None
+    row.setup_expires_at = None
+    row.failed_logins = 0
+    row.locked_until = None
+    row.totp_last_step = None
+    row.totp_secret_ct = tx.keys.encrypt("totp", totp_secret.encode("ascii"), _totp_aad(row.id))
+    await tx.session.flush()
+    return row.id
+
+
+async def set_totp_secret(tx: Tx, counsellor_id: int, totp_secret: str) -> None:
+    """Give an account (e.g. one made with `add_counsellor`) a TOTP secret."""
+    await tx.session.execute(
+        update(Counsellor)
+        .where(Counsellor.id == counsellor_id)
+        .values(
+            totp_secret_ct=tx.keys.encrypt(
+                "totp", totp_secret.encode("ascii"), _totp_aad(counsellor_id)
+            ),
+            totp_last_step=None,
+        )
+    )
+
+
+# ---------------------------------------------------------------- login bookkeeping
+
+
+@dataclass(frozen=True)
+class LoginAccount:
+    """What the login needs before checking a password: never the password hash itself."""
+
+    counsellor_id: int
+    failed_logins: int
+    locked_until: datetime | None
+    totp_secret: str | None
+    totp_last_step: int | None
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+async def login_account(tx: Tx, username: str) -> LoginAccount | None:
+    """The account's lockout state and TOTP secret; None for an unknown or inactive name."""
+    row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == username))
+    if row is None or not row.active:
+        return None
+    secret = (
+        None
+        if row.totp_secret_ct is None
+        else tx.keys.decrypt("totp", row.totp_secret_ct, _totp_aad(row.id)).decode("ascii")
+    )
+    return LoginAccount(row.id, row.failed_logins, row.locked_until, secret, row.totp_last_step)
+
+
+async def record_login_failure(tx: Tx, counsellor_id: int) -> datetime | None:
+    """Count a failed login; from the LOCKOUT_AFTER-th in a row on, every further failure
+    locks the account for LOCKOUT_FOR (doubling with each failure, at most a day).
+    Returns the time the account is locked until, or None."""
+    row = await tx.session.get(Counsellor, counsellor_id)
+    if row is None:
+        return None
+    row.failed_logins = (row.failed_logins or 0) + 1
+    over = row.failed_logins - LOCKOUT_AFTER
+    if over >= 0:
+        row.locked_until = tx.now + min(LOCKOUT_FOR * (2 ** min(over, 10)), timedelta(days=1))
+    await tx.session.flush()
+    return row.locked_until if over >= 0 else None
+
+
+async def record_login_success(tx: Tx, counsellor_id: int, totp_step: int) -> bool:
+    """Reset the failure count and use up the TOTP time step. False if that step (or a later
+    one) was used already: a code seen once cannot log in again."""
+    result = await tx.session.execute(
+        update(Counsellor)
+        .where(
+            Counsellor.id == counsellor_id,
+            (Counsellor.totp_last_step.is_(None)) | (Counsellor.totp_last_step < totp_step),
+        )
+        .values(failed_logins=0, locked_until=None, totp_last_step=totp_step)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def team_ids_of(tx: Tx, counsellor_id: int) -> list[str]:
+    rows = await tx.session.scalars(
+        select(TeamMember.team_id)
+        .where(TeamMember.counsellor_id == counsellor_id)
+        .order_by(TeamMember.team_id)
+    )
+    return list(rows)
+
+
+async def team_names(tx: Tx) -> dict[str, str]:
+    rows = await tx.session.execute(select(Team.id, Team.name))
+    return {team_id: name for team_id, name in rows}

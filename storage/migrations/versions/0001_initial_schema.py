@@ -47,17 +47,27 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("public_key", sa.LargeBinary(), nullable=False),
         sa.Column("private_key_wrapped", sa.LargeBinary(), nullable=False),
         sa.Column("kdf_salt", sa.LargeBinary(), nullable=False),
         sa.Column("kdf_params", sa.JSON(), nullable=False),
         sa.Column("totp_secret_ct", sa.LargeBinary(), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
+        sa.Column("setup_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("setup_expires_at", sa.DateTime(), nullable=True),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_counsellors")),
         sa.UniqueConstraint("username", name=op.f("uq_counsellors_username")),
     )
+    with op.batch_alter_table("counsellors", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_counsellors_setup_token_hash"), ["setup_token_hash"], unique=False
+        )
+
     op.create_table(
         "flow_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -358,6 +368,9 @@ def downgrade() -> None:
     op.drop_table("teams")
     op.drop_table("server_meta")
     op.drop_table("flow_versions")
+    with op.batch_alter_table("counsellors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_counsellors_setup_token_hash"))
+
     op.drop_table("counsellors")
     op.drop_table("contacts")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
