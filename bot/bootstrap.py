@@ -6,7 +6,6 @@ the CLI prints it and exits non-zero instead of showing a traceback.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,8 @@ class FirstStart:
     team_id: str
     recovery_key: str
     counsellor: str
-    password: str
+    setup_link: str
+    """One-time link where the demo counsellor sets a password and enrols two-factor."""
 
 
 def server_key(settings: Settings, *, create: bool) -> ServerKey:
@@ -87,7 +87,7 @@ async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstS
         store = Store(db, key, kdf_params(settings))
         async with store.tx() as tx:
             new = await meta.check_server_key(tx)
-            first = await _first_start(tx) if new and create else None
+            first = await _first_start(tx, settings) if new and create else None
         return store, first
     except DatabaseUnavailable as exc:
         await db.dispose()
@@ -100,16 +100,22 @@ async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstS
         raise
 
 
-async def _first_start(tx: Tx) -> FirstStart | None:
+async def _first_start(tx: Tx, settings: Settings) -> FirstStart | None:
     if await teams.team_exists(tx, DEMO_TEAM[0]):
         return None
     created = await teams.create_team(tx, *DEMO_TEAM)
     keys = await teams.unlock_with_recovery_key(tx, created.team_id, created.recovery_key)
-    password = secrets.token_urlsafe(12)
-    await teams.add_counsellor(
-        tx, DEMO_COUNSELLOR, password, role="admin", teams={created.team_id: keys}
+    # An invitation, not a password: the console requires two-factor, which the person
+    # enrols on the setup page with their own authenticator app.
+    token = await teams.invite_counsellor(tx, DEMO_COUNSELLOR, "admin", {created.team_id: keys})
+    return FirstStart(
+        created.team_id, created.recovery_key, DEMO_COUNSELLOR, setup_url(settings, token)
     )
-    return FirstStart(created.team_id, created.recovery_key, DEMO_COUNSELLOR, password)
+
+
+def setup_url(settings: Settings, token: str) -> str:
+    base = settings.console.public_url or f"http://{settings.host}:{settings.port}"
+    return f"{base.rstrip('/')}/console/setup/{token}"
 
 
 def shipped_flows(settings: Settings) -> list[Path]:

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot.bootstrap import StartupError, open_store, shipped_flows
+from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.flows import UnknownTeam, publish_files
 from bot.settings import Settings, SettingsError, load_settings
 from bot.simulate import first_start_notice, simulate
@@ -295,12 +295,11 @@ async def _invite(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             token = await teams.invite_counsellor(tx, args.username, args.role, {args.team: keys})
     finally:
         await store.db.dispose()
-    base = settings.console.public_url or f"http://{settings.host}:{settings.port}"
     hours = int(teams.SETUP_VALIDITY.total_seconds() // 3600)
     out.write(
         f"Counsellor {args.username!r} invited to team {args.team!r}. Give them this one-time "
         f"setup link (valid {hours} hours) in person or another trusted way:\n"
-        f"  {base.rstrip('/')}/console/setup/{token}\n"
+        f"  {setup_url(settings, token)}\n"
     )
     return 0
 

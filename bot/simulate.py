@@ -152,6 +152,7 @@ def first_start_notice(first: FirstStart) -> str:
         f"  Team {first.team_id!r} recovery key (write it on paper and keep it offline; "
         "it is shown only now):\n"
         f"    {first.recovery_key}\n"
-        f"  Demo counsellor: {first.counsellor} / password: {first.password}\n"
-        "  (shown only now; change it before real use)\n\n"
+        f"  Demo counsellor: {first.counsellor} — set a password and two-factor login at\n"
+        f"    {first.setup_link}\n"
+        "  (valid for 72 hours, usable once)\n\n"
     )

@@ -503,6 +503,8 @@ def test_simulate_input_ends_mid_dialog(cli: Cli) -> None:
 def test_first_init_shows_secrets_once_and_second_init_refuses(installed: Installed) -> None:
     assert "First start" in installed.first_output
     assert "Demo counsellor: demo" in installed.first_output
+    # No password to pass around: a one-time link to set one and enrol two-factor.
+    assert re.search(r"http://127\.0\.0\.1:\d+/console/setup/[\w-]{20,}", installed.first_output)
     assert (installed.server_key.stat().st_mode & 0o777) == 0o600
     again = installed.cli("init")
     assert again.returncode == 0, again.stderr
