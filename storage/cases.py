@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from storage import conversations
 from storage.crypto import (
@@ -176,39 +176,51 @@ async def entry(tx: Tx, case_id: int) -> QueueEntry | None:
 async def claim(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     """Take a waiting case. Of two counsellors claiming at once exactly one wins: the update
     is conditional on the case still waiting, and the loser's changes nothing."""
-    result = await tx.session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.status == "waiting")
-        .values(status="claimed", claimed_by=counsellor_id, claimed_at=tx.now)
+    return await _move(
+        tx,
+        case_id,
+        Case.status == "waiting",
+        {"status": "claimed", "claimed_by": counsellor_id, "claimed_at": tx.now},
+        ("queued", "counsellor"),
     )
-    if getattr(result, "rowcount", 0) != 1:
-        return False
-    await _set_conversation_owner(tx, case_id, "queued", "counsellor")
-    return True
 
 
 async def release(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     """Give a claimed case back to the team's queue; it keeps its place (waiting_since)."""
-    result = await tx.session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.status == "claimed", Case.claimed_by == counsellor_id)
-        .values(status="waiting", claimed_by=None, claimed_at=None)
+    return await _move(
+        tx,
+        case_id,
+        (Case.status == "claimed") & (Case.claimed_by == counsellor_id),
+        {"status": "waiting", "claimed_by": None, "claimed_at": None},
+        ("counsellor", "queued"),
     )
-    if getattr(result, "rowcount", 0) != 1:
-        return False
-    await _set_conversation_owner(tx, case_id, "counsellor", "queued")
-    return True
 
 
 async def close(tx: Tx, case_id: int, counsellor_id: int) -> bool:
+    return await _move(
+        tx,
+        case_id,
+        (Case.status == "claimed") & (Case.claimed_by == counsellor_id),
+        {"status": "closed", "closed_at": tx.now},
+        ("counsellor", "closed"),
+    )
+
+
+async def _move(
+    tx: Tx,
+    case_id: int,
+    condition: ColumnElement[bool],
+    values: dict[str, Any],
+    owners: tuple[Owner, Owner],
+) -> bool:
+    """A case state change that happens only if `condition` still holds, together with the
+    matching change of the conversation's owner; False (and nothing changed) otherwise."""
     result = await tx.session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.status == "claimed", Case.claimed_by == counsellor_id)
-        .values(status="closed", closed_at=tx.now)
+        update(Case).where(Case.id == case_id, condition).values(**values)
     )
     if getattr(result, "rowcount", 0) != 1:
         return False
-    await _set_conversation_owner(tx, case_id, "counsellor", "closed")
+    await _set_conversation_owner(tx, case_id, *owners)
     return True
 
 
