@@ -6,19 +6,13 @@ import asyncio
 import json
 import os
 import re
-import signal
-import socket
-import sqlite3
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+
+from tests.serve import Server as Server  # re-exported for the browser tests
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
@@ -64,123 +58,7 @@ def require_playwright() -> None:
 
 # ============================================================================ servers
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """One `anlaufstelle serve` process; can be killed and started again on the same port
-    and data directory."""
-
-    def __init__(self, data_dir: Path, **env: str) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
-        self.env.update(
-            ANLAUFSTELLE_DATA_DIR=str(data_dir),
-            ANLAUFSTELLE_HOST="127.0.0.1",
-            ANLAUFSTELLE_PORT=str(self.port),
-            ANLAUFSTELLE_KDF_MEMORY_KIB="1024",
-            ANLAUFSTELLE_KDF_TIME_COST="1",
-            ANLAUFSTELLE_DELIVERY__POLL_SECONDS="0.1",
-            ANLAUFSTELLE_DELIVERY__BACKOFF_INITIAL_SECONDS="0.2",
-            ANLAUFSTELLE_DELIVERY__BACKOFF_MAX_SECONDS="1",
-            ANLAUFSTELLE_WEBCHAT__EXIT_URL=f"{self.url}/healthz",
-            ANLAUFSTELLE_LOG_LEVEL="INFO",
-        )
-        self.env.update(env)
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.runs = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def exit_url(self) -> str:
-        return self.env["ANLAUFSTELLE_WEBCHAT__EXIT_URL"]
-
-    @property
-    def database(self) -> Path:
-        return self.data_dir / "anlaufstelle.sqlite3"
-
-    def start(self) -> None:
-        """Start the process and wait until /healthz answers (blocking)."""
-        self.runs += 1
-        exe = Path(sys.executable).with_name("anlaufstelle")
-        with (
-            (self.data_dir / f"stdout-{self.runs}.txt").open("wb") as out,
-            (self.data_dir / f"stderr-{self.runs}.txt").open("wb") as err,
-        ):
-            self.proc = subprocess.Popen([str(exe), "serve"], env=self.env, stdout=out, stderr=err)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:  # noqa: S310
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the service exited at start:\n{self.output()}")
-            time.sleep(0.1)
-        raise AssertionError(f"the service did not answer /healthz:\n{self.output()}")
-
-    async def astart(self) -> None:
-        await asyncio.to_thread(self.start)
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, the sockets just drop."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def output(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.data_dir.glob("std*-*.txt"))
-        )
-
-    def recovery_key(self) -> str:
-        """The team recovery key the first start printed."""
-        match = re.search(r"recovery key.*\n\s+([0-9A-Z-]{20,})", self.output())
-        assert match, self.output()
-        return match.group(1)
-
-    def cases(self) -> list[dict[str, Any]]:
-        """Every case row, with its plain columns (the content is encrypted)."""
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10) as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute(
-                "SELECT id, team_id, status, channel, language FROM cases ORDER BY id"
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    async def queue(self) -> list[Any]:
-        """The open cases through the storage API, as the counsellors' console sees them."""
-        from storage import cases
-        from storage.crypto import KdfParams, ServerKey
-        from storage.db import Database
-        from storage.store import Store
-
-        db = Database(f"sqlite+aiosqlite:///{self.database}")
-        store = Store(db, ServerKey.load(self.data_dir / "server.key"), KdfParams.fast())
-        try:
-            async with store.tx() as tx:
-                return list(await cases.queue(tx))
-        finally:
-            await db.dispose()
+# The server process lives in tests/serve.py, shared with the crash test.
 
 
 # ============================================================================ axe-core

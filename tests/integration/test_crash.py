@@ -10,12 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +24,7 @@ from storage import cases, teams
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.store import Store
+from tests.serve import Server, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +50,6 @@ SCRIPT: list[dict[str, Any]] = [
     {"text": "Noch eine Nachricht nach der Übergabe."},
 ]
 KILL_AFTER = 6  # messages acknowledged before the crash
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -104,86 +93,23 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     await runner.cleanup()
 
 
-class Service:
-    def __init__(self, data_dir: Path, callback: str) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
-        self.env.update(
-            ANLAUFSTELLE_DATA_DIR=str(data_dir),
-            ANLAUFSTELLE_PORT=str(self.port),
-            ANLAUFSTELLE_BRIDGE__ENABLED="true",
-            ANLAUFSTELLE_BRIDGE__CALLBACK_URL=callback,
-            ANLAUFSTELLE_BRIDGE__SECRET=SECRET,
-            ANLAUFSTELLE_DELIVERY__POLL_SECONDS="0.2",
-            ANLAUFSTELLE_DELIVERY__BACKOFF_INITIAL_SECONDS="0.2",
-            ANLAUFSTELLE_DELIVERY__BACKOFF_MAX_SECONDS="0.5",
-            ANLAUFSTELLE_DELIVERY__LEASE_SECONDS="2",
-            ANLAUFSTELLE_KDF_MEMORY_KIB="1024",
-            ANLAUFSTELLE_KDF_TIME_COST="1",
-            ANLAUFSTELLE_LOG_LEVEL="DEBUG",
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.runs = 0
-
-    async def start(self) -> None:
-        self.runs += 1
-        exe = Path(sys.executable).with_name("anlaufstelle")
-        # Popen returns at once; the service is watched through its HTTP port, not waited on.
-        self.proc = subprocess.Popen(  # noqa: ASYNC220
-            [str(exe), "serve"],
-            env=self.env,
-            stdout=(self.data_dir / f"stdout-{self.runs}.txt").open("wb"),
-            stderr=(self.data_dir / f"stderr-{self.runs}.txt").open("wb"),
-        )
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{self.url}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                assert self.proc.poll() is None, self.output()
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"service did not start: {self.output()}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.data_dir.glob("std*-*.txt"))
-        )
-
-    def recovery_key(self) -> str:
-        match = re.search(r"recovery key.*\n\s+([0-9A-Z-]{20,})", self.output())
-        assert match, self.output()
-        return match.group(1)
-
-
 @pytest.fixture
-def service(tmp_path: Path, receiver: tuple[Receiver, str]) -> Iterator[Service]:
-    svc = Service(tmp_path, receiver[1])
+def service(tmp_path: Path, receiver: tuple[Receiver, str]) -> Iterator[Server]:
+    svc = Server(
+        tmp_path,
+        ANLAUFSTELLE_BRIDGE__ENABLED="true",
+        ANLAUFSTELLE_BRIDGE__CALLBACK_URL=receiver[1],
+        ANLAUFSTELLE_BRIDGE__SECRET=SECRET,
+        ANLAUFSTELLE_DELIVERY__POLL_SECONDS="0.2",
+        ANLAUFSTELLE_DELIVERY__BACKOFF_MAX_SECONDS="0.5",
+        ANLAUFSTELLE_DELIVERY__LEASE_SECONDS="2",
+        ANLAUFSTELLE_LOG_LEVEL="DEBUG",
+    )
     yield svc
     svc.stop()
 
 
-async def post(http: aiohttp.ClientSession, svc: Service, index: int) -> int:
+async def post(http: aiohttp.ClientSession, svc: Server, index: int) -> int:
     body = json.dumps({"contact": CONTACT, "message_id": f"msg-{index}", **SCRIPT[index]}).encode()
     async with http.post(
         f"{svc.url}/bridge/messages",
@@ -202,10 +128,10 @@ async def wait_for(condition: Any, seconds: float = 30) -> None:
 
 
 async def test_sigkill_mid_conversation_loses_nothing_and_delivers_once(
-    service: Service, receiver: tuple[Receiver, str]
+    service: Server, receiver: tuple[Receiver, str]
 ) -> None:
     recv, _ = receiver
-    await service.start()
+    await service.astart()
     async with aiohttp.ClientSession() as http:
         # Replies pile up in the outbox while the peer is down; each message is acknowledged.
         for i in range(KILL_AFTER):
@@ -221,7 +147,7 @@ async def test_sigkill_mid_conversation_loses_nothing_and_delivers_once(
             await in_flight
 
         recv.mode = "accept"
-        await service.start()
+        await service.astart()
         # Whether or not it was acknowledged, the message is sent again with the same id:
         # it must count once.
         for i in range(KILL_AFTER, len(SCRIPT)):
@@ -264,7 +190,7 @@ async def test_sigkill_mid_conversation_loses_nothing_and_delivers_once(
 
 
 async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
-    service: Service, receiver: tuple[Receiver, str]
+    service: Server, receiver: tuple[Receiver, str]
 ) -> None:
     """The person's words, their channel address and message ids never reach the disk or a
     log in the clear: only the receiving peer sees them."""
@@ -272,7 +198,7 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
     recv.mode = "accept"
     canary_contact = f"{CANARY}-contact"
     service.env["ANLAUFSTELLE_LOG_LEVEL"] = "DEBUG"
-    await service.start()
+    await service.astart()
     async with aiohttp.ClientSession() as http:
         for i, step in enumerate(SCRIPT):
             body = json.dumps(
