@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from typing import Any
 
 from storage.records import QueueEntry
 
@@ -33,6 +34,29 @@ def deadline_days_left(incident: date | None, today: date) -> int | None:
 def priority_key(entry: QueueEntry, now: datetime) -> tuple[int, int, datetime]:
     days = deadline_days_left(entry.incident_date, now.date())
     return (0 if entry.crisis else 1, days if days is not None else 10_000, entry.waiting_since)
+
+
+STAT_ANSWERS = ("municipality", "grounds", "life_area", "wishes", "reporter", "heard_of")
+"""Intake answers (store keys of the shipped intake) that feed the anonymous statistics."""
+
+
+def closing_facts(entry: QueueEntry, answers: dict[str, Any], outcome: str) -> dict[str, list[str]]:
+    """What a closed case adds to the statistics: categories only, never free text."""
+    facts: dict[str, list[str]] = {
+        "cases": ["closed"],
+        "channel": [entry.channel],
+        "language": [entry.language],
+        "team": [entry.team_id],
+        "outcome": [outcome],
+        "crisis": ["yes" if entry.crisis else "no"],
+    }
+    for key in STAT_ANSWERS:
+        value = answers.get(key)
+        if isinstance(value, str):
+            facts[key] = [value]
+        elif isinstance(value, list):
+            facts[key] = [v for v in value if isinstance(v, str)]
+    return facts
 
 
 def by_priority(entries: list[QueueEntry], now: datetime) -> list[QueueEntry]:

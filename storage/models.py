@@ -277,3 +277,17 @@ class ServerMeta(Base):
     __tablename__ = "server_meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class StatCounter(Base):
+    """Anonymous statistics: how many closed cases had a given value, per month.
+
+    Written once at close time from the counsellor's documentation, never derived from
+    transcripts; a count says nothing about which case it came from.
+    """
+
+    __tablename__ = "stat_counters"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

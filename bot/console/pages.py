@@ -41,7 +41,7 @@ from bot.console.auth import (
     utc_now,
 )
 from bot.conversation import ConversationService
-from bot.handover import by_priority, deadline_days_left
+from bot.handover import by_priority, closing_facts, deadline_days_left
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ConsoleSettings
 from bot.web.pages import BadForm, FormTooLarge, read_form
@@ -55,10 +55,10 @@ from dialogs.model import (
     WhenNode,
     YesNoNode,
 )
-from storage import audit, cases, teams
+from storage import audit, cases, stats, teams
 from storage.crypto import CryptoError
 from storage.records import QueueEntry, TranscriptLine
-from storage.store import Store
+from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -670,12 +670,23 @@ class Console:
                 else:  # close
                     ok = await cases.close(tx, case_id, session.counsellor_id)
                     notice = "closed" if ok else "not_yours"
+                    if ok:
+                        await self._count_closed(tx, entry, session, _first(form, "outcome"))
                 if ok:
                     past = {"claim": "claimed", "release": "released", "close": "closed"}
                     await audit.record(tx, session.actor, f"case.{past[action]}", case_id)
         if notice in ("released", "closed"):
             return redirect(f"/console?notice={notice}")
         return redirect(f"/console/cases/{case_id}?notice={notice}#status")
+
+    async def _count_closed(
+        self, tx: Tx, entry: QueueEntry, session: ConsoleSession, outcome: str
+    ) -> None:
+        """Anonymous counters, written once at close from the documented categories."""
+        key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+        answers = (await cases.read(tx, entry.case_id, key)).answers if key else {}
+        period = tx.now.strftime("%Y-%m")
+        await stats.count(tx, period, closing_facts(entry, answers, outcome))
 
     # ------------------------------------------------------------ static files and headers
 

@@ -27,7 +27,7 @@ from bot.console import CONSOLE, Console
 from bot.console.auth import CookiePolicy
 from bot.console.pages import login_delay, totp_step
 from bot.settings import ConsoleSettings, DeliverySettings, Settings
-from storage import audit, cases, teams
+from storage import audit, cases, stats, teams
 from storage.models import Counsellor
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 from tests.integration.test_cli import Cli, query
@@ -493,6 +493,16 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
     )
     flat = repr(entries)
     assert CANARY not in flat and "Vermieter" not in flat and "Guten Tag" not in flat
+
+    # Closing wrote the anonymous counters: categories from the documentation and the
+    # intake, never anything the person wrote.
+    async with env.office.store.read() as tx:
+        counters = {(r.dimension, r.value): r.count for r in await stats.table(tx)}
+    assert counters[("cases", "closed")] == 1
+    assert counters[("outcome", "referral")] == 1
+    assert counters[("team", "region")] == 1
+    assert counters[("municipality", "garbsen")] == 1
+    assert CANARY not in repr(counters)
 
 
 async def test_release_puts_the_case_back_and_two_claims_do_not_clash(env: Console_) -> None:

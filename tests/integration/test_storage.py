@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from bot.channels.base import OutboundMessage
 from bot.delivery import DeliveryWorker
 from bot.settings import DeliverySettings
-from storage import contacts, flows, outbox
+from storage import contacts, flows, outbox, stats
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.migrate import is_current, upgrade
@@ -143,3 +143,18 @@ async def test_a_reply_committed_by_one_replica_wakes_the_worker_of_another(
         await listener.stop()
         await replica_a.db.dispose()
         await replica_b.db.dispose()
+
+
+async def test_statistics_counters_add_up_from_concurrent_closes(store: Store) -> None:
+    async def close_one(outcome: str) -> None:
+        async with store.tx() as tx:
+            await stats.count(tx, "2026-11", {"cases": ["closed"], "outcome": [outcome]})
+
+    await asyncio.gather(*(close_one("referral" if i % 2 else "counselling") for i in range(6)))
+    async with store.read() as tx:
+        rows = {(r.dimension, r.value): r.count for r in await stats.table(tx)}
+    assert rows == {
+        ("cases", "closed"): 6,
+        ("outcome", "counselling"): 3,
+        ("outcome", "referral"): 3,
+    }

@@ -88,6 +88,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_server_meta")),
     )
     op.create_table(
+        "stat_counters",
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("dimension", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("period", "dimension", "value", name=op.f("pk_stat_counters")),
+    )
+    op.create_table(
         "teams",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -366,6 +374,7 @@ def downgrade() -> None:
 
     op.drop_table("cases")
     op.drop_table("teams")
+    op.drop_table("stat_counters")
     op.drop_table("server_meta")
     op.drop_table("flow_versions")
     with op.batch_alter_table("counsellors", schema=None) as batch_op:
