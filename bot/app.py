@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
 
+from bot import housekeeping
 from bot.channels import bridge, webchat
 from bot.channels.base import Channel
 from bot.console import setup_console
@@ -25,7 +26,6 @@ from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.settings import Settings
 from bot.web import setup_pages
-from storage import conversations
 from storage.db import DatabaseUnavailable
 from storage.notify import OutboxListener
 from storage.store import Store
@@ -138,15 +138,17 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
 
 async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
-        idle = timedelta(hours=app[SETTINGS].state_idle_hours)
+        settings = app[SETTINGS]
         while True:
             try:
-                async with app[STORE].tx() as tx:
-                    expired = await conversations.expire_idle(tx, idle)
-                if expired:
-                    log.info("%s idle conversations closed and their answers wiped", expired)
+                await housekeeping.sweep(
+                    app[STORE],
+                    idle_hours=settings.state_idle_hours,
+                    retention_days=settings.retention_days,
+                    now=datetime.now(UTC),
+                )
             except Exception:
-                log.exception("idle sweep failed; will try again")
+                log.exception("housekeeping failed; will try again")
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
 
     task = asyncio.create_task(sweep(), name="idle-sweeper")

@@ -14,11 +14,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from aiohttp import web
 
+from bot import housekeeping
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.flows import UnknownTeam, publish_files
 from bot.settings import Settings, SettingsError, load_settings
@@ -26,7 +28,7 @@ from bot.simulate import first_start_notice, simulate
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
-from storage import conversations, teams
+from storage import teams
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -209,15 +211,20 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
 
 
 async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from datetime import timedelta
-
     store, _ = await open_store(settings, create=False)
     try:
-        async with store.tx() as tx:
-            n = await conversations.expire_idle(tx, timedelta(hours=settings.state_idle_hours))
+        swept = await housekeeping.sweep(
+            store,
+            idle_hours=settings.state_idle_hours,
+            retention_days=settings.retention_days,
+            now=datetime.now(UTC),
+        )
     finally:
         await store.db.dispose()
-    out.write(f"{n} idle conversations closed and their answers wiped\n")
+    out.write(
+        f"{swept.idle_conversations} idle conversations closed and their answers wiped; "
+        f"{swept.deleted_cases} cases past the retention period deleted\n"
+    )
     return 0
 
 

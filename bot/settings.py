@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     flows: list[Path] = Field(default_factory=list)
     """Flow files published at start if their content changed; default: the shipped intake."""
+    retention_days: int = Field(default=90, ge=1)
+    """A closed case is crypto-shredded this many days after it was closed; only the anonymous
+    statistics counters written at close remain."""
     state_idle_hours: float = Field(default=72.0, gt=0)
     """Bot-phase answers of a conversation nobody continues are wiped after this idle time."""
     response_time: dict[str, str] = Field(

@@ -8,7 +8,7 @@ person's case code and, on the web chat, for their browser session token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
@@ -362,6 +362,14 @@ async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
         )
         lines.append(TranscriptLine(m.seq, m.sender, body, m.created_at))
     return CaseContent(case_id, answers, lines)
+
+
+async def closed_before(tx: Tx, moment: datetime) -> list[int]:
+    """Cases closed before `moment` (due for deletion under the retention period)."""
+    rows = await tx.session.scalars(
+        select(Case.id).where(Case.status == "closed", Case.closed_at < moment).order_by(Case.id)
+    )
+    return list(rows)
 
 
 async def delete_case(tx: Tx, case_id: int) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot import housekeeping
 from bot.channels.memory import MemoryChannel
-from storage import cases, teams
+from storage import audit, cases, stats, teams
 from storage.models import Counsellor
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 from tests.integration.test_conversation import Person
@@ -95,3 +97,32 @@ async def test_a_counsellor_reply_reaches_the_person_and_the_answer_goes_to_the_
     # Writing after the case was closed starts a new conversation with the bot.
     replies = await person.send(text="Hallo?")
     assert replies and replies[-1].sender == "bot"
+
+
+async def test_a_closed_case_is_shredded_after_the_retention_period(office: Office) -> None:
+    channel = MemoryChannel()
+    person = Person(office.store, channel)
+    handled = await person.complete_intake()
+    assert handled.case is not None
+    first, _ = await _counsellor_ids(office)
+    async with office.store.tx() as tx:
+        assert await cases.claim(tx, handled.case.case_id, first)
+        assert await cases.close(tx, handled.case.case_id, first)
+        await stats.count(tx, "2026-11", {"cases": ["closed"]})
+    closed_at = datetime.now(UTC)
+
+    early = await housekeeping.sweep(
+        office.store, idle_hours=72, retention_days=90, now=closed_at + timedelta(days=89)
+    )
+    assert early.deleted_cases == 0
+    late = await housekeeping.sweep(
+        office.store, idle_hours=72, retention_days=90, now=closed_at + timedelta(days=91)
+    )
+    assert late.deleted_cases == 1
+    async with office.store.tx() as tx:
+        assert await cases.entry(tx, handled.case.case_id) is None
+        assert await cases.private_key_for_code(tx, handled.case.case_code) is None
+        assert ("system", "case.deleted", handled.case.case_id, "retention") in await audit.entries(
+            tx
+        )
+        assert [r.count for r in await stats.table(tx)] == [1]  # the anonymous count stays
