@@ -28,7 +28,7 @@ from bot.simulate import first_start_notice, simulate
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
-from storage import teams
+from storage import stats, teams
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the service (creates everything on the first start)")
     sub.add_parser("purge", help="close idle bot conversations and wipe their answers now")
     sub.add_parser("doctor", help="check configuration, server key, database and flows")
+    sub.add_parser("stats", help="print the anonymous statistics (counts below 5 hidden)")
 
     flows = sub.add_parser("flows", help="validate, simulate, draw and publish dialog flows")
     fsub = flows.add_subparsers(dest="flows_command", required=True)
@@ -228,6 +229,27 @@ async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     return 0
 
 
+SMALL_CELL = 5
+"""Counts below this are shown as "< 5": a rare combination could single a person out."""
+
+
+async def _stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    store, _ = await open_store(settings, create=False)
+    try:
+        async with store.read() as tx:
+            rows = await stats.table(tx)
+    finally:
+        await store.db.dispose()
+    if not rows:
+        out.write("No closed cases counted yet.\n")
+        return 0
+    out.write("month    dimension     value                          count\n")
+    for row in rows:
+        shown = str(row.count) if row.count >= SMALL_CELL else f"< {SMALL_CELL}"
+        out.write(f"{row.period}  {row.dimension:<12}  {row.value:<30} {shown:>5}\n")
+    return 0
+
+
 async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     store, _ = await open_store(settings, create=False)
     try:
@@ -329,6 +351,7 @@ _COMMANDS: dict[str, Handler] = {
     "serve": _serve,
     "purge": _purge,
     "doctor": _doctor,
+    "stats": _stats,
     "flows": _flows,
     "team": _team,
     "counsellor": _counsellor,

@@ -637,3 +637,22 @@ def test_example_config_names_every_setting_and_its_examples_are_valid(
     assert loaded.bridge.secret_file is not None
     assert loaded.flows == [Path("dialogs/flows/intake.yaml")]
     assert loaded.model_dump() != Settings().model_dump()
+
+
+def test_stats_hide_small_counts(installed: Installed) -> None:
+    empty = installed.cli("stats")
+    assert empty.returncode == 0, empty.stderr
+    assert "No closed cases counted yet." in empty.stdout
+    with sqlite3.connect(installed.cli.data_dir / DB_NAME) as db:
+        db.executemany(
+            "INSERT INTO stat_counters (period, dimension, value, count) VALUES (?, ?, ?, ?)",
+            [("2026-11", "cases", "closed", 7), ("2026-11", "grounds", "disability", 2)],
+        )
+    shown = installed.cli("stats")
+    assert shown.returncode == 0, shown.stderr
+    lines = {
+        line.split()[2]: line.split(maxsplit=3)[3].strip() for line in shown.stdout.splitlines()[1:]
+    }
+    assert lines == {"closed": "7", "disability": "< 5"}
+    with sqlite3.connect(installed.cli.data_dir / DB_NAME) as db:
+        db.execute("DELETE FROM stat_counters")
