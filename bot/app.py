@@ -24,6 +24,7 @@ from bot.console import setup_console
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
+from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web import setup_pages
 from storage.db import DatabaseUnavailable
@@ -70,7 +71,9 @@ def create_app(
         channel = webchat.WebChatChannel()
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
+        new_chats = settings.webchat.new_chats_per_10_minutes
         app[WEBCHAT_LIMITS] = webchat.Limits(
+            new_chats=KeyedLimiter(capacity=new_chats, rate=new_chats / 600),
             frames_burst=settings.webchat.frames_burst,
             frames_per_second=settings.webchat.frames_per_second,
             trusted_proxies=frozenset(settings.webchat.trusted_proxies),

@@ -58,6 +58,8 @@ class WebChatSettings(BaseModel):
     exit_url: str = "https://www.google.com/"
     """Where the quick-exit button leaves to: a neutral page that gives nothing away."""
     office_name: str = "Antidiskriminierungsstelle Region Hannover"
+    new_chats_per_10_minutes: int = Field(default=30, ge=1)
+    """New conversations one client network may open; a script cannot fill the database."""
     frames_burst: float = Field(default=10, gt=0)
     frames_per_second: float = Field(default=2, gt=0)
     """Flood limit per WebSocket connection; a person never types faster than this."""

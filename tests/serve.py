@@ -42,6 +42,8 @@ class Server:
             ANLAUFSTELLE_DELIVERY__BACKOFF_INITIAL_SECONDS="0.2",
             ANLAUFSTELLE_DELIVERY__BACKOFF_MAX_SECONDS="1",
             ANLAUFSTELLE_WEBCHAT__EXIT_URL=f"{self.url}/healthz",
+            # Every browser test comes from 127.0.0.1; the per-network limit is tested elsewhere.
+            ANLAUFSTELLE_WEBCHAT__NEW_CHATS_PER_10_MINUTES="100000",
             ANLAUFSTELLE_LOG_LEVEL="INFO",
         )
         self.env.update(env)

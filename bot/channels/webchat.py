@@ -299,6 +299,10 @@ class Limits:
     frames_burst: float = 10
     frames_per_second: float = 2
     code_tries: KeyedLimiter = field(default_factory=lambda: KeyedLimiter(capacity=5, rate=5 / 600))
+    new_chats: KeyedLimiter = field(
+        default_factory=lambda: KeyedLimiter(capacity=30, rate=30 / 600)
+    )
+    """New conversations per client network: a script cannot fill the database with chats."""
     """Case-code attempts per client network (keyed hash), shared by the WebSocket and the
     no-JavaScript forms, so both paths together allow five tries in ten minutes."""
     pepper: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -366,6 +370,7 @@ def ws_route(
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
         await ws.prepare(request)
         session = _Session(backend, channel, ws, client_key(request, limits), code_tries)
+        session.new_chats = limits.new_chats
         flood = TokenBucket(limits.frames_burst, limits.frames_per_second)
         try:
             async for msg in ws:
@@ -410,6 +415,7 @@ class _Session:
         self.ws = ws
         self.client = client
         self.code_tries = code_tries
+        self.new_chats: KeyedLimiter | None = None
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
@@ -458,6 +464,9 @@ class _Session:
     async def _hello(self, frame: Hello) -> None:
         token = decode_token(frame.session) if frame.session else None
         resumed = token is not None
+        if token is None and self.new_chats is not None and not self.new_chats.take(self.client):
+            await self.error("rate_limited", "too many new chats from here; please wait a while")
+            return
         self.token = token or new_token()
         self.close()
         self.address = address_for(self.token)

@@ -609,7 +609,7 @@ def test_example_config_names_every_setting_and_its_examples_are_valid(
         if name.startswith("ANLAUFSTELLE_"):
             monkeypatch.delenv(name)
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
-    setting = re.compile(r"^(?:# )?([a-z_]+) = ")
+    setting = re.compile(r"^(?:# )?([a-z][a-z0-9_]*) = ")
     sections = _sections()
     section = ""
     named: dict[str, set[str]] = {name: set() for name in ["", *sections]}

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import SERVICE, create_app
-from bot.settings import DeliverySettings, Settings
+from bot.settings import DeliverySettings, Settings, WebChatSettings
 from storage import cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 
@@ -223,3 +223,17 @@ async def test_a_counsellor_reply_arrives_live_and_again_on_return(
     assert welcome["owner"] == "counsellor"
     assert welcome["history"][-1]["sender"] == "counsellor"
     assert welcome["history"][-1]["text"] == "Hallo, hier Frau M."
+
+
+async def test_one_network_cannot_open_endless_new_chats(office: Office) -> None:
+    settings = Settings(webchat=WebChatSettings(new_chats_per_10_minutes=3))
+    app = create_app(settings, office.store, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        for _ in range(3):
+            chat = await connect(c)
+            await chat.send({"type": "hello", "language": "de"})
+            assert (await chat.next())["type"] == "welcome"
+            await chat.ws.close()
+        chat = await connect(c)
+        await chat.send({"type": "hello", "language": "de"})
+        assert (await chat.next("error"))["code"] == "rate_limited"
