@@ -18,7 +18,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import make_url
+
+from storage.db import url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -213,4 +214,4 @@ def _read_secret_file(path: Path, name: str) -> str:
 
 
 def _with_password(url: str, password: str) -> str:
-    return make_url(url).set(password=password).render_as_string(hide_password=False)
+    return url_with_password(url, password)

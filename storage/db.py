@@ -136,6 +136,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def url_with_password(url: str, password: str) -> str:
+    """The database URL with the password from a secret file filled in."""
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
 def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return (str(orig).strip().splitlines() or [orig.__class__.__name__])[0]
