@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
+from bot.typing_board import TypingBoard
 from dialogs import engine
 from dialogs.model import Flow
 from dialogs.steps import (
@@ -131,6 +132,7 @@ class ConversationService:
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
         self.locks = ContactLocks()
+        self.typing = TypingBoard()
 
     async def handle(self, msg: InboundMessage) -> Handled:
         """Process one inbound message durably; returns once it is committed."""
@@ -248,6 +250,25 @@ class ConversationService:
             self.on_outbox()
         return seq
 
+    async def person_typing(self, channel: str, address: str) -> None:
+        """The person is typing: shown in the console while their case is with the office."""
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, channel, address)
+            conv = None if contact is None else await conversations.active_for(tx, contact.id)
+        if conv is not None and conv.case_id is not None and conv.owner in ("queued", "counsellor"):
+            self.typing.person_typing(conv.case_id)
+
+    async def typing_target(self, case_id: int, counsellor_id: int) -> tuple[str, str] | None:
+        """(channel, address) to show "a counsellor is typing" on, if the case is theirs."""
+        async with self.store.read(self.clock()) as tx:
+            status = await cases.status_of(tx, case_id)
+            if status is None or status[:2] != ("claimed", counsellor_id):
+                return None
+            contact_id = await cases.contact_of(tx, case_id)
+            if contact_id is None:
+                return None
+            return await contacts.address_of(tx, contact_id)
+
     async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
@@ -260,6 +281,8 @@ class ConversationService:
             return await self._bot_turn(tx, contact, conv, msg)
         # Handed over: the line goes to the case, sealed; the bot never answers again.
         await conversations.append(tx, conv.id, "person", _inbound_body(msg))
+        if conv.case_id is not None:
+            self.typing.stopped(conv.case_id)
         log.info("conversation %s: message for case %s", conv.id, conv.case_id)
         return Handled("processed", conv.id, conv.owner)
 

@@ -36,18 +36,24 @@ def priority_key(entry: QueueEntry, now: datetime) -> tuple[int, int, datetime]:
     return (0 if entry.crisis else 1, days if days is not None else 10_000, entry.waiting_since)
 
 
-STAT_ANSWERS = ("municipality", "grounds", "life_area", "wishes", "reporter", "heard_of")
+STAT_ANSWERS = ("municipality", "grounds", "life_area", "wishes", "reporter", "heard_of", "source")
 """Intake answers (store keys of the shipped intake) that feed the anonymous statistics."""
 
 
-def closing_facts(entry: QueueEntry, answers: dict[str, Any], outcome: str) -> dict[str, list[str]]:
-    """What a closed case adds to the statistics: categories only, never free text."""
+def closing_facts(
+    entry: QueueEntry, answers: dict[str, Any], documented: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """What a closed case adds to the statistics: categories only, never free text.
+
+    The counsellor's documentation (re-coded grounds, life area, form, intervention, outcome)
+    takes precedence over the person's intake answer of the same name; where the counsellor
+    recorded nothing for a category, the person's own answer counts.
+    """
     facts: dict[str, list[str]] = {
         "cases": ["closed"],
         "channel": [entry.channel],
         "language": [entry.language],
         "team": [entry.team_id],
-        "outcome": [outcome],
         "crisis": ["yes" if entry.crisis else "no"],
     }
     for key in STAT_ANSWERS:
@@ -56,6 +62,9 @@ def closing_facts(entry: QueueEntry, answers: dict[str, Any], outcome: str) -> d
             facts[key] = [value]
         elif isinstance(value, list):
             facts[key] = [v for v in value if isinstance(v, str)]
+    for key, values in documented.items():
+        if values:
+            facts[key] = list(values)
     return facts
 
 

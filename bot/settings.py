@@ -71,6 +71,46 @@ class WebChatSettings(BaseModel):
     """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
 
 
+class Snippet(BaseModel):
+    """A reusable reply a counsellor can insert and adapt before sending."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=80)
+    language: str = Field(min_length=2, max_length=8)
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def _default_snippets() -> list[Snippet]:
+    return [
+        Snippet(
+            title="Begrüßung",
+            language="de",
+            text="Guten Tag, ich bin Beraterin/Berater der Antidiskriminierungsstelle und habe "
+            "Ihre Nachricht gelesen. Danke, dass Sie sich gemeldet haben. Ich bin jetzt für "
+            "Sie da.",
+        ),
+        Snippet(
+            title="Nachfrage",
+            language="de",
+            text="Damit ich Sie gut beraten kann: Können Sie mir noch etwas mehr darüber "
+            "erzählen, was passiert ist? Sie entscheiden, was Sie erzählen möchten.",
+        ),
+        Snippet(
+            title="Begrüßung",
+            language="ls",
+            text="Hallo. Ich arbeite bei der Antidiskriminierungs-Stelle. "
+            "Ich habe Ihre Nachricht gelesen. Danke. Ich helfe Ihnen jetzt.",
+        ),
+        Snippet(
+            title="Greeting",
+            language="en",
+            text="Hello, I am a counsellor at the anti-discrimination office and I have read "
+            "your message. Thank you for getting in touch. I am here for you now.",
+        ),
+    ]
+
+
 class ConsoleSettings(BaseModel):
     """The counsellors' console at /console."""
 
@@ -84,6 +124,10 @@ class ConsoleSettings(BaseModel):
     setup links the CLI prints. Default: http://HOST:PORT."""
     trust_forwarded_proto: bool = False
     """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header."""
+    live_poll_seconds: float = Field(default=3.0, ge=1, le=60)
+    """How often an open queue or case page asks for news (new cases, messages, typing)."""
+    snippets: list[Snippet] = Field(default_factory=_default_snippets)
+    """Text snippets per language, offered in the reply box of a case in that language."""
 
 
 class DeliverySettings(BaseModel):
@@ -113,9 +157,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     flows: list[Path] = Field(default_factory=list)
     """Flow files published at start if their content changed; default: the shipped intake."""
-    retention_days: int = Field(default=90, ge=1)
+    retention_days: int = Field(default=90, ge=0)
     """A closed case is crypto-shredded this many days after it was closed; only the anonymous
-    statistics counters written at close remain."""
+    statistics counters written at close remain. 0: at the next housekeeping sweep."""
     state_idle_hours: float = Field(default=72.0, gt=0)
     """Bot-phase answers of a conversation nobody continues are wiped after this idle time."""
     response_time: dict[str, str] = Field(

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from storage import conversations
+from storage import conversations, notes
 from storage.crypto import (
     CryptoError,
     KdfParams,
@@ -32,6 +32,7 @@ from storage.kdf import slow_kdf
 from storage.models import (
     Case,
     CaseKeyWrap,
+    CaseNote,
     Contact,
     Conversation,
     InboundReceipt,
@@ -40,7 +41,7 @@ from storage.models import (
 )
 from storage.records import CaseContent, CaseCreated, Owner, QueueEntry, TranscriptLine
 from storage.store import Tx, from_json, to_json
-from storage.teams import active_team_key
+from storage.teams import active_team_key, is_member
 
 
 class HandoverConflict(Exception):
@@ -206,6 +207,75 @@ async def close(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     )
 
 
+async def transfer_to_colleague(
+    tx: Tx, case_id: int, counsellor_id: int, colleague_id: int
+) -> bool:
+    """Hand a case one has claimed to a colleague of the same team; they hold it from now on.
+
+    False (nothing changed) unless the case is still claimed by `counsellor_id` and the
+    colleague is an active member of the case's team."""
+    team_id = await tx.session.scalar(select(Case.team_id).where(Case.id == case_id))
+    if team_id is None or colleague_id == counsellor_id:
+        return False
+    if not await is_member(tx, team_id, colleague_id):
+        return False
+    return await _move(
+        tx,
+        case_id,
+        (Case.status == "claimed") & (Case.claimed_by == counsellor_id),
+        {"claimed_by": colleague_id, "claimed_at": tx.now},
+        ("counsellor", "counsellor"),
+    )
+
+
+async def transfer_to_team(
+    tx: Tx, case_id: int, counsellor_id: int, new_team_id: str, team_keys: dict[int, bytes]
+) -> bool:
+    """Move a waiting case, or one `counsellor_id` has claimed, into another team's queue.
+
+    The case key is rewrapped for the new team's key and every wrap for the old team is
+    deleted, so the old team can no longer read the case; notes are resealed likewise. It
+    keeps its place by waiting time. False (nothing changed) if the case moved meanwhile or
+    the given team keys do not open it.
+    """
+    case = await tx.session.get(Case, case_id)
+    if case is None or case.team_id == new_team_id:
+        return False
+    private = await private_key_for_team(tx, case_id, team_keys)
+    if private is None:
+        return False
+    owners: tuple[Owner, Owner] = (
+        ("counsellor", "queued") if case.status == "claimed" else ("queued", "queued")
+    )
+    moved = await _move(
+        tx,
+        case_id,
+        (Case.team_id == case.team_id)
+        & (
+            (Case.status == "waiting")
+            | ((Case.status == "claimed") & (Case.claimed_by == counsellor_id))
+        ),
+        {"team_id": new_team_id, "status": "waiting", "claimed_by": None, "claimed_at": None},
+        owners,
+    )
+    if not moved:
+        return False
+    key_id, public = await active_team_key(tx, new_team_id)
+    await tx.session.execute(
+        delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind == "team")
+    )
+    tx.session.add(
+        CaseKeyWrap(
+            case_id=case_id,
+            kind="team",
+            team_key_id=key_id,
+            wrapped=seal(public, private, _wrap_aad(case_id, "team", key_id)),
+        )
+    )
+    await notes.reseal_for_team(tx, case_id, team_keys, new_team_id)
+    return True
+
+
 async def _move(
     tx: Tx,
     case_id: int,
@@ -347,10 +417,17 @@ async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
     swapped between cases or reordered."""
     case = await tx.session.get_one(Case, case_id)
     answers = from_json(open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id)))
+    return CaseContent(case_id, answers, await transcript_after(tx, case_id, private_key, 0))
+
+
+async def transcript_after(
+    tx: Tx, case_id: int, private_key: bytes, after: int
+) -> list[TranscriptLine]:
+    """The transcript lines numbered above `after`, decrypted (a live view asks for news)."""
     rows = await tx.session.scalars(
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.case_id == case_id)
+        .where(Conversation.case_id == case_id, Message.seq > after)
         .order_by(Message.seq)
     )
     lines = []
@@ -361,7 +438,7 @@ async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
             open_sealed(private_key, m.body_ct, aad_for("case-message", case_id, m.seq))
         )
         lines.append(TranscriptLine(m.seq, m.sender, body, m.created_at))
-    return CaseContent(case_id, answers, lines)
+    return lines
 
 
 async def closed_before(tx: Tx, moment: datetime) -> list[int]:
@@ -378,6 +455,7 @@ async def delete_case(tx: Tx, case_id: int) -> None:
     Without a wrap nothing can open what might survive in backups or old pages.
     """
     await tx.session.execute(delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id))
+    await tx.session.execute(delete(CaseNote).where(CaseNote.case_id == case_id))
     conv_rows = (
         await tx.session.execute(
             select(Conversation.id, Conversation.contact_id).where(Conversation.case_id == case_id)

@@ -244,6 +244,25 @@ class CaseKeyWrap(Base):
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class CaseNote(Base):
+    """A counsellor's internal note or closing documentation, sealed to the team's public key.
+
+    Not to the case key: the person's case code unwraps the case key, and notes are the
+    office's, not theirs. A transfer to another team reseals the notes for the new team.
+    """
+
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    team_key_id: Mapped[int] = mapped_column(ForeignKey("team_keys.id"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counsellors.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # note|closing
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class OutboxItem(Base):
     """A reply waiting for delivery; payload and address under the server key; deleted when sent."""
 

@@ -444,3 +444,34 @@ async def team_ids_of(tx: Tx, counsellor_id: int) -> list[str]:
 async def team_names(tx: Tx) -> dict[str, str]:
     rows = await tx.session.execute(select(Team.id, Team.name))
     return {team_id: name for team_id, name in rows}
+
+
+async def is_member(tx: Tx, team_id: str, counsellor_id: int) -> bool:
+    """Whether an active counsellor belongs to the team."""
+    found = await tx.session.scalar(
+        select(TeamMember.counsellor_id)
+        .join(Counsellor, Counsellor.id == TeamMember.counsellor_id)
+        .where(
+            TeamMember.team_id == team_id,
+            TeamMember.counsellor_id == counsellor_id,
+            Counsellor.active.is_(True),
+            Counsellor.password_hash.is_not(None),
+        )
+    )
+    return found is not None
+
+
+async def colleagues(tx: Tx, team_id: str, counsellor_id: int) -> list[tuple[int, str]]:
+    """(id, username) of the other active, set-up members of a team."""
+    rows = await tx.session.execute(
+        select(Counsellor.id, Counsellor.username)
+        .join(TeamMember, TeamMember.counsellor_id == Counsellor.id)
+        .where(
+            TeamMember.team_id == team_id,
+            Counsellor.id != counsellor_id,
+            Counsellor.active.is_(True),
+            Counsellor.password_hash.is_not(None),
+        )
+        .order_by(Counsellor.username)
+    )
+    return [(cid, name) for cid, name in rows]

@@ -7,7 +7,7 @@ back; it knows nothing of flows, storage or the conversation service's decisions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Command = Literal["start", "back", "restart"]
 MAX_TEXT_LENGTH = 10_000
@@ -101,4 +101,13 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> None:
         """Deliver or raise DeliveryFailed / RecipientUnreachable. May be called again with the
         same delivery_id after a crash."""
+        ...
+
+
+@runtime_checkable
+class TypingChannel(Protocol):
+    """A channel that can show the person that a counsellor is typing (optional)."""
+
+    async def typing(self, address: str) -> None:
+        """Best effort and never retried: a lost typing hint harms nobody."""
         ...

@@ -18,6 +18,8 @@ class MemoryChannel:
         """The next this many sends raise DeliveryFailed."""
         self.unreachable: set[str] = set()
         self.arrived = asyncio.Event()
+        self.typing_to: list[str] = []
+        """Addresses a typing hint was shown to, in order."""
 
     async def send(self, message: OutboundMessage) -> None:
         if message.address in self.unreachable:
@@ -27,6 +29,9 @@ class MemoryChannel:
             raise DeliveryFailed("simulated outage")
         self.sent.append(message)
         self.arrived.set()
+
+    async def typing(self, address: str) -> None:
+        self.typing_to.append(address)
 
     def to(self, address: str) -> list[OutboundMessage]:
         return [m for m in self.sent if m.address == address]

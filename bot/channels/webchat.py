@@ -252,6 +252,8 @@ class Backend(Protocol):
 
     async def forget(self, channel: str, address: str) -> int: ...
 
+    async def person_typing(self, channel: str, address: str) -> None: ...
+
 
 class WebChatChannel:
     """Delivers replies to the browsers connected with a session, if any are."""
@@ -284,6 +286,16 @@ class WebChatChannel:
             except (ConnectionResetError, RuntimeError):
                 # The browser went away mid-send; it replays the line from history on return.
                 self.detach(message.address, ws)
+
+    async def typing(self, address: str) -> None:
+        """Tell the person's open pages that a counsellor is typing; nothing if none is open."""
+        for ws in list(self._sockets.get(address, ())):
+            if ws.closed:
+                continue
+            try:
+                await ws.send_json({"type": "typing", "sender": "counsellor"})
+            except (ConnectionResetError, RuntimeError):
+                self.detach(address, ws)
 
     async def close_all(self) -> None:
         for sockets in list(self._sockets.values()):
@@ -457,7 +469,7 @@ class _Session:
             self.close()
             await self.ws.close()
         elif isinstance(frame, Typing):
-            return  # shown to counsellors once the console listens for it
+            await self.backend.person_typing(NAME, self.address)
         else:
             await self._message(frame)
 

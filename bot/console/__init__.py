@@ -5,6 +5,8 @@ Registered on the app by `setup_console`, like the chat pages by `bot.web.setup_
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
 from bot.console.pages import CONSOLE, Console, add_routes
@@ -17,8 +19,15 @@ def setup_console(app: web.Application) -> None:
 
     The app keys are imported here, not at module level, because bot.app imports this package.
     """
-    from bot.app import SERVICE, SETTINGS, STORE
+    from bot.app import CHANNELS, SERVICE, SETTINGS, STORE
 
-    console = Console(app[STORE], app[SERVICE], app[SETTINGS].console)
+    settings = app[SETTINGS]
+    console = Console(
+        app[STORE],
+        app[SERVICE],
+        settings.console,
+        timezone=ZoneInfo(settings.office_timezone),
+        channels=app[CHANNELS],
+    )
     app[CONSOLE] = console
     add_routes(app, console)

@@ -19,9 +19,9 @@ import asyncio
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,7 +30,7 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.channels.base import MAX_TEXT_LENGTH
+from bot.channels.base import MAX_TEXT_LENGTH, Channel, TypingChannel
 from bot.console.auth import (
     ConsoleSession,
     CookiePolicy,
@@ -40,10 +40,17 @@ from bot.console.auth import (
     tokens_match,
     utc_now,
 )
+from bot.console.documentation import (
+    FIELDS,
+    OUTCOMES,
+    IncompleteClosing,
+    preselected,
+    read_closing,
+)
 from bot.conversation import ConversationService
 from bot.handover import by_priority, closing_facts, deadline_days_left
 from bot.ratelimit import KeyedLimiter
-from bot.settings import ConsoleSettings
+from bot.settings import ConsoleSettings, Snippet
 from bot.web.pages import BadForm, FormTooLarge, read_form
 from bot.web.render import render
 from dialogs.model import (
@@ -55,10 +62,10 @@ from dialogs.model import (
     WhenNode,
     YesNoNode,
 )
-from storage import audit, cases, stats, teams
+from storage import audit, cases, notes, stats, teams
 from storage.crypto import CryptoError
 from storage.records import QueueEntry, TranscriptLine
-from storage.store import Store, Tx
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +82,6 @@ DASH: Final = "\N{EN DASH}"
 _CODE = re.compile(r"^[0-9]{6}$")
 _TOTP_SECRET = re.compile(r"^[A-Z2-7]{32}$")
 
-OUTCOMES: Final = {
-    "information": "Information über Rechte gegeben",
-    "counselling": "Beratung durchgeführt",
-    "complaint": "Unterstützung bei einer Beschwerde",
-    "mediation": "Vermittlung / Gespräch mit der Gegenseite",
-    "accompaniment": "Begleitung",
-    "referral": "Weiterverweisung an eine andere Stelle",
-    "documentation": "Nur dokumentiert (Meldung für die Statistik)",
-    "no_contact": "Kein weiterer Kontakt zustande gekommen",
-}
-"""Close outcomes, after "what the person wants" in docs/DOMAIN (grounds and life areas are
-re-coded in a later step)."""
-
 NOTICES: Final = {
     "claimed": "Sie haben den Fall übernommen.",
     "released": "Der Fall ist zurück in der Warteschlange.",
@@ -97,7 +91,13 @@ NOTICES: Final = {
     "not_yours": "Das geht nur bei einem Fall, den Sie übernommen haben.",
     "empty": "Bitte schreiben Sie eine Nachricht.",
     "too_long": f"Die Nachricht ist zu lang (höchstens {MAX_TEXT_LENGTH} Zeichen).",
-    "outcome": "Bitte wählen Sie ein Ergebnis.",
+    "outcome": "Bitte wählen Sie ein Ergebnis; die Kategorien müssen aus der Liste stammen.",
+    "noted": "Die Notiz ist gespeichert.",
+    "note_empty": "Bitte schreiben Sie eine Notiz.",
+    "transferred": "Der Fall ist an Ihre Kollegin oder Ihren Kollegen übergeben.",
+    "moved": "Der Fall ist in der Warteschlange des anderen Teams.",
+    "transfer_failed": "Die Übergabe ist nicht möglich: Der Fall hat sich inzwischen geändert "
+    "oder das Ziel ist nicht verfügbar.",
     "logged_out": "Sie sind abgemeldet.",
     "expired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich neu an.",
 }
@@ -110,6 +110,14 @@ SENDERS: Final = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+Form = dict[str, list[str]]
+
+FIELD_LEGENDS: Final = {
+    "grounds": "Merkmale",
+    "life_area": "Lebensbereich",
+    "form": "Form der Diskriminierung",
+    "intervention": "Was die Beratungsstelle getan hat",
+}
 
 
 @dataclass(frozen=True)
@@ -219,9 +227,15 @@ class Console:
         *,
         clock: Callable[[], datetime] = utc_now,
         sleep: Sleep = asyncio.sleep,
+        timezone: tzinfo = UTC,
+        channels: Mapping[str, Channel] | None = None,
     ) -> None:
         self.store = store
         self.service = service
+        self.timezone = timezone
+        self.channels: Mapping[str, Channel] = channels or {}
+        """The running channels, for the typing hint (replies go through the outbox)."""
+        """The office's time zone: times on the pages and statistics months are local."""
         self.settings = settings
         self.sessions = SessionStore(timedelta(minutes=settings.idle_minutes), clock)
         self._clock = clock
@@ -539,15 +553,25 @@ class Console:
             rows=rows,
             teams=list(my_teams.values()),
             username=session.keys.username,
+            poll_ms=int(self.settings.live_poll_seconds * 1000),
         )
 
     async def get_queue_json(self, request: web.Request) -> web.Response:
+        """The queue for a live page: case ids with their state, and the table ready to swap
+        in (rendered and escaped here, so the page's script never builds HTML from data)."""
         session = await self.require(request, touch=False)
         if isinstance(session, web.Response):
             return session
         rows, _ = await self._rows(session)
+        table = render(
+            "console/queue_table.html", static=lambda name: f"/console/static/{name}", rows=rows
+        )
         return web.json_response(
-            {"cases": [[r.case_id, r.status, r.mine] for r in rows]},
+            {
+                "cases": [[r.case_id, r.status, r.mine] for r in rows],
+                "waiting": sum(1 for r in rows if r.status == "waiting"),
+                "html": table,
+            },
             headers={"Cache-Control": "no-store"},
         )
 
@@ -583,6 +607,7 @@ class Console:
                 return self.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
             try:
                 content = await cases.read(tx, entry.case_id, key)
+                case_notes = await notes.read(tx, entry.case_id, session.keys.team_keys)
             except CryptoError:
                 log.error("case %s: content failed its integrity check", entry.case_id)
                 await audit.record(tx, session.actor, "case.integrity_failed", entry.case_id)
@@ -602,7 +627,10 @@ class Console:
             except Exception:
                 flow = None
             names = await teams.team_names(tx)
+            colleagues = await teams.colleagues(tx, entry.team_id, session.counsellor_id)
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
+        snippets = self._snippets(entry.language)
+        chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
         return self.page(
             "case.html",
             title=f"Fall {entry.case_id}",
@@ -613,27 +641,99 @@ class Console:
             days_left=_days_left(entry, now),
             waiting=waiting_text(entry.waiting_since, now),
             answers=answer_rows(content.answers, flow),
-            lines=[_line(line) for line in content.transcript],
+            lines=[_line(line, self.timezone) for line in content.transcript],
             last_seq=content.transcript[-1].seq if content.transcript else 0,
+            notes=[_note(n, self.timezone) for n in case_notes],
             mine=mine,
             notice=NOTICES.get(request.query.get("notice", "")),
+            fields=FIELD_LEGENDS,
+            categories=FIELDS,
+            preselected=preselected(content.answers),
             outcomes=OUTCOMES,
+            colleagues=colleagues,
+            other_teams={t: n for t, n in names.items() if t != entry.team_id},
+            snippets=snippets,
+            draft=snippets[chosen].text if chosen is not None else "",
             max_text=MAX_TEXT_LENGTH,
+            poll_ms=int(self.settings.live_poll_seconds * 1000),
         )
 
+    def _snippets(self, language: str) -> list[Snippet]:
+        """The snippets in the case's language; all of them if there are none in it."""
+        fitting = [s for s in self.settings.snippets if s.language == language]
+        return fitting or list(self.settings.snippets)
+
     async def get_case_json(self, request: web.Request) -> web.Response:
-        """The newest line number and status, for console.js to offer a reload."""
+        """News for an open case page: its status and the transcript lines after `after`.
+
+        Lines are decrypted with the session's team key like the page itself; a page polling
+        an unchanged case costs one indexed read and decrypts nothing."""
         session = await self.require(request, touch=False)
         if isinstance(session, web.Response):
             return session
         entry = await self._case(request, session)
         if isinstance(entry, web.Response):
             return entry
+        try:
+            after = max(0, int(request.query.get("after", "0")))
+        except ValueError:
+            after = 0
+        lines: list[Line] = []
         async with self.store.read(self.clock()) as tx:
             last = await cases.last_seq(tx, entry.case_id)
+            if last > after:
+                key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+                if key is None:
+                    return self.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
+                try:
+                    found = await cases.transcript_after(tx, entry.case_id, key, after)
+                except CryptoError:
+                    log.error("case %s: content failed its integrity check", entry.case_id)
+                    return web.json_response({"error": "integrity"}, status=500)
+                lines = [_line(line, self.timezone) for line in found]
+        mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         return web.json_response(
-            {"status": entry.status, "last_seq": last}, headers={"Cache-Control": "no-store"}
+            {
+                "status": entry.status,
+                "mine": mine,
+                "typing": self.service.typing.is_person_typing(entry.case_id),
+                "last_seq": max(last, after),
+                "lines": [
+                    {
+                        "seq": x.seq,
+                        "sender": x.sender,
+                        "sender_label": x.sender_label,
+                        "text": x.text,
+                        "at": x.at,
+                    }
+                    for x in lines
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
         )
+
+    async def post_typing(self, request: web.Request) -> web.Response:
+        """The counsellor is typing a reply: a hint on the person's channel, best effort.
+
+        Sent by console.js with the CSRF token in a header; 204 whether or not the channel
+        can show it, so the page never learns more than that the request was accepted."""
+        session = await self.require(request)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        if not tokens_match(session.csrf, request.headers.get("X-CSRF-Token", "")):
+            return self.forbidden("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
+        target = await self.service.typing_target(entry.case_id, session.counsellor_id)
+        if target is not None:
+            channel = self.channels.get(target[0])
+            if isinstance(channel, TypingChannel):
+                try:
+                    await asyncio.wait_for(channel.typing(target[1]), timeout=5)
+                except Exception as exc:  # a lost hint harms nobody; say so without content
+                    log.info("typing hint for case %s not shown (%s)", entry.case_id, type(exc))
+        return web.Response(status=204)
 
     async def post_case_action(self, request: web.Request) -> web.Response:
         session = await self.require(request)
@@ -646,47 +746,104 @@ class Console:
         if isinstance(form, web.Response):
             return form
         action = request.match_info["action"]
-        case_id = entry.case_id
-        notice = "not_yours"
-        if action == "reply":
-            text = _first(form, "text")
-            if not text.strip():
-                notice = "empty"
-            elif len(text) > MAX_TEXT_LENGTH:
-                notice = "too_long"
-            else:
-                seq = await self.service.counsellor_reply(case_id, session.counsellor_id, text)
-                notice = "sent" if seq is not None else "not_yours"
-        elif action == "close" and _first(form, "outcome") not in OUTCOMES:
-            notice = "outcome"
-        else:
-            async with self.store.tx(self.clock()) as tx:
-                if action == "claim":
-                    ok = await cases.claim(tx, case_id, session.counsellor_id)
-                    notice = "claimed" if ok else "taken"
-                elif action == "release":
-                    ok = await cases.release(tx, case_id, session.counsellor_id)
-                    notice = "released" if ok else "not_yours"
-                else:  # close
-                    ok = await cases.close(tx, case_id, session.counsellor_id)
-                    notice = "closed" if ok else "not_yours"
-                    if ok:
-                        await self._count_closed(tx, entry, session, _first(form, "outcome"))
-                if ok:
-                    past = {"claim": "claimed", "release": "released", "close": "closed"}
-                    await audit.record(tx, session.actor, f"case.{past[action]}", case_id)
-        if notice in ("released", "closed"):
+        handlers = {
+            "claim": self._claim,
+            "release": self._release,
+            "reply": self._reply,
+            "note": self._note,
+            "transfer": self._transfer,
+            "close": self._close,
+        }
+        notice = await handlers[action](session, entry, form)
+        if notice in ("released", "closed", "moved"):
             return redirect(f"/console?notice={notice}")
-        return redirect(f"/console/cases/{case_id}?notice={notice}#status")
+        anchor = {"noted": "notes-h", "note_empty": "note-text"}.get(notice, "status")
+        return redirect(f"/console/cases/{entry.case_id}?notice={notice}#{anchor}")
 
-    async def _count_closed(
-        self, tx: Tx, entry: QueueEntry, session: ConsoleSession, outcome: str
-    ) -> None:
-        """Anonymous counters, written once at close from the documented categories."""
-        key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
-        answers = (await cases.read(tx, entry.case_id, key)).answers if key else {}
-        period = tx.now.strftime("%Y-%m")
-        await stats.count(tx, period, closing_facts(entry, answers, outcome))
+    async def _claim(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
+        async with self.store.tx(self.clock()) as tx:
+            if not await cases.claim(tx, entry.case_id, session.counsellor_id):
+                return "taken"
+            await audit.record(tx, session.actor, "case.claimed", entry.case_id)
+        return "claimed"
+
+    async def _release(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
+        async with self.store.tx(self.clock()) as tx:
+            if not await cases.release(tx, entry.case_id, session.counsellor_id):
+                return "not_yours"
+            await audit.record(tx, session.actor, "case.released", entry.case_id)
+        return "released"
+
+    async def _reply(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        text = _first(form, "text")
+        if not text.strip():
+            return "empty"
+        if len(text) > MAX_TEXT_LENGTH:
+            return "too_long"
+        seq = await self.service.counsellor_reply(entry.case_id, session.counsellor_id, text)
+        return "sent" if seq is not None else "not_yours"
+
+    async def _note(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """Any member of the case's team may add a note, also while the case waits."""
+        text = _first(form, "note")
+        if not text.strip():
+            return "note_empty"
+        if len(text) > MAX_TEXT_LENGTH:
+            return "too_long"
+        async with self.store.tx(self.clock()) as tx:
+            await notes.add(
+                tx, entry.case_id, entry.team_id, session.counsellor_id, "note", {"text": text}
+            )
+            await audit.record(tx, session.actor, "case.noted", entry.case_id)
+        return "noted"
+
+    async def _transfer(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """To a colleague ("counsellor:ID") or to another team's queue ("team:ID")."""
+        kind, _, target = _first(form, "to").partition(":")
+        async with self.store.tx(self.clock()) as tx:
+            if kind == "counsellor" and target.isdigit():
+                ok = await cases.transfer_to_colleague(
+                    tx, entry.case_id, session.counsellor_id, int(target)
+                )
+                notice = "transferred"
+            elif kind == "team" and await teams.team_exists(tx, target):
+                ok = await cases.transfer_to_team(
+                    tx, entry.case_id, session.counsellor_id, target, session.keys.team_keys
+                )
+                notice = "moved"
+            else:
+                return "transfer_failed"
+            if not ok:
+                return "transfer_failed"
+            await audit.record(
+                tx, session.actor, "case.transferred", entry.case_id, detail=f"{kind}:{target}"
+            )
+        return notice
+
+    async def _close(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        try:
+            closing = read_closing(form)
+        except IncompleteClosing:
+            return "outcome"
+        async with self.store.tx(self.clock()) as tx:
+            if not await cases.close(tx, entry.case_id, session.counsellor_id):
+                return "not_yours"
+            key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+            answers = (await cases.read(tx, entry.case_id, key)).answers if key else {}
+            # Anonymous counters, written once here from the documented categories; the
+            # documentation itself stays with the case (for the team only) until it is deleted.
+            facts = closing_facts(entry, answers, closing.as_facts())
+            await stats.count(tx, self.clock().astimezone(self.timezone).strftime("%Y-%m"), facts)
+            await notes.add(
+                tx,
+                entry.case_id,
+                entry.team_id,
+                session.counsellor_id,
+                "closing",
+                {"outcome": closing.outcome, "codes": closing.codes},
+            )
+            await audit.record(tx, session.actor, "case.closed", entry.case_id)
+        return "closed"
 
     # ------------------------------------------------------------ static files and headers
 
@@ -738,14 +895,44 @@ def _first(form: dict[str, list[str]], key: str) -> str:
     return values[0] if len(values) == 1 else ""
 
 
-def _line(line: TranscriptLine) -> Line:
+def _line(line: TranscriptLine, tz: tzinfo) -> Line:
     return Line(
         line.seq,
         line.sender,
         SENDERS.get(line.sender, line.sender),
         _line_text(line.body),
-        line.created_at.strftime("%d.%m.%Y %H:%M"),
+        _local_time(line.created_at, tz),
     )
+
+
+@dataclass(frozen=True)
+class NoteView:
+    kind: str
+    author: str
+    at: str
+    text: str
+
+
+def _local_time(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def _note(note: notes.Note, tz: tzinfo) -> NoteView:
+    if note.kind == "closing":
+        codes = note.body.get("codes", {})
+        parts = [f"Ergebnis: {OUTCOMES.get(str(note.body.get('outcome')), DASH)}"]
+        for name, legend in FIELD_LEGENDS.items():
+            labels = [FIELDS[name].get(v, v) for v in codes.get(name, [])]
+            parts.append(f"{legend}: {', '.join(labels) or DASH}")
+        text = "Abschluss dokumentiert. " + "; ".join(parts) + "."
+    else:
+        text = str(note.body.get("text", ""))
+    author = note.author or "(gelöschtes Konto)"
+    return NoteView(note.kind, author, _local_time(note.created_at, tz), text)
+
+
+def _snippet_index(raw: str, count: int) -> int | None:
+    return int(raw) if raw.isdigit() and int(raw) < count else None
 
 
 def login_delay(failures: int) -> float:
@@ -779,8 +966,10 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_post("/console/setup/{token}", console.post_setup)
     r.add_get("/console/cases/{case_id}", console.get_case)
     r.add_get("/console/cases/{case_id}/status.json", console.get_case_json)
+    r.add_post("/console/cases/{case_id}/typing", console.post_typing)
     r.add_post(
-        "/console/cases/{case_id}/{action:claim|release|reply|close}", console.post_case_action
+        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close}",
+        console.post_case_action,
     )
     r.add_get("/console/static/{name}", console.static)
     app.on_response_prepare.append(console.security_headers)

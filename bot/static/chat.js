@@ -470,6 +470,10 @@
       case 'ack':
         settle(f.id, false);
         break;
+      case 'typing':
+        // Announced once per burst: the status region is only rewritten when it changes.
+        if (statusEl.textContent !== T.counsellor_typing) setStatus(T.counsellor_typing, false);
+        break;
       case 'error':
         onError(f);
         break;
@@ -633,7 +637,14 @@
     else fail();
   });
   var full = false;
+  var typingSent = 0;
   document.addEventListener('input', function (event) {
+    // Tell the counsellor the person is typing, at most every 4 s and only once handed over.
+    if (event.target.id === 'message-input' && (owner === 'queued' || owner === 'counsellor') &&
+        Date.now() - typingSent > 4000) {
+      typingSent = Date.now();
+      send({ type: 'typing' });
+    }
     var counter = $('char-count');
     if (!counter || event.target.id !== 'message-input') return;
     var max = Number(counter.getAttribute('data-max'));

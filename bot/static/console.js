@@ -1,34 +1,146 @@
-/* Counsellors' console: polls for news every few seconds and offers a reload through a polite
-   live region. It never replaces content under the reader's focus or cursor; without
-   JavaScript the pages work the same, only without the hint. */
+/* Counsellors' console, live without reloading: the queue table is swapped for the server's
+   newly rendered one, a case page appends the person's new messages as they come, and text
+   snippets go into the reply box at the cursor. Announcements go through polite live regions;
+   nothing under the reader's focus is replaced (a hint offers a reload instead). Without
+   JavaScript the pages work the same, only without live news. */
 (function () {
   "use strict";
-  var INTERVAL_MS = 8000;
-  var live = document.getElementById("live");
-  if (!live) { return; }
-  var source = live.getAttribute("data-poll") ? live : document.getElementById("queue");
-  var url = source && source.getAttribute("data-poll");
-  if (!url) { return; }
-  var baseline = null;
 
-  function fingerprint(data) {
-    return JSON.stringify(data);
-  }
-
-  function poll() {
-    fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
       .then(function (resp) {
         var type = resp.headers.get("Content-Type") || "";
         if (!resp.ok || type.indexOf("application/json") !== 0) { throw new Error("no data"); }
         return resp.json();
-      })
-      .then(function (data) {
-        var now = fingerprint(data);
-        if (baseline === null) { baseline = now; }
-        if (now !== baseline && live.hidden) { live.hidden = false; }
-        if (live.hidden) { window.setTimeout(poll, INTERVAL_MS); }
-      })
-      .catch(function () { window.setTimeout(poll, INTERVAL_MS * 2); });
+      });
   }
-  window.setTimeout(poll, 0);
+
+  function every(interval, step) {
+    function run() {
+      step().then(function (again) {
+        if (again !== false) { window.setTimeout(run, interval); }
+      }, function () { window.setTimeout(run, interval * 2); });
+    }
+    window.setTimeout(run, interval);
+  }
+
+  function announce(text) {
+    var news = document.getElementById("news");
+    if (!news) { return; }
+    news.textContent = "";
+    window.setTimeout(function () { news.textContent = text; }, 50);
+  }
+
+  var baseTitle = document.title;
+
+  function liveQueue(box) {
+    var url = box.getAttribute("data-poll");
+    var interval = parseInt(box.getAttribute("data-interval"), 10) || 3000;
+    var hint = document.getElementById("live");
+    var known = null;
+    var shown = null;
+    every(interval, function () {
+      return getJSON(url).then(function (data) {
+        var ids = data.cases.map(function (c) { return c[0]; });
+        var fingerprint = JSON.stringify(data.cases);
+        if (known !== null) {
+          var fresh = ids.filter(function (id) { return known.indexOf(id) < 0; });
+          if (fresh.length === 1) { announce("Ein neuer Fall ist in der Warteschlange."); }
+          if (fresh.length > 1) { announce(fresh.length + " neue Fälle sind in der Warteschlange."); }
+        }
+        known = ids;
+        document.title = (data.waiting > 0 ? "(" + data.waiting + ") " : "") + baseTitle;
+        if (shown === null) { shown = fingerprint; }
+        if (fingerprint !== shown) {
+          if (box.contains(document.activeElement)) {
+            if (hint) { hint.hidden = false; }
+          } else {
+            box.innerHTML = data.html;  // rendered and escaped by the server's templates
+            shown = fingerprint;
+            if (hint) { hint.hidden = true; }
+          }
+        }
+        return true;
+      });
+    });
+  }
+
+  function appendLine(list, line) {
+    var item = document.createElement("li");
+    item.className = "line " + line.sender;
+    var meta = document.createElement("p");
+    meta.className = "meta";
+    var who = document.createElement("span");
+    who.className = "sender";
+    who.textContent = line.sender_label;
+    var when = document.createElement("time");
+    when.textContent = line.at;
+    meta.appendChild(who);
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(when);
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = line.text;
+    item.appendChild(meta);
+    item.appendChild(text);
+    list.appendChild(item);
+  }
+
+  function liveCase(hint) {
+    var url = hint.getAttribute("data-poll");
+    var interval = parseInt(hint.getAttribute("data-interval"), 10) || 3000;
+    var seq = parseInt(hint.getAttribute("data-seq"), 10) || 0;
+    var state = hint.getAttribute("data-state") + "/" + hint.getAttribute("data-mine");
+    var list = document.getElementById("transcript");
+    every(interval, function () {
+      return getJSON(url + "?after=" + seq).then(function (data) {
+        data.lines.forEach(function (line) {
+          if (line.seq <= seq) { return; }
+          appendLine(list, line);
+          if (line.sender === "person") { announce("Neue Nachricht der Person: " + line.text); }
+        });
+        seq = Math.max(seq, data.last_seq);
+        var typing = document.getElementById("typing");
+        if (typing) { typing.hidden = !data.typing; }
+        if (data.status + "/" + String(data.mine) !== state) { hint.hidden = false; }
+        return true;
+      });
+    });
+  }
+
+  function snippets(box) {
+    var reply = document.getElementById("reply-text");
+    if (!reply) { return; }
+    box.addEventListener("click", function (event) {
+      var link = event.target.closest("[data-snippet]");
+      if (!link) { return; }
+      event.preventDefault();
+      var text = link.getAttribute("data-snippet");
+      var start = reply.selectionStart || 0;
+      var end = reply.selectionEnd || 0;
+      reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
+      reply.focus();
+      reply.setSelectionRange(start + text.length, start + text.length);
+    });
+  }
+
+  var queue = document.getElementById("queue");
+  if (queue && queue.getAttribute("data-poll")) { liveQueue(queue); }
+  var hint = document.getElementById("live");
+  if (hint && hint.getAttribute("data-poll")) { liveCase(hint); }
+  // Tell the person the counsellor is typing: at most every 4 s, never the text itself.
+  var replyBox = document.getElementById("reply-text");
+  var csrfField = document.querySelector("input[name=csrf]");
+  if (replyBox && csrfField && hint && hint.getAttribute("data-poll")) {
+    var typingUrl = hint.getAttribute("data-poll").replace(/status\.json$/, "typing");
+    var typingSent = 0;
+    replyBox.addEventListener("input", function () {
+      if (Date.now() - typingSent < 4000) { return; }
+      typingSent = Date.now();
+      fetch(typingUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfField.value } })
+        .catch(function () { /* a lost hint harms nobody */ });
+    });
+  }
+  var snippetList = document.getElementById("snippets");
+  if (snippetList) { snippets(snippetList); }
 })();

@@ -422,6 +422,12 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ar": "تم حذف المحادثة.",
     },
     # ------------------------------------------------------------ connection status (JS)
+    "counsellor_typing": {
+        "de": "Die Beratungsstelle schreibt …",
+        "ls": "Die Beratungs·stelle schreibt gerade …",
+        "en": "The counselling office is typing …",
+        "ar": "مكتب الاستشارة يكتب …",
+    },
     "status_connecting": {
         "de": "Verbindung wird aufgebaut …",
         "ls": "Der Chat verbindet sich …",

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,10 @@ require_playwright()
 import pyotp  # noqa: E402
 from playwright.async_api import Page, expect  # noqa: E402
 
+from tests.e2e.chat import MESSAGE_LABEL, SEND, Chat  # noqa: E402
 from tests.e2e.helpers import (  # noqa: E402
+    ACCOUNT_DE,
+    INTAKE_DE,
     MakeContext,
     Server,
     assert_accessible,
@@ -106,9 +110,121 @@ async def test_setup_login_queue_case_reply_close_accessible(
     await page.get_by_role("button", name="Senden").click()
     await expect(page.get_by_role("status").first).to_contain_text("unterwegs")
     await expect(page.locator(".transcript")).to_contain_text("hier ist die Beratung")
-    await page.get_by_label("Ergebnis").select_option("information")
+    await page.get_by_label("Ergebnis").select_option("resolved")
     await page.get_by_role("button", name="Fall abschließen").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
 
     await page.get_by_role("button", name=re.compile("^Abmelden")).click()
     await expect(page.get_by_role("status")).to_contain_text("abgemeldet")
+
+
+def cli(server: Server, *args: str) -> str:
+    exe = Path(sys.executable).with_name("anlaufstelle")
+    result = subprocess.run(
+        [str(exe), *args], env=server.env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.timeout(240)
+async def test_from_the_web_chat_to_a_closed_and_deleted_case(
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path
+) -> None:
+    """Issue #4, item 9: the whole way of a case, with both sides in real browser pages."""
+    # Deleted at the next housekeeping run after closing, so the test can watch it go.
+    server = make_server(ANLAUFSTELLE_RETENTION_DAYS="0")
+    await server.astart()
+    counsellor = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    person = await (await make_context()).new_page()
+
+    # The counsellor sets up the account and logs in with password and TOTP; the queue is empty.
+    await counsellor.goto(invite(server, tmp_path, "e2e-region"))
+    secret = await counsellor.locator("#totp-secret").get_attribute("data-secret")
+    assert secret
+    await counsellor.get_by_label("Neues Passwort").fill(PASSWORD)
+    await counsellor.get_by_label("Passwort wiederholen").fill(PASSWORD)
+    await counsellor.get_by_label("Code, den die App jetzt anzeigt").fill(
+        await code_for(counsellor)
+    )
+    await counsellor.get_by_role("button", name="Konto einrichten").click()
+    await counsellor.goto(f"{server.url}/console/login")
+    await assert_accessible(counsellor, "on the login page")
+    await counsellor.get_by_label("Benutzername").fill("e2e-region")
+    await counsellor.get_by_label("Passwort").fill(PASSWORD)
+    totp = pyotp.TOTP(secret)
+    await counsellor.get_by_label("Code aus der Authenticator-App").fill(totp.at(time.time() + 30))
+    await counsellor.get_by_role("button", name="Anmelden").click()
+    await expect(counsellor.get_by_role("heading", level=1)).to_have_text("Warteschlange")
+    await expect(counsellor.get_by_text("Keine offenen Fälle.")).to_be_visible()
+
+    # The person does the intake in the web chat.
+    chat = Chat(person)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+    await chat.case_code()
+    case_id = server.cases()[-1]["id"]
+
+    # The case shows up at the top of the open queue page without a reload.
+    first = counsellor.get_by_role("link", name=re.compile(r"^Fall \d+$")).first
+    await expect(first).to_have_text(f"Fall {case_id}", timeout=15_000)
+    await expect(counsellor).to_have_title(re.compile(r"^\(1\) Warteschlange"))
+    await assert_accessible(counsellor, "on the queue with a case")
+    await first.click()
+    await counsellor.get_by_role("button", name="Fall übernehmen").click()
+    transcript = counsellor.locator("#transcript")
+    await expect(transcript).to_contain_text(ACCOUNT_DE)
+    await assert_accessible(counsellor, "on the claimed case")
+    reply = "Guten Tag, hier ist die Beratung. Wann passt Ihnen ein Gespräch?"
+    await counsellor.get_by_label("Nachricht an die Person").fill(reply)
+    # Typing shows on the person's side (never what is typed).
+    await expect(person.get_by_role("status").filter(has_text="schreibt")).to_be_visible()
+    await counsellor.get_by_role("button", name="Senden").click()
+
+    # The person reads the reply and answers; the counsellor's open page shows it live.
+    await expect(chat.line(reply)).to_be_visible(timeout=15_000)
+    answer = "Am Montag vormittags, danke!"
+    await chat.composer.get_by_label(MESSAGE_LABEL).fill(answer)
+    await expect(counsellor.get_by_text("Die Person schreibt gerade")).to_be_visible()
+    await chat.composer.get_by_role("button", name=SEND).click()
+    await expect(transcript).to_contain_text(answer, timeout=15_000)
+    assert "Neu laden" not in await counsellor.locator("#live:visible").all_inner_texts()
+
+    # Close with the documentation: the person's ground is preselected, the rest is added.
+    grounds = counsellor.get_by_role("group", name="Merkmale")
+    await expect(grounds.get_by_label("Behinderung")).to_be_checked()
+    await (
+        counsellor.get_by_role("group", name="Form der Diskriminierung")
+        .get_by_label("Unmittelbare Benachteiligung")
+        .check()
+    )
+    await (
+        counsellor.get_by_role("group", name="Was die Beratungsstelle getan hat")
+        .get_by_label("Beratungsgespräch")
+        .check()
+    )
+    await counsellor.get_by_label("Ergebnis").select_option("resolved")
+    await assert_accessible(counsellor, "on the case with the close form filled in")
+    await counsellor.get_by_role("button", name="Fall abschließen").click()
+    await expect(counsellor.get_by_role("heading", level=1)).to_have_text("Warteschlange")
+
+    # The anonymous counters moved; nothing the person wrote is in them.
+    counted = cli(server, "stats")
+    for dimension, value in [
+        ("cases", "closed"),
+        ("grounds", "disability"),
+        ("life_area", "housing"),
+        ("form", "direct"),
+        ("intervention", "counselling"),
+        ("outcome", "resolved"),
+        ("channel", "webchat"),
+    ]:
+        assert re.search(rf"\s{dimension}\s+{value}\s+< 5\n", counted), (dimension, counted)
+    assert "Vermieterin" not in counted and "Montag" not in counted
+
+    # Retention runs: the case and its transcript are gone, only the counters stay.
+    cli(server, "purge")
+    assert case_id not in [row["id"] for row in server.cases()]
+    gone = await counsellor.goto(f"{server.url}/console/cases/{case_id}")
+    assert gone is not None and gone.status == 404
+    assert "grounds" in cli(server, "stats")

@@ -22,13 +22,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.console import CONSOLE, Console
 from bot.console.auth import CookiePolicy
 from bot.console.pages import login_delay, totp_step
 from bot.settings import ConsoleSettings, DeliverySettings, Settings
 from storage import audit, cases, stats, teams
-from storage.models import Counsellor
+from storage.models import CaseNote, Counsellor
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 from tests.integration.test_cli import Cli, query
 from tests.integration.test_conversation import NOW, Person
@@ -370,8 +371,16 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
                     assert resp.status == 200, (who, path)
                 else:
                     assert resp.status == 403, (who, path)
-            for action in ("claim", "reply", "release", "claim", "close"):
-                data = {"csrf": csrf, "text": "Hallo", "outcome": "information"}
+            actions = ("claim", "reply", "note", "release", "claim", "transfer", "close")
+            for action in actions:
+                # The transfer names a team that does not exist: refused, the case stays.
+                data = {
+                    "csrf": csrf,
+                    "text": "Hallo",
+                    "note": "Rückruf vereinbart",
+                    "to": "team:nirgendwo",
+                    "outcome": "resolved",
+                }
                 resp = await env.client.post(
                     f"/console/cases/{case_id}/{action}",
                     data=data,
@@ -383,12 +392,19 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
                     assert resp.status == 303, (who, action)
                 else:
                     assert resp.status == 403, (who, action, case_id)
+            resp = await env.client.post(
+                f"/console/cases/{case_id}/typing",
+                headers={**headers, "X-CSRF-Token": csrf},
+                allow_redirects=False,
+            )
+            checked += 1
+            assert resp.status == (204 if who == owner else 403), (who, "typing")
         resp = await env.client.post(
             "/console/logout", data={"csrf": csrf}, headers=headers, allow_redirects=False
         )
         checked += 1
         assert resp.status == (403 if ident is None else 303)
-    assert checked == 4 * (2 + 2 * (2 + 5) + 1)
+    assert checked == 4 * (2 + 2 * (2 + 7 + 1) + 1)
     # Only the owners' own actions went through: both cases were claimed, answered, closed.
     async with env.office.store.read() as tx:
         for case_id in team_of:
@@ -475,7 +491,14 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
     assert "notice=outcome" in bad.headers["Location"]
     done = await env.client.post(
         f"{case_url}/close",
-        data={"csrf": csrf, "outcome": "referral"},
+        data={
+            "csrf": csrf,
+            "outcome": "referred",
+            "grounds": ["racism", "religion_belief"],
+            "life_area": "housing",
+            "form": "direct",
+            "intervention": ["information", "referral"],
+        },
         headers=cookie,
         allow_redirects=False,
     )
@@ -500,7 +523,11 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
     async with env.office.store.read() as tx:
         counters = {(r.dimension, r.value): r.count for r in await stats.table(tx)}
     assert counters[("cases", "closed")] == 1
-    assert counters[("outcome", "referral")] == 1
+    assert counters[("outcome", "referred")] == 1
+    assert counters[("grounds", "racism")] == counters[("grounds", "religion_belief")] == 1
+    assert counters[("life_area", "housing")] == counters[("form", "direct")] == 1
+    assert counters[("intervention", "information")] == 1
+    assert counters[("intervention", "referral")] == 1
     assert counters[("team", "region")] == 1
     assert counters[("municipality", "garbsen")] == 1
     assert CANARY not in repr(counters)
@@ -536,7 +563,7 @@ async def test_release_puts_the_case_back_and_two_claims_do_not_clash(env: Conso
     for action in ("release", "close"):
         resp = await env.client.post(
             f"{url}/{action}",
-            data={"csrf": second_csrf, "outcome": "information"},
+            data={"csrf": second_csrf, "outcome": "resolved"},
             headers={"Cookie": f"console={second_sid}"},
             allow_redirects=False,
         )
@@ -586,3 +613,173 @@ def test_cli_invite_prints_a_one_time_setup_link(tmp_path: Path) -> None:
     assert password_hash is None and token_hash not in (None, link.group(1))
     again = run("counsellor", "invite", "neu", "--team", "region", "--recovery-key-file", key_file)
     assert "exists already" in again.one_error()
+
+
+# ---------------------------------------------------------------- notes, transfer, live
+
+
+async def _post(env: Console_, ident: tuple[str, str], path: str, **fields: Any) -> str:
+    """Post a console form as `ident`; hands back where the console sent the browser."""
+    resp = await env.client.post(
+        path,
+        data={"csrf": ident[1], **fields},
+        headers={"Cookie": f"console={ident[0]}"},
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+    return str(resp.headers["Location"])
+
+
+async def _page(env: Console_, ident: tuple[str, str], path: str) -> tuple[int, str]:
+    resp = await env.client.get(
+        path, headers={"Cookie": f"console={ident[0]}"}, allow_redirects=False
+    )
+    return resp.status, await resp.text()
+
+
+async def _second_region_counsellor(env: Console_) -> None:
+    async with env.office.store.tx(env.clock()) as tx:
+        keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
+        second = await teams.add_counsellor(
+            tx, "zweite-region", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+        )
+        env.secrets["zweite-region"] = pyotp.random_base32()
+        await teams.set_totp_secret(tx, second, env.secrets["zweite-region"])
+
+
+async def test_notes_are_for_the_team_only_and_stored_sealed(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    region = await session_of(env, "berater-region")
+    stadt = await session_of(env, "berater-stadt")
+    url = f"/console/cases/{case_id}"
+    note = f"Rückruf am Montag {CANARY}"
+    # A note needs no claim: whoever in the team looks at a waiting case may add one.
+    assert "notice=noted" in await _post(env, region, f"{url}/note", note=note)
+    assert "notice=note_empty" in await _post(env, region, f"{url}/note", note="   ")
+    status, html = await _page(env, region, url)
+    assert status == 200 and note in html and "Interne Notizen" in html
+    # Another team gets nothing, and the note cannot be added there either.
+    assert (await _page(env, stadt, url))[0] == 403
+    forbidden = await env.client.post(
+        f"{url}/note",
+        data={"csrf": stadt[1], "note": "fremd"},
+        headers={"Cookie": f"console={stadt[0]}"},
+        allow_redirects=False,
+    )
+    assert forbidden.status == 403
+    # Never in what the person can read with their case code, never readable at rest.
+    assert person.last is not None and person.last.case is not None
+    async with env.office.store.read() as tx:
+        found = await cases.private_key_for_code(tx, person.last.case.case_code)
+        assert found is not None
+        content = await cases.read(tx, case_id, found[1])
+        sealed = (await tx.session.execute(select(CaseNote.body_ct))).scalars().all()
+    assert CANARY not in repr(content)
+    assert sealed and all(CANARY.encode() not in bytes(blob) for blob in sealed)
+    assert all(CANARY not in sent.text for sent in env.channel.to(person.address))
+
+
+async def test_transfer_to_a_colleague_then_to_the_other_team(env: Console_) -> None:
+    await _second_region_counsellor(env)
+    _, case_id = await intake(env.office, env.channel)
+    first = await session_of(env, "berater-region")
+    second = await session_of(env, "zweite-region")
+    stadt = await session_of(env, "berater-stadt")
+    url = f"/console/cases/{case_id}"
+    async with env.office.store.read() as tx:
+        second_id = await _id_of(tx, "zweite-region")
+    assert "notice=claimed" in await _post(env, first, f"{url}/claim")
+    assert "notice=noted" in await _post(env, first, f"{url}/note", note="Termin angeboten")
+    # The case page offers the colleague and the other team.
+    _, html = await _page(env, first, url)
+    assert f'value="counsellor:{second_id}"' in html and 'value="team:stadt"' in html
+    # Only the holder can hand it on; to the colleague, who then holds it.
+    assert "notice=transfer_failed" in await _post(
+        env, second, f"{url}/transfer", to=f"counsellor:{second_id}"
+    )
+    assert "notice=transferred" in await _post(
+        env, first, f"{url}/transfer", to=f"counsellor:{second_id}"
+    )
+    assert "notice=not_yours" in await _post(env, first, f"{url}/reply", text="Hallo")
+    assert "notice=sent" in await _post(env, second, f"{url}/reply", text="Hier ist Ihre Beraterin")
+    # The colleague moves it to the City's team: it waits in their queue, readable by them
+    # (with the note, resealed) and no longer by the Region's team.
+    assert await _post(env, second, f"{url}/transfer", to="team:stadt") == "/console?notice=moved"
+    async with env.office.store.read() as tx:
+        entry = await cases.entry(tx, case_id)
+        region_keys = await teams.unlock_with_recovery_key(
+            tx, "region", env.office.recovery["region"]
+        )
+        assert await cases.private_key_for_team(tx, case_id, region_keys) is None
+    assert entry is not None and (entry.team_id, entry.status) == ("stadt", "waiting")
+    assert (await _page(env, first, url))[0] == 403
+    status, html = await _page(env, stadt, url)
+    assert status == 200 and "Termin angeboten" in html and "Hier ist Ihre Beraterin" in html
+    _, queue = await _page(env, stadt, "/console")
+    assert f"/console/cases/{case_id}" in queue
+    async with env.office.store.read() as tx:
+        entries = await audit.entries(tx, limit=1000)
+    moves = [d for _, action, cid, d in entries if action == "case.transferred" and cid == case_id]
+    assert sorted(moves) == sorted([f"counsellor:{second_id}", "team:stadt"])
+
+
+async def test_the_case_page_gets_new_lines_live(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    region = await session_of(env, "berater-region")
+    url = f"/console/cases/{case_id}"
+    await _post(env, region, f"{url}/claim")
+    cookie = {"Cookie": f"console={region[0]}"}
+    first = await (await env.client.get(f"{url}/status.json", headers=cookie)).json()
+    assert first["status"] == "claimed" and first["mine"] is True and first["lines"]
+    seen = first["last_seq"]
+    quiet = await (await env.client.get(f"{url}/status.json?after={seen}", headers=cookie)).json()
+    assert quiet["lines"] == [] and quiet["last_seq"] == seen
+    await person.send(text="Sind Sie noch da?")
+    news = await (await env.client.get(f"{url}/status.json?after={seen}", headers=cookie)).json()
+    assert [(x["sender"], x["text"]) for x in news["lines"]] == [("person", "Sind Sie noch da?")]
+    assert news["last_seq"] > seen
+
+
+async def test_snippets_of_the_case_language_prefill_the_reply(env: Console_) -> None:
+    _, case_id = await intake(env.office, env.channel)
+    region = await session_of(env, "berater-region")
+    url = f"/console/cases/{case_id}"
+    await _post(env, region, f"{url}/claim")
+    _, html = await _page(env, region, url)
+    greeting = env.console.settings.snippets[0]
+    assert greeting.language == "de" and "Textbausteine" in html
+    assert "Greeting (en)" not in html  # the case is in German
+    _, prefilled = await _page(env, region, f"{url}?snippet=0")
+    reply_box = re.search(r'<textarea id="reply-text"[^>]*>([^<]*)</textarea>', prefilled)
+    assert reply_box and reply_box.group(1).startswith(greeting.text[:30])
+
+
+async def test_typing_hints_go_both_ways_and_only_for_the_holder(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    region = await session_of(env, "berater-region")
+    url = f"/console/cases/{case_id}"
+    cookie = {"Cookie": f"console={region[0]}"}
+
+    async def typing(csrf: str) -> int:
+        resp = await env.client.post(
+            f"{url}/typing", headers={**cookie, "X-CSRF-Token": csrf}, allow_redirects=False
+        )
+        return resp.status
+
+    # Before the claim the hint goes nowhere; without the CSRF token it is refused.
+    assert await typing(region[1]) == 204 and env.channel.typing_to == []
+    await _post(env, region, f"{url}/claim")
+    assert await typing("falsch") == 403
+    assert await typing(region[1]) == 204
+    assert env.channel.typing_to == [person.address]
+
+    # The person typing shows in the case's status until their message arrives.
+    status = await (await env.client.get(f"{url}/status.json", headers=cookie)).json()
+    assert status["typing"] is False
+    service = env.console.service
+    await service.person_typing(env.channel.name, person.address)
+    status = await (await env.client.get(f"{url}/status.json", headers=cookie)).json()
+    assert status["typing"] is True
+    await service.handle(InboundMessage(env.channel.name, person.address, "t-1", text="Hallo?"))
+    status = await (await env.client.get(f"{url}/status.json", headers=cookie)).json()
+    assert status["typing"] is False
