@@ -94,9 +94,21 @@ def create_app(
         )
     if settings.console.enabled:
         setup_console(app)
+    if settings.rasa.actions_enabled:
+        _setup_rasa_actions(app)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app
+
+
+def _setup_rasa_actions(app: web.Application) -> None:
+    # Imported here: rasa-sdk pulls in Sanic, gRPC and OpenTelemetry, which an office
+    # without Rasa need not load.
+    from bot.channels import rasa_actions
+
+    service = app[SERVICE]
+    executor = rasa_actions.build_executor(lambda: service)
+    rasa_actions.setup_routes(app, executor, app[SETTINGS].rasa.resolved_action_token())
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
 from dialogs import engine
-from dialogs.model import Flow
+from dialogs.model import Flow, HandoverNode
 from dialogs.steps import (
     Back,
     BotMessage,
@@ -70,6 +70,26 @@ class Handled:
     owner: Owner | None
     case: CaseCreated | None = None
     replies: int = 0
+
+
+@dataclass(frozen=True)
+class ExternalIntake:
+    """What an external dialog manager (Rasa) collected, as our flows store answers."""
+
+    answers: dict[str, Any]
+    crisis: bool
+    language: str | None
+    via: str
+    """Which integration handed over ("rasa"), for the audit log."""
+
+
+@dataclass(frozen=True)
+class ExternalHandover:
+    owner: Owner
+    """The owner after the call: "queued" when handed over now, or whoever owned it already."""
+    case: CaseCreated | None
+    text: str | None
+    """The handover text with case code and response time, in the person's language."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,87 @@ class ConversationService:
             self.on_outbox()
         return seq
 
+    # ---------------------------------------------------------- dialogs driven elsewhere
+    # Rasa (and any other external dialog manager) runs the bot phase itself and calls these
+    # through our actions; ownership and writing stay here, under the same lock and checks.
+
+    async def external_flow(self) -> tuple[Flow, datetime]:
+        """The published flow (for its rules and texts) and the office's local time now."""
+        async with self.store.read(self.clock()) as tx:
+            version = await self.catalog.current(tx)
+            flow = await self.catalog.flow(tx, version.id)
+            return flow, tx.now.astimezone(self.timezone)
+
+    async def external_owner(self, channel: str, address: str) -> Owner | None:
+        """Who owns this person's open conversation; None when there is none."""
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, channel, address)
+            conv = None if contact is None else await conversations.latest_for(tx, contact.id)
+            return None if conv is None or conv.owner == "closed" else conv.owner
+
+    async def external_handover(
+        self, channel: str, address: str, intake: ExternalIntake
+    ) -> ExternalHandover:
+        """Hand a conversation that an external dialog ran over to the counsellors' queue.
+
+        Exactly as at our own flows' handover node: the case gets its key pair, the answers
+        are sealed to it, the team is chosen by the flow's routing, and the owner moves from
+        `bot` to `queued` by a conditional update. A conversation that is no longer the bot's
+        is left alone (a retried call creates no second case).
+        """
+        key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
+        async with self.locks.hold(key):
+            async with self.store.tx(self.clock()) as tx:
+                # Committed on its own: a conversation row made in the handover's own session
+                # would keep a stale case_id after hand_over's update, and the transcript line
+                # below would not be sealed to the case.
+                contact = await contacts.contact_for(tx, channel, address)
+                if await conversations.active_for(tx, contact.id) is None:
+                    version = await self.catalog.current(tx)
+                    flow = await self.catalog.flow(tx, version.id)
+                    language = (
+                        intake.language
+                        if intake.language in flow.languages
+                        else flow.default_language
+                    )
+                    previous = await conversations.last_case_of(tx, contact.id)
+                    await conversations.start(tx, contact.id, version.id, language, previous)
+            return await self._external_handover(contact, intake)
+
+    async def _external_handover(
+        self, contact: ContactRef, intake: ExternalIntake
+    ) -> ExternalHandover:
+        async with self.store.tx(self.clock()) as tx:
+            conv = await conversations.active_for(tx, contact.id)
+            if conv is None:  # closed in between by the idle sweeper: nothing to hand over
+                return ExternalHandover("closed", None, None)
+            if conv.owner != "bot":
+                return ExternalHandover(conv.owner, None, None)
+            flow = await self.catalog.flow(tx, conv.flow_version_id)
+            language = intake.language if intake.language in flow.languages else conv.language
+            node = _handover_node(flow)
+            when = intake.answers.get(node.incident_date_from) if node.incident_date_from else None
+            today = tx.now.astimezone(self.timezone).date()
+            created = await cases.hand_over(
+                tx,
+                HandoverRequest(
+                    conversation_id=conv.id,
+                    team_id=engine.team_for(node.team, intake.answers),
+                    answers=intake.answers,
+                    crisis=intake.crisis,
+                    incident_date=engine.incident_date(when, today),
+                    channel=contact.channel,
+                    language=language,
+                ),
+            )
+            await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
+            message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
+            payload = self._payload(flow, message, language, created)
+            # The transcript keeps what the person was told, sealed to the case like every line.
+            await conversations.append(tx, conv.id, "bot", payload)
+        log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
+        return ExternalHandover("queued", created, str(payload["text"]))
+
     async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
@@ -366,6 +467,13 @@ class ConversationService:
 
     def _response_time(self, language: str, flow: Flow) -> str:
         return self.response_time.get(language) or self.response_time.get(flow.default_language, "")
+
+
+def _handover_node(flow: Flow) -> HandoverNode:
+    for node in flow.nodes:
+        if isinstance(node, HandoverNode):
+            return node
+    raise LookupError(f"flow {flow.id!r} has no handover node")
 
 
 def _to_input(msg: InboundMessage) -> Input:
