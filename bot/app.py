@@ -96,6 +96,8 @@ def create_app(
         setup_console(app)
     if settings.rasa.actions_enabled:
         _setup_rasa_actions(app)
+    if settings.rasa.nlu_url:
+        app.cleanup_ctx.append(_rasa_nlu)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app
@@ -109,6 +111,18 @@ def _setup_rasa_actions(app: web.Application) -> None:
     service = app[SERVICE]
     executor = rasa_actions.build_executor(lambda: service)
     rasa_actions.setup_routes(app, executor, app[SETTINGS].rasa.resolved_action_token())
+
+
+async def _rasa_nlu(app: web.Application) -> AsyncIterator[None]:
+    from bot.rasa.nlu import NluClient, Suggester
+
+    rasa = app[SETTINGS].rasa
+    assert rasa.nlu_url is not None  # only added when set
+    async with aiohttp.ClientSession() as session:
+        client = NluClient(rasa.nlu_url, rasa.resolved_nlu_token(), rasa.nlu_timeout, session)
+        app[SERVICE].nlu = Suggester(client, rasa.nlu_min_confidence)
+        yield
+        app[SERVICE].nlu = None
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
 from dialogs import engine
-from dialogs.model import Flow, HandoverNode
+from dialogs.crisis import find_crisis
+from dialogs.model import Flow, FreeTextNode, HandoverNode
 from dialogs.steps import (
     Back,
     BotMessage,
@@ -49,6 +50,13 @@ from storage.store import Store, Tx
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Suggested = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class Understander(Protocol):
+    """Free-text understanding (bot.rasa.nlu): store key -> choice ids; empty when unsure."""
+
+    async def suggest(self, flow: Flow, text: str) -> Mapping[str, tuple[str, ...]]: ...
 
 
 def utc_now() -> datetime:
@@ -142,6 +150,7 @@ class ConversationService:
         clock: Clock = utc_now,
         on_outbox: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
+        nlu: Understander | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -151,12 +160,17 @@ class ConversationService:
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
         self.locks = ContactLocks()
+        self.nlu = nlu
+        """Optional free-text understanding (Rasa NLU), asked before a step, never inside
+        the write transaction: a slow Rasa must not hold the database's writer."""
 
     async def handle(self, msg: InboundMessage) -> Handled:
         """Process one inbound message durably; returns once it is committed."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
-        async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
-            handled = await self._handle(tx, msg)
+        async with self.locks.hold(key):
+            suggested = await self._understand(msg) if self.nlu and msg.text else ()
+            async with self.store.tx(self.clock()) as tx:
+                handled = await self._handle(tx, msg, suggested)
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
@@ -349,7 +363,31 @@ class ConversationService:
         log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
         return ExternalHandover("queued", created, str(payload["text"]))
 
-    async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
+    async def _understand(self, msg: InboundMessage) -> Suggested:
+        """Ask the NLU about a text that answers a free-text node marked `understand`.
+
+        Checked here first, in our own code: the conversation is the bot's (never a text
+        meant for a counsellor), and the text has no crisis words (those get the crisis
+        resources at once, not a round trip). Runs under the contact lock, outside any
+        write transaction.
+        """
+        assert self.nlu is not None and msg.text is not None
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, msg.channel, msg.address)
+            conv = None if contact is None else await conversations.active_for(tx, contact.id)
+            if conv is None or conv.owner != "bot":
+                return ()
+            flow = await self.catalog.flow(tx, conv.flow_version_id)
+            raw = await conversations.load_state(tx, conv.id)
+        state = _load_state(raw, flow, None, conv.id)
+        node = flow.nodes_by_id.get(state.node) if state.node else None
+        if not (isinstance(node, FreeTextNode) and node.understand):
+            return ()
+        if find_crisis(msg.text, flow.crisis.words):
+            return ()
+        return tuple((await self.nlu.suggest(flow, msg.text)).items())
+
+    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
@@ -358,7 +396,7 @@ class ConversationService:
         if conv is None:
             conv = await self._start(tx, contact, msg)
         if conv.owner == "bot":
-            return await self._bot_turn(tx, contact, conv, msg)
+            return await self._bot_turn(tx, contact, conv, msg, suggested)
         # Handed over: the line goes to the case, sealed; the bot never answers again.
         await conversations.append(tx, conv.id, "person", _inbound_body(msg))
         log.info("conversation %s: message for case %s", conv.id, conv.case_id)
@@ -374,13 +412,18 @@ class ConversationService:
         return conv
 
     async def _bot_turn(
-        self, tx: Tx, contact: ContactRef, conv: ConversationRef, msg: InboundMessage
+        self,
+        tx: Tx,
+        contact: ContactRef,
+        conv: ConversationRef,
+        msg: InboundMessage,
+        suggested: Suggested = (),
     ) -> Handled:
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
         local_now = tx.now.astimezone(self.timezone)
-        result = engine.step(flow, state, _to_input(msg), local_now)
+        result = engine.step(flow, state, _to_input(msg, suggested), local_now)
         body = _inbound_body(msg)
         labels = _choice_labels(flow, state, local_now)
         if msg.choice is not None and msg.choice in labels:
@@ -463,6 +506,7 @@ class ConversationService:
             "max_length": message.max_length,
             "actions": actions,
             "case_code": case_code,
+            "suggested": list(message.suggested),
         }
 
     def _response_time(self, language: str, flow: Flow) -> str:
@@ -476,7 +520,7 @@ def _handover_node(flow: Flow) -> HandoverNode:
     raise LookupError(f"flow {flow.id!r} has no handover node")
 
 
-def _to_input(msg: InboundMessage) -> Input:
+def _to_input(msg: InboundMessage, suggested: Suggested = ()) -> Input:
     if msg.command == "start":
         return Start(language=msg.language)
     if msg.command == "back":
@@ -488,7 +532,7 @@ def _to_input(msg: InboundMessage) -> Input:
     if msg.choices is not None:
         return ChoicesInput(tuple(msg.choices))
     if msg.text is not None:
-        return TextInput(msg.text)
+        return TextInput(msg.text, suggested)
     assert msg.language is not None  # InboundMessage guarantees one of the above or a language
     return SetLanguage(msg.language)
 
