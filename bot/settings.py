@@ -118,11 +118,6 @@ class RasaSettings(BaseModel):
     nlu_timeout: float = Field(default=2.0, gt=0, le=30)
     """Seconds to wait for Rasa's NLU before going on without a suggestion."""
     nlu_min_confidence: float = Field(default=0.6, ge=0, le=1)
-    bridge_enabled: bool = False
-    """Let Rasa drive bot-phase conversations through its REST channel (the Rasa bridge)."""
-    bridge_url: str | None = None
-    """Base URL of the Rasa server for the bridge (POST /webhooks/rest/webhook)."""
-    bridge_timeout: float = Field(default=10.0, gt=0, le=60)
 
     def resolved_action_token(self) -> str:
         return _token(self.action_token, self.action_token_file, "rasa.action_token")
