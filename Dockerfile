@@ -20,7 +20,10 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY storage ./storage
-RUN pip install .
+# With the Rasa extra: the compose profile "rasa" runs `anlaufstelle rasa actions` from this
+# image. An office without Rasa can build with EXTRAS="" for a smaller image.
+ARG EXTRAS="[rasa]"
+RUN pip install ".${EXTRAS}"
 
 # ---- runtime ----------------------------------------------------------------
 FROM python:3.11-slim

@@ -94,9 +94,41 @@ def create_app(
         )
     if settings.console.enabled:
         setup_console(app)
+    if settings.rasa.actions_enabled:
+        _setup_rasa_actions(app)
+    if settings.rasa.nlu_url:
+        app.cleanup_ctx.append(_rasa_nlu)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app
+
+
+def _setup_rasa_actions(app: web.Application) -> None:
+    # Imported here: rasa-sdk pulls in Sanic, gRPC and OpenTelemetry, which an office
+    # without Rasa need not load.
+    try:
+        from bot.channels import rasa_actions
+    except ImportError:
+        raise SystemExit(
+            "error: rasa.actions_enabled is set but the Rasa integration is not installed: "
+            "pip install 'anlaufstelle[rasa]'"
+        ) from None
+
+    service = app[SERVICE]
+    executor = rasa_actions.build_executor(lambda: service)
+    rasa_actions.setup_routes(app, executor, app[SETTINGS].rasa.resolved_action_token())
+
+
+async def _rasa_nlu(app: web.Application) -> AsyncIterator[None]:
+    from bot.rasa.nlu import NluClient, Suggester
+
+    rasa = app[SETTINGS].rasa
+    assert rasa.nlu_url is not None  # only added when set
+    async with aiohttp.ClientSession() as session:
+        client = NluClient(rasa.nlu_url, rasa.resolved_nlu_token(), rasa.nlu_timeout, session)
+        app[SERVICE].nlu = Suggester(client, rasa.nlu_min_confidence)
+        yield
+        app[SERVICE].nlu = None
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     pub = fsub.add_parser("publish", help="publish a flow file as the next version")
     pub.add_argument("file", type=Path)
 
+    rasa = sub.add_parser("rasa", help="the optional Rasa integration")
+    rsub = rasa.add_subparsers(dest="rasa_command", required=True)
+    ra = rsub.add_parser(
+        "actions",
+        help="serve our Rasa custom actions on rasa-sdk's own server (loopback by default)",
+    )
+    ra.add_argument("--host", default=None, help="listen address (default: rasa.actions_host)")
+    ra.add_argument("--port", type=int, default=None, help="port (default: rasa.actions_port)")
+
     team = sub.add_parser("team", help="manage teams")
     tsub = team.add_subparsers(dest="team_command", required=True)
     ta = tsub.add_parser("add", help="create a team; prints its recovery key once")
@@ -120,6 +129,8 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             return _flows_offline(args, out)
         settings = load_settings(args.config)
         _configure_logging(settings.log_level)
+        if args.command == "rasa":
+            return _rasa_actions(settings, args, out)
         handler = _COMMANDS[args.command]
         return asyncio.run(handler(settings, args, out))
     except (SettingsError, StartupError, CommandError, TeamError, UnknownTeam) as exc:
@@ -137,6 +148,8 @@ def _configure_logging(level: str) -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Sanic (rasa-sdk's server) would log request lines with the ?token= of Rasa's calls.
+    logging.getLogger("sanic.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite narrates every call at DEBUG; it says nothing an operator needs.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -330,6 +343,24 @@ async def _invite(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         f"setup link (valid {hours} hours) in person or another trusted way:\n"
         f"  {setup_url(settings, token)}\n"
     )
+    return 0
+
+
+def _rasa_actions(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    # Sanic runs its own event loop, so this command is not a coroutine like the others.
+    try:
+        from bot.rasa.server import serve
+    except ImportError:
+        raise SystemExit(
+            "error: the Rasa integration is not installed: pip install 'anlaufstelle[rasa]'"
+        ) from None
+
+    settings.rasa.resolved_action_token()  # a missing token is a clear error before binding
+    host = args.host or settings.rasa.actions_host
+    port = args.port or settings.rasa.actions_port
+    out.write(f"Rasa action server on http://{host}:{port}/webhook (Ctrl+C stops it)\n")
+    out.flush()
+    serve(settings, host, port)
     return 0
 
 

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -26,7 +26,8 @@ from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
 from bot.typing_board import TypingBoard
 from dialogs import engine
-from dialogs.model import Flow
+from dialogs.crisis import find_crisis
+from dialogs.model import Flow, FreeTextNode, HandoverNode
 from dialogs.steps import (
     Back,
     BotMessage,
@@ -50,6 +51,13 @@ from storage.store import Store, Tx
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Suggested = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class Understander(Protocol):
+    """Free-text understanding (bot.rasa.nlu): store key -> choice ids; empty when unsure."""
+
+    async def suggest(self, flow: Flow, text: str) -> Mapping[str, tuple[str, ...]]: ...
 
 
 def utc_now() -> datetime:
@@ -71,6 +79,26 @@ class Handled:
     owner: Owner | None
     case: CaseCreated | None = None
     replies: int = 0
+
+
+@dataclass(frozen=True)
+class ExternalIntake:
+    """What an external dialog manager (Rasa) collected, as our flows store answers."""
+
+    answers: dict[str, Any]
+    crisis: bool
+    language: str | None
+    via: str
+    """Which integration handed over ("rasa"), for the audit log."""
+
+
+@dataclass(frozen=True)
+class ExternalHandover:
+    owner: Owner
+    """The owner after the call: "queued" when handed over now, or whoever owned it already."""
+    case: CaseCreated | None
+    text: str | None
+    """The handover text with case code and response time, in the person's language."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +151,7 @@ class ConversationService:
         clock: Clock = utc_now,
         on_outbox: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
+        nlu: Understander | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -133,12 +162,17 @@ class ConversationService:
         """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
         self.locks = ContactLocks()
         self.typing = TypingBoard()
+        self.nlu = nlu
+        """Optional free-text understanding (Rasa NLU), asked before a step, never inside
+        the write transaction: a slow Rasa must not hold the database's writer."""
 
     async def handle(self, msg: InboundMessage) -> Handled:
         """Process one inbound message durably; returns once it is committed."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
-        async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
-            handled = await self._handle(tx, msg)
+        async with self.locks.hold(key):
+            suggested = await self._understand(msg) if self.nlu and msg.text else ()
+            async with self.store.tx(self.clock()) as tx:
+                handled = await self._handle(tx, msg, suggested)
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
@@ -269,7 +303,112 @@ class ConversationService:
                 return None
             return await contacts.address_of(tx, contact_id)
 
-    async def _handle(self, tx: Tx, msg: InboundMessage) -> Handled:
+    # ---------------------------------------------------------- dialogs driven elsewhere
+    # Rasa (and any other external dialog manager) runs the bot phase itself and calls these
+    # through our actions; ownership and writing stay here, under the same lock and checks.
+
+    async def external_flow(self) -> tuple[Flow, datetime]:
+        """The published flow (for its rules and texts) and the office's local time now."""
+        async with self.store.read(self.clock()) as tx:
+            version = await self.catalog.current(tx)
+            flow = await self.catalog.flow(tx, version.id)
+            return flow, tx.now.astimezone(self.timezone)
+
+    async def external_owner(self, channel: str, address: str) -> Owner | None:
+        """Who owns this person's open conversation; None when there is none."""
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, channel, address)
+            conv = None if contact is None else await conversations.latest_for(tx, contact.id)
+            return None if conv is None or conv.owner == "closed" else conv.owner
+
+    async def external_handover(
+        self, channel: str, address: str, intake: ExternalIntake
+    ) -> ExternalHandover:
+        """Hand a conversation that an external dialog ran over to the counsellors' queue.
+
+        Exactly as at our own flows' handover node: the case gets its key pair, the answers
+        are sealed to it, the team is chosen by the flow's routing, and the owner moves from
+        `bot` to `queued` by a conditional update. A conversation that is no longer the bot's
+        is left alone (a retried call creates no second case).
+        """
+        key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
+        async with self.locks.hold(key):
+            async with self.store.tx(self.clock()) as tx:
+                # Committed on its own: a conversation row made in the handover's own session
+                # would keep a stale case_id after hand_over's update, and the transcript line
+                # below would not be sealed to the case.
+                contact = await contacts.contact_for(tx, channel, address)
+                if await conversations.active_for(tx, contact.id) is None:
+                    version = await self.catalog.current(tx)
+                    flow = await self.catalog.flow(tx, version.id)
+                    language = (
+                        intake.language
+                        if intake.language in flow.languages
+                        else flow.default_language
+                    )
+                    previous = await conversations.last_case_of(tx, contact.id)
+                    await conversations.start(tx, contact.id, version.id, language, previous)
+            return await self._external_handover(contact, intake)
+
+    async def _external_handover(
+        self, contact: ContactRef, intake: ExternalIntake
+    ) -> ExternalHandover:
+        async with self.store.tx(self.clock()) as tx:
+            conv = await conversations.active_for(tx, contact.id)
+            if conv is None:  # closed in between by the idle sweeper: nothing to hand over
+                return ExternalHandover("closed", None, None)
+            if conv.owner != "bot":
+                return ExternalHandover(conv.owner, None, None)
+            flow = await self.catalog.flow(tx, conv.flow_version_id)
+            language = intake.language if intake.language in flow.languages else conv.language
+            node = _handover_node(flow)
+            when = intake.answers.get(node.incident_date_from) if node.incident_date_from else None
+            today = tx.now.astimezone(self.timezone).date()
+            created = await cases.hand_over(
+                tx,
+                HandoverRequest(
+                    conversation_id=conv.id,
+                    team_id=engine.team_for(node.team, intake.answers),
+                    answers=intake.answers,
+                    crisis=intake.crisis,
+                    incident_date=engine.incident_date(when, today),
+                    channel=contact.channel,
+                    language=language,
+                ),
+            )
+            await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
+            message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
+            payload = self._payload(flow, message, language, created)
+            # The transcript keeps what the person was told, sealed to the case like every line.
+            await conversations.append(tx, conv.id, "bot", payload)
+        log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
+        return ExternalHandover("queued", created, str(payload["text"]))
+
+    async def _understand(self, msg: InboundMessage) -> Suggested:
+        """Ask the NLU about a text that answers a free-text node marked `understand`.
+
+        Checked here first, in our own code: the conversation is the bot's (never a text
+        meant for a counsellor), and the text has no crisis words (those get the crisis
+        resources at once, not a round trip). Runs under the contact lock, outside any
+        write transaction.
+        """
+        assert self.nlu is not None and msg.text is not None
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, msg.channel, msg.address)
+            conv = None if contact is None else await conversations.active_for(tx, contact.id)
+            if conv is None or conv.owner != "bot":
+                return ()
+            flow = await self.catalog.flow(tx, conv.flow_version_id)
+            raw = await conversations.load_state(tx, conv.id)
+        state = _load_state(raw, flow, None, conv.id)
+        node = flow.nodes_by_id.get(state.node) if state.node else None
+        if not (isinstance(node, FreeTextNode) and node.understand):
+            return ()
+        if find_crisis(msg.text, flow.crisis.words):
+            return ()
+        return tuple((await self.nlu.suggest(flow, msg.text)).items())
+
+    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
@@ -278,7 +417,7 @@ class ConversationService:
         if conv is None:
             conv = await self._start(tx, contact, msg)
         if conv.owner == "bot":
-            return await self._bot_turn(tx, contact, conv, msg)
+            return await self._bot_turn(tx, contact, conv, msg, suggested)
         # Handed over: the line goes to the case, sealed; the bot never answers again.
         await conversations.append(tx, conv.id, "person", _inbound_body(msg))
         if conv.case_id is not None:
@@ -296,13 +435,18 @@ class ConversationService:
         return conv
 
     async def _bot_turn(
-        self, tx: Tx, contact: ContactRef, conv: ConversationRef, msg: InboundMessage
+        self,
+        tx: Tx,
+        contact: ContactRef,
+        conv: ConversationRef,
+        msg: InboundMessage,
+        suggested: Suggested = (),
     ) -> Handled:
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
         local_now = tx.now.astimezone(self.timezone)
-        result = engine.step(flow, state, _to_input(msg), local_now)
+        result = engine.step(flow, state, _to_input(msg, suggested), local_now)
         body = _inbound_body(msg)
         labels = _choice_labels(flow, state, local_now)
         if msg.choice is not None and msg.choice in labels:
@@ -385,13 +529,21 @@ class ConversationService:
             "max_length": message.max_length,
             "actions": actions,
             "case_code": case_code,
+            "suggested": list(message.suggested),
         }
 
     def _response_time(self, language: str, flow: Flow) -> str:
         return self.response_time.get(language) or self.response_time.get(flow.default_language, "")
 
 
-def _to_input(msg: InboundMessage) -> Input:
+def _handover_node(flow: Flow) -> HandoverNode:
+    for node in flow.nodes:
+        if isinstance(node, HandoverNode):
+            return node
+    raise LookupError(f"flow {flow.id!r} has no handover node")
+
+
+def _to_input(msg: InboundMessage, suggested: Suggested = ()) -> Input:
     if msg.command == "start":
         return Start(language=msg.language)
     if msg.command == "back":
@@ -403,7 +555,7 @@ def _to_input(msg: InboundMessage) -> Input:
     if msg.choices is not None:
         return ChoicesInput(tuple(msg.choices))
     if msg.text is not None:
-        return TextInput(msg.text)
+        return TextInput(msg.text, suggested)
     assert msg.language is not None  # InboundMessage guarantees one of the above or a language
     return SetLanguage(msg.language)
 

@@ -52,6 +52,7 @@ def to_outbound(delivery: Delivery) -> OutboundMessage:
         actions=tuple(Option(i, label) for i, label in p.get("actions", [])),
         seq=p.get("seq"),
         case_code=p.get("case_code"),
+        suggested=tuple(p.get("suggested", ())),
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -140,6 +140,50 @@ class DeliverySettings(BaseModel):
     """How long a worker may hold a message before another worker may try it again."""
 
 
+class RasaSettings(BaseModel):
+    """The optional Rasa integration (Rasa always runs as its own service; see README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actions_enabled: bool = False
+    """Mount our Rasa custom actions at /rasa/webhook in this service (needs a token)."""
+    action_token: SecretStr | None = None
+    action_token_file: Path | None = None
+    """The token Rasa sends as ?token= (from its endpoints.yml); one of the two is required
+    when actions are enabled, here or for `anlaufstelle rasa actions`."""
+    actions_host: str = "127.0.0.1"
+    """Where `anlaufstelle rasa actions` listens: loopback, not rasa-sdk's 0.0.0.0."""
+    actions_port: int = Field(default=5055, ge=1, le=65535)
+    nlu_url: str | None = None
+    """Base URL of a Rasa server whose NLU (POST /model/parse) suggests answers to flow nodes
+    marked `understand: true`; unset: no suggestions."""
+    nlu_token: SecretStr | None = None
+    nlu_token_file: Path | None = None
+    nlu_timeout: float = Field(default=2.0, gt=0, le=30)
+    """Seconds to wait for Rasa's NLU before going on without a suggestion."""
+    nlu_min_confidence: float = Field(default=0.6, ge=0, le=1)
+
+    def resolved_action_token(self) -> str:
+        return _token(self.action_token, self.action_token_file, "rasa.action_token")
+
+    def resolved_nlu_token(self) -> str | None:
+        if self.nlu_token is None and self.nlu_token_file is None:
+            return None
+        return _token(self.nlu_token, self.nlu_token_file, "rasa.nlu_token")
+
+
+def _token(value: SecretStr | None, path: Path | None, name: str) -> str:
+    if path is not None:
+        token = _read_secret_file(path, f"{name}_file")
+    elif value is not None:
+        token = value.get_secret_value()
+    else:
+        raise SettingsError(f"{name} or {name}_file is required for the Rasa integration")
+    if len(token) < 16:
+        raise SettingsError(f"{name} must have at least 16 characters")
+    return token
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANLAUFSTELLE_",
@@ -179,6 +223,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    rasa: RasaSettings = Field(default_factory=RasaSettings)
 
     @field_validator("office_timezone")
     @classmethod

@@ -429,7 +429,17 @@ class _Run:
             max_length=max_length,
             optional=isinstance(node, FreeTextNode) and node.optional,
             can_go_back=bool(self.state.history),
+            suggested=self.suggested_at(node),
         )
+
+    def suggested_at(self, node: InputNode) -> tuple[str, ...]:
+        """Pre-selections for a choice question not answered yet (offered ids only)."""
+        if not isinstance(node, SingleChoiceNode | MultiChoiceNode):
+            return ()
+        if node.key in self.state.answers:
+            return ()
+        offered = {c.id for c in node.choices}
+        return tuple(i for i in self.state.suggested.get(node.key, ()) if i in offered)
 
     def options(self, node: InputNode) -> tuple[ChoiceOption, ...]:
         """The choices offered at `node`, labelled in the current language."""
@@ -461,6 +471,8 @@ class _Run:
         if outcome.in_danger:
             self.crisis("answer")
         self.state.answers[node.key] = outcome.value
+        if isinstance(node, FreeTextNode) and node.understand and isinstance(inp, TextInput):
+            self.state.suggested.update({key: list(ids) for key, ids in inp.suggested})
         self.state.history.append(node.id)
         if outcome.language is not None:
             self.set_language(outcome.language)

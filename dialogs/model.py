@@ -120,6 +120,10 @@ class FreeTextNode(_Asking):
     kind: Literal["free_text"]
     max_length: int = Field(ge=1, le=10_000)
     optional: bool = False
+    understand: bool = False
+    """Ask the configured Rasa NLU about the text; the choices it recognises (e.g. grounds,
+    life area) are pre-selected at later questions for the person to confirm. Without a
+    configured Rasa, or when it does not answer, nothing changes."""
     next: Ident
 
 

@@ -40,6 +40,10 @@ class ChoicesInput:
 class TextInput:
     text: str
     """Typed text: a free-text answer, a date, or a choice typed by number or label."""
+    suggested: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(store key, choice ids) pairs that the service learned about this text beforehand
+    (Rasa NLU); kept only when the text answers a free_text node marked `understand`. The
+    engine does no I/O: whoever asks is the conversation service, before the step."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class DialogState(BaseModel):
     """Input nodes answered so far, oldest first, for `Back`."""
     crisis: bool = False
     finished: Literal["handover", "end"] | None = None
+    suggested: dict[str, list[str]] = Field(default_factory=dict)
+    """Store key -> choice ids to pre-select when that question is asked (see TextInput)."""
 
 
 # ---------------------------------------------------------------- outputs
@@ -109,6 +115,8 @@ class BotMessage:
     max_length: int | None = None
     optional: bool = False
     can_go_back: bool = False
+    suggested: tuple[str, ...] = ()
+    """Choice ids pre-selected for the person to confirm (from free-text understanding)."""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class OutboundMessage:
     """Position in the conversation's transcript, for channels that replay history."""
     case_code: str | None = None
     """Set on the message that tells the person their case code (after handover)."""
+    suggested: tuple[str, ...] = ()
+    """Choice ids to show pre-selected for the person to confirm (free-text understanding)."""
 
 
 class DeliveryFailed(Exception):

@@ -239,4 +239,4 @@ def test_dockerfile_copies_every_package() -> None:
     for pattern in patterns:
         package = pattern.rstrip("*").rstrip(".")
         assert re.search(rf"(^|\s){package}/?\s", copied), f"Dockerfile does not COPY {package}/"
-    assert "pip install ." in " ".join(rest for word, rest in _dockerfile_instructions())
+    assert 'pip install ".' in " ".join(rest for word, rest in _dockerfile_instructions())
