@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from storage.crypto import (
     CryptoError,
@@ -475,3 +475,124 @@ async def colleagues(tx: Tx, team_id: str, counsellor_id: int) -> list[tuple[int
         .order_by(Counsellor.username)
     )
     return [(cid, name) for cid, name in rows]
+
+
+# ---------------------------------------------------------------- running the office (admins)
+
+
+@dataclass(frozen=True)
+class CounsellorInfo:
+    """An account as the admin pages list it: never a secret, never a hash."""
+
+    id: int
+    username: str
+    role: str
+    teams: tuple[str, ...]
+    active: bool
+    set_up: bool
+    second_factor: bool
+    setup_expires_at: datetime | None
+    locked_until: datetime | None
+
+
+async def counsellors(tx: Tx) -> list[CounsellorInfo]:
+    rows = (await tx.session.scalars(select(Counsellor).order_by(Counsellor.username))).all()
+    members = await tx.session.execute(select(TeamMember.counsellor_id, TeamMember.team_id))
+    teams_of: dict[int, list[str]] = {}
+    for cid, team_id in members:
+        teams_of.setdefault(cid, []).append(team_id)
+    return [
+        CounsellorInfo(
+            r.id,
+            r.username,
+            r.role,
+            tuple(sorted(teams_of.get(r.id, []))),
+            r.active,
+            r.password_hash is not None,
+            r.totp_secret_ct is not None,
+            r.setup_expires_at,
+            r.locked_until,
+        )
+        for r in rows
+    ]
+
+
+async def deactivate(tx: Tx, counsellor_id: int) -> bool:
+    """Close an account for good: it can no longer log in, and every wrap of a team key for it
+    is deleted, so even its password would open nothing. Team memberships go too.
+
+    New cases keep being sealed for the same team key (rotating it needs the recovery key,
+    which the server never holds); the departed counsellor's copy is gone either way.
+    """
+    row = await tx.session.get(Counsellor, counsellor_id)
+    if row is None or not row.active:
+        return False
+    row.active = False
+    row.setup_token_hash = None
+    row.setup_expires_at = None
+    row.totp_secret_ct = None
+    await tx.session.execute(
+        delete(TeamKeyWrap).where(
+            TeamKeyWrap.holder == "counsellor", TeamKeyWrap.counsellor_id == counsellor_id
+        )
+    )
+    await tx.session.execute(delete(TeamMember).where(TeamMember.counsellor_id == counsellor_id))
+    await tx.session.flush()
+    return True
+
+
+async def reset_second_factor(
+    tx: Tx, counsellor_id: int, *, valid_for: timedelta = SETUP_VALIDITY
+) -> str | None:
+    """Forget the account's TOTP secret (a lost or stolen phone stops working at once) and
+    return a one-time link token to enrol a new one with the current password."""
+    row = await tx.session.get(Counsellor, counsellor_id)
+    if row is None or not row.active or row.password_hash is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    row.totp_secret_ct = None
+    row.totp_last_step = None
+    row.setup_token_hash = _setup_hash(tx, token)
+    row.setup_expires_at = tx.now + valid_for
+    await tx.session.flush()
+    return token
+
+
+async def needs_password(tx: Tx, token: str) -> bool:
+    """Whether a valid setup token is a second-factor reset (the account has a password)."""
+    row = await _pending_setup(tx, token)
+    return row is not None and row.password_hash is not None
+
+
+async def reenrol_second_factor(tx: Tx, token: str, password: str, totp_secret: str) -> int | None:
+    """Enrol a new TOTP secret after a reset: the token and the current password must fit.
+    The token is used up; returns the counsellor id, or None."""
+    row = await _pending_setup(tx, token)
+    if row is None or row.password_hash is None:
+        return None
+    keys = await unlock(tx, row.username, password)
+    if keys is None:
+        return None
+    keys.team_keys.clear()
+    row.setup_token_hash = None
+    row.setup_expires_at = None
+    row.totp_last_step = None
+    row.totp_secret_ct = tx.keys.encrypt("totp", totp_secret.encode("ascii"), _totp_aad(row.id))
+    await tx.session.flush()
+    return row.id
+
+
+async def add_member(tx: Tx, team_id: str, counsellor_id: int, team_keys: dict[int, bytes]) -> bool:
+    """Put an active counsellor into a team, wrapping the team's keys (given by a member's
+    session or the recovery key) for their public key. False if they are a member already."""
+    row = await tx.session.get(Counsellor, counsellor_id)
+    if row is None or not row.active:
+        raise TeamError("no such active counsellor")
+    if await tx.session.get(TeamMember, (team_id, counsellor_id)) is not None:
+        return False
+    own = await tx.session.scalars(select(TeamKey.id).where(TeamKey.team_id == team_id))
+    keys = {k: v for k, v in team_keys.items() if k in set(own)}
+    if not keys:
+        raise TeamError(f"the keys of team {team_id!r} are needed to add a member")
+    await _join_teams(tx, counsellor_id, row.public_key, {team_id: keys})
+    return True

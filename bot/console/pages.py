@@ -431,9 +431,10 @@ class Console:
         token = request.match_info["token"]
         async with self.store.read(self.clock()) as tx:
             username = await teams.setup_username(tx, token)
+            reenrol = await teams.needs_password(tx, token)
         if username is None:
             return self._setup_gone()
-        return self._setup_page(request, username, pyotp.random_base32(), None, 200)
+        return self._setup_page(request, username, pyotp.random_base32(), None, 200, reenrol)
 
     def _setup_gone(self) -> web.Response:
         return self.page(
@@ -448,8 +449,16 @@ class Console:
         )
 
     def _setup_page(
-        self, request: web.Request, username: str, secret: str, error: str | None, status: int
+        self,
+        request: web.Request,
+        username: str,
+        secret: str,
+        error: str | None,
+        status: int,
+        reenrol: bool = False,
     ) -> web.Response:
+        """The account setup; `reenrol`: after a second-factor reset the account keeps its
+        password (it wraps the keys) and only a new authenticator is enrolled."""
         token = self._pre_token(request)
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Anlaufstelle")
         qr = segno.make(uri, error="m").svg_inline(
@@ -458,7 +467,9 @@ class Console:
         resp = self.page(
             "setup.html",
             status=status,
-            title=("Fehler: " if error else "") + "Konto einrichten",
+            title=("Fehler: " if error else "")
+            + ("Zwei-Faktor neu einrichten" if reenrol else "Konto einrichten"),
+            reenrol=reenrol,
             username=username,
             secret=secret,
             secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
@@ -485,15 +496,18 @@ class Console:
         now = self.clock()
         async with self.store.read(now) as tx:
             username = await teams.setup_username(tx, token)
+            reenrol = await teams.needs_password(tx, token)
         if username is None:
             return self._setup_gone()
         secret = _first(form, "secret")
         if not _TOTP_SECRET.match(secret):
             secret = pyotp.random_base32()
-            return self._setup_page(request, username, secret, "Bitte neu beginnen.", 400)
-        password = _first(form, "password")
+            return self._setup_page(request, username, secret, "Bitte neu beginnen.", 400, reenrol)
+        password = _first(form, "password")[:MAX_PASSWORD]
         repeat = _first(form, "password2")
         code = _first(form, "code").replace(" ", "")
+        if reenrol:
+            return await self._reenrol(request, token, username, secret, password, code)
         error = None
         if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
             error = f"Das Passwort braucht mindestens {MIN_PASSWORD} Zeichen."
@@ -512,6 +526,35 @@ class Console:
             "message.html",
             title="Konto eingerichtet",
             message="Ihr Konto ist eingerichtet. Sie können sich jetzt anmelden.",
+            link=("/console/login", "Zur Anmeldung"),
+            session=None,
+        )
+
+    async def _reenrol(
+        self,
+        request: web.Request,
+        token: str,
+        username: str,
+        secret: str,
+        password: str,
+        code: str,
+    ) -> web.Response:
+        now = self.clock()
+        if totp_step(secret, code, now) is None:
+            error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
+            return self._setup_page(request, username, secret, error, 400, True)
+        async with self.store.tx(now) as tx:
+            counsellor_id = await teams.reenrol_second_factor(tx, token, password, secret)
+            if counsellor_id is not None:
+                await audit.record(tx, f"counsellor:{counsellor_id}", "account.second_factor")
+        if counsellor_id is None:
+            await self.sleep(login_delay(1))
+            error = "Das Passwort stimmt nicht. Bitte erneut versuchen."
+            return self._setup_page(request, username, secret, error, 400, True)
+        return self.page(
+            "message.html",
+            title="Zwei-Faktor eingerichtet",
+            message="Die neue Authenticator-App ist eingerichtet. Sie können sich jetzt anmelden.",
             link=("/console/login", "Zur Anmeldung"),
             session=None,
         )

@@ -1,0 +1,209 @@
+"""Running the office from the console (admins): invite, close accounts, reset a second
+factor, create teams and add members — against the real app on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from storage import teams
+from tests.conftest import COUNSELLOR_PASSWORD
+from tests.integration.test_console import (
+    Console_,
+    _id_of,
+    _page,
+    _post,
+    hidden,
+    login,
+    session_of,
+)
+
+SETUP_LINK = re.compile(r'<code id="secret-value">(http://[^<]+/console/setup/([^<]+))</code>')
+RECOVERY = re.compile(r'<code id="secret-value">([0-9A-Z-]{20,})</code>')
+
+
+async def _form_page(env: Console_, ident: tuple[str, str], path: str, **fields: object) -> str:
+    resp = await env.client.post(
+        path,
+        data={"csrf": ident[1], **fields},
+        headers={"Cookie": f"console={ident[0]}"},
+        allow_redirects=False,
+    )
+    assert resp.status == 200, await resp.text()
+    return await resp.text()
+
+
+async def test_an_admin_invites_a_counsellor_who_then_works_in_the_team(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    status, overview = await _page(env, admin, "/console/office")
+    assert status == 200 and "berater-region" in overview and "Jemanden einladen" in overview
+    # The admin is in no team: the team's recovery key wraps its key for the newcomer.
+    html = await _form_page(
+        env,
+        admin,
+        "/console/office/invite",
+        username="neu.region",
+        role="counsellor",
+        teams="region",
+        **{"recovery-region": env.office.recovery["region"]},
+    )
+    link = SETUP_LINK.search(html)
+    assert link, html
+    token = link.group(2)
+    page = await env.client.get(f"/console/setup/{token}")
+    setup_html = await page.text()
+    secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
+    done = await env.client.post(
+        f"/console/setup/{token}",
+        data={
+            "csrf": csrf,
+            "secret": secret,
+            "password": COUNSELLOR_PASSWORD,
+            "password2": COUNSELLOR_PASSWORD,
+            "code": pyotp.TOTP(secret).at(env.clock()),
+        },
+    )
+    assert "Konto eingerichtet" in await done.text()
+    env.secrets["neu.region"] = secret
+    env.client.session.cookie_jar.clear()
+    me = await session_of(env, "neu.region")
+    assert (await _page(env, me, "/console"))[0] == 200
+    async with env.office.store.read() as tx:
+        assert await teams.team_ids_of(tx, await _id_of(tx, "neu.region")) == ["region"]
+    # A wrong recovery key invites nobody.
+    refused = await env.client.post(
+        "/console/office/invite",
+        data={
+            "csrf": admin[1],
+            "username": "noch.jemand",
+            "role": "counsellor",
+            "teams": "stadt",
+            "recovery-stadt": env.office.recovery["region"],
+        },
+        headers={"Cookie": f"console={admin[0]}"},
+    )
+    assert refused.status == 400 and "gehört nicht zu diesem Team" in await refused.text()
+
+
+async def test_closing_an_account_ends_its_session_and_its_keys(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    stadt = await session_of(env, "berater-stadt")
+    async with env.office.store.read() as tx:
+        stadt_id = await _id_of(tx, "berater-stadt")
+    where = await _post(env, admin, f"/console/office/counsellors/{stadt_id}/deactivate")
+    assert where == "/console/office?notice=deactivated"
+    again = await env.client.get(
+        "/console", headers={"Cookie": f"console={stadt[0]}"}, allow_redirects=False
+    )
+    assert again.status == 303 and again.headers["Location"] == "/console/login"
+    assert (await login(env, "berater-stadt")).status == 401
+    async with env.office.store.read() as tx:
+        assert await teams.unlock(tx, "berater-stadt", COUNSELLOR_PASSWORD) is None
+        assert await teams.team_ids_of(tx, stadt_id) == []
+    _, overview = await _page(env, admin, "/console/office")
+    assert "geschlossen" in overview
+
+
+async def test_a_reset_second_factor_needs_the_password_and_a_new_app(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    async with env.office.store.read() as tx:
+        region_id = await _id_of(tx, "berater-region")
+    html = await _form_page(
+        env, admin, f"/console/office/counsellors/{region_id}/reset-second-factor"
+    )
+    link = SETUP_LINK.search(html)
+    assert link, html
+    token = link.group(2)
+    # The old authenticator no longer logs in.
+    assert (await login(env, "berater-region")).status == 401
+    page = await env.client.get(f"/console/setup/{token}")
+    setup_html = await page.text()
+    assert "Zwei-Faktor neu einrichten" in setup_html and "password2" not in setup_html
+    secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
+
+    async def enrol(password: str) -> tuple[int, str]:
+        env.clock.advance(seconds=31)
+        resp = await env.client.post(
+            f"/console/setup/{token}",
+            data={
+                "csrf": csrf,
+                "secret": secret,
+                "password": password,
+                "code": pyotp.TOTP(secret).at(env.clock()),
+            },
+        )
+        return resp.status, await resp.text()
+
+    status, text = await enrol("nicht das Passwort")
+    assert status == 400 and "Passwort stimmt nicht" in text
+    status, text = await enrol(COUNSELLOR_PASSWORD)
+    assert status == 200 and "Zwei-Faktor eingerichtet" in text
+    env.secrets["berater-region"] = secret
+    env.client.session.cookie_jar.clear()
+    assert (await login(env, "berater-region")).status == 303
+    # The link is used up.
+    assert (await env.client.get(f"/console/setup/{token}")).status == 404
+
+
+async def test_a_new_team_shows_its_recovery_key_once_and_takes_members(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    html = await _form_page(
+        env, admin, "/console/office/teams", team_id="umland", name="Umland-Team"
+    )
+    found = RECOVERY.search(html)
+    assert found, html
+    async with env.office.store.read() as tx:
+        region_id = await _id_of(tx, "berater-region")
+    bad = await _post(
+        env,
+        admin,
+        "/console/office/teams/umland/members",
+        counsellor=str(region_id),
+        recovery=env.office.recovery["region"],
+    )
+    assert "notice=failed" in bad
+    good = await _post(
+        env,
+        admin,
+        "/console/office/teams/umland/members",
+        counsellor=str(region_id),
+        recovery=found.group(1),
+    )
+    assert "notice=member" in good
+    async with env.office.store.read() as tx:
+        assert await teams.team_ids_of(tx, region_id) == ["region", "umland"]
+    # A team id that exists already is refused.
+    resp = await env.client.post(
+        "/console/office/teams",
+        data={"csrf": admin[1], "team_id": "umland", "name": "Nochmal"},
+        headers={"Cookie": f"console={admin[0]}"},
+    )
+    assert resp.status == 400 and "gibt es schon" in await resp.text()
+
+
+async def test_only_admins_reach_the_office_pages(env: Console_) -> None:
+    counsellor = await session_of(env, "berater-region")
+    async with env.office.store.read() as tx:
+        stadt_id = await _id_of(tx, "berater-stadt")
+    posts = [
+        "/console/office/invite",
+        f"/console/office/counsellors/{stadt_id}/deactivate",
+        f"/console/office/counsellors/{stadt_id}/reset-second-factor",
+        "/console/office/teams",
+        "/console/office/teams/region/members",
+    ]
+    assert (await _page(env, counsellor, "/console/office"))[0] == 403
+    anonymous = await env.client.get("/console/office", allow_redirects=False)
+    assert anonymous.status == 303 and anonymous.headers["Location"] == "/console/login"
+    for path in posts:
+        as_counsellor = await env.client.post(
+            path,
+            data={"csrf": counsellor[1], "username": "x", "team_id": "x", "name": "xx"},
+            headers={"Cookie": f"console={counsellor[0]}"},
+            allow_redirects=False,
+        )
+        assert as_counsellor.status == 403, path
+        assert (await env.client.post(path, allow_redirects=False)).status == 403, path
+    async with env.office.store.read() as tx:
+        assert await teams.unlock(tx, "berater-stadt", COUNSELLOR_PASSWORD) is not None
