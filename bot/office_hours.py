@@ -91,8 +91,9 @@ def parse_closed(text: str) -> tuple[date, date]:
                 raise ValueError
             days.append(date.fromisoformat(part))
         except ValueError:
+            where = f"{text!r}: " if len(parts) > 1 else ""
             raise ValueError(
-                f"{text!r}: {part!r} is not a date like '2026-12-24' (year-month-day)"
+                f"{where}{part!r} is not a date like '2026-12-24' (year-month-day)"
             ) from None
     first, last = days[0], days[-1]
     if last < first:

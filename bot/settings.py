@@ -192,7 +192,7 @@ class Settings(BaseSettings):
             "de": "in der Regel innerhalb von zwei Werktagen",
             "ls": "meistens in 2 Tagen. Nicht am Wochenende.",
             "en": "usually within two working days",
-            "ar": "عادةً في غضون يومَي عمل",
+            "ar": "عادةً خلال يومي عمل",
         }
     )
     """Expected response time per language, shown at handover; outside `office_hours` the
