@@ -64,6 +64,7 @@ def create_app(
         response_time=settings.response_time,
         on_outbox=worker.wake,
         timezone=ZoneInfo(settings.office_timezone),
+        office_hours=settings.office_schedule(),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)

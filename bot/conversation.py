@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from bot import office_texts
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
+from bot.office_hours import OfficeHours
 from bot.typing_board import TypingBoard
 from dialogs import engine
 from dialogs.crisis import find_crisis
@@ -152,6 +154,7 @@ class ConversationService:
         on_outbox: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
         nlu: Understander | None = None,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -160,6 +163,8 @@ class ConversationService:
         self.on_outbox = on_outbox
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
+        self.office_hours = office_hours
+        """None: no hours known (tests, benchmarks); the office counts as always open."""
         self.locks = ContactLocks()
         self.typing = TypingBoard()
         self.nlu = nlu
@@ -167,7 +172,10 @@ class ConversationService:
         the write transaction: a slow Rasa must not hold the database's writer."""
 
     async def handle(self, msg: InboundMessage) -> Handled:
-        """Process one inbound message durably; returns once it is committed."""
+        """Process one inbound message durably; returns once it is committed.
+
+        While the case waits in the queue and the office is closed, the person gets one short
+        notice per closed period that their message waits (see `_closed_notice`)."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
         async with self.locks.hold(key):
             suggested = await self._understand(msg) if self.nlu and msg.text else ()
@@ -378,7 +386,7 @@ class ConversationService:
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
             message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
-            payload = self._payload(flow, message, language, created)
+            payload = self._payload(flow, message, language, created, tx.now)
             # The transcript keeps what the person was told, sealed to the case like every line.
             await conversations.append(tx, conv.id, "bot", payload)
         log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
@@ -418,12 +426,50 @@ class ConversationService:
             conv = await self._start(tx, contact, msg)
         if conv.owner == "bot":
             return await self._bot_turn(tx, contact, conv, msg, suggested)
-        # Handed over: the line goes to the case, sealed; the bot never answers again.
+        # Handed over: the line goes to the case, sealed; the bot never answers again in the
+        # dialog, it only says when the office is closed.
         await conversations.append(tx, conv.id, "person", _inbound_body(msg))
         if conv.case_id is not None:
             self.typing.stopped(conv.case_id)
         log.info("conversation %s: message for case %s", conv.id, conv.case_id)
-        return Handled("processed", conv.id, conv.owner)
+        replies = 0
+        if conv.owner == "queued" and await self._closed_notice(tx, contact, conv):
+            replies = 1
+        return Handled("processed", conv.id, conv.owner, replies=replies)
+
+    async def _closed_notice(self, tx: Tx, contact: ContactRef, conv: ConversationRef) -> bool:
+        """Tell a person whose case waits that the office is closed, once per closed period.
+
+        "Once" is read from the transcript's clear metadata, not from memory, so it survives a
+        restart and holds across replicas: any bot line since the office closed (this notice,
+        or the handover text, which already said the office is closed) means they know.
+        """
+        if self.office_hours is None:
+            return False
+        since = self.office_hours.closed_since(tx.now)
+        if since is None:
+            return False
+        last = await conversations.last_line_at(tx, conv.id, "bot")
+        if last is not None and last >= since:
+            return False
+        flow = await self.catalog.flow(tx, conv.flow_version_id)
+        text = office_texts.queued_notice(
+            conv.language, flow.default_language, self.office_hours.next_opening(tx.now)
+        )
+        payload: dict[str, Any] = {
+            "sender": "bot",
+            "text": text,
+            "kind": "info",
+            "language": conv.language,
+            "expects": "text",
+            "choices": [],
+            "actions": [],
+        }
+        payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
+        await outbox.enqueue(tx, contact.id, payload)
+        await notify.announce_outbox(tx)
+        log.info("conversation %s: office closed, notice sent", conv.id)
+        return True
 
     async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
         version = await self.catalog.current(tx)
@@ -483,7 +529,7 @@ class ConversationService:
 
         language = result.state.language
         for message in result.messages:
-            payload = self._payload(flow, message, language, created)
+            payload = self._payload(flow, message, language, created, tx.now)
             # The transcript keeps the whole reply, so a returning person sees the same buttons.
             payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
@@ -500,14 +546,20 @@ class ConversationService:
         return Handled("processed", conv.id, owner, created, len(result.messages))
 
     def _payload(
-        self, flow: Flow, message: BotMessage, language: str, created: CaseCreated | None
+        self,
+        flow: Flow,
+        message: BotMessage,
+        language: str,
+        created: CaseCreated | None,
+        now: datetime,
     ) -> dict[str, Any]:
         text = message.text
         case_code = None
         if created is not None and "{case_code}" in text:
             case_code = created.case_code
             text = text.replace("{case_code}", case_code)
-        text = text.replace("{response_time}", self._response_time(language, flow))
+        if "{response_time}" in text:
+            text = text.replace("{response_time}", self._response_time(language, flow, now))
         actions = []
         if message.expects == "choices":
             actions.append(("done", flow.ui_text("done", language)))
@@ -532,8 +584,18 @@ class ConversationService:
             "suggested": list(message.suggested),
         }
 
-    def _response_time(self, language: str, flow: Flow) -> str:
-        return self.response_time.get(language) or self.response_time.get(flow.default_language, "")
+    def _response_time(self, language: str, flow: Flow, now: datetime) -> str:
+        """The expected response time at `now`: the setting, and when the office is closed,
+        when it opens again (the office's hours at the moment of handover)."""
+        during = self.response_time.get(language) or self.response_time.get(
+            flow.default_language, ""
+        )
+        hours = self.office_hours
+        if hours is None or hours.is_open(now):
+            return during
+        return office_texts.closed_response_time(
+            during, language, flow.default_language, hours.next_opening(now)
+        )
 
 
 def _handover_node(flow: Flow) -> HandoverNode:

@@ -12,13 +12,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from bot.holidays import Region
+from bot.office_hours import OfficeHours, Span, parse_closed, parse_day
 from storage.db import url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
@@ -130,6 +140,66 @@ class ConsoleSettings(BaseModel):
     """Text snippets per language, offered in the reply box of a case in that language."""
 
 
+class OfficeHoursSettings(BaseModel):
+    """When the office is open. Outside these hours the bot tells people when it opens again;
+    their messages wait in the queue as always. Times are in `office_timezone`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monday: list[str] = Field(default_factory=lambda: ["09:00-16:00"])
+    """Opening periods ("09:00-13:00"), several for a lunch break; empty: closed all day."""
+    tuesday: list[str] = Field(default_factory=lambda: ["09:00-16:00"])
+    wednesday: list[str] = Field(default_factory=lambda: ["09:00-16:00"])
+    thursday: list[str] = Field(default_factory=lambda: ["09:00-16:00"])
+    friday: list[str] = Field(default_factory=lambda: ["09:00-13:00"])
+    saturday: list[str] = Field(default_factory=list)
+    sunday: list[str] = Field(default_factory=list)
+    public_holidays: Region = "niedersachsen"
+    """Statutory holidays, computed for every year: "niedersachsen" or "none"."""
+    extra_holidays: list[str] = Field(default_factory=list)
+    """The office's own closing days: dates ("2026-12-24") or ranges ("2026-12-24..2027-01-01",
+    both days closed)."""
+
+    @field_validator("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    @classmethod
+    def _valid_day(cls, value: list[str]) -> list[str]:
+        parse_day(value)
+        return value
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _valid_dates(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            parse_closed(entry)
+        return value
+
+    @model_validator(mode="after")
+    def _open_sometimes(self) -> OfficeHoursSettings:
+        if not any(self.week().values()):
+            raise ValueError("the office needs opening hours on at least one weekday")
+        return self
+
+    def week(self) -> dict[int, tuple[Span, ...]]:
+        days = (
+            self.monday,
+            self.tuesday,
+            self.wednesday,
+            self.thursday,
+            self.friday,
+            self.saturday,
+            self.sunday,
+        )
+        return {number: parse_day(spans) for number, spans in enumerate(days)}
+
+    def schedule(self, zone: str) -> OfficeHours:
+        return OfficeHours(
+            self.week(),
+            ZoneInfo(zone),
+            public=self.public_holidays,
+            closed=[parse_closed(entry) for entry in self.extra_holidays],
+        )
+
+
 class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -211,9 +281,11 @@ class Settings(BaseSettings):
             "de": "in der Regel innerhalb von zwei Werktagen",
             "ls": "meistens in 2 Tagen. Nicht am Wochenende.",
             "en": "usually within two working days",
+            "ar": "عادةً خلال يومي عمل",
         }
     )
-    """Expected response time per language, shown at handover (office hours come later)."""
+    """Expected response time per language, shown at handover; outside `office_hours` the
+    bot adds when the office opens again (bot/office_texts.py)."""
     kdf_memory_kib: int = Field(default=65536, ge=8)
     kdf_time_cost: int = Field(default=3, ge=1)
     office_timezone: str = "Europe/Berlin"
@@ -224,6 +296,7 @@ class Settings(BaseSettings):
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
+    office_hours: OfficeHoursSettings = Field(default_factory=OfficeHoursSettings)
 
     @field_validator("office_timezone")
     @classmethod
@@ -268,6 +341,9 @@ class Settings(BaseSettings):
     @property
     def resolved_server_key_file(self) -> Path:
         return self.server_key_file or self.data_dir / "server.key"
+
+    def office_schedule(self) -> OfficeHours:
+        return self.office_hours.schedule(self.office_timezone)
 
 
 def load_settings(config_file: Path | None = None) -> Settings:

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.bootstrap import FirstStart, open_store
 from bot.channels.base import InboundMessage, OutboundMessage
@@ -84,6 +85,8 @@ async def simulate(
             store,
             FlowCatalog(flow.id, pinned_version=version.id),
             response_time=settings.response_time,
+            timezone=ZoneInfo(settings.office_timezone),
+            office_hours=settings.office_schedule(),
         )
         address = secrets.token_hex(16)
         counter = iter(range(1, 1_000_000))

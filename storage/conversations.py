@@ -6,10 +6,10 @@ conditional update: the caller states the owner it expects and learns whether it
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from storage.crypto import aad_for, seal
 from storage.models import Case, Contact, Conversation, Message, OutboxItem
@@ -199,6 +199,16 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     )
     await tx.session.flush()
     return seq
+
+
+async def last_line_at(tx: Tx, conversation_id: int, sender: str) -> datetime | None:
+    """When `sender` last wrote in the conversation; from clear metadata, so it works on a
+    sealed case the server cannot read."""
+    return await tx.session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.sender == sender
+        )
+    )
 
 
 async def reseal_to_case(tx: Tx, conversation_id: int, case_id: int, public_key: bytes) -> int:
