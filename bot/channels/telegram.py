@@ -27,6 +27,7 @@ import contextlib
 import hmac
 import logging
 import math
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import telegram_render as render
 from bot.channels import telegram_texts as texts
@@ -117,7 +119,12 @@ def build_bot(settings: TelegramSettings) -> Bot:
     )
 
 
-def retry_seconds(value: int | timedelta) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
+    """Telegram's retry_after in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     return max(0.0, seconds) if math.isfinite(seconds) else 0.0
 
@@ -188,7 +195,7 @@ class TelegramChannel:
                 chat_id, rendered.chunks[-1], reply_markup=rendered.keyboard
             )
         except RetryAfter as exc:
-            raise DeliveryFailed("Telegram flood control", retry_seconds(exc.retry_after)) from None
+            raise DeliveryFailed("Telegram flood control", retry_seconds(exc)) from None
         except Forbidden:
             # Blocked by the person, or their account is gone.
             raise RecipientUnreachable("Telegram: forbidden") from None
@@ -549,7 +556,7 @@ class Poller:
                     break
                 raise
             except RetryAfter as exc:
-                await asyncio.sleep(retry_seconds(exc.retry_after))
+                await asyncio.sleep(retry_seconds(exc))
                 continue
             except Conflict:
                 log.error("telegram: another process polls this bot, or a webhook is set")

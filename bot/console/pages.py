@@ -602,6 +602,7 @@ class Console:
             except Exception:
                 flow = None
             names = await teams.team_names(tx)
+            unreachable = await cases.contact_unreachable(tx, entry.case_id)
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         return self.page(
             "case.html",
@@ -616,6 +617,7 @@ class Console:
             lines=[_line(line) for line in content.transcript],
             last_seq=content.transcript[-1].seq if content.transcript else 0,
             mine=mine,
+            unreachable=unreachable,
             notice=NOTICES.get(request.query.get("notice", "")),
             outcomes=OUTCOMES,
             max_text=MAX_TEXT_LENGTH,
