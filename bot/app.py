@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import housekeeping
-from bot.channels import bridge, webchat
+from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.console import setup_console
 from bot.conversation import ConversationService
@@ -40,6 +40,7 @@ WORKER = web.AppKey("worker", DeliveryWorker)
 CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
 WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
+TELEGRAM = web.AppKey("telegram", telegram.TelegramRuntime)
 
 SWEEP_INTERVAL_SECONDS = 600.0
 
@@ -99,6 +100,15 @@ def create_app(
         _setup_rasa_actions(app)
     if settings.rasa.nlu_url:
         app.cleanup_ctx.append(_rasa_nlu)
+    if settings.telegram.enabled:
+        runtime = telegram.TelegramRuntime(
+            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE])
+        )
+        app[TELEGRAM] = runtime
+        registry[telegram.NAME] = runtime.channel
+        if settings.telegram.mode == "webhook":
+            app.router.add_post(telegram.WEBHOOK_PATH, runtime.route())
+        app.cleanup_ctx.append(_telegram)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     return app
@@ -145,6 +155,22 @@ async def _bridge_channel(app: web.Application) -> AsyncIterator[None]:
             settings.callback_url, settings.resolved_secret(), session
         )
         yield
+
+
+def _flow_languages(service: ConversationService) -> telegram.Languages:
+    async def languages() -> Sequence[str]:
+        async with service.store.read() as tx:
+            version = await service.catalog.current(tx)
+            return (await service.catalog.flow(tx, version.id)).languages
+
+    return languages
+
+
+async def _telegram(app: web.Application) -> AsyncIterator[None]:
+    # Before the delivery worker's context: started before it, stopped after it.
+    await app[TELEGRAM].start()
+    yield
+    await app[TELEGRAM].stop()
 
 
 async def _run_forever(coro_name: str, task: asyncio.Task[None]) -> AsyncIterator[None]:

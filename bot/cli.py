@@ -25,6 +25,7 @@ from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.flows import UnknownTeam, publish_files
 from bot.settings import Settings, SettingsError, load_settings
 from bot.simulate import first_start_notice, simulate
+from bot.telegram_cli import TelegramCommandError, delete_webhook, set_webhook
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
@@ -89,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     ta.add_argument("team_id")
     ta.add_argument("name")
 
+    tg = sub.add_parser("telegram", help="the Telegram bot's webhook")
+    tgsub = tg.add_subparsers(dest="telegram_command", required=True)
+    tgsub.add_parser(
+        "set-webhook", help="register telegram.webhook_url and the secret token at Telegram"
+    )
+    tgsub.add_parser("delete-webhook", help="remove the webhook (for polling)")
+
     counsellor = sub.add_parser("counsellor", help="manage counsellors")
     csub = counsellor.add_subparsers(dest="counsellor_command", required=True)
     ca = csub.add_parser("add", help="create a counsellor account in a team")
@@ -133,7 +141,14 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             return _rasa_actions(settings, args, out)
         handler = _COMMANDS[args.command]
         return asyncio.run(handler(settings, args, out))
-    except (SettingsError, StartupError, CommandError, TeamError, UnknownTeam) as exc:
+    except (
+        SettingsError,
+        StartupError,
+        CommandError,
+        TeamError,
+        UnknownTeam,
+        TelegramCommandError,
+    ) as exc:
         print(f"anlaufstelle: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, SettingsError) else EXIT_FAILURE
     except FlowErrors as exc:
@@ -209,6 +224,8 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
             if settings.webchat.enabled:
                 out.write(f"  Web chat: {base}/chat\n")
+            if settings.telegram.enabled:
+                out.write(f"  Telegram: {settings.telegram.mode}\n")
             out.flush()
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -364,6 +381,12 @@ def _rasa_actions(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     return 0
 
 
+async def _telegram(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    if args.telegram_command == "set-webhook":
+        return await set_webhook(settings.telegram, out)
+    return await delete_webhook(settings.telegram, out)
+
+
 def _secret(path: Path | None, prompt: str) -> str:
     if path is not None:
         try:
@@ -386,4 +409,5 @@ _COMMANDS: dict[str, Handler] = {
     "flows": _flows,
     "team": _team,
     "counsellor": _counsellor,
+    "telegram": _telegram,
 }

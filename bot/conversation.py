@@ -45,7 +45,7 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import audit, cases, contacts, conversations, notify, outbox
+from storage import audit, cases, contacts, conversations, notify, outbox, stats
 from storage.cases import HandoverRequest
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Store, Tx
@@ -424,6 +424,9 @@ class ConversationService:
         conv = await conversations.active_for(tx, contact.id)
         if conv is None:
             conv = await self._start(tx, contact, msg)
+            if msg.source is not None:
+                # Outreach counts: a monthly counter only, never stored with the conversation.
+                await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
         if conv.owner == "bot":
             return await self._bot_turn(tx, contact, conv, msg, suggested)
         # Handed over: the line goes to the case, sealed; the bot never answers again in the

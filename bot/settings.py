@@ -7,9 +7,10 @@ ANLAUFSTELLE_BRIDGE__SECRET. Secrets can come from files (Docker secrets) throug
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -32,6 +33,7 @@ from bot.office_hours import OfficeHours, Span, parse_closed, parse_day
 from storage.db import url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -200,6 +202,62 @@ class OfficeHoursSettings(BaseModel):
         )
 
 
+class TelegramSettings(BaseModel):
+    """The Telegram channel (docs/telegram.md); it runs when a bot token is configured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr | None = None
+    """The bot token from @BotFather; prefer token_file."""
+    token_file: Path | None = None
+    mode: Literal["webhook", "polling"] = "polling"
+    """polling: we ask Telegram for updates (no public URL needed); webhook: Telegram posts
+    them to webhook_url, which must reach this service's /telegram/webhook over https."""
+    webhook_url: str | None = None
+    """The public https URL of /telegram/webhook, registered by `anlaufstelle telegram
+    set-webhook`."""
+    secret_token: SecretStr | None = None
+    """Telegram sends it in every webhook request (X-Telegram-Bot-Api-Secret-Token); required
+    in webhook mode; 1-256 characters A-Z, a-z, 0-9, _ and -. Prefer secret_token_file."""
+    secret_token_file: Path | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    """The Bot API address (a local Bot API server, or an emulator in tests)."""
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    """Long-polling: how long one getUpdates call waits for news."""
+    poll_pause_seconds: float = Field(default=0.5, ge=0)
+    """Pause after a getUpdates call that brought nothing (a server without long polling)."""
+    webchat_url: str | None = None
+    """The web chat's public address, named in the privacy notice as the more private way."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None or self.token_file is not None
+
+    def resolved_token(self) -> str:
+        if self.token_file is not None:
+            return _read_secret_file(self.token_file, "telegram.token_file")
+        if self.token is None or not self.token.get_secret_value():
+            raise SettingsError("telegram: neither telegram.token nor telegram.token_file is set")
+        return self.token.get_secret_value()
+
+    def resolved_secret_token(self) -> str:
+        """The webhook secret; SettingsError when it is missing or not what Telegram allows."""
+        if self.secret_token_file is not None:
+            value = _read_secret_file(self.secret_token_file, "telegram.secret_token_file")
+        elif self.secret_token is not None:
+            value = self.secret_token.get_secret_value()
+        else:
+            raise SettingsError(
+                "telegram.mode is webhook, but neither telegram.secret_token nor "
+                "telegram.secret_token_file is set"
+            )
+        if not _TELEGRAM_SECRET.fullmatch(value):
+            raise SettingsError(
+                "telegram secret token: 1 to 256 characters of A-Z, a-z, 0-9, _ and - only"
+            )
+        return value
+
+
 class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -297,6 +355,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     office_hours: OfficeHoursSettings = Field(default_factory=OfficeHoursSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     @field_validator("office_timezone")
     @classmethod

@@ -320,6 +320,18 @@ async def conversation_of(tx: Tx, case_id: int) -> tuple[int, int, str] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def contact_unreachable(tx: Tx, case_id: int) -> bool:
+    """Whether the person of the case can no longer be reached (e.g. blocked the bot)."""
+    value = await tx.session.scalar(
+        select(Contact.unreachable)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.case_id == case_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return bool(value)
+
+
 async def last_seq(tx: Tx, case_id: int) -> int:
     """The number of the newest transcript line of the case (0 without any)."""
     value = await tx.session.scalar(

@@ -6,12 +6,16 @@ back; it knows nothing of flows, storage or the conversation service's decisions
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 Command = Literal["start", "back", "restart"]
 MAX_TEXT_LENGTH = 10_000
 """Longest text a person may send in one message; adapters refuse longer ones with an error."""
+SOURCE_TAG = re.compile(r"[A-Za-z0-9_-]{1,32}")
+"""An outreach source tag (a poster's QR code, a flyer): short, and nothing that could name
+a person."""
 
 
 class InvalidMessage(ValueError):
@@ -38,6 +42,9 @@ class InboundMessage:
     """Set with command "start" (the channel's known language) or alone to switch language."""
     session_token: bytes | None = None
     """A high-entropy secret the person's device keeps (web chat); lets it reread the case."""
+    source: str | None = None
+    """With command "start": the outreach source the person came from (a deep link's tag).
+    Only counted, anonymously, when a new conversation starts; never tied to it."""
 
     def __post_init__(self) -> None:
         given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]
@@ -51,6 +58,10 @@ class InboundMessage:
             raise InvalidMessage("address and client message id are required")
         if self.text is not None and len(self.text) > MAX_TEXT_LENGTH:
             raise InvalidMessage(f"text longer than {MAX_TEXT_LENGTH} characters")
+        if self.source is not None and (
+            self.command != "start" or not SOURCE_TAG.fullmatch(self.source)
+        ):
+            raise InvalidMessage("a source tag is 1 to 32 letters, digits, _ or -, with start")
 
 
 @dataclass(frozen=True)

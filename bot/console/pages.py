@@ -671,6 +671,7 @@ class Console:
                 flow = None
             names = await teams.team_names(tx)
             colleagues = await teams.colleagues(tx, entry.team_id, session.counsellor_id)
+            unreachable = await cases.contact_unreachable(tx, entry.case_id)
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         snippets = self._snippets(entry.language)
         chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
@@ -688,6 +689,7 @@ class Console:
             last_seq=content.transcript[-1].seq if content.transcript else 0,
             notes=[_note(n, self.timezone) for n in case_notes],
             mine=mine,
+            unreachable=unreachable,
             notice=NOTICES.get(request.query.get("notice", "")),
             fields=FIELD_LEGENDS,
             categories=FIELDS,

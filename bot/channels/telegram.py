@@ -1,0 +1,671 @@
+"""The Telegram channel: python-telegram-bot as a transport only (docs/telegram.md).
+
+Updates arrive by webhook (our aiohttp route checks Telegram's secret token header) or by
+polling (a background task calling getUpdates). Either way each update is translated into an
+`InboundMessage` and handed to the conversation service; a webhook request is answered 200
+and a polled update is confirmed (the offset advanced) only after the service committed it,
+so Telegram sends again whatever we could not store. Replies leave through the outbox and
+`TelegramChannel.send`.
+
+No PTB `Application`, handlers, persistence or ConversationHandler: `Application.process_update`
+hands handler errors to error handlers instead of raising them, and we must know whether an
+update was stored before we acknowledge it. A plain `telegram.Bot` sends and parses.
+
+Some messages are the adapter's own and never pass the service or the database: the privacy
+notice at the first contact, the reply to voice messages and photos (whose content is dropped
+unread), the refusal of groups, /help, the /language and /delete keyboards.
+
+Privacy: the address given to the service is the chat id as a string; the service stores it
+only encrypted and looks it up by a keyed hash. Nothing here logs a chat id, a name or a text,
+and the HTTP client's request log (which names the bot token in every URL) is silenced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import math
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final, Protocol
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels import telegram_render as render
+from bot.channels import telegram_texts as texts
+from bot.channels.base import (
+    SOURCE_TAG,
+    DeliveryFailed,
+    InboundMessage,
+    InvalidMessage,
+    OutboundMessage,
+    RecipientUnreachable,
+)
+from bot.settings import TelegramSettings
+
+log = logging.getLogger(__name__)
+
+NAME: Final = "telegram"
+WEBHOOK_PATH: Final = "/telegram/webhook"
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # a header name
+ALLOWED_UPDATES: Final = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "channel_post",
+)
+COMMANDS: Final = ("start", "help", "language", "restart", "delete")
+MEMORY_CHATS: Final = 10_000
+"""Chats whose last prompt and language the adapter remembers (least recently used go)."""
+RETRY_PAUSE_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class Backend(Protocol):
+    """The conversation service as the Telegram adapter uses it."""
+
+    async def handle(self, msg: InboundMessage) -> Any: ...
+
+    async def history(self, channel: str, address: str, token: bytes | None) -> Any: ...
+
+    async def forget(self, channel: str, address: str) -> int: ...
+
+
+Languages = Callable[[], Awaitable[Sequence[str]]]
+"""The languages the current flow speaks, for the /language buttons."""
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs contain the bot token; PTB logs
+    request parameters (texts, chat ids) at DEBUG. Neither may reach our logs."""
+    for name in ("httpx", "httpcore", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_bot(settings: TelegramSettings) -> Bot:
+    quiet_http_logs()
+    return Bot(
+        settings.resolved_token(),
+        base_url=settings.base_url,
+        request=HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20),
+        get_updates_request=HTTPXRequest(
+            connect_timeout=10, read_timeout=settings.poll_timeout_seconds + 10
+        ),
+    )
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Telegram's retry_after in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(0.0, seconds) if math.isfinite(seconds) else 0.0
+
+
+# ---------------------------------------------------------------- what the adapter remembers
+
+
+@dataclass
+class _Chat:
+    language: str | None = None
+    prompt_id: int | None = None
+    """The message id of the newest prompt that still shows its keyboard."""
+    seen: bool = False
+    """The chat is known to have a conversation (so no privacy notice is due)."""
+
+
+class ChatMemory:
+    """Per chat, in this process only: the newest prompt with a keyboard and the language.
+
+    Losing it (a restart, another replica) is harmless by design: without it an old keyboard
+    is not cleared and its buttons still answer (the dialog engine refuses a choice that does
+    not fit the current question), the adapter's own texts fall back to the Telegram client's
+    language, and the first-contact check asks the database once more.
+    """
+
+    def __init__(self, size: int = MEMORY_CHATS) -> None:
+        self._chats: OrderedDict[int, _Chat] = OrderedDict()
+        self._size = size
+
+    def get(self, chat_id: int) -> _Chat:
+        chat = self._chats.pop(chat_id, None) or _Chat()
+        self._chats[chat_id] = chat
+        while len(self._chats) > self._size:
+            self._chats.popitem(last=False)
+        return chat
+
+    def forget(self, chat_id: int) -> None:
+        self._chats.pop(chat_id, None)
+
+
+# ---------------------------------------------------------------- sending
+
+
+class TelegramChannel:
+    """Delivers outbox replies with sendMessage; maps Telegram's errors for the worker."""
+
+    name = NAME
+
+    def __init__(self, bot: Bot, memory: ChatMemory) -> None:
+        self.bot = bot
+        self.memory = memory
+
+    async def send(self, message: OutboundMessage) -> None:
+        try:
+            chat_id = int(message.address)
+        except ValueError:
+            raise RecipientUnreachable("not a Telegram chat id") from None
+        rendered = render.render(message)
+        chat = self.memory.get(chat_id)
+        if rendered.keyboard is not None and chat.prompt_id is not None:
+            # A newer question replaces the keyboard of one answered by typing.
+            await self._clear_keyboard(chat_id, chat.prompt_id)
+            chat.prompt_id = None
+        try:
+            for chunk in rendered.chunks[:-1]:
+                await self.bot.send_message(chat_id, chunk)
+            sent = await self.bot.send_message(
+                chat_id, rendered.chunks[-1], reply_markup=rendered.keyboard
+            )
+        except RetryAfter as exc:
+            raise DeliveryFailed("Telegram flood control", retry_seconds(exc)) from None
+        except Forbidden:
+            # Blocked by the person, or their account is gone.
+            raise RecipientUnreachable("Telegram: forbidden") from None
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise RecipientUnreachable("Telegram: chat not found") from None
+            raise DeliveryFailed("Telegram refused the request (BadRequest)") from None
+        except InvalidToken:
+            raise DeliveryFailed("Telegram rejected the bot token") from None
+        except (NetworkError, TelegramError) as exc:
+            # Includes TimedOut and every 5xx: try again later.
+            raise DeliveryFailed(f"Telegram unavailable ({exc.__class__.__name__})") from None
+        chat.language = message.language
+        if rendered.keyboard is not None:
+            chat.prompt_id = sent.message_id
+
+    async def typing(self, address: str) -> None:
+        """Telegram's "typing …" line in the person's chat while a counsellor writes."""
+        with contextlib.suppress(TelegramError, ValueError):
+            await self.bot.send_chat_action(int(address), ChatAction.TYPING)
+
+    async def _clear_keyboard(self, chat_id: int, message_id: int) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
+# ---------------------------------------------------------------- receiving
+
+
+@dataclass(frozen=True)
+class _Command:
+    name: str
+    payload: str
+
+
+def parse_command(text: str) -> _Command | None:
+    """`/name[@bot] [payload]` → the command; None for ordinary text."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, payload = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return _Command(name, payload.strip())
+
+
+def source_tag(payload: str) -> str | None:
+    """A /start deep-link payload as an anonymous source tag, if it looks like one."""
+    return payload if SOURCE_TAG.fullmatch(payload) else None
+
+
+class TelegramReceiver:
+    """Turns one update into what it means: a message for the service or an adapter reply.
+
+    `process` raises when the update could not be handled; the caller then does not
+    acknowledge it (webhook: HTTP 500; polling: the offset stays), so Telegram sends it again.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        backend: Backend,
+        memory: ChatMemory,
+        languages: Languages,
+        webchat_url: str | None = None,
+    ) -> None:
+        self.bot = bot
+        self.backend = backend
+        self.memory = memory
+        self.languages = languages
+        self.webchat_url = webchat_url
+
+    async def process(self, update: Update) -> None:
+        if update.my_chat_member is not None:
+            member = update.my_chat_member
+            if member.chat.type != ChatType.PRIVATE:
+                await self._decline(
+                    member.chat.id, member.chat.type, member.from_user.language_code
+                )
+            return
+        if update.channel_post is not None:
+            await self._leave(update.channel_post.chat.id)
+            return
+        chat = update.effective_chat
+        if chat is None:
+            return  # nothing we subscribed to
+        if chat.type != ChatType.PRIVATE:
+            if update.message is not None:
+                user = update.message.from_user
+                await self._decline(chat.id, chat.type, user.language_code if user else None)
+            return
+        if update.callback_query is not None:
+            await self._callback(chat.id, update.callback_query)
+        elif update.message is not None:
+            await self._message(chat.id, update.message)
+        # Edited messages are not taken: the answer was already stored as first sent.
+
+    # -- helpers
+
+    def _language(self, chat_id: int, hint: str | None) -> str:
+        return texts.language_of(self.memory.get(chat_id).language or hint)
+
+    async def _say(
+        self, chat_id: int, key: str, language: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        values = {}
+        if key == "privacy":
+            link = texts.text("webchat_link", language, url=self.webchat_url or "")
+            values["webchat"] = link if self.webchat_url else ""
+        await self.bot.send_message(
+            chat_id, texts.text(key, language, **values), reply_markup=markup
+        )
+
+    async def _decline(self, chat_id: int, chat_type: str, hint: str | None) -> None:
+        """Groups and channels: say why once, then leave; nothing is stored."""
+        log.info("telegram: declined a %s chat", chat_type)
+        if chat_type != ChatType.CHANNEL:
+            with contextlib.suppress(TelegramError):
+                await self._say(chat_id, "group_decline", texts.language_of(hint))
+        await self._leave(chat_id)
+
+    async def _leave(self, chat_id: int) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.leave_chat(chat_id)
+
+    async def _deliver(self, msg: InboundMessage) -> None:
+        await self.backend.handle(msg)
+        self.memory.get(int(msg.address)).seen = True
+
+    async def _first_contact(self, chat_id: int, language: str) -> None:
+        """The privacy notice, once, before the first message of a conversation is stored."""
+        chat = self.memory.get(chat_id)
+        if chat.seen:
+            return
+        history = await self.backend.history(NAME, str(chat_id), None)
+        if history.owner is None:
+            await self._say(chat_id, "privacy", language)
+        chat.seen = True
+
+    # -- messages
+
+    async def _message(self, chat_id: int, message: Message) -> None:
+        user = message.from_user
+        hint = user.language_code if user else None
+        language = self._language(chat_id, hint)
+        if message.text is None:
+            # Voice, photo, sticker, document, location …: not read, not stored.
+            log.info("telegram: a non-text message was declined")
+            await self._say(chat_id, "non_text", language)
+            return
+        address, client_id = str(chat_id), f"m{message.message_id}"
+        command = parse_command(message.text)
+        fields: dict[str, Any]
+        if command is None:
+            fields = {"text": message.text}
+        elif command.name == "start":
+            flow_language = texts.language_of(hint) if hint else None
+            fields = {
+                "command": "start",
+                "language": flow_language,
+                "source": source_tag(command.payload),
+            }
+        elif command.name == "restart":
+            fields = {"command": "restart"}
+        elif command.name == "back":
+            fields = {"command": "back"}
+        elif command.name == "language":
+            offered = [code for code in await self.languages() if code in texts.LANGUAGE_NAMES]
+            await self._say(chat_id, "language_prompt", language, render.language_keyboard(offered))
+            return
+        elif command.name == "delete":
+            await self._say(chat_id, "delete_confirm", language, render.delete_keyboard(language))
+            return
+        else:  # /help and anything we do not know
+            await self._say(chat_id, "help", language)
+            return
+        try:
+            msg = InboundMessage(NAME, address, client_id, **fields)
+        except InvalidMessage:
+            await self._say(chat_id, "help", language)
+            return
+        await self._first_contact(chat_id, language)
+        await self._deliver(msg)
+
+    # -- buttons
+
+    async def _callback(self, chat_id: int, query: CallbackQuery) -> None:
+        cb = render.parse_callback(query.data)
+        message = query.message if isinstance(query.message, Message) else None
+        language = self._language(chat_id, query.from_user.language_code)
+        chat = self.memory.get(chat_id)
+        if cb is None:
+            await self._answer(query)
+            return
+        if (
+            cb.kind in ("c", "t", "a")
+            and message is not None
+            and chat.prompt_id is not None
+            and message.message_id != chat.prompt_id
+        ):
+            # A button of an earlier question: it must not answer the current one.
+            await self._answer(query, texts.text("stale_button", language))
+            await self._edit(message, None)
+            return
+        markup = message.reply_markup if message is not None else None
+        if cb.kind == "t":
+            if message is not None and markup is not None:
+                with contextlib.suppress(TelegramError):
+                    await message.edit_reply_markup(render.toggled(markup, cb.value))
+            await self._answer(query)
+            return
+        if cb.kind == "x":
+            await self._delete(chat_id, query, message, language, confirmed=cb.value == "yes")
+            return
+        fields: dict[str, Any]
+        shown: str | None
+        if cb.kind == "c":
+            fields = {"choice": cb.value}
+            shown = render.label_of(markup, query.data or "")
+        elif cb.kind == "l":
+            fields = {"language": cb.value}
+            shown = texts.LANGUAGE_NAMES.get(cb.value, cb.value)
+        elif cb.value == "done":
+            picked = render.selection(markup)
+            fields = {"choices": tuple(i for i, _ in picked)}
+            shown = ", ".join(label for _, label in picked) or render.label_of(markup, "a:done")
+        elif cb.value == "skip":
+            fields = {"choice": "skip"}
+            shown = render.label_of(markup, "a:skip")
+        else:  # back, restart
+            fields = {"command": cb.value}
+            shown = render.label_of(markup, query.data or "")
+        msg = InboundMessage(NAME, str(chat_id), f"c{query.id}", **fields)
+        await self._first_contact(chat_id, language)
+        await self._deliver(msg)
+        await self._answer(query)
+        if message is not None:
+            if chat.prompt_id == message.message_id:
+                chat.prompt_id = None
+            await self._edit(message, shown)
+
+    async def _answer(self, query: CallbackQuery, note: str | None = None) -> None:
+        """Stops the button's spinner; a failure here loses nothing."""
+        with contextlib.suppress(TelegramError):
+            await query.answer(note)
+
+    async def _edit(self, message: Message, shown: str | None) -> None:
+        """Show the chosen answer under the question and remove the keyboard.
+
+        Best effort: when it fails the keyboard stays, and the answer is stored anyway."""
+        with contextlib.suppress(TelegramError):
+            if shown and message.text:
+                await message.edit_text(render.answered(message.text, shown), reply_markup=None)
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+
+    async def _delete(
+        self,
+        chat_id: int,
+        query: CallbackQuery,
+        message: Message | None,
+        language: str,
+        *,
+        confirmed: bool,
+    ) -> None:
+        if confirmed:
+            gone = await self.backend.forget(NAME, str(chat_id))
+            log.info("telegram: a person deleted their data (%s conversations)", gone)
+            self.memory.forget(chat_id)
+        await self._answer(query)
+        note = texts.text("deleted" if confirmed else "kept", language)
+        edited = False
+        if message is not None:
+            with contextlib.suppress(TelegramError):
+                await message.edit_text(note, reply_markup=None)
+                edited = True
+        if not edited:
+            await self.bot.send_message(chat_id, note)
+
+
+# ---------------------------------------------------------------- webhook and polling
+
+
+def secret_ok(secret: str, header: str | None) -> bool:
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a forged header may hold any.
+    return header is not None and hmac.compare_digest(
+        secret.encode(), header.encode("utf-8", "replace")
+    )
+
+
+def webhook_route(
+    secret: str, receiver: TelegramReceiver
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def receive(request: web.Request) -> web.Response:
+        if not secret_ok(secret, request.headers.get(SECRET_HEADER)):
+            log.warning("telegram: webhook request with a missing or wrong secret token refused")
+            return web.Response(status=403, text="forbidden")
+        try:
+            update = Update.de_json(await request.json(), receiver.bot)
+        except Exception:
+            # No detail: PTB's and json's messages may quote the body.
+            log.warning("telegram: webhook body is not a Telegram update")
+            return web.Response(status=400, text="not an update")
+        try:
+            await receiver.process(update)
+        except Exception as exc:
+            log.error(
+                "telegram: update %s not handled (%s); Telegram will send it again",
+                update.update_id,
+                exc.__class__.__name__,
+            )
+            return web.Response(status=500, text="not handled")
+        return web.Response(status=200)
+
+    return receive
+
+
+class Poller:
+    """getUpdates in a loop; an update's offset is confirmed only after it was handled.
+
+    Ordering: updates are handled one at a time, in Telegram's order. An update that fails is
+    tried again (with a growing pause) before any later one, so nothing is skipped.
+    """
+
+    def __init__(self, bot: Bot, receiver: TelegramReceiver, settings: TelegramSettings) -> None:
+        self.bot = bot
+        self.receiver = receiver
+        self.settings = settings
+        self._stopping = False
+        self._fetch: asyncio.Future[tuple[Update, ...]] | None = None
+        self.offset: int | None = None
+
+    def stop(self) -> None:
+        """Leave after the update in hand; a pending getUpdates is cancelled."""
+        self._stopping = True
+        if self._fetch is not None and not self._fetch.done():
+            self._fetch.cancel()
+
+    async def _pause(self, failures: int) -> None:
+        await asyncio.sleep(RETRY_PAUSE_SECONDS[min(failures, len(RETRY_PAUSE_SECONDS) - 1)])
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                await self.bot.delete_webhook()
+                break
+            except TelegramError as exc:
+                log.warning("telegram: cannot reach the Bot API (%s)", exc.__class__.__name__)
+                await self._pause(failures)
+                failures += 1
+        failures = 0
+        while not self._stopping:
+            self._fetch = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=self.offset,
+                    timeout=self.settings.poll_timeout_seconds,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            )
+            try:
+                updates = await self._fetch
+            except asyncio.CancelledError:
+                if self._stopping:
+                    break
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except Conflict:
+                log.error("telegram: another process polls this bot, or a webhook is set")
+                await self._pause(failures)
+                failures += 1
+                continue
+            except TelegramError as exc:
+                log.warning("telegram: getUpdates failed (%s)", exc.__class__.__name__)
+                await self._pause(failures)
+                failures += 1
+                continue
+            failures = 0
+            for update in updates:
+                await self._handle(update)
+                self.offset = update.update_id + 1
+                if self._stopping:
+                    break
+            if not updates and not self._stopping:
+                await asyncio.sleep(self.settings.poll_pause_seconds)
+        await self._confirm()
+
+    async def _handle(self, update: Update) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.receiver.process(update)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error(
+                    "telegram: update %s not handled (%s); trying again",
+                    update.update_id,
+                    exc.__class__.__name__,
+                )
+            await self._pause(failures)
+            failures += 1
+
+    async def _confirm(self) -> None:
+        """Tell Telegram which updates are done, so a restart does not fetch them again."""
+        if self.offset is None:
+            return
+        with contextlib.suppress(TelegramError, TimeoutError):
+            async with asyncio.timeout(5):
+                await self.bot.get_updates(offset=self.offset, timeout=0)
+
+
+# ---------------------------------------------------------------- the running channel
+
+
+def menu_commands(language: str) -> list[BotCommand]:
+    return [BotCommand(name, texts.text(f"cmd_{name}", language)) for name in COMMANDS]
+
+
+class TelegramRuntime:
+    """Everything the app runs for Telegram: the bot, the outbox channel, the receiver and,
+    in polling mode, the poller. `start`/`stop` belong in the app's cleanup context."""
+
+    def __init__(self, settings: TelegramSettings, backend: Backend, languages: Languages) -> None:
+        self.settings = settings
+        self.bot = build_bot(settings)
+        self.memory = ChatMemory()
+        self.channel = TelegramChannel(self.bot, self.memory)
+        self.receiver = TelegramReceiver(
+            self.bot, backend, self.memory, languages, settings.webchat_url
+        )
+        self.poller = (
+            Poller(self.bot, self.receiver, settings) if settings.mode == "polling" else None
+        )
+        self.secret = settings.resolved_secret_token() if settings.mode == "webhook" else None
+        self._task: asyncio.Task[None] | None = None
+
+    def route(self) -> Callable[[web.Request], Awaitable[web.Response]]:
+        assert self.secret is not None, "webhook mode only"
+        return webhook_route(self.secret, self.receiver)
+
+    async def start(self) -> None:
+        try:
+            await self.bot.initialize()
+        except InvalidToken:
+            # PTB's own message quotes the token; never log it.
+            log.error("telegram: the Bot API rejected the bot token; check telegram.token")
+        except TelegramError as exc:
+            log.warning("telegram: Bot API not reachable at start (%s)", exc.__class__.__name__)
+        else:
+            await self._set_commands()
+        if self.poller is not None:
+            self._task = asyncio.create_task(self.poller.run(), name="telegram-poller")
+        log.info("telegram: started (%s)", self.settings.mode)
+
+    async def _set_commands(self) -> None:
+        """The command menu in the client, per language; nice to have, so failures pass."""
+        with contextlib.suppress(TelegramError):
+            await self.bot.set_my_commands(menu_commands(texts.DEFAULT_LANGUAGE))
+            for language in ("en", "ar"):
+                await self.bot.set_my_commands(menu_commands(language), language_code=language)
+
+    async def stop(self) -> None:
+        if self.poller is not None and self._task is not None:
+            self.poller.stop()
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                log.warning("telegram: poller did not stop in time; cancelled")
+        with contextlib.suppress(TelegramError):
+            await self.bot.shutdown()
+        log.info("telegram: stopped")

@@ -1,0 +1,195 @@
+"""Outbound messages as Telegram texts and inline keyboards, and the callback data they carry.
+
+Callback data (at most 64 bytes, Telegram's limit) is a one-letter kind and a value:
+
+    c:<choice id>   pick a single choice (also "skip" of an optional free text)
+    t:<choice id>   toggle an option of a multiple-choice question
+    a:<action>      back, restart, skip or done (done sends the toggled options)
+    l:<language>    switch the language (/language)
+    x:yes / x:no    confirm or cancel /delete
+
+The toggled options of a multiple-choice question live in the keyboard itself (a ✅ before
+the label), not in the server: the callback query carries the message with its current
+keyboard, so "done" reads the selection from what the person sees, and a restart of the
+service loses nothing. Choice ids too long for a button fall back to numbered lines in the
+text, which the dialog engine accepts as typed answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.channels import telegram_texts as texts
+from bot.channels.base import OutboundMessage
+
+MAX_CALLBACK_BYTES: Final = 64
+MAX_TEXT: Final = 4096
+"""Telegram's limit for one message's text (in UTF-16 code units; we count characters and
+stay below it, see `split_text`)."""
+CHECKED: Final = "✅ "
+ANSWERED: Final = "\n\n➡️ "
+"""What is appended to a question once it is answered (the answer follows)."""
+ACTIONS: Final = ("back", "restart", "skip", "done")
+
+CallbackKind = Literal["c", "t", "a", "l", "x"]
+
+
+@dataclass(frozen=True)
+class Callback:
+    kind: CallbackKind
+    value: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The texts to send in order; the last one carries the keyboard (if any)."""
+
+    chunks: tuple[str, ...]
+    keyboard: InlineKeyboardMarkup | None
+
+
+def data(kind: CallbackKind, value: str) -> str:
+    return f"{kind}:{value}"
+
+
+def fits(kind: CallbackKind, value: str) -> bool:
+    return len(data(kind, value).encode()) <= MAX_CALLBACK_BYTES
+
+
+def parse_callback(raw: str | None) -> Callback | None:
+    """The callback data we made, or None for anything else (old or forged buttons)."""
+    if not raw or len(raw.encode()) > MAX_CALLBACK_BYTES or raw[1:2] != ":":
+        return None
+    kind, value = raw[0], raw[2:]
+    if not value:
+        return None
+    if kind in ("c", "t", "l"):
+        return Callback(kind, value)  # type: ignore[arg-type]  # kind checked just above
+    if kind == "a" and value in ACTIONS:
+        return Callback("a", value)
+    if kind == "x" and value in ("yes", "no"):
+        return Callback("x", value)
+    return None
+
+
+def split_text(text: str, limit: int = MAX_TEXT // 2) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends or spaces where possible.
+
+    Half of Telegram's limit: it counts UTF-16 code units, and a character may need two.
+    """
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    pieces.append(rest)
+    return [p for p in pieces if p] or [""]
+
+
+def render(message: OutboundMessage) -> Rendered:
+    text = message.text
+    if message.sender == "counsellor":
+        text = f"{texts.text('counsellor', message.language)}\n{text}"
+    rows: list[list[InlineKeyboardButton]] = []
+    choice_ids = {c.id for c in message.choices}
+    if message.choices:
+        kind: CallbackKind = "t" if message.expects == "choices" else "c"
+        if all(fits(kind, c.id) for c in message.choices):
+            rows.extend(
+                [InlineKeyboardButton(c.label, callback_data=data(kind, c.id))]
+                for c in message.choices
+            )
+        else:
+            # Ids too long for a button: the engine takes the numbers typed instead.
+            numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(message.choices, 1))
+            text = f"{text}\n\n{numbered}"
+    actions = [
+        InlineKeyboardButton(a.label, callback_data=data("a", a.id))
+        for a in message.actions
+        if a.id in ACTIONS and a.id not in choice_ids
+    ]
+    if actions:
+        rows.append(actions)
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    return Rendered(tuple(split_text(text)), keyboard)
+
+
+def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.LANGUAGE_NAMES.get(code, code), callback_data=data("l", code)
+                )
+            ]
+            for code in languages
+            if fits("l", code)
+        ]
+    )
+
+
+def delete_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.text("delete_yes", language), callback_data="x:yes")],
+            [InlineKeyboardButton(texts.text("delete_no", language), callback_data="x:no")],
+        ]
+    )
+
+
+def _buttons(markup: InlineKeyboardMarkup | None) -> list[InlineKeyboardButton]:
+    if markup is None:
+        return []
+    return [b for row in markup.inline_keyboard for b in row]
+
+
+def label_of(markup: InlineKeyboardMarkup | None, callback_data: str) -> str | None:
+    """The label of the button with this data, without a toggle mark."""
+    for button in _buttons(markup):
+        if button.callback_data == callback_data:
+            return button.text.removeprefix(CHECKED)
+    return None
+
+
+def toggled(markup: InlineKeyboardMarkup, option_id: str) -> InlineKeyboardMarkup:
+    """The keyboard with the option's mark flipped."""
+    target = data("t", option_id)
+    rows = []
+    for row in markup.inline_keyboard:
+        new_row = []
+        for b in row:
+            if b.callback_data == target:
+                label = (
+                    b.text.removeprefix(CHECKED) if b.text.startswith(CHECKED) else CHECKED + b.text
+                )
+                b = InlineKeyboardButton(label, callback_data=b.callback_data)
+            new_row.append(b)
+        rows.append(new_row)
+    return InlineKeyboardMarkup(rows)
+
+
+def selection(markup: InlineKeyboardMarkup | None) -> list[tuple[str, str]]:
+    """(option id, label) of every marked option, in keyboard order."""
+    chosen = []
+    for b in _buttons(markup):
+        if (
+            isinstance(b.callback_data, str)
+            and b.callback_data.startswith("t:")
+            and b.text.startswith(CHECKED)
+        ):
+            chosen.append((b.callback_data[2:], b.text.removeprefix(CHECKED)))
+    return chosen
+
+
+def answered(question: str, answer: str) -> str:
+    """The question with the person's answer below it, for editing the prompt message."""
+    return split_text(question + ANSWERED + answer, MAX_TEXT // 2)[0]

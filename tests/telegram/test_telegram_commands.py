@@ -1,0 +1,165 @@
+"""Commands, language, deletion and what the bot does not take: voice messages, photos,
+groups. Against the Bot API emulator; where nothing may be stored, the database is checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import Contact, Conversation
+from tests.telegram.conftest import MakeTelegram, Telegram
+from tests.telegram.harness import Person
+
+
+async def rows(tg: Telegram) -> tuple[int, int]:
+    async with tg.office.store.read() as tx:
+        contacts = await tx.session.scalar(select(func.count()).select_from(Contact))
+        convs = await tx.session.scalar(select(func.count()).select_from(Conversation))
+    return int(contacts or 0), int(convs or 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "language", "expected"),
+    [
+        ({"voice": {"file_id": "v1", "file_unique_id": "u1", "duration": 3}}, "de", "nur Text"),
+        (
+            {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}]},
+            "en",
+            "only read text",
+        ),
+        (
+            {
+                "sticker": {
+                    "file_id": "s1",
+                    "file_unique_id": "u3",
+                    "type": "regular",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                }
+            },
+            "ar",
+            "النصوص",
+        ),
+        ({"location": {"latitude": 52.37, "longitude": 9.73}}, "de", "nur Text"),
+        ({"document": {"file_id": "d1", "file_unique_id": "u4"}}, "tr", "nur Text"),
+    ],
+)
+async def test_non_text_messages_get_a_kind_reply_and_nothing_is_stored(
+    make_telegram: MakeTelegram,
+    person: Callable[..., Person],
+    fields: dict[str, object],
+    language: str,
+    expected: str,
+) -> None:
+    tg = await make_telegram()
+    anna = person(language_code=language)
+    await anna.send(**fields)
+    reply = await anna.next()
+    assert expected in reply.text
+    assert await rows(tg) == (0, 0)
+
+
+async def test_the_reply_to_a_photo_follows_the_chosen_flow_language(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    anna = person(language_code="de")
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), "c:ls")
+    await anna.prompt()
+    await anna.send(photo=[{"file_id": "p1", "file_unique_id": "u2", "width": 1, "height": 1}])
+    reply = await anna.next(lambda m: "Text" in m.text)
+    assert reply.text.startswith("Ich kann nur Text lesen.")  # Leichte Sprache
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup"])
+async def test_groups_are_declined_and_left_and_nothing_is_stored(
+    make_telegram: MakeTelegram, person: Callable[..., Person], chat_type: str
+) -> None:
+    tg = await make_telegram()
+    group = person(chat_type=chat_type)
+    group.chat_id = -abs(group.chat_id)
+    await group.command("/start")
+    reply = await group.next()
+    assert "privaten Chat" in reply.text
+    for _ in range(50):
+        if tg.proxy.called("leaveChat"):
+            break
+        await group.quiet(0.05)
+    (left,) = tg.proxy.called("leaveChat")
+    assert int(left.params["chat_id"]) == group.chat_id
+    assert await rows(tg) == (0, 0)
+
+
+async def test_help_language_and_restart(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram()
+    anna = person()
+    await anna.command("/help")
+    assert "/delete" in (await anna.next()).text
+    await anna.command("/start")
+    consent = await anna.prompt()
+    await anna.tap(consent, "c:accept")
+    await anna.prompt()
+    await anna.command("/language")
+    choose = await anna.prompt()
+    assert choose.data == ["l:de", "l:en"]  # the flow's languages
+    await anna.tap(choose, "l:en")
+    assert (await anna.prompt()).text == "Are you in danger right now?"
+    await anna.command("/restart")
+    assert (await anna.prompt()).text == "May we store your answers?"
+    await anna.command("/unknown")
+    assert "/restart" in (await anna.next()).text  # unknown commands get the help
+
+
+async def test_back_button_and_a_button_of_an_earlier_question(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    consent = await anna.prompt()
+    await anna.tap(consent, "c:accept")
+    danger = await anna.prompt()
+    await anna.tap(danger, "a:back")
+    again = await anna.prompt()
+    assert again.text == "Dürfen wir Ihre Angaben speichern?"
+    await anna.say("Ja")  # typed instead of tapped: the old keyboard goes when the next comes
+    danger2 = await anna.prompt()
+    assert danger2.text == "Sind Sie jetzt in Gefahr?"
+    await anna.tap(danger, "c:yes")  # a stale button of the first "danger" prompt
+    assert await anna.quiet(0.5) == []  # refused: no answer taken, no new question
+
+
+async def test_delete_asks_first_then_deletes_everything(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), "c:accept")
+    await anna.prompt()
+    await anna.command("/delete")
+    confirm = await anna.prompt()
+    assert confirm.data == ["x:yes", "x:no"]
+    await anna.tap(confirm, "x:no")
+    await anna.quiet(0.3)
+    assert await rows(tg) == (1, 1)
+    await anna.command("/delete")
+    confirm = await anna.prompt()
+    await anna.tap(confirm, "x:yes")
+    for _ in range(50):
+        if await rows(tg) == (0, 0):
+            break
+        await anna.quiet(0.05)
+    assert await rows(tg) == (0, 0)
+    edits = [c.params["text"] for c in tg.proxy.called("editMessageText")]
+    assert any(t.startswith("Gelöscht.") for t in edits)
+    # A new start is a new first contact: the privacy notice again.
+    await anna.command("/start")
+    assert "Telefonnummer" in (await anna.next()).text

@@ -1,0 +1,71 @@
+"""A person in Telegram, against the Bot API emulator: the intake, buttons, commands, privacy.
+
+The service is real (app, conversation service, store, outbox, delivery worker, PTB); only
+Telegram is an emulator, reached over HTTP through the wire proxy (harness.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from storage import cases, stats
+from tests.telegram.conftest import MakeTelegram
+from tests.telegram.harness import Person
+
+
+async def test_start_shows_the_privacy_notice_once_then_the_first_question(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    notice = await anna.next()
+    assert "Telefonnummer" in notice.text and "https://beratung.example/chat" in notice.text
+    prompt = await anna.prompt()
+    assert prompt.text == "Dürfen wir Ihre Angaben speichern?"
+    assert prompt.data == ["c:accept", "c:decline"]
+    await anna.command("/start")
+    again = await anna.next()
+    assert "Telefonnummer" not in again.text  # the notice came once
+    assert tg.proxy.called("setMyCommands")
+
+
+async def test_the_mini_intake_with_buttons_and_text_reaches_the_queue(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    prompt = await anna.prompt()
+    await anna.tap(prompt, "c:accept")
+    prompt = await anna.prompt()
+    assert prompt.text == "Sind Sie jetzt in Gefahr?"
+    edited = tg.proxy.called("editMessageText")
+    assert edited and edited[-1].params["text"].endswith("Ja")
+    assert "reply_markup" not in edited[-1].params  # the keyboard is gone
+    await anna.tap(prompt, "c:no")
+    await anna.tap(await anna.prompt(), "c:today")
+    await anna.tap(await anna.prompt(), "c:garbsen")
+    account = await anna.prompt()
+    assert account.text == "Was ist passiert?"
+    assert account.data == ["a:back", "a:restart"]
+    await anna.say("Man hat mich im Laden nicht bedient.")
+    done = await anna.next(lambda m: "Fall-Code" in m.text)
+    assert "Antwort in der Regel" in done.text
+    async with tg.office.store.read() as tx:
+        queue = await cases.queue(tx)
+    assert [(e.channel, e.team_id) for e in queue] == [("telegram", "region")]
+
+
+async def test_a_deep_link_source_is_counted_anonymously(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram()
+    anna, ben = person(), person()
+    await anna.command("/start plakat_hbf-3")
+    await anna.prompt()
+    await ben.command("/start <script>")  # not a tag: ignored, the chat starts anyway
+    await ben.prompt()
+    async with tg.office.store.read() as tx:
+        rows = await stats.table(tx)
+    assert [(r.dimension, r.value, r.count) for r in rows] == [("source", "plakat_hbf-3", 1)]

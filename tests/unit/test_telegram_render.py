@@ -1,0 +1,111 @@
+"""Rendering for Telegram without a server: keyboards, callback data, long texts, texts."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from bot.channels import telegram_render as render
+from bot.channels import telegram_texts as texts
+from bot.channels.base import InboundMessage, InvalidMessage, Option, OutboundMessage
+from bot.channels.telegram import parse_command, source_tag
+from dialogs.loader import load_flow
+from tests.telegram.conftest import INTAKE
+
+
+def prompt(**kw: object) -> OutboundMessage:
+    # The keyword arguments are OutboundMessage's own fields; mypy cannot see that in **kw.
+    return OutboundMessage(delivery_id="1", address="42", text="Frage?", kind="prompt", **kw)  # type: ignore[arg-type]
+
+
+def test_single_choice_buttons_and_actions() -> None:
+    r = render.render(
+        prompt(
+            expects="choice",
+            choices=(Option("yes", "Ja"), Option("no", "Nein")),
+            actions=(Option("back", "Zurück"), Option("restart", "Neu anfangen")),
+        )
+    )
+    assert r.keyboard is not None
+    data = [[b.callback_data for b in row] for row in r.keyboard.inline_keyboard]
+    assert data == [["c:yes"], ["c:no"], ["a:back", "a:restart"]]
+
+
+def test_multiple_choice_toggles_and_selection() -> None:
+    r = render.render(
+        prompt(
+            expects="choices",
+            choices=(Option("work", "Arbeit"), Option("housing", "Wohnen")),
+            actions=(Option("done", "Fertig"),),
+        )
+    )
+    assert r.keyboard is not None
+    k = render.toggled(r.keyboard, "housing")
+    assert render.selection(k) == [("housing", "Wohnen")]
+    assert render.selection(render.toggled(k, "housing")) == []
+    assert render.label_of(k, "t:housing") == "Wohnen"
+
+
+def test_skip_of_an_optional_text_is_one_button() -> None:
+    r = render.render(
+        prompt(
+            expects="text",
+            choices=(Option("skip", "Überspringen"),),
+            actions=(Option("skip", "Überspringen"),),
+        )
+    )
+    assert r.keyboard is not None
+    assert [b.callback_data for row in r.keyboard.inline_keyboard for b in row] == ["c:skip"]
+
+
+def test_ids_too_long_for_a_button_become_numbered_lines() -> None:
+    long_id = "x" * 70
+    r = render.render(prompt(expects="choice", choices=(Option(long_id, "Lang"),)))
+    assert r.keyboard is None and r.chunks[-1].endswith("1. Lang")
+
+
+def test_every_choice_id_of_the_shipped_flow_fits_a_button() -> None:
+    flow = load_flow(INTAKE)
+    for node in flow.nodes:
+        for choice in getattr(node, "choices", []):
+            assert render.fits("t", choice.id), choice.id
+
+
+def test_long_texts_are_split_and_counsellor_messages_marked() -> None:
+    text = ("Wort " * 2000).strip()
+    r = render.render(
+        OutboundMessage(delivery_id="1", address="1", text=text, sender="counsellor", language="en")
+    )
+    assert len(r.chunks) > 1 and all(len(c) <= render.MAX_TEXT // 2 for c in r.chunks)
+    assert r.chunks[0].startswith("Message from the counselling team:\n")
+
+
+@pytest.mark.parametrize("raw", [None, "", "c:", "z:x", "a:nuke", "x:maybe", "c" * 70, "cx"])
+def test_foreign_callback_data_is_ignored(raw: str | None) -> None:
+    assert render.parse_callback(raw) is None
+
+
+def test_commands_and_source_tags() -> None:
+    command = parse_command("/Start@AnlaufstelleBot poster_1")
+    assert command is not None and (command.name, command.payload) == ("start", "poster_1")
+    assert parse_command("hallo") is None
+    assert source_tag("plakat-hbf_2") == "plakat-hbf_2"
+    assert source_tag("<script>") is None and source_tag("x" * 33) is None
+    with pytest.raises(InvalidMessage):
+        InboundMessage("telegram", "1", "m1", text="hi", source="poster")
+
+
+def test_every_text_exists_in_every_language_with_the_same_placeholders() -> None:
+    for key, by_language in texts.T.items():
+        assert set(by_language) == set(texts.LANGUAGES), key
+        fields = {
+            lang: {f for _, f, _, _ in string.Formatter().parse(t) if f}
+            for lang, t in by_language.items()
+        }
+        assert len({frozenset(f) for f in fields.values()}) == 1, key
+    assert texts.language_of("de-AT") == "de"
+    assert texts.language_of("ls") == "ls"
+    assert texts.language_of("tr") == "de"
+    assert all(re.fullmatch(r"[a-z]+", c) for c in texts.LANGUAGES)
