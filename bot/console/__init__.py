@@ -5,8 +5,11 @@ Registered on the app by `setup_console`, like the chat pages by `bot.web.setup_
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
+from bot.console.audit_page import add_audit_route
 from bot.console.pages import CONSOLE, Console, add_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]
@@ -22,3 +25,4 @@ def setup_console(app: web.Application) -> None:
     console = Console(app[STORE], app[SERVICE], app[SETTINGS].console)
     app[CONSOLE] = console
     add_routes(app, console)
+    add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
