@@ -1,8 +1,8 @@
 """The composition root: builds the aiohttp Application with its channels and workers.
 
-Lifecycle is explicit (`cleanup_ctx`): the outgoing HTTP session, the delivery worker and the
-idle-state sweeper start with the app and stop with it; the store is opened by the caller
-(`anlaufstelle serve`) so start-up errors surface before the port is bound.
+Lifecycle is explicit (`cleanup_ctx`): the outgoing HTTP session, the delivery worker, the
+idle-state sweeper and the new-case alerts start with the app and stop with it; the store is
+opened by the caller (`anlaufstelle serve`) so start-up errors surface before the port is bound.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ import aiohttp
 from aiohttp import web
 
 from bot import housekeeping
+from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.console import setup_console
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
+from bot.new_case_alerts import NewCaseAlerts
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web import setup_pages
@@ -111,6 +113,9 @@ def create_app(
         app.cleanup_ctx.append(_telegram)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
+    notifications = settings.notifications
+    if notifications.email_enabled or notifications.telegram_enabled:
+        app.cleanup_ctx.append(_new_case_alerts)
     return app
 
 
@@ -216,6 +221,37 @@ async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(sweep(), name="idle-sweeper")
     async for _ in _run_forever("idle sweeper", task):
         yield
+
+
+def console_url(settings: Settings) -> str | None:
+    """The console's public address for alerts; None unless configured (a guessed
+    http://HOST:PORT would be wrong behind a proxy and useless outside the office)."""
+    if not settings.console.enabled or not settings.console.public_url:
+        return None
+    return settings.console.public_url.rstrip("/") + "/console"
+
+
+async def _new_case_alerts(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    notifications = settings.notifications
+    async with aiohttp.ClientSession() as session:
+        alerts = NewCaseAlerts(
+            app[STORE],
+            configured_senders(notifications, session),
+            console_url=console_url(settings),
+            poll_seconds=notifications.poll_seconds,
+            min_interval_seconds=notifications.min_interval_seconds,
+        )
+        task = asyncio.create_task(alerts.run(), name="new-case-alerts")
+        yield
+        # Let a round in progress finish (and save its cursor), or an alert already sent
+        # would be sent again after the restart.
+        alerts.stop()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            log.warning("new-case alerts did not finish their round in time; stopped them")
+        log.info("new-case alerts stopped")
 
 
 async def healthz(request: web.Request) -> web.Response:

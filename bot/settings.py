@@ -258,6 +258,57 @@ class TelegramSettings(BaseModel):
         return value
 
 
+class NotificationSettings(BaseModel):
+    """Content-free alerts about new cases: an e-mail and/or a Telegram group message per team.
+
+    One block on purpose: both channels share the batching and say the same thing. Each is
+    on once it is configured (`smtp_host` plus recipients, a token plus chat ids).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    poll_seconds: float = Field(default=15.0, gt=0)
+    """How often the worker looks for newly handed-over cases."""
+    min_interval_seconds: float = Field(default=300.0, ge=0)
+    """At most one alert per team and channel this often; cases in between are counted
+    into the next one, so a burst becomes one message."""
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """starttls (port 587), tls (implicit TLS, port 465) or none (only a relay on the same
+    host or network)."""
+    smtp_username: str | None = None
+    smtp_password_file: Path | None = None
+    email_from: str = "beratungskonsole@example.org"
+    email_recipients: dict[str, list[str]] = Field(default_factory=dict)
+    """Addresses per team id, e.g. {region = ["team-region@example.org"]}."""
+    telegram_token: SecretStr | None = None
+    telegram_token_file: Path | None = None
+    """The bot token, better from a file (a bot of its own, not the intake bot's)."""
+    telegram_chat_ids: dict[str, str] = Field(default_factory=dict)
+    """The group chat per team id, e.g. {region = "-1001234567890"}."""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+
+    def smtp_password(self) -> str | None:
+        if self.smtp_password_file is None:
+            return None
+        return _read_secret_file(self.smtp_password_file, "notifications.smtp_password_file")
+
+    def resolved_telegram_token(self) -> str | None:
+        if self.telegram_token_file is not None:
+            return _read_secret_file(self.telegram_token_file, "notifications.telegram_token_file")
+        return self.telegram_token.get_secret_value() if self.telegram_token else None
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.email_recipients)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        has_token = self.telegram_token is not None or self.telegram_token_file is not None
+        return has_token and bool(self.telegram_chat_ids)
+
+
 class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -356,6 +407,7 @@ class Settings(BaseSettings):
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     office_hours: OfficeHoursSettings = Field(default_factory=OfficeHoursSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @field_validator("office_timezone")
     @classmethod

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.console.office_pages import add_office_routes
+from bot.console.audit_page import add_audit_route
 from bot.console.pages import CONSOLE, Console, add_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]
@@ -33,3 +34,4 @@ def setup_console(app: web.Application) -> None:
     app[CONSOLE] = console
     add_routes(app, console)
     add_office_routes(app, console)
+    add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))

@@ -36,11 +36,11 @@ PASSWORD = "ein sehr langes Passwort"
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def invite(server: Server, tmp_path: Path, username: str) -> str:
+def invite(server: Server, tmp_path: Path, username: str, role: str = "counsellor") -> str:
     key_file = tmp_path / "recovery"
     key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
     exe = Path(sys.executable).with_name("anlaufstelle")
-    argv = [str(exe), "counsellor", "invite", username, "--team", "region"]
+    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", role]
     argv += ["--recovery-key-file", str(key_file)]
     result = subprocess.run(
         argv,
@@ -228,3 +228,46 @@ async def test_from_the_web_chat_to_a_closed_and_deleted_case(
     gone = await counsellor.goto(f"{server.url}/console/cases/{case_id}")
     assert gone is not None and gone.status == 404
     assert "grounds" in cli(server, "stats")
+@pytest.mark.timeout(120)
+async def test_the_audit_log_page_is_accessible_and_filters(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    link = invite(server, tmp_path, "browser-admin", role="admin")
+    await intake_over_websocket(server)
+    await page.goto(link)
+    secret = await page.locator("#totp-secret").get_attribute("data-secret")
+    assert secret
+    await page.get_by_label("Neues Passwort").fill(PASSWORD)
+    await page.get_by_label("Passwort wiederholen").fill(PASSWORD)
+    await page.get_by_label("Code, den die App jetzt anzeigt").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Konto einrichten").click()
+    await page.get_by_role("link", name="Zur Anmeldung").click()
+    await page.get_by_label("Benutzername").fill("browser-admin")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_label("Code aus der Authenticator-App").fill(
+        pyotp.TOTP(secret).at(time.time() + 30)
+    )
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_role("link", name=re.compile(r"^Fall \d+$")).first.click()
+    heading = await page.get_by_role("heading", level=1).text_content()
+    assert heading
+    case_id = heading.removeprefix("Fall ")
+
+    await page.get_by_role("link", name="Protokoll").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll")
+    table = page.get_by_role("table", name=re.compile("Protokolleinträge"))
+    await expect(table).to_contain_text("Fall geöffnet (entschlüsselt)")
+    await expect(table).to_contain_text("browser-admin")
+    await assert_accessible(page, "on the audit log")
+
+    await page.get_by_label("Fallnummer").fill(case_id)
+    await page.get_by_label("Wer").select_option(label="System")
+    await page.keyboard.press("Enter")
+    await expect(table.locator("tbody tr")).to_have_count(1)
+    await expect(table).to_contain_text("Fall angelegt")
+    await assert_accessible(page, "on the filtered audit log")
+    await page.get_by_label("Fallnummer").fill("zwei")
+    await page.get_by_role("button", name="Filtern").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Fallnummer ist eine Zahl")
+    await assert_accessible(page, "on the audit log with a filter error")

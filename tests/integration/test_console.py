@@ -361,6 +361,13 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
                 assert resp.status == 303 and resp.headers["Location"] == "/console/login"
             else:
                 assert resp.status == 200, (who, path)
+        for path in ("/console/audit",):  # admins only
+            resp = await env.client.get(path, headers=headers, allow_redirects=False)
+            checked += 1
+            if ident is None:
+                assert resp.status == 303 and resp.headers["Location"] == "/console/login"
+            else:
+                assert resp.status == (200 if who == "admin" else 403), (who, path)
         for case_id, owner in team_of.items():
             for path in gets(case_id):
                 resp = await env.client.get(path, headers=headers, allow_redirects=False)
@@ -404,7 +411,7 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
         )
         checked += 1
         assert resp.status == (403 if ident is None else 303)
-    assert checked == 4 * (2 + 2 * (2 + 7 + 1) + 1)
+    assert checked == 4 * (2 + 1 + 2 * (2 + 7 + 1) + 1)
     # Only the owners' own actions went through: both cases were claimed, answered, closed.
     async with env.office.store.read() as tx:
         for case_id in team_of:
