@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.console.office_pages import add_office_routes
 from bot.console.audit_page import add_audit_route
+from bot.console.office_pages import add_office_routes
 from bot.console.pages import CONSOLE, Console, add_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]

@@ -228,6 +228,8 @@ async def test_from_the_web_chat_to_a_closed_and_deleted_case(
     gone = await counsellor.goto(f"{server.url}/console/cases/{case_id}")
     assert gone is not None and gone.status == 404
     assert "grounds" in cli(server, "stats")
+
+
 @pytest.mark.timeout(120)
 async def test_the_audit_log_page_is_accessible_and_filters(
     server: Server, make_context: MakeContext, tmp_path: Path
