@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.console.pages import CONSOLE, Console, add_routes
+from bot.console.statistics_pages import add_statistics_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]
 
@@ -22,3 +23,4 @@ def setup_console(app: web.Application) -> None:
     console = Console(app[STORE], app[SERVICE], app[SETTINGS].console)
     app[CONSOLE] = console
     add_routes(app, console)
+    add_statistics_routes(app, console)
