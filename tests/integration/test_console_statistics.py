@@ -69,6 +69,13 @@ async def admin_cookie(env: Console_) -> dict[str, str]:
 async def test_statistics_routes_are_for_admins_only(env: Console_) -> None:
     ids = {name: await session_of(env, name) for name in ("berater-region", "berater-stadt")}
     admin = await admin_cookie(env)
+    # Every statistics route the app has is in this matrix: a new one must be added here.
+    app = env.client.app
+    assert app is not None
+    registered = {
+        r.canonical for r in app.router.resources() if r.canonical.startswith("/console/statistics")
+    }
+    assert registered == {path.split("?")[0] for path in ROUTES}
     for path in ROUTES:
         anonymous = await env.client.get(path, allow_redirects=False)
         assert anonymous.status == 303, path
