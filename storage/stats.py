@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,3 +43,36 @@ async def table(tx: Tx) -> list[StatRow]:
         select(StatCounter).order_by(StatCounter.period, StatCounter.dimension, StatCounter.value)
     )
     return [StatRow(r.period, r.dimension, r.value, r.count) for r in rows]
+
+
+async def totals(tx: Tx, first: str, last: str) -> dict[str, dict[str, int]]:
+    """Counts per dimension and value, summed over the months `first`..`last` (YYYY-MM,
+    both included). Months compare as text, which orders YYYY-MM correctly."""
+    rows = await tx.session.execute(
+        select(StatCounter.dimension, StatCounter.value, func.sum(StatCounter.count))
+        .where(StatCounter.period >= first, StatCounter.period <= last)
+        .group_by(StatCounter.dimension, StatCounter.value)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for dimension, value, total in rows:
+        out.setdefault(dimension, {})[value] = int(total or 0)
+    return out
+
+
+async def monthly(tx: Tx, first: str, last: str, dimension: str, value: str) -> dict[str, int]:
+    """One counter month by month (e.g. closed cases), for the months that have it."""
+    rows = await tx.session.execute(
+        select(StatCounter.period, StatCounter.count).where(
+            StatCounter.period >= first,
+            StatCounter.period <= last,
+            StatCounter.dimension == dimension,
+            StatCounter.value == value,
+        )
+    )
+    return {period: int(n) for period, n in rows}
+
+
+async def years(tx: Tx) -> list[int]:
+    """The years that have any counter, oldest first."""
+    periods = await tx.session.scalars(select(StatCounter.period).distinct())
+    return sorted({int(p[:4]) for p in periods if p[:4].isdigit()})

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.console.audit_page import add_audit_route
 from bot.console.office_pages import add_office_routes
 from bot.console.pages import CONSOLE, Console, add_routes
+from bot.console.statistics_pages import add_statistics_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]
 
@@ -35,3 +36,4 @@ def setup_console(app: web.Application) -> None:
     add_routes(app, console)
     add_office_routes(app, console)
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
+    add_statistics_routes(app, console)
