@@ -783,4 +783,8 @@ def add_routes(app: web.Application, console: Console) -> None:
         "/console/cases/{case_id}/{action:claim|release|reply|close}", console.post_case_action
     )
     r.add_get("/console/static/{name}", console.static)
+    # Imported here: translation_pages builds on this module.
+    from bot.console.translation_pages import add_translation_routes
+
+    add_translation_routes(app, console)
     app.on_response_prepare.append(console.security_headers)
