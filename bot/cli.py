@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import housekeeping
+from bot import housekeeping, translations_cli
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.flows import UnknownTeam, publish_files
 from bot.settings import Settings, SettingsError, load_settings
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--lang", default=None)
     pub = fsub.add_parser("publish", help="publish a flow file as the next version")
     pub.add_argument("file", type=Path)
+    translations_cli.add_parsers(fsub)
 
     rasa = sub.add_parser("rasa", help="the optional Rasa integration")
     rsub = rasa.add_subparsers(dest="rasa_command", required=True)
@@ -135,6 +136,8 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args.command == "flows" and args.flows_command in ("validate", "diagram"):
             return _flows_offline(args, out)
+        if args.command == "flows" and args.flows_command in translations_cli.COMMANDS:
+            return translations_cli.run(args, out)
         settings = load_settings(args.config)
         _configure_logging(settings.log_level)
         if args.command == "rasa":

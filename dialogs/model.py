@@ -220,6 +220,10 @@ class Crisis(Strict):
     """The crisis resources, shown at once."""
 
 
+SOURCE_HASH = r"^[0-9a-f]{8}$"
+"""A short hash of the default-language text a translation was made from."""
+
+
 class Flow(Strict):
     id: Ident
     title: Text
@@ -229,6 +233,14 @@ class Flow(Strict):
     ui: dict[str, Text]
     crisis: Crisis
     nodes: list[Node] = Field(min_length=1)
+    translation_sources: dict[str, dict[str, Annotated[str, Field(pattern=SOURCE_HASH)]]] = Field(
+        default_factory=dict
+    )
+    """Language -> text id -> hash of the source text each translation was made from.
+
+    Written by the PO import (dialogs.po); a translation whose hash differs from its current
+    source text is outdated. Optional: a flow without it has no translation marked outdated.
+    """
 
     def node(self, node_id: str) -> Node:
         return self.nodes_by_id[node_id]

@@ -224,6 +224,7 @@ class _Checker:
         self.check_texts()
         self.check_ui()
         self.check_crisis_words()
+        self.check_translation_sources()
         for i, node in enumerate(self.flow.nodes):
             self.check_node(i, node)
         self.check_store_keys()
@@ -375,6 +376,24 @@ class _Checker:
                         ("crisis", "words", lang, j),
                         f"crisis word {word!r} has no letters or digits and can never match",
                     )
+
+    def check_translation_sources(self) -> None:
+        # Text ids are not checked: entries of deleted texts are harmless and the next
+        # import drops them, so removing a node never makes a flow invalid.
+        for lang in self.flow.translation_sources:
+            if lang == self.flow.default_language:
+                self.error(
+                    ("translation_sources", lang),
+                    f"'{lang}' is the default language: its texts are the source, not a "
+                    "translation",
+                    key=True,
+                )
+            elif lang not in self.languages:
+                self.error(
+                    ("translation_sources", lang),
+                    f"language '{lang}' is not declared in languages",
+                    key=True,
+                )
 
     # -- nodes
 

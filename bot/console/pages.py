@@ -16,6 +16,7 @@ Audit (ids only, never content): login ok/failed/locked, logout, setup, every ca
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
@@ -597,6 +598,7 @@ class Console:
             teams=list(my_teams.values()),
             username=session.keys.username,
             poll_ms=int(self.settings.live_poll_seconds * 1000),
+            shown=json.dumps([[r.case_id, r.status, r.mine] for r in rows]),
         )
 
     async def get_queue_json(self, request: web.Request) -> web.Response:
@@ -1017,4 +1019,8 @@ def add_routes(app: web.Application, console: Console) -> None:
         console.post_case_action,
     )
     r.add_get("/console/static/{name}", console.static)
+    # Imported here: translation_pages builds on this module.
+    from bot.console.translation_pages import add_translation_routes
+
+    add_translation_routes(app, console)
     app.on_response_prepare.append(console.security_headers)

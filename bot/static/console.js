@@ -37,20 +37,21 @@
     var url = box.getAttribute("data-poll");
     var interval = parseInt(box.getAttribute("data-interval"), 10) || 3000;
     var hint = document.getElementById("live");
-    var known = null;
-    var shown = null;
+    // What the page shows now, as rendered by the server: the first poll compares against it,
+    // so a case that arrived between the page load and that poll is not missed.
+    var shown = JSON.stringify(JSON.parse(box.getAttribute("data-shown") || "[]"));
+    var known = JSON.parse(shown).map(function (c) { return c[0]; });
     every(interval, function () {
       return getJSON(url).then(function (data) {
         var ids = data.cases.map(function (c) { return c[0]; });
         var fingerprint = JSON.stringify(data.cases);
-        if (known !== null) {
+        if (known) {
           var fresh = ids.filter(function (id) { return known.indexOf(id) < 0; });
           if (fresh.length === 1) { announce("Ein neuer Fall ist in der Warteschlange."); }
           if (fresh.length > 1) { announce(fresh.length + " neue Fälle sind in der Warteschlange."); }
         }
         known = ids;
         document.title = (data.waiting > 0 ? "(" + data.waiting + ") " : "") + baseTitle;
-        if (shown === null) { shown = fingerprint; }
         if (fingerprint !== shown) {
           if (box.contains(document.activeElement)) {
             if (hint) { hint.hidden = false; }

@@ -273,3 +273,40 @@ async def test_the_audit_log_page_is_accessible_and_filters(
     await page.get_by_role("button", name="Filtern").click()
     await expect(page.get_by_role("alert")).to_contain_text("Fallnummer ist eine Zahl")
     await assert_accessible(page, "on the audit log with a filter error")
+
+
+@pytest.mark.timeout(120)
+async def test_translations_page_is_accessible(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    link = invite(server, tmp_path, "browser-admin", role="admin")
+    await page.goto(link)
+    secret = await page.locator("#totp-secret").get_attribute("data-secret")
+    assert secret
+    await page.get_by_label("Neues Passwort").fill(PASSWORD)
+    await page.get_by_label("Passwort wiederholen").fill(PASSWORD)
+    await page.get_by_label("Code, den die App jetzt anzeigt").fill(await code_for(page))
+    await page.get_by_role("button", name="Konto einrichten").click()
+    await page.get_by_role("link", name="Zur Anmeldung").click()
+    await page.get_by_label("Benutzername").fill("browser-admin")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    await page.get_by_label("Code aus der Authenticator-App").fill(code)
+    await page.get_by_role("button", name="Anmelden").click()
+
+    await page.get_by_role("link", name="Übersetzungen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Übersetzungen")
+    await expect(page.get_by_role("table")).to_contain_text("node:consent:text")
+    await assert_accessible(page, "on the translations page")
+    await page.get_by_label("Nur fehlende und veraltete Übersetzungen zeigen").check()
+    await page.get_by_role("button", name="Anwenden").click()
+    await expect(page.get_by_text("Keine fehlenden oder veralteten Übersetzungen.")).to_be_visible()
+    # An upload of a file that is not PO: refused with its line, the page stays accessible.
+    bad = tmp_path / "en.po"
+    bad.write_text("das ist kein PO\n", encoding="utf-8")
+    await page.get_by_label("Sprache").select_option("en")
+    await page.get_by_label("PO-Datei").set_input_files(str(bad))
+    await page.get_by_role("button", name="Importieren und veröffentlichen").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Zeile 1")
+    await assert_accessible(page, "on the translations page with an import error")
