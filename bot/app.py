@@ -111,6 +111,9 @@ def create_app(
         if settings.telegram.mode == "webhook":
             app.router.add_post(telegram.WEBHOOK_PATH, runtime.route())
         app.cleanup_ctx.append(_telegram)
+    if settings.rasa.drive_conversations:
+        settings.rasa.resolved_rest_url()  # a missing URL stops the start, not the first message
+        app.cleanup_ctx.append(_rasa_driver)
     app.cleanup_ctx.append(_delivery_worker)
     app.cleanup_ctx.append(_idle_sweeper)
     notifications = settings.notifications
@@ -145,6 +148,16 @@ async def _rasa_nlu(app: web.Application) -> AsyncIterator[None]:
         app[SERVICE].nlu = Suggester(client, rasa.nlu_min_confidence)
         yield
         app[SERVICE].nlu = None
+
+
+async def _rasa_driver(app: web.Application) -> AsyncIterator[None]:
+    from bot.rasa.driver import RasaDriver
+
+    rasa = app[SETTINGS].rasa
+    async with aiohttp.ClientSession() as session:
+        app[SERVICE].driver = RasaDriver(rasa.resolved_rest_url(), rasa.rest_timeout, session)
+        yield
+        app[SERVICE].driver = None
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, Protocol
@@ -26,6 +27,7 @@ from bot import office_texts
 from bot.channels.base import InboundMessage
 from bot.flows import FlowCatalog
 from bot.office_hours import OfficeHours
+from bot.rasa import texts as driven_texts
 from bot.typing_board import TypingBoard
 from dialogs import engine
 from dialogs.crisis import find_crisis
@@ -60,6 +62,29 @@ class Understander(Protocol):
     """Free-text understanding (bot.rasa.nlu): store key -> choice ids; empty when unsure."""
 
     async def suggest(self, flow: Flow, text: str) -> Mapping[str, tuple[str, ...]]: ...
+
+
+@dataclass(frozen=True)
+class ExternalReply:
+    """One answer of an external dialog manager that drives the bot phase (Rasa's REST
+    channel): a text and buttons as (payload, title) pairs."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+class Driver(Protocol):
+    """An external dialog manager that runs the bot phase (bot.rasa.driver.RasaDriver).
+
+    `sender` is the contact's keyed pseudonym, never the address; the answer is None
+    whenever the manager could not answer (slow, failing, absent).
+    """
+
+    async def send(self, sender: str, message: str) -> Sequence[ExternalReply] | None: ...
+
+
+HANDOVER_CHOICE = "anlaufstelle:handover"
+"""The choice we offer when the driving dialog manager is unavailable: hand over without it."""
 
 
 def utc_now() -> datetime:
@@ -101,6 +126,20 @@ class ExternalHandover:
     case: CaseCreated | None
     text: str | None
     """The handover text with case code and response time, in the person's language."""
+    delivered: bool = False
+    """True when the text went to the person's own channel through our outbox (a conversation
+    Rasa drives on one of our channels), so the caller must not show it a second time."""
+
+
+@dataclass(frozen=True)
+class _DrivenTurn:
+    """What the first transaction of a driven turn leaves to do outside it."""
+
+    contact: ContactRef
+    conversation_id: int
+    language: str
+    message: str | None
+    """For the driving dialog manager; None: hand over now (the person chose to)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +209,12 @@ class ConversationService:
         self.nlu = nlu
         """Optional free-text understanding (Rasa NLU), asked before a step, never inside
         the write transaction: a slow Rasa must not hold the database's writer."""
+        self.driver: Driver | None = None
+        """Optional external dialog manager (Rasa's REST channel) that runs the bot phase
+        instead of our flows; asked outside any transaction and outside the contact lock."""
+        self.turns = ContactLocks()
+        """Serialises a person's driven turns, which hold no contact lock while the driver
+        is asked: Rasa calls our actions during that wait, and they take the contact lock."""
 
     async def handle(self, msg: InboundMessage) -> Handled:
         """Process one inbound message durably; returns once it is committed.
@@ -177,6 +222,8 @@ class ConversationService:
         While the case waits in the queue and the office is closed, the person gets one short
         notice per closed period that their message waits (see `_closed_notice`)."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
+        if self.driver is not None:
+            return await self._handle_driven(key, msg, self.driver)
         async with self.locks.hold(key):
             suggested = await self._understand(msg) if self.nlu and msg.text else ()
             async with self.store.tx(self.clock()) as tx:
@@ -329,15 +376,30 @@ class ConversationService:
             conv = None if contact is None else await conversations.latest_for(tx, contact.id)
             return None if conv is None or conv.owner == "closed" else conv.owner
 
+    async def external_sender(self, channel: str, sender_id: str) -> tuple[str, str]:
+        """(channel, address) of an external dialog manager's sender id.
+
+        When Rasa drives a conversation on one of our channels, its sender id is that
+        contact's keyed pseudonym: the person's real channel and address are returned, so a
+        handover hands over that conversation and counsellor replies reach that channel.
+        Any other sender id is an address on `channel` (Rasa's own channels).
+        """
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find_by_pseudonym(tx, sender_id)
+            if contact is None or contact.channel == channel:
+                return channel, sender_id
+            return await contacts.address_of(tx, contact.id)
+
     async def external_handover(
-        self, channel: str, address: str, intake: ExternalIntake
+        self, channel: str, address: str, intake: ExternalIntake, *, deliver: bool = False
     ) -> ExternalHandover:
         """Hand a conversation that an external dialog ran over to the counsellors' queue.
 
         Exactly as at our own flows' handover node: the case gets its key pair, the answers
         are sealed to it, the team is chosen by the flow's routing, and the owner moves from
         `bot` to `queued` by a conditional update. A conversation that is no longer the bot's
-        is left alone (a retried call creates no second case).
+        is left alone (a retried call creates no second case). `deliver`: the handover text
+        also goes to the person's channel through the outbox (a conversation we deliver).
         """
         key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
         async with self.locks.hold(key):
@@ -356,11 +418,21 @@ class ConversationService:
                     )
                     previous = await conversations.last_case_of(tx, contact.id)
                     await conversations.start(tx, contact.id, version.id, language, previous)
-            return await self._external_handover(contact, intake)
+            return await self._external_handover(contact, intake, deliver=deliver)
 
     async def _external_handover(
-        self, contact: ContactRef, intake: ExternalIntake
+        self,
+        contact: ContactRef,
+        intake: ExternalIntake,
+        *,
+        deliver: bool,
+        session_token: bytes | None = None,
     ) -> ExternalHandover:
+        """The handover in its own transaction; the caller holds the contact lock.
+
+        `session_token`: the person's device may reread the case (the web chat's secret);
+        only a handover the person asked for on that device has it, not one Rasa asked for.
+        """
         async with self.store.tx(self.clock()) as tx:
             conv = await conversations.active_for(tx, contact.id)
             if conv is None:  # closed in between by the idle sweeper: nothing to hand over
@@ -372,51 +444,73 @@ class ConversationService:
             node = _handover_node(flow)
             when = intake.answers.get(node.incident_date_from) if node.incident_date_from else None
             today = tx.now.astimezone(self.timezone).date()
+            # Crisis words caught by our own check in a driven conversation count too.
+            crisis = intake.crisis or _driven_crisis(await conversations.load_state(tx, conv.id))
             created = await cases.hand_over(
                 tx,
                 HandoverRequest(
                     conversation_id=conv.id,
                     team_id=engine.team_for(node.team, intake.answers),
                     answers=intake.answers,
-                    crisis=intake.crisis,
+                    crisis=crisis,
                     incident_date=engine.incident_date(when, today),
                     channel=contact.channel,
                     language=language,
+                    session_token=session_token,
                 ),
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
             message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
             payload = self._payload(flow, message, language, created, tx.now)
             # The transcript keeps what the person was told, sealed to the case like every line.
-            await conversations.append(tx, conv.id, "bot", payload)
+            seq = await conversations.append(tx, conv.id, "bot", payload)
+            if deliver:
+                payload["seq"] = seq
+                await outbox.enqueue(tx, contact.id, payload)
+                await notify.announce_outbox(tx)
         log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
-        return ExternalHandover("queued", created, str(payload["text"]))
+        if deliver and self.on_outbox is not None:
+            self.on_outbox()
+        return ExternalHandover("queued", created, str(payload["text"]), delivered=deliver)
 
-    async def _understand(self, msg: InboundMessage) -> Suggested:
-        """Ask the NLU about a text that answers a free-text node marked `understand`.
+    # ---------------------------------------------------------- the bot phase driven by Rasa
+    # With a driver (rasa.drive_conversations), Rasa's dialog runs the bot phase of people on
+    # our channels. Our code still decides: the owner is checked before anything is sent to
+    # Rasa, crisis words get our crisis resources without a round trip, every line is stored
+    # and every answer leaves through the outbox.
 
-        Checked here first, in our own code: the conversation is the bot's (never a text
-        meant for a counsellor), and the text has no crisis words (those get the crisis
-        resources at once, not a round trip). Runs under the contact lock, outside any
-        write transaction.
+    async def _handle_driven(self, key: ContactKey, msg: InboundMessage, driver: Driver) -> Handled:
+        """One driven turn in two transactions around the driver's answer.
+
+        The person's line is committed first (nothing is lost when Rasa fails), then Rasa is
+        asked holding only the turn lock, then its answers are stored and queued. Ordering
+        warning: `self.turns` keeps one person's turns in order; the contact lock is free
+        while Rasa answers, because Rasa calls our actions (which take it) before it does.
         """
-        assert self.nlu is not None and msg.text is not None
-        async with self.store.read(self.clock()) as tx:
-            contact = await contacts.find(tx, msg.channel, msg.address)
-            conv = None if contact is None else await conversations.active_for(tx, contact.id)
-            if conv is None or conv.owner != "bot":
-                return ()
-            flow = await self.catalog.flow(tx, conv.flow_version_id)
-            raw = await conversations.load_state(tx, conv.id)
-        state = _load_state(raw, flow, None, conv.id)
-        node = flow.nodes_by_id.get(state.node) if state.node else None
-        if not (isinstance(node, FreeTextNode) and node.understand):
-            return ()
-        if find_crisis(msg.text, flow.crisis.words):
-            return ()
-        return tuple((await self.nlu.suggest(flow, msg.text)).items())
+        async with self.turns.hold(key):
+            async with self.locks.hold(key):
+                async with self.store.tx(self.clock()) as tx:
+                    turn = await self._driven_receive(tx, msg)
+                if isinstance(turn, _DrivenTurn) and turn.message is None:
+                    intake = ExternalIntake({}, False, turn.language, via="rasa-bridge")
+                    done = await self._external_handover(
+                        turn.contact, intake, deliver=True, session_token=msg.session_token
+                    )
+                    sent = 1 if done.delivered and done.case is not None else 0
+                    return Handled("processed", turn.conversation_id, done.owner, done.case, sent)
+            if isinstance(turn, Handled):
+                if turn.replies and self.on_outbox is not None:
+                    self.on_outbox()
+                return turn
+            assert turn.message is not None
+            replies = await driver.send(turn.contact.pseudonym, turn.message)
+            async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
+                handled = await self._driven_answer(tx, turn, replies)
+        if handled.replies and self.on_outbox is not None:
+            self.on_outbox()
+        return handled
 
-    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
+    async def _driven_receive(self, tx: Tx, msg: InboundMessage) -> Handled | _DrivenTurn:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
@@ -424,11 +518,79 @@ class ConversationService:
         conv = await conversations.active_for(tx, contact.id)
         if conv is None:
             conv = await self._start(tx, contact, msg)
-            if msg.source is not None:
-                # Outreach counts: a monthly counter only, never stored with the conversation.
-                await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
-        if conv.owner == "bot":
-            return await self._bot_turn(tx, contact, conv, msg, suggested)
+        if conv.owner != "bot":
+            # Handed over: to the case, never to Rasa.
+            return await self._to_case(tx, contact, conv, msg)
+        flow = await self.catalog.flow(tx, conv.flow_version_id)
+        language = msg.language if msg.language in flow.languages else conv.language
+        state = _driven_state(await conversations.load_state(tx, conv.id))
+        body = _inbound_body(msg)
+        if msg.choice is not None:
+            label = await _offered_label(tx, conv.id, msg.choice)
+            if label is not None:
+                body["label"] = label
+        await conversations.append(tx, conv.id, "person", body)
+        if msg.text is not None and find_crisis(msg.text, flow.crisis.words):
+            # Our crisis resources at once; the text is not sent to Rasa, and a later handover
+            # becomes a crisis case.
+            state["crisis"] = True
+            await conversations.save_state(tx, conv.id, state, language)
+            log.warning("conversation %s: crisis resources shown (text)", conv.id)
+            message = BotMessage(flow.text(flow.crisis.message, language), kind="crisis")
+            await self._send_bot(
+                tx, contact.id, conv.id, self._payload(flow, message, language, None, tx.now)
+            )
+            await self._send_bot(
+                tx, contact.id, conv.id, _unavailable_payload(language, crisis=True)
+            )
+            await notify.announce_outbox(tx)
+            return Handled("processed", conv.id, "bot", None, 2)
+        await conversations.save_state(tx, conv.id, state, language)
+        if msg.choice == HANDOVER_CHOICE:
+            return _DrivenTurn(contact, conv.id, language, None)
+        return _DrivenTurn(contact, conv.id, language, _driver_message(msg, language))
+
+    async def _driven_answer(
+        self, tx: Tx, turn: _DrivenTurn, replies: Sequence[ExternalReply] | None
+    ) -> Handled:
+        conv = await conversations.active_for(tx, turn.contact.id)
+        if conv is None or conv.id != turn.conversation_id or conv.owner not in ("bot", "queued"):
+            # Closed meanwhile, or a counsellor already writes: Rasa's late answer would talk
+            # over them, so it is dropped (counted, never its content).
+            log.info(
+                "conversation %s: %s late driver answers dropped",
+                turn.conversation_id,
+                len(replies or ()),
+            )
+            return Handled("processed", turn.conversation_id, conv.owner if conv else None)
+        if replies is None:
+            if conv.owner != "bot":
+                # Rasa handed over through our action and then failed to answer: the person
+                # already has the handover text from the action.
+                return Handled("processed", conv.id, conv.owner)
+            payloads = [_unavailable_payload(turn.language, crisis=False)]
+        else:
+            payloads = [
+                _reply_payload(r, turn.language, last=i == len(replies) - 1)
+                for i, r in enumerate(replies)
+            ]
+        for payload in payloads:
+            await self._send_bot(tx, turn.contact.id, conv.id, payload)
+        if payloads:
+            await notify.announce_outbox(tx)
+        log.info("conversation %s: %s driver answers", conv.id, len(payloads))
+        return Handled("processed", conv.id, conv.owner, None, len(payloads))
+
+    async def _send_bot(
+        self, tx: Tx, contact_id: int, conversation_id: int, payload: dict[str, Any]
+    ) -> None:
+        """A bot line into the transcript (sealed once handed over) and the outbox."""
+        payload["seq"] = await conversations.append(tx, conversation_id, "bot", payload)
+        await outbox.enqueue(tx, contact_id, payload)
+
+    async def _to_case(
+        self, tx: Tx, contact: ContactRef, conv: ConversationRef, msg: InboundMessage
+    ) -> Handled:
         # Handed over: the line goes to the case, sealed; the bot never answers again in the
         # dialog, it only says when the office is closed.
         await conversations.append(tx, conv.id, "person", _inbound_body(msg))
@@ -473,6 +635,45 @@ class ConversationService:
         await notify.announce_outbox(tx)
         log.info("conversation %s: office closed, notice sent", conv.id)
         return True
+
+    async def _understand(self, msg: InboundMessage) -> Suggested:
+        """Ask the NLU about a text that answers a free-text node marked `understand`.
+
+        Checked here first, in our own code: the conversation is the bot's (never a text
+        meant for a counsellor), and the text has no crisis words (those get the crisis
+        resources at once, not a round trip). Runs under the contact lock, outside any
+        write transaction.
+        """
+        assert self.nlu is not None and msg.text is not None
+        async with self.store.read(self.clock()) as tx:
+            contact = await contacts.find(tx, msg.channel, msg.address)
+            conv = None if contact is None else await conversations.active_for(tx, contact.id)
+            if conv is None or conv.owner != "bot":
+                return ()
+            flow = await self.catalog.flow(tx, conv.flow_version_id)
+            raw = await conversations.load_state(tx, conv.id)
+        state = _load_state(raw, flow, None, conv.id)
+        node = flow.nodes_by_id.get(state.node) if state.node else None
+        if not (isinstance(node, FreeTextNode) and node.understand):
+            return ()
+        if find_crisis(msg.text, flow.crisis.words):
+            return ()
+        return tuple((await self.nlu.suggest(flow, msg.text)).items())
+
+    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
+        contact = await contacts.contact_for(tx, msg.channel, msg.address)
+        if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
+            log.info("contact %s: duplicate message ignored", contact.id)
+            return Handled("duplicate", None, None)
+        conv = await conversations.active_for(tx, contact.id)
+        if conv is None:
+            conv = await self._start(tx, contact, msg)
+            if msg.source is not None:
+                # Outreach counts: a monthly counter only, never stored with the conversation.
+                await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
+        if conv.owner == "bot":
+            return await self._bot_turn(tx, contact, conv, msg, suggested)
+        return await self._to_case(tx, contact, conv, msg)
 
     async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
         version = await self.catalog.current(tx)
@@ -599,6 +800,93 @@ class ConversationService:
         return office_texts.closed_response_time(
             during, language, flow.default_language, hours.next_opening(now)
         )
+
+
+def _driven_state(raw: dict[str, Any] | None) -> dict[str, Any]:
+    """The little a driven conversation keeps itself (Rasa holds the dialog state)."""
+    if raw is None or raw.get("driven") != "rasa":
+        return {"driven": "rasa", "crisis": False}
+    return raw
+
+
+def _driven_crisis(raw: dict[str, Any] | None) -> bool:
+    return raw is not None and raw.get("driven") == "rasa" and raw.get("crisis") is True
+
+
+async def _offered_label(tx: Tx, conversation_id: int, choice: str) -> str | None:
+    """The title of the button the person pressed, for a readable transcript."""
+    lines = await conversations.bot_phase_lines(tx, conversation_id)
+    for line in reversed(lines):
+        if line.sender == "bot" and line.body.get("choices"):
+            return next((str(t) for i, t in line.body["choices"] if i == choice), None)
+    return None
+
+
+def _driver_message(msg: InboundMessage, language: str) -> str:
+    """The person's message as Rasa's REST channel takes it.
+
+    A button's payload is sent as it is (Rasa reads "/intent{…}" payloads itself); our
+    commands become Rasa's own intents, and the start and a language switch carry the
+    language as an entity, which fills the example project's `language` slot.
+    """
+    if msg.text is not None:
+        return msg.text
+    if msg.choice is not None:
+        return msg.choice
+    if msg.choices is not None:  # Rasa's buttons offer one choice at a time
+        return msg.choices[0] if msg.choices else "/inform"
+    entity = json.dumps({"language": language})
+    if msg.command == "start":
+        return f"/greet{entity}"
+    if msg.command == "restart":
+        return "/restart"
+    if msg.command == "back":
+        return "/back"
+    return f"/inform{entity}"
+
+
+def _reply_payload(reply: ExternalReply, language: str, *, last: bool) -> dict[str, Any]:
+    """A Rasa answer as our reply: buttons become choices (id = payload, label = title)."""
+    expects = "choice" if reply.buttons else "text" if last else "none"
+    return _driven_payload(
+        reply.text, language, "prompt" if expects != "none" else "info", expects, reply.buttons
+    )
+
+
+def _unavailable_payload(language: str, *, crisis: bool) -> dict[str, Any]:
+    """Rasa cannot answer (or must not, after crisis words): the office can still be reached.
+
+    One button hands over to the counsellors without Rasa; typing on keeps asking Rasa.
+    """
+    text = driven_texts.text(
+        driven_texts.AFTER_CRISIS if crisis else driven_texts.UNAVAILABLE, language
+    )
+    button = (HANDOVER_CHOICE, driven_texts.text(driven_texts.TALK_TO_COUNSELLOR, language))
+    return _driven_payload(text, language, "prompt", "choice", (button,))
+
+
+def _driven_payload(
+    text: str,
+    language: str,
+    kind: str,
+    expects: str,
+    buttons: tuple[tuple[str, str], ...],
+) -> dict[str, Any]:
+    # The same keys as our flows' replies, so channels and the history replay need no change.
+    return {
+        "sender": "bot",
+        "text": text,
+        "kind": kind,
+        "language": language,
+        "expects": expects,
+        "choices": [[payload, title] for payload, title in buttons],
+        "min_choices": 0,
+        "max_choices": None,
+        "max_length": None,
+        "actions": [],
+        "case_code": None,
+        "suggested": [],
+    }
 
 
 def _handover_node(flow: Flow) -> HandoverNode:

@@ -27,6 +27,11 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30.0
+UNDELIVERABLE_CHANNELS = frozenset({"rasa"})
+"""Channels nothing can be sent to: "rasa" is a conversation on Rasa's own channels (our
+actions made it), and Rasa has no way in for a counsellor's reply. Its replies are dropped
+and the contact marked unreachable at once, instead of waiting in the outbox forever; the
+reply itself stays in the case's transcript."""
 
 
 def backoff_seconds(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
@@ -120,6 +125,8 @@ class DeliveryWorker:
     async def _deliver(self, delivery: Delivery) -> bool:
         channel = self.channels.get(delivery.channel)
         try:
+            if delivery.channel in UNDELIVERABLE_CHANNELS:
+                raise RecipientUnreachable(delivery.channel)
             if channel is None:
                 raise DeliveryFailed(f"channel {delivery.channel} is not running")
             # A peer that stops reading must not hold up every other person's replies.

@@ -341,6 +341,19 @@ class RasaSettings(BaseModel):
     nlu_timeout: float = Field(default=2.0, gt=0, le=30)
     """Seconds to wait for Rasa's NLU before going on without a suggestion."""
     nlu_min_confidence: float = Field(default=0.6, ge=0, le=1)
+    drive_conversations: bool = False
+    """Let Rasa run the bot phase on our channels (web chat, bridge, …): each message goes to
+    Rasa's REST channel under the contact's pseudonym; after the handover, never again."""
+    rest_url: str | None = None
+    """Base URL of the Rasa server whose REST channel (POST /webhooks/rest/webhook) drives
+    conversations; required when drive_conversations is set."""
+    rest_timeout: float = Field(default=10.0, gt=0, le=60)
+    """Seconds to wait for Rasa's answer before telling the person it is unavailable."""
+
+    def resolved_rest_url(self) -> str:
+        if not self.rest_url:
+            raise SettingsError("rasa.drive_conversations is set, but rasa.rest_url is not")
+        return self.rest_url
 
     def resolved_action_token(self) -> str:
         return _token(self.action_token, self.action_token_file, "rasa.action_token")

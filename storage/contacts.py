@@ -53,6 +53,16 @@ async def find(tx: Tx, channel: str, address: str) -> ContactRef | None:
     return None if row is None else _ref(row)
 
 
+async def find_by_pseudonym(tx: Tx, pseudonym: str) -> ContactRef | None:
+    """The contact whose keyed pseudonym this is, on whatever channel.
+
+    Rasa knows a person it drives only by this pseudonym (its sender id), and our actions
+    find the person's real conversation with it.
+    """
+    row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
+    return None if row is None else _ref(row)
+
+
 async def move_address(tx: Tx, contact_id: int, channel: str, new_address: str) -> None:
     """Let a contact be reached at a new address (a person resumed on another device).
 

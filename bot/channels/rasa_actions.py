@@ -13,9 +13,14 @@ its endpoints.yml). The same actions are served two ways:
 - by rasa-sdk's own Sanic server (`anlaufstelle rasa actions`, see `bot.rasa.server`).
 
 The conversation is the tracker's `sender_id` under channel "rasa": it is stored only as
-a keyed pseudonym and encrypted, like every channel address. Logic returns, transport
-sends: the actions return events and dispatcher messages and write only through the
-`ConversationService`, which checks the conversation's owner under its lock.
+a keyed pseudonym and encrypted, like every channel address. When the Rasa bridge
+(`rasa.drive_conversations`) drives a person on one of our channels, the sender id is that
+contact's pseudonym instead, and the actions act on the person's real conversation there.
+Counsellor replies to a channel-"rasa" conversation cannot be delivered (Rasa's own channels
+have no way in for them): the delivery worker drops them at once (bot.delivery).
+
+Logic returns, transport sends: the actions return events and dispatcher messages and
+write only through the `ConversationService`, which checks the conversation's owner under its lock.
 
 Actions:
 - `action_anlaufstelle_create_case`: the intake form is complete; create the case from the
@@ -141,8 +146,14 @@ async def _hand_over(
         language=language_of(flow, slots),
         via=NAME,
     )
-    result = await service.external_handover(NAME, tracker.sender_id, intake)
-    if result.text is not None:
+    # A conversation the Rasa bridge drives on one of our channels has the contact's
+    # pseudonym as sender id: that conversation is handed over, and its handover text goes
+    # to the person's channel through our outbox, not through Rasa (which so never learns
+    # the case code). Any other sender id is a conversation on Rasa's own channels.
+    channel, address = await service.external_sender(NAME, tracker.sender_id)
+    bridged = channel != NAME
+    result = await service.external_handover(channel, address, intake, deliver=bridged)
+    if result.text is not None and not result.delivered:
         dispatcher.utter_message(text=result.text)
     # Paused either way: a conversation the queue or a counsellor owns is never Rasa's again.
     return [ConversationPaused()]

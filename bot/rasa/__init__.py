@@ -3,5 +3,8 @@
 - `intake`: Rasa slot values checked by our own dialog engine (pure, no I/O);
 - `server`: rasa-sdk's own Sanic server with our actions (`anlaufstelle rasa actions`);
 - `nlu`: the client for Rasa's NLU (`POST /model/parse`);
-- the actions themselves and the bridge channel live in `bot.channels`.
+- `driver`: the Rasa bridge's client for Rasa's REST channel (`POST /webhooks/rest/webhook`),
+  with which Rasa drives the bot phase (the decisions stay in `bot.conversation`);
+- `texts`: what the service says when Rasa cannot answer;
+- the actions themselves live in `bot.channels.rasa_actions`.
 """
