@@ -784,3 +784,6 @@ def add_routes(app: web.Application, console: Console) -> None:
     )
     r.add_get("/console/static/{name}", console.static)
     app.on_response_prepare.append(console.security_headers)
+    from bot.console.flow_routes import add_flow_routes  # imports this module
+
+    add_flow_routes(app, console)
