@@ -13,6 +13,7 @@ import pyotp
 from sqlalchemy import func, select
 
 from bot.console.flow_preview import CHANNEL as PREVIEW_CHANNEL
+from bot.flows import publish_files
 from storage import audit, cases, flow_drafts, stats, teams
 from storage import flows as flow_versions
 from storage.models import Contact
@@ -146,6 +147,12 @@ async def test_edit_validate_publish_keep_running_conversations_and_roll_back(
     after = Person(env.office.store, env.channel)
     await last_text(after, command="start", language="de")
     assert await last_text(after, choice="accept") == NEW_DANGER
+
+    # A restart publishes the shipped file only if the file itself changed: the console's
+    # version 2 stays current.
+    await publish_files(env.office.store, [env.office.flow_path], at_start=True)
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [2, 1]
 
     diff = await get(env, sid, "/console/flows/mini/diff?from=1&to=2")
     assert "1 Zeilen hinzugefügt (+), 1 Zeilen entfernt (\N{MINUS SIGN})" in diff
