@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
@@ -21,7 +21,7 @@ from dialogs.model import ANY_LANGUAGE, WHEN_BUCKETS, Condition
 
 TEXT_KEYS = ("text", "yes", "no", "accept", "decline")
 NEXT_KEYS = ("next", "on_yes", "on_no", "on_decline", "otherwise")
-OPERATORS: tuple[str, ...] = Condition.model_fields["op"].annotation.__args__  # type: ignore[union-attr]
+OPERATORS: tuple[str, ...] = get_args(Condition.model_fields["op"].annotation)
 """The whitelist of condition operators, straight from the flow model."""
 _ITEM = re.compile(r"([a-z_]+)|\[(\d+)\]")
 
@@ -258,6 +258,12 @@ def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]
             raise ValueError(f"unknown field {name}")
 
 
+def crisis_message(data: dict[str, Any]) -> dict[str, str]:
+    """Language (or "*") -> the crisis message shown with the crisis numbers."""
+    crisis = data.get("crisis")
+    return _text(crisis.get("message") if isinstance(crisis, dict) else None, _languages(data))
+
+
 def crisis_words(data: dict[str, Any]) -> dict[str, str]:
     """Language -> crisis words, one per line, for every language of the flow."""
     crisis = data.get("crisis")
@@ -271,16 +277,28 @@ def crisis_words(data: dict[str, Any]) -> dict[str, str]:
 
 
 def apply_crisis_words(data: dict[str, Any], form: dict[str, list[str]]) -> None:
+    """The posted crisis words (`w:LANG`, one per line) and message (`m:LANG`)."""
     crisis = data.setdefault("crisis", {})
     if not isinstance(crisis, dict):
         raise ValueError("crisis is not a mapping")
-    words: dict[str, list[str]] = {}
+    # Languages not posted keep what they had: a partial form never drops a language.
+    old_words = crisis.get("words")
+    words: dict[str, Any] = dict(old_words) if isinstance(old_words, dict) else {}
+    old_message = crisis.get("message")
+    message: dict[str, Any] = dict(old_message) if isinstance(old_message, dict) else {}
     known = set(crisis_words(data))
+    known_message = set(crisis_message(data))
     for name, values in form.items():
         kind, _, lang = name.partition(":")
         if kind in ("csrf", "revision"):
             continue
-        if kind != "w" or lang not in known or len(values) != 1:
+        if len(values) != 1:
+            raise ValueError(f"{name} given more than once")
+        if kind == "w" and lang in known:
+            words[lang] = [w.strip() for w in values[0].splitlines() if w.strip()]
+        elif kind == "m" and lang in known_message:
+            message[lang] = values[0].replace("\r\n", "\n")
+        else:
             raise ValueError(f"unknown field {name}")
-        words[lang] = [w.strip() for w in values[0].splitlines() if w.strip()]
     crisis["words"] = words
+    crisis["message"] = message

@@ -164,7 +164,7 @@ class FlowPages:
 
     # ------------------------------------------------------------ plumbing
 
-    async def _admin(self, request: web.Request) -> ConsoleSession | web.Response:
+    async def admin(self, request: web.Request) -> ConsoleSession | web.Response:
         session = await self.console.require(request)
         if isinstance(session, web.Response):
             return session
@@ -173,7 +173,7 @@ class FlowPages:
         return session
 
     @staticmethod
-    def _flow_id(request: web.Request) -> str:
+    def flow_id(request: web.Request) -> str:
         flow_id = request.match_info["flow_id"]
         if not FLOW_ID.match(flow_id):
             raise web.HTTPNotFound()
@@ -213,7 +213,7 @@ class FlowPages:
     # ------------------------------------------------------------ list and overview
 
     async def get_index(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
         async with self.store.read(self.console.clock()) as tx:
@@ -227,10 +227,10 @@ class FlowPages:
         return self._page("index.html", session, title="Dialoge", rows=rows)
 
     async def get_flow(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         async with self.store.read(self.console.clock()) as tx:
             versions = await flow_versions.versions(tx, flow_id)
             draft = await flow_drafts.get(tx, flow_id)
@@ -253,10 +253,10 @@ class FlowPages:
 
     async def post_new_draft(self, request: web.Request) -> web.Response:
         """Start the draft from the current version (or from the number posted as `from`)."""
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -277,10 +277,10 @@ class FlowPages:
         return redirect(f"/console/flows/{flow_id}/draft?notice=created")
 
     async def get_draft(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         async with self.store.read(self.console.clock()) as tx:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:
@@ -327,10 +327,10 @@ class FlowPages:
         )
 
     async def post_save(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -383,10 +383,10 @@ class FlowPages:
         )
 
     async def post_discard(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -402,10 +402,10 @@ class FlowPages:
     # ------------------------------------------------------------ publish and rollback
 
     async def post_publish(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -462,10 +462,10 @@ class FlowPages:
         return None
 
     async def post_rollback(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -510,10 +510,10 @@ class FlowPages:
     # ------------------------------------------------------------ diff
 
     async def get_diff(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         async with self.store.read(self.console.clock()) as tx:
             versions = await flow_versions.versions(tx, flow_id)
             draft = await flow_drafts.get(tx, flow_id)
@@ -549,10 +549,10 @@ class FlowPages:
     # ------------------------------------------------------------ diagram
 
     async def get_diagram(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         which = request.query.get("version", "draft")
         async with self.store.read(self.console.clock()) as tx:
             versions = await flow_versions.versions(tx, flow_id)
@@ -591,10 +591,10 @@ class FlowPages:
     # ------------------------------------------------------------ structured editor
 
     async def get_nodes(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         async with self.store.read(self.console.clock()) as tx:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:
@@ -626,7 +626,7 @@ class FlowPages:
         )
 
     async def get_node(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
         return await self._node_page(request, session, None, None)
@@ -640,7 +640,7 @@ class FlowPages:
         status: int = 200,
         form_error: str | None = None,
     ) -> web.Response:
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         try:
             index = int(request.match_info["index"])
         except ValueError:
@@ -687,14 +687,13 @@ class FlowPages:
             conflict=conflict,
             form_error=form_error,
             notice=NOTICES.get(request.query.get("notice", "")),
-            languages=flow_form._languages(data),
         )
 
     async def post_node(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form
@@ -733,21 +732,21 @@ class FlowPages:
         )
 
     async def get_crisis(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         async with self.store.read(self.console.clock()) as tx:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:
             return redirect(f"/console/flows/{flow_id}?notice=gone")
         try:
-            words = flow_form.crisis_words(flow_form.load(draft.source))
+            data = flow_form.load(draft.source)
         except flow_form.NotEditable:
             return redirect(f"/console/flows/{flow_id}/draft")
         checked = check(draft.source, flow_id)
         errors = [
-            e for e in checked.errors if e.node_index is None and e.field.startswith("crisis.words")
+            e for e in checked.errors if e.node_index is None and e.field.startswith("crisis")
         ]
         return self._page(
             "crisis.html",
@@ -755,16 +754,17 @@ class FlowPages:
             title=f"Krisenwörter {flow_id}",
             flow_id=flow_id,
             draft=draft,
-            words=words,
+            words=flow_form.crisis_words(data),
+            message=flow_form.crisis_message(data),
             errors=errors,
             notice=NOTICES.get(request.query.get("notice", "")),
         )
 
     async def post_crisis(self, request: web.Request) -> web.Response:
-        session = await self._admin(request)
+        session = await self.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self._flow_id(request)
+        flow_id = self.flow_id(request)
         form = await self._form(request, session)
         if isinstance(form, web.Response):
             return form

@@ -92,10 +92,10 @@ class Previews:
         return chat
 
     async def _ready(self, request: web.Request) -> ChatPages | web.Response:
-        session = await self.pages._admin(request)
+        session = await self.pages.admin(request)
         if isinstance(session, web.Response):
             return session
-        flow_id = self.pages._flow_id(request)
+        flow_id = self.pages.flow_id(request)
         async with self.store.read() as tx:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:

@@ -241,6 +241,7 @@ async def test_structured_editor_changes_texts_next_and_crisis_words(env: Consol
     )
     crisis = await get(env, sid, "/console/flows/mini/draft/crisis")
     assert textarea(crisis, "w:de") == "umbringen\nnicht mehr leben"
+    assert textarea(crisis, "m:en") == "If you are in danger: police 110, emergency 112."
     await post(
         env,
         sid,

@@ -87,6 +87,13 @@ def test_crisis_words_per_language() -> None:
         data, {"w:de": ["umbringen\n\n suizid* "], "w:en": ["help me now"]}
     )
     assert data["crisis"]["words"] == {"de": ["umbringen", "suizid*"], "en": ["help me now"]}
+    message = flow_form.crisis_message(data)
+    assert message["de"].startswith("Wenn Sie in Gefahr sind")
+    flow_form.apply_crisis_words(data, {"m:de": ["Polizei: 110\r\nNotruf: 112"]})
+    assert data["crisis"]["words"]["en"] == ["help me now"]  # not posted: kept
+    assert data["crisis"]["message"]["de"] == "Polizei: 110\nNotruf: 112"
+    assert data["crisis"]["message"]["en"].startswith("If you are in danger")
+    assert "Polizei: 110\n" in flow_form.dump(data)
     with pytest.raises(ValueError, match="unknown field"):
         flow_form.apply_crisis_words(data, {"w:fr": ["x"]})
 
