@@ -301,6 +301,7 @@ class FlowPages:
         theirs: FlowDraftRef | None = None,
         status: int = 200,
         publish_error: str | None = None,
+        note: str = "",
     ) -> web.Response:
         checked = check(source, flow_id)
         rows = diff_rows(theirs.source, source) if theirs is not None else []
@@ -318,6 +319,7 @@ class FlowPages:
             conflict=conflict,
             publish_error=publish_error,
             conflict_rows=rows,
+            note=note,
             lines=source.splitlines(),
             preview_langs=[
                 (lang, names[lang])
@@ -440,6 +442,7 @@ class FlowPages:
             None,
             status=409,
             publish_error=problem or "Der Entwurf wurde inzwischen geändert.",
+            note=note,
         )
 
     async def _publish_problem(self, tx: Tx, flow_id: str, source: str, note: str) -> str | None:

@@ -260,9 +260,11 @@ async def test_publish_refused_for_an_unknown_team(env: Console_) -> None:
     changed = source.replace("default: region", "default: nirgendwo")
     await post(env, sid, csrf, "/console/flows/mini/draft/save", source=changed, revision="1")
     resp = await post(
-        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Team"
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Team B"
     )
-    assert "nirgendwo" in await resp.text()
+    html = await resp.text()
+    assert "nirgendwo" in html
+    assert textarea(html, "note") == "Team B"  # the admin's note is not lost
 
 
 async def test_diagram_of_draft_and_versions(env: Console_) -> None:
