@@ -211,7 +211,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     try:
         if first is not None:
             out.write(first_start_notice(first))
-        await publish_files(store, shipped_flows(settings))
+        await publish_files(store, shipped_flows(settings), at_start=True)
         app = create_app(settings, store)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

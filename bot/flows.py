@@ -50,18 +50,31 @@ class FlowCatalog:
 
 
 async def publish_files(
-    store: Store, paths: list[Path], by: str = "system"
+    store: Store, paths: list[Path], by: str = "system", *, at_start: bool = False
 ) -> list[FlowVersionRef]:
     """Publish each flow file whose content differs from its current version.
 
     Files are validated first (raising FlowErrors), and a flow that routes to a team that does
     not exist is refused, because its handovers would fail at the worst moment.
+
+    `at_start` (`anlaufstelle serve`): a file that was published before, unchanged since, is
+    left alone, so versions an admin published in the console survive a restart; a changed
+    file (a new release of the shipped flow) is still published.
     """
     published = []
     for path in paths:
         flow = load_flow(path)
         source = path.read_text(encoding="utf-8")
         async with store.tx() as tx:
+            current = await flow_versions.current(tx, flow.id)
+            digest = flow_versions.digest(source)
+            if (
+                at_start
+                and current is not None
+                and await flow_versions.was_published(tx, flow.id, digest)
+            ):
+                published.append(current)
+                continue
             await check_teams(tx, flow)
             version = await flow_versions.publish_if_changed(
                 tx, flow.id, source, by, note=f"from {path.name}"

@@ -75,7 +75,7 @@ def _condition(cond: Condition) -> str:
     return f"{cond.field} {cond.op} {value}"
 
 
-def _edge_label(flow: Flow, edge: Edge, language: str) -> str | None:
+def edge_label(flow: Flow, edge: Edge, language: str) -> str | None:
     if edge.label is not None:
         return flow.text(edge.label, language)
     if edge.conditions:
@@ -90,7 +90,7 @@ def _edge_lines(flow: Flow, language: str) -> list[str]:
     labels: dict[tuple[str, str], list[str]] = {}
     for edge in edges(flow):
         found = labels.setdefault((edge.source, edge.target), [])
-        label = _edge_label(flow, edge, language)
+        label = edge_label(flow, edge, language)
         if label is not None and label not in found:
             found.append(label)
     lines = []

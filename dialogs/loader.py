@@ -238,8 +238,12 @@ def _validation_errors(exc: ValidationError, data: Any, src: SourceMap) -> list[
 # ---------------------------------------------------------------- public API
 
 
-def parse_flow(text: str, filename: str, *, complete: bool = True) -> Flow:
-    """Parse and validate a flow; raise FlowErrors listing every problem found.
+def check_flow(
+    text: str, filename: str, *, complete: bool = True
+) -> tuple[Flow | None, list[FlowError]]:
+    """Every problem of a flow, in document order, and the flow itself whenever its structure
+    is sound (also when the semantic checks failed: an editor can still draw a flow with a
+    broken reference, to show where it breaks).
 
     `complete=False` checks the YAML and the structure only, not `dialogs.validate`: the
     translation tools read a flow that still lacks the texts of a language being added.
@@ -247,18 +251,35 @@ def parse_flow(text: str, filename: str, *, complete: bool = True) -> Flow:
     src = SourceMap(filename)
     data, errors = _compose(text, src)
     if data is None and errors:
-        raise FlowErrors(errors)
+        return None, FlowErrors(errors).errors
     if not isinstance(data, dict):
-        raise FlowErrors([*errors, src.error((), "a flow must be a mapping of keys")])
+        return None, FlowErrors([*errors, src.error((), "a flow must be a mapping of keys")]).errors
     try:
         flow = Flow.model_validate(data)
     except ValidationError as exc:
-        raise FlowErrors([*errors, *_validation_errors(exc, data, src)]) from None
+        return None, FlowErrors([*errors, *_validation_errors(exc, data, src)]).errors
     if complete:
         errors.extend(validate_flow(flow, src))
-    if errors:
+    return flow, FlowErrors(errors).errors
+
+
+def parse_flow(text: str, filename: str, *, complete: bool = True) -> Flow:
+    """Parse and validate a flow; raise FlowErrors listing every problem found.
+
+    `complete=False`: see check_flow."""
+    flow, errors = check_flow(text, filename, complete=complete)
+    if errors or flow is None:
         raise FlowErrors(errors)
     return flow
+
+
+def source_map(text: str, filename: str) -> tuple[Any, SourceMap]:
+    """The plain data of a flow document and where each key and value was written, for
+    tools that point an admin at the node and field of an error (see dialogs.locate).
+    The data is None when the YAML cannot be read at all."""
+    src = SourceMap(filename)
+    data, _ = _compose(text, src)
+    return data, src
 
 
 def load_flow(path: str | os.PathLike[str]) -> Flow:

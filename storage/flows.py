@@ -92,3 +92,45 @@ async def publish_if_changed(
     if latest is not None and latest.digest == digest(source):
         return latest
     return await publish(tx, flow_id, source, by, note)
+
+
+async def versions(tx: Tx, flow_id: str) -> list[FlowVersionRef]:
+    """The published versions of a flow, newest first."""
+    rows = await tx.session.scalars(
+        select(FlowVersion)
+        .where(FlowVersion.flow_id == flow_id, FlowVersion.number.is_not(None))
+        .order_by(FlowVersion.number.desc())
+    )
+    return [_ref(r) for r in rows]
+
+
+async def by_number(tx: Tx, flow_id: str, number: int) -> FlowVersionRef | None:
+    row = await tx.session.scalar(
+        select(FlowVersion).where(FlowVersion.flow_id == flow_id, FlowVersion.number == number)
+    )
+    return None if row is None else _ref(row)
+
+
+async def flow_ids(tx: Tx) -> list[str]:
+    """Every flow that has a published version."""
+    rows = await tx.session.scalars(
+        select(FlowVersion.flow_id)
+        .where(FlowVersion.number.is_not(None))
+        .distinct()
+        .order_by(FlowVersion.flow_id)
+    )
+    return list(rows)
+
+
+async def was_published(tx: Tx, flow_id: str, source_digest: str) -> bool:
+    """Whether a numbered version of the flow ever had exactly this text."""
+    found = await tx.session.scalar(
+        select(FlowVersion.id)
+        .where(
+            FlowVersion.flow_id == flow_id,
+            FlowVersion.digest == source_digest,
+            FlowVersion.number.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -155,6 +155,26 @@ class FlowVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class FlowDraft(Base):
+    """The one working copy of a flow that admins edit in the console before publishing.
+
+    `revision` grows with every save; a save names the revision it started from and is
+    refused when another admin saved in between (optimistic locking, never a silent
+    overwrite). Flows hold no personal data."""
+
+    __tablename__ = "flow_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    base_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flow_versions.id"), nullable=True
+    )
+    """The version the draft was started from (None: started empty)."""
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1024,3 +1024,6 @@ def add_routes(app: web.Application, console: Console) -> None:
 
     add_translation_routes(app, console)
     app.on_response_prepare.append(console.security_headers)
+    from bot.console.flow_routes import add_flow_routes  # imports this module
+
+    add_flow_routes(app, console)

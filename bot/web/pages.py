@@ -195,16 +195,16 @@ class BadForm(Exception):
     pass
 
 
-async def read_form(request: web.Request) -> dict[str, list[str]]:
-    """The urlencoded body, capped at MAX_FORM_BYTES and MAX_FIELDS, strictly UTF-8."""
+async def read_form(request: web.Request, limit: int = MAX_FORM_BYTES) -> dict[str, list[str]]:
+    """The urlencoded body, capped at `limit` bytes and MAX_FIELDS, strictly UTF-8."""
     if request.content_type != "application/x-www-form-urlencoded":
         raise BadForm("not a urlencoded form")
-    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+    if request.content_length is not None and request.content_length > limit:
         raise FormTooLarge
     body = bytearray()
     async for chunk in request.content.iter_chunked(16 * 1024):
         body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > limit:
             raise FormTooLarge
     try:
         pairs = parse_qsl(
@@ -244,9 +244,23 @@ def _ui_language(value: str | None) -> UiLanguage:
 
 class ChatPages:
     def __init__(
-        self, service: ConversationService, settings: WebChatSettings, limits: webchat.Limits
+        self,
+        service: ConversationService,
+        settings: WebChatSettings,
+        limits: webchat.Limits,
+        *,
+        channel: str = webchat.NAME,
+        path: str = "/chat",
+        preview: tuple[str, str] | None = None,
     ) -> None:
         self.service = service
+        self.channel = channel
+        """Channel name of the conversations (the console's preview uses its own)."""
+        self.path = path
+        """Where the page's forms post to."""
+        self.preview = preview
+        """(banner text, link back) of the console's flow preview: the page says it is a
+        preview and runs without chat.js, on the plain-form path."""
         self.settings = settings
         self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5)
@@ -314,6 +328,9 @@ class ChatPages:
             flow_language=texts.FLOW_LANGUAGE[view.lang] or "",
             skip_target="#composer",
             skip_key="skip_to_answer",
+            action=self.path,
+            preview=self.preview[0] if self.preview else None,
+            preview_back=self.preview[1] if self.preview else None,
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 
@@ -390,7 +407,7 @@ class ChatPages:
         if view.history is None:
             address = webchat.address_for(view.token)
             try:
-                view.history = await self.service.history(webchat.NAME, address, view.token)
+                view.history = await self.service.history(self.channel, address, view.token)
             except Exception:
                 log.exception("webchat page: history could not be read")
                 t = texts.texts_for(view.lang)
@@ -400,7 +417,7 @@ class ChatPages:
     async def _handle(self, view: View, mid: str, **fields: Any) -> None:
         address = webchat.address_for(view.token)
         try:
-            msg = InboundMessage(webchat.NAME, address, mid, session_token=view.token, **fields)
+            msg = InboundMessage(self.channel, address, mid, session_token=view.token, **fields)
         except InvalidMessage:
             raise BadForm("not a valid message") from None
         await self.service.handle(msg)
@@ -417,7 +434,7 @@ class ChatPages:
     ) -> None:
         """Carry out what the pressed button asks; errors land in `view` (status 400)."""
         address = webchat.address_for(view.token)
-        history = await self.service.history(webchat.NAME, address, view.token)
+        history = await self.service.history(self.channel, address, view.token)
         _, prompt = transcript(history, t)
         flow_lang = texts.FLOW_LANGUAGE[view.lang]
 
@@ -441,12 +458,15 @@ class ChatPages:
             view.history = history
             return
         if op == "delete-confirm":
-            await self.service.forget(webchat.NAME, address)
+            await self.service.forget(self.channel, address)
             view.token = webchat.new_token()
             view.history = None
             view.notice = t["deleted_notice"]
             return
         if op == "resume":
+            if self.preview is not None:
+                # A real person's case code must never move their case into a preview.
+                raise BadForm("no case codes in a preview")
             await self._resume(view, t, form, client, fail)
             return
         if op == "send" and history.owner in ("queued", "counsellor"):
@@ -542,7 +562,7 @@ class ChatPages:
             return
         address = webchat.address_for(view.token)
         try:
-            history = await self.service.resume_with_code(webchat.NAME, address, view.token, code)
+            history = await self.service.resume_with_code(self.channel, address, view.token, code)
         except ResumeConflict:
             fail(t["err_resume_conflict"], status=409, where="code")
             return

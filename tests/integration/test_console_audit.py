@@ -17,10 +17,9 @@ from storage import audit, teams
 from storage.models import AuditEntry
 from storage.store import Store
 from tests.conftest import COUNSELLOR_PASSWORD
-from tests.integration.test_console import (  # noqa: F401 - `env` is the console fixture
+from tests.integration.test_console import (
     CANARY,
     Console_,
-    env,
     intake,
     session_of,
 )
@@ -76,7 +75,7 @@ async def test_audit_pages_go_back_by_id_and_filter(store: Store) -> None:
 # ---------------------------------------------------------------- the page
 
 
-async def test_admin_sees_logins_and_case_views_without_any_content(env: Console_) -> None:  # noqa: F811
+async def test_admin_sees_logins_and_case_views_without_any_content(env: Console_) -> None:
     _, case_id = await intake(env.office, env.channel, account=f"Vermieter {CANARY}")
     sid, _ = await session_of(env, "berater-region")
     cookie = {"Cookie": f"console={sid}"}
@@ -106,7 +105,7 @@ async def test_admin_sees_logins_and_case_views_without_any_content(env: Console
     assert CANARY not in repr(entries)
 
 
-async def test_filters_by_case_and_actor_and_pages_back(env: Console_) -> None:  # noqa: F811
+async def test_filters_by_case_and_actor_and_pages_back(env: Console_) -> None:
     _, first = await intake(env.office, env.channel)
     _, second = await intake(env.office, env.channel)
     sid, _ = await session_of(env, "berater-region")
@@ -147,7 +146,7 @@ async def test_filters_by_case_and_actor_and_pages_back(env: Console_) -> None: 
     assert "Neueste Einträge" in rest and "Ältere Einträge" not in rest
 
 
-async def test_admin_in_the_team_gets_case_links(env: Console_) -> None:  # noqa: F811
+async def test_admin_in_the_team_gets_case_links(env: Console_) -> None:
     _, case_id = await intake(env.office, env.channel)
     async with env.office.store.tx(env.clock()) as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
@@ -163,7 +162,7 @@ async def test_admin_in_the_team_gets_case_links(env: Console_) -> None:  # noqa
     assert f'<a href="/console/cases/{case_id}">Fall {case_id}</a>' in html
 
 
-async def test_counsellors_get_403_and_anonymous_the_login(env: Console_) -> None:  # noqa: F811
+async def test_counsellors_get_403_and_anonymous_the_login(env: Console_) -> None:
     sid, _ = await session_of(env, "berater-region")
     resp = await env.client.get("/console/audit", headers={"Cookie": f"console={sid}"})
     assert resp.status == 403

@@ -1,0 +1,304 @@
+"""The structured editor's view of a flow: the editable fields of one node, and the way back
+from a posted form to YAML.
+
+It edits the draft by round-tripping its YAML (read → change the fields → write); comments
+and the original layout are not kept, which the page says. Field paths are written the way
+errors name them (`choices[1].label`, see `dialogs.errors.dotted`), so an error found by
+`dialogs.locate` lands beside its field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import yaml
+
+from dialogs.errors import Path, dotted
+from dialogs.loader import source_map
+from dialogs.model import ANY_LANGUAGE, WHEN_BUCKETS, Condition
+
+TEXT_KEYS = ("text", "yes", "no", "accept", "decline")
+NEXT_KEYS = ("next", "on_yes", "on_no", "on_decline", "otherwise")
+OPERATORS: tuple[str, ...] = get_args(Condition.model_fields["op"].annotation)
+"""The whitelist of condition operators, straight from the flow model."""
+_ITEM = re.compile(r"([a-z_]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class TextField:
+    path: str
+    """Dotted path from the node, e.g. `choices[1].label`."""
+    label: str
+    values: dict[str, str]
+    """Language -> text; only "*" when the text reads the same in every language."""
+
+
+@dataclass(frozen=True)
+class NextField:
+    path: str
+    label: str
+    value: str
+    optional: bool
+    """A choice's own `next` may be empty: it then follows the node's."""
+
+
+@dataclass(frozen=True)
+class ConditionField:
+    path: str
+    """`cases[0].when[1]`"""
+    label: str
+    field: str
+    op: str
+    value: str
+    """One id, or several separated by commas."""
+
+
+@dataclass(frozen=True)
+class NodeForm:
+    index: int
+    node_id: str
+    kind: str
+    texts: list[TextField]
+    nexts: list[NextField]
+    conditions: list[ConditionField]
+
+
+class NotEditable(Exception):
+    """The YAML cannot be read as a flow structure; only the YAML view can fix it."""
+
+
+def load(source: str) -> dict[str, Any]:
+    """The draft as plain data (the flow reader's YAML 1.2 rules)."""
+    data, _ = source_map(source, "draft")
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise NotEditable("the draft is not a readable flow")
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Several lines (crisis numbers, lists) stay readable as a literal block.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: dict[str, Any]) -> str:
+    """YAML for the data; yes/no/on/off and date-like texts are quoted by the dumper, so the
+    flow reader reads them back as the same text."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
+
+
+def _languages(data: dict[str, Any]) -> list[str]:
+    langs = data.get("languages")
+    return [x for x in langs if isinstance(x, str)] if isinstance(langs, list) else []
+
+
+def _text(value: Any, languages: list[str]) -> dict[str, str]:
+    if isinstance(value, dict) and ANY_LANGUAGE in value and len(value) == 1:
+        return {ANY_LANGUAGE: str(value[ANY_LANGUAGE] or "")}
+    got = value if isinstance(value, dict) else {}
+    return {lang: str(got.get(lang) or "") for lang in languages}
+
+
+def node_form(data: dict[str, Any], index: int) -> NodeForm:
+    node = data["nodes"][index]
+    if not isinstance(node, dict):
+        raise NotEditable("this node is not a mapping")
+    langs = _languages(data)
+    texts: list[TextField] = []
+    nexts: list[NextField] = []
+    conditions: list[ConditionField] = []
+    names = {
+        "text": "Text",
+        "yes": "Antwort „Ja“",
+        "no": "Antwort „Nein“",
+        "accept": "Zustimmen",
+        "decline": "Ablehnen",
+    }
+    for key in TEXT_KEYS:
+        if key in node:
+            texts.append(TextField(key, names[key], _text(node[key], langs)))
+    options = node.get("options")
+    if isinstance(options, dict):
+        for bucket in WHEN_BUCKETS:
+            if bucket in options:
+                texts.append(
+                    TextField(
+                        f"options.{bucket}", f"Antwort {bucket}", _text(options[bucket], langs)
+                    )
+                )
+    choices = node.get("choices")
+    if isinstance(choices, list):
+        for j, choice in enumerate(choices):
+            if not isinstance(choice, dict):
+                continue
+            cid = str(choice.get("id", j))
+            texts.append(
+                TextField(
+                    f"choices[{j}].label", f"Auswahl {cid}", _text(choice.get("label"), langs)
+                )
+            )
+            if node.get("kind") == "single_choice":
+                nexts.append(
+                    NextField(
+                        f"choices[{j}].next",
+                        f"Weiter nach Auswahl {cid}",
+                        str(choice.get("next") or ""),
+                        True,
+                    )
+                )
+    for key in NEXT_KEYS:
+        if key in node:
+            nexts.append(NextField(key, key, str(node[key] or ""), False))
+    cases = node.get("cases")
+    if isinstance(cases, list):
+        for k, case in enumerate(cases):
+            if not isinstance(case, dict):
+                continue
+            for m, cond in enumerate(case.get("when") or []):
+                if isinstance(cond, dict):
+                    value = cond.get("value")
+                    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+                    conditions.append(
+                        ConditionField(
+                            f"cases[{k}].when[{m}]",
+                            f"Fall {k + 1}, Bedingung {m + 1}",
+                            str(cond.get("field") or ""),
+                            str(cond.get("op") or ""),
+                            str(shown or ""),
+                        )
+                    )
+            nexts.append(
+                NextField(
+                    f"cases[{k}].next", f"Fall {k + 1}: weiter", str(case.get("next") or ""), False
+                )
+            )
+    return NodeForm(
+        index, str(node.get("id", "")), str(node.get("kind", "")), texts, nexts, conditions
+    )
+
+
+def _path(text: str) -> Path:
+    out: list[str | int] = []
+    for name, number in _ITEM.findall(text):
+        out.append(name if name else int(number))
+    if dotted(tuple(out)) != text:
+        raise ValueError(f"not a field path: {text!r}")
+    return tuple(out)
+
+
+def _container(node: dict[str, Any], path: Path) -> tuple[Any, str | int]:
+    cur: Any = node
+    for item in path[:-1]:
+        cur = cur[item]
+    return cur, path[-1]
+
+
+def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]) -> None:
+    """Write the posted fields of node `index` into `data` (in place).
+
+    Only fields the node already has are changed, so a form cannot add keys the model does
+    not know; unknown or malformed field names raise ValueError."""
+    node = data["nodes"][index]
+    current = node_form(data, index)
+    by_text = {f.path: f for f in current.texts}
+    by_next = {f.path: f for f in current.nexts}
+    by_cond = {f.path: f for f in current.conditions}
+    for name, values in form.items():
+        if len(values) != 1:
+            raise ValueError(f"{name} given more than once")
+        value = values[0].replace("\r\n", "\n")
+        kind, _, rest = name.partition(":")
+        if kind == "t":
+            path, _, lang = rest.rpartition(":")
+            text_field = by_text.get(path)
+            if text_field is None or lang not in text_field.values:
+                raise ValueError(f"unknown text field {name}")
+            holder, key = _container(node, _path(path))
+            text = holder.get(key) if isinstance(holder, dict) else holder[key]
+            if not isinstance(text, dict):
+                text = {}
+                holder[key] = text
+            text[lang] = value
+        elif kind == "n":
+            next_field = by_next.get(rest)
+            if next_field is None:
+                raise ValueError(f"unknown next field {name}")
+            holder, key = _container(node, _path(rest))
+            if value:
+                holder[key] = value
+            elif next_field.optional:
+                holder.pop(key, None)
+            else:
+                raise ValueError(f"{rest} needs a node")
+        elif kind == "c":
+            path, _, part = rest.rpartition(":")
+            if path not in by_cond or part not in ("field", "op", "value"):
+                raise ValueError(f"unknown condition field {name}")
+            cond, _ = _container(node, (*_path(path), "field"))
+            if part == "value":
+                ids = [v.strip() for v in value.split(",") if v.strip()]
+                if not ids:
+                    cond.pop("value", None)
+                else:
+                    cond["value"] = (
+                        ids if len(ids) > 1 or isinstance(cond.get("value"), list) else ids[0]
+                    )
+            else:
+                cond[part] = value
+        elif kind not in ("csrf", "revision"):
+            raise ValueError(f"unknown field {name}")
+
+
+def crisis_message(data: dict[str, Any]) -> dict[str, str]:
+    """Language (or "*") -> the crisis message shown with the crisis numbers."""
+    crisis = data.get("crisis")
+    return _text(crisis.get("message") if isinstance(crisis, dict) else None, _languages(data))
+
+
+def crisis_words(data: dict[str, Any]) -> dict[str, str]:
+    """Language -> crisis words, one per line, for every language of the flow."""
+    crisis = data.get("crisis")
+    words = crisis.get("words") if isinstance(crisis, dict) else None
+    words = words if isinstance(words, dict) else {}
+    out = {}
+    for lang in dict.fromkeys([*_languages(data), *words]):
+        entries = words.get(lang)
+        out[str(lang)] = "\n".join(map(str, entries)) if isinstance(entries, list) else ""
+    return out
+
+
+def apply_crisis_words(data: dict[str, Any], form: dict[str, list[str]]) -> None:
+    """The posted crisis words (`w:LANG`, one per line) and message (`m:LANG`)."""
+    crisis = data.setdefault("crisis", {})
+    if not isinstance(crisis, dict):
+        raise ValueError("crisis is not a mapping")
+    # Languages not posted keep what they had: a partial form never drops a language.
+    old_words = crisis.get("words")
+    words: dict[str, Any] = dict(old_words) if isinstance(old_words, dict) else {}
+    old_message = crisis.get("message")
+    message: dict[str, Any] = dict(old_message) if isinstance(old_message, dict) else {}
+    known = set(crisis_words(data))
+    known_message = set(crisis_message(data))
+    for name, values in form.items():
+        kind, _, lang = name.partition(":")
+        if kind in ("csrf", "revision"):
+            continue
+        if len(values) != 1:
+            raise ValueError(f"{name} given more than once")
+        if kind == "w" and lang in known:
+            words[lang] = [w.strip() for w in values[0].splitlines() if w.strip()]
+        elif kind == "m" and lang in known_message:
+            message[lang] = values[0].replace("\r\n", "\n")
+        else:
+            raise ValueError(f"unknown field {name}")
+    crisis["words"] = words
+    crisis["message"] = message

@@ -1,0 +1,132 @@
+"""The admins' preview: the draft played in the real chat page, before it is published.
+
+A preview is an ordinary conversation of the conversation service on a channel of its own
+("preview"), started on the draft's text (stored as an unnumbered flow version, as
+`anlaufstelle flows simulate` does). Its flow has every handover turned into an end that says
+what would happen (`flow_pages.preview_flow`), so the service never creates a case: nothing
+reaches a team's queue, and statistics, which are counted only when a counsellor closes a
+case, never see it. Replies go through the outbox like all replies; the preview channel
+drops them, because the page shows the transcript.
+
+The page is the chat page's plain-form path (no chat.js), posting to the console's preview
+URL, which only a logged-in admin reaches; it says on top that it is a preview.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.channels.base import OutboundMessage
+from bot.console.flow_pages import FlowPages, check, preview_flow
+from bot.conversation import ConversationService
+from bot.flows import FlowCatalog, NoPublishedFlow
+from bot.settings import Settings
+from bot.web.pages import ChatPages
+from dialogs.model import Flow
+from storage import flow_drafts
+from storage import flows as flow_versions
+from storage.records import FlowVersionRef
+from storage.store import Store, Tx
+
+CHANNEL: Final = "preview"
+BANNER: Final = (
+    "Sie testen den aktuellen Entwurf des Dialogs „{flow}“. Nichts davon erreicht die "
+    "Warteschlange oder die Statistik; eine Übergabe wird nur angekündigt."
+)
+
+
+class DiscardChannel:
+    """Where preview replies are 'delivered': nowhere (the page reads the transcript)."""
+
+    name = CHANNEL
+
+    async def send(self, message: OutboundMessage) -> None:
+        return None
+
+
+class DraftCatalog(FlowCatalog):
+    """New conversations start on the flow's current draft, with handovers made harmless."""
+
+    async def current(self, tx: Tx) -> FlowVersionRef:
+        draft = await flow_drafts.get(tx, self.flow_id)
+        if draft is None:
+            raise NoPublishedFlow(f"flow {self.flow_id!r} has no draft")
+        return await flow_versions.draft(tx, self.flow_id, draft.source, "preview", "preview")
+
+    async def flow(self, tx: Tx, version_id: int) -> Flow:
+        return preview_flow(await super().flow(tx, version_id))
+
+
+class Previews:
+    def __init__(self, pages: FlowPages, store: Store, settings: Settings) -> None:
+        self.pages = pages
+        self.store = store
+        self.settings = settings
+        self._chats: dict[str, ChatPages] = {}
+
+    def _chat(self, request: web.Request, flow_id: str) -> ChatPages:
+        from bot.app import WEBCHAT_LIMITS
+
+        if WEBCHAT_LIMITS not in request.app:
+            raise web.HTTPNotFound()  # the web chat is switched off: nothing to preview in
+        chat = self._chats.get(flow_id)
+        if chat is None:
+            service = ConversationService(
+                self.store,
+                DraftCatalog(flow_id),
+                response_time=self.settings.response_time,
+                timezone=ZoneInfo(self.settings.office_timezone),
+            )
+            chat = ChatPages(
+                service,
+                self.settings.webchat,
+                request.app[WEBCHAT_LIMITS],
+                channel=CHANNEL,
+                path=f"/console/flows/{flow_id}/preview",
+                preview=(BANNER.format(flow=flow_id), f"/console/flows/{flow_id}/draft"),
+            )
+            self._chats[flow_id] = chat
+        return chat
+
+    async def _ready(self, request: web.Request) -> ChatPages | web.Response:
+        session = await self.pages.admin(request)
+        if isinstance(session, web.Response):
+            return session
+        flow_id = self.pages.flow_id(request)
+        async with self.store.read() as tx:
+            draft = await flow_drafts.get(tx, flow_id)
+        if draft is None:
+            raise web.HTTPNotFound()
+        if not check(draft.source, flow_id).ok:
+            return self.pages.console.page(
+                "message.html",
+                status=409,
+                title="Vorschau nicht möglich",
+                message="Der Entwurf hat Fehler. Beheben Sie sie zuerst im Editor.",
+                link=(f"/console/flows/{flow_id}/draft", "Zum Entwurf"),
+                session=session,
+                csrf=session.csrf,
+            )
+        return self._chat(request, flow_id)
+
+    async def get(self, request: web.Request) -> web.Response:
+        chat = await self._ready(request)
+        if isinstance(chat, web.Response):
+            return chat
+        return await chat.get_chat(request)
+
+    async def post(self, request: web.Request) -> web.Response:
+        chat = await self._ready(request)
+        if isinstance(chat, web.Response):
+            return chat
+        return await chat.post_chat(request)
+
+    async def referrer_policy(self, request: web.Request, response: web.StreamResponse) -> None:
+        """The chat's own-site check needs the real Origin on its form posts, which browsers
+        replace by "null" under the console's no-referrer policy; same-origin still sends
+        nothing to other sites. Runs after the console's security headers."""
+        if request.path.startswith("/console/flows/") and request.path.endswith("/preview"):
+            response.headers["Referrer-Policy"] = "same-origin"

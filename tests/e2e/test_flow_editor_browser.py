@@ -1,0 +1,177 @@
+"""The admins' flow editor in a real browser against a real `anlaufstelle serve`: change a
+question's German text, see a validation error for a broken reference with its line and
+column, fix it, play the change in the chat preview, publish it, see that a web chat started
+before keeps the old text while a new one shows the new text, and roll back. axe-core checks
+WCAG 2.1 A/AA on the editor and the diagram page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import require_playwright
+
+require_playwright()
+
+import pyotp  # noqa: E402
+from playwright.async_api import Page, expect  # noqa: E402
+
+from tests.e2e.chat import Chat  # noqa: E402
+from tests.e2e.helpers import MakeContext, Server, assert_accessible  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+
+OLD = "Sind Sie gerade jetzt in Gefahr?"
+NEW = "Sind Sie in diesem Moment in Gefahr?"
+LANGUAGE_QUESTION = "In welcher Sprache"
+CONSENT_QUESTION = "Was Sie uns erzählen"
+CONSENT_YES = "Ja, ich bin einverstanden"
+PASSWORD = "ein sehr langes Passwort"
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def invite_admin(server: Server, tmp_path: Path, username: str) -> str:
+    key_file = tmp_path / "recovery"
+    key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
+    exe = Path(sys.executable).with_name("anlaufstelle")
+    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", "admin"]
+    argv += ["--recovery-key-file", str(key_file)]
+    result = subprocess.run(
+        argv, env=server.env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
+    assert link, result.stdout
+    return link.group(1)
+
+
+async def log_in_as_admin(page: Page, server: Server, tmp_path: Path) -> None:
+    link = invite_admin(server, tmp_path, "browser-admin")
+    await page.goto(link)
+    secret = await page.locator("#totp-secret").get_attribute("data-secret")
+    assert secret
+    totp = pyotp.TOTP(secret)
+    await page.get_by_label("Neues Passwort").fill(PASSWORD)
+    await page.get_by_label("Passwort wiederholen").fill(PASSWORD)
+    await page.get_by_label("Code, den die App jetzt anzeigt").fill(totp.now())
+    await page.get_by_role("button", name="Konto einrichten").click()
+    await page.get_by_role("link", name="Zur Anmeldung").click()
+    await page.get_by_label("Benutzername").fill("browser-admin")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_label("Code aus der Authenticator-App").fill(totp.at(time.time() + 30))
+    await page.get_by_role("button", name="Anmelden").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
+
+
+async def person_at_consent(make_context: MakeContext, server: Server) -> Chat:
+    chat = Chat(await (await make_context()).new_page())
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse([("one", LANGUAGE_QUESTION, ["Deutsch"])])
+    await chat.wait_for_question(CONSENT_QUESTION)
+    return chat
+
+
+async def danger_question_after_consent(chat: Chat) -> None:
+    await chat.click_answer("one", [CONSENT_YES])
+    await expect(chat.own_lines(CONSENT_YES).last).to_be_visible()
+
+
+@pytest.mark.timeout(240)
+async def test_edit_validate_preview_publish_and_roll_back_a_flow(
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path, shots: Path
+) -> None:
+    # A private server: publishing changes the intake that the other browser tests rely on.
+    server = make_server()
+    await server.astart()
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    await log_in_as_admin(page, server, tmp_path)
+    before = await person_at_consent(make_context, server)
+
+    await page.get_by_role("link", name="Dialoge").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Dialoge")
+    await page.get_by_role("link", name="intake", exact=True).click()
+    await page.get_by_role("button", name="Entwurf aus der aktuellen Version anlegen").click()
+    await expect(page.get_by_role("status")).to_contain_text("Der Entwurf ist angelegt")
+    await assert_accessible(page, "on the YAML editor")
+
+    # The German text of a question, in the structured editor.
+    await page.get_by_role("link", name="Entwurf (Knoten)").click()
+    await page.get_by_role("link", name="in_danger", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Knoten in_danger (crisis_check)"
+    )
+    await assert_accessible(page, "on the node editor")
+    await page.get_by_label("Text (de)", exact=True).fill(NEW)
+    await page.get_by_role("button", name="Knoten speichern").click()
+    await expect(page.get_by_role("status")).to_contain_text("gespeichert")
+    await expect(page.get_by_label("Text (de)", exact=True)).to_have_value(NEW)
+    await page.screenshot(path=str(shots / "flow-editor.png"), full_page=False)
+
+    # A broken reference, in the YAML view: shown with line and column, not publishable.
+    await page.get_by_role("link", name="Entwurf (YAML)").click()
+    source = page.get_by_label("YAML des Entwurfs")
+    text = await source.input_value()
+    start = text.index("- id: in_danger")
+    nxt = re.compile(r"\n *next: (\w+)\n").search(text, start)
+    assert nxt
+    broken = text[: nxt.start(1)] + "nirgendwo" + text[nxt.end(1) :]
+    await source.fill(broken)
+    await page.get_by_role("button", name="Entwurf speichern").click()
+    line = broken[: nxt.start(1)].count("\n") + 1
+    column = nxt.start(1) - broken.rindex("\n", 0, nxt.start(1))
+    errors = page.get_by_role("region", name=re.compile("Fehler im Entwurf"))
+    await expect(errors).to_contain_text(f"Zeile {line}, Spalte {column}")
+    await expect(errors).to_contain_text("Knoten in_danger, Feld next")
+    await expect(errors).to_contain_text("unknown node 'nirgendwo'")
+    await expect(page.locator("#cannot-publish")).to_be_visible()
+    await assert_accessible(page, "on the YAML editor with errors")
+
+    await source.fill(broken.replace("nirgendwo", nxt.group(1)))
+    await page.get_by_role("button", name="Entwurf speichern").click()
+    await expect(page.locator("#valid")).to_have_text("Der Entwurf ist fehlerfrei.")
+
+    # The diagram of the draft.
+    await page.get_by_role("link", name="Diagramm", exact=True).click()
+    await expect(
+        page.get_by_role("img", name=re.compile("Diagramm des Dialogs intake"))
+    ).to_be_visible()
+    await expect(page.get_by_role("heading", name="Knoten und ihre Nachfolger")).to_be_visible()
+    await assert_accessible(page, "on the diagram page")
+
+    # The preview: the chat page, marked as a preview, playing the draft.
+    await page.get_by_role("link", name="Entwurf (YAML)").click()
+    await page.get_by_role("link", name="Vorschau im Chat: Deutsch").click()
+    await expect(page.locator("#preview-banner")).to_contain_text("Vorschau")
+    preview = Chat(page)
+    await page.get_by_role("button", name="Chat beginnen").click()
+    await preview.answer_by_mouse([("one", LANGUAGE_QUESTION, ["Deutsch"])])
+    await danger_question_after_consent(preview)
+    await preview.wait_for_question(NEW)
+    assert server.cases() == []
+    await page.get_by_role("link", name="Zurück zum Editor").click()
+
+    await page.get_by_label("Änderungsnotiz (Pflicht)").fill("Gefahrfrage klarer")
+    await page.get_by_role("button", name="Als neue Version veröffentlichen").click()
+    await expect(page.get_by_role("status")).to_contain_text("veröffentlicht")
+    await expect(page.get_by_role("rowheader", name="Version 2 (aktuell)")).to_be_visible()
+
+    # The conversation started before keeps its version; a new one gets the new text.
+    await danger_question_after_consent(before)
+    await before.wait_for_question(OLD)
+    after = await person_at_consent(make_context, server)
+    await danger_question_after_consent(after)
+    await after.wait_for_question(NEW)
+
+    await page.get_by_role("button", name="Zu Version 1 zurückkehren").click()
+    await expect(page.get_by_role("status")).to_contain_text("frühere Version")
+    row = page.get_by_role("row", name=re.compile("Version 3 \\(aktuell\\)"))
+    await expect(row).to_contain_text("Rückkehr zu Version 1")
+    again = await person_at_consent(make_context, server)
+    await danger_question_after_consent(again)
+    await again.wait_for_question(OLD)

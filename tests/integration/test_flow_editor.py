@@ -1,0 +1,427 @@
+"""The admins' flow editor against the real app and store, on SQLite and PostgreSQL: drafts
+with optimistic locking, validation shown by node/field and line:column, publishing and
+rollback, conversations keeping their version, the preview that creates no case, and the
+authorisation matrix over every editor route."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pyotp
+from sqlalchemy import func, select
+
+from bot.console.flow_preview import CHANNEL as PREVIEW_CHANNEL
+from bot.flows import publish_files
+from storage import audit, cases, flow_drafts, stats, teams
+from storage import flows as flow_versions
+from storage.models import Contact
+from tests.conftest import COUNSELLOR_PASSWORD
+from tests.integration.test_console import Console_, hidden, session_of
+from tests.integration.test_conversation import Person
+
+OLD_DANGER = "Sind Sie jetzt in Gefahr?"
+NEW_DANGER = "Sind Sie in diesem Moment in Gefahr?"
+CANARY = "Kanarienvogel-flow-9b1"
+
+
+async def last_text(person: Person, **fields: Any) -> str:
+    """Send, then the text of the person's newest reply. The app's own delivery worker may
+    be sending it at the same moment as the Person's (on PostgreSQL it then skips the locked
+    row), so wait until it has arrived."""
+    before = len(person.channel.to(person.address))
+    await person.send(**fields)
+    for _ in range(100):
+        got = person.channel.to(person.address)
+        if len(got) > before:
+            return got[-1].text
+        await asyncio.sleep(0.05)
+    raise AssertionError("no reply arrived")
+
+
+def cookie(sid: str) -> dict[str, str]:
+    return {"Cookie": f"console={sid}"}
+
+
+async def admin(env: Console_, name: str = "admin") -> tuple[str, str]:
+    if name not in env.secrets:
+        async with env.office.store.tx(env.clock()) as tx:
+            cid = await teams.add_counsellor(tx, name, COUNSELLOR_PASSWORD, role="admin", teams={})
+            env.secrets[name] = pyotp.random_base32()
+            await teams.set_totp_secret(tx, cid, env.secrets[name])
+    return await session_of(env, name)
+
+
+async def get(env: Console_, sid: str, path: str, status: int = 200) -> str:
+    resp = await env.client.get(path, headers=cookie(sid), allow_redirects=False)
+    text = await resp.text()
+    assert resp.status == status, (path, resp.status, text[:2000])
+    return text
+
+
+async def post(
+    env: Console_,
+    sid: str,
+    csrf: str,
+    path: str,
+    status: int = 303,
+    fields: dict[str, str] | None = None,
+    **data: str,
+) -> Any:
+    """Post a console form; `fields` for names that are no Python identifiers."""
+    body = {"csrf": csrf, **(fields or {}), **data}
+    resp = await env.client.post(path, data=body, headers=cookie(sid), allow_redirects=False)
+    assert resp.status == status, (path, resp.status, (await resp.text())[:3000])
+    return resp
+
+
+def textarea(html: str, name: str) -> str:
+    import html as html_lib
+
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', html, re.S)
+    assert match, f"no textarea {name}"
+    return html_lib.unescape(match.group(1))
+
+
+async def new_draft(env: Console_, sid: str, csrf: str) -> tuple[str, int]:
+    await post(env, sid, csrf, "/console/flows/mini/draft/new")
+    page = await get(env, sid, "/console/flows/mini/draft")
+    return textarea(page, "source"), int(hidden(page, "revision"))
+
+
+async def test_edit_validate_publish_keep_running_conversations_and_roll_back(
+    env: Console_,
+) -> None:
+    sid, csrf = await admin(env)
+    assert "mini" in await get(env, sid, "/console/flows")
+    source, revision = await new_draft(env, sid, csrf)
+    assert revision == 1 and OLD_DANGER in source
+
+    # A person starts before anything is published: they see the consent question.
+    before = Person(env.office.store, env.channel)
+    await last_text(before, command="start", language="de")
+
+    # A changed question and a broken reference: saved, but shown as an error.
+    broken = source.replace(OLD_DANGER, NEW_DANGER).replace("next: when", "next: whenn")
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=broken, revision="1")
+    page = await get(env, sid, "/console/flows/mini/draft")
+    line = broken.splitlines().index("    next: whenn") + 1
+    assert f"Zeile {line}, Spalte 11" in page
+    assert "Knoten danger, Feld next" in page and "unknown node &#39;whenn&#39;" in page
+    assert 'id="cannot-publish"' in page
+    nodes = await get(env, sid, "/console/flows/mini/draft/nodes")
+    assert "unknown node &#39;whenn&#39;" in nodes
+    node = await get(env, sid, "/console/flows/mini/draft/nodes/1")
+    assert re.search(r"Weiter|next", node) and "Fehler:</strong> unknown node" in node
+    # The server refuses to publish it, whatever the page shows.
+    await post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="kaputt"
+    )
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [1]
+
+    fixed = broken.replace("next: whenn", "next: when")
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=fixed, revision="2")
+    assert 'id="valid"' in await get(env, sid, "/console/flows/mini/draft")
+    # A change note is required.
+    await post(env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="3", note=" ")
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/publish",
+        revision="3",
+        note=f"Gefahrfrage klarer {CANARY}",
+    )
+    async with env.office.store.read() as tx:
+        versions = await flow_versions.versions(tx, "mini")
+        assert await flow_drafts.get(tx, "mini") is None
+    assert [v.number for v in versions] == [2, 1]
+    assert versions[0].published_by == "admin" and versions[0].source == fixed
+    overview = await get(env, sid, "/console/flows/mini")
+    assert "Version 2 (aktuell)" in overview and "Gefahrfrage klarer" in overview
+
+    # The running conversation stays on version 1; a new one gets version 2.
+    assert await last_text(before, choice="accept") == OLD_DANGER
+    after = Person(env.office.store, env.channel)
+    await last_text(after, command="start", language="de")
+    assert await last_text(after, choice="accept") == NEW_DANGER
+
+    # A restart publishes the shipped file only if the file itself changed: the console's
+    # version 2 stays current.
+    await publish_files(env.office.store, [env.office.flow_path], at_start=True)
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [2, 1]
+
+    diff = await get(env, sid, "/console/flows/mini/diff?from=1&to=2")
+    assert "1 Zeilen hinzugefügt (+), 1 Zeilen entfernt (\N{MINUS SIGN})" in diff
+    assert re.search(r"entfernt</td>\s*<td><code>.*Sind Sie jetzt in Gefahr", diff)
+    assert re.search(r"hinzugefügt</td>\s*<td><code>.*in diesem Moment", diff)
+
+    await post(env, sid, csrf, "/console/flows/mini/versions/1/rollback")
+    async with env.office.store.read() as tx:
+        versions = await flow_versions.versions(tx, "mini")
+        entries = await audit.entries(tx)
+    assert [v.number for v in versions] == [3, 2, 1]
+    assert versions[0].note == "Rückkehr zu Version 1" and versions[0].source == source
+    newest = Person(env.office.store, env.channel)
+    await last_text(newest, command="start", language="de")
+    assert await last_text(newest, choice="accept") == OLD_DANGER
+
+    actions = [a for _, a, _, _ in entries]
+    for action in ("flow.draft_created", "flow.draft_saved", "flow.published", "flow.rolled_back"):
+        assert action in actions
+    assert not any(CANARY in detail or NEW_DANGER in detail for *_, detail in entries)
+
+
+async def test_a_second_save_of_the_same_revision_is_refused_and_keeps_the_text(
+    env: Console_,
+) -> None:
+    sid1, csrf1 = await admin(env)
+    sid2, csrf2 = await admin(env, "admin2")
+    source, _ = await new_draft(env, sid1, csrf1)
+    page2 = await get(env, sid2, "/console/flows/mini/draft")
+    assert hidden(page2, "revision") == "1"
+    mine = source.replace(OLD_DANGER, "Erste Änderung?")
+    theirs = source.replace(OLD_DANGER, "Zweite Änderung?")
+    await post(env, sid1, csrf1, "/console/flows/mini/draft/save", source=mine, revision="1")
+    resp = await post(
+        env, sid2, csrf2, "/console/flows/mini/draft/save", 409, source=theirs, revision="1"
+    )
+    html = await resp.text()
+    assert "Jemand anderes hat diesen Entwurf inzwischen gespeichert (admin," in html
+    assert textarea(html, "source") == theirs  # the second admin's text is kept in the form
+    assert hidden(html, "revision") == "1"  # and saving it again is refused again
+    async with env.office.store.read() as tx:
+        draft = await flow_drafts.get(tx, "mini")
+    assert draft is not None and draft.source == mine and draft.revision == 2
+    # Publishing a revision one has not seen is refused as well.
+    await post(env, sid2, csrf2, "/console/flows/mini/draft/publish", 409, revision="1", note="x")
+
+
+async def test_structured_editor_changes_texts_next_and_crisis_words(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    page = await get(env, sid, "/console/flows/mini/draft/nodes/3")  # municipality
+    assert 'name="t:text:de"' in page and 'name="t:choices[0].label:en"' in page
+    assert 'name="t:choices[1].label:*"' in page and 'name="n:choices[0].next"' in page
+    assert 'lang="en"' in page
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        revision="1",
+        fields={"t:text:de": "Wo genau ist es passiert?", "t:choices[0].label:en": "Hannover city"},
+    )
+    async with env.office.store.read() as tx:
+        draft = await flow_drafts.get(tx, "mini")
+    assert draft is not None and draft.revision == 2
+    assert "Wo genau ist es passiert?" in draft.source and "Hannover city" in draft.source
+    assert 'id="valid"' in await get(env, sid, "/console/flows/mini/draft")
+    # A next node that does not exist cannot be chosen from the list, but a form naming a
+    # field the node does not have is refused without saving.
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        400,
+        revision="2",
+        fields={"n:bogus": "x"},
+    )
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        revision="2",
+        fields={"n:next": "goodbye"},
+    )
+    crisis = await get(env, sid, "/console/flows/mini/draft/crisis")
+    assert textarea(crisis, "w:de") == "umbringen\nnicht mehr leben"
+    assert textarea(crisis, "m:en") == "If you are in danger: police 110, emergency 112."
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/crisis",
+        revision="3",
+        fields={"w:de": "umbringen\nnicht mehr leben\nsuizid*", "w:en": ""},
+    )
+    page = await get(env, sid, "/console/flows/mini/draft")
+    assert "no crisis words for: en" in page and "suizid*" in textarea(page, "source")
+
+
+async def test_publish_refused_for_an_unknown_team(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    changed = source.replace("default: region", "default: nirgendwo")
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=changed, revision="1")
+    resp = await post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Team B"
+    )
+    html = await resp.text()
+    assert "nirgendwo" in html
+    assert textarea(html, "note") == "Team B"  # the admin's note is not lost
+
+
+async def test_diagram_of_draft_and_versions(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    page = await get(env, sid, "/console/flows/mini/diagram?version=1&lang=en")
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="flow-diagram" role="img"' in page
+    assert "Where did it happen?" in page and "nicht erreichbar" not in page.split("<svg")[1]
+    unreachable = source.replace("on_decline: goodbye", "on_decline: handover")
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=unreachable, revision="1")
+    page = await get(env, sid, "/console/flows/mini/diagram?version=draft")
+    assert "⚠ nicht erreichbar" in page and 'class="flag">nicht erreichbar' in page
+
+
+async def test_preview_plays_the_draft_and_creates_no_case_and_no_counter(
+    env: Console_,
+) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/save",
+        source=source.replace(OLD_DANGER, NEW_DANGER),
+        revision="1",
+    )
+    url = "/console/flows/mini/preview"
+    page = await get(env, sid, url + "?lang=de")
+    assert "Vorschau" in page and 'id="preview-banner"' in page and "chat.js" not in page
+    assert 'action="/console/flows/mini/preview#latest"' in page
+
+    async def press(html: str, op: str, **extra: str) -> str:
+        data = {
+            "session": hidden(html, "session"),
+            "mid": hidden(html, "mid"),
+            "lang": "de",
+            "at": hidden(html, "at"),
+            "op": op,
+            **extra,
+        }
+        resp = await env.client.post(url, data=data, headers=cookie(sid))
+        text = await resp.text()
+        assert resp.status == 200, text[:2000]
+        return text
+
+    page = await press(page, "start")
+    page = await press(page, "choice:accept")
+    assert NEW_DANGER in page
+    page = await press(page, "choice:no")
+    page = await press(page, "choice:this_week")
+    page = await press(page, "choice:garbsen")
+    page = await press(page, "send", text=f"Ein Vorfall {CANARY}")
+    assert "Vorschau: hier würde der Fall an das Team „region“ übergeben" in page
+    assert "VORS-CHAU-0000" in page
+    async with env.office.store.read() as tx:
+        assert await cases.queue(tx) == []
+        assert await stats.table(tx) == []
+        preview_contacts = await tx.session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.channel == PREVIEW_CHANNEL)
+        )
+    assert preview_contacts == 1
+    # A case code cannot be used in a preview (it would move a real case into it).
+    resp = await env.client.post(
+        url,
+        data={
+            "session": hidden(page, "session"),
+            "mid": hidden(page, "mid"),
+            "lang": "de",
+            "at": "",
+            "op": "resume",
+            "code": "AAAA-BBBB-CCCC",
+        },
+        headers=cookie(sid),
+    )
+    assert resp.status == 400
+
+
+async def test_preview_of_an_invalid_draft_is_refused(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/save",
+        source=source.replace("next: when", "next: nowhere"),
+        revision="1",
+    )
+    assert "Vorschau nicht möglich" in await get(
+        env, sid, "/console/flows/mini/preview?lang=de", 409
+    )
+
+
+# ---------------------------------------------------------------- authorisation matrix
+
+EDITOR_GETS = [
+    "/console/flows",
+    "/console/flows/mini",
+    "/console/flows/mini/draft",
+    "/console/flows/mini/draft/nodes",
+    "/console/flows/mini/draft/nodes/0",
+    "/console/flows/mini/draft/crisis",
+    "/console/flows/mini/diagram",
+    "/console/flows/mini/diff",
+    "/console/flows/mini/preview?lang=de",
+]
+EDITOR_POSTS = [
+    "/console/flows/mini/draft/new",
+    "/console/flows/mini/draft/save",
+    "/console/flows/mini/draft/nodes/0",
+    "/console/flows/mini/draft/crisis",
+    "/console/flows/mini/draft/publish",
+    "/console/flows/mini/draft/discard",
+    "/console/flows/mini/versions/1/rollback",
+    "/console/flows/mini/preview",
+]
+
+
+async def test_authorisation_matrix_over_every_editor_route(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    who: dict[str, tuple[str, str] | None] = {
+        "anonymous": None,
+        "berater-region": await session_of(env, "berater-region"),
+        "berater-stadt": await session_of(env, "berater-stadt"),
+    }
+    checked = 0
+    for name, ident in who.items():
+        headers = {} if ident is None else cookie(ident[0])
+        for path in EDITOR_GETS:
+            resp = await env.client.get(path, headers=headers, allow_redirects=False)
+            checked += 1
+            if ident is None:
+                assert resp.status == 303, (name, path)
+                assert resp.headers["Location"] == "/console/login"
+            else:
+                assert resp.status == 403, (name, path)
+        for path in EDITOR_POSTS:
+            data = {"csrf": "" if ident is None else ident[1], "revision": "1", "note": "x"}
+            resp = await env.client.post(path, data=data, headers=headers, allow_redirects=False)
+            checked += 1
+            assert resp.status == 403, (name, path, resp.status)
+        nav = await env.client.get("/console", headers=headers, allow_redirects=False)
+        if ident is not None:
+            assert "/console/flows" not in await nav.text()
+    assert checked == 3 * (len(EDITOR_GETS) + len(EDITOR_POSTS))
+    async with env.office.store.read() as tx:
+        draft = await flow_drafts.get(tx, "mini")
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [1]
+    assert draft is not None and draft.revision == 1
+    # The admin reaches every page; a missing CSRF token is refused for the admin too.
+    for path in EDITOR_GETS:
+        await get(env, sid, path)
+    assert "/console/flows" in await get(env, sid, "/console")
+    for path in EDITOR_POSTS:
+        resp = await env.client.post(
+            path, data={"revision": "1"}, headers=cookie(sid), allow_redirects=False
+        )
+        assert resp.status in (400, 403), path
