@@ -280,7 +280,7 @@ async def test_translations_page_is_accessible(
     server: Server, make_context: MakeContext, tmp_path: Path
 ) -> None:
     page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
-    link = invite(server, tmp_path, "browser-admin", role="admin")
+    link = invite(server, tmp_path, "browser-translator", role="admin")
     await page.goto(link)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
@@ -289,7 +289,7 @@ async def test_translations_page_is_accessible(
     await page.get_by_label("Code, den die App jetzt anzeigt").fill(await code_for(page))
     await page.get_by_role("button", name="Konto einrichten").click()
     await page.get_by_role("link", name="Zur Anmeldung").click()
-    await page.get_by_label("Benutzername").fill("browser-admin")
+    await page.get_by_label("Benutzername").fill("browser-translator")
     await page.get_by_label("Passwort").fill(PASSWORD)
     code = pyotp.TOTP(secret).at(time.time() + 30)
     await page.get_by_label("Code aus der Authenticator-App").fill(code)

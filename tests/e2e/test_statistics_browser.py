@@ -90,7 +90,7 @@ async def test_statistics_and_yearly_report_are_accessible(
     # bypass_csp only so axe-core can be injected; the console's CSP refuses inline scripts.
     context = await make_context(bypass_csp=True, viewport=DESKTOP)
     page = await context.new_page()
-    await log_in_as_new_admin(page, server, tmp_path, "browser-admin")
+    await log_in_as_new_admin(page, server, tmp_path, "browser-statistics")
 
     await page.get_by_role("link", name="Statistik").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Statistik: {now.year}")

@@ -488,10 +488,11 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
 ) -> None:
     """Canary slot values, texts and sender ids reach the case sealed; neither the database
     files nor either server's logs hold them in plaintext (logs at DEBUG)."""
-    caplog.set_level(logging.DEBUG)
     # As in production (`anlaufstelle serve` runs without an access log and bot/cli.py holds
     # the access loggers at WARNING): the test server's request lines carry Rasa's ?token=.
+    # In this order: set_level also sets the capture handler's level, so DEBUG must come last.
     caplog.set_level(logging.WARNING, logger="aiohttp.access")
+    caplog.set_level(logging.DEBUG)
     store, _ = await open_store(home.settings, create=False)
     app = create_app(home.settings, store)
     calls = []
