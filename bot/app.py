@@ -26,6 +26,7 @@ from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.new_case_alerts import NewCaseAlerts
+from bot.office_config import REFRESH_SECONDS, Effective, OfficeConfig
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web import setup_pages
@@ -43,6 +44,7 @@ CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
 WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
 TELEGRAM = web.AppKey("telegram", telegram.TelegramRuntime)
+OFFICE_CONFIG = web.AppKey("office_config", OfficeConfig)
 
 SWEEP_INTERVAL_SECONDS = 600.0
 
@@ -69,6 +71,17 @@ def create_app(
         timezone=ZoneInfo(settings.office_timezone),
         office_hours=settings.office_schedule(),
     )
+    config = OfficeConfig(settings, store)
+    app[OFFICE_CONFIG] = config
+    service = app[SERVICE]
+
+    def use_hours(effective: Effective) -> None:
+        service.office_hours = effective.schedule
+
+    # The service reads `office_hours` at each handover: replacing it applies new hours
+    # from the next message on, no restart.
+    config.on_change(use_hours)
+    app.cleanup_ctx.append(_office_config)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if settings.webchat.enabled:
@@ -84,9 +97,7 @@ def create_app(
         )
         app.router.add_get(
             "/chat/ws",
-            webchat.ws_route(
-                app[SERVICE], channel, settings.webchat.allowed_origins, app[WEBCHAT_LIMITS]
-            ),
+            webchat.ws_route(app[SERVICE], channel, config.allowed_origins, app[WEBCHAT_LIMITS]),
         )
         app.on_shutdown.append(_close_sockets)
         setup_pages(app)
@@ -216,17 +227,42 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     await listener.stop()
 
 
+async def _office_config(app: web.Application) -> AsyncIterator[None]:
+    """Read the console's settings at start, then every REFRESH_SECONDS, so this replica
+    follows a change saved on another one."""
+    config = app[OFFICE_CONFIG]
+    await config.refresh()
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await config.refresh()
+            except Exception:
+                log.exception("reading the office settings failed; will try again")
+
+    task = asyncio.create_task(refresh(), name="office-config")
+    async for _ in _run_forever("office settings refresher", task):
+        yield
+
+
+async def run_housekeeping(app: web.Application, now: datetime) -> housekeeping.Swept:
+    """One sweep with the retention period in force right now (re-read first: an admin may
+    have changed it on another replica since the last refresh)."""
+    effective = await app[OFFICE_CONFIG].refresh()
+    return await housekeeping.sweep(
+        app[STORE],
+        idle_hours=app[SETTINGS].state_idle_hours,
+        retention_days=effective.retention_days,
+        now=now,
+    )
+
+
 async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
-        settings = app[SETTINGS]
         while True:
             try:
-                await housekeeping.sweep(
-                    app[STORE],
-                    idle_hours=settings.state_idle_hours,
-                    retention_days=settings.retention_days,
-                    now=datetime.now(UTC),
-                )
+                await run_housekeeping(app, datetime.now(UTC))
             except Exception:
                 log.exception("housekeeping failed; will try again")
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

@@ -23,6 +23,7 @@ from aiohttp import web
 from bot import housekeeping, translations_cli
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.flows import UnknownTeam, publish_files
+from bot.office_config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings
 from bot.simulate import first_start_notice, simulate
 from bot.telegram_cli import TelegramCommandError, delete_webhook, set_webhook
@@ -247,10 +248,12 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
 async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     store, _ = await open_store(settings, create=False)
     try:
+        # The retention period an admin set in the console wins over the file, as in `serve`.
+        retention = (await OfficeConfig(settings, store).refresh()).retention_days
         swept = await housekeeping.sweep(
             store,
             idle_hours=settings.state_idle_hours,
-            retention_days=settings.retention_days,
+            retention_days=retention,
             now=datetime.now(UTC),
         )
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -34,6 +34,22 @@ from storage.db import url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+"""What an entry of `webchat.allowed_origins` must look like: scheme://host[:port], no path."""
+
+RetentionDays = Annotated[int, Field(ge=0)]
+"""Days a closed case is kept; shared by the settings file and the console's settings page."""
+
+
+def check_origin(value: str) -> str:
+    """One allowed embedding origin, without a trailing slash; ValueError when malformed.
+
+    The settings file only warns about a malformed entry (an older file must not stop the
+    service); values typed into the console are held to this check."""
+    origin = value.strip().rstrip("/")
+    if not ORIGIN.match(origin):
+        raise ValueError(f"{value!r} is not an origin like 'https://www.example.org[:port]'")
+    return origin
 
 
 class SettingsError(Exception):
@@ -393,7 +409,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     flows: list[Path] = Field(default_factory=list)
     """Flow files published at start if their content changed; default: the shipped intake."""
-    retention_days: int = Field(default=90, ge=0)
+    retention_days: RetentionDays = 90
     """A closed case is crypto-shredded this many days after it was closed; only the anonymous
     statistics counters written at close remain. 0: at the next housekeeping sweep."""
     state_idle_hours: float = Field(default=72.0, gt=0)

@@ -318,6 +318,17 @@ class ServerMeta(Base):
     value: Mapped[str] = mapped_column(String(500))
 
 
+class OfficeSetting(Base):
+    """A setting an admin changed in the console; it overrides the settings file's value
+    until it is reset. Office hours, embedding sites, retention: no personal data."""
+
+    __tablename__ = "office_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class StatCounter(Base):
     """Anonymous statistics: how many closed cases had a given value, per month.
 

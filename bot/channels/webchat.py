@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
@@ -324,7 +324,7 @@ class Limits:
     this, every person behind the proxy would share one rate-limit bucket."""
 
 
-def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
+def origin_allowed(request: web.Request, allowed: Sequence[str]) -> bool:
     origin = request.headers.get("Origin")
     if origin is None or origin == "null":
         return False
@@ -353,7 +353,7 @@ def client_key(request: web.Request, limits: Limits) -> str:
     return hmac.new(limits.pepper, remote.encode(), hashlib.sha256).hexdigest()
 
 
-def same_site_post(request: web.Request, allowed: list[str]) -> bool:
+def same_site_post(request: web.Request, allowed: Sequence[str]) -> bool:
     """Whether a form post comes from our own pages (or an allowed embedding site).
 
     Refuses cross-site posts: a hostile page could otherwise start a chat with a session
@@ -371,12 +371,16 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def ws_route(
-    backend: Backend, channel: WebChatChannel, allowed_origins: list[str], limits: Limits
+    backend: Backend,
+    channel: WebChatChannel,
+    allowed_origins: Callable[[], Sequence[str]],
+    limits: Limits,
 ) -> Route:
+    """`allowed_origins` is asked at every handshake: admins change it while we run."""
     code_tries = limits.code_tries
 
     async def chat_socket(request: web.Request) -> web.StreamResponse:
-        if not origin_allowed(request, allowed_origins):
+        if not origin_allowed(request, allowed_origins()):
             log.warning("webchat: WebSocket from a foreign origin refused")
             return web.Response(status=403, text="origin not allowed")
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)

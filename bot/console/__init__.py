@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.console.audit_page import add_audit_route
 from bot.console.office_pages import add_office_routes
 from bot.console.pages import CONSOLE, Console, add_routes
+from bot.console.settings_pages import add_settings_routes
 from bot.console.statistics_pages import add_statistics_routes
 
 __all__ = ["CONSOLE", "Console", "setup_console"]
@@ -22,7 +23,7 @@ def setup_console(app: web.Application) -> None:
 
     The app keys are imported here, not at module level, because bot.app imports this package.
     """
-    from bot.app import CHANNELS, SERVICE, SETTINGS, STORE
+    from bot.app import CHANNELS, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
 
     settings = app[SETTINGS]
     console = Console(
@@ -35,5 +36,6 @@ def setup_console(app: web.Application) -> None:
     app[CONSOLE] = console
     add_routes(app, console)
     add_office_routes(app, console)
+    add_settings_routes(app, console, app[OFFICE_CONFIG])
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
     add_statistics_routes(app, console)

@@ -12,7 +12,13 @@ def setup_pages(app: web.Application) -> None:
     Called by `bot.app.create_app` after the conversation service is in place; the app keys
     are imported here, not at module level, because bot.app imports this package.
     """
-    from bot.app import SERVICE, SETTINGS, WEBCHAT_LIMITS
+    from bot.app import OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
     from bot.web.pages import ChatPages, add_routes
 
-    add_routes(app, ChatPages(app[SERVICE], app[SETTINGS].webchat, app[WEBCHAT_LIMITS]))
+    pages = ChatPages(
+        app[SERVICE],
+        app[SETTINGS].webchat,
+        app[WEBCHAT_LIMITS],
+        origins=app[OFFICE_CONFIG].allowed_origins,
+    )
+    add_routes(app, pages)

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -30,7 +30,7 @@ from bot.channels import webchat
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage
 from bot.conversation import ConversationService, History, ResumeConflict
 from bot.ratelimit import KeyedLimiter
-from bot.settings import WebChatSettings
+from bot.settings import ORIGIN, WebChatSettings
 from bot.web import texts
 from bot.web.render import render
 from bot.web.texts import UiLanguage
@@ -44,7 +44,6 @@ MAX_FORM_BYTES: Final = 192 * 1024
 percent-encoded, take 120 KiB; the textarea's maxlength keeps people far below."""
 MAX_FIELDS: Final = 200
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _CODE_INPUT_MAX = 40
 DASH: Final = " \N{EN DASH} "
 
@@ -252,6 +251,7 @@ class ChatPages:
         channel: str = webchat.NAME,
         path: str = "/chat",
         preview: tuple[str, str] | None = None,
+        origins: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.service = service
         self.channel = channel
@@ -274,10 +274,15 @@ class ChatPages:
         )
         """Only an http(s) URL may be the quick exit's target (never javascript: or data:)."""
         self.static_version = _static_versions()
-        self.frame_origins = [o.rstrip("/") for o in settings.allowed_origins if _ORIGIN.match(o)]
+        self.origins = origins or (lambda: settings.allowed_origins)
+        """The sites that may embed the chat, asked on every request: an admin can change
+        them in the console while the service runs (bot/office_config.py)."""
         for origin in settings.allowed_origins:
-            if not _ORIGIN.match(origin):
+            if not ORIGIN.match(origin):
                 log.warning("webchat.allowed_origins: an entry is not scheme://host[:port]")
+
+    def frame_origins(self) -> list[str]:
+        return [o.rstrip("/") for o in self.origins() if ORIGIN.match(o.rstrip("/"))]
 
     # -- helpers
 
@@ -346,7 +351,7 @@ class ChatPages:
     # -- POST /chat
 
     async def post_chat(self, request: web.Request) -> web.Response:
-        if not webchat.same_site_post(request, self.settings.allowed_origins):
+        if not webchat.same_site_post(request, self.origins()):
             log.warning("webchat: a form post from another site was refused")
             lang = texts.DEFAULT_LANGUAGE
             error = texts.T["err_bad_form"][lang]
@@ -632,7 +637,7 @@ class ChatPages:
     async def security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         path = request.path
         chat = path == "/chat" or path.startswith("/chat/")
-        ancestors = " ".join(["'self'", *self.frame_origins]) if chat else "'self'"
+        ancestors = " ".join(["'self'", *self.frame_origins()]) if chat else "'self'"
         h = response.headers
         h.setdefault(
             "Content-Security-Policy",

@@ -192,10 +192,17 @@ async def test_only_admins_reach_the_office_pages(env: Console_) -> None:
         f"/console/office/counsellors/{stadt_id}/reset-second-factor",
         "/console/office/teams",
         "/console/office/teams/region/members",
+        "/console/office/settings/office_hours",
+        "/console/office/settings/office_hours/reset",
+        "/console/office/settings/allowed_origins",
+        "/console/office/settings/allowed_origins/reset",
+        "/console/office/settings/retention_days",
+        "/console/office/settings/retention_days/reset",
     ]
-    assert (await _page(env, counsellor, "/console/office"))[0] == 403
-    anonymous = await env.client.get("/console/office", allow_redirects=False)
-    assert anonymous.status == 303 and anonymous.headers["Location"] == "/console/login"
+    for page in ("/console/office", "/console/office/settings"):
+        assert (await _page(env, counsellor, page))[0] == 403
+        anonymous = await env.client.get(page, allow_redirects=False)
+        assert anonymous.status == 303 and anonymous.headers["Location"] == "/console/login"
     for path in posts:
         as_counsellor = await env.client.post(
             path,
