@@ -104,13 +104,11 @@ class AuditView:
 
     async def get(self, request: web.Request) -> web.Response:
         console = self.console
-        session = await console.require(request)
+        session = await console.require_admin(
+            request, "Das Protokoll sehen nur Administratorinnen und Administratoren."
+        )
         if isinstance(session, web.Response):
             return session
-        if session.keys.role != ADMIN:
-            return console.forbidden(
-                "Das Protokoll sehen nur Administratorinnen und Administratoren."
-            )
         raw_case = request.query.get("case", "").strip()
         case_id = _positive_int(raw_case)
         actor = request.query.get("actor", "").strip()[:64]

@@ -165,12 +165,9 @@ class FlowPages:
     # ------------------------------------------------------------ plumbing
 
     async def admin(self, request: web.Request) -> ConsoleSession | web.Response:
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        if session.keys.role != "admin":
-            return self.console.forbidden("Den Dialog-Editor können nur Admins öffnen.")
-        return session
+        return await self.console.require_admin(
+            request, "Den Dialog-Editor können nur Admins öffnen."
+        )
 
     @staticmethod
     def flow_id(request: web.Request) -> str:

@@ -37,12 +37,9 @@ class OfficePages:
         self.console = console
 
     async def _admin(self, request: web.Request) -> ConsoleSession | web.Response:
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        if session.keys.role != "admin":
-            return self.console.forbidden("Diese Seite ist der Administration vorbehalten.")
-        return session
+        return await self.console.require_admin(
+            request, "Diese Seite ist der Administration vorbehalten."
+        )
 
     async def _admin_form(self, request: web.Request) -> tuple[ConsoleSession, Form] | web.Response:
         session = await self._admin(request)

@@ -294,6 +294,17 @@ class Console:
             return self.forbidden("Bitte melden Sie sich an.")
         return session
 
+    async def require_admin(
+        self, request: web.Request, refusal: str = "Diese Seite ist der Administration vorbehalten."
+    ) -> ConsoleSession | web.Response:
+        """The request's session if it is an admin's; else the login redirect or a 403."""
+        session = await self.require(request)
+        if isinstance(session, web.Response):
+            return session
+        if session.keys.role != "admin":
+            return self.forbidden(refusal)
+        return session
+
     async def form_for(
         self, request: web.Request, session: ConsoleSession
     ) -> dict[str, list[str]] | web.Response:

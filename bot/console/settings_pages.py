@@ -56,12 +56,9 @@ class SettingsPages:
         self.config = config
 
     async def _admin(self, request: web.Request) -> ConsoleSession | web.Response:
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        if session.keys.role != "admin":
-            return self.console.forbidden("Diese Seite ist der Administration vorbehalten.")
-        return session
+        return await self.console.require_admin(
+            request, "Diese Seite ist der Administration vorbehalten."
+        )
 
     def _key(self, request: web.Request) -> SettingKey:
         key = request.match_info["key"]

@@ -63,14 +63,9 @@ class StatisticsPages:
         self.console = console
 
     async def _admin(self, request: web.Request) -> ConsoleSession | web.Response:
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        if session.keys.role != "admin":
-            return self.console.forbidden(
-                "Die Statistik sehen nur Konten mit Administrationsrechten."
-            )
-        return session
+        return await self.console.require_admin(
+            request, "Die Statistik sehen nur Konten mit Administrationsrechten."
+        )
 
     def _bad_period(self, session: ConsoleSession) -> web.Response:
         return self.console.page(

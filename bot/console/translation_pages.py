@@ -65,12 +65,7 @@ class TranslationPages:
         return self.console.service.catalog.flow_id
 
     async def _admin(self, request: web.Request) -> ConsoleSession | web.Response:
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        if session.keys.role != "admin":
-            return self.console.forbidden("Übersetzungen verwalten nur Admins.")
-        return session
+        return await self.console.require_admin(request, "Übersetzungen verwalten nur Admins.")
 
     async def _published(self) -> Published | None:
         async with self.console.store.read(self.console.clock()) as tx:
