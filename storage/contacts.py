@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -49,8 +51,16 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
 
 async def find(tx: Tx, channel: str, address: str) -> ContactRef | None:
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
+    if not _PSEUDONYM.fullmatch(pseudonym):
+        # Not one of ours (e.g. a sender id of Rasa's own channels, which may be an address):
+        # it is never sent to the database, where a driver's debug log could show it.
+        return None
     row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
     return None if row is None else _ref(row)
+
+
+_PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+"""The shape of a keyed pseudonym (HMAC-SHA256, hex)."""
 
 
 async def find_by_pseudonym(tx: Tx, pseudonym: str) -> ContactRef | None:
@@ -59,6 +69,10 @@ async def find_by_pseudonym(tx: Tx, pseudonym: str) -> ContactRef | None:
     Rasa knows a person it drives only by this pseudonym (its sender id), and our actions
     find the person's real conversation with it.
     """
+    if not _PSEUDONYM.fullmatch(pseudonym):
+        # Not one of ours (e.g. a sender id of Rasa's own channels, which may be an address):
+        # it is never sent to the database, where a driver's debug log could show it.
+        return None
     row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
     return None if row is None else _ref(row)
 

@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 log = logging.getLogger(__name__)
+# aiosqlite narrates every call at DEBUG, SQL parameters included. Ours are ciphertext and
+# keyed pseudonyms, but a debugging operator should not have to trust that for every query.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class DatabaseUnavailable(Exception):
