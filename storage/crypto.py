@@ -166,6 +166,17 @@ def generate_keypair() -> KeyPair:
     )
 
 
+def recovery_keypair(secret: bytes) -> KeyPair:
+    """The X25519 key pair a team recovery key stands for.
+
+    Its public half is stored with the team, so the server can wrap a new team key for the
+    recovery key (a rotation after a counsellor leaves) without ever holding the recovery key.
+    """
+    _require_key(secret, "recovery key")
+    private = _hkdf(secret, salt=None, info=b"anlaufstelle/recovery-x25519/v1")
+    return KeyPair(private=private, public=public_key_of(private))
+
+
 def public_key_of(private: bytes) -> bytes:
     _require_key(private, "private key")
     return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()

@@ -61,6 +61,10 @@ class Team(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recovery_public_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The public half of the recovery key's key pair: team keys are sealed to it, so a new
+    team key can be wrapped for recovery without the recovery key. None for teams made before
+    (their recovery wraps are symmetric and a rotation needs the recovery key)."""
 
 
 class TeamKey(Base):

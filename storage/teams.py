@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from storage.crypto import (
     new_salt,
     open_sealed,
     recovery_key_bytes,
+    recovery_keypair,
     seal,
     session_key,
     unwrap,
@@ -67,17 +69,20 @@ def _team_aad(team_key_id: int, holder: str, counsellor_id: int | None = None) -
 async def create_team(tx: Tx, team_id: str, name: str) -> TeamCreated:
     if await tx.session.get(Team, team_id) is not None:
         raise TeamError(f"team {team_id!r} exists already")
-    tx.session.add(Team(id=team_id, name=name, created_at=tx.now))
+    recovery = new_recovery_key()
+    recovery_pair = recovery_keypair(recovery_key_bytes(recovery))
+    tx.session.add(
+        Team(id=team_id, name=name, created_at=tx.now, recovery_public_key=recovery_pair.public)
+    )
     pair = generate_keypair()
     key = TeamKey(team_id=team_id, public_key=pair.public, created_at=tx.now)
     tx.session.add(key)
     await tx.session.flush()
-    recovery = new_recovery_key()
     tx.session.add(
         TeamKeyWrap(
             team_key_id=key.id,
             holder="recovery",
-            wrapped=wrap(recovery_key_bytes(recovery), pair.private, _team_aad(key.id, "recovery")),
+            wrapped=seal(recovery_pair.public, pair.private, _team_aad(key.id, "recovery")),
         )
     )
     await tx.session.flush()
@@ -114,10 +119,21 @@ async def unlock_with_recovery_key(tx: Tx, team_id: str, recovery_key: str) -> d
         .join(TeamKeyWrap, TeamKeyWrap.team_key_id == TeamKey.id)
         .where(TeamKey.team_id == team_id, TeamKeyWrap.holder == "recovery")
     )
+    team = await tx.session.get_one(Team, team_id)
+    pair = recovery_keypair(secret)
+    if team.recovery_public_key is not None and not hmac.compare_digest(
+        pair.public, team.recovery_public_key
+    ):
+        raise TeamError("this recovery key does not belong to the team")
     keys: dict[int, bytes] = {}
     for key_id, wrapped in rows:
+        aad = _team_aad(key_id, "recovery")
         try:
-            keys[key_id] = unwrap(secret, wrapped, _team_aad(key_id, "recovery"))
+            keys[key_id] = (
+                open_sealed(pair.private, wrapped, aad)
+                if team.recovery_public_key is not None
+                else unwrap(secret, wrapped, aad)  # a team made before sealed recovery wraps
+            )
         except CryptoError:
             raise TeamError("this recovery key does not belong to the team") from None
     if not keys:
@@ -517,16 +533,79 @@ async def counsellors(tx: Tx) -> list[CounsellorInfo]:
     ]
 
 
-async def deactivate(tx: Tx, counsellor_id: int) -> bool:
-    """Close an account for good: it can no longer log in, and every wrap of a team key for it
-    is deleted, so even its password would open nothing. Team memberships go too.
+@dataclass(frozen=True, repr=False)
+class Rotation:
+    """A team's new key after a rotation: the private half goes to the members' live sessions
+    (their next login unwraps it anyway), never to storage in the clear."""
 
-    New cases keep being sealed for the same team key (rotating it needs the recovery key,
-    which the server never holds); the departed counsellor's copy is gone either way.
+    team_id: str
+    key_id: int
+    private: bytes
+    member_ids: tuple[int, ...]
+
+
+async def rotate_team_key(tx: Tx, team_id: str) -> Rotation:
+    """Give the team a new key for new cases, wrapped for every active member and sealed for
+    the recovery key; older keys are retired (kept, so earlier cases stay readable).
+
+    Needs no secret: members' public keys and the team's recovery public key suffice. A
+    counsellor who left and kept a copy of an old team key cannot read cases sealed after.
+    """
+    team = await tx.session.get(Team, team_id)
+    if team is None:
+        raise TeamError(f"team {team_id!r} does not exist")
+    if team.recovery_public_key is None:
+        raise TeamError(f"team {team_id!r} predates sealed recovery wraps; rotate with its key")
+    pair = generate_keypair()
+    key = TeamKey(team_id=team_id, public_key=pair.public, created_at=tx.now)
+    tx.session.add(key)
+    await tx.session.flush()
+    await tx.session.execute(
+        update(TeamKey)
+        .where(TeamKey.team_id == team_id, TeamKey.id != key.id, TeamKey.retired_at.is_(None))
+        .values(retired_at=tx.now)
+    )
+    tx.session.add(
+        TeamKeyWrap(
+            team_key_id=key.id,
+            holder="recovery",
+            wrapped=seal(team.recovery_public_key, pair.private, _team_aad(key.id, "recovery")),
+        )
+    )
+    members = (
+        await tx.session.execute(
+            select(Counsellor.id, Counsellor.public_key)
+            .join(TeamMember, TeamMember.counsellor_id == Counsellor.id)
+            .where(TeamMember.team_id == team_id, Counsellor.active.is_(True))
+        )
+    ).all()
+    for counsellor_id, public_key in members:
+        tx.session.add(
+            TeamKeyWrap(
+                team_key_id=key.id,
+                holder="counsellor",
+                counsellor_id=counsellor_id,
+                wrapped=seal(
+                    public_key, pair.private, _team_aad(key.id, "counsellor", counsellor_id)
+                ),
+            )
+        )
+    await tx.session.flush()
+    return Rotation(team_id, key.id, pair.private, tuple(cid for cid, _ in members))
+
+
+async def deactivate(tx: Tx, counsellor_id: int) -> list[Rotation] | None:
+    """Close an account for good: it can no longer log in, every wrap of a team key for it is
+    deleted (its password opens nothing) and its memberships go. Each of its teams gets a new
+    key for new cases (ARCHITECTURE.md: removing a member rotates the team key), so even a
+    copy of the old team key taken while employed opens nothing written from now on.
+
+    None if there is no such active account.
     """
     row = await tx.session.get(Counsellor, counsellor_id)
     if row is None or not row.active:
-        return False
+        return None
+    team_ids = await team_ids_of(tx, counsellor_id)
     row.active = False
     row.setup_token_hash = None
     row.setup_expires_at = None
@@ -538,7 +617,12 @@ async def deactivate(tx: Tx, counsellor_id: int) -> bool:
     )
     await tx.session.execute(delete(TeamMember).where(TeamMember.counsellor_id == counsellor_id))
     await tx.session.flush()
-    return True
+    rotations = []
+    for team_id in team_ids:
+        team = await tx.session.get(Team, team_id)
+        if team is not None and team.recovery_public_key is not None:
+            rotations.append(await rotate_team_key(tx, team_id))
+    return rotations
 
 
 async def reset_second_factor(
@@ -592,7 +676,9 @@ async def add_member(tx: Tx, team_id: str, counsellor_id: int, team_keys: dict[i
         return False
     own = await tx.session.scalars(select(TeamKey.id).where(TeamKey.team_id == team_id))
     keys = {k: v for k, v in team_keys.items() if k in set(own)}
-    if not keys:
-        raise TeamError(f"the keys of team {team_id!r} are needed to add a member")
+    active_id, _ = await active_team_key(tx, team_id)
+    if active_id not in keys:
+        # Without the newest key the member could not read new cases.
+        raise TeamError(f"the current key of team {team_id!r} is needed to add a member")
     await _join_teams(tx, counsellor_id, row.public_key, {team_id: keys})
     return True

@@ -112,6 +112,13 @@ class SessionStore:
         if session is not None:
             session.drop_keys()
 
+    def add_team_key(self, counsellor_ids: tuple[int, ...], key_id: int, private: bytes) -> None:
+        """Hand a rotated team key to its members' open sessions (their next login would
+        unwrap it anyway), so new cases stay readable without logging in again."""
+        for session in self._sessions.values():
+            if session.counsellor_id in counsellor_ids:
+                session.keys.team_keys[key_id] = private
+
     def drop_counsellor(self, counsellor_id: int) -> None:
         for sid in [s.id for s in self._sessions.values() if s.counsellor_id == counsellor_id]:
             self.drop(sid)

@@ -144,12 +144,19 @@ class OfficePages:
         if counsellor_id == session.counsellor_id:
             return self._refused(session, "Das eigene Konto ändert eine andere Administratorin.")
         async with self.console.store.tx(self.console.clock()) as tx:
+            rotations: list[teams.Rotation] = []
             if action == "deactivate":
-                ok = await teams.deactivate(tx, counsellor_id)
-                if ok:
+                closed = await teams.deactivate(tx, counsellor_id)
+                ok = closed is not None
+                if closed is not None:
+                    rotations = closed
                     await audit.record(
                         tx, session.actor, "account.deactivated", detail=f"id:{counsellor_id}"
                     )
+                    for rotation in rotations:
+                        await audit.record(
+                            tx, session.actor, "team.key_rotated", detail=f"team:{rotation.team_id}"
+                        )
                 token = None
             else:
                 token = await teams.reset_second_factor(tx, counsellor_id)
@@ -166,6 +173,10 @@ class OfficePages:
                 session, "Dieses Konto gibt es nicht (mehr) oder es ist noch nicht eingerichtet."
             )
         self.console.sessions.drop_counsellor(counsellor_id)
+        for rotation in rotations:
+            self.console.sessions.add_team_key(
+                rotation.member_ids, rotation.key_id, rotation.private
+            )
         if token is None:
             return redirect("/console/office?notice=deactivated")
         return self._result(

@@ -7,7 +7,7 @@ import re
 
 import pyotp
 
-from storage import teams
+from storage import audit, cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.integration.test_console import (
     Console_,
@@ -15,6 +15,7 @@ from tests.integration.test_console import (
     _page,
     _post,
     hidden,
+    intake,
     login,
     session_of,
 )
@@ -214,3 +215,44 @@ async def test_only_admins_reach_the_office_pages(env: Console_) -> None:
         assert (await env.client.post(path, allow_redirects=False)).status == 403, path
     async with env.office.store.read() as tx:
         assert await teams.unlock(tx, "berater-stadt", COUNSELLOR_PASSWORD) is not None
+
+
+async def test_closing_an_account_rotates_the_team_key_for_new_cases(env: Console_) -> None:
+    """ARCHITECTURE.md: removing a member deletes their wraps and rotates the team key. The
+    colleague who stays reads old and new cases, in the session already open; the recovery
+    key opens both keys; the departed member's copy of the old key opens no new case."""
+    async with env.office.store.tx(env.clock()) as tx:
+        keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
+        stays = await teams.add_counsellor(
+            tx, "bleibt-region", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+        )
+        env.secrets["bleibt-region"] = pyotp.random_base32()
+        await teams.set_totp_secret(tx, stays, env.secrets["bleibt-region"])
+        old_key_id, _ = await teams.active_team_key(tx, "region")
+        leaving = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert leaving is not None
+    _, before = await intake(env.office, env.channel)
+    admin = await session_of(env, "admin")
+    colleague = await session_of(env, "bleibt-region")
+    async with env.office.store.read() as tx:
+        leaving_id = await _id_of(tx, "berater-region")
+    await _post(env, admin, f"/console/office/counsellors/{leaving_id}/deactivate")
+
+    _, after = await intake(env.office, env.channel)
+    async with env.office.store.read() as tx:
+        new_key_id, _ = await teams.active_team_key(tx, "region")
+        assert new_key_id != old_key_id
+        # A copy of the old team key, as the departed counsellor might have kept it.
+        copied = {old_key_id: leaving.team_keys[old_key_id]}
+        assert await cases.private_key_for_team(tx, before, copied) is not None
+        assert await cases.private_key_for_team(tx, after, copied) is None
+        recovered = await teams.unlock_with_recovery_key(
+            tx, "region", env.office.recovery["region"]
+        )
+        assert set(recovered) == {old_key_id, new_key_id}
+        entries = await audit.entries(tx, limit=50)
+    assert ("team.key_rotated", "team:region") in {(a, d) for _, a, _, d in entries}
+    # The colleague's open session reads both, without logging in again.
+    for case_id in (before, after):
+        status, html = await _page(env, colleague, f"/console/cases/{case_id}")
+        assert status == 200, html

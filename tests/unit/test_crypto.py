@@ -30,6 +30,7 @@ from storage.crypto import (
     password_needs_rehash,
     public_key_of,
     recovery_key_bytes,
+    recovery_keypair,
     seal,
     session_key,
     unwrap,
@@ -696,3 +697,14 @@ def test_derive_key_is_argon2id() -> None:
     assert encoded.startswith("$argon2id$v=19$")
     raw = base64.b64decode(encoded.rsplit("$", 1)[1] + "==")
     assert derive_key("K7QF-3MZP-9TXA", salt, FAST) == raw
+
+
+def test_a_recovery_key_stands_for_one_key_pair_that_opens_what_is_sealed_to_it() -> None:
+    secret = recovery_key_bytes(new_recovery_key())
+    pair = recovery_keypair(secret)
+    assert recovery_keypair(secret) == pair  # the same paper key, the same pair, every time
+    assert recovery_keypair(recovery_key_bytes(new_recovery_key())).public != pair.public
+    blob = seal(pair.public, b"team private key", aad_for("team-key", 1, "recovery", 0))
+    assert open_sealed(pair.private, blob, aad_for("team-key", 1, "recovery", 0)) == (
+        b"team private key"
+    )
