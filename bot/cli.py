@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot import housekeeping, translations_cli
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
+from bot.console.statistics import SMALL_CELL, suppress
 from bot.flows import UnknownTeam, publish_files
 from bot.office_config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings
@@ -265,7 +266,6 @@ async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     return 0
 
 
-SMALL_CELL = 5
 """Counts below this are shown as "< 5": a rare combination could single a person out."""
 
 
@@ -279,10 +279,18 @@ async def _stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     if not rows:
         out.write("No closed cases counted yet.\n")
         return 0
-    out.write("month    dimension     value                          count\n")
+    # The console's rule, per month and dimension: counts 1-4 show as "< 5", and a lone small
+    # cell takes the next smallest with it ("hidden"), so no total gives it away.
+    groups: dict[tuple[str, str], dict[str, int]] = {}
     for row in rows:
-        shown = str(row.count) if row.count >= SMALL_CELL else f"< {SMALL_CELL}"
-        out.write(f"{row.period}  {row.dimension:<12}  {row.value:<30} {shown:>5}\n")
+        groups.setdefault((row.period, row.dimension), {})[row.value] = row.count
+    out.write("month    dimension     value                          count\n")
+    for (period, dimension), counts in groups.items():
+        shown = suppress(counts)
+        for value in counts:
+            number, why = shown[value]
+            text = {"small": f"< {SMALL_CELL}", "secondary": "hidden"}.get(why, str(number))
+            out.write(f"{period}  {dimension:<12}  {value:<30} {text:>6}\n")
     return 0
 
 
