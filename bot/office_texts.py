@@ -46,7 +46,7 @@ class Wording:
 
 
 _DE_WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-_DE_MONTHS = (
+GERMAN_MONTHS = (
     "Januar",
     "Februar",
     "März",
@@ -70,7 +70,7 @@ WORDING: Final[Mapping[str, Wording]] = {
         ),
         received="Ihre Nachricht ist angekommen und wartet hier auf uns.",
         weekdays=_DE_WEEKDAYS,
-        months=_DE_MONTHS,
+        months=GERMAN_MONTHS,
         clock=_de_clock,
     ),
     "ls": Wording(
@@ -79,7 +79,7 @@ WORDING: Final[Mapping[str, Wording]] = {
         write_anyway="Sie können uns trotzdem schreiben. Ihre Nachrichten warten hier auf uns.",
         received="Ihre Nachricht ist bei uns angekommen. Die Nachricht wartet hier auf uns.",
         weekdays=_DE_WEEKDAYS,
-        months=_DE_MONTHS,
+        months=GERMAN_MONTHS,
         clock=_de_clock,
     ),
     "en": Wording(

@@ -30,6 +30,7 @@ from typing import Final, Literal
 
 from markupsafe import Markup, escape
 
+from bot.office_texts import GERMAN_MONTHS
 from dialogs.model import Flow, MultiChoiceNode, SingleChoiceNode
 
 SMALL_CELL: Final = 5
@@ -68,20 +69,7 @@ FIXED_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
 }
 """Labels that no flow knows; flows, teams and outcomes bring the rest."""
 
-MONTHS: Final = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
+MONTHS: Final = GERMAN_MONTHS
 
 Hidden = Literal["", "small", "secondary"]
 

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -176,3 +178,24 @@ async def intake_over_websocket(server: Server, language: str = "de") -> str:
                     break
         assert code, "the intake over the WebSocket ended without a case code"
         return code
+
+
+def invite(server: Server, tmp_path: Path, username: str, role: str = "counsellor") -> str:
+    """A one-time setup link for a new account in team region, made by the real CLI."""
+    key_file = tmp_path / "recovery"
+    key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
+    exe = Path(sys.executable).with_name("anlaufstelle")
+    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", role]
+    argv += ["--recovery-key-file", str(key_file)]
+    result = subprocess.run(
+        argv,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
+    assert link, result.stdout
+    return link.group(1)

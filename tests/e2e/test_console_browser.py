@@ -28,32 +28,13 @@ from tests.e2e.helpers import (  # noqa: E402
     Server,
     assert_accessible,
     intake_over_websocket,
+    invite,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
 PASSWORD = "ein sehr langes Passwort"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def invite(server: Server, tmp_path: Path, username: str, role: str = "counsellor") -> str:
-    key_file = tmp_path / "recovery"
-    key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
-    exe = Path(sys.executable).with_name("anlaufstelle")
-    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", role]
-    argv += ["--recovery-key-file", str(key_file)]
-    result = subprocess.run(
-        argv,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
-    assert link, result.stdout
-    return link.group(1)
 
 
 async def code_for(page: Page) -> str:

@@ -7,8 +7,6 @@ WCAG 2.1 A/AA on the editor and the diagram page."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +21,7 @@ import pyotp  # noqa: E402
 from playwright.async_api import Page, expect  # noqa: E402
 
 from tests.e2e.chat import Chat  # noqa: E402
-from tests.e2e.helpers import MakeContext, Server, assert_accessible  # noqa: E402
+from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
@@ -36,23 +34,8 @@ PASSWORD = "ein sehr langes Passwort"
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def invite_admin(server: Server, tmp_path: Path, username: str) -> str:
-    key_file = tmp_path / "recovery"
-    key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
-    exe = Path(sys.executable).with_name("anlaufstelle")
-    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", "admin"]
-    argv += ["--recovery-key-file", str(key_file)]
-    result = subprocess.run(
-        argv, env=server.env, capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
-    assert link, result.stdout
-    return link.group(1)
-
-
 async def log_in_as_admin(page: Page, server: Server, tmp_path: Path) -> None:
-    link = invite_admin(server, tmp_path, "browser-admin")
+    link = invite(server, tmp_path, "browser-admin", role="admin")
     await page.goto(link)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret

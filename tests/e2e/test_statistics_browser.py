@@ -5,8 +5,6 @@ opens the yearly report and its print view; axe-core checks WCAG 2.1 A/AA on eac
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,27 +22,12 @@ from storage import stats  # noqa: E402
 from storage.crypto import ServerKey  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.store import Store  # noqa: E402
-from tests.e2e.helpers import MakeContext, Server, assert_accessible  # noqa: E402
+from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
 PASSWORD = "ein sehr langes Admin-Passwort"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def invite_admin(server: Server, tmp_path: Path, username: str) -> str:
-    key_file = tmp_path / "recovery"
-    key_file.write_text(server.recovery_key() + "\n", encoding="utf-8")
-    exe = Path(sys.executable).with_name("anlaufstelle")
-    argv = [str(exe), "counsellor", "invite", username, "--team", "region", "--role", "admin"]
-    argv += ["--recovery-key-file", str(key_file)]
-    result = subprocess.run(
-        argv, env=server.env, capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
-    assert link, result.stdout
-    return link.group(1)
 
 
 async def write_counters(server: Server, period: str) -> None:
@@ -64,7 +47,7 @@ async def write_counters(server: Server, period: str) -> None:
 
 
 async def log_in_as_new_admin(page: Page, server: Server, tmp_path: Path, username: str) -> None:
-    await page.goto(invite_admin(server, tmp_path, username))
+    await page.goto(invite(server, tmp_path, username, role="admin"))
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     totp = pyotp.TOTP(secret)
