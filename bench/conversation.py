@@ -37,6 +37,7 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert
 
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.clock import SystemClock
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
@@ -160,9 +161,9 @@ class Bench:
         self.baseline = baseline
         self.channel = MemoryChannel(CHANNEL)
         self.service = ConversationService(
-            store, FlowCatalog("intake"), response_time=RESPONSE_TIME
+            store, FlowCatalog("intake"), response_time=RESPONSE_TIME, clock=SystemClock()
         )
-        self.worker = DeliveryWorker(store, {CHANNEL: self.channel})
+        self.worker = DeliveryWorker(store, {CHANNEL: self.channel}, clock=SystemClock())
         self.people = itertools.count(1)
         self.totals = Totals()
 
@@ -365,7 +366,7 @@ def describe_kdf(kdf: KdfParams, production: bool) -> str:
 async def open_store(path: Path, kdf: KdfParams) -> tuple[Store, Table]:
     db = Database(f"sqlite+aiosqlite:///{path}")
     await upgrade(db)
-    store = Store(db, ServerKey.generate(), kdf)
+    store = Store(db, ServerKey.generate(), kdf, clock=SystemClock())
     async with store.tx() as tx:
         await meta.check_server_key(tx)
         await teams.create_team(tx, "region", "Region Hannover")  # the intake's only team

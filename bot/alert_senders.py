@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
@@ -48,8 +50,9 @@ class EmailSender:
 
     name = "email"
 
-    def __init__(self, settings: NotificationSettings) -> None:
+    def __init__(self, settings: NotificationSettings, clock: Callable[[], datetime]) -> None:
         self.settings = settings
+        self.clock = clock
 
     def teams(self) -> set[str]:
         return {team for team, to in self.settings.email_recipients.items() if to}
@@ -62,7 +65,8 @@ class EmailSender:
         message["From"] = self.settings.email_from
         message["To"] = ", ".join(recipients)
         message["Subject"] = subject
-        message["Date"] = formatdate(localtime=False)
+        message["Date"] = formatdate(self.clock().timestamp())
+        # make_msgid reads the machine's time only to make the id unique, not to date anything.
         message["Message-ID"] = make_msgid(domain=self.settings.email_from.rpartition("@")[2])
         message.set_content(text)
         try:
@@ -139,11 +143,13 @@ class TelegramGroupSender:
 
 
 def configured_senders(
-    settings: NotificationSettings, session: aiohttp.ClientSession | None
+    settings: NotificationSettings,
+    session: aiohttp.ClientSession | None,
+    clock: Callable[[], datetime],
 ) -> list[AlertSender]:
     senders: list[AlertSender] = []
     if settings.email_enabled:
-        senders.append(EmailSender(settings))
+        senders.append(EmailSender(settings, clock))
     if settings.telegram_enabled and session is not None:
         senders.append(TelegramGroupSender(settings, session))
     return senders

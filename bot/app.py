@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -21,13 +21,13 @@ from bot import housekeeping
 from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
+from bot.clock import Clock, SystemClock
 from bot.console import setup_console
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.new_case_alerts import NewCaseAlerts
 from bot.office_config import REFRESH_SECONDS, Effective, OfficeConfig
-from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web import setup_pages
 from storage.db import DatabaseUnavailable
@@ -37,6 +37,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 STORE = web.AppKey("store", Store)
 SERVICE = web.AppKey("service", ConversationService)
 WORKER = web.AppKey("worker", DeliveryWorker)
@@ -55,18 +56,28 @@ def create_app(
     *,
     channels: dict[str, Channel] | None = None,
     flow_id: str = "intake",
+    clock: Clock | None = None,
 ) -> web.Application:
+    """The service with its one clock: `clock`, else the store's if it is a whole `Clock`,
+    else the machine's. Storage stamps rows with the same clock from then on, so no part of
+    the service can disagree with another about the date (a sweeper on the machine's date
+    wiping a conversation that runs on a test's date, say)."""
+    if clock is None:
+        clock = store.clock if isinstance(store.clock, Clock) else SystemClock()
+    store.clock = clock
     app = web.Application(client_max_size=bridge.MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[STORE] = store
     registry: dict[str, Channel] = dict(channels or {})
     app[CHANNELS] = registry
-    worker = DeliveryWorker(store, registry, settings.delivery)
+    worker = DeliveryWorker(store, registry, settings.delivery, clock=clock)
     app[WORKER] = worker
     app[SERVICE] = ConversationService(
         store,
         FlowCatalog(flow_id),
         response_time=settings.response_time,
+        clock=clock,
         on_outbox=worker.wake,
         timezone=ZoneInfo(settings.office_timezone),
         office_hours=settings.office_schedule(),
@@ -88,9 +99,9 @@ def create_app(
         channel = webchat.WebChatChannel()
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
-        new_chats = settings.webchat.new_chats_per_10_minutes
         app[WEBCHAT_LIMITS] = webchat.Limits(
-            new_chats=KeyedLimiter(capacity=new_chats, rate=new_chats / 600),
+            clock.monotonic,
+            new_chats_per_10_minutes=settings.webchat.new_chats_per_10_minutes,
             frames_burst=settings.webchat.frames_burst,
             frames_per_second=settings.webchat.frames_per_second,
             trusted_proxies=frozenset(settings.webchat.trusted_proxies),
@@ -262,7 +273,7 @@ async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
         while True:
             try:
-                await run_housekeeping(app, datetime.now(UTC))
+                await run_housekeeping(app, app[CLOCK]())
             except Exception:
                 log.exception("housekeeping failed; will try again")
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
@@ -286,8 +297,9 @@ async def _new_case_alerts(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession() as session:
         alerts = NewCaseAlerts(
             app[STORE],
-            configured_senders(notifications, session),
+            configured_senders(notifications, session, app[CLOCK]),
             console_url=console_url(settings),
+            clock=app[CLOCK],
             poll_seconds=notifications.poll_seconds,
             min_interval_seconds=notifications.min_interval_seconds,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.clock import Clock, SystemClock
 from bot.flows import SHIPPED_INTAKE
 from bot.settings import Settings
 from storage import meta, teams
@@ -66,8 +67,13 @@ def kdf_params(settings: Settings) -> KdfParams:
     return KdfParams(time_cost=settings.kdf_time_cost, memory_cost_kib=settings.kdf_memory_kib)
 
 
-async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstStart | None]:
-    """Open (and on first start create) the database; returns the store and first-start secrets."""
+async def open_store(
+    settings: Settings, *, create: bool, clock: Clock | None = None
+) -> tuple[Store, FirstStart | None]:
+    """Open (and on first start create) the database; returns the store and first-start secrets.
+
+    The store runs on `clock` (the machine's if not given); `serve` hands the same clock to
+    the app factory."""
     if create:
         try:
             # Only the service's user may list or read the database, WAL and key files.
@@ -84,7 +90,7 @@ async def open_store(settings: Settings, *, create: bool) -> tuple[Store, FirstS
     try:
         await db.check()
         await upgrade(db)
-        store = Store(db, key, kdf_params(settings))
+        store = Store(db, key, kdf_params(settings), clock=clock or SystemClock())
         async with store.tx() as tx:
             new = await meta.check_server_key(tx)
             first = await _first_start(tx, settings) if new and create else None

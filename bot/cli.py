@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from bot import housekeeping, translations_cli
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
+from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.flows import UnknownTeam, publish_files
 from bot.office_config import OfficeConfig
@@ -209,12 +209,13 @@ async def _init(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import create_app
 
-    store, first = await open_store(settings, create=True)
+    clock = SystemClock()
+    store, first = await open_store(settings, create=True, clock=clock)
     try:
         if first is not None:
             out.write(first_start_notice(first))
         await publish_files(store, shipped_flows(settings), at_start=True)
-        app = create_app(settings, store)
+        app = create_app(settings, store, clock=clock)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
@@ -255,7 +256,7 @@ async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             store,
             idle_hours=settings.state_idle_hours,
             retention_days=retention,
-            now=datetime.now(UTC),
+            now=store.clock(),
         )
     finally:
         await store.db.dispose()

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from bot import office_texts
 from bot.channels.base import InboundMessage
+from bot.clock import Clock
 from bot.flows import FlowCatalog
 from bot.office_hours import OfficeHours
 from bot.rasa import texts as driven_texts
@@ -54,7 +55,6 @@ from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Suggested = tuple[tuple[str, tuple[str, ...]], ...]
 
 
@@ -85,10 +85,6 @@ class Driver(Protocol):
 
 HANDOVER_CHOICE = "anlaufstelle:handover"
 """The choice we offer when the driving dialog manager is unavailable: hand over without it."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -189,7 +185,7 @@ class ConversationService:
         catalog: FlowCatalog,
         *,
         response_time: Mapping[str, str],
-        clock: Clock = utc_now,
+        clock: Clock,
         on_outbox: Callable[[], None] | None = None,
         timezone: tzinfo | None = None,
         nlu: Understander | None = None,
@@ -205,7 +201,7 @@ class ConversationService:
         self.office_hours = office_hours
         """None: no hours known (tests, benchmarks); the office counts as always open."""
         self.locks = ContactLocks()
-        self.typing = TypingBoard()
+        self.typing = TypingBoard(clock.monotonic)
         self.nlu = nlu
         """Optional free-text understanding (Rasa NLU), asked before a step, never inside
         the write transaction: a slow Rasa must not hold the database's writer."""

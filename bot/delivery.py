@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.channels.base import Channel, DeliveryFailed, Option, OutboundMessage, RecipientUnreachable
-from bot.conversation import Clock, utc_now
+from bot.clock import Clock
 from bot.settings import DeliverySettings
 from storage import contacts, outbox
 from storage.records import Delivery
@@ -68,7 +68,7 @@ class DeliveryWorker:
         channels: Mapping[str, Channel],
         settings: DeliverySettings | None = None,
         *,
-        clock: Clock = utc_now,
+        clock: Clock,
         batch: int = 50,
     ) -> None:
         self.store = store

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.alert_senders import AlertFailed, AlertSender
 from storage import announcements, teams
@@ -30,10 +30,6 @@ SETTLE = timedelta(seconds=30)
 """A case is announced once it is this old (see storage.announcements.new_cases)."""
 
 SUBJECT = "Neue Anfrage in der Beratungskonsole"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def alert_text(team_name: str, count: int, console_url: str | None) -> str:
@@ -61,7 +57,7 @@ class NewCaseAlerts:
         console_url: str | None,
         poll_seconds: float,
         min_interval_seconds: float,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime],
     ) -> None:
         self.store = store
         self.senders = senders

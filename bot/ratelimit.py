@@ -7,7 +7,6 @@ that only need to make abuse slow.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -15,9 +14,7 @@ from collections.abc import Callable
 class TokenBucket:
     """`capacity` actions at once, refilled at `rate` per second."""
 
-    def __init__(
-        self, capacity: float, rate: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, capacity: float, rate: float, clock: Callable[[], float]) -> None:
         self.capacity = capacity
         self.rate = rate
         self.clock = clock
@@ -41,8 +38,8 @@ class KeyedLimiter:
         self,
         capacity: float,
         rate: float,
+        clock: Callable[[], float],
         max_keys: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.capacity = capacity
         self.rate = rate

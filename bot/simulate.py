@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import FirstStart, open_store
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.clock import SystemClock
 from bot.conversation import ConversationService, Handled
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog, check_teams
@@ -80,11 +81,13 @@ async def simulate(
                     tx, flow.id, source, "simulate", f"from {path.name}"
                 )
         channel = MemoryChannel(CHANNEL)
-        worker = DeliveryWorker(store, {CHANNEL: channel})
+        clock = SystemClock()
+        worker = DeliveryWorker(store, {CHANNEL: channel}, clock=clock)
         service = ConversationService(
             store,
             FlowCatalog(flow.id, pinned_version=version.id),
             response_time=settings.response_time,
+            clock=clock,
             timezone=ZoneInfo(settings.office_timezone),
             office_hours=settings.office_schedule(),
         )

@@ -8,7 +8,6 @@ Measured on the monotonic clock: a hint lives seconds, whatever the wall clock d
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Final
 
@@ -17,7 +16,7 @@ SHOWN_FOR: Final = 6.0
 
 
 class TypingBoard:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._until: dict[int, float] = {}
         self._clock = clock
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,23 +35,32 @@ class Tx:
         return self.backend == "postgresql"
 
 
+Now = Callable[[], datetime]
+"""Gives the current aware time: the service's one clock (`bot.clock`), never read here."""
+
+
 class Store:
-    def __init__(self, db: Database, keys: ServerKey, kdf: KdfParams | None = None) -> None:
+    def __init__(
+        self, db: Database, keys: ServerKey, kdf: KdfParams | None = None, *, clock: Now
+    ) -> None:
         self.db = db
         self.keys = keys
         self.kdf = kdf or KdfParams()
+        self.clock = clock
+        """Stamps transactions begun without an explicit time; the app factory sets it to the
+        service's clock, so storage and service never disagree about the date."""
 
     @contextlib.asynccontextmanager
     async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """One transaction; committed when the block ends without error."""
         async with self.db.transaction() as session:
-            yield Tx(session, self.keys, self.kdf, now or datetime.now(UTC), self.db.backend)
+            yield Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """A transaction for reading only; must not write (SQLite would refuse mid-way)."""
         async with self.db.read_transaction() as session:
-            yield Tx(session, self.keys, self.kdf, now or datetime.now(UTC), self.db.backend)
+            yield Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
 
     def contact_pseudonym(self, channel: str, address: str) -> str:
         """Keyed hash of a channel address: the conversation lock key, never the address."""

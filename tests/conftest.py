@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import SystemClock
 from bot.flows import publish_files
 from storage import meta, teams
 from storage.crypto import KdfParams, ServerKey
@@ -142,7 +143,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def store(database_url: str) -> AsyncIterator[Store]:
     db = Database(database_url)
     await upgrade(db)
-    s = Store(db, ServerKey.generate(), KdfParams.fast())
+    s = Store(db, ServerKey.generate(), KdfParams.fast(), clock=SystemClock())
     async with s.tx() as tx:
         await meta.check_server_key(tx)
     yield s

@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bot.clock import SystemClock
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -130,7 +132,9 @@ class Server:
         from storage.store import Store
 
         db = Database(f"sqlite+aiosqlite:///{self.database}")
-        store = Store(db, ServerKey.load(self.data_dir / "server.key"), KdfParams.fast())
+        store = Store(
+            db, ServerKey.load(self.data_dir / "server.key"), KdfParams.fast(), clock=SystemClock()
+        )
         try:
             async with store.tx() as tx:
                 return list(await cases.queue(tx))

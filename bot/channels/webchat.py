@@ -308,20 +308,26 @@ class WebChatChannel:
 
 @dataclass
 class Limits:
+    monotonic: Callable[[], float]
+    """The service clock's monotonic seconds, which every bucket below refills by."""
+    new_chats_per_10_minutes: float = 30
     frames_burst: float = 10
     frames_per_second: float = 2
-    code_tries: KeyedLimiter = field(default_factory=lambda: KeyedLimiter(capacity=5, rate=5 / 600))
-    new_chats: KeyedLimiter = field(
-        default_factory=lambda: KeyedLimiter(capacity=30, rate=30 / 600)
-    )
-    """New conversations per client network: a script cannot fill the database with chats."""
+    code_tries: KeyedLimiter = field(init=False)
     """Case-code attempts per client network (keyed hash), shared by the WebSocket and the
     no-JavaScript forms, so both paths together allow five tries in ten minutes."""
+    new_chats: KeyedLimiter = field(init=False)
+    """New conversations per client network: a script cannot fill the database with chats."""
     pepper: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """Key of the client-network hash; in memory only, new at every start."""
     trusted_proxies: frozenset[str] = frozenset()
     """Addresses of reverse proxies whose X-Forwarded-For names the real client. Without
     this, every person behind the proxy would share one rate-limit bucket."""
+
+    def __post_init__(self) -> None:
+        self.code_tries = KeyedLimiter(capacity=5, rate=5 / 600, clock=self.monotonic)
+        per_10_minutes = self.new_chats_per_10_minutes
+        self.new_chats = KeyedLimiter(per_10_minutes, per_10_minutes / 600, self.monotonic)
 
 
 def origin_allowed(request: web.Request, allowed: Sequence[str]) -> bool:
@@ -387,7 +393,7 @@ def ws_route(
         await ws.prepare(request)
         session = _Session(backend, channel, ws, client_key(request, limits), code_tries)
         session.new_chats = limits.new_chats
-        flood = TokenBucket(limits.frames_burst, limits.frames_per_second)
+        flood = TokenBucket(limits.frames_burst, limits.frames_per_second, limits.monotonic)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:

@@ -23,7 +23,7 @@ def setup_console(app: web.Application) -> None:
 
     The app keys are imported here, not at module level, because bot.app imports this package.
     """
-    from bot.app import CHANNELS, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
+    from bot.app import CHANNELS, CLOCK, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
 
     settings = app[SETTINGS]
     console = Console(
@@ -32,6 +32,7 @@ def setup_console(app: web.Application) -> None:
         settings.console,
         timezone=ZoneInfo(settings.office_timezone),
         channels=app[CHANNELS],
+        clock=app[CLOCK],
     )
     app[CONSOLE] = console
     add_routes(app, console)

@@ -29,8 +29,8 @@ import ipaddress
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -43,17 +43,13 @@ PLAIN_PRE_COOKIE = "console-pre"
 MAX_SESSIONS = 500
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class ConsoleSession:
     id: str
     csrf: str
     keys: CounsellorKeys
     last_seen: datetime
-    created_at: datetime = field(default_factory=utc_now)
+    created_at: datetime
 
     @property
     def counsellor_id(self) -> int:
@@ -72,7 +68,7 @@ class ConsoleSession:
 class SessionStore:
     """Console sessions by id, each ended after `idle` without a request."""
 
-    def __init__(self, idle: timedelta, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, idle: timedelta, clock: Callable[[], datetime]) -> None:
         self.idle = idle
         self.clock = clock
         self._sessions: OrderedDict[str, ConsoleSession] = OrderedDict()

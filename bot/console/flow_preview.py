@@ -68,7 +68,7 @@ class Previews:
         self._chats: dict[str, ChatPages] = {}
 
     def _chat(self, request: web.Request, flow_id: str) -> ChatPages:
-        from bot.app import WEBCHAT_LIMITS
+        from bot.app import CLOCK, WEBCHAT_LIMITS
 
         if WEBCHAT_LIMITS not in request.app:
             raise web.HTTPNotFound()  # the web chat is switched off: nothing to preview in
@@ -78,6 +78,7 @@ class Previews:
                 self.store,
                 DraftCatalog(flow_id),
                 response_time=self.settings.response_time,
+                clock=request.app[CLOCK],
                 timezone=ZoneInfo(self.settings.office_timezone),
             )
             chat = ChatPages(

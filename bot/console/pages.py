@@ -32,6 +32,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.channels.base import MAX_TEXT_LENGTH, Channel, TypingChannel
+from bot.clock import Clock
 from bot.console.auth import (
     ConsoleSession,
     CookiePolicy,
@@ -39,7 +40,6 @@ from bot.console.auth import (
     is_https,
     is_loopback,
     tokens_match,
-    utc_now,
 )
 from bot.console.documentation import (
     FIELDS,
@@ -226,7 +226,7 @@ class Console:
         service: ConversationService,
         settings: ConsoleSettings,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock,
         sleep: Sleep = asyncio.sleep,
         timezone: tzinfo = UTC,
         channels: Mapping[str, Channel] | None = None,
@@ -238,21 +238,12 @@ class Console:
         """The running channels, for the typing hint (replies go through the outbox)."""
         """The office's time zone: times on the pages and statistics months are local."""
         self.settings = settings
+        self.clock = clock
         self.sessions = SessionStore(timedelta(minutes=settings.idle_minutes), clock)
-        self._clock = clock
         self.sleep = sleep
         """Awaited for the growing delay after a failed login (tests pass a recorder)."""
-        self.login_posts = KeyedLimiter(capacity=10, rate=1 / 6)
+        self.login_posts = KeyedLimiter(capacity=10, rate=1 / 6, clock=clock.monotonic)
         """Login and setup posts per client address: bursts of 10, then one every 6 s."""
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self._clock
-
-    @clock.setter
-    def clock(self, value: Callable[[], datetime]) -> None:
-        self._clock = value
-        self.sessions.clock = value
 
     # ------------------------------------------------------------ plumbing
 

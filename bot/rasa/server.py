@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.bootstrap import open_store
 from bot.channels.rasa_actions import MAX_BODY_BYTES, build_executor, check_action_call, token_ok
+from bot.clock import SystemClock
 from bot.conversation import ConversationService
 from bot.flows import FlowCatalog
 from bot.settings import Settings
@@ -43,12 +44,14 @@ class _Running:
         return self.service
 
     async def open(self, *_: Any) -> None:
-        store, _first = await open_store(self.settings, create=False)
+        clock = SystemClock()
+        store, _first = await open_store(self.settings, create=False, clock=clock)
         self.store = store
         self.service = ConversationService(
             store,
             FlowCatalog("intake"),
             response_time=self.settings.response_time,
+            clock=clock,
             timezone=ZoneInfo(self.settings.office_timezone),
         )
 

@@ -263,7 +263,7 @@ class ChatPages:
         preview and runs without chat.js, on the plain-form path."""
         self.settings = settings
         self.limits = limits
-        self.posts = KeyedLimiter(capacity=20, rate=0.5)
+        self.posts = KeyedLimiter(capacity=20, rate=0.5, clock=limits.monotonic)
         """Form posts per client network: bursts of 20, then one every two seconds."""
         self.code_tries = limits.code_tries
         """Case-code attempts per client network: 5 per 10 minutes (each costs Argon2id)."""

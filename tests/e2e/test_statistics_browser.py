@@ -18,6 +18,7 @@ require_playwright()
 import pyotp  # noqa: E402
 from playwright.async_api import Page, expect  # noqa: E402
 
+from bot.clock import SystemClock  # noqa: E402
 from storage import stats  # noqa: E402
 from storage.crypto import ServerKey  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -36,7 +37,7 @@ async def write_counters(server: Server, period: str) -> None:
     numbers are known whatever ran before."""
     db = Database(f"sqlite+aiosqlite:///{server.database}")
     # stats.count needs no key: the counters are not encrypted (they are anonymous).
-    store = Store(db, ServerKey.generate())
+    store = Store(db, ServerKey.generate(), clock=SystemClock())
     try:
         async with store.tx() as tx:
             for source, n in (("flyer-uni", 12), ("plakat", 3), ("radio", 6)):

@@ -21,9 +21,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot import app as app_module
 from bot.app import create_app
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.clock import Clock, ManualClock, SystemClock
 from bot.console import CONSOLE, Console
 from bot.console.auth import CookiePolicy
 from bot.console.pages import login_delay, totp_step
@@ -39,22 +41,11 @@ CANARY = "Kanarienvogel-7f3a"
 """A word that must never show up in the audit log."""
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-
 @dataclass
 class Console_:
     client: Client
     console: Console
-    clock: Clock
+    clock: ManualClock
     channel: MemoryChannel
     office: Office
     secrets: dict[str, str] = field(default_factory=dict)
@@ -62,13 +53,20 @@ class Console_:
 
 
 @pytest.fixture
-async def env(office: Office) -> AsyncIterator[Console_]:
+def console_now() -> datetime:
+    """Where the console's clock starts (a test may override it by parametrising)."""
+    return NOW + timedelta(hours=2)
+
+
+@pytest.fixture
+async def env(office: Office, console_now: datetime) -> AsyncIterator[Console_]:
     channel = MemoryChannel()
     settings = Settings(delivery=DeliverySettings(poll_seconds=0.05))
-    app = create_app(settings, office.store, channels={channel.name: channel}, flow_id="mini")
-    clock = Clock(NOW + timedelta(hours=2))
+    clock = ManualClock(console_now)
+    app = create_app(
+        settings, office.store, channels={channel.name: channel}, flow_id="mini", clock=clock
+    )
     console = app[CONSOLE]
-    console.clock = clock
     state = Console_(None, console, clock, channel, office)  # type: ignore[arg-type]
 
     async def no_sleep(seconds: float) -> None:
@@ -144,8 +142,9 @@ async def intake(
     danger: str = "no",
     when: str = "this_week",
     account: str = "Man hat mir die Wohnung nicht gegeben.",
+    clock: Clock | None = None,
 ) -> tuple[Person, int]:
-    person = Person(office.store, channel)
+    person = Person(office.store, channel, clock)
     await person.send(command="start", language="de")
     await person.send(choice="accept")
     await person.send(choice=danger)
@@ -538,6 +537,52 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
     assert counters[("team", "region")] == 1
     assert counters[("municipality", "garbsen")] == 1
     assert CANARY not in repr(counters)
+
+
+_TODAY = SystemClock()()
+
+
+@pytest.mark.parametrize(
+    "console_now",
+    [_TODAY + timedelta(days=365), _TODAY - timedelta(days=365)],
+    ids=["a-year-after-today", "a-year-before-today"],
+)
+async def test_a_whole_case_runs_on_the_service_clock_whatever_the_machine_date(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service runs a year away from the machine's date: the sweeper (running all the
+    time here), sessions, TOTP, the queue's deadline and the statistics month all follow the
+    one clock, so nothing is wiped as idle and nothing is counted in the wrong month."""
+    monkeypatch.setattr(app_module, "SWEEP_INTERVAL_SECONDS", 0.02)
+    person, case_id = await intake(env.office, env.channel, clock=env.clock)
+    env.clock.advance(minutes=30)  # well inside the idle time, whatever the machine says
+    sid, csrf = await session_of(env, "berater-region")
+    cookie = {"Cookie": f"console={sid}"}
+    queue = await (await env.client.get("/console", headers=cookie)).text()
+    assert f"/console/cases/{case_id}" in queue
+    assert "noch 5" in queue or "noch 6" in queue or "noch 7" in queue  # "this week": ~2 months
+    case_url = f"/console/cases/{case_id}"
+    for action in ("claim", "reply"):
+        resp = await env.client.post(
+            f"{case_url}/{action}",
+            data={"csrf": csrf, "text": "Guten Tag"},
+            headers=cookie,
+            allow_redirects=False,
+        )
+        assert resp.status == 303
+    await person.send(text="Danke")
+    html = await (await env.client.get(case_url, headers=cookie)).text()
+    assert "Guten Tag" in html and "Danke" in html
+    done = await env.client.post(
+        f"{case_url}/close",
+        data={"csrf": csrf, "outcome": "referred", "life_area": "housing", "form": "direct"},
+        headers=cookie,
+        allow_redirects=False,
+    )
+    assert done.headers["Location"] == "/console?notice=closed"
+    async with env.office.store.read() as tx:
+        periods = {r.period for r in await stats.table(tx)}
+    assert periods == {env.clock().astimezone(env.console.timezone).strftime("%Y-%m")}
 
 
 async def test_release_puts_the_case_back_and_two_claims_do_not_clash(env: Console_) -> None:

@@ -47,14 +47,6 @@ def _app(env: Console_) -> web.Application:
     return app
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def _refused(env: Console_, ident: tuple[str, str], path: str, **fields: Any) -> str:
     resp = await env.client.post(
         path,
@@ -103,8 +95,7 @@ async def _handover(env: Console_) -> OutboundMessage:
 
 async def test_saved_hours_change_what_the_bot_says_without_a_restart(env: Console_) -> None:
     admin = await session_of(env, "admin")
-    service = _app(env)[SERVICE]
-    service.clock = Clock(WEDNESDAY_1PM)
+    env.clock.set(WEDNESDAY_1PM)
     # The file's hours: Wednesday 9-16, open.
     assert "geschlossen" not in (await _handover(env)).text
     where = await _post(env, admin, "/console/office/settings/office_hours", **MONDAY_ONLY)

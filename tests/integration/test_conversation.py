@@ -13,7 +13,8 @@ from sqlalchemy import select, text, update
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
-from bot.conversation import Clock, ConversationService, Handled, utc_now
+from bot.clock import Clock, ManualClock, SystemClock
+from bot.conversation import ConversationService, Handled
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.settings import DeliverySettings
@@ -31,7 +32,8 @@ _ids = itertools.count(1)
 class Person:
     """A person on the in-memory channel, with the real service and delivery worker behind it."""
 
-    def __init__(self, store: Store, channel: MemoryChannel, clock: Clock = lambda: NOW) -> None:
+    def __init__(self, store: Store, channel: MemoryChannel, clock: Clock | None = None) -> None:
+        clock = clock or ManualClock(NOW)
         self.store = store
         self.channel = channel
         self.address = f"person-{next(_ids)}"
@@ -328,7 +330,7 @@ async def test_many_people_at_once(office: Office, channel: MemoryChannel) -> No
 async def test_replies_wait_for_a_failing_channel_and_arrive_in_order(
     office: Office, channel: MemoryChannel
 ) -> None:
-    person = Person(office.store, channel, clock=utc_now)
+    person = Person(office.store, channel, clock=SystemClock())
     channel.failures_left = 3
     await person.service.handle(
         InboundMessage(channel.name, person.address, "a", command="start", language="de")

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 
 from bot.channels.bridge import SIGNATURE_HEADER, sign, signature_ok
+from bot.clock import SystemClock
 from storage import cases, teams
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
@@ -157,7 +158,7 @@ async def test_sigkill_mid_conversation_loses_nothing_and_delivers_once(
     recovery = service.recovery_key()
     keys = ServerKey.load(service.data_dir / "server.key")
     db = Database(f"sqlite+aiosqlite:///{service.data_dir / 'anlaufstelle.sqlite3'}")
-    store = Store(db, keys, KdfParams.fast())
+    store = Store(db, keys, KdfParams.fast(), clock=SystemClock())
     try:
         async with store.tx() as tx:
             (entry,) = await cases.queue(tx)

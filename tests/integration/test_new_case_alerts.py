@@ -20,6 +20,7 @@ from bot import new_case_alerts
 from bot.alert_senders import configured_senders
 from bot.app import create_app
 from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock, SystemClock
 from bot.new_case_alerts import NewCaseAlerts
 from bot.settings import ConsoleSettings, NotificationSettings, Settings
 from storage import cases
@@ -34,14 +35,6 @@ TOKEN = "123456:TEST-token"
 ADDRESSES = {"region": ["team-region@example.org"], "stadt": ["team-stadt@example.org"]}
 CHATS = {"region": "-1001", "stadt": "-1002"}
 URL = "https://beratung.example/console"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -83,11 +76,11 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def worker(
-    store: Store, settings: NotificationSettings, session: aiohttp.ClientSession, clock: Clock
+    store: Store, settings: NotificationSettings, session: aiohttp.ClientSession, clock: ManualClock
 ) -> NewCaseAlerts:
     return NewCaseAlerts(
         store,
-        configured_senders(settings, session),
+        configured_senders(settings, session, clock),
         console_url=URL,
         poll_seconds=0.05,
         min_interval_seconds=settings.min_interval_seconds,
@@ -96,7 +89,7 @@ def worker(
 
 
 async def handover(office: Office, municipality: str, at: datetime) -> tuple[int, str]:
-    person = Person(office.store, MemoryChannel(), clock=lambda: at)
+    person = Person(office.store, MemoryChannel(), clock=ManualClock(at))
     handled = await person.complete_intake(municipality, account=f"Mir ist {CANARY} passiert")
     assert handled.case is not None
     return handled.case.case_id, handled.case.case_code
@@ -115,7 +108,7 @@ async def test_one_content_free_alert_per_team_and_none_again_after_a_restart(
     office: Office, smtp: TinySmtp, bot_api: FakeBotApi, http: aiohttp.ClientSession
 ) -> None:
     settings = notification_settings(smtp, bot_api)
-    clock = Clock(NOW - timedelta(minutes=5))
+    clock = ManualClock(NOW - timedelta(minutes=5))
     first = worker(office.store, settings, http, clock)
     assert await first.run_once() == 0  # starts after the newest case: no backlog
     cases = [
@@ -161,7 +154,7 @@ async def test_a_failed_alert_is_retried_next_round_without_repeating_the_others
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = notification_settings(smtp, bot_api)
-    clock = Clock(NOW - timedelta(minutes=5))
+    clock = ManualClock(NOW - timedelta(minutes=5))
     alerts = worker(office.store, settings, http, clock)
     await alerts.run_once()
     await handover(office, "garbsen", NOW)
@@ -189,7 +182,7 @@ async def test_bursts_are_batched_by_the_minimum_interval(
 ) -> None:
     settings = notification_settings(smtp, bot_api, min_interval=300)
     settings = settings.model_copy(update={"telegram_chat_ids": {}})
-    clock = Clock(NOW - timedelta(minutes=5))
+    clock = ManualClock(NOW - timedelta(minutes=5))
     alerts = worker(office.store, settings, http, clock)
     await alerts.run_once()
     await handover(office, "garbsen", NOW)
@@ -208,7 +201,7 @@ async def test_cases_claimed_before_the_alert_are_not_announced(
     office: Office, smtp: TinySmtp, bot_api: FakeBotApi, http: aiohttp.ClientSession
 ) -> None:
     settings = notification_settings(smtp, bot_api)
-    clock = Clock(NOW - timedelta(minutes=5))
+    clock = ManualClock(NOW - timedelta(minutes=5))
     alerts = worker(office.store, settings, http, clock)
     await alerts.run_once()
     case_id, _ = await handover(office, "garbsen", NOW)
@@ -231,7 +224,7 @@ async def test_two_replicas_send_each_alert_once(
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite runs one process with one worker")
     settings = notification_settings(smtp, bot_api)
-    clock = Clock(NOW - timedelta(minutes=5))
+    clock = ManualClock(NOW - timedelta(minutes=5))
     replicas = [worker(office.store, settings, http, clock) for _ in range(3)]
     await asyncio.gather(*(r.run_once() for r in replicas))
     for _ in range(3):
@@ -255,10 +248,11 @@ async def test_the_app_runs_the_alerts_when_configured(
         notifications=notifications,
         console=ConsoleSettings(public_url="https://beratung.example/"),
     )
-    app = create_app(settings, office.store, flow_id="mini")
+    clock = SystemClock()
+    app = create_app(settings, office.store, flow_id="mini", clock=clock)
     async with TestClient(TestServer(app, host="127.0.0.1")):
         await asyncio.sleep(0.2)  # the first round sets the start
-        person = Person(office.store, MemoryChannel(), clock=new_case_alerts.utc_now)
+        person = Person(office.store, MemoryChannel(), clock=clock)
         await person.complete_intake("garbsen")
         for _ in range(100):
             if smtp.mails and bot_api.sent:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
 from bot.conversation import ConversationService, Handled
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
@@ -28,19 +29,11 @@ FRIDAY_2PM = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # 14:00: closed since 13
 _ids = itertools.count(1)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Person:
     """A person on the in-memory channel; `restart()` gives a fresh service, as after a
     restart of the process: nothing is remembered but what the database holds."""
 
-    def __init__(self, store: Store, channel: MemoryChannel, clock: Clock) -> None:
+    def __init__(self, store: Store, channel: MemoryChannel, clock: ManualClock) -> None:
         self.store = store
         self.channel = channel
         self.clock = clock
@@ -94,7 +87,7 @@ async def _person_lines(store: Store, conversation_id: int) -> int:
 
 
 async def test_handover_during_hours_gives_the_usual_response_time(office: Office) -> None:
-    person = Person(office.store, MemoryChannel(), Clock(WEDNESDAY_1PM))
+    person = Person(office.store, MemoryChannel(), ManualClock(WEDNESDAY_1PM))
     handover = await person.complete_intake()
     assert handover.case_code is not None
     assert handover.text.endswith("Antwort in zwei Werktagen.")
@@ -102,7 +95,7 @@ async def test_handover_during_hours_gives_the_usual_response_time(office: Offic
 
 
 async def test_handover_outside_hours_says_when_the_office_opens_again(office: Office) -> None:
-    person = Person(office.store, MemoryChannel(), Clock(FRIDAY_2PM))
+    person = Person(office.store, MemoryChannel(), ManualClock(FRIDAY_2PM))
     handover = await person.complete_intake()
     assert handover.text.endswith(
         "Antwort in zwei Werktagen. Das Büro ist gerade geschlossen. Es ist wieder geöffnet "
@@ -114,7 +107,7 @@ async def test_handover_outside_hours_says_when_the_office_opens_again(office: O
 
 
 async def test_handover_in_english_outside_hours(office: Office) -> None:
-    person = Person(office.store, MemoryChannel(), Clock(FRIDAY_2PM))
+    person = Person(office.store, MemoryChannel(), ManualClock(FRIDAY_2PM))
     handover = await person.complete_intake(language="en")
     assert handover.text.endswith(
         "Answer within two working days. The office is closed right now. It opens again on "
@@ -124,7 +117,7 @@ async def test_handover_in_english_outside_hours(office: Office) -> None:
 
 
 async def test_a_waiting_person_is_told_once_per_closed_period(office: Office) -> None:
-    clock = Clock(WEDNESDAY_1PM)
+    clock = ManualClock(WEDNESDAY_1PM)
     person = Person(office.store, MemoryChannel(), clock)
     await person.complete_intake()
     assert person.last is not None
@@ -185,7 +178,7 @@ async def test_a_waiting_person_is_told_once_per_closed_period(office: Office) -
 
 
 async def test_no_notice_once_a_counsellor_has_the_case(office: Office) -> None:
-    clock = Clock(WEDNESDAY_1PM)
+    clock = ManualClock(WEDNESDAY_1PM)
     person = Person(office.store, MemoryChannel(), clock)
     await person.complete_intake()
     async with office.store.tx() as tx:

@@ -28,6 +28,7 @@ from bot.app import SERVICE, create_app
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.channels.rasa_actions import ACTION_HANDOVER
+from bot.clock import SystemClock
 from bot.conversation import HANDOVER_CHOICE, ConversationService, ExternalIntake
 from bot.delivery import DeliveryWorker
 from bot.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
@@ -375,7 +376,9 @@ async def test_a_reply_to_rasas_own_channel_is_dropped_not_retried_forever(
     office: Office,
 ) -> None:
     await publish_files(office.store, [SHIPPED_INTAKE])
-    service = ConversationService(office.store, FlowCatalog("intake"), response_time={})
+    service = ConversationService(
+        office.store, FlowCatalog("intake"), response_time={}, clock=SystemClock()
+    )
     # A sender id that is no contact's pseudonym: a conversation on Rasa's own channels.
     assert await service.external_sender("rasa", "rasa-user-7") == ("rasa", "rasa-user-7")
     intake = ExternalIntake({}, False, "de", via="rasa")
@@ -385,7 +388,7 @@ async def test_a_reply_to_rasas_own_channel_is_dropped_not_retried_forever(
     async with office.store.tx() as tx:
         assert await cases.claim(tx, done.case.case_id, counsellor)
     assert await service.counsellor_reply(done.case.case_id, counsellor, "Hallo")
-    worker = DeliveryWorker(office.store, {})
+    worker = DeliveryWorker(office.store, {}, clock=SystemClock())
     assert await worker.run_once() == 0
     async with office.store.read() as tx:
         assert await outbox.pending(tx) == 0

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.channels.base import InboundMessage
+from bot.clock import SystemClock
 from bot.conversation import ConversationService
 from bot.flows import FlowCatalog, publish_files
 from bot.rasa.nlu import NluClient, Suggester
@@ -103,7 +104,9 @@ async def walk(store: Store, url: str, text: str = TEXT, nlu_timeout: float = 0.
     await publish_files(store, [FLOW])
     async with aiohttp.ClientSession() as session:
         nlu = Suggester(NluClient(url, TOKEN, nlu_timeout, session), min_confidence=0.6)
-        service = ConversationService(store, FlowCatalog("understand"), response_time={}, nlu=nlu)
+        service = ConversationService(
+            store, FlowCatalog("understand"), response_time={}, nlu=nlu, clock=SystemClock()
+        )
         who = f"person-{next(_people)}"
         await service.handle(InboundMessage("memory", who, "1", command="start"))
         handled = await service.handle(InboundMessage("memory", who, "2", text=text))

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from bot.channels import bridge, webchat
 from bot.channels.base import DeliveryFailed, InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock, SystemClock
 from bot.conversation import ConversationService
 from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
@@ -67,7 +68,9 @@ async def test_an_absurd_retry_after_neither_crashes_nor_repeats_a_round(store: 
             contact = await contacts.contact_for(tx, "memory", address)
             await outbox.enqueue(tx, contact.id, {"text": f"for {address}"})
     channel = HugeRetryAfter()
-    worker = DeliveryWorker(store, {"memory": channel}, DeliverySettings(backoff_max_seconds=300))
+    worker = DeliveryWorker(
+        store, {"memory": channel}, DeliverySettings(backoff_max_seconds=300), clock=SystemClock()
+    )
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0  # the delivered one is not sent again
     assert [m.address for m in channel.sent] == ["fine-peer"]
@@ -83,7 +86,7 @@ async def test_an_unreadable_outbox_row_is_parked_and_the_others_go_out(store: S
             update(OutboxItem).where(OutboxItem.id == first).values(payload_ct=b"\x03garbage")
         )
     channel = MemoryChannel()
-    worker = DeliveryWorker(store, {"memory": channel})
+    worker = DeliveryWorker(store, {"memory": channel}, clock=SystemClock())
     assert await worker.run_once() == 1
     assert [m.address for m in channel.sent] == ["fine"]
     async with store.tx() as tx:
@@ -94,7 +97,9 @@ async def test_an_unreadable_outbox_row_is_parked_and_the_others_go_out(store: S
 async def test_a_damaged_dialog_state_starts_over_without_logging_answers(
     office: Office, caplog: pytest.LogCaptureFixture
 ) -> None:
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={})
+    service = ConversationService(
+        office.store, FlowCatalog("mini"), response_time={}, clock=SystemClock()
+    )
     await service.handle(InboundMessage("memory", "p", "1", command="start", language="de"))
     async with office.store.tx() as tx:
         conv_id = await tx.session.scalar(select(Conversation.id))
@@ -111,15 +116,16 @@ async def test_a_damaged_dialog_state_starts_over_without_logging_answers(
 async def test_today_means_the_offices_day_not_utc(office: Office) -> None:
     """23:30 UTC on 10 June is already 11 June in Hannover: typing that date is not 'future'."""
     late = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)
+    clock = ManualClock(late)
     service = ConversationService(
         office.store,
         FlowCatalog("mini"),
         response_time={},
-        clock=lambda: late,
+        clock=clock,
         timezone=ZoneInfo("Europe/Berlin"),
     )
     channel = MemoryChannel()
-    worker = DeliveryWorker(office.store, {"memory": channel}, clock=lambda: late)
+    worker = DeliveryWorker(office.store, {"memory": channel}, clock=clock)
     for msg in (
         InboundMessage("memory", "tz", "m1", command="start", language="de"),
         InboundMessage("memory", "tz", "m2", choice="accept"),

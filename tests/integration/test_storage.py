@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bot.channels.base import OutboundMessage
+from bot.clock import SystemClock
 from bot.delivery import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import contacts, flows, outbox, stats
@@ -57,7 +58,10 @@ async def test_two_workers_deliver_each_reply_once_and_in_order(store: Store) ->
                 await outbox.enqueue(tx, contact.id, {"text": f"{person}:{n}"})
     channel = CountingChannel()
     settings = DeliverySettings(lease_seconds=30)
-    workers = [DeliveryWorker(store, {"memory": channel}, settings, batch=7) for _ in range(2)]
+    workers = [
+        DeliveryWorker(store, {"memory": channel}, settings, clock=SystemClock(), batch=7)
+        for _ in range(2)
+    ]
 
     async def drain(worker: DeliveryWorker) -> None:
         for _ in range(200):
@@ -116,12 +120,18 @@ async def test_a_channel_address_is_stored_only_encrypted(store: Store, channel:
 async def test_a_reply_committed_by_one_replica_wakes_the_worker_of_another(
     fresh_postgres_url: str,
 ) -> None:
-    replica_a = Store(Database(fresh_postgres_url), ServerKey.generate(), KdfParams.fast())
+    replica_a = Store(
+        Database(fresh_postgres_url), ServerKey.generate(), KdfParams.fast(), clock=SystemClock()
+    )
     await upgrade(replica_a.db)
-    replica_b = Store(Database(fresh_postgres_url), replica_a.keys, KdfParams.fast())
+    replica_b = Store(
+        Database(fresh_postgres_url), replica_a.keys, KdfParams.fast(), clock=SystemClock()
+    )
     channel = CountingChannel()
     # B polls only once a minute: only the notification can make it deliver quickly.
-    worker = DeliveryWorker(replica_b, {"memory": channel}, DeliverySettings(poll_seconds=60))
+    worker = DeliveryWorker(
+        replica_b, {"memory": channel}, DeliverySettings(poll_seconds=60), clock=SystemClock()
+    )
     listener = OutboxListener(replica_b.db, worker.wake)
     await listener.start()
     task = asyncio.create_task(worker.run())

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pyotp
 
-from bot.app import SERVICE
+from bot.app import CLOCK, SERVICE
 from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
 from bot.console import CONSOLE
 from storage import cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD
-from tests.integration.test_console import Clock, Console_, _id_of, session_of
+from tests.integration.test_console import Console_, _id_of, session_of
 from tests.telegram.conftest import MakeTelegram, Telegram
 from tests.telegram.harness import Person, blocked, server_error, too_many_requests
 
@@ -78,13 +78,14 @@ async def test_a_person_who_blocked_the_bot_is_shown_unreachable_to_the_counsell
     anna = person()
     case_id = await _handover(tg, anna)
     # The counsellor logs in to the console (password and second factor) and claims the case.
-    env = Console_(tg.client, tg.app[CONSOLE], Clock(datetime.now(UTC)), MemoryChannel(), tg.office)
+    env = Console_(
+        tg.client, tg.app[CONSOLE], ManualClock(tg.app[CLOCK]()), MemoryChannel(), tg.office
+    )
 
     async def no_sleep(seconds: float) -> None:
         env.delays.append(seconds)
 
     env.console.sleep = no_sleep
-    env.console.clock = env.clock
     async with tg.office.store.tx() as tx:
         cid = await _id_of(tx, "berater-region")
         env.secrets["berater-region"] = pyotp.random_base32()
