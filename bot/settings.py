@@ -336,7 +336,7 @@ class DeliverySettings(BaseModel):
 
 
 class RasaSettings(BaseModel):
-    """The optional Rasa integration (Rasa always runs as its own service; see README)."""
+    """The optional Rasa integration (Rasa always runs as its own service; see docs/rasa.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

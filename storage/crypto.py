@@ -264,7 +264,10 @@ def unwrap(key: bytes, blob: bytes, aad: bytes) -> bytes:
 # --- the server key --------------------------------------------------------------------------
 
 _NAME = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
-_B64_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+# Both base64 alphabets: url-safe is what we write; standard ("+", "/") is what
+# `openssl rand -base64 32` writes, the documented way to make a key for Docker secrets.
+_B64_TEXT = re.compile(r"[A-Za-z0-9_+/-]+={0,2}")
+_TO_URLSAFE = str.maketrans("+/", "-_")
 _MAX_KEY_FILE = 1024
 
 
@@ -302,14 +305,17 @@ class ServerKey:
 
     @classmethod
     def from_text(cls, text: str) -> ServerKey:
-        """Parse the url-safe base64 form (as in the key file or an environment variable)."""
+        """Parse the base64 form (as in the key file): url-safe as `to_text` writes it, or
+        standard base64 as `openssl rand -base64 32` writes it."""
         text = text.strip()
         if not text:
             raise ServerKeyError("the server key is empty")
         if not _B64_TEXT.fullmatch(text):
             raise ServerKeyError(
-                "the server key is not url-safe base64 (only A-Z, a-z, 0-9, '-', '_', '=')"
+                "the server key is not base64 (only A-Z, a-z, 0-9, '+', '/', '-', '_', '='); "
+                "make one with `openssl rand -base64 32`"
             )
+        text = text.translate(_TO_URLSAFE)
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):

@@ -3,7 +3,7 @@
 Pure: no I/O, no clock. The numbers come from the counters written at case close
 (`storage.stats`), never from transcripts.
 
-Small cells — the rule, also in the README:
+Small cells — the rule, also in docs/statistics.md:
 
 1. **Primary:** a count from 1 to 4 is never shown. Tables and charts say "< 5"; the chart
    draws a short hatched marker, not a bar of the true length; the CSV leaves the number

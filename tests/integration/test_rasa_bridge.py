@@ -340,7 +340,7 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
 ) -> None:
     """Texts and button payloads the person sends through Rasa and after the handover are
     sealed or under the server key, and never logged. Rasa itself receives them: it is
-    outside our encryption (README, "Rasa")."""
+    outside our encryption (docs/rasa.md)."""
     # In this order: set_level also sets the capture handler's level, so DEBUG must come last.
     caplog.set_level(logging.WARNING, logger="aiohttp.access")  # request lines carry ?token=
     caplog.set_level(logging.DEBUG)

@@ -358,7 +358,7 @@ def test_load_wrong_length(tmp_path: Path) -> None:
 
 def test_load_bad_encoding(tmp_path: Path) -> None:
     path = _key_file(tmp_path, "this is not base64!\n")
-    with pytest.raises(ServerKeyError, match="not url-safe base64"):
+    with pytest.raises(ServerKeyError, match=r"not base64.*openssl rand -base64 32"):
         ServerKey.load(path)
 
 
@@ -391,6 +391,16 @@ def test_load_error_messages_do_not_echo_key_material(tmp_path: Path) -> None:
     with pytest.raises(ServerKeyError) as info:
         ServerKey.load(path)
     assert text[:10] not in str(info.value)
+
+
+def test_load_accepts_what_openssl_rand_base64_writes(tmp_path: Path) -> None:
+    # `openssl rand -base64 32` (docs/docker.md) writes the standard alphabet with "+" and "/";
+    # these bytes encode to both, so the url-safe-only reading refused them.
+    raw = bytes([0xFB, 0xEF, 0xFF] * 10 + [0xFB, 0xFF])
+    text = base64.b64encode(raw).decode()
+    assert "+" in text and "/" in text
+    path = _key_file(tmp_path, text + "\n")
+    assert ServerKey.load(path) == ServerKey.from_bytes(raw)
 
 
 def test_from_text_accepts_missing_padding() -> None:
