@@ -139,6 +139,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None for another backend, memory or a malformed URL), so a
+    caller can tell "no database here" before connecting would create an empty one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def hide_password(url: str) -> str:
+    """A database URL fit to print: its password (if any) masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a valid database URL)"
+
+
 def url_with_password(url: str, password: str) -> str:
     """The database URL with the password from a secret file filled in."""
     return make_url(url).set(password=password).render_as_string(hide_password=False)
