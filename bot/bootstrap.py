@@ -116,16 +116,17 @@ async def open_store(
 async def open_database(settings: Settings, *, create: bool) -> Database:
     """Connect to the configured database; with create=False an SQLite file must exist."""
     url = settings.resolved_database_url
+    try:
+        db = Database(url, create=create)  # an unsupported URL is named before a missing file
+    except DatabaseUnavailable as exc:
+        raise StartupError(str(exc)) from None
     file = sqlite_file(url)
     if not create and file is not None and not file.exists():
+        await db.dispose()
         raise StartupError(
             f"no database here: {file} does not exist (is data_dir right? "
             "`anlaufstelle init` makes a new installation)"
         )
-    try:
-        db = Database(url)
-    except DatabaseUnavailable as exc:
-        raise StartupError(str(exc)) from None
     try:
         await db.check()
     except DatabaseUnavailable as exc:

@@ -37,7 +37,9 @@ class Database:
     process-wide lock and starts with BEGIN IMMEDIATE; other processes wait on busy_timeout.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, create: bool = True) -> None:
+        """`create=False`: never make the SQLite file's folder (a caller that only opens an
+        existing database checks for the file with `sqlite_file` before connecting)."""
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -46,7 +48,7 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
+            if create and parsed.database and parsed.database != ":memory:":
                 folder = Path(parsed.database).parent
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
