@@ -388,6 +388,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     out.write("settings in effect:\n")
     for name, value in settings.summary(args.config):
         out.write(f"  {name + ':':<18}{value}\n")
+    out.write("checks:\n")
     for name, path in settings.secret_files():
         try:
             if not read_secret_file(path, name):
@@ -396,7 +397,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         except SettingsError as exc:
             problem(str(exc))
             continue
-        out.write(f"secret file {name} ({path}): ok\n")
+        out.write(f"  secret file {name} ({path}): ok\n")
     for _, read in settings.required_secrets():
         try:
             read()
@@ -408,7 +409,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     except StartupError as exc:
         problem(str(exc))
     else:
-        out.write(f"server key: ok ({key.fingerprint()})\n")
+        out.write(f"  server key: ok ({key.fingerprint()})\n")
     try:
         if key is None:
             # Without the key the database can still be found, but not checked against it.
@@ -417,17 +418,17 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
                 await check_schema(db)
             finally:
                 await db.dispose()
-            out.write(f"database: found ({db.backend}, schema current), key not checked\n")
+            out.write(f"  database: found ({db.backend}, schema current), key not checked\n")
         else:
             store, _ = await open_store(settings, create=False)
             try:
                 office = await OfficeConfig(settings, store).refresh()
             finally:
                 await store.db.dispose()
-            out.write(f"database: ok ({store.db.backend}, schema current)\n")
+            out.write(f"  database: ok ({store.db.backend}, schema current)\n")
             if office.overrides:
                 out.write(
-                    f"  changed in the console: {', '.join(sorted(office.overrides))} "
+                    f"    changed in the console: {', '.join(sorted(office.overrides))} "
                     f"(retention now {office.retention_days} days)\n"
                 )
     except (StartupError, SettingsError) as exc:
@@ -439,7 +440,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             for err in exc.errors:
                 problem(str(err))
         else:
-            out.write(f"flow {path}: ok\n")
+            out.write(f"  flow {path}: ok\n")
     for text in problems:
         print(f"anlaufstelle: error: {text}", file=sys.stderr)
     return EXIT_FAILURE if problems else 0

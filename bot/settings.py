@@ -565,12 +565,10 @@ class Settings(BaseSettings):
         ]
 
 
-def load_settings(
-    config_file: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(config_file: Path | None = None) -> Settings:
     """Read settings; every problem becomes one SettingsError of one line, naming the
     environment variable or the file, line and key, and what would be accepted."""
-    environ = os.environ if environ is None else environ
+    environ = os.environ
     check_environment(environ)
     values: dict[str, Any] = {}
     text = ""
