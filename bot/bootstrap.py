@@ -14,9 +14,9 @@ from bot.flows import SHIPPED_INTAKE
 from bot.settings import Settings
 from storage import meta, teams
 from storage.crypto import KdfParams, ServerKey, ServerKeyError
-from storage.db import Database, DatabaseUnavailable
+from storage.db import Database, DatabaseUnavailable, sqlite_file
 from storage.meta import WrongServerKey
-from storage.migrate import upgrade
+from storage.migrate import current_revision, head_revision, upgrade
 from storage.store import Store, Tx
 
 DEMO_TEAM = ("region", "Antidiskriminierungsstelle Region Hannover")
@@ -68,12 +68,23 @@ def kdf_params(settings: Settings) -> KdfParams:
 
 
 async def open_store(
-    settings: Settings, *, create: bool, clock: Clock | None = None
+    settings: Settings,
+    *,
+    create: bool,
+    first_start: bool = True,
+    clock: Clock | None = None,
 ) -> tuple[Store, FirstStart | None]:
-    """Open (and on first start create) the database; returns the store and first-start secrets.
+    """Open the database; returns the store and the first-start secrets, if made now.
+
+    create=True (init, serve, simulate) makes what is missing: data directory, server key,
+    database, the newest schema and, with `first_start`, the demo team of a database without
+    teams. create=False (every other command) only opens what exists: it never creates a
+    database file, never migrates and never records a key, so a wrong data_dir is reported
+    as "no database here" instead of being filled with a new, empty installation.
 
     The store runs on `clock` (the machine's if not given); `serve` hands the same clock to
-    the app factory."""
+    the app factory.
+    """
     if create:
         try:
             # Only the service's user may list or read the database, WAL and key files.
@@ -83,17 +94,21 @@ async def open_store(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror})"
             ) from None
     key = server_key(settings, create=create)
+    db = await open_database(settings, create=create)
     try:
-        db = Database(settings.resolved_database_url)
-    except DatabaseUnavailable as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        await db.check()
-        await upgrade(db)
         store = Store(db, key, kdf_params(settings), clock=clock or SystemClock())
-        async with store.tx() as tx:
-            new = await meta.check_server_key(tx)
-            first = await _first_start(tx, settings) if new and create else None
+        first = None
+        if create:
+            await upgrade(db)
+            async with store.tx() as tx:
+                await meta.check_server_key(tx)
+                if first_start:
+                    first = await _first_start(tx, settings)
+        else:
+            await check_schema(db)
+            async with store.read() as tx:
+                if not await meta.verify_server_key(tx):
+                    raise StartupError(f"{_no_database(db)} (it was never opened by the service)")
         return store, first
     except DatabaseUnavailable as exc:
         await db.dispose()
@@ -106,8 +121,57 @@ async def open_store(
         raise
 
 
+async def open_database(settings: Settings, *, create: bool) -> Database:
+    """Connect to the configured database; with create=False an SQLite file must exist."""
+    url = settings.resolved_database_url
+    try:
+        db = Database(url, create=create)  # an unsupported URL is named before a missing file
+    except DatabaseUnavailable as exc:
+        raise StartupError(str(exc)) from None
+    file = sqlite_file(url)
+    if not create and file is not None and not file.exists():
+        await db.dispose()
+        raise StartupError(
+            f"no database here: {file} does not exist (is data_dir right? "
+            "`anlaufstelle init` makes a new installation)"
+        )
+    try:
+        await db.check()
+    except DatabaseUnavailable as exc:
+        await db.dispose()
+        raise StartupError(str(exc)) from None
+    return db
+
+
+async def check_schema(db: Database) -> None:
+    """StartupError unless the database has this version's schema; reads only."""
+    current = await current_revision(db)
+    if current is None:
+        raise StartupError(f"{_no_database(db)} (it has no tables)")
+    head = head_revision()
+    if current != head:
+        raise StartupError(
+            f"the database at {db.safe_url} has schema {current}, this version needs {head}: "
+            "back it up, then start `anlaufstelle serve` once to migrate it"
+        )
+
+
+def _no_database(db: Database) -> str:
+    return f"no Anlaufstelle database here: {db.safe_url}"
+
+
+async def first_start(store: Store, settings: Settings) -> FirstStart | None:
+    """The demo team and its counsellor's invitation, when the database has no team yet.
+
+    `serve` calls this only once its port is bound, so the secrets it prints are never made
+    by a start that then fails; a start that failed earlier leaves no team, and the next
+    one makes and prints them."""
+    async with store.tx() as tx:
+        return await _first_start(tx, settings)
+
+
 async def _first_start(tx: Tx, settings: Settings) -> FirstStart | None:
-    if await teams.team_exists(tx, DEMO_TEAM[0]):
+    if await teams.team_names(tx):
         return None
     created = await teams.create_team(tx, *DEMO_TEAM)
     keys = await teams.unlock_with_recovery_key(tx, created.team_id, created.recovery_key)
@@ -119,9 +183,25 @@ async def _first_start(tx: Tx, settings: Settings) -> FirstStart | None:
     )
 
 
-def setup_url(settings: Settings, token: str) -> str:
-    base = settings.console.public_url or f"http://{settings.host}:{settings.port}"
-    return f"{base.rstrip('/')}/console/setup/{token}"
+def setup_url(settings: Settings, token: str, base: str | None = None) -> str:
+    return f"{(base or console_base(settings)).rstrip('/')}/console/setup/{token}"
+
+
+def console_base(settings: Settings) -> str:
+    """console.public_url, else the listen address as a browser on this machine reaches it."""
+    if settings.console.public_url:
+        return settings.console.public_url.rstrip("/")
+    host = settings.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+LISTEN_ADDRESS = "console_listen_address"
+"""server_meta key: where `serve` last listened, for links made by another command when
+console.public_url is not set (that command's own host and port may be the defaults)."""
 
 
 def shipped_flows(settings: Settings) -> list[Path]:

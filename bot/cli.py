@@ -12,6 +12,7 @@ import getpass
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -20,18 +21,30 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from bot import housekeeping, translations_cli
-from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
+from bot.bootstrap import (
+    LISTEN_ADDRESS,
+    StartupError,
+    check_schema,
+    console_base,
+    first_start,
+    open_database,
+    open_store,
+    server_key,
+    setup_url,
+    shipped_flows,
+)
 from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.flows import UnknownTeam, publish_files
 from bot.office_config import OfficeConfig
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, read_secret_file
 from bot.simulate import first_start_notice, simulate
 from bot.telegram_cli import TelegramCommandError, delete_webhook, set_webhook
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
-from storage import stats, teams
+from storage import meta, stats, teams
+from storage.crypto import ServerKey
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -44,88 +57,120 @@ class CommandError(Exception):
     """A command failed in a way the user can act on; printed as one line."""
 
 
+CONFIG_HELP = "TOML settings file (default: $ANLAUFSTELLE_CONFIG, else built-in defaults)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="anlaufstelle", description="Anonymous intake for counselling offices."
+        prog="anlaufstelle",
+        description="Anonymous intake for counselling offices. Settings come from a TOML file "
+        "(--config) and ANLAUFSTELLE_* environment variables, which win over the file.",
     )
     p.add_argument(
-        "--config",
-        type=Path,
-        default=os.environ.get("ANLAUFSTELLE_CONFIG"),
-        help="TOML settings file (default: $ANLAUFSTELLE_CONFIG, else built-in defaults)",
+        "--config", type=Path, default=os.environ.get("ANLAUFSTELLE_CONFIG"), help=CONFIG_HELP
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser(
         "init", help="create the server key, the database and a demo team and counsellor"
     )
-    sub.add_parser("serve", help="run the service (creates everything on the first start)")
+    serve = sub.add_parser("serve", help="run the service (creates everything on the first start)")
+    serve.add_argument("--host", help="listen address (default: the host setting, 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="listen port (default: the port setting, 8080)")
     sub.add_parser("purge", help="close idle bot conversations and wipe their answers now")
-    sub.add_parser("doctor", help="check configuration, server key, database and flows")
+    sub.add_parser(
+        "doctor",
+        help="show the settings in effect and check secret files, server key, database and "
+        "flows; changes nothing",
+    )
     sub.add_parser("stats", help="print the anonymous statistics (counts below 5 hidden)")
 
     flows = sub.add_parser("flows", help="validate, simulate, draw and publish dialog flows")
-    fsub = flows.add_subparsers(dest="flows_command", required=True)
+    fsub = flows.add_subparsers(dest="flows_command", required=True, metavar="COMMAND")
     v = fsub.add_parser("validate", help="check flow files; errors as file:line:column")
-    v.add_argument("files", nargs="+", type=Path)
+    v.add_argument("files", nargs="+", type=Path, help="flow YAML files")
     s = fsub.add_parser("simulate", help="play a flow in the terminal through the real service")
-    s.add_argument("file", type=Path)
-    s.add_argument("--lang", default="de")
+    s.add_argument("file", type=Path, help="flow YAML file")
+    s.add_argument("--lang", default="de", help="language to play (default: de)")
     d = fsub.add_parser("diagram", help="print a Mermaid diagram of a flow")
-    d.add_argument("file", type=Path)
-    d.add_argument("--lang", default=None)
+    d.add_argument("file", type=Path, help="flow YAML file")
+    d.add_argument("--lang", default=None, help="language of the labels (default: the first)")
     pub = fsub.add_parser("publish", help="publish a flow file as the next version")
-    pub.add_argument("file", type=Path)
+    pub.add_argument("file", type=Path, help="flow YAML file")
     translations_cli.add_parsers(fsub)
 
     rasa = sub.add_parser("rasa", help="the optional Rasa integration")
-    rsub = rasa.add_subparsers(dest="rasa_command", required=True)
+    rsub = rasa.add_subparsers(dest="rasa_command", required=True, metavar="COMMAND")
     ra = rsub.add_parser(
         "actions",
         help="serve our Rasa custom actions on rasa-sdk's own server (loopback by default)",
     )
     ra.add_argument("--host", default=None, help="listen address (default: rasa.actions_host)")
-    ra.add_argument("--port", type=int, default=None, help="port (default: rasa.actions_port)")
+    ra.add_argument("--port", type=_port, default=None, help="port (default: rasa.actions_port)")
 
     team = sub.add_parser("team", help="manage teams")
-    tsub = team.add_subparsers(dest="team_command", required=True)
+    tsub = team.add_subparsers(dest="team_command", required=True, metavar="COMMAND")
     ta = tsub.add_parser("add", help="create a team; prints its recovery key once")
-    ta.add_argument("team_id")
-    ta.add_argument("name")
+    ta.add_argument("team_id", help="short id used in settings and flows, e.g. region")
+    ta.add_argument("name", help="the team's name as counsellors see it")
 
     tg = sub.add_parser("telegram", help="the Telegram bot's webhook")
-    tgsub = tg.add_subparsers(dest="telegram_command", required=True)
+    tgsub = tg.add_subparsers(dest="telegram_command", required=True, metavar="COMMAND")
     tgsub.add_parser(
         "set-webhook", help="register telegram.webhook_url and the secret token at Telegram"
     )
     tgsub.add_parser("delete-webhook", help="remove the webhook (for polling)")
 
     counsellor = sub.add_parser("counsellor", help="manage counsellors")
-    csub = counsellor.add_subparsers(dest="counsellor_command", required=True)
+    csub = counsellor.add_subparsers(dest="counsellor_command", required=True, metavar="COMMAND")
     ca = csub.add_parser("add", help="create a counsellor account in a team")
-    ca.add_argument("username")
-    ca.add_argument("--team", required=True)
-    ca.add_argument("--role", choices=["counsellor", "admin"], default="counsellor")
-    ca.add_argument(
-        "--recovery-key-file",
-        type=Path,
-        help="file holding the team's recovery key (else prompted)",
-    )
-    ca.add_argument(
-        "--password-file", type=Path, help="file holding the new password (else prompted)"
-    )
     ci = csub.add_parser(
         "invite", help="create an account with a one-time setup link (valid 72 hours)"
     )
-    ci.add_argument("username")
-    ci.add_argument("--team", required=True)
-    ci.add_argument("--role", choices=["counsellor", "admin"], default="counsellor")
-    ci.add_argument(
-        "--recovery-key-file",
-        type=Path,
-        help="file holding the team's recovery key (else prompted)",
+    for account in (ca, ci):
+        account.add_argument("username", help="the new account's login name")
+        account.add_argument("--team", required=True, help="id of the team to join")
+        account.add_argument(
+            "--role",
+            choices=["counsellor", "admin"],
+            default="counsellor",
+            help="admin may also change settings and accounts (default: counsellor)",
+        )
+        account.add_argument(
+            "--recovery-key-file",
+            type=Path,
+            help="file holding the team's recovery key (else prompted)",
+        )
+    ca.add_argument(
+        "--password-file", type=Path, help="file holding the new password (else prompted)"
     )
+    for _, parser in subcommands(p):
+        # --config after the subcommand too; SUPPRESS keeps the value given before it.
+        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
     return p
+
+
+def subcommands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every subcommand's parser, depth first, with its words (e.g. ("flows", "validate"))."""
+    found = []
+    for action in parser._actions:  # argparse offers no public way to walk its subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.append(((*path, name), child))
+                found.extend(subcommands(child, (*path, name)))
+    return found
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 1 and 65535")
+    return port
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,6 +186,12 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "flows" and args.flows_command in translations_cli.COMMANDS:
             return translations_cli.run(args, out)
         settings = load_settings(args.config)
+        if args.command == "serve":
+            # The command line wins over the environment and the file, as operators expect.
+            chosen = {"host": args.host, "port": args.port}
+            settings = settings.model_copy(
+                update={k: v for k, v in chosen.items() if v is not None}
+            )
         _configure_logging(settings.log_level)
         if args.command == "rasa":
             return _rasa_actions(settings, args, out)
@@ -210,41 +261,72 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     from bot.app import create_app
 
     clock = SystemClock()
-    store, first = await open_store(settings, create=True, clock=clock)
+    store, _ = await open_store(settings, create=True, first_start=False, clock=clock)
     try:
-        if first is not None:
-            out.write(first_start_notice(first))
-        await publish_files(store, shipped_flows(settings), at_start=True)
-        app = create_app(settings, store, clock=clock)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
+        # Bound, not yet listening: the port is ours before the first start makes secrets,
+        # and nobody is served before they are printed.
+        sockets = _bind(settings.host, settings.port)
         try:
-            site = web.TCPSite(runner, settings.host, settings.port)
+            first = await first_start(store, settings)
+            if first is not None:
+                out.write(first_start_notice(first))
+                out.flush()
+            # After the first start: the shipped flow hands over to the demo team.
+            await publish_files(store, shipped_flows(settings), at_start=True)
+            base = console_base(settings)
+            async with store.tx() as tx:
+                await meta.put(tx, LISTEN_ADDRESS, base)
+            app = create_app(settings, store, clock=clock)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
             try:
-                await site.start()
-            except OSError as exc:
-                raise CommandError(
-                    f"cannot listen on {settings.host}:{settings.port} ({exc.strerror})"
-                ) from None
-            base = f"http://{settings.host}:{settings.port}"
-            out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
-            if settings.webchat.enabled:
-                out.write(f"  Web chat: {base}/chat\n")
-            if settings.telegram.enabled:
-                out.write(f"  Telegram: {settings.telegram.mode}\n")
-            out.flush()
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
-            out.write("Stopping.\n")
+                for sock in sockets:
+                    await web.SockSite(runner, sock).start()
+                out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
+                if settings.webchat.enabled:
+                    out.write(f"  Web chat: {base}/chat\n")
+                if settings.telegram.enabled:
+                    out.write(f"  Telegram: {settings.telegram.mode}\n")
+                out.flush()
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
+                    loop.add_signal_handler(signum, stop.set)
+                await stop.wait()
+                out.write("Stopping.\n")
+            finally:
+                await runner.cleanup()
         finally:
-            await runner.cleanup()
+            for sock in sockets:
+                sock.close()
     finally:
         await store.db.dispose()
     return 0
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """One bound socket per address of `host` (as asyncio's create_server would make)."""
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise CommandError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise CommandError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    return sockets
 
 
 async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -296,16 +378,73 @@ async def _stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
 
 
 async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    store, _ = await open_store(settings, create=False)
+    """Show the settings in effect and check everything they name, changing nothing: no
+    database file, schema, key or data directory is created (`open_store(create=False)`)."""
+    problems: list[str] = []
+
+    def problem(text: str) -> None:
+        if text not in problems:  # a secret file's problem shows once, not per check
+            problems.append(text)
+
+    out.write("settings in effect:\n")
+    for name, value in settings.summary(args.config):
+        out.write(f"  {name + ':':<18}{value}\n")
+    out.write("checks:\n")
+    for name, path in settings.secret_files():
+        try:
+            if not read_secret_file(path, name):
+                problem(f"{name}: {path} is empty")
+                continue
+        except SettingsError as exc:
+            problem(str(exc))
+            continue
+        out.write(f"  secret file {name} ({path}): ok\n")
+    for _, read in settings.required_secrets():
+        try:
+            read()
+        except SettingsError as exc:
+            problem(str(exc))
+    key: ServerKey | None = None
     try:
-        out.write(f"settings: ok\nserver key: ok ({store.keys.fingerprint()})\n")
-        out.write(f"database: ok ({store.db.backend}, schema current)\n")
-        for path in shipped_flows(settings):
+        key = server_key(settings, create=False)
+    except StartupError as exc:
+        problem(str(exc))
+    else:
+        out.write(f"  server key: ok ({key.fingerprint()})\n")
+    try:
+        if key is None:
+            # Without the key the database can still be found, but not checked against it.
+            db = await open_database(settings, create=False)
+            try:
+                await check_schema(db)
+            finally:
+                await db.dispose()
+            out.write(f"  database: found ({db.backend}, schema current), key not checked\n")
+        else:
+            store, _ = await open_store(settings, create=False)
+            try:
+                office = await OfficeConfig(settings, store).refresh()
+            finally:
+                await store.db.dispose()
+            out.write(f"  database: ok ({store.db.backend}, schema current)\n")
+            if office.overrides:
+                out.write(
+                    f"    changed in the console: {', '.join(sorted(office.overrides))} "
+                    f"(retention now {office.retention_days} days)\n"
+                )
+    except (StartupError, SettingsError) as exc:
+        problem(str(exc))
+    for path in shipped_flows(settings):
+        try:
             load_flow(path)
-            out.write(f"flow {path}: ok\n")
-    finally:
-        await store.db.dispose()
-    return 0
+        except FlowErrors as exc:
+            for err in exc.errors:
+                problem(str(err))
+        else:
+            out.write(f"  flow {path}: ok\n")
+    for text in problems:
+        print(f"anlaufstelle: error: {text}", file=sys.stderr)
+    return EXIT_FAILURE if problems else 0
 
 
 async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -367,14 +506,25 @@ async def _invite(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         async with store.tx() as tx:
             keys = await teams.unlock_with_recovery_key(tx, args.team, recovery)
             token = await teams.invite_counsellor(tx, args.username, args.role, {args.team: keys})
+            listened = await meta.get(tx, LISTEN_ADDRESS)
     finally:
         await store.db.dispose()
     hours = int(teams.SETUP_VALIDITY.total_seconds() // 3600)
+    # This shell's host and port may be defaults while the service runs elsewhere: without
+    # a public URL, the address the service itself last listened on is the better guess.
+    base = settings.console.public_url or listened or console_base(settings)
     out.write(
         f"Counsellor {args.username!r} invited to team {args.team!r}. Give them this one-time "
         f"setup link (valid {hours} hours) in person or another trusted way:\n"
-        f"  {setup_url(settings, token)}\n"
+        f"  {setup_url(settings, token, base)}\n"
     )
+    if not settings.console.public_url:
+        out.write(
+            f"Note: console.public_url is not set, so the link uses {base}, where the service "
+            "last listened; counsellors on other machines need the public address: set "
+            "console.public_url (ANLAUFSTELLE_CONSOLE__PUBLIC_URL), e.g. "
+            "https://beratung.example.org\n"
+        )
     return 0
 
 

@@ -7,10 +7,15 @@ ANLAUFSTELLE_BRIDGE__SECRET. Secrets can come from files (Docker secrets) throug
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,10 +32,11 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings import SettingsError as SourceParseError
 
 from bot.holidays import Region
 from bot.office_hours import OfficeHours, Span, parse_closed, parse_day
-from storage.db import url_with_password
+from storage.db import hide_password, url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -68,7 +74,7 @@ class BridgeSettings(BaseModel):
 
     def resolved_secret(self) -> str:
         if self.secret_file is not None:
-            return _read_secret_file(self.secret_file, "bridge.secret_file")
+            return read_secret_file(self.secret_file, "bridge.secret_file")
         if not self.secret:
             raise SettingsError(
                 "bridge.enabled is set, but neither bridge.secret nor bridge.secret_file is"
@@ -251,7 +257,7 @@ class TelegramSettings(BaseModel):
 
     def resolved_token(self) -> str:
         if self.token_file is not None:
-            return _read_secret_file(self.token_file, "telegram.token_file")
+            return read_secret_file(self.token_file, "telegram.token_file")
         if self.token is None or not self.token.get_secret_value():
             raise SettingsError("telegram: neither telegram.token nor telegram.token_file is set")
         return self.token.get_secret_value()
@@ -259,7 +265,7 @@ class TelegramSettings(BaseModel):
     def resolved_secret_token(self) -> str:
         """The webhook secret; SettingsError when it is missing or not what Telegram allows."""
         if self.secret_token_file is not None:
-            value = _read_secret_file(self.secret_token_file, "telegram.secret_token_file")
+            value = read_secret_file(self.secret_token_file, "telegram.secret_token_file")
         elif self.secret_token is not None:
             value = self.secret_token.get_secret_value()
         else:
@@ -308,11 +314,11 @@ class NotificationSettings(BaseModel):
     def smtp_password(self) -> str | None:
         if self.smtp_password_file is None:
             return None
-        return _read_secret_file(self.smtp_password_file, "notifications.smtp_password_file")
+        return read_secret_file(self.smtp_password_file, "notifications.smtp_password_file")
 
     def resolved_telegram_token(self) -> str | None:
         if self.telegram_token_file is not None:
-            return _read_secret_file(self.telegram_token_file, "notifications.telegram_token_file")
+            return read_secret_file(self.telegram_token_file, "notifications.telegram_token_file")
         return self.telegram_token.get_secret_value() if self.telegram_token else None
 
     @property
@@ -382,7 +388,7 @@ class RasaSettings(BaseModel):
 
 def _token(value: SecretStr | None, path: Path | None, name: str) -> str:
     if path is not None:
-        token = _read_secret_file(path, f"{name}_file")
+        token = read_secret_file(path, f"{name}_file")
     elif value is not None:
         token = value.get_secret_value()
     else:
@@ -473,7 +479,7 @@ class Settings(BaseSettings):
             url = self.database_url
             if self.database_password_file is not None:
                 url = _with_password(
-                    url, _read_secret_file(self.database_password_file, "database_password_file")
+                    url, read_secret_file(self.database_password_file, "database_password_file")
                 )
             return url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'anlaufstelle.sqlite3').resolve()}"
@@ -485,13 +491,91 @@ class Settings(BaseSettings):
     def office_schedule(self) -> OfficeHours:
         return self.office_hours.schedule(self.office_timezone)
 
+    def secret_files(self) -> list[tuple[str, Path]]:
+        """Every secret file these settings name, by setting (the server key aside: it has
+        its own loader and checks)."""
+        named = {
+            "database_password_file": self.database_password_file,
+            "telegram.token_file": self.telegram.token_file,
+            "telegram.secret_token_file": self.telegram.secret_token_file,
+            "bridge.secret_file": self.bridge.secret_file,
+            "rasa.action_token_file": self.rasa.action_token_file,
+            "rasa.nlu_token_file": self.rasa.nlu_token_file,
+            "notifications.smtp_password_file": self.notifications.smtp_password_file,
+            "notifications.telegram_token_file": self.notifications.telegram_token_file,
+        }
+        return [(name, path) for name, path in named.items() if path is not None]
+
+    def required_secrets(self) -> list[tuple[str, Callable[[], object]]]:
+        """The secrets the enabled features need, each with the call that reads it (and
+        raises SettingsError when it is missing or malformed)."""
+        needed: list[tuple[str, Callable[[], object]]] = []
+        if self.telegram.enabled:
+            needed.append(("telegram token", self.telegram.resolved_token))
+            if self.telegram.mode == "webhook":
+                needed.append(("telegram secret token", self.telegram.resolved_secret_token))
+        if self.bridge.enabled:
+            needed.append(("bridge secret", self.bridge.resolved_secret))
+        if self.rasa.actions_enabled:
+            needed.append(("rasa action token", self.rasa.resolved_action_token))
+        needed.append(("rasa NLU token", self.rasa.resolved_nlu_token))
+        if self.rasa.drive_conversations:
+            needed.append(("rasa REST URL", self.rasa.resolved_rest_url))
+        needed.append(("notifications SMTP password", self.notifications.smtp_password))
+        needed.append(("notifications telegram token", self.notifications.resolved_telegram_token))
+        return needed
+
+    def summary(self, config_file: Path | None) -> list[tuple[str, str]]:
+        """The settings in effect, for `anlaufstelle doctor`: no secret, no password."""
+        origin = str(config_file) if config_file else "none (built-in defaults)"
+        database = self.database_url or self.resolved_database_url
+        office = self.office_hours
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        hours = ", ".join(
+            f"{day[:3].capitalize()} {' '.join(getattr(office, day)) or 'closed'}" for day in days
+        )
+        on = {True: "on", False: "off"}
+        channels = (
+            f"web chat {on[self.webchat.enabled]}, "
+            f"telegram {self.telegram.mode if self.telegram.enabled else 'off'}, "
+            f"bridge {on[self.bridge.enabled]}, "
+            f"rasa actions {on[self.rasa.actions_enabled]}, "
+            f"console {on[self.console.enabled]}"
+        )
+        alerts = (
+            f"e-mail {on[self.notifications.email_enabled]}, "
+            f"telegram {on[self.notifications.telegram_enabled]}"
+        )
+        return [
+            ("config file", origin),
+            ("data dir", str(self.data_dir.resolve())),
+            ("database", hide_password(database)),
+            ("server key file", str(self.resolved_server_key_file)),
+            ("listen address", f"{self.host}:{self.port}"),
+            ("public URL", self.console.public_url or "not set (links use the listen address)"),
+            ("channels", channels),
+            ("new-case alerts", alerts),
+            ("office hours", f"{hours} ({self.office_timezone})"),
+            (
+                "holidays",
+                f"{office.public_holidays}, {len(office.extra_holidays)} office closing days",
+            ),
+            ("retention", f"closed cases {self.retention_days} days"),
+            ("idle bot answers", f"wiped after {self.state_idle_hours:g} hours"),
+        ]
+
 
 def load_settings(config_file: Path | None = None) -> Settings:
-    """Read settings; every problem becomes one SettingsError naming the file and the key."""
+    """Read settings; every problem becomes one SettingsError of one line, naming the
+    environment variable or the file, line and key, and what would be accepted."""
+    environ = os.environ
+    check_environment(environ)
     values: dict[str, Any] = {}
+    text = ""
     if config_file is not None:
         try:
-            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+            text = config_file.read_text(encoding="utf-8")
+            values = tomllib.loads(text)
         except FileNotFoundError:
             raise SettingsError(f"{config_file}: no such configuration file") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -503,15 +587,187 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        where = str(config_file) if config_file else "environment"
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            _problem(err["loc"], err["msg"], err["type"], environ, config_file, text)
             for err in exc.errors()
         )
-        raise SettingsError(f"{where}: invalid settings: {problems}") from None
+        raise SettingsError(problems) from None
+    except SourceParseError as exc:
+        # check_environment catches the forms this would complain about; kept as a backstop.
+        raise SettingsError(f"environment: {exc}") from None
 
 
-def _read_secret_file(path: Path, name: str) -> str:
+ENV_PREFIX = "ANLAUFSTELLE_"
+NOT_SETTINGS = frozenset(
+    {
+        "ANLAUFSTELLE_CONFIG",  # the settings file itself (--config)
+        "ANLAUFSTELLE_REQUIRE_POSTGRES",  # the test suite (.ci/run)
+        "ANLAUFSTELLE_RASA_ACTION_TOKEN",  # read by Rasa's endpoints.yml, not by us
+    }
+)
+NOT_SETTINGS_PREFIXES = ("ANLAUFSTELLE_TEST_", "ANLAUFSTELLE_E2E_")
+"""ANLAUFSTELLE_* variables that are not settings; every other one must name a setting."""
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse an ANLAUFSTELLE_* variable that names no setting (a typo would otherwise pass
+    silently) and a list or table setting not written as JSON, with the accepted form."""
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS:
+            continue
+        if upper.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        target = _env_target(upper.removeprefix(ENV_PREFIX).split("__"))
+        if target is None:
+            hint = difflib.get_close_matches(upper, _env_names(), n=1, cutoff=0.75)
+            guess = f"; did you mean {hint[0]}?" if hint else ""
+            raise SettingsError(f"environment variable {name} is not a setting{guess}")
+        form = _json_form(target, environ[name])
+        if form is not None:
+            try:
+                json.loads(environ[name])
+            except ValueError:
+                raise SettingsError(
+                    f"environment variable {name} is {form[0]} and must be written as JSON, "
+                    f"e.g. {name}='{form[1]}'"
+                ) from None
+
+
+def _bare(annotation: Any) -> Any:
+    """`X | None` -> X; anything else unchanged."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _env_target(parts: list[str]) -> Any | None:
+    """The type an environment variable's value must have (its name split at "__")."""
+    model: type[BaseModel] = Settings
+    for index, part in enumerate(parts):
+        field = model.model_fields.get(part.lower())
+        if field is None:
+            return None
+        annotation = _bare(field.annotation)
+        rest = parts[index + 1 :]
+        if not rest:
+            return annotation
+        if _is_model(annotation):
+            model = annotation
+            continue
+        if get_origin(annotation) is dict and len(rest) == 1 and rest[0]:
+            return get_args(annotation)[1]  # one entry of a table, e.g. ..._RESPONSE_TIME__DE
+        return None
+    return None
+
+
+def _env_names() -> list[str]:
+    """Every setting's environment variable, for "did you mean"."""
+    names: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for key, field in model.model_fields.items():
+            name = f"{prefix}{key.upper()}"
+            names.append(name)
+            annotation = _bare(field.annotation)
+            if _is_model(annotation):
+                walk(annotation, f"{name}__")
+
+    walk(Settings, ENV_PREFIX)
+    return names
+
+
+def _json_form(annotation: Any, value: str) -> tuple[str, str] | None:
+    """For a list or table setting: its kind and the given value in the accepted form."""
+    origin = get_origin(annotation)
+    if origin is list:
+        (item,) = get_args(annotation)
+        if _is_model(item):
+            return "a list of tables", '[{"key": "value"}]'
+        return "a list", json.dumps([v.strip() for v in value.split(",") if v.strip()])
+    if origin is dict:
+        inner = get_args(annotation)[1]
+        example = json.dumps([value]) if get_origin(inner) is list else json.dumps(value)
+        return "a table", f'{{"key": {example}}}'
+    if _is_model(annotation):
+        first = next(iter(annotation.model_fields))
+        return "a section", f'{{"{first}": ...}}'
+    return None
+
+
+def _problem(
+    loc: tuple[int | str, ...],
+    msg: str,
+    kind: str,
+    environ: Mapping[str, str],
+    config_file: Path | None,
+    text: str,
+) -> str:
+    """One validation error, located in the environment variable or file line it came from."""
+    keys = [str(part) for part in loc]
+    dotted = ".".join(keys) or "(top)"
+    upper = {name.upper(): name for name in environ}
+    for end in range(len(keys), 0, -1):
+        candidate = ENV_PREFIX + "__".join(keys[:end]).upper()
+        if candidate in upper:
+            return f"environment variable {upper[candidate]}: {msg}"
+    hint = ""
+    if kind == "extra_forbidden" and loc:
+        fields = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if config_file is None:
+        return f"invalid setting {dotted}: {msg}{hint}"
+    line = _toml_line(text, [k for k in loc if isinstance(k, str)])
+    where = f"{config_file}:{line}" if line else str(config_file)
+    return f"{where}: {dotted}: {msg}{hint}"
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _bare(field.annotation)
+        if get_origin(model) is list:
+            model = get_args(model)[0]
+    return list(model.model_fields) if _is_model(model) else []
+
+
+_TABLE = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?")
+_KEY = re.compile(r"^[\"']?([A-Za-z0-9_-]+)[\"']?\s*=")
+
+
+def _toml_line(text: str, keys: list[str]) -> int | None:
+    """The line that sets `keys` (or their nearest table) in a TOML text; a cheap scan
+    that knows [tables] and `key = ` lines, which is how settings files are written."""
+    table: list[str] = []
+    best: tuple[int, int] | None = None  # (how many keys matched, line)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if match := _TABLE.match(line):
+            table = [p.strip().strip("\"'") for p in match.group(1).split(".")]
+            path = table
+        elif match := _KEY.match(line):
+            path = [*table, match.group(1)]
+        else:
+            continue
+        if path == keys[: len(path)] and (best is None or len(path) > best[0]):
+            best = (len(path), number)
+    return best[1] if best else None
+
+
+def read_secret_file(path: Path, name: str) -> str:
+    """A secret file's content without surrounding whitespace; SettingsError naming the
+    setting when it cannot be read."""
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:

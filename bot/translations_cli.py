@@ -31,15 +31,15 @@ def add_parsers(fsub: Any) -> None:
     t = fsub.add_parser(
         "translations", help="list every text per language, missing and outdated ones marked"
     )
-    t.add_argument("file", type=Path)
+    t.add_argument("file", type=Path, help="flow YAML file")
     t.add_argument("--problems", action="store_true", help="only texts missing or outdated")
     e = fsub.add_parser("export-po", help="print one language as a gettext PO file")
-    e.add_argument("file", type=Path)
-    e.add_argument("--lang", required=True)
+    e.add_argument("file", type=Path, help="flow YAML file")
+    e.add_argument("--lang", required=True, help="language to export, e.g. en")
     i = fsub.add_parser("import-po", help="write the translations of a PO file into a flow file")
-    i.add_argument("file", type=Path)
-    i.add_argument("po_file", type=Path)
-    i.add_argument("--lang", required=True)
+    i.add_argument("file", type=Path, help="flow YAML file to write the texts into")
+    i.add_argument("po_file", type=Path, help="PO file with the translations")
+    i.add_argument("--lang", required=True, help="language of the PO file, e.g. en")
     i.add_argument("--add-language", action="store_true", help="add --lang to the flow's languages")
 
 

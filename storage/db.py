@@ -37,7 +37,9 @@ class Database:
     process-wide lock and starts with BEGIN IMMEDIATE; other processes wait on busy_timeout.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, create: bool = True) -> None:
+        """`create=False`: never make the SQLite file's folder (a caller that only opens an
+        existing database checks for the file with `sqlite_file` before connecting)."""
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -46,7 +48,7 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
+            if create and parsed.database and parsed.database != ":memory:":
                 folder = Path(parsed.database).parent
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
@@ -137,6 +139,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         read_only = conn.get_execution_options().get("anlaufstelle_read_only", False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None for another backend, memory or a malformed URL), so a
+    caller can tell "no database here" before connecting would create an empty one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def hide_password(url: str) -> str:
+    """A database URL fit to print: its password (if any) masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a valid database URL)"
 
 
 def url_with_password(url: str, password: str) -> str:

@@ -30,6 +30,21 @@ async def check_server_key(tx: Tx) -> bool:
     return False
 
 
+async def verify_server_key(tx: Tx) -> bool:
+    """The read-only half of `check_server_key`: WrongServerKey for another key; False when
+    the database has recorded no key yet (nothing has ever opened it for writing)."""
+    fingerprint = tx.keys.fingerprint()
+    recorded = await get(tx, "server_key_fingerprint")
+    if recorded is None:
+        return False
+    if recorded != fingerprint:
+        raise WrongServerKey(
+            "the configured server key is not the one this database was created with "
+            f"(database expects {recorded}, the key file has {fingerprint})"
+        )
+    return True
+
+
 async def get(tx: Tx, key: str) -> str | None:
     return await tx.session.scalar(select(ServerMeta.value).where(ServerMeta.key == key))
 

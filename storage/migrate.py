@@ -27,12 +27,21 @@ async def upgrade(db: Database) -> None:
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
 
 
-async def is_current(db: Database) -> bool:
-    """True when the database is at the newest migration (the service refuses to run otherwise)."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+def head_revision() -> str | None:
+    """The newest migration this version of the code brings."""
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The migration the database is at; None when it has no schema at all. Only reads."""
 
     def _current(sync: Connection) -> str | None:
         return MigrationContext.configure(sync).get_current_revision()
 
     async with db.engine.connect() as conn:
-        return await conn.run_sync(_current) == head
+        return await conn.run_sync(_current)
+
+
+async def is_current(db: Database) -> bool:
+    """True when the database is at the newest migration (the service refuses to run otherwise)."""
+    return await current_revision(db) == head_revision()

@@ -9,6 +9,7 @@ database files.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
@@ -18,6 +19,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +109,10 @@ class Cli:
         )
         return Result(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
+    def with_env(self, **env: str) -> Cli:
+        """The same runner with more environment variables (names computed by a test)."""
+        return Cli(self.cwd, self.data_dir, {**self.env, **env})
+
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
@@ -167,22 +174,34 @@ def write(path: Path, content: str | bytes, mode: int | None = None) -> Path:
 # ------------------------------------------------------------------------- configuration
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
         pytest.param("port = \n", ["bad.toml", "not valid TOML", "line 1"], id="invalid-toml"),
-        pytest.param("prot = 8080\n", ["bad.toml", "prot", "Extra inputs"], id="unknown-key"),
-        pytest.param('port = "x"\n', ["bad.toml", "port", "integer"], id="wrong-type"),
         pytest.param(
-            "[bridge]\nsecrets = 'x'\n", ["bad.toml", "bridge.secrets"], id="unknown-nested-key"
+            "prot = 8080\n",
+            ["bad.toml:1: prot", "Extra inputs", "did you mean 'port'"],
+            id="unknown-key",
+        ),
+        pytest.param('port = "x"\n', ["bad.toml:1: port", "integer"], id="wrong-type"),
+        pytest.param(
+            "[bridge]\nsecrets = 'x'\n", ["bad.toml:2: bridge.secrets"], id="unknown-nested-key"
+        ),
+        pytest.param(
+            "# origins\n[webchat]\nallowed_origins = 'https://a.example'\n",
+            ["bad.toml:3: webchat.allowed_origins", "valid list"],
+            id="string-for-list",
         ),
     ],
 )
 def test_bad_config_file_is_one_line_and_exit_2(
-    cli: Cli, content: str, expected: list[str]
+    cli: Cli, content: str, expected: list[str], where: str
 ) -> None:
     write(cli.cwd / "bad.toml", content)
-    result = cli("--config", "bad.toml", "doctor")
+    config = ("--config", "bad.toml")
+    args = (*config, "doctor") if where == "before" else ("doctor", *config)
+    result = cli(*args)
     message = result.one_error()
     assert result.returncode == 2
     assert message.startswith("anlaufstelle: error: ")
@@ -210,26 +229,78 @@ def test_wrong_type_in_environment_names_the_setting(cli: Cli) -> None:
     result = cli("doctor", ANLAUFSTELLE_PORT="x")
     message = result.one_error()
     assert result.returncode == 2
-    assert "environment" in message
-    assert "port" in message
+    assert "environment variable ANLAUFSTELLE_PORT: " in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        pytest.param(
+            "ANLAUFSTELLE_WEBCHAT__ALLOWED_ORIGINS",
+            "https://a.example",
+            """ANLAUFSTELLE_WEBCHAT__ALLOWED_ORIGINS='["https://a.example"]'""",
+            id="list",
+        ),
+        pytest.param(
+            "ANLAUFSTELLE_FLOWS",
+            "a.yaml,b.yaml",
+            """ANLAUFSTELLE_FLOWS='["a.yaml", "b.yaml"]'""",
+            id="list-with-commas",
+        ),
+        pytest.param(
+            "ANLAUFSTELLE_RESPONSE_TIME",
+            "two days",
+            """ANLAUFSTELLE_RESPONSE_TIME='{"key": "two days"}'""",
+            id="table",
+        ),
+    ],
+)
+def test_list_or_table_in_the_environment_in_the_wrong_form(
+    cli: Cli, name: str, value: str, accepted: str
+) -> None:
+    result = cli.with_env(**{name: value})("doctor")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert message.startswith(f"anlaufstelle: error: environment variable {name} ")
+    assert "JSON" in message
+    assert message.endswith(accepted)
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("ANLAUFSTELLE_PROT", "did you mean ANLAUFSTELLE_PORT?"),
+        ("ANLAUFSTELLE_WEBCHAT_ENABLED", "did you mean ANLAUFSTELLE_WEBCHAT__ENABLED?"),
+        ("ANLAUFSTELLE_SOMETHING_ELSE_ENTIRELY", ""),
+    ],
+)
+def test_unknown_variable_in_the_environment_is_refused_by_name(
+    cli: Cli, name: str, hint: str
+) -> None:
+    result = cli.with_env(**{name: "1"})("doctor")
+    message = result.one_error()
+    assert result.returncode == 2
+    assert f"environment variable {name} is not a setting" in message
+    assert message.endswith(hint or "is not a setting")
+    assert not cli.data_dir.exists()
 
 
 # ------------------------------------------------------------------------- server key
 
 
 @pytest.mark.parametrize("command", ["serve", "doctor"])
-def test_missing_server_key_file(cli: Cli, command: str) -> None:
-    missing = cli.cwd / "secrets" / "server.key"
-    result = cli(command, ANLAUFSTELLE_SERVER_KEY_FILE=str(missing), timeout=30)
+def test_missing_server_key_file(installed: Installed, tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "secrets" / "server.key"
+    result = installed.cli(command, ANLAUFSTELLE_SERVER_KEY_FILE=str(missing), timeout=30)
     message = result.one_error()
     assert result.returncode == 1
     assert f"server key file {missing} is missing" in message
     assert not missing.exists()  # a configured key file is never made up
 
 
-def test_server_key_with_bad_content(cli: Cli) -> None:
-    key = write(cli.cwd / "server.key", "not a key at all\n", mode=0o600)
-    result = cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(key))
+def test_server_key_with_bad_content(installed: Installed, tmp_path: Path) -> None:
+    key = write(tmp_path / "server.key", "not a key at all\n", mode=0o600)
+    result = installed.cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(key))
     message = result.one_error()
     assert result.returncode == 1
     assert f"server key file {key}" in message
@@ -256,7 +327,7 @@ def test_server_key_of_another_installation_is_refused(
     message = result.one_error()
     assert result.returncode == 1
     assert "server key is not the one this database was created with" in message
-    assert "settings: ok" not in result.stdout
+    assert "database: ok" not in result.stdout
 
 
 def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
@@ -266,6 +337,107 @@ def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
     assert "server key: ok" in result.stdout
     assert "database: ok (sqlite, schema current)" in result.stdout
     assert f"flow {INTAKE}: ok" in result.stdout
+
+
+def test_doctor_shows_the_settings_in_effect(installed: Installed, tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "office.toml",
+        "retention_days = 30\n[console]\npublic_url = 'https://beratung.example'\n"
+        "[office_hours]\nfriday = []\nsaturday = ['10:00-12:00']\n",
+    )
+    result = installed.cli(
+        "doctor",
+        "--config",
+        config,
+        ANLAUFSTELLE_PORT="18181",
+        ANLAUFSTELLE_BRIDGE__ENABLED="true",
+        ANLAUFSTELLE_BRIDGE__SECRET="a bridge secret",
+    )
+    assert result.returncode == 0, result.stderr
+    shown = dict(
+        line.strip().split(":", 1)
+        for line in result.stdout.split("\nchecks:\n")[0].splitlines()[1:]
+    )
+    shown = {key: value.strip() for key, value in shown.items()}
+    assert shown["config file"] == str(config)
+    assert shown["data dir"] == str(installed.cli.data_dir)
+    assert shown["database"] == f"sqlite+aiosqlite:///{installed.cli.data_dir / DB_NAME}"
+    assert shown["listen address"] == "127.0.0.1:18181"
+    assert shown["public URL"] == "https://beratung.example"
+    assert "web chat on" in shown["channels"]
+    assert "bridge on" in shown["channels"]
+    assert "telegram off" in shown["channels"]
+    assert "Fri closed" in shown["office hours"]
+    assert "Sat 10:00-12:00" in shown["office hours"]
+    assert "(Europe/Berlin)" in shown["office hours"]
+    assert shown["retention"] == "closed cases 30 days"
+    assert "a bridge secret" not in result.stdout
+
+
+def test_doctor_never_shows_the_database_password(installed: Installed, tmp_path: Path) -> None:
+    password = write(tmp_path / "pw", "Geheim-Passwort-4711\n", mode=0o600)
+    url = f"postgresql+asyncpg://anlaufstelle:inline-secret@127.0.0.1:{free_port()}/x"
+    result = installed.cli(
+        "doctor", ANLAUFSTELLE_DATABASE_URL=url, ANLAUFSTELLE_DATABASE_PASSWORD_FILE=str(password)
+    )
+    assert result.returncode == 1
+    assert "database:         postgresql+asyncpg://anlaufstelle:***@127.0.0.1:" in result.stdout
+    for secret in ("inline-secret", "Geheim-Passwort-4711"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_doctor_on_an_empty_directory_creates_nothing(cli: Cli) -> None:
+    cli.data_dir.mkdir()
+    result = cli("doctor")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = result.error_lines()
+    assert any(line.startswith("anlaufstelle: error: no database here: ") for line in errors)
+    assert "database: ok" not in result.stdout
+    assert list(cli.data_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [("doctor",), ("stats",), ("purge",)])
+def test_commands_that_only_open_leave_an_empty_database_file_alone(
+    installed: Installed, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """An empty file where the database should be is not migrated into a new installation."""
+    database = write(tmp_path / DB_NAME, b"")
+    url = f"sqlite+aiosqlite:///{database}"
+    result = installed.cli(*command, ANLAUFSTELLE_DATABASE_URL=url)
+    assert result.returncode == 1
+    assert f"no Anlaufstelle database here: {url} (it has no tables)" in result.stderr
+    assert query(database, "SELECT name FROM sqlite_master") == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "needed_by"),
+    [
+        ("TELEGRAM__TOKEN_FILE", {}),
+        ("BRIDGE__SECRET_FILE", {"ANLAUFSTELLE_BRIDGE__ENABLED": "true"}),
+        ("NOTIFICATIONS__SMTP_PASSWORD_FILE", {}),
+        ("RASA__ACTION_TOKEN_FILE", {}),
+    ],
+)
+def test_doctor_checks_every_secret_file(
+    installed: Installed, tmp_path: Path, setting: str, needed_by: dict[str, str]
+) -> None:
+    name = setting.lower().replace("__", ".")
+    missing = tmp_path / "missing-secret"
+    result = installed.cli.with_env(**{f"ANLAUFSTELLE_{setting}": str(missing)}, **needed_by)(
+        "doctor"
+    )
+    message = result.one_error()
+    assert result.returncode == 1
+    assert message == (
+        f"anlaufstelle: error: {name}: cannot read {missing} (No such file or directory)"
+    )
+    present = write(tmp_path / "secret", "a secret of 16 or more characters\n", mode=0o600)
+    result = installed.cli.with_env(**{f"ANLAUFSTELLE_{setting}": str(present)}, **needed_by)(
+        "doctor"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"secret file {name} ({present}): ok" in result.stdout
 
 
 # ------------------------------------------------------------------------- database
@@ -288,7 +460,7 @@ def test_sqlite_database_in_a_directory_that_cannot_be_created(
 ) -> None:
     blocker = write(tmp_path / "a-regular-file", "")
     database = blocker / "sub" / DB_NAME
-    result = installed.cli("doctor", ANLAUFSTELLE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    result = installed.cli("init", ANLAUFSTELLE_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
     message = result.one_error()
     assert result.returncode == 1
     assert f"cannot create the directory {database.parent} for the SQLite database" in message
@@ -309,6 +481,151 @@ def test_database_url_with_a_sync_driver(installed: Installed) -> None:
     assert result.returncode == 1
     assert "unsupported database URL sqlite://" in message
     assert "sqlite+aiosqlite://" in message
+
+
+# ------------------------------------------------------------------------- command line
+
+
+def test_every_subcommand_describes_itself_and_its_arguments() -> None:
+    from bot.cli import _parser
+
+    def walk(parser: argparse.ArgumentParser, words: tuple[str, ...]) -> Iterator[str]:
+        yield " ".join(words)
+        for action in parser._actions:  # argparse has no public walk over its subcommands
+            if isinstance(action, argparse._SubParsersAction):
+                described = {choice.dest: choice.help for choice in action._choices_actions}
+                for name, child in action.choices.items():
+                    assert described.get(name), f"`anlaufstelle {' '.join(words)} {name}`"
+                    yield from walk(child, (*words, name))
+            elif action.dest != "help":
+                assert action.help, f"`anlaufstelle {' '.join(words)}`: {action.dest}"
+
+    commands = list(walk(_parser(), ()))
+    assert {"serve", "doctor", "flows validate", "counsellor invite"} <= set(commands)
+    assert len(commands) > 20
+
+
+def test_serve_help_names_host_port_and_config(cli: Cli) -> None:
+    result = cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    for option in ("--host HOST", "--port PORT", "--config CONFIG"):
+        assert option in result.stdout
+    assert "listen port" in result.stdout
+
+
+def _wait_for(proc: subprocess.Popen[str], pattern: str, seconds: float = 60) -> str:
+    """Standard output of `proc` up to the first line matching `pattern`."""
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    proc.kill()
+    raise AssertionError(f"no {pattern!r} in:\n{''.join(seen)}{proc.stderr and proc.stderr.read()}")
+
+
+@contextlib.contextmanager
+def serving(cli: Cli, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`anlaufstelle serve` in the background until it says it runs; stopped afterwards."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
+    environ.update(
+        ANLAUFSTELLE_DATA_DIR=str(cli.data_dir),
+        ANLAUFSTELLE_KDF_MEMORY_KIB="1024",
+        ANLAUFSTELLE_KDF_TIME_COST="1",
+        ANLAUFSTELLE_LOG_LEVEL="WARNING",
+        **env,
+    )
+    proc = subprocess.Popen(
+        [str(ANLAUFSTELLE), "serve", *args],
+        cwd=cli.cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc, _wait_for(proc, r"^Anlaufstelle is running on ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def healthy(url: str) -> bool:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:  # noqa: S310
+        return bool(resp.status == 200)
+
+
+def test_serve_host_and_port_on_the_command_line_win(cli: Cli) -> None:
+    port = free_port()
+    write(cli.cwd / "office.toml", f"port = {free_port()}\nhost = '0.0.0.0'\n")
+    with serving(cli, "--host", "127.0.0.1", "--port", str(port), "--config", "office.toml") as (
+        _,
+        output,
+    ):
+        assert f"Anlaufstelle is running on http://127.0.0.1:{port}/" in output
+        assert healthy(f"http://127.0.0.1:{port}")
+
+
+def test_serve_port_out_of_range_is_a_usage_error(cli: Cli) -> None:
+    result = cli("serve", "--port", "70000")
+    assert result.returncode == 2
+    assert "port 70000 is not between 1 and 65535" in result.stderr
+    assert not cli.data_dir.exists()
+
+
+def test_first_start_on_a_busy_port_keeps_its_secrets_for_the_next_start(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        failed = cli("serve", "--port", str(busy), ANLAUFSTELLE_LOG_LEVEL="WARNING")
+    message = failed.one_error()
+    assert (
+        message
+        == f"anlaufstelle: error: cannot listen on 127.0.0.1:{busy} (Address already in use)"
+    )
+    assert "recovery key" not in failed.stdout
+    assert "/console/setup/" not in failed.stdout
+
+    port = free_port()
+    with serving(cli, "--port", str(port)) as (_, output):
+        assert re.search(r"recovery key.*\n\s+[0-9A-Z-]{20,}", output), output
+        assert re.search(rf"http://127\.0\.0\.1:{port}/console/setup/[\w-]{{20,}}", output)
+        assert healthy(f"http://127.0.0.1:{port}")
+        recovery = re.search(r"recovery key.*\n\s+(\S+)", output)
+        assert recovery
+        key_file = write(cli.cwd / "recovery", recovery.group(1) + "\n", mode=0o600)
+        # A shell without the service's port: the link still points at the running service.
+        invited = cli(
+            "counsellor", "invite", "erika", "--team", "region", "--recovery-key-file", key_file
+        )
+        assert invited.returncode == 0, invited.stderr
+        assert re.search(
+            rf"^  http://127\.0\.0\.1:{port}/console/setup/[\w-]{{20,}}$",
+            invited.stdout,
+            re.MULTILINE,
+        )
+        assert "console.public_url is not set" in invited.stdout
+        public = cli(
+            "counsellor",
+            "invite",
+            "fritz",
+            "--team",
+            "region",
+            "--recovery-key-file",
+            key_file,
+            ANLAUFSTELLE_CONSOLE__PUBLIC_URL="https://beratung.example/",
+        )
+        assert public.returncode == 0, public.stderr
+        assert re.search(
+            r"^  https://beratung\.example/console/setup/[\w-]{20,}$", public.stdout, re.MULTILINE
+        )
+        assert "public_url is not set" not in public.stdout
 
 
 # ------------------------------------------------------------------------- flows
