@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot import housekeeping
+from bot import housekeeping, resources
 from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
@@ -81,6 +81,7 @@ def create_app(
     # The service reads `office_hours` at each handover: replacing it applies new hours
     # from the next message on, no restart.
     config.on_change(use_hours)
+    app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_office_config)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
@@ -89,11 +90,17 @@ def create_app(
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
         new_chats = settings.webchat.new_chats_per_10_minutes
+        # One limit for every path that starts a conversation for a client network (the
+        # socket and the plain forms): checked by the service where it creates one.
+        service.new_conversations = KeyedLimiter(capacity=new_chats, rate=new_chats / 600)
         app[WEBCHAT_LIMITS] = webchat.Limits(
-            new_chats=KeyedLimiter(capacity=new_chats, rate=new_chats / 600),
             frames_burst=settings.webchat.frames_burst,
             frames_per_second=settings.webchat.frames_per_second,
             trusted_proxies=frozenset(settings.webchat.trusted_proxies),
+            sockets=webchat.SocketCount(
+                settings.webchat.max_sockets, settings.webchat.max_sockets_per_client
+            ),
+            hello_timeout=settings.webchat.hello_timeout_seconds,
         )
         app.router.add_get(
             "/chat/ws",
@@ -169,6 +176,26 @@ async def _rasa_driver(app: web.Application) -> AsyncIterator[None]:
         app[SERVICE].driver = RasaDriver(rasa.resolved_rest_url(), rasa.rest_timeout, session)
         yield
         app[SERVICE].driver = None
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    """Raise the open-files limit, fit the web chat's socket cap under it, and keep
+    asyncio's accept errors (should the limit be reached anyway) to a line per interval."""
+    limit = resources.raise_file_limit()
+    if WEBCHAT_LIMITS in app:
+        sockets = app[WEBCHAT_LIMITS].sockets
+        wanted = sockets.total
+        sockets.total = resources.socket_budget(limit, wanted)
+        if sockets.total < wanted:
+            log.warning(
+                "webchat: at most %s sockets (not %s) under the open-files limit of %s",
+                sockets.total,
+                wanted,
+                limit.soft,
+            )
+    remove = resources.throttle_accept_errors()
+    yield
+    remove()
 
 
 async def _close_sockets(app: web.Application) -> None:
