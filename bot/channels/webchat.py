@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,6 +23,8 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bot import bounded_json
+from bot.bounded_json import JsonRejected
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
 from bot.conversation import ResumeConflict, TooManyNewConversations
 from bot.ratelimit import KeyedLimiter, TokenBucket
@@ -171,12 +172,11 @@ class FrameError(Exception):
 
 def parse_frame(raw: str) -> ClientFrame:
     """A client frame, or FrameError whose message names the problem but never the content."""
-    if len(raw.encode()) > MAX_FRAME_BYTES:
-        raise FrameError("too_large", f"frames may have at most {MAX_FRAME_BYTES} bytes")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise FrameError("bad_frame", "not valid JSON") from None
+        data = bounded_json.loads(raw, max_bytes=MAX_FRAME_BYTES)
+    except JsonRejected as exc:
+        code = "too_large" if exc.reason == "too_large" else "bad_frame"
+        raise FrameError(code, str(exc)) from None
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "a frame is a JSON object")
     frame_id = data.get("id") if isinstance(data.get("id"), str) else None
