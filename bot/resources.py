@@ -76,6 +76,21 @@ def socket_budget(limit: FileLimit, wanted: int) -> int:
     return max(1, min(wanted, limit.soft - reserve))
 
 
+def doctor_line(max_sockets: int) -> str:
+    """What `anlaufstelle doctor` says about open files: the limit now, what `serve` will
+    raise it to, and how many chat sockets that leaves (webchat.max_sockets at most)."""
+    now = file_limit()
+    at_start = FileLimit(now.hard, now.hard)
+    sockets = socket_budget(at_start, max_sockets)
+    line = (
+        f"open files: limit {_show(now.soft)}, hard limit {_show(now.hard)}; "
+        f"serve raises it to {_show(at_start.soft)}, room for {sockets} chat sockets"
+    )
+    if sockets < max_sockets:
+        line += f" (webchat.max_sockets is {max_sockets}: raise the hard limit, e.g. LimitNOFILE)"
+    return line
+
+
 # ---------------------------------------------------------------- the accept-error log
 
 RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -119,7 +134,7 @@ class LogThrottle(logging.Filter):
             return False
         self._next = now + self.interval
         if self.suppressed:
-            record.msg = f"{record.msg} ({self.suppressed} more like it suppressed)"
+            record.msg = f"{record.msg} ({self.suppressed} more suppressed since)"
             self.suppressed = 0
         # One line, no traceback: it is the same every time and says nothing new.
         record.exc_info = None

@@ -31,9 +31,10 @@ from bot.ratelimit import KeyedLimiter, TokenBucket
 from bot.resources import LogThrottle
 
 log = logging.getLogger(__name__)
-refusals = logging.getLogger(__name__ + ".refused")
-"""Refused sockets are logged here, one line per interval: a flood must not flood the log."""
-refusals.addFilter(LogThrottle())
+flood_log = logging.getLogger(__name__ + ".flood")
+"""Refused sockets and silent ones closed are logged here, one line per interval with a
+count: a flood of sockets must not become a flood of log lines."""
+flood_log.addFilter(LogThrottle())
 
 NAME = "webchat"
 MAX_FRAME_BYTES = 48 * 1024
@@ -458,7 +459,7 @@ def ws_route(
 async def _refuse(request: web.Request, code: int) -> web.WebSocketResponse:
     """Upgrade and close at once with `code`: a browser is told nothing about a refused
     handshake (it sees 1006), but it does see a close code."""
-    refusals.warning(
+    flood_log.warning(
         "webchat: WebSocket refused (%s)",
         "too many from one client" if code == CLOSE_CLIENT_BUSY else "service at its cap",
     )
@@ -499,7 +500,7 @@ async def _converse(ws: web.WebSocketResponse, session: _Session, limits: Limits
     except TimeoutError:
         if not hello_deadline.expired():
             raise
-        log.info("webchat: a socket sent no hello in time; closed")
+        flood_log.info("webchat: a socket sent no hello in time; closed")
         await ws.close(code=CLOSE_HELLO_TIMEOUT, message=b"no hello in time")
 
 

@@ -44,7 +44,7 @@ def test_accept_errors_pass_once_per_interval_with_a_count() -> None:
     clock.now += 10
     later = accept_error()
     assert throttle.filter(later)
-    assert "(1000 more like it suppressed)" in later.getMessage()
+    assert "(1000 more suppressed since)" in later.getMessage()
     other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "other", None, None)
     assert throttle.filter(other)  # anything else is not touched
 
@@ -83,3 +83,12 @@ def test_doctor_can_say_what_the_limit_is() -> None:
     line = resources.file_limit().describe()
     assert line.startswith(f"open files: limit {soft}")
     assert str(hard) in line or "unlimited" in line
+
+
+def test_doctor_says_what_serve_will_have() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    line = resources.doctor_line(max_sockets=10)
+    assert "room for 10 chat sockets" in line
+    assert f"hard limit {'unlimited' if hard == resource.RLIM_INFINITY else hard}" in line
+    if hard != resource.RLIM_INFINITY:
+        assert "raise the hard limit" in resources.doctor_line(max_sockets=hard + 1)
