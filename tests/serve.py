@@ -29,12 +29,11 @@ class Server:
     """One `anlaufstelle serve` process; can be killed and started again on the same port
     and data directory."""
 
-    def __init__(
-        self, data_dir: Path, *, file_limit: tuple[int, int] | None = None, **env: str
-    ) -> None:
+    def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
-        self.file_limit = file_limit
-        """(soft, hard) RLIMIT_NOFILE for the process: reproduces a small limit cheaply."""
+        self.file_limit: tuple[int, int] | None = None
+        """(soft, hard) RLIMIT_NOFILE for the process, set before `start`: reproduces a small
+        limit cheaply."""
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
         self.env.update(

@@ -53,7 +53,7 @@ CLOSE_CLIENT_BUSY = 4029
 """This client network has too many sockets open already (like HTTP 429)."""
 CLOSE_SERVER_BUSY = 1013
 """The service holds as many sockets as it may ("Try Again Later", RFC 6455 registry)."""
-REFUSED_CLOSE_SECONDS = 1.0
+REFUSED_CLOSE_SECONDS = 0.25
 """How long a refused socket waits for the client's close reply before it is dropped: a
 flood must not hold descriptors with sockets that were never admitted."""
 

@@ -35,12 +35,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def start(tmp_path: Path, file_limit: tuple[int, int] | None = None, **env: str) -> Server:
-    server = Server(
-        tmp_path,
-        file_limit=file_limit,
-        ANLAUFSTELLE_WEBCHAT__TRUSTED_PROXIES='["127.0.0.1"]',
-        **env,
-    )
+    server = Server(tmp_path, ANLAUFSTELLE_WEBCHAT__TRUSTED_PROXIES='["127.0.0.1"]', **env)
+    server.file_limit = file_limit
     server.start()
     return server
 
