@@ -320,7 +320,11 @@ async def service_app(directory: Path) -> AsyncIterator[tuple[web.Application, S
         kdf_memory_kib=1024,
         kdf_time_cost=1,
         webchat=WebChatSettings(
-            frames_burst=1e9, frames_per_second=1e9, new_chats_per_10_minutes=1_000_000
+            frames_burst=1e9,
+            frames_per_second=1e9,
+            new_chats_per_10_minutes=1_000_000,
+            max_sockets_per_client=1_000_000,
+            max_sockets=1_000_000,
         ),
     )
     store, _ = await open_store(settings, create=True)
@@ -458,8 +462,11 @@ async def idle_service(directory: Path, n: int) -> IdleResult:
         "ANLAUFSTELLE_KDF_MEMORY_KIB": "1024",
         "ANLAUFSTELLE_KDF_TIME_COST": "1",
         "ANLAUFSTELLE_LOG_LEVEL": "WARNING",
-        # All idle clients come from 127.0.0.1; lift the per-network limit on new chats.
+        # All idle clients come from 127.0.0.1; lift the per-network limits on new chats and
+        # open sockets (the total stays capped by the open-files limit).
         "ANLAUFSTELLE_WEBCHAT__NEW_CHATS_PER_10_MINUTES": "1000000",
+        "ANLAUFSTELLE_WEBCHAT__MAX_SOCKETS_PER_CLIENT": "1000000",
+        "ANLAUFSTELLE_WEBCHAT__MAX_SOCKETS": "1000000",
     }
     env.pop("ANLAUFSTELLE_CONFIG", None)
     env.pop("ANLAUFSTELLE_DATABASE_URL", None)

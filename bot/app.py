@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot import housekeeping
+from bot import housekeeping, resources
 from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
@@ -28,6 +28,7 @@ from bot.delivery import DeliveryWorker
 from bot.flows import FlowCatalog
 from bot.new_case_alerts import NewCaseAlerts
 from bot.office_config import REFRESH_SECONDS, Effective, OfficeConfig
+from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web import setup_pages
 from storage.db import DatabaseUnavailable
@@ -92,6 +93,7 @@ def create_app(
     # The service reads `office_hours` at each handover: replacing it applies new hours
     # from the next message on, no restart.
     config.on_change(use_hours)
+    app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_office_config)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
@@ -99,12 +101,19 @@ def create_app(
         channel = webchat.WebChatChannel()
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
+        new_chats = settings.webchat.new_chats_per_10_minutes
+        # One limit for every path that starts a conversation for a client network (the
+        # socket and the plain forms): checked by the service where it creates one.
+        service.new_conversations = KeyedLimiter(new_chats, new_chats / 600, clock.monotonic)
         app[WEBCHAT_LIMITS] = webchat.Limits(
             clock.monotonic,
-            new_chats_per_10_minutes=settings.webchat.new_chats_per_10_minutes,
             frames_burst=settings.webchat.frames_burst,
             frames_per_second=settings.webchat.frames_per_second,
             trusted_proxies=frozenset(settings.webchat.trusted_proxies),
+            sockets=webchat.SocketCount(
+                settings.webchat.max_sockets, settings.webchat.max_sockets_per_client
+            ),
+            hello_timeout=settings.webchat.hello_timeout_seconds,
         )
         app.router.add_get(
             "/chat/ws",
@@ -180,6 +189,30 @@ async def _rasa_driver(app: web.Application) -> AsyncIterator[None]:
         app[SERVICE].driver = RasaDriver(rasa.resolved_rest_url(), rasa.rest_timeout, session)
         yield
         app[SERVICE].driver = None
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    """Raise the open-files limit, fit the web chat's socket cap under it, and keep
+    asyncio's accept errors (should the limit be reached anyway) to a line per interval."""
+    limit = resources.raise_file_limit()
+    if WEBCHAT_LIMITS in app:
+        sockets = app[WEBCHAT_LIMITS].sockets
+        wanted = sockets.total
+        sockets.total = resources.socket_budget(limit, wanted)
+        if sockets.total < wanted:
+            log.warning(
+                "webchat: at most %s sockets (not %s) under the open-files limit of %s",
+                sockets.total,
+                wanted,
+                limit.soft,
+            )
+    monotonic = app[CLOCK].monotonic
+    remove = resources.throttle_accept_errors(monotonic)
+    flood = resources.LogThrottle(monotonic)
+    webchat.flood_log.addFilter(flood)
+    yield
+    webchat.flood_log.removeFilter(flood)
+    remove()
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import housekeeping, translations_cli
+from bot import housekeeping, resources, translations_cli
 from bot.bootstrap import (
     LISTEN_ADDRESS,
     StartupError,
@@ -390,6 +390,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     for name, value in settings.summary(args.config):
         out.write(f"  {name + ':':<18}{value}\n")
     out.write("checks:\n")
+    out.write(f"  {resources.doctor_line(settings.webchat.max_sockets)}\n")
     for name, path in settings.secret_files():
         try:
             if not read_secret_file(path, name):

@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.flows import FlowCatalog
 from bot.office_hours import OfficeHours
 from bot.rasa import texts as driven_texts
+from bot.ratelimit import KeyedLimiter
 from bot.typing_board import TypingBoard
 from dialogs import engine
 from dialogs.crisis import find_crisis
@@ -154,6 +155,11 @@ class ResumeConflict(Exception):
     """This device already holds another case; it cannot take over a second one."""
 
 
+class TooManyNewConversations(Exception):
+    """The sender's network has started as many conversations as it may for now; nothing of
+    the message was stored, so it may be sent again later with the same id."""
+
+
 class ContactLocks:
     """One asyncio.Lock per contact, dropped again when nobody waits for it."""
 
@@ -211,6 +217,10 @@ class ConversationService:
         self.turns = ContactLocks()
         """Serialises a person's driven turns, which hold no contact lock while the driver
         is asked: Rasa calls our actions during that wait, and they take the contact lock."""
+        self.new_conversations: KeyedLimiter | None = None
+        """New conversations per client network (`InboundMessage.client`), checked where a
+        conversation is created, so every path that can create one (the web chat's socket
+        and its no-JavaScript form alike, whatever session token it brings) is limited."""
 
     async def handle(self, msg: InboundMessage) -> Handled:
         """Process one inbound message durably; returns once it is committed.
@@ -672,6 +682,10 @@ class ConversationService:
         return await self._to_case(tx, contact, conv, msg)
 
     async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
+        limiter = self.new_conversations
+        if msg.client is not None and limiter is not None and not limiter.take(msg.client):
+            # Raised inside the transaction: the contact row and the receipt roll back too.
+            raise TooManyNewConversations
         version = await self.catalog.current(tx)
         flow = await self.catalog.flow(tx, version.id)
         language = msg.language if msg.language in flow.languages else flow.default_language

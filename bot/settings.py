@@ -101,6 +101,15 @@ class WebChatSettings(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses of the reverse proxies in front of the service (e.g. ["127.0.0.1"]), whose
     X-Forwarded-For header names the real client for rate limits."""
+    max_sockets: int = Field(default=2000, ge=1)
+    """Open chat WebSockets in total; more are closed at once with code 1013. Lowered at
+    start to three quarters of the open-files limit, so a flood of sockets cannot starve the
+    database and the console of file descriptors."""
+    max_sockets_per_client: int = Field(default=20, ge=1)
+    """Open chat WebSockets per client network (behind `trusted_proxies`: per forwarded
+    address); more are closed at once with code 4029. A person needs one per open tab."""
+    hello_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A chat WebSocket that has not said `hello` by then is closed with code 4008."""
     accessibility_contact: str = "barrierefreiheit@example.org"
     """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
 

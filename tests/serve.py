@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -32,6 +33,9 @@ class Server:
 
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
+        self.file_limit: tuple[int, int] | None = None
+        """(soft, hard) RLIMIT_NOFILE for the process, set before `start`: reproduces a small
+        limit cheaply."""
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANLAUFSTELLE_")}
         self.env.update(
@@ -72,7 +76,13 @@ class Server:
             (self.data_dir / f"stdout-{self.runs}.txt").open("wb") as out,
             (self.data_dir / f"stderr-{self.runs}.txt").open("wb") as err,
         ):
-            self.proc = subprocess.Popen([str(exe), "serve"], env=self.env, stdout=out, stderr=err)
+            self.proc = subprocess.Popen(
+                [str(exe), "serve"],
+                env=self.env,
+                stdout=out,
+                stderr=err,
+                preexec_fn=self._limit if self.file_limit else None,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -85,6 +95,11 @@ class Server:
                 raise AssertionError(f"the service exited at start:\n{self.output()}")
             time.sleep(0.1)
         raise AssertionError(f"the service did not answer /healthz:\n{self.output()}")
+
+    def _limit(self) -> None:
+        # Runs in the child between fork and exec: only the child gets the small limit.
+        assert self.file_limit is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.file_limit)
 
     async def astart(self) -> None:
         await asyncio.to_thread(self.start)

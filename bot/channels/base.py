@@ -45,6 +45,9 @@ class InboundMessage:
     source: str | None = None
     """With command "start": the outreach source the person came from (a deep link's tag).
     Only counted, anonymously, when a new conversation starts; never tied to it."""
+    client: str | None = None
+    """A keyed hash of the sender's network (web chat), for the limit on new conversations
+    per client; None where the channel has no such thing. Never stored or logged."""
 
     def __post_init__(self) -> None:
         given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]

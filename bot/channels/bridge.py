@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import bounded_json
+from bot.bounded_json import JsonRejected
 from bot.channels.base import (
     MAX_TEXT_LENGTH,
     DeliveryFailed,
@@ -101,9 +103,9 @@ def inbound_route(secret: str, handle: Handler) -> Callable[[web.Request], Await
             log.warning("bridge: request with a missing or wrong signature refused")
             return web.json_response({"error": "bad signature"}, status=401)
         try:
-            msg = parse_inbound(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "body is not valid JSON"}, status=400)
+            msg = parse_inbound(bounded_json.loads(body, max_bytes=MAX_BODY_BYTES))
+        except JsonRejected as exc:
+            return web.json_response({"error": f"body is {exc}"}, status=400)
         except InvalidMessage as exc:
             return web.json_response({"error": str(exc)}, status=400)
         handled = await handle(msg)

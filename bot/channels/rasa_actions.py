@@ -35,7 +35,6 @@ Actions:
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import zlib
 from abc import ABC, abstractmethod
@@ -54,6 +53,8 @@ from rasa_sdk.interfaces import (
 )
 from rasa_sdk.types import DomainDict
 
+from bot import bounded_json
+from bot.bounded_json import JsonRejected
 from bot.conversation import ConversationService, ExternalIntake
 from bot.rasa.intake import (
     CRISIS_SLOT,
@@ -259,8 +260,8 @@ async def read_action_call(request: web.Request) -> dict[str, Any]:
         if inflater.unconsumed_tail:
             raise BadBody("inflated body too large")
     try:
-        call = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        call = bounded_json.loads(raw, max_bytes=MAX_BODY_BYTES)
+    except JsonRejected:
         raise BadBody("Invalid body request") from None
     return check_action_call(call)
 

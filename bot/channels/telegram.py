@@ -56,6 +56,8 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import bounded_json
+from bot.bounded_json import JsonRejected
 from bot.channels import telegram_render as render
 from bot.channels import telegram_texts as texts
 from bot.channels.base import (
@@ -73,6 +75,8 @@ log = logging.getLogger(__name__)
 NAME: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # a header name
+MAX_UPDATE_BYTES: Final = 64 * 1024
+"""Largest webhook body taken (the app's own request limit); a text update is a few KiB."""
 ALLOWED_UPDATES: Final = (
     "message",
     "edited_message",
@@ -492,7 +496,11 @@ def webhook_route(
             log.warning("telegram: webhook request with a missing or wrong secret token refused")
             return web.Response(status=403, text="forbidden")
         try:
-            update = Update.de_json(await request.json(), receiver.bot)
+            body = bounded_json.loads(await request.read(), max_bytes=MAX_UPDATE_BYTES)
+        except JsonRejected as exc:
+            return web.Response(status=400, text=f"not an update: {exc}")
+        try:
+            update = Update.de_json(body, receiver.bot)
         except Exception:
             # No detail: PTB's and json's messages may quote the body.
             log.warning("telegram: webhook body is not a Telegram update")

@@ -8,11 +8,11 @@ it waits in the transcript, which the next `hello` replays.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,11 +23,17 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bot import bounded_json
+from bot.bounded_json import JsonRejected
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
-from bot.conversation import ResumeConflict
+from bot.conversation import ResumeConflict, TooManyNewConversations
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
 log = logging.getLogger(__name__)
+flood_log = logging.getLogger(__name__ + ".flood")
+"""Refused sockets and silent ones closed are logged here, one line per interval with a
+count: a flood of sockets must not become a flood of log lines (the app factory installs a
+`LogThrottle` on it with the service's clock)."""
 
 NAME = "webchat"
 MAX_FRAME_BYTES = 48 * 1024
@@ -36,6 +42,19 @@ texts are limited by characters, frames by bytes; 48 KiB keeps ordinary scripts 
 HARD_FRAME_LIMIT = 1024 * 1024
 TOKEN_BYTES = 32
 HELLO_TIMEOUT_SECONDS = 30.0
+"""A socket that has not said `hello` by then is closed (CLOSE_HELLO_TIMEOUT)."""
+
+# Close codes of our own (4000-4999 are the application's, RFC 6455 section 7.4.2); each
+# is listed in docs/webchat-protocol.md. The browser reconnects after each with backoff.
+CLOSE_HELLO_TIMEOUT = 4008
+"""No `hello` within the hello timeout (like HTTP 408)."""
+CLOSE_CLIENT_BUSY = 4029
+"""This client network has too many sockets open already (like HTTP 429)."""
+CLOSE_SERVER_BUSY = 1013
+"""The service holds as many sockets as it may ("Try Again Later", RFC 6455 registry)."""
+REFUSED_CLOSE_SECONDS = 0.25
+"""How long a refused socket waits for the client's close reply before it is dropped: a
+flood must not hold descriptors with sockets that were never admitted."""
 
 
 # ---------------------------------------------------------------- session tokens
@@ -153,12 +172,11 @@ class FrameError(Exception):
 
 def parse_frame(raw: str) -> ClientFrame:
     """A client frame, or FrameError whose message names the problem but never the content."""
-    if len(raw.encode()) > MAX_FRAME_BYTES:
-        raise FrameError("too_large", f"frames may have at most {MAX_FRAME_BYTES} bytes")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise FrameError("bad_frame", "not valid JSON") from None
+        data = bounded_json.loads(raw, max_bytes=MAX_FRAME_BYTES)
+    except JsonRejected as exc:
+        code = "too_large" if exc.reason == "too_large" else "bad_frame"
+        raise FrameError(code, str(exc)) from None
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "a frame is a JSON object")
     frame_id = data.get("id") if isinstance(data.get("id"), str) else None
@@ -306,28 +324,62 @@ class WebChatChannel:
 # ---------------------------------------------------------------- the WebSocket route
 
 
+class SocketCount:
+    """Open WebSockets, in total and per client network (keyed hash); refuses beyond the caps.
+
+    Without caps, a script that opens sockets and never talks keeps them all, until the
+    process runs out of file descriptors and nobody else can connect, not even /healthz.
+    """
+
+    def __init__(self, total: int = 1000, per_client: int = 20) -> None:
+        self.total = total
+        self.per_client = per_client
+        self.open = 0
+        self._by_client: dict[str, int] = {}
+
+    def admit(self, client: str) -> int | None:
+        """Count a new socket of `client`; None when admitted, else the close code to give."""
+        held = self._by_client.get(client, 0)
+        if held >= self.per_client:
+            return CLOSE_CLIENT_BUSY
+        if self.open >= self.total:
+            return CLOSE_SERVER_BUSY
+        self._by_client[client] = held + 1
+        self.open += 1
+        return None
+
+    def release(self, client: str) -> None:
+        held = self._by_client.get(client, 0)
+        if held <= 1:
+            self._by_client.pop(client, None)
+        else:
+            self._by_client[client] = held - 1
+        self.open = max(0, self.open - 1)
+
+    def by_client(self, client: str) -> int:
+        return self._by_client.get(client, 0)
+
+
 @dataclass
 class Limits:
     monotonic: Callable[[], float]
     """The service clock's monotonic seconds, which every bucket below refills by."""
-    new_chats_per_10_minutes: float = 30
     frames_burst: float = 10
     frames_per_second: float = 2
     code_tries: KeyedLimiter = field(init=False)
     """Case-code attempts per client network (keyed hash), shared by the WebSocket and the
     no-JavaScript forms, so both paths together allow five tries in ten minutes."""
-    new_chats: KeyedLimiter = field(init=False)
-    """New conversations per client network: a script cannot fill the database with chats."""
     pepper: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """Key of the client-network hash; in memory only, new at every start."""
     trusted_proxies: frozenset[str] = frozenset()
     """Addresses of reverse proxies whose X-Forwarded-For names the real client. Without
     this, every person behind the proxy would share one rate-limit bucket."""
+    sockets: SocketCount = field(default_factory=SocketCount)
+    """Caps on open WebSockets, in total and per client network."""
+    hello_timeout: float = HELLO_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         self.code_tries = KeyedLimiter(capacity=5, rate=5 / 600, clock=self.monotonic)
-        per_10_minutes = self.new_chats_per_10_minutes
-        self.new_chats = KeyedLimiter(per_10_minutes, per_10_minutes / 600, self.monotonic)
 
 
 def origin_allowed(request: web.Request, allowed: Sequence[str]) -> bool:
@@ -389,12 +441,43 @@ def ws_route(
         if not origin_allowed(request, allowed_origins()):
             log.warning("webchat: WebSocket from a foreign origin refused")
             return web.Response(status=403, text="origin not allowed")
-        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
-        await ws.prepare(request)
-        session = _Session(backend, channel, ws, client_key(request, limits), code_tries)
-        session.new_chats = limits.new_chats
-        flood = TokenBucket(limits.frames_burst, limits.frames_per_second, limits.monotonic)
+        client = client_key(request, limits)
+        refused = limits.sockets.admit(client)
+        if refused is not None:
+            return await _refuse(request, refused)
         try:
+            ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
+            await ws.prepare(request)
+            session = _Session(backend, channel, ws, client, code_tries)
+            try:
+                await _converse(ws, session, limits)
+            finally:
+                session.close()
+        finally:
+            limits.sockets.release(client)
+        return ws
+
+    return chat_socket
+
+
+async def _refuse(request: web.Request, code: int) -> web.WebSocketResponse:
+    """Upgrade and close at once with `code`: a browser is told nothing about a refused
+    handshake (it sees 1006), but it does see a close code."""
+    flood_log.warning(
+        "webchat: WebSocket refused (%s)",
+        "too many from one client" if code == CLOSE_CLIENT_BUSY else "service at its cap",
+    )
+    ws = web.WebSocketResponse(timeout=REFUSED_CLOSE_SECONDS, max_msg_size=1024)
+    await ws.prepare(request)
+    await ws.close(code=code, message=b"too many connections; try again later")
+    return ws
+
+
+async def _converse(ws: web.WebSocketResponse, session: _Session, limits: Limits) -> None:
+    """Read frames until the socket closes; a socket without `hello` in time is closed."""
+    flood = TokenBucket(limits.frames_burst, limits.frames_per_second, limits.monotonic)
+    try:
+        async with asyncio.timeout(limits.hello_timeout) as hello_deadline:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     if msg.type == WSMsgType.BINARY:
@@ -408,17 +491,21 @@ def ws_route(
                 except FrameError as exc:
                     await session.error(exc.code, str(exc), exc.frame_id)
                     continue
+                if isinstance(frame, Hello):
+                    # Before the hello is handled: its storage work must never be cancelled
+                    # halfway by the deadline.
+                    hello_deadline.reschedule(None)
                 try:
                     await session.dispatch(frame)
                 except Exception as exc:
                     # The socket stays open: the person is told, and may simply try again.
                     log.error("webchat: a %s frame failed (%s)", frame.type, exc.__class__.__name__)
                     await session.error("unavailable", "that did not work; please try again")
-        finally:
-            session.close()
-        return ws
-
-    return chat_socket
+    except TimeoutError:
+        if not hello_deadline.expired():
+            raise
+        flood_log.info("webchat: a socket sent no hello in time; closed")
+        await ws.close(code=CLOSE_HELLO_TIMEOUT, message=b"no hello in time")
 
 
 class _Session:
@@ -437,7 +524,6 @@ class _Session:
         self.ws = ws
         self.client = client
         self.code_tries = code_tries
-        self.new_chats: KeyedLimiter | None = None
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
@@ -484,11 +570,10 @@ class _Session:
             await self._message(frame)
 
     async def _hello(self, frame: Hello) -> None:
+        # A token is only a name: one the server never issued (or made up) finds no
+        # conversation, and the conversation it then starts counts as new for the limit.
         token = decode_token(frame.session) if frame.session else None
         resumed = token is not None
-        if token is None and self.new_chats is not None and not self.new_chats.take(self.client):
-            await self.error("rate_limited", "too many new chats from here; please wait a while")
-            return
         self.token = token or new_token()
         self.close()
         self.address = address_for(self.token)
@@ -549,12 +634,19 @@ class _Session:
             fields = {"language": frame.language}
             self.language = frame.language
         try:
-            msg = InboundMessage(NAME, self.address, frame.id, session_token=self.token, **fields)
+            msg = InboundMessage(
+                NAME, self.address, frame.id, session_token=self.token, client=self.client, **fields
+            )
         except InvalidMessage as exc:
             await self.error("bad_frame", str(exc), frame.id)
             return
         try:
             handled = await self.backend.handle(msg)
+        except TooManyNewConversations:
+            await self.error(
+                "rate_limited", "too many new chats from here; please wait a while", frame.id
+            )
+            return
         except Exception:
             log.exception("webchat: a message could not be stored")
             await self.error("unavailable", "not stored; it will be sent again", frame.id)

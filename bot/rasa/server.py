@@ -13,12 +13,12 @@ the same server (`rasa_sdk.endpoint.create_app`) gets:
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import bounded_json
 from bot.bootstrap import open_store
 from bot.channels.rasa_actions import MAX_BODY_BYTES, build_executor, check_action_call, token_ok
 from bot.clock import SystemClock
@@ -79,7 +79,7 @@ def create_server(settings: Settings) -> Any:
             # The shape check of our mounted route: a malformed call is a 400 here too, not
             # rasa-sdk's 500 that echoes the whole body (every text the person wrote).
             try:
-                check_action_call(json.loads(_inflated(request)))
+                check_action_call(bounded_json.loads(_inflated(request), max_bytes=MAX_BODY_BYTES))
             except (ValueError, zlib.error):
                 return response.json({"error": "Invalid body request"}, status=400)
         return None

@@ -28,7 +28,12 @@ from aiohttp import web
 
 from bot.channels import webchat
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage
-from bot.conversation import ConversationService, History, ResumeConflict
+from bot.conversation import (
+    ConversationService,
+    History,
+    ResumeConflict,
+    TooManyNewConversations,
+)
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ORIGIN, WebChatSettings
 from bot.web import texts
@@ -397,6 +402,8 @@ class ChatPages:
             await self._apply(view, t, form, op, mid, at, client)
         except BadForm:
             view.error, view.status = t["err_bad_form"], 400
+        except TooManyNewConversations:
+            view.error, view.status = t["err_rate_limited"], 429
         except Exception:
             log.exception("webchat page: a form could not be processed")
             view.error, view.status = t["err_unavailable"], 503
@@ -419,10 +426,20 @@ class ChatPages:
                 view.error, view.status = t["err_unavailable"], 503
         return self._page(view)
 
-    async def _handle(self, view: View, mid: str, **fields: Any) -> None:
+    async def _handle(self, view: View, mid: str, client: str, **fields: Any) -> None:
+        """Hand one message to the service. `client` (the keyed network hash) counts the
+        conversation it may start against the same limit as the WebSocket's; the console's
+        preview is exempt (a counsellor trying a flow is no flood)."""
         address = webchat.address_for(view.token)
         try:
-            msg = InboundMessage(self.channel, address, mid, session_token=view.token, **fields)
+            msg = InboundMessage(
+                self.channel,
+                address,
+                mid,
+                session_token=view.token,
+                client=client if self.preview is None else None,
+                **fields,
+            )
         except InvalidMessage:
             raise BadForm("not a valid message") from None
         await self.service.handle(msg)
@@ -449,11 +466,11 @@ class ChatPages:
 
         if op == "start":
             if history.owner in (None, "closed") or prompt is None:
-                await self._handle(view, mid, command="start", language=flow_lang)
+                await self._handle(view, mid, client, command="start", language=flow_lang)
             return
         if op.startswith("lang:"):
             if history.owner == "bot" and flow_lang is not None:
-                await self._handle(view, mid, language=flow_lang)
+                await self._handle(view, mid, client, language=flow_lang)
             return
         if op == "delete":
             view.confirm_delete = True
@@ -483,7 +500,7 @@ class ChatPages:
                 fail(t["err_text_empty"], where="answer")
             else:
                 view.text_value = ""
-                await self._handle(view, mid, text=text)
+                await self._handle(view, mid, client, text=text)
             return
         if op not in ("send", "done") and not op.startswith(("choice:", "command:")):
             raise BadForm("unknown button")
@@ -494,7 +511,7 @@ class ChatPages:
                 fail(t["err_no_question"], status=200)
             view.history = history
             return
-        await self._answer(view, t, form, op, mid, prompt, fail)
+        await self._answer(view, t, form, op, mid, client, prompt, fail)
 
     async def _answer(
         self,
@@ -503,6 +520,7 @@ class ChatPages:
         form: dict[str, list[str]],
         op: str,
         mid: str,
+        client: str,
         prompt: Prompt,
         fail: Callable[..., None],
     ) -> None:
@@ -511,14 +529,14 @@ class ChatPages:
             if command not in ("back", "restart") or not prompt.offers(command):
                 fail(t["err_unknown_choice"])
                 return
-            await self._handle(view, mid, command=command)
+            await self._handle(view, mid, client, command=command)
         elif op.startswith("choice:"):
             choice = op.removeprefix("choice:")
             known = {c.id for c in prompt.choices}
             if choice == "skip" and prompt.offers("skip"):
-                await self._handle(view, mid, choice="skip")
+                await self._handle(view, mid, client, choice="skip")
             elif prompt.expects == "choice" and choice in known:
-                await self._handle(view, mid, choice=choice)
+                await self._handle(view, mid, client, choice=choice)
             else:
                 fail(t["err_unknown_choice"], where="answer")
         elif op == "done":
@@ -532,7 +550,7 @@ class ChatPages:
             elif prompt.max_choices is not None and len(picks) > prompt.max_choices:
                 fail(t["choose_at_most"].format(n=prompt.max_choices), where="answer")
             else:
-                await self._handle(view, mid, choices=tuple(picks))
+                await self._handle(view, mid, client, choices=tuple(picks))
         else:  # send
             text = _one(form, "text", MAX_TEXT_LENGTH * 2)
             view.text_value = text
@@ -545,7 +563,7 @@ class ChatPages:
                 fail(t["err_text_empty"], where="answer")
             else:
                 view.text_value = ""
-                await self._handle(view, mid, text=text)
+                await self._handle(view, mid, client, text=text)
 
     async def _resume(
         self,

@@ -337,6 +337,8 @@ def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
     assert "server key: ok" in result.stdout
     assert "database: ok (sqlite, schema current)" in result.stdout
     assert f"flow {INTAKE}: ok" in result.stdout
+    # What `serve` will have for chat sockets under the machine's open-files limit.
+    assert re.search(r"open files: limit \S+, hard limit \S+; serve raises it to", result.stdout)
 
 
 def test_doctor_shows_the_settings_in_effect(installed: Installed, tmp_path: Path) -> None:

@@ -429,6 +429,11 @@ async def test_bad_bodies_are_400(endpoint: Endpoint) -> None:
         json.dumps({**call, "tracker": None}).encode(),
         json.dumps({**call, "tracker": {**call["tracker"], "sender_id": ""}}).encode(),
         json.dumps({**call, "tracker": {**call["tracker"], "events": {}}}).encode(),
+        # 5,000 nested levels in 10 kB used to raise RecursionError in the parser (a 500).
+        b"[" * 5000 + b"]" * 5000,
+        json.dumps({**call, "domain": "DEEP"}).replace('"DEEP"', "[" * 5000 + "]" * 5000).encode(),
+        # Past Python's int-conversion limit: a plain ValueError, not a JSONDecodeError.
+        json.dumps({**call, "domain": "HUGE"}).replace('"HUGE"', "7" * 5000).encode(),
     ]
     for raw in bad:
         status, body = await endpoint.post(raw)

@@ -425,3 +425,28 @@ async def test_a_form_posted_from_another_site_is_refused(client: Client, office
     # The same form from our own page is taken.
     page, _ = await submit(client, page.answer, "start")
     assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"
+
+
+async def test_the_plain_forms_share_the_new_chat_limit_with_the_socket(office: Office) -> None:
+    """Forms start conversations under the same per-network limit as the WebSocket: a
+    script cannot fill the database by posting start forms with fresh tokens."""
+    settings = Settings(webchat=WebChatSettings(new_chats_per_10_minutes=3))
+    app = create_app(settings, office.store, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        ws = await c.ws_connect("/chat/ws", headers={"Origin": f"http://127.0.0.1:{c.port}"})
+        await ws.send_json({"type": "hello", "language": "de"})
+        while (await ws.receive_json(timeout=10))["type"] != "message":
+            pass
+        await ws.close()
+        started = []
+        for _ in range(2):
+            page, _ = await submit(c, (await get_page(c)).answer, "start")
+            started.append(page)
+            assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"
+        page, _ = await submit(c, (await get_page(c)).answer, "start", status=429)
+        assert texts.T["err_rate_limited"]["de"] in page.html
+        async with office.store.tx() as tx:
+            assert await tx.session.scalar(select(func.count(Conversation.id))) == 3
+        # A conversation already started goes on.
+        page, _ = await submit(c, started[0].answer, "choice:accept")
+        assert page.messages()[-1] == "Sind Sie jetzt in Gefahr?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,10 +12,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
 from bot.app import SERVICE, create_app
+from bot.channels import webchat
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from storage import cases, teams
+from storage.models import Conversation
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 
 ORIGIN_OK = {"Origin": "http://127.0.0.1"}
@@ -237,3 +241,33 @@ async def test_one_network_cannot_open_endless_new_chats(office: Office) -> None
         chat = await connect(c)
         await chat.send({"type": "hello", "language": "de"})
         assert (await chat.next("error"))["code"] == "rate_limited"
+
+
+async def test_a_self_made_session_token_counts_as_a_new_chat(office: Office) -> None:
+    """A token the server never issued finds no conversation: the one it starts counts
+    against the per-network limit like a hello without a session."""
+    settings = Settings(webchat=WebChatSettings(new_chats_per_10_minutes=3))
+    app = create_app(settings, office.store, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        first = await connect(c)
+        await first.send({"type": "hello", "language": "de"})
+        session = (await first.next("welcome"))["session"]
+        await first.until_prompt()
+        for _ in range(2):
+            chat = await connect(c)
+            await chat.send({"type": "hello", "session": webchat.encode_token(os.urandom(32))})
+            await chat.next("welcome")
+            await chat.until_prompt()
+            await chat.ws.close()
+        forged = await connect(c)
+        await forged.send({"type": "hello", "session": webchat.encode_token(os.urandom(32))})
+        await forged.next("welcome")
+        refused = await forged.next("error")
+        assert refused["code"] == "rate_limited"
+        async with office.store.tx() as tx:
+            assert await tx.session.scalar(select(func.count(Conversation.id))) == 3
+        # The person whose conversation exists carries on, limit or not.
+        again = await connect(c)
+        await again.send({"type": "hello", "session": session})
+        assert (await again.next("welcome"))["history"][-1]["sender"] == "bot"
+        assert (await again.answer(choice="accept"))["status"] == "processed"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -87,12 +88,19 @@ async def test_a_missing_or_wrong_secret_is_refused_and_logged_without_content(
     assert await anna.quiet(0.3) == []
 
 
-async def test_a_body_that_is_no_update_is_refused(make_telegram: MakeTelegram) -> None:
+async def test_a_body_that_is_no_update_is_refused(
+    make_telegram: MakeTelegram, person: Callable[..., Person], caplog: pytest.LogCaptureFixture
+) -> None:
     tg = await webhook(make_telegram)
-    resp = await tg.client.post(
-        WEBHOOK_PATH, data=b"{not json", headers={SECRET_HEADER: WEBHOOK_SECRET}
-    )
-    assert resp.status == 400
+    anna = person()
+    deep = json.dumps(start_update(anna, 1)).replace('"/start"', "[" * 5000 + "]" * 5000)
+    for body in (b"{not json", deep.encode(), b'{"update_id": ' + b"7" * 5000 + b"}"):
+        resp = await tg.client.post(
+            WEBHOOK_PATH, data=body, headers={SECRET_HEADER: WEBHOOK_SECRET}
+        )
+        assert resp.status == 400
+    assert "RecursionError" not in caplog.text and "Traceback" not in caplog.text
+    assert await contacts(tg) == 0
 
 
 async def test_an_update_that_could_not_be_handled_gets_500_and_its_retry_counts_once(
