@@ -9,6 +9,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -18,7 +19,7 @@ from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.store import Store
-from tests import pg
+from tests import pg, workers
 
 # ============================================================================
 # PostgreSQL server
@@ -26,7 +27,8 @@ from tests import pg
 #   postgres_url        session: SQLAlchemy URL (postgresql+asyncpg://...) of a
 #                       database on a running server. ANLAUFSTELLE_TEST_POSTGRES_URL
 #                       if set, else a throwaway cluster (tests/pg.py) started on
-#                       first use and removed at session end.
+#                       first use and removed at session end; parallel workers
+#                       share one (tests/workers.py).
 #   make_postgres_database
 #                       function: async factory, `await make(...)` -> URL of a new
 #                       empty database on that server; all dropped after the test.
@@ -56,8 +58,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        # the controller of parallel workers: shares one PostgreSQL server among them
+        config.pluginmanager.register(workers.Controller(), "anlaufstelle-workers")
+
+
+def _unavailable(exc: pg.PostgresUnavailable) -> NoReturn:
+    reason = f"PostgreSQL unavailable: {exc}"
+    if _postgres_required():
+        pytest.fail(f"{reason}\n(CI must run the PostgreSQL tests, not skip them)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     external = os.environ.get(POSTGRES_URL_ENV, "").strip()
     if external:
         url = _asyncpg_url(external)
@@ -69,15 +84,20 @@ def postgres_url() -> Iterator[str]:
         yield url
         return
 
+    shared = workers.shared_dir(request.config)
+    if shared is not None:
+        # a parallel worker: one server for all workers, stopped by the controller
+        try:
+            url = workers.shared_postgres_url(shared)
+        except pg.PostgresUnavailable as exc:
+            _unavailable(exc)
+        yield url
+        return
+
     try:
         cluster = pg.start_cluster()
     except pg.PostgresUnavailable as exc:
-        reason = f"PostgreSQL unavailable: {exc}"
-        if _postgres_required():
-            pytest.fail(
-                f"{reason}\n(CI must run the PostgreSQL tests, not skip them)", pytrace=False
-            )
-        pytest.skip(reason)
+        _unavailable(exc)
     try:
         yield cluster.url
     finally:
