@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -19,7 +19,7 @@ from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.store import Store
-from tests import pg, workers
+from tests import pg, processes, workers
 
 # ============================================================================
 # PostgreSQL server
@@ -56,12 +56,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    processes.mark_slow(items)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    processes.install()
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
         # the controller of parallel workers: shares one PostgreSQL server among them
         config.pluginmanager.register(workers.Controller(), "anlaufstelle-workers")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    processes.running(item)
+    try:
+        return (yield)
+    finally:
+        processes.running(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield
+    processes.check(item)  # a process started in the test's setup or body
 
 
 def _unavailable(exc: pg.PostgresUnavailable) -> NoReturn:

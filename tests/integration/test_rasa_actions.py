@@ -226,7 +226,7 @@ class MountedEndpoint:
         return resp.status, json.loads(await resp.read() or b"null")
 
 
-@pytest.fixture(params=["rasa_sdk_server", "mounted"])
+@pytest.fixture(params=[pytest.param("rasa_sdk_server", marks=pytest.mark.slow), "mounted"])
 async def endpoint(request: pytest.FixtureRequest, home: Home) -> AsyncIterator[Endpoint]:
     if request.param == "rasa_sdk_server":
         server: ActionServer = request.getfixturevalue("sdk_server")
