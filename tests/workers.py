@@ -37,6 +37,7 @@ class _Node(Protocol):
     """The part of xdist's WorkerController we use (xdist ships no type information)."""
 
     workerinput: dict[str, Any]
+    gateway: Any  # execnet's; .id is the worker's name (gw0, gw1, ...)
 
 
 def shared_dir(config: pytest.Config) -> Path | None:
@@ -89,6 +90,7 @@ class Controller:
 
     def __init__(self) -> None:
         self.folder: Path | None = None
+        self.crashed: list[str] = []
 
     def pytest_configure_node(self, node: _Node) -> None:
         if self.folder is None:
@@ -103,3 +105,17 @@ class Controller:
         # by now every worker has ended (xdist tears them down at session finish)
         if self.folder is not None:
             stop_shared_postgres(self.folder)
+
+    def pytest_testnodedown(self, node: _Node, error: object | None) -> None:
+        # xdist fails the test a worker crashed in, but a worker that dies while collecting
+        # (it is replaced) or after its last test (in session teardown) would pass unnoticed
+        if error:
+            self.crashed.append(f"{node.gateway.id}: {error}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.crashed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        for crash in self.crashed:
+            terminalreporter.write_line(f"test worker crashed ({crash}): the run fails", red=True)
