@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -128,10 +129,10 @@ async def make_postgres_database(
     created: list[str] = []
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")
 
-    async def make(prefix: str = "t") -> str:
+    async def make(prefix: str = "t", template: str = "template0") -> str:
         # unique across concurrent runs on a shared server; <= 63 bytes
         name = f"{prefix}_{secrets.token_hex(5)}_{slug}"[:63]
-        url = await pg.create_database(postgres_url, name)
+        url = await pg.create_database(postgres_url, name, template)
         created.append(url)
         return url
 
@@ -157,8 +158,10 @@ async def fresh_postgres_url(make_postgres_database: Callable[..., Awaitable[str
 # ============================================================================
 # Storage and service on both databases (one contract suite, run over each)
 #
-#   database_url   sqlite file in tmp_path, or a fresh PostgreSQL database
-#   store          migrated Store with a fresh server key and fast KDF params
+#   database_url   sqlite file in tmp_path, or a fresh PostgreSQL database, at the
+#                  newest schema: a copy of a database migrated once per session
+#                  (running every migration for each test cost more than the copy)
+#   store          Store on it with a fresh server key and fast KDF params
 #   office         store + team "region" and "stadt" (with recovery keys), a
 #                  counsellor in each, and tests/flows/mini.yaml published
 # ============================================================================
@@ -167,18 +170,49 @@ FLOWS = Path(__file__).parent / "flows"
 COUNSELLOR_PASSWORD = "correct horse battery staple"
 
 
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # a PostgreSQL template must have no open connection
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("migrated") / "anlaufstelle.sqlite3"
+    pg.run_sync(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    """The name of a database at the newest schema on the test server, to copy from."""
+    name = f"migrated_{secrets.token_hex(5)}"  # per worker: several may share the server
+    pg.run_sync(_migrate(pg.run_sync(pg.create_database(postgres_url, name))))
+    return name
+
+
+@pytest.fixture
+async def migrated_postgres_url(
+    make_postgres_database: Callable[..., Awaitable[str]], migrated_postgres: str
+) -> str:
+    return await make_postgres_database(template=migrated_postgres)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'anlaufstelle.sqlite3'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
+        path = tmp_path / "anlaufstelle.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("migrated_postgres_url")
     return url
 
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     db = Database(database_url)
-    await upgrade(db)
     s = Store(db, ServerKey.generate(), KdfParams.fast())
     async with s.tx() as tx:
         await meta.check_server_key(tx)

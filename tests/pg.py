@@ -178,16 +178,19 @@ async def check_server(url: str | URL, connect_timeout: float = 10.0) -> str:
         await conn.close()
 
 
-async def create_database(url: str | URL, name: str) -> str:
-    """Create an empty database ``name`` on the server of ``url``; return its URL.
+async def create_database(url: str | URL, name: str, template: str = "template0") -> str:
+    """Create database ``name`` on the server of ``url`` as a copy of ``template``; its URL.
 
     ``url`` may name any database the user can connect to; the returned URL is the
-    same with the database replaced. Copies template0, so concurrent calls never
-    collide on a busy template1.
+    same with the database replaced. The default template0 is empty, and nobody connects
+    to it, so concurrent calls never collide on a busy template1. A template of our own
+    must have no open connection either while it is copied.
     """
     conn = await _connect(url)
     try:
-        await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE template0")
+        await conn.execute(
+            f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}"
+        )
     finally:
         await conn.close()
     return make_url(url).set(database=name).render_as_string(hide_password=False)
