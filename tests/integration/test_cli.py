@@ -27,7 +27,8 @@ from pydantic import BaseModel
 from bot.settings import Settings, load_settings
 from storage.crypto import ServerKey
 
-pytestmark = pytest.mark.slow
+# one worker for the module: `installed` and `simulation_dir` are made once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cli")]
 
 REPO = Path(__file__).resolve().parents[2]
 ANLAUFSTELLE = Path(sys.executable).with_name("anlaufstelle")
