@@ -38,7 +38,11 @@ def inner_run(where: Path, conftest: str, test_file: str) -> subprocess.Complete
 
 
 @pytest.mark.slow
-def test_a_worker_that_crashes_after_its_tests_fails_the_run(tmp_path: Path) -> None:
+def test_workers_share_one_postgresql_server_and_a_crashed_worker_fails_the_run(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # one inner run for both (each costs two worker start-ups). postgres_url: this run has
+    # PostgreSQL (or skips/fails as the rule says); the inner run starts its own server.
     conftest = """
 import os
 
@@ -49,18 +53,6 @@ def pytest_sessionfinish(session):
     if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
         os._exit(0)  # gone without a word, after every test passed
 """
-    result = inner_run(tmp_path, conftest, "def test_passes():\n    pass\n")
-    assert "2 passed" in result.stdout, result.stdout + result.stderr
-    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout + result.stderr
-    assert "test worker crashed (gw1" in result.stdout
-
-
-@pytest.mark.slow
-def test_workers_share_one_postgresql_server_that_ends_with_the_run(
-    tmp_path: Path, postgres_url: str
-) -> None:
-    # postgres_url: this run has PostgreSQL (or skips/fails as the rule says); the inner run
-    # starts its own server
     out = tmp_path / "urls"
     out.mkdir()
     test_file = f"""
@@ -72,13 +64,17 @@ def test_records_its_server(postgres_url):
     worker = os.environ["PYTEST_XDIST_WORKER"]
     Path({str(out)!r}, worker).write_text(postgres_url)
 """
-    result = inner_run(tmp_path, 'pytest_plugins = ["tests.conftest"]\n', test_file)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = inner_run(tmp_path, conftest, test_file)
+    shown = result.stdout + result.stderr
+    assert "2 passed" in result.stdout, shown
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, shown
+    assert "test worker crashed (gw1" in result.stdout, shown
+
     urls = {p.name: p.read_text() for p in out.iterdir()}
     assert sorted(urls) == ["gw0", "gw1"]
     assert urls["gw0"] == urls["gw1"], "each worker started a server of its own"
     assert urls["gw0"] != postgres_url
-    with pytest.raises(pg.PostgresUnavailable):
+    with pytest.raises(pg.PostgresUnavailable):  # stopped with the run
         pg.run_sync(pg.check_server(urls["gw0"], connect_timeout=3))
 
 
