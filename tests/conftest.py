@@ -186,11 +186,16 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def migrated_postgres(postgres_url: str) -> str:
+def migrated_postgres(postgres_url: str) -> Iterator[str]:
     """The name of a database at the newest schema on the test server, to copy from."""
     name = f"migrated_{secrets.token_hex(5)}"  # per worker: several may share the server
-    pg.run_sync(_migrate(pg.run_sync(pg.create_database(postgres_url, name))))
-    return name
+    url = pg.run_sync(pg.create_database(postgres_url, name))
+    try:
+        pg.run_sync(_migrate(url))
+        yield name
+    finally:
+        # dropped also on a server of ANLAUFSTELLE_TEST_POSTGRES_URL, which outlives the run
+        pg.run_sync(pg.drop_database(url))
 
 
 @pytest.fixture
