@@ -44,7 +44,6 @@ import json
 import multiprocessing
 import os
 import resource
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +57,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import aiohttp
 from aiohttp import WSMsgType, web
+
+from tests.serve import free_port  # a port held back until the server binds it
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -380,12 +381,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 async def _wait_until_up(proc: asyncio.subprocess.Process, port: int) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -19,7 +21,7 @@ from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.store import Store
-from tests import pg
+from tests import pg, processes, workers
 
 # ============================================================================
 # PostgreSQL server
@@ -27,7 +29,8 @@ from tests import pg
 #   postgres_url        session: SQLAlchemy URL (postgresql+asyncpg://...) of a
 #                       database on a running server. ANLAUFSTELLE_TEST_POSTGRES_URL
 #                       if set, else a throwaway cluster (tests/pg.py) started on
-#                       first use and removed at session end.
+#                       first use and removed at session end; parallel workers
+#                       share one (tests/workers.py).
 #   make_postgres_database
 #                       function: async factory, `await make(...)` -> URL of a new
 #                       empty database on that server; all dropped after the test.
@@ -55,10 +58,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    processes.mark_slow(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    processes.install()
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        # the controller of parallel workers: shares one PostgreSQL server among them
+        config.pluginmanager.register(workers.Controller(), "anlaufstelle-workers")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    processes.running(item)
+    try:
+        return (yield)
+    finally:
+        processes.running(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield
+    processes.check(item)  # a process started in the test's setup or body
+
+
+def _unavailable(exc: pg.PostgresUnavailable) -> NoReturn:
+    reason = f"PostgreSQL unavailable: {exc}"
+    if _postgres_required():
+        pytest.fail(f"{reason}\n(CI must run the PostgreSQL tests, not skip them)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     external = os.environ.get(POSTGRES_URL_ENV, "").strip()
     if external:
         url = _asyncpg_url(external)
@@ -70,15 +103,20 @@ def postgres_url() -> Iterator[str]:
         yield url
         return
 
+    shared = workers.shared_dir(request.config)
+    if shared is not None:
+        # a parallel worker: one server for all workers, stopped by the controller
+        try:
+            url = workers.shared_postgres_url(shared)
+        except pg.PostgresUnavailable as exc:
+            _unavailable(exc)
+        yield url
+        return
+
     try:
         cluster = pg.start_cluster()
     except pg.PostgresUnavailable as exc:
-        reason = f"PostgreSQL unavailable: {exc}"
-        if _postgres_required():
-            pytest.fail(
-                f"{reason}\n(CI must run the PostgreSQL tests, not skip them)", pytrace=False
-            )
-        pytest.skip(reason)
+        _unavailable(exc)
     try:
         yield cluster.url
     finally:
@@ -92,10 +130,10 @@ async def make_postgres_database(
     created: list[str] = []
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")
 
-    async def make(prefix: str = "t") -> str:
+    async def make(prefix: str = "t", template: str = "template0") -> str:
         # unique across concurrent runs on a shared server; <= 63 bytes
         name = f"{prefix}_{secrets.token_hex(5)}_{slug}"[:63]
-        url = await pg.create_database(postgres_url, name)
+        url = await pg.create_database(postgres_url, name, template)
         created.append(url)
         return url
 
@@ -121,8 +159,10 @@ async def fresh_postgres_url(make_postgres_database: Callable[..., Awaitable[str
 # ============================================================================
 # Storage and service on both databases (one contract suite, run over each)
 #
-#   database_url   sqlite file in tmp_path, or a fresh PostgreSQL database
-#   store          migrated Store with a fresh server key and fast KDF params
+#   database_url   sqlite file in tmp_path, or a fresh PostgreSQL database, at the
+#                  newest schema: a copy of a database migrated once per session
+#                  (running every migration for each test cost more than the copy)
+#   store          Store on it with a fresh server key and fast KDF params
 #   office         store + team "region" and "stadt" (with recovery keys), a
 #                  counsellor in each, and tests/flows/mini.yaml published
 # ============================================================================
@@ -131,18 +171,54 @@ FLOWS = Path(__file__).parent / "flows"
 COUNSELLOR_PASSWORD = "correct horse battery staple"
 
 
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # a PostgreSQL template must have no open connection
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("migrated") / "anlaufstelle.sqlite3"
+    pg.run_sync(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> Iterator[str]:
+    """The name of a database at the newest schema on the test server, to copy from."""
+    name = f"migrated_{secrets.token_hex(5)}"  # per worker: several may share the server
+    url = pg.run_sync(pg.create_database(postgres_url, name))
+    try:
+        pg.run_sync(_migrate(url))
+        yield name
+    finally:
+        # dropped also on a server of ANLAUFSTELLE_TEST_POSTGRES_URL, which outlives the run
+        pg.run_sync(pg.drop_database(url))
+
+
+@pytest.fixture
+async def migrated_postgres_url(
+    make_postgres_database: Callable[..., Awaitable[str]], migrated_postgres: str
+) -> str:
+    return await make_postgres_database(template=migrated_postgres)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'anlaufstelle.sqlite3'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
+        path = tmp_path / "anlaufstelle.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("migrated_postgres_url")
     return url
 
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     db = Database(database_url)
-    await upgrade(db)
     s = Store(db, ServerKey.generate(), KdfParams.fast(), clock=SystemClock())
     async with s.tx() as tx:
         await meta.check_server_key(tx)

@@ -23,7 +23,6 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -35,6 +34,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import URL, make_url
+
+from tests.serve import free_port
 
 __all__ = [
     "PostgresCluster",
@@ -117,12 +118,6 @@ def _read_tail(path: Path, lines: int = 25) -> str:
         return f"(no log: {exc})"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _clean_env() -> dict[str, str]:
     """The environment for the server tools: no PG* variables that could redirect them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -183,16 +178,19 @@ async def check_server(url: str | URL, connect_timeout: float = 10.0) -> str:
         await conn.close()
 
 
-async def create_database(url: str | URL, name: str) -> str:
-    """Create an empty database ``name`` on the server of ``url``; return its URL.
+async def create_database(url: str | URL, name: str, template: str = "template0") -> str:
+    """Create database ``name`` on the server of ``url`` as a copy of ``template``; its URL.
 
     ``url`` may name any database the user can connect to; the returned URL is the
-    same with the database replaced. Copies template0, so concurrent calls never
-    collide on a busy template1.
+    same with the database replaced. The default template0 is empty, and nobody connects
+    to it, so concurrent calls never collide on a busy template1. A template of our own
+    must have no open connection either while it is copied.
     """
     conn = await _connect(url)
     try:
-        await conn.execute(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE template0")
+        await conn.execute(
+            f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}"
+        )
     finally:
         await conn.close()
     return make_url(url).set(database=name).render_as_string(hide_password=False)
@@ -268,6 +266,29 @@ class PostgresCluster:
             )
         shutil.rmtree(self.basedir, ignore_errors=True)
 
+    def record(self) -> dict[str, Any]:
+        """What another process needs to use and stop this server (see ``from_record``)."""
+        return {
+            "bindir": str(self.bindir),
+            "basedir": str(self.basedir),
+            "port": self.port,
+            "database": self.database,
+            "startup_seconds": self.startup_seconds,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PostgresCluster:
+        """The handle of a server another process started (``record()``), e.g. to stop it."""
+        prefix, _, _ = _as_postgres_prefix()
+        return cls(
+            bindir=Path(record["bindir"]),
+            basedir=Path(record["basedir"]),
+            port=int(record["port"]),
+            database=str(record["database"]),
+            startup_seconds=float(record["startup_seconds"]),
+            _as_postgres=prefix,
+        )
+
     def __enter__(self) -> PostgresCluster:
         return self
 
@@ -302,8 +323,13 @@ def _make_basedir(uid: int | None, gid: int | None) -> Path:
     return basedir
 
 
-def start_cluster(database: str = DEFAULT_DATABASE, start_timeout: int = 60) -> PostgresCluster:
-    """initdb + start a private server on a free loopback port; create ``database``."""
+def start_cluster(
+    database: str = DEFAULT_DATABASE, start_timeout: int = 60, *, stop_at_exit: bool = True
+) -> PostgresCluster:
+    """initdb + start a private server on a free loopback port; create ``database``.
+
+    ``stop_at_exit=False`` leaves stopping to the caller even when this process ends: for a
+    server that other processes go on using (parallel test workers share one)."""
     started = time.monotonic()
     bindir = find_bindir()
     prefix, uid, gid = _as_postgres_prefix()
@@ -345,7 +371,7 @@ def start_cluster(database: str = DEFAULT_DATABASE, start_timeout: int = 60) -> 
         # A port found free may be taken before the server binds it (another test
         # run doing the same); then try again with a new one.
         for attempt in range(1, 4):
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-c listen_addresses={HOST} -p {port} -k {shlex.quote(str(basedir))} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -386,7 +412,8 @@ def start_cluster(database: str = DEFAULT_DATABASE, start_timeout: int = 60) -> 
             startup_seconds=0.0,
             _as_postgres=prefix,
         )
-        atexit.register(cluster.stop)  # safety net if the caller never stops it
+        if stop_at_exit:
+            atexit.register(cluster.stop)  # safety net if the caller never stops it
         maintenance = make_url(cluster.url).set(database="postgres")
         try:
             run_sync(create_database(maintenance, database))

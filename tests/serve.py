@@ -22,9 +22,25 @@ from bot.clock import SystemClock
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port that nothing listens on, held back for the caller for about a minute.
+
+    Binding port 0 and closing again is not enough when tests run in parallel: between the
+    close and the server's own bind, the kernel may hand the same port to another worker's
+    bind(0) or to an outgoing connection. So the port is left in TIME_WAIT (one connection
+    to it, closed from the listening side first): the kernel gives it to no bind(0), no
+    outgoing connection, and no bind without SO_REUSEADDR, while a server that sets
+    SO_REUSEADDR (aiohttp, Sanic, node, PostgreSQL all do) may bind it at once. A connection
+    attempt in the meantime is refused, so it also serves as "a port where nothing listens".
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        address = listener.getsockname()
+        with socket.create_connection(address, timeout=10):
+            accepted, _ = listener.accept()
+            accepted.close()  # the side that closes first keeps the port in TIME_WAIT
+    return int(address[1])
 
 
 class Server:

@@ -31,7 +31,11 @@ from tests.e2e.helpers import (  # noqa: E402
     invite,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.xdist_group("browser"),  # one worker: one Chromium, one server per run
+]
 
 PASSWORD = "ein sehr langes Passwort"
 DESKTOP = {"width": 1280, "height": 900}

@@ -23,7 +23,11 @@ from playwright.async_api import Page, expect  # noqa: E402
 from tests.e2e.chat import Chat  # noqa: E402
 from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.xdist_group("browser"),  # one worker: one Chromium, one server per run
+]
 
 OLD = "Sind Sie gerade jetzt in Gefahr?"
 NEW = "Sind Sie in diesem Moment in Gefahr?"

@@ -25,7 +25,11 @@ from storage.db import Database  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.xdist_group("browser"),  # one worker: one Chromium, one server per run
+]
 
 PASSWORD = "ein sehr langes Admin-Passwort"
 DESKTOP = {"width": 1280, "height": 900}

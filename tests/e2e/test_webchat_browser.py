@@ -44,7 +44,11 @@ from tests.e2e.helpers import (  # noqa: E402
     intake_over_websocket,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.xdist_group("browser"),  # one worker: one Chromium, one server per run
+]
 
 UP_TO_ACCOUNT = INTAKE_DE[:7]  # language … grounds: the next question asks for free text
 ACCOUNT_QUESTION = INTAKE_DE[7][1]

@@ -10,6 +10,7 @@ import pytest
 from bench import rasa_actions
 
 
+@pytest.mark.slow  # starts rasa-sdk's server and the service as processes
 def test_the_rasa_benchmark_measures_both_servers_and_prints_ratios(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,8 +28,10 @@ from pydantic import BaseModel
 
 from bot.settings import Settings, load_settings
 from storage.crypto import ServerKey
+from tests.serve import free_port
 
-pytestmark = pytest.mark.slow
+# one worker for the module: `installed` and `simulation_dir` are made once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cli")]
 
 REPO = Path(__file__).resolve().parents[2]
 ANLAUFSTELLE = Path(sys.executable).with_name("anlaufstelle")
@@ -145,13 +146,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     stadt = re.search(r"recovery key.*\n\s+(\S+)", team.stdout)
     assert stadt, team.stdout
     return Installed(run, first.stdout, region.group(1), stadt.group(1))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def query(database: Path, sql: str, *params: object) -> list[tuple[object, ...]]:

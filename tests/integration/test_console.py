@@ -642,6 +642,7 @@ def test_totp_accepts_the_neighbouring_steps_only() -> None:
     assert totp_step(secret, "abcdef", now) is None
 
 
+@pytest.mark.slow  # the real command line in subprocesses
 def test_cli_invite_prints_a_one_time_setup_link(tmp_path: Path) -> None:
     run = Cli(tmp_path, tmp_path / "data")
     first = run("init")

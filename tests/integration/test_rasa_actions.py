@@ -41,6 +41,9 @@ from storage.records import CaseContent
 from tests.rasa_wire import action_call, complete_slots
 from tests.serve import free_port
 
+# one worker for the module: rasa-sdk's server (`sdk_server`) starts once
+pytestmark = pytest.mark.xdist_group("rasa-actions")
+
 TOKEN = "rasa-action-token-for-tests-0123"
 CANARY = "Zitronenfalter-Quokka-4711-rasa"
 CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -226,7 +229,7 @@ class MountedEndpoint:
         return resp.status, json.loads(await resp.read() or b"null")
 
 
-@pytest.fixture(params=["rasa_sdk_server", "mounted"])
+@pytest.fixture(params=[pytest.param("rasa_sdk_server", marks=pytest.mark.slow), "mounted"])
 async def endpoint(request: pytest.FixtureRequest, home: Home) -> AsyncIterator[Endpoint]:
     if request.param == "rasa_sdk_server":
         server: ActionServer = request.getfixturevalue("sdk_server")
