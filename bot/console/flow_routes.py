@@ -7,12 +7,11 @@ from aiohttp import web
 from bot.console.flow_pages import FlowPages
 from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
 from bot.console.pages import Console
+from bot.keys import CHANNELS, SETTINGS
 
 
 def add_flow_routes(app: web.Application, console: Console) -> None:
     """Register /console/flows…; call after the console's own security headers are added."""
-    from bot.app import CHANNELS, SETTINGS
-
     pages = FlowPages(console)
     previews = Previews(pages, console.store, app[SETTINGS])
     app[CHANNELS].setdefault(CHANNEL, DiscardChannel())

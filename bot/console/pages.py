@@ -931,9 +931,6 @@ class Console:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
-CONSOLE: Final = web.AppKey("console", Console)
-
-
 def redirect(location: str) -> web.Response:
     """A 303 See Other (after a POST the browser GETs the new page)."""
     return web.Response(status=303, headers={"Location": location})

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
+from bot.keys import SERVICE
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from storage import cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD, Office
