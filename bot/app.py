@@ -17,15 +17,13 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot import housekeeping
-from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.console.routes import setup_console
-from bot.conversation import ConversationService
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
 from bot.keys import (
     CHANNELS,
     CLOCK,
@@ -38,8 +36,10 @@ from bot.keys import (
     WEBCHAT_LIMITS,
     WORKER,
 )
-from bot.new_case_alerts import NewCaseAlerts
-from bot.office_config import REFRESH_SECONDS, Effective, OfficeConfig
+from bot.office import housekeeping
+from bot.office.alert_senders import configured_senders
+from bot.office.config import REFRESH_SECONDS, Effective, OfficeConfig
+from bot.office.new_case_alerts import NewCaseAlerts
 from bot.settings import Settings
 from bot.web.routes import setup_pages
 from storage.db import DatabaseUnavailable

@@ -14,9 +14,9 @@ from bot.channels import telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.console.pages import Console
-from bot.conversation import ConversationService
-from bot.delivery import DeliveryWorker
-from bot.office_config import OfficeConfig
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
+from bot.office.config import OfficeConfig
 from bot.settings import Settings
 from storage.store import Store
 

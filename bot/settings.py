@@ -28,8 +28,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from bot.holidays import Region
-from bot.office_hours import OfficeHours, Span, parse_closed, parse_day
+from bot.office.holidays import Region
+from bot.office.hours import OfficeHours, Span, parse_closed, parse_day
 from storage.db import url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
@@ -423,7 +423,7 @@ class Settings(BaseSettings):
         }
     )
     """Expected response time per language, shown at handover; outside `office_hours` the
-    bot adds when the office opens again (bot/office_texts.py)."""
+    bot adds when the office opens again (bot/office/texts.py)."""
     kdf_memory_kib: int = Field(default=65536, ge=8)
     kdf_time_cost: int = Field(default=3, ge=1)
     office_timezone: str = "Europe/Berlin"

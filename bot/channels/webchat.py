@@ -24,7 +24,7 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
-from bot.conversation import ResumeConflict
+from bot.conversation.service import ResumeConflict
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from bot.channels.base import OutboundMessage
 from bot.console.flow_pages import FlowPages, check, preview_flow
-from bot.conversation import ConversationService
-from bot.flows import FlowCatalog, NoPublishedFlow
+from bot.conversation.flows import FlowCatalog, NoPublishedFlow
+from bot.conversation.service import ConversationService
 from bot.keys import CLOCK, WEBCHAT_LIMITS
 from bot.settings import Settings
 from bot.web.pages import ChatPages

@@ -48,8 +48,8 @@ from bot.console.documentation import (
     preselected,
     read_closing,
 )
-from bot.conversation import ConversationService
-from bot.handover import by_priority, closing_facts, deadline_days_left
+from bot.conversation.handover import by_priority, closing_facts, deadline_days_left
+from bot.conversation.service import ConversationService
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ConsoleSettings, Snippet
 from bot.web.pages import BadForm, FormTooLarge, read_form

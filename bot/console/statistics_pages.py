@@ -39,7 +39,7 @@ from bot.console.statistics import (
     slug,
     total_cell,
 )
-from bot.flows import NoPublishedFlow
+from bot.conversation.flows import NoPublishedFlow
 from dialogs.model import Flow
 from storage import audit, stats, teams
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import BodyPartReader, web
 
 from bot.console.auth import ConsoleSession, tokens_match
-from bot.flows import UnknownTeam, check_teams
+from bot.conversation.flows import UnknownTeam, check_teams
 from dialogs import po
 from dialogs import translations as tr
 from dialogs.errors import FlowErrors
