@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.channels import telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock
-from bot.console.pages import Console
+from bot.console.core import Console
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.office.config import OfficeConfig

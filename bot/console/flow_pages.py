@@ -33,8 +33,8 @@ from markupsafe import Markup
 
 from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
+from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
-from bot.console.pages import Console, redirect
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
 from bot.web.pages import BadForm, FormTooLarge, read_form

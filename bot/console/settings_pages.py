@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.console.auth import ConsoleSession
-from bot.console.pages import Console, redirect
+from bot.console.core import Console, redirect
 from bot.console.settings_form import (
     REGIONS,
     WEEK_ERROR,

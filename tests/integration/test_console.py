@@ -27,7 +27,8 @@ from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.console.auth import CookiePolicy
-from bot.console.pages import Console, login_delay, totp_step
+from bot.console.core import Console
+from bot.console.login_pages import login_delay, totp_step
 from bot.keys import CONSOLE
 from bot.settings import ConsoleSettings, DeliverySettings, Settings
 from storage import audit, cases, stats, teams
