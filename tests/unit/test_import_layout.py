@@ -157,7 +157,7 @@ def test_storage_imports_nothing_of_the_service_nor_aiohttp() -> None:
 
 def test_nothing_behind_the_conversation_service_imports_telegram_or_aiohttp() -> None:
     """The conversation service and everything it imports, directly or not, are channel
-    neutral: the adapters translate at the edge (ARCHITECTURE.md, habit 1)."""
+    neutral: the adapters translate at the edge (docs/architecture.md)."""
     behind = reachable(EDGES, "bot.conversation.service")
     assert "bot.office.hours" in behind and "storage.store" in behind  # the walk reaches far
     wrong = {
