@@ -38,9 +38,9 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import SystemClock
-from bot.conversation import ConversationService
-from bot.delivery import DeliveryWorker
-from bot.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
+from bot.conversation.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
 from storage import meta, outbox, teams
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database

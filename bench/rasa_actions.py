@@ -38,8 +38,8 @@ from typing import TextIO
 
 import aiohttp
 
-from bot.bootstrap import open_store
-from bot.flows import SHIPPED_INTAKE, publish_files
+from bot.cli.bootstrap import open_store
+from bot.conversation.flows import SHIPPED_INTAKE, publish_files
 from bot.settings import Settings
 from tests.rasa_wire import action_call
 from tests.serve import free_port

@@ -310,8 +310,8 @@ async def listening(app: web.Application) -> AsyncIterator[int]:
 async def service_app(directory: Path) -> AsyncIterator[tuple[web.Application, Store]]:
     """The real app on a fresh SQLite file, opened the way `anlaufstelle serve` opens it."""
     from bot.app import create_app
-    from bot.bootstrap import open_store, shipped_flows
-    from bot.flows import publish_files
+    from bot.cli.bootstrap import open_store, shipped_flows
+    from bot.conversation.flows import publish_files
     from bot.settings import Settings, WebChatSettings
 
     # Argon2id only runs at start-up here (the demo counsellor); nobody is handed over.
@@ -444,7 +444,7 @@ def _serve_command() -> list[str]:
     script = Path(sys.executable).with_name("anlaufstelle")
     if script.exists():
         return [str(script), "serve"]
-    return [sys.executable, "-c", "from bot.cli import main; main()", "serve"]
+    return [sys.executable, "-c", "from bot.cli.main import main; main()", "serve"]
 
 
 async def idle_service(directory: Path, n: int) -> IdleResult:

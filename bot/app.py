@@ -17,36 +17,39 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot import housekeeping, resources
-from bot.alert_senders import configured_senders
+from bot import resources
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
-from bot.console import setup_console
-from bot.conversation import ConversationService
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog
-from bot.new_case_alerts import NewCaseAlerts
-from bot.office_config import REFRESH_SECONDS, Effective, OfficeConfig
+from bot.console.routes import setup_console
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
+from bot.keys import (
+    CHANNELS,
+    CLOCK,
+    OFFICE_CONFIG,
+    SERVICE,
+    SETTINGS,
+    STORE,
+    TELEGRAM,
+    WEBCHAT,
+    WEBCHAT_LIMITS,
+    WORKER,
+)
+from bot.office import housekeeping
+from bot.office.alert_senders import configured_senders
+from bot.office.config import REFRESH_SECONDS, Effective, OfficeConfig
+from bot.office.new_case_alerts import NewCaseAlerts
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
-from bot.web import setup_pages
+from bot.web.routes import setup_pages
 from storage.db import DatabaseUnavailable
 from storage.notify import OutboxListener
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
-CLOCK: web.AppKey[Clock] = web.AppKey("clock")
-STORE = web.AppKey("store", Store)
-SERVICE = web.AppKey("service", ConversationService)
-WORKER = web.AppKey("worker", DeliveryWorker)
-CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
-WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
-WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
-TELEGRAM = web.AppKey("telegram", telegram.TelegramRuntime)
-OFFICE_CONFIG = web.AppKey("office_config", OfficeConfig)
 
 SWEEP_INTERVAL_SECONDS = 600.0
 

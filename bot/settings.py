@@ -34,8 +34,8 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceParseError
 
-from bot.holidays import Region
-from bot.office_hours import OfficeHours, Span, parse_closed, parse_day
+from bot.office.holidays import Region
+from bot.office.hours import OfficeHours, Span, parse_closed, parse_day
 from storage.db import hide_password, url_with_password
 
 DEFAULT_DATA_DIR = Path("var")
@@ -438,7 +438,7 @@ class Settings(BaseSettings):
         }
     )
     """Expected response time per language, shown at handover; outside `office_hours` the
-    bot adds when the office opens again (bot/office_texts.py)."""
+    bot adds when the office opens again (bot/office/texts.py)."""
     kdf_memory_kib: int = Field(default=65536, ge=8)
     kdf_time_cost: int = Field(default=3, ge=1)
     office_timezone: str = "Europe/Berlin"

@@ -1,6 +1,6 @@
 """Cryptographic building blocks for encryption at rest.
 
-The design is in ARCHITECTURE.md ("Encryption at rest") and docs/threat-model.md. This module
+The design is in docs/architecture.md ("Encryption at rest") and docs/threat-model.md. This module
 is pure: no database, no network, no logging. It never puts secrets (keys, case codes,
 recovery keys, passwords) into exception messages or reprs, because both end up in logs.
 

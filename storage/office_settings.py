@@ -1,7 +1,7 @@
 """Office settings changed in the console: one JSON value per key.
 
 Storage only keeps them; what a key means and which values are valid is decided by the
-service (bot/office_config.py), which validates before it calls `put`.
+service (bot/office/config.py), which validates before it calls `put`.
 """
 
 from __future__ import annotations

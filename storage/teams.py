@@ -597,7 +597,7 @@ async def rotate_team_key(tx: Tx, team_id: str) -> Rotation:
 async def deactivate(tx: Tx, counsellor_id: int) -> list[Rotation] | None:
     """Close an account for good: it can no longer log in, every wrap of a team key for it is
     deleted (its password opens nothing) and its memberships go. Each of its teams gets a new
-    key for new cases (ARCHITECTURE.md: removing a member rotates the team key), so even a
+    key for new cases (docs/architecture.md: closing an account rotates the team key), so even a
     copy of the old team key taken while employed opens nothing written from now on.
 
     None if there is no such active account.

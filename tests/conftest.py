@@ -15,7 +15,7 @@ from typing import NoReturn
 import pytest
 
 from bot.clock import SystemClock
-from bot.flows import publish_files
+from bot.conversation.flows import publish_files
 from storage import meta, teams
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database

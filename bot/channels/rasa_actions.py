@@ -17,7 +17,7 @@ a keyed pseudonym and encrypted, like every channel address. When the Rasa bridg
 (`rasa.drive_conversations`) drives a person on one of our channels, the sender id is that
 contact's pseudonym instead, and the actions act on the person's real conversation there.
 Counsellor replies to a channel-"rasa" conversation cannot be delivered (Rasa's own channels
-have no way in for them): the delivery worker drops them at once (bot.delivery).
+have no way in for them): the delivery worker drops them at once (bot.delivery.worker).
 
 Logic returns, transport sends: the actions return events and dispatcher messages and
 write only through the `ConversationService`, which checks the conversation's owner under its lock.
@@ -55,7 +55,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import bounded_json
 from bot.bounded_json import JsonRejected
-from bot.conversation import ConversationService, ExternalIntake
+from bot.conversation.service import ConversationService, ExternalIntake
 from bot.rasa.intake import (
     CRISIS_SLOT,
     FORM_SLOTS,

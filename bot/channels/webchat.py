@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from bot import bounded_json
 from bot.bounded_json import JsonRejected
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
-from bot.conversation import ResumeConflict, TooManyNewConversations
+from bot.conversation.service import ResumeConflict, TooManyNewConversations
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
 log = logging.getLogger(__name__)

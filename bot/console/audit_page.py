@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.console.pages import Console
+from bot.console.core import Console
 from storage import audit, teams
 
 ADMIN: Final = "admin"

@@ -10,7 +10,7 @@ Admins only: a counsellor gets 403, a request without a session the login (GET) 
   (`dialogs.loader.check_flow`); errors are shown with line:column in the YAML view and,
   through `dialogs.locate`, beside the node and field in the structured view. An invalid draft
   can be saved but never published: publishing re-checks on the server, and also checks that
-  every team it hands over to exists (`bot.flows.check_teams`).
+  every team it hands over to exists (`bot.conversation.flows.check_teams`).
 - **Publishing** stores the draft as the next numbered, immutable version with the admin's
   name, the time and a change note. New conversations start on it; running ones keep the
   version they started on (conversations store their `flow_version_id`). **Rollback**
@@ -33,9 +33,9 @@ from markupsafe import Markup
 
 from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
+from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
-from bot.console.pages import Console, redirect
-from bot.flows import UnknownTeam, check_teams
+from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
 from bot.web.pages import BadForm, FormTooLarge, read_form
 from dialogs import diagram_svg

@@ -21,8 +21,9 @@ from aiohttp import web
 
 from bot.channels.base import OutboundMessage
 from bot.console.flow_pages import FlowPages, check, preview_flow
-from bot.conversation import ConversationService
-from bot.flows import FlowCatalog, NoPublishedFlow
+from bot.conversation.flows import FlowCatalog, NoPublishedFlow
+from bot.conversation.service import ConversationService
+from bot.keys import CLOCK, WEBCHAT_LIMITS
 from bot.settings import Settings
 from bot.web.pages import ChatPages
 from dialogs.model import Flow
@@ -68,8 +69,6 @@ class Previews:
         self._chats: dict[str, ChatPages] = {}
 
     def _chat(self, request: web.Request, flow_id: str) -> ChatPages:
-        from bot.app import CLOCK, WEBCHAT_LIMITS
-
         if WEBCHAT_LIMITS not in request.app:
             raise web.HTTPNotFound()  # the web chat is switched off: nothing to preview in
         chat = self._chats.get(flow_id)

@@ -15,7 +15,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.console.auth import ConsoleSession, is_https
-from bot.console.pages import Console, Form, redirect
+from bot.console.core import Console, Form, redirect
 from storage import audit, teams
 from storage.store import Tx
 from storage.teams import TeamError

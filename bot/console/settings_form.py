@@ -1,7 +1,7 @@
 """The office settings page's forms: posted fields to values and back, and the validators'
 English messages in German, each tied to the field it is about.
 
-The values are checked by bot.office_config.validated (the settings file's own pydantic
+The values are checked by bot.office.config.validated (the settings file's own pydantic
 models); this module only turns form text into the shapes those models take and their
 complaints into sentences an admin in the office can act on.
 """
@@ -14,8 +14,8 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from bot.office_config import Effective, SettingKey
-from bot.office_hours import WEEKDAYS
+from bot.office.config import Effective, SettingKey
+from bot.office.hours import WEEKDAYS
 
 Form = Mapping[str, Sequence[str]]
 Fields = dict[str, str]

@@ -2,7 +2,7 @@
 the web chat, the retention period.
 
 A saved value overrides the settings file's and is in force on this replica at once (other
-replicas within bot.office_config.REFRESH_SECONDS); "reset" goes back to the file's value.
+replicas within bot.office.config.REFRESH_SECONDS); "reset" goes back to the file's value.
 Every save and reset is in the audit log under the setting's key, never its value.
 """
 
@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.console.auth import ConsoleSession
-from bot.console.pages import Console, redirect
+from bot.console.core import Console, redirect
 from bot.console.settings_form import (
     REGIONS,
     WEEK_ERROR,
@@ -25,7 +25,7 @@ from bot.console.settings_form import (
     fields_of,
     posted,
 )
-from bot.office_config import KEYS, OfficeConfig, SettingKey, is_key, validated
+from bot.office.config import KEYS, OfficeConfig, SettingKey, is_key, validated
 from storage import audit
 
 PATH: Final = "/console/office/settings"

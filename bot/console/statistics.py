@@ -30,7 +30,7 @@ from typing import Final, Literal
 
 from markupsafe import Markup, escape
 
-from bot.office_texts import GERMAN_MONTHS
+from bot.office.texts import GERMAN_MONTHS
 from dialogs.model import Flow, MultiChoiceNode, SingleChoiceNode
 
 SMALL_CELL: Final = 5

@@ -18,8 +18,8 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.console.auth import ConsoleSession
+from bot.console.core import Console
 from bot.console.documentation import FIELDS, OUTCOMES
-from bot.console.pages import Console
 from bot.console.statistics import (
     FIXED_LABELS,
     MONTHS,
@@ -39,7 +39,7 @@ from bot.console.statistics import (
     slug,
     total_cell,
 )
-from bot.flows import NoPublishedFlow
+from bot.conversation.flows import NoPublishedFlow
 from dialogs.model import Flow
 from storage import audit, stats, teams
 

@@ -17,12 +17,13 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from aiohttp import BodyPartReader, web
 
 from bot.console.auth import ConsoleSession, tokens_match
-from bot.flows import UnknownTeam, check_teams
+from bot.console.core import Console
+from bot.conversation.flows import UnknownTeam, check_teams
 from dialogs import po
 from dialogs import translations as tr
 from dialogs.errors import FlowErrors
@@ -30,9 +31,6 @@ from dialogs.model import Flow
 from storage import audit
 from storage import flows as flow_versions
 from storage.records import FlowVersionRef
-
-if TYPE_CHECKING:
-    from bot.console.pages import Console
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import MAX_TEXT_LENGTH
-from bot.conversation import ExternalReply
+from bot.conversation.service import ExternalReply
 
 log = logging.getLogger(__name__)
 

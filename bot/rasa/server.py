@@ -19,11 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import bounded_json
-from bot.bootstrap import open_store
 from bot.channels.rasa_actions import MAX_BODY_BYTES, build_executor, check_action_call, token_ok
+from bot.cli.bootstrap import open_store
 from bot.clock import SystemClock
-from bot.conversation import ConversationService
-from bot.flows import FlowCatalog
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
 from bot.settings import Settings
 from storage.store import Store
 

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from bot.channels import webchat
 from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage
-from bot.conversation import (
+from bot.conversation.service import (
     ConversationService,
     History,
     ResumeConflict,
@@ -281,7 +281,7 @@ class ChatPages:
         self.static_version = _static_versions()
         self.origins = origins or (lambda: settings.allowed_origins)
         """The sites that may embed the chat, asked on every request: an admin can change
-        them in the console while the service runs (bot/office_config.py)."""
+        them in the console while the service runs (bot/office/config.py)."""
         for origin in settings.allowed_origins:
             if not ORIGIN.match(origin):
                 log.warning("webchat.allowed_origins: an entry is not scheme://host[:port]")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import open_store
+from bot.cli.bootstrap import open_store
 from bot.settings import Settings
 from storage import cases, teams
 from tests.integration.test_cli import (

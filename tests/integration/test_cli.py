@@ -484,7 +484,7 @@ def test_database_url_with_a_sync_driver(installed: Installed) -> None:
 
 
 def test_every_subcommand_describes_itself_and_its_arguments() -> None:
-    from bot.cli import _parser
+    from bot.cli.main import _parser
 
     def walk(parser: argparse.ArgumentParser, words: tuple[str, ...]) -> Iterator[str]:
         yield " ".join(words)

@@ -26,9 +26,10 @@ from bot.app import create_app
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import Clock, ManualClock, SystemClock
-from bot.console import CONSOLE, Console
 from bot.console.auth import CookiePolicy
-from bot.console.pages import login_delay, totp_step
+from bot.console.core import Console
+from bot.console.login_pages import login_delay, totp_step
+from bot.keys import CONSOLE
 from bot.settings import ConsoleSettings, DeliverySettings, Settings
 from storage import audit, cases, stats, teams
 from storage.models import CaseNote, Counsellor

@@ -218,7 +218,7 @@ async def test_only_admins_reach_the_office_pages(env: Console_) -> None:
 
 
 async def test_closing_an_account_rotates_the_team_key_for_new_cases(env: Console_) -> None:
-    """ARCHITECTURE.md: removing a member deletes their wraps and rotates the team key. The
+    """docs/architecture.md: closing an account deletes their wraps and rotates the team key. The
     colleague who stays reads old and new cases, in the session already open; the recovery
     key opens both keys; the departed member's copy of the old key opens no new case."""
     async with env.office.store.tx(env.clock()) as tx:

@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.app import SERVICE, run_housekeeping
+from bot.app import run_housekeeping
 from bot.channels.base import InboundMessage, OutboundMessage
+from bot.keys import SERVICE
 from storage import audit, cases, office_settings
 from tests.integration.test_console import (
     Console_,

@@ -14,9 +14,9 @@ from sqlalchemy import select, text, update
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import Clock, ManualClock, SystemClock
-from bot.conversation import ConversationService, Handled
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService, Handled
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import audit, cases, conversations, teams
 from storage.crypto import CryptoError, aad_for

@@ -13,7 +13,7 @@ import pyotp
 from sqlalchemy import func, select
 
 from bot.console.flow_preview import CHANNEL as PREVIEW_CHANNEL
-from bot.flows import publish_files
+from bot.conversation.flows import publish_files
 from storage import audit, cases, flow_drafts, stats, teams
 from storage import flows as flow_versions
 from storage.models import Contact

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import housekeeping
 from bot.channels.memory import MemoryChannel
+from bot.office import housekeeping
 from storage import audit, cases, stats, teams
 from storage.models import Counsellor
 from tests.conftest import COUNSELLOR_PASSWORD, Office

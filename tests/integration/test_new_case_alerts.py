@@ -16,12 +16,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot import new_case_alerts
-from bot.alert_senders import configured_senders
 from bot.app import create_app
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock, SystemClock
-from bot.new_case_alerts import NewCaseAlerts
+from bot.office import new_case_alerts
+from bot.office.alert_senders import configured_senders
+from bot.office.new_case_alerts import NewCaseAlerts
 from bot.settings import ConsoleSettings, NotificationSettings, Settings
 from storage import cases
 from storage.models import Counsellor

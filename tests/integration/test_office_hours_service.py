@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from bot.conversation import ConversationService, Handled
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService, Handled
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings, Settings
 from storage import cases, teams
 from storage.models import Message

@@ -9,7 +9,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from bot.bootstrap import StartupError, open_store
+from bot.cli.bootstrap import StartupError, open_store
 from bot.settings import Settings
 from storage.crypto import ServerKey
 from storage.db import Database

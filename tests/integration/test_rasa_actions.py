@@ -27,14 +27,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.bootstrap import open_store
 from bot.channels.rasa_actions import (
     ACTION_CREATE_CASE,
     ACTION_CRISIS,
     ACTION_HANDOVER,
     ACTION_VALIDATE_INTAKE,
 )
-from bot.flows import SHIPPED_INTAKE, publish_files
+from bot.cli.bootstrap import open_store
+from bot.conversation.flows import SHIPPED_INTAKE, publish_files
 from bot.settings import RasaSettings, Settings
 from storage import cases, contacts, conversations
 from storage.records import CaseContent
@@ -496,7 +496,7 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
 ) -> None:
     """Canary slot values, texts and sender ids reach the case sealed; neither the database
     files nor either server's logs hold them in plaintext (logs at DEBUG)."""
-    # As in production (`anlaufstelle serve` runs without an access log and bot/cli.py holds
+    # As in production (`anlaufstelle serve` runs without an access log and bot/cli/main.py holds
     # the access loggers at WARNING): the test server's request lines carry Rasa's ?token=.
     # In this order: set_level also sets the capture handler's level, so DEBUG must come last.
     caplog.set_level(logging.WARNING, logger="aiohttp.access")

@@ -24,14 +24,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.channels.rasa_actions import ACTION_HANDOVER
 from bot.clock import SystemClock
-from bot.conversation import HANDOVER_CHOICE, ConversationService, ExternalIntake
-from bot.delivery import DeliveryWorker
-from bot.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
+from bot.conversation.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
+from bot.conversation.service import HANDOVER_CHOICE, ConversationService, ExternalIntake
+from bot.delivery.worker import DeliveryWorker
+from bot.keys import SERVICE
 from bot.rasa.driver import replies_from
 from bot.settings import ConsoleSettings, RasaSettings, Settings, SettingsError, WebChatSettings
 from storage import cases, contacts, conversations, outbox

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.channels.base import InboundMessage
 from bot.clock import SystemClock
-from bot.conversation import ConversationService
-from bot.flows import FlowCatalog, publish_files
+from bot.conversation.flows import FlowCatalog, publish_files
+from bot.conversation.service import ConversationService
 from bot.rasa.nlu import NluClient, Suggester
 from storage.store import Store
 from tests.serve import free_port

@@ -16,9 +16,9 @@ from bot.channels import bridge, webchat
 from bot.channels.base import DeliveryFailed, InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock, SystemClock
-from bot.conversation import ConversationService
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import contacts, conversations, outbox
 from storage.models import Conversation, OutboxItem

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.channels.base import OutboundMessage
 from bot.clock import SystemClock
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import contacts, flows, outbox, stats
 from storage.crypto import KdfParams, ServerKey

@@ -9,7 +9,7 @@ from pathlib import Path
 import polib
 import pytest
 
-from bot.cli import run
+from bot.cli.main import run
 from tests.integration.test_cli import Cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.app import SERVICE, create_app
+from bot.app import create_app
 from bot.channels import webchat
+from bot.keys import SERVICE
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from storage import cases, teams
 from storage.models import Conversation

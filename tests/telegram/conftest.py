@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.app import create_app
-from bot.flows import publish_files
+from bot.conversation.flows import publish_files
 from bot.settings import DeliverySettings, Settings, TelegramSettings
 from tests.conftest import Office
 from tests.e2e.helpers import unavailable

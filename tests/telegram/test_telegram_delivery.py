@@ -10,10 +10,9 @@ from collections.abc import Callable
 
 import pyotp
 
-from bot.app import CLOCK, SERVICE
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from bot.console import CONSOLE
+from bot.keys import CLOCK, CONSOLE, SERVICE
 from storage import cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.integration.test_console import Console_, _id_of, session_of

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import CHANNELS, SERVICE
 from bot.channels.base import TypingChannel
+from bot.keys import CHANNELS, SERVICE
 from storage import cases, teams
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.telegram.conftest import MakeTelegram, Telegram

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
-from bot.cli import run
+from bot.cli.main import run
 from storage.models import Contact
 from tests.telegram.conftest import WEBHOOK_SECRET, MakeTelegram, Telegram
 from tests.telegram.harness import TOKEN, Person, server_error

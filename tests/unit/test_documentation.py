@@ -10,7 +10,7 @@ from bot.console.documentation import (
     preselected,
     read_closing,
 )
-from bot.handover import closing_facts
+from bot.conversation.handover import closing_facts
 from storage.records import QueueEntry
 from tests.integration.test_conversation import NOW
 

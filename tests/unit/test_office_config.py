@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from bot.office_config import effective, validated
+from bot.office.config import effective, validated
 from bot.settings import Settings, WebChatSettings
 from storage.office_settings import Stored
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import office_texts
-from bot.holidays import easter_sunday, public_holidays
-from bot.office_hours import OfficeHours, parse_day
+from bot.office import texts as office_texts
+from bot.office.holidays import easter_sunday, public_holidays
+from bot.office.hours import OfficeHours, parse_day
 from bot.settings import OfficeHoursSettings, Settings, SettingsError, load_settings
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.handover import add_months, by_priority, deadline_days_left
+from bot.conversation.handover import add_months, by_priority, deadline_days_left
 from storage.records import QueueEntry
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.typing_board import SHOWN_FOR, TypingBoard
+from bot.conversation.typing_board import SHOWN_FOR, TypingBoard
 
 
 def test_a_typing_hint_expires_and_ends_with_the_message() -> None:

@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from bot import office_texts
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
-from bot.flows import FlowCatalog
-from bot.office_hours import OfficeHours
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.typing_board import TypingBoard
+from bot.office import texts as office_texts
+from bot.office.hours import OfficeHours
 from bot.rasa import texts as driven_texts
 from bot.ratelimit import KeyedLimiter
-from bot.typing_board import TypingBoard
 from dialogs import engine
 from dialogs.crisis import find_crisis
 from dialogs.model import Flow, FreeTextNode, HandoverNode

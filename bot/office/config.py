@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
-from bot.office_hours import OfficeHours
+from bot.office.hours import OfficeHours
 from bot.settings import OfficeHoursSettings, RetentionDays, Settings, check_origin
 from storage import audit, office_settings
 from storage.office_settings import Stored

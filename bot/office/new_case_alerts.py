@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.alert_senders import AlertFailed, AlertSender
+from bot.office.alert_senders import AlertFailed, AlertSender
 from storage import announcements, teams
 from storage.announcements import Cursor, NewCases
 from storage.store import Store

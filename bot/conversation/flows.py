@@ -14,7 +14,7 @@ from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
-SHIPPED_INTAKE = Path(__file__).resolve().parent.parent / "dialogs" / "flows" / "intake.yaml"
+SHIPPED_INTAKE = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml"
 
 
 class NoPublishedFlow(Exception):

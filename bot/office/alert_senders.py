@@ -1,6 +1,6 @@
 """Where new-case alerts go: the office's SMTP server and a Telegram group per team.
 
-Both only ever carry the short, content-free text that bot.new_case_alerts writes. Errors
+Both only ever carry the short, content-free text that bot.office.new_case_alerts writes. Errors
 are reported by class and status only: SMTP and HTTP error texts can repeat addresses, and a
 Bot API URL contains the token.
 """

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.bootstrap import FirstStart, open_store
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
+from bot.cli.bootstrap import FirstStart, open_store
 from bot.clock import SystemClock
-from bot.conversation import ConversationService, Handled
-from bot.delivery import DeliveryWorker
-from bot.flows import FlowCatalog, check_teams
+from bot.conversation.flows import FlowCatalog, check_teams
+from bot.conversation.service import ConversationService, Handled
+from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from dialogs.loader import load_flow
 from storage import cases

@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import housekeeping, resources, translations_cli
-from bot.bootstrap import (
+from bot import resources
+from bot.cli import translations as translations_cli
+from bot.cli.bootstrap import (
     LISTEN_ADDRESS,
     StartupError,
     check_schema,
@@ -33,13 +34,14 @@ from bot.bootstrap import (
     setup_url,
     shipped_flows,
 )
+from bot.cli.simulate import first_start_notice, simulate
+from bot.cli.telegram import TelegramCommandError, delete_webhook, set_webhook
 from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
-from bot.flows import UnknownTeam, publish_files
-from bot.office_config import OfficeConfig
+from bot.conversation.flows import UnknownTeam, publish_files
+from bot.office import housekeeping
+from bot.office.config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings, read_secret_file
-from bot.simulate import first_start_notice, simulate
-from bot.telegram_cli import TelegramCommandError, delete_webhook, set_webhook
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow

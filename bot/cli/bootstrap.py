@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import Clock, SystemClock
-from bot.flows import SHIPPED_INTAKE
+from bot.conversation.flows import SHIPPED_INTAKE
 from bot.settings import Settings
 from storage import meta, teams
 from storage.crypto import KdfParams, ServerKey, ServerKeyError

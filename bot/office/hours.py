@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Final
 
-from bot.holidays import Region, public_holidays
+from bot.office.holidays import Region, public_holidays
 
 WEEKDAYS: Final[tuple[str, ...]] = (
     "monday",

@@ -1,0 +1,456 @@
+"""One case: the transcript and intake answers (decrypted with the session's team key), the
+notes, and the actions (claim, release, reply, note, transfer, close).
+
+A case of another team is refused (403) before anything is decrypted; every view that
+decrypts is audited (ids only, never content).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Final
+
+from aiohttp import web
+
+from bot.channels.base import MAX_TEXT_LENGTH, TypingChannel
+from bot.console.auth import (
+    ConsoleSession,
+    tokens_match,
+)
+from bot.console.core import NOTICES, Console, Form, first_value, redirect
+from bot.console.documentation import (
+    FIELDS,
+    OUTCOMES,
+    IncompleteClosing,
+    preselected,
+    read_closing,
+)
+from bot.console.queue_pages import days_left, waiting_text
+from bot.conversation.handover import closing_facts
+from bot.settings import Snippet
+from dialogs.model import (
+    ConsentNode,
+    CrisisCheckNode,
+    Flow,
+    MultiChoiceNode,
+    SingleChoiceNode,
+    WhenNode,
+    YesNoNode,
+)
+from storage import audit, cases, notes, stats, teams
+from storage.crypto import CryptoError
+from storage.records import QueueEntry, TranscriptLine
+
+log = logging.getLogger(__name__)
+
+DASH: Final = "\N{EN DASH}"
+
+SENDERS: Final = {
+    "person": "Person",
+    "bot": "Bot",
+    "counsellor": "Beratung",
+    "note": "Notiz",
+}
+
+FIELD_LEGENDS: Final = {
+    "grounds": "Merkmale",
+    "life_area": "Lebensbereich",
+    "form": "Form der Diskriminierung",
+    "intervention": "Was die Beratungsstelle getan hat",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int
+    sender: str
+    sender_label: str
+    text: str
+    at: str
+
+
+@dataclass(frozen=True)
+class NoteView:
+    kind: str
+    author: str
+    at: str
+    text: str
+
+
+def _line_text(body: dict[str, Any]) -> str:
+    for key in ("text", "label"):
+        if body.get(key):
+            return str(body[key])
+    if body.get("labels"):
+        return ", ".join(str(x) for x in body["labels"])
+    if body.get("choice"):
+        return str(body["choice"])
+    if body.get("choices"):
+        return ", ".join(str(x) for x in body["choices"])
+    return ""
+
+
+def answer_rows(answers: dict[str, Any], flow: Flow | None) -> list[Answer]:
+    """The intake answers with the German question and choice labels of the flow, where
+    it knows them; anything else is shown by its id."""
+    questions: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {}
+    if flow is not None:
+        for node in flow.nodes:
+            key = getattr(node, "key", None)
+            text = getattr(node, "text", None)
+            if key is None or text is None:
+                continue
+            questions[key] = flow.text(text, "de")
+            opts: dict[str, str] = {}
+            if isinstance(node, SingleChoiceNode | MultiChoiceNode):
+                opts = {c.id: flow.text(c.label, "de") for c in node.choices}
+            elif isinstance(node, WhenNode):
+                opts = {k: flow.text(v, "de") for k, v in node.options.items()}
+            elif isinstance(node, YesNoNode | CrisisCheckNode):
+                opts = {"yes": flow.text(node.yes, "de"), "no": flow.text(node.no, "de")}
+            elif isinstance(node, ConsentNode):
+                opts = {
+                    "accept": flow.text(node.accept, "de"),
+                    "decline": flow.text(node.decline, "de"),
+                }
+            labels[key] = opts
+
+    def show(key: str, value: Any) -> str:
+        opts = labels.get(key, {})
+        if isinstance(value, list):
+            return ", ".join(show(key, v) for v in value) or DASH
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {show(key, v)}" for k, v in value.items())
+        if isinstance(value, bool):
+            return "ja" if value else "nein"
+        if value is None or value == "":
+            return DASH
+        return opts.get(str(value), str(value))
+
+    return [Answer(questions.get(k, k), show(k, v)) for k, v in answers.items()]
+
+
+class CasePages:
+    """One case: the page, its JSON for the live update, the typing hint and the actions
+    (claim, release, reply, note, transfer, close)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    async def _case(
+        self, request: web.Request, session: ConsoleSession
+    ) -> QueueEntry | web.Response:
+        try:
+            case_id = int(request.match_info["case_id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        async with self.console.store.read(self.console.clock()) as tx:
+            entry = await cases.entry(tx, case_id)
+            team_ids = await teams.team_ids_of(tx, session.counsellor_id)
+        if entry is None:
+            raise web.HTTPNotFound()
+        if entry.team_id not in team_ids:
+            return self.console.forbidden("Dieser Fall gehört zu einem anderen Team.")
+        return entry
+
+    async def get_case(self, request: web.Request) -> web.Response:
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        now = self.console.clock()
+        async with self.console.store.tx(now) as tx:
+            key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+            if key is None:
+                return self.console.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
+            try:
+                content = await cases.read(tx, entry.case_id, key)
+                case_notes = await notes.read(tx, entry.case_id, session.keys.team_keys)
+            except CryptoError:
+                log.error("case %s: content failed its integrity check", entry.case_id)
+                await audit.record(tx, session.actor, "case.integrity_failed", entry.case_id)
+                return self.console.page(
+                    "message.html",
+                    status=500,
+                    title="Fall nicht lesbar",
+                    message="Der Inhalt dieses Falls ist beschädigt oder wurde verändert.",
+                    session=session,
+                    csrf=session.csrf,
+                )
+            await audit.record(tx, session.actor, "case.viewed", entry.case_id)
+            flow: Flow | None
+            try:
+                version = await self.console.service.catalog.current(tx)
+                flow = await self.console.service.catalog.flow(tx, version.id)
+            except Exception:
+                flow = None
+            names = await teams.team_names(tx)
+            colleagues = await teams.colleagues(tx, entry.team_id, session.counsellor_id)
+            unreachable = await cases.contact_unreachable(tx, entry.case_id)
+        mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
+        snippets = self._snippets(entry.language)
+        chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
+        return self.console.page(
+            "case.html",
+            title=f"Fall {entry.case_id}",
+            session=session,
+            csrf=session.csrf,
+            case=entry,
+            team=names.get(entry.team_id, entry.team_id),
+            days_left=days_left(entry, now),
+            waiting=waiting_text(entry.waiting_since, now),
+            answers=answer_rows(content.answers, flow),
+            lines=[_line(line, self.console.timezone) for line in content.transcript],
+            last_seq=content.transcript[-1].seq if content.transcript else 0,
+            notes=[_note(n, self.console.timezone) for n in case_notes],
+            mine=mine,
+            unreachable=unreachable,
+            notice=NOTICES.get(request.query.get("notice", "")),
+            fields=FIELD_LEGENDS,
+            categories=FIELDS,
+            preselected=preselected(content.answers),
+            outcomes=OUTCOMES,
+            colleagues=colleagues,
+            other_teams={t: n for t, n in names.items() if t != entry.team_id},
+            snippets=snippets,
+            draft=snippets[chosen].text if chosen is not None else "",
+            max_text=MAX_TEXT_LENGTH,
+            poll_ms=int(self.console.settings.live_poll_seconds * 1000),
+        )
+
+    def _snippets(self, language: str) -> list[Snippet]:
+        """The snippets in the case's language; all of them if there are none in it."""
+        fitting = [s for s in self.console.settings.snippets if s.language == language]
+        return fitting or list(self.console.settings.snippets)
+
+    async def get_case_json(self, request: web.Request) -> web.Response:
+        """News for an open case page: its status and the transcript lines after `after`.
+
+        Lines are decrypted with the session's team key like the page itself; a page polling
+        an unchanged case costs one indexed read and decrypts nothing."""
+        session = await self.console.require(request, touch=False)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        try:
+            after = max(0, int(request.query.get("after", "0")))
+        except ValueError:
+            after = 0
+        lines: list[Line] = []
+        async with self.console.store.read(self.console.clock()) as tx:
+            last = await cases.last_seq(tx, entry.case_id)
+            if last > after:
+                key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+                if key is None:
+                    return self.console.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
+                try:
+                    found = await cases.transcript_after(tx, entry.case_id, key, after)
+                except CryptoError:
+                    log.error("case %s: content failed its integrity check", entry.case_id)
+                    return web.json_response({"error": "integrity"}, status=500)
+                lines = [_line(line, self.console.timezone) for line in found]
+        mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
+        return web.json_response(
+            {
+                "status": entry.status,
+                "mine": mine,
+                "typing": self.console.service.typing.is_person_typing(entry.case_id),
+                "last_seq": max(last, after),
+                "lines": [
+                    {
+                        "seq": x.seq,
+                        "sender": x.sender,
+                        "sender_label": x.sender_label,
+                        "text": x.text,
+                        "at": x.at,
+                    }
+                    for x in lines
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def post_typing(self, request: web.Request) -> web.Response:
+        """The counsellor is typing a reply: a hint on the person's channel, best effort.
+
+        Sent by console.js with the CSRF token in a header; 204 whether or not the channel
+        can show it, so the page never learns more than that the request was accepted."""
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        if not tokens_match(session.csrf, request.headers.get("X-CSRF-Token", "")):
+            return self.console.forbidden(
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
+            )
+        target = await self.console.service.typing_target(entry.case_id, session.counsellor_id)
+        if target is not None:
+            channel = self.console.channels.get(target[0])
+            if isinstance(channel, TypingChannel):
+                try:
+                    await asyncio.wait_for(channel.typing(target[1]), timeout=5)
+                except Exception as exc:  # a lost hint harms nobody; say so without content
+                    log.info("typing hint for case %s not shown (%s)", entry.case_id, type(exc))
+        return web.Response(status=204)
+
+    async def post_case_action(self, request: web.Request) -> web.Response:
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        form = await self.console.form_for(request, session)
+        if isinstance(form, web.Response):
+            return form
+        action = request.match_info["action"]
+        handlers = {
+            "claim": self._claim,
+            "release": self._release,
+            "reply": self._reply,
+            "note": self._note,
+            "transfer": self._transfer,
+            "close": self._close,
+        }
+        notice = await handlers[action](session, entry, form)
+        if notice in ("released", "closed", "moved"):
+            return redirect(f"/console?notice={notice}")
+        anchor = {"noted": "notes-h", "note_empty": "note-text"}.get(notice, "status")
+        return redirect(f"/console/cases/{entry.case_id}?notice={notice}#{anchor}")
+
+    async def _claim(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
+        async with self.console.store.tx(self.console.clock()) as tx:
+            if not await cases.claim(tx, entry.case_id, session.counsellor_id):
+                return "taken"
+            await audit.record(tx, session.actor, "case.claimed", entry.case_id)
+        return "claimed"
+
+    async def _release(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
+        async with self.console.store.tx(self.console.clock()) as tx:
+            if not await cases.release(tx, entry.case_id, session.counsellor_id):
+                return "not_yours"
+            await audit.record(tx, session.actor, "case.released", entry.case_id)
+        return "released"
+
+    async def _reply(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        text = first_value(form, "text")
+        if not text.strip():
+            return "empty"
+        if len(text) > MAX_TEXT_LENGTH:
+            return "too_long"
+        seq = await self.console.service.counsellor_reply(
+            entry.case_id, session.counsellor_id, text
+        )
+        return "sent" if seq is not None else "not_yours"
+
+    async def _note(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """Any member of the case's team may add a note, also while the case waits."""
+        text = first_value(form, "note")
+        if not text.strip():
+            return "note_empty"
+        if len(text) > MAX_TEXT_LENGTH:
+            return "too_long"
+        async with self.console.store.tx(self.console.clock()) as tx:
+            await notes.add(
+                tx, entry.case_id, entry.team_id, session.counsellor_id, "note", {"text": text}
+            )
+            await audit.record(tx, session.actor, "case.noted", entry.case_id)
+        return "noted"
+
+    async def _transfer(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """To a colleague ("counsellor:ID") or to another team's queue ("team:ID")."""
+        kind, _, target = first_value(form, "to").partition(":")
+        async with self.console.store.tx(self.console.clock()) as tx:
+            if kind == "counsellor" and target.isdigit():
+                ok = await cases.transfer_to_colleague(
+                    tx, entry.case_id, session.counsellor_id, int(target)
+                )
+                notice = "transferred"
+            elif kind == "team" and await teams.team_exists(tx, target):
+                ok = await cases.transfer_to_team(
+                    tx, entry.case_id, session.counsellor_id, target, session.keys.team_keys
+                )
+                notice = "moved"
+            else:
+                return "transfer_failed"
+            if not ok:
+                return "transfer_failed"
+            await audit.record(
+                tx, session.actor, "case.transferred", entry.case_id, detail=f"{kind}:{target}"
+            )
+        return notice
+
+    async def _close(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        try:
+            closing = read_closing(form)
+        except IncompleteClosing:
+            return "outcome"
+        async with self.console.store.tx(self.console.clock()) as tx:
+            if not await cases.close(tx, entry.case_id, session.counsellor_id):
+                return "not_yours"
+            key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+            answers = (await cases.read(tx, entry.case_id, key)).answers if key else {}
+            # Anonymous counters, written once here from the documented categories; the
+            # documentation itself stays with the case (for the team only) until it is deleted.
+            facts = closing_facts(entry, answers, closing.as_facts())
+            await stats.count(
+                tx, self.console.clock().astimezone(self.console.timezone).strftime("%Y-%m"), facts
+            )
+            await notes.add(
+                tx,
+                entry.case_id,
+                entry.team_id,
+                session.counsellor_id,
+                "closing",
+                {"outcome": closing.outcome, "codes": closing.codes},
+            )
+            await audit.record(tx, session.actor, "case.closed", entry.case_id)
+        return "closed"
+
+
+def _line(line: TranscriptLine, tz: tzinfo) -> Line:
+    return Line(
+        line.seq,
+        line.sender,
+        SENDERS.get(line.sender, line.sender),
+        _line_text(line.body),
+        _local_time(line.created_at, tz),
+    )
+
+
+def _local_time(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def _note(note: notes.Note, tz: tzinfo) -> NoteView:
+    if note.kind == "closing":
+        codes = note.body.get("codes", {})
+        parts = [f"Ergebnis: {OUTCOMES.get(str(note.body.get('outcome')), DASH)}"]
+        for name, legend in FIELD_LEGENDS.items():
+            labels = [FIELDS[name].get(v, v) for v in codes.get(name, [])]
+            parts.append(f"{legend}: {', '.join(labels) or DASH}")
+        text = "Abschluss dokumentiert. " + "; ".join(parts) + "."
+    else:
+        text = str(note.body.get("text", ""))
+    author = note.author or "(gelöschtes Konto)"
+    return NoteView(note.kind, author, _local_time(note.created_at, tz), text)
+
+
+def _snippet_index(raw: str, count: int) -> int | None:
+    return int(raw) if raw.isdigit() and int(raw) < count else None

@@ -1,0 +1,316 @@
+"""The console's login, logout and account setup pages.
+
+A login needs name, password and the current code of the authenticator app; failures are
+answered after a growing delay and lock the account for a while. Before login the forms carry
+a token from a short-lived cookie instead of the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Final
+
+import pyotp
+import segno
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.console.auth import tokens_match
+from bot.console.core import NOTICES, Console, first_value, redirect
+from bot.web.pages import BadForm, FormTooLarge, read_form
+from storage import audit, teams
+
+MIN_PASSWORD: Final = 12
+MAX_PASSWORD: Final = 1024
+PRE_COOKIE_SECONDS: Final = 1800
+_CODE = re.compile(r"^[0-9]{6}$")
+_TOTP_SECRET = re.compile(r"^[A-Z2-7]{32}$")
+
+
+class LoginPages:
+    """Login, logout and account setup (also the second-factor re-enrolment)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def _pre_token(self, request: web.Request) -> str:
+        return request.cookies.get(self.console.policy(request).pre_name) or secrets.token_urlsafe(
+            32
+        )
+
+    def _with_pre(self, request: web.Request, response: web.Response, token: str) -> web.Response:
+        policy = self.console.policy(request)
+        policy.set(response, policy.pre_name, token, PRE_COOKIE_SECONDS)
+        return response
+
+    def _pre_ok(self, request: web.Request, form: dict[str, list[str]]) -> bool:
+        cookie = request.cookies.get(self.console.policy(request).pre_name, "")
+        return tokens_match(cookie, first_value(form, "csrf"))
+
+    async def get_login(self, request: web.Request) -> web.Response:
+        if not self.console.transport_ok(request):
+            return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
+        if self.console.session_of(request) is not None:
+            return redirect("/console")
+        token = self._pre_token(request)
+        notice = NOTICES.get(request.query.get("notice", ""))
+        resp = self.console.page(
+            "login.html",
+            title="Anmelden",
+            csrf=token,
+            error=None,
+            username="",
+            notice=notice,
+            session=None,
+        )
+        return self._with_pre(request, resp, token)
+
+    def _login_error(self, request: web.Request, username: str, status: int) -> web.Response:
+        token = self._pre_token(request)
+        resp = self.console.page(
+            "login.html",
+            status=status,
+            title="Fehler: Anmelden",
+            csrf=token,
+            username=username,
+            notice=None,
+            session=None,
+            error=(
+                "Die Anmeldung hat nicht geklappt. Prüfen Sie Name, Passwort und Code. "
+                "Nach mehreren Fehlversuchen ist das Konto für eine Weile gesperrt."
+            ),
+        )
+        return self._with_pre(request, resp, token)
+
+    async def post_login(self, request: web.Request) -> web.Response:
+        if not self.console.transport_ok(request):
+            return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
+        try:
+            form = await read_form(request)
+        except (BadForm, FormTooLarge):
+            return self.console.forbidden(
+                "Das Formular war ungültig. Bitte laden Sie die Seite neu."
+            )
+        if not self._pre_ok(request, form):
+            return self.console.forbidden(
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
+            )
+        username = first_value(form, "username")[:64]
+        password = first_value(form, "password")[:MAX_PASSWORD]
+        code = first_value(form, "code").replace(" ", "")
+        if not self.console.login_posts.take(request.remote or "unknown"):
+            return self._login_error(request, username, 429)
+        now = self.console.clock()
+        async with self.console.store.tx(now) as tx:
+            account = await teams.login_account(tx, username)
+            if account is not None and account.locked(now):
+                await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.locked")
+                return self._login_error(request, username, 401)
+            keys = await teams.unlock(tx, username, password)
+            step = None
+            if keys is not None and account is not None and account.totp_secret is not None:
+                step = totp_step(account.totp_secret, code, now)
+            if (
+                keys is not None
+                and step is not None
+                and account is not None
+                and await teams.record_login_success(tx, account.counsellor_id, step)
+            ):
+                await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.ok")
+                session = self.console.sessions.create(keys)
+                resp = redirect("/console")
+                policy = self.console.policy(request)
+                policy.set(
+                    resp,
+                    policy.session_name,
+                    session.id,
+                    int(self.console.settings.idle_minutes * 60) + 60,
+                )
+                policy.clear(resp, policy.pre_name)
+                return resp
+            if keys is not None:
+                keys.team_keys.clear()
+            failures = 0
+            if account is None:
+                await audit.record(tx, "anonymous", "login.failed")
+            else:
+                await teams.record_login_failure(tx, account.counsellor_id)
+                failures = account.failed_logins + 1
+                await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.failed")
+        await self.console.sleep(login_delay(failures))
+        return self._login_error(request, username, 401)
+
+    async def post_logout(self, request: web.Request) -> web.Response:
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        form = await self.console.form_for(request, session)
+        if isinstance(form, web.Response):
+            return form
+        async with self.console.store.tx(self.console.clock()) as tx:
+            await audit.record(tx, session.actor, "logout")
+        self.console.sessions.drop(session.id)
+        resp = redirect("/console/login?notice=logged_out")
+        policy = self.console.policy(request)
+        policy.clear(resp, policy.session_name)
+        return resp
+
+    async def get_setup(self, request: web.Request) -> web.Response:
+        if not self.console.transport_ok(request):
+            return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
+        token = request.match_info["token"]
+        async with self.console.store.read(self.console.clock()) as tx:
+            username = await teams.setup_username(tx, token)
+            reenrol = await teams.needs_password(tx, token)
+        if username is None:
+            return self._setup_gone()
+        return self._setup_page(request, username, pyotp.random_base32(), None, 200, reenrol)
+
+    def _setup_gone(self) -> web.Response:
+        return self.console.page(
+            "message.html",
+            status=404,
+            title="Einrichtungslink ungültig",
+            message=(
+                "Dieser Einrichtungslink ist ungültig, schon benutzt oder abgelaufen. "
+                "Bitten Sie die Administration um einen neuen."
+            ),
+            session=None,
+        )
+
+    def _setup_page(
+        self,
+        request: web.Request,
+        username: str,
+        secret: str,
+        error: str | None,
+        status: int,
+        reenrol: bool = False,
+    ) -> web.Response:
+        """The account setup; `reenrol`: after a second-factor reset the account keeps its
+        password (it wraps the keys) and only a new authenticator is enrolled."""
+        token = self._pre_token(request)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Anlaufstelle")
+        qr = segno.make(uri, error="m").svg_inline(
+            scale=4, dark="#000", light="#fff", title="QR-Code für die Authenticator-App"
+        )
+        resp = self.console.page(
+            "setup.html",
+            status=status,
+            title=("Fehler: " if error else "")
+            + ("Zwei-Faktor neu einrichten" if reenrol else "Konto einrichten"),
+            reenrol=reenrol,
+            username=username,
+            secret=secret,
+            secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            qr=Markup(qr),  # noqa: S704 - segno's own SVG markup, built from our URI only
+            csrf=token,
+            error=error,
+            min_password=MIN_PASSWORD,
+            session=None,
+        )
+        return self._with_pre(request, resp, token)
+
+    async def post_setup(self, request: web.Request) -> web.Response:
+        if not self.console.transport_ok(request):
+            return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
+        token = request.match_info["token"]
+        try:
+            form = await read_form(request)
+        except (BadForm, FormTooLarge):
+            return self.console.forbidden(
+                "Das Formular war ungültig. Bitte laden Sie die Seite neu."
+            )
+        if not self._pre_ok(request, form):
+            return self.console.forbidden(
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
+            )
+        if not self.console.login_posts.take(request.remote or "unknown"):
+            return self.console.forbidden("Zu viele Versuche. Bitte warten Sie eine Minute.")
+        now = self.console.clock()
+        async with self.console.store.read(now) as tx:
+            username = await teams.setup_username(tx, token)
+            reenrol = await teams.needs_password(tx, token)
+        if username is None:
+            return self._setup_gone()
+        secret = first_value(form, "secret")
+        if not _TOTP_SECRET.match(secret):
+            secret = pyotp.random_base32()
+            return self._setup_page(request, username, secret, "Bitte neu beginnen.", 400, reenrol)
+        password = first_value(form, "password")[:MAX_PASSWORD]
+        repeat = first_value(form, "password2")
+        code = first_value(form, "code").replace(" ", "")
+        if reenrol:
+            return await self._reenrol(request, token, username, secret, password, code)
+        error = None
+        if len(password) < MIN_PASSWORD or len(password) > MAX_PASSWORD:
+            error = f"Das Passwort braucht mindestens {MIN_PASSWORD} Zeichen."
+        elif password != repeat:
+            error = "Die beiden Passwörter stimmen nicht überein."
+        elif totp_step(secret, code, now) is None:
+            error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
+        if error is not None:
+            return self._setup_page(request, username, secret, error, 400)
+        async with self.console.store.tx(now) as tx:
+            counsellor_id = await teams.complete_setup(tx, token, password, secret)
+            if counsellor_id is None:
+                return self._setup_gone()
+            await audit.record(tx, f"counsellor:{counsellor_id}", "account.setup")
+        return self.console.page(
+            "message.html",
+            title="Konto eingerichtet",
+            message="Ihr Konto ist eingerichtet. Sie können sich jetzt anmelden.",
+            link=("/console/login", "Zur Anmeldung"),
+            session=None,
+        )
+
+    async def _reenrol(
+        self,
+        request: web.Request,
+        token: str,
+        username: str,
+        secret: str,
+        password: str,
+        code: str,
+    ) -> web.Response:
+        now = self.console.clock()
+        if totp_step(secret, code, now) is None:
+            error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
+            return self._setup_page(request, username, secret, error, 400, True)
+        async with self.console.store.tx(now) as tx:
+            counsellor_id = await teams.reenrol_second_factor(tx, token, password, secret)
+            if counsellor_id is not None:
+                await audit.record(tx, f"counsellor:{counsellor_id}", "account.second_factor")
+        if counsellor_id is None:
+            await self.console.sleep(login_delay(1))
+            error = "Das Passwort stimmt nicht. Bitte erneut versuchen."
+            return self._setup_page(request, username, secret, error, 400, True)
+        return self.console.page(
+            "message.html",
+            title="Zwei-Faktor eingerichtet",
+            message="Die neue Authenticator-App ist eingerichtet. Sie können sich jetzt anmelden.",
+            link=("/console/login", "Zur Anmeldung"),
+            session=None,
+        )
+
+
+def login_delay(failures: int) -> float:
+    """Seconds to wait before answering a failed login: grows with the failures in a row."""
+    if failures <= 0:
+        return 0.5
+    return float(min(0.5 * 2 ** (failures - 1), 8.0))
+
+
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step a 6-digit code belongs to (now, 30 s before or after), or None."""
+    if not _CODE.match(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    found = None
+    for offset in (-1, 0, 1):
+        moment = now + timedelta(seconds=30 * offset)
+        if tokens_match(totp.at(moment), code):
+            found = totp.timecode(moment)
+    return found

@@ -1,0 +1,96 @@
+"""The console's route table: `setup_console` builds the `Console` and every page of /console
+and registers their routes on the app.
+
+The one module that imports the page modules, so they need not import each other.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.console.audit_page import add_audit_route
+from bot.console.case_pages import CasePages
+from bot.console.core import Console
+from bot.console.flow_pages import FlowPages
+from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
+from bot.console.login_pages import LoginPages
+from bot.console.office_pages import add_office_routes
+from bot.console.queue_pages import QueuePages
+from bot.console.settings_pages import add_settings_routes
+from bot.console.statistics_pages import add_statistics_routes
+from bot.console.translation_pages import add_translation_routes
+from bot.keys import CHANNELS, CLOCK, CONSOLE, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
+
+
+def setup_console(app: web.Application) -> None:
+    """Add the console's routes and security headers to `app`."""
+    settings = app[SETTINGS]
+    console = Console(
+        app[STORE],
+        app[SERVICE],
+        settings.console,
+        timezone=ZoneInfo(settings.office_timezone),
+        channels=app[CHANNELS],
+        clock=app[CLOCK],
+    )
+    app[CONSOLE] = console
+    add_routes(app, console)
+    add_office_routes(app, console)
+    add_settings_routes(app, console, app[OFFICE_CONFIG])
+    add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
+    add_statistics_routes(app, console)
+
+
+def add_routes(app: web.Application, console: Console) -> None:
+    login = LoginPages(console)
+    queue = QueuePages(console)
+    case = CasePages(console)
+    r = app.router
+    r.add_get("/console", queue.get_queue, name="console")
+    r.add_get("/console/queue.json", queue.get_queue_json)
+    r.add_get("/console/login", login.get_login, name="console-login")
+    r.add_post("/console/login", login.post_login)
+    r.add_post("/console/logout", login.post_logout)
+    r.add_get("/console/setup/{token}", login.get_setup)
+    r.add_post("/console/setup/{token}", login.post_setup)
+    r.add_get("/console/cases/{case_id}", case.get_case)
+    r.add_get("/console/cases/{case_id}/status.json", case.get_case_json)
+    r.add_post("/console/cases/{case_id}/typing", case.post_typing)
+    r.add_post(
+        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close}",
+        case.post_case_action,
+    )
+    r.add_get("/console/static/{name}", console.static)
+    add_translation_routes(app, console)
+    app.on_response_prepare.append(console.security_headers)
+    add_flow_routes(app, console)
+
+
+def add_flow_routes(app: web.Application, console: Console) -> None:
+    """Register /console/flows…; call after the console's own security headers are added."""
+    pages = FlowPages(console)
+    previews = Previews(pages, console.store, app[SETTINGS])
+    app[CHANNELS].setdefault(CHANNEL, DiscardChannel())
+    base = "/console/flows"
+    flow = base + "/{flow_id}"
+    r = app.router
+    r.add_get(base, pages.get_index)
+    r.add_get(flow, pages.get_flow)
+    r.add_post(flow + "/draft/new", pages.post_new_draft)
+    r.add_get(flow + "/draft", pages.get_draft)
+    r.add_post(flow + "/draft/save", pages.post_save)
+    r.add_post(flow + "/draft/discard", pages.post_discard)
+    r.add_post(flow + "/draft/publish", pages.post_publish)
+    r.add_get(flow + "/draft/nodes", pages.get_nodes)
+    r.add_get(flow + "/draft/nodes/{index:[0-9]+}", pages.get_node)
+    r.add_post(flow + "/draft/nodes/{index:[0-9]+}", pages.post_node)
+    r.add_get(flow + "/draft/crisis", pages.get_crisis)
+    r.add_post(flow + "/draft/crisis", pages.post_crisis)
+    r.add_get(flow + "/diagram", pages.get_diagram)
+    r.add_get(flow + "/diff", pages.get_diff)
+    r.add_post(flow + "/versions/{number:[0-9]+}/rollback", pages.post_rollback)
+    r.add_get(flow + "/preview", previews.get)
+    r.add_post(flow + "/preview", previews.post)
+    app.on_response_prepare.append(previews.referrer_policy)

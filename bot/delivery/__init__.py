@@ -1,0 +1,2 @@
+"""Replies leave through the outbox: the delivery worker sends, retries with backoff, and
+marks done."""

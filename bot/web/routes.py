@@ -1,0 +1,22 @@
+"""The person's pages on the app: `setup_pages` registers them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.keys import OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
+from bot.web.pages import ChatPages, add_routes
+
+
+def setup_pages(app: web.Application) -> None:
+    """Add the chat pages, embed.js, static files and the security headers to `app`.
+
+    Called by `bot.app.create_app` after the conversation service is in place.
+    """
+    pages = ChatPages(
+        app[SERVICE],
+        app[SETTINGS].webchat,
+        app[WEBCHAT_LIMITS],
+        origins=app[OFFICE_CONFIG].allowed_origins,
+    )
+    add_routes(app, pages)
