@@ -7,8 +7,8 @@ back; it knows nothing of flows, storage or the conversation service's decisions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, fields
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Command = Literal["start", "back", "restart"]
 MAX_TEXT_LENGTH = 10_000
@@ -16,6 +16,30 @@ MAX_TEXT_LENGTH = 10_000
 SOURCE_TAG = re.compile(r"[A-Za-z0-9_-]{1,32}")
 """An outreach source tag (a poster's QR code, a flyer): short, and nothing that could name
 a person."""
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """The value with every lone UTF-16 surrogate in its strings (keys too) replaced by U+FFFD.
+
+    JSON may escape half of a surrogate pair ("\\ud800"); such a string can be neither
+    stored (UTF-8 has no encoding for it) nor sent on, and a sender would retry it forever.
+    Every JSON entry point applies this right after parsing, so nothing behind the edge ever
+    sees one. Python joins a valid escaped pair into one code point, so only lone halves
+    remain to be replaced.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(REPLACEMENT, value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(without_lone_surrogates(v) for v in value)
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 class InvalidMessage(ValueError):
@@ -47,6 +71,12 @@ class InboundMessage:
     Only counted, anonymously, when a new conversation starts; never tied to it."""
 
     def __post_init__(self) -> None:
+        # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable
+        # gets past the edge.
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str | tuple):
+                object.__setattr__(self, field.name, without_lone_surrogates(value))
         given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]
         if len(given) > 1:
             raise InvalidMessage(

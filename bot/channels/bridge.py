@@ -28,6 +28,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    without_lone_surrogates,
 )
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def inbound_route(secret: str, handle: Handler) -> Callable[[web.Request], Await
             log.warning("bridge: request with a missing or wrong signature refused")
             return web.json_response({"error": "bad signature"}, status=401)
         try:
-            msg = parse_inbound(json.loads(body))
+            msg = parse_inbound(without_lone_surrogates(json.loads(body)))
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.json_response({"error": "body is not valid JSON"}, status=400)
         except InvalidMessage as exc:

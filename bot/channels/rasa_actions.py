@@ -54,6 +54,7 @@ from rasa_sdk.interfaces import (
 )
 from rasa_sdk.types import DomainDict
 
+from bot.channels.base import without_lone_surrogates
 from bot.conversation import ConversationService, ExternalIntake
 from bot.rasa.intake import (
     CRISIS_SLOT,
@@ -259,7 +260,7 @@ async def read_action_call(request: web.Request) -> dict[str, Any]:
         if inflater.unconsumed_tail:
             raise BadBody("inflated body too large")
     try:
-        call = json.loads(raw)
+        call = without_lone_surrogates(json.loads(raw))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise BadBody("Invalid body request") from None
     return check_action_call(call)

@@ -65,6 +65,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    without_lone_surrogates,
 )
 from bot.settings import TelegramSettings
 
@@ -492,7 +493,7 @@ def webhook_route(
             log.warning("telegram: webhook request with a missing or wrong secret token refused")
             return web.Response(status=403, text="forbidden")
         try:
-            update = Update.de_json(await request.json(), receiver.bot)
+            update = Update.de_json(without_lone_surrogates(await request.json()), receiver.bot)
         except Exception:
             # No detail: PTB's and json's messages may quote the body.
             log.warning("telegram: webhook body is not a Telegram update")

@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
+from bot.channels.base import (
+    MAX_TEXT_LENGTH,
+    InboundMessage,
+    InvalidMessage,
+    OutboundMessage,
+    without_lone_surrogates,
+)
 from bot.conversation import ResumeConflict
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
@@ -156,7 +162,7 @@ def parse_frame(raw: str) -> ClientFrame:
     if len(raw.encode()) > MAX_FRAME_BYTES:
         raise FrameError("too_large", f"frames may have at most {MAX_FRAME_BYTES} bytes")
     try:
-        data = json.loads(raw)
+        data = without_lone_surrogates(json.loads(raw))
     except json.JSONDecodeError:
         raise FrameError("bad_frame", "not valid JSON") from None
     if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.bootstrap import open_store
+from bot.channels.base import without_lone_surrogates
 from bot.channels.rasa_actions import MAX_BODY_BYTES, build_executor, check_action_call, token_ok
 from bot.conversation import ConversationService
 from bot.flows import FlowCatalog
@@ -76,9 +77,14 @@ def create_server(settings: Settings) -> Any:
             # The shape check of our mounted route: a malformed call is a 400 here too, not
             # rasa-sdk's 500 that echoes the whole body (every text the person wrote).
             try:
-                check_action_call(json.loads(_inflated(request)))
+                call = check_action_call(without_lone_surrogates(json.loads(_inflated(request))))
             except (ValueError, zlib.error):
                 return response.json({"error": "Invalid body request"}, status=400)
+            # rasa-sdk parses the body again: hand it the cleaned call, so a lone surrogate
+            # never reaches our actions (it could not be stored, and Rasa would call again).
+            request.parsed_json = call
+            if request.headers.get("Content-Encoding", "").lower() == "deflate":
+                request.body = zlib.compress(json.dumps(call).encode())
         return None
 
     app.register_middleware(check_request, "request")

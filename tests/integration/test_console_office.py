@@ -301,3 +301,31 @@ async def test_inviting_into_one_team_gives_no_key_of_the_admins_other_team(
         assert newcomer is not None
         assert await cases.private_key_for_team(tx, region_case, newcomer.team_keys) is not None
         assert await cases.private_key_for_team(tx, stadt_case, newcomer.team_keys) is None
+
+
+async def test_a_console_reply_with_an_unreadable_byte_sequence_is_refused_cleanly(
+    env: Console_,
+) -> None:
+    me = await session_of(env, "berater-region")
+    _, case_id = await intake(env.office, env.channel)
+    url = f"/console/cases/{case_id}"
+    headers = {
+        "Cookie": f"console={me[0]}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    claim = await env.client.post(
+        f"{url}/claim", data=f"csrf={me[1]}", headers=headers, allow_redirects=False
+    )
+    assert claim.status == 303
+    resp = await env.client.post(
+        f"{url}/reply",
+        data=f"csrf={me[1]}&text=Hallo%20Beratung%20%ED%A0%80",
+        headers=headers,
+        allow_redirects=False,
+    )
+    # Surrogates cannot be written as valid UTF-8: the form is refused, with a message
+    # that says so, and nothing is stored or retried.
+    assert resp.status == 403
+    assert "Formular war ungültig" in await resp.text()
+    status, html = await _page(env, me, url)
+    assert status == 200 and "Hallo Beratung" not in html
