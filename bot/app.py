@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot import housekeeping
+from bot import housekeeping, log_safety
 from bot.alert_senders import configured_senders
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
@@ -56,6 +56,8 @@ def create_app(
     channels: dict[str, Channel] | None = None,
     flow_id: str = "intake",
 ) -> web.Application:
+    # Every value from outside that reaches a log line is escaped there (CR/LF forge lines).
+    log_safety.install()
     app = web.Application(client_max_size=bridge.MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[STORE] = store

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import housekeeping, translations_cli
+from bot import housekeeping, log_safety, translations_cli
 from bot.bootstrap import StartupError, open_store, setup_url, shipped_flows
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.flows import UnknownTeam, publish_files
@@ -166,6 +166,8 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
 def _configure_logging(level: str) -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
+    # Values from outside in them (a chat type, an action name) cannot break a line.
+    log_safety.install()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Sanic (rasa-sdk's server) would log request lines with the ?token= of Rasa's calls.

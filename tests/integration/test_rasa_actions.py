@@ -550,3 +550,21 @@ async def test_half_a_surrogate_pair_in_the_call_is_taken_not_a_500(
     )
     assert status == 200, body
     assert [e["event"] for e in body["events"]] == ["pause"]
+
+
+async def test_an_action_name_with_a_line_break_forges_no_log_line(
+    home: Home, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store, _ = await open_store(home.settings, create=False)
+    try:
+        async with TestClient(TestServer(create_app(home.settings, store), host="127.0.0.1")) as c:
+            forged = "action_x\r\nERROR bot.console.pages: login.ok admin"
+            call = action_call(ACTION_CRISIS, sender_id=sender())
+            call["next_action"] = forged
+            resp = await c.post("/rasa/webhook", params={"token": TOKEN}, json=call)
+            assert resp.status == 404
+    finally:
+        await store.db.dispose()
+    assert caplog.records
+    assert all("\n" not in r.getMessage() and "\r" not in r.getMessage() for r in caplog.records)
