@@ -94,7 +94,9 @@ class WebChatSettings(BaseModel):
     """Flood limit per WebSocket connection; a person never types faster than this."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses of the reverse proxies in front of the service (e.g. ["127.0.0.1"]), whose
-    X-Forwarded-For header names the real client for rate limits."""
+    X-Forwarded-For header names the real client for rate limits, and whose
+    X-Forwarded-Proto is believed (with `console.trust_forwarded_proto`); from any other
+    address both headers are ignored."""
     accessibility_contact: str = "barrierefreiheit@example.org"
     """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
 
@@ -151,7 +153,9 @@ class ConsoleSettings(BaseModel):
     """Where counsellors reach the console (e.g. https://beratung.example); used for the
     setup links the CLI prints. Default: http://HOST:PORT."""
     trust_forwarded_proto: bool = False
-    """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header."""
+    """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header (secure
+    console cookies, HSTS on every page). Only from the addresses in
+    `webchat.trusted_proxies`; a client's own header is ignored."""
     live_poll_seconds: float = Field(default=3.0, ge=1, le=60)
     """How often an open queue or case page asks for news (new cases, messages, typing)."""
     snippets: list[Snippet] = Field(default_factory=_default_snippets)

@@ -353,6 +353,21 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
     return remote
 
 
+FORWARDED_HTTPS = "anlaufstelle.forwarded_https"
+"""Request key: set (True) by the app's middleware when a trusted proxy says the client
+came over https; `request.secure` alone sees only the proxy's plain connection."""
+
+
+def forwarded_https(request: web.Request, trusted_proxies: frozenset[str]) -> bool:
+    """Whether a trusted proxy's X-Forwarded-Proto says https. From anyone else the header is
+    the client's own claim, and believing it would let a plain-http client get the cookies
+    and headers meant for TLS."""
+    if request.remote not in trusted_proxies:
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return proto == "https"
+
+
 def client_key(request: web.Request, limits: Limits) -> str:
     """A keyed hash of the client's network address, for rate limits only (never stored)."""
     remote = client_address(request, limits.trusted_proxies)
