@@ -369,7 +369,9 @@
       return;
     }
     if (op === 'start') {
-      if (session && welcomed) { owner = 'bot'; prompt = null; queue({ type: 'command', command: 'start' }, null); } else restartChat();
+      // A new conversation numbers its lines from 1 again: forget which numbers were shown,
+      // or its first questions would be taken for repeats of the old ones and dropped.
+      if (session && welcomed) { owner = 'bot'; prompt = null; shown = {}; queue({ type: 'command', command: 'start' }, null); } else restartChat();
       return;
     }
     focusComposer = true;
