@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aiohttp import web
+from aiohttp import web, web_response
 from aiohttp.typedefs import Handler, Middleware
 
 from bot import housekeeping, log_safety
@@ -59,6 +59,7 @@ def create_app(
 ) -> web.Application:
     # Every value from outside that reaches a log line is escaped there (CR/LF forge lines).
     log_safety.install()
+    _no_server_versions()
     app = web.Application(
         client_max_size=bridge.MAX_BODY_BYTES,
         middlewares=[_forwarded_scheme(settings)],
@@ -162,9 +163,19 @@ def _forwarded_scheme(settings: Settings) -> Middleware:
     return middleware
 
 
+SERVER_NAME = "Anlaufstelle"
+"""The Server header of every response: aiohttp's default names itself and Python with their
+versions, a list of what to attack."""
+
+
+def _no_server_versions() -> None:
+    # Answers to requests the HTTP parser refuses bypass the app's signals; aiohttp fills
+    # their Server header from this module global at send time.
+    setattr(web_response, "SERVER_SOFTWARE", SERVER_NAME)  # noqa: B010 (not re-exported)
+
+
 async def _transport_headers(request: web.Request, response: web.StreamResponse) -> None:
-    # aiohttp would name itself and Python with their versions: a list of what to attack.
-    response.headers["Server"] = "Anlaufstelle"
+    response.headers["Server"] = SERVER_NAME
     if request.secure or request.get(webchat.FORWARDED_HTTPS) is True:
         # Over TLS (directly or behind a trusted proxy): browsers keep to https from now on.
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

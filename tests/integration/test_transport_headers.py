@@ -3,6 +3,8 @@ Server header naming versions, and X-Forwarded-Proto believed from trusted proxi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -51,3 +53,16 @@ async def test_no_response_names_server_software_or_versions(office: Office, pat
         server = resp.headers.get("Server", "")
         assert "aiohttp" not in server and "Python" not in server
         assert not any(c.isdigit() for c in server), server
+
+
+async def test_a_request_the_parser_refuses_names_no_versions_either(office: Office) -> None:
+    app = create_app(Settings(), office.store, flow_id="mini")
+    async with TestServer(app, host="127.0.0.1") as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GARBAGE\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(4096), 10)
+        writer.close()
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith("HTTP/1.") and " 400 " in head.splitlines()[0]
+    assert "aiohttp" not in head and "Python" not in head
