@@ -22,6 +22,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
+def _replaced(text: str) -> str:
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
+
+
 def without_lone_surrogates(value: Any) -> Any:
     """The value with every lone UTF-16 surrogate in its strings (keys too) replaced by U+FFFD.
 
@@ -30,15 +34,28 @@ def without_lone_surrogates(value: Any) -> Any:
     Every JSON entry point applies this right after parsing, so nothing behind the edge ever
     sees one. Python joins a valid escaped pair into one code point, so only lone halves
     remain to be replaced.
+
+    Lists and dicts are changed in place (they are freshly parsed JSON), with a loop instead
+    of recursion: a deeply nested body must not raise RecursionError here. Tuples (of
+    strings, as in `InboundMessage.choices`) are rebuilt.
     """
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub(REPLACEMENT, value)
-    if isinstance(value, list):
-        return [without_lone_surrogates(v) for v in value]
+        return _replaced(value)
     if isinstance(value, tuple):
-        return tuple(without_lone_surrogates(v) for v in value)
-    if isinstance(value, dict):
-        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+        return tuple(_replaced(v) if isinstance(v, str) else v for v in value)
+    pending = [value] if isinstance(value, list | dict) else []
+    while pending:
+        node = pending.pop()
+        items = list(enumerate(node)) if isinstance(node, list) else list(node.items())
+        for key, item in items:
+            if isinstance(item, str):
+                item = _replaced(item)
+            elif isinstance(item, list | dict):
+                pending.append(item)
+            if isinstance(node, dict) and isinstance(key, str) and _LONE_SURROGATE.search(key):
+                del node[key]
+                key = _replaced(key)
+            node[key] = item
     return value
 
 
