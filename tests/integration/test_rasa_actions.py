@@ -469,6 +469,19 @@ async def test_a_missing_or_wrong_token_is_401(endpoint: Endpoint) -> None:
         assert body == {"error": "unauthorized"}
 
 
+async def test_half_a_surrogate_pair_in_the_call_is_taken_not_a_500(
+    endpoint: Endpoint, home: Home
+) -> None:
+    """JSON may carry "\\ud800"; it cannot be stored as UTF-8, and a 500 makes Rasa call
+    again and again. It arrives as U+FFFD instead, on both servers."""
+    who = f"{sender()}-\ud800"
+    status, body = await endpoint.post(
+        action_call(ACTION_CREATE_CASE, sender_id=who, slots=complete_slots())
+    )
+    assert status == 200, body
+    assert [e["event"] for e in body["events"]] == ["pause"]
+
+
 # ---------------------------------------------------------------- nothing in the clear
 
 
@@ -537,19 +550,6 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
     for path in home.data_dir.iterdir():
         if path.is_file() and path.name != "actions.log":
             assert CANARY.encode() not in path.read_bytes(), path.name
-
-
-async def test_half_a_surrogate_pair_in_the_call_is_taken_not_a_500(
-    endpoint: Endpoint, home: Home
-) -> None:
-    """JSON may carry "\\ud800"; it cannot be stored as UTF-8, and a 500 makes Rasa call
-    again and again. It arrives as U+FFFD instead, on both servers."""
-    who = f"{sender()}-\ud800"
-    status, body = await endpoint.post(
-        action_call(ACTION_CREATE_CASE, sender_id=who, slots=complete_slots())
-    )
-    assert status == 200, body
-    assert [e["event"] for e in body["events"]] == ["pause"]
 
 
 async def test_an_action_name_with_a_line_break_forges_no_log_line(
