@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -353,7 +353,7 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
     return remote
 
 
-FORWARDED_HTTPS = "anlaufstelle.forwarded_https"
+FORWARDED_HTTPS: Final = web.RequestKey("forwarded_https", bool)
 """Request key: set (True) by the app's middleware when a trusted proxy says the client
 came over https; `request.secure` alone sees only the proxy's plain connection."""
 
