@@ -15,9 +15,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aiohttp import web
+from aiohttp import web, web_response
+from aiohttp.typedefs import Handler, Middleware
 
-from bot import resources
+from bot import log_safety, resources
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -69,7 +70,14 @@ def create_app(
     if clock is None:
         clock = store.clock if isinstance(store.clock, Clock) else SystemClock()
     store.clock = clock
-    app = web.Application(client_max_size=bridge.MAX_BODY_BYTES)
+    # Every value from outside that reaches a log line is escaped there (CR/LF forge lines).
+    log_safety.install()
+    _no_server_versions()
+    app = web.Application(
+        client_max_size=bridge.MAX_BODY_BYTES,
+        middlewares=[_forwarded_scheme(settings)],
+    )
+    app.on_response_prepare.append(_transport_headers)
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[STORE] = store
@@ -154,6 +162,46 @@ def create_app(
     if notifications.email_enabled or notifications.telegram_enabled:
         app.cleanup_ctx.append(_new_case_alerts)
     return app
+
+
+def _forwarded_scheme(settings: Settings) -> Middleware:
+    """Mark requests that came over https to a trusted proxy (X-Forwarded-Proto from the
+    addresses in `webchat.trusted_proxies`, with `console.trust_forwarded_proto`), for the
+    console's cookies and the HSTS header; the header from anyone else is ignored."""
+    trusted = frozenset(settings.webchat.trusted_proxies)
+    believe = settings.console.trust_forwarded_proto
+    if believe and not trusted:
+        log.warning(
+            "console.trust_forwarded_proto is set but webchat.trusted_proxies is empty: "
+            "X-Forwarded-Proto is believed from no one; list the proxy's address there"
+        )
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if believe and webchat.forwarded_https(request, trusted):
+            request[webchat.FORWARDED_HTTPS] = True
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return middleware
+
+
+SERVER_NAME = "Anlaufstelle"
+"""The Server header of every response: aiohttp's default names itself and Python with their
+versions, a list of what to attack."""
+
+
+def _no_server_versions() -> None:
+    # Answers to requests the HTTP parser refuses bypass the app's signals; aiohttp fills
+    # their Server header from this module global at send time.
+    setattr(web_response, "SERVER_SOFTWARE", SERVER_NAME)  # noqa: B010 (not re-exported)
+
+
+async def _transport_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_NAME
+    if request.secure or request.get(webchat.FORWARDED_HTTPS) is True:
+        # Over TLS (directly or behind a trusted proxy): browsers keep to https from now on.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
 def _setup_rasa_actions(app: web.Application) -> None:

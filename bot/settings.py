@@ -100,7 +100,9 @@ class WebChatSettings(BaseModel):
     """Flood limit per WebSocket connection; a person never types faster than this."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses of the reverse proxies in front of the service (e.g. ["127.0.0.1"]), whose
-    X-Forwarded-For header names the real client for rate limits."""
+    X-Forwarded-For header names the real client for rate limits, and whose
+    X-Forwarded-Proto is believed (with `console.trust_forwarded_proto`); from any other
+    address both headers are ignored."""
     max_sockets: int = Field(default=2000, ge=1)
     """Open chat WebSockets in total; more are closed at once with code 1013. Lowered at
     start to three quarters of the open-files limit, so a flood of sockets cannot starve the
@@ -166,7 +168,9 @@ class ConsoleSettings(BaseModel):
     """Where counsellors reach the console (e.g. https://beratung.example); used for the
     setup links the CLI prints. Default: http://HOST:PORT."""
     trust_forwarded_proto: bool = False
-    """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header."""
+    """Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto header (secure
+    console cookies, HSTS on every page). Only from the addresses in
+    `webchat.trusted_proxies`; a client's own header is ignored."""
     live_poll_seconds: float = Field(default=3.0, ge=1, le=60)
     """How often an open queue or case page asks for news (new cases, messages, typing)."""
     snippets: list[Snippet] = Field(default_factory=_default_snippets)

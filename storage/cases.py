@@ -7,6 +7,8 @@ person's case code and, on the web chat, for their browser session token.
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -369,7 +371,9 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
     """The case and its private key for a case code the person typed; None if it fits none.
 
     Costs one Argon2id derivation per case sharing the code's first group (usually one), which
-    is also what makes guessing expensive; callers rate-limit attempts on top.
+    is also what makes guessing expensive; callers rate-limit attempts on top. A code whose
+    first group fits no case costs one derivation too: otherwise the answer time would tell
+    a guesser which first groups belong to real cases (~0.3 s against ~0.02 s).
     """
     try:
         code = normalize_case_code(typed)
@@ -380,15 +384,27 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
         .join(Case, Case.id == CaseKeyWrap.case_id)
         .where(Case.code_lookup == _code_lookup(tx, code), CaseKeyWrap.kind == "code")
     )
+    tried = False
     for w in wraps:
         if w.kdf_salt is None or w.kdf_params is None:
             continue
+        tried = True
         key = await slow_kdf(code, w.kdf_salt, KdfParams.from_dict(w.kdf_params))
         try:
             return w.case_id, unwrap(key, w.wrapped, _wrap_aad(w.case_id, "code"))
         except CryptoError:
             continue
+    if not tried:
+        # The same work as for a real case: one derivation and an unwrap that fails.
+        key = await slow_kdf(code, _DUMMY_SALT, tx.kdf)
+        with contextlib.suppress(CryptoError):
+            unwrap(key, _DUMMY_WRAP, _wrap_aad(0, "code"))
     return None
+
+
+_DUMMY_SALT = new_salt()
+_DUMMY_WRAP = wrap(secrets.token_bytes(32), secrets.token_bytes(32), _wrap_aad(0, "code"))
+"""Opened by no code: what a code whose first group fits no case is tried against."""
 
 
 async def private_key_for_session(tx: Tx, case_id: int, token: bytes) -> bytes | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,41 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
 
 
+def _private_sqlite_files(path: Path) -> None:
+    """Make the SQLite file (and a folder we create for it) readable by the service's user
+    only, before SQLite opens it: SQLite gives the -wal and -shm files the main file's mode,
+    and under a usual umask (022) all three would be world-readable. Files from an earlier
+    start are restricted too. Their content is encrypted, but the metadata in the clear
+    (docs/threat-model.md) is nobody else's business."""
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot create the directory {folder} for the SQLite database ({exc.strerror})"
+        ) from None
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+            os.close(fd)
+        except FileExistsError:
+            pass  # another process made it meanwhile
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the SQLite database {path} ({exc.strerror})"
+            ) from None
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError as exc:
+            log.warning("cannot restrict %s to its owner (%s)", file.name, exc.strerror)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 class Database:
     """One engine per process; one session per unit of work (`transaction()`).
 
@@ -49,14 +85,7 @@ class Database:
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             if create and parsed.database and parsed.database != ":memory:":
-                folder = Path(parsed.database).parent
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise DatabaseUnavailable(
-                        f"cannot create the directory {folder} for the SQLite database "
-                        f"({exc.strerror})"
-                    ) from None
+                _private_sqlite_files(Path(parsed.database))
         else:
             kwargs.update(
                 pool_size=pool_size,

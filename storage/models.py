@@ -295,6 +295,10 @@ class OutboxItem(Base):
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
+    delivery_id: Mapped[str] = mapped_column(String(32))
+    """128 random bits in hex, sent with the reply for receivers that drop repeats. Not the
+    row id: SQLite hands out row ids again once the table is empty, so a receiver would drop
+    a new reply as a repeat of an old one."""
     payload_ct: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,11 +3,14 @@
 Delivery is at least once: a row is deleted only after the channel accepted it, and a
 worker that dies holding a row loses its lease, so another attempt follows. The outbox id
 travels with the message as its delivery id, for receivers that can deduplicate.
+Delivery ids are random (128 bits), unique forever: row ids are not (SQLite reuses them once
+the table is empty, and a restored or new database starts again at 1).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +37,7 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     """Queue a reply; no flush, so the replies of one turn are inserted together at commit."""
     row = OutboxItem(
         contact_id=contact_id,
+        delivery_id=secrets.token_hex(16),
         payload_ct=tx.keys.encrypt("outbox", to_json(payload), _aad(contact_id)),
         created_at=tx.now,
         attempts=0,
@@ -80,7 +84,11 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
             row.last_error = f"unreadable: {exc.__class__.__name__}"
             log.error("outbox row %s is unreadable and was parked", row.id)
             continue
-        deliveries.append(Delivery(row.id, row.contact_id, channel, address, payload, row.attempts))
+        deliveries.append(
+            Delivery(
+                row.id, row.delivery_id, row.contact_id, channel, address, payload, row.attempts
+            )
+        )
     await tx.session.flush()
     return deliveries
 

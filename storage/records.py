@@ -82,6 +82,8 @@ class CaseContent:
 @dataclass(frozen=True)
 class Delivery:
     outbox_id: int
+    delivery_id: str
+    """What the receiver deduplicates on: random, unique forever (never the row id)."""
     contact_id: int
     channel: str
     address: str

@@ -179,20 +179,7 @@ async def add_counsellor(
     )
     tx.session.add(row)
     await tx.session.flush()
-    for team_id, keys in teams.items():
-        if not await team_exists(tx, team_id):
-            raise TeamError(f"team {team_id!r} does not exist")
-        tx.session.add(TeamMember(team_id=team_id, counsellor_id=row.id))
-        for key_id, private in keys.items():
-            tx.session.add(
-                TeamKeyWrap(
-                    team_key_id=key_id,
-                    holder="counsellor",
-                    counsellor_id=row.id,
-                    wrapped=seal(pair.public, private, _team_aad(key_id, "counsellor", row.id)),
-                )
-            )
-    await tx.session.flush()
+    await _join_teams(tx, row.id, pair.public, teams)
     return row.id
 
 
@@ -306,9 +293,21 @@ async def invite_counsellor(
 async def _join_teams(
     tx: Tx, counsellor_id: int, public_key: bytes, teams: dict[str, dict[int, bytes]]
 ) -> None:
-    for team_id, keys in teams.items():
+    """Make the counsellor a member of each team and seal that team's keys for them.
+
+    Only the keys that belong to the team are sealed, whatever else the caller hands in: a
+    console session holds the keys of all its teams, and an invitation into team A must not
+    give the invitee team B's key (which closing their account would not even rotate).
+    """
+    for team_id, given in teams.items():
         if not await team_exists(tx, team_id):
             raise TeamError(f"team {team_id!r} does not exist")
+        own = set(await tx.session.scalars(select(TeamKey.id).where(TeamKey.team_id == team_id)))
+        keys = {key_id: private for key_id, private in given.items() if key_id in own}
+        active_id, _ = await active_team_key(tx, team_id)
+        if active_id not in keys:
+            # Without the newest key the member could not read new cases.
+            raise TeamError(f"the current key of team {team_id!r} is needed to add a member")
         tx.session.add(TeamMember(team_id=team_id, counsellor_id=counsellor_id))
         for key_id, private in keys.items():
             tx.session.add(
@@ -674,11 +673,28 @@ async def add_member(tx: Tx, team_id: str, counsellor_id: int, team_keys: dict[i
         raise TeamError("no such active counsellor")
     if await tx.session.get(TeamMember, (team_id, counsellor_id)) is not None:
         return False
-    own = await tx.session.scalars(select(TeamKey.id).where(TeamKey.team_id == team_id))
-    keys = {k: v for k, v in team_keys.items() if k in set(own)}
-    active_id, _ = await active_team_key(tx, team_id)
-    if active_id not in keys:
-        # Without the newest key the member could not read new cases.
-        raise TeamError(f"the current key of team {team_id!r} is needed to add a member")
-    await _join_teams(tx, counsellor_id, row.public_key, {team_id: keys})
+    await _join_teams(tx, counsellor_id, row.public_key, {team_id: team_keys})
     return True
+
+
+async def remove_member(tx: Tx, team_id: str, counsellor_id: int) -> Rotation | None:
+    """Take a counsellor out of one team: their wraps of that team's keys and the membership
+    go, and the team gets a new key for new cases (ARCHITECTURE.md: removing a member rotates
+    the team key). None if they were not a member."""
+    if await tx.session.get(TeamMember, (team_id, counsellor_id)) is None:
+        return None
+    own = select(TeamKey.id).where(TeamKey.team_id == team_id)
+    await tx.session.execute(
+        delete(TeamKeyWrap).where(
+            TeamKeyWrap.holder == "counsellor",
+            TeamKeyWrap.counsellor_id == counsellor_id,
+            TeamKeyWrap.team_key_id.in_(own),
+        )
+    )
+    await tx.session.execute(
+        delete(TeamMember).where(
+            TeamMember.team_id == team_id, TeamMember.counsellor_id == counsellor_id
+        )
+    )
+    await tx.session.flush()
+    return await rotate_team_key(tx, team_id)

@@ -7,8 +7,8 @@ back; it knows nothing of flows, storage or the conversation service's decisions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, fields
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Command = Literal["start", "back", "restart"]
 MAX_TEXT_LENGTH = 10_000
@@ -16,6 +16,47 @@ MAX_TEXT_LENGTH = 10_000
 SOURCE_TAG = re.compile(r"[A-Za-z0-9_-]{1,32}")
 """An outreach source tag (a poster's QR code, a flyer): short, and nothing that could name
 a person."""
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def _replaced(text: str) -> str:
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """The value with every lone UTF-16 surrogate in its strings (keys too) replaced by U+FFFD.
+
+    JSON may escape half of a surrogate pair ("\\ud800"); such a string can be neither
+    stored (UTF-8 has no encoding for it) nor sent on, and a sender would retry it forever.
+    Every JSON entry point applies this right after parsing, so nothing behind the edge ever
+    sees one. Python joins a valid escaped pair into one code point, so only lone halves
+    remain to be replaced.
+
+    Lists and dicts are changed in place (they are freshly parsed JSON), with a loop instead
+    of recursion: a deeply nested body must not raise RecursionError here. Tuples (of
+    strings, as in `InboundMessage.choices`) are rebuilt.
+    """
+    if isinstance(value, str):
+        return _replaced(value)
+    if isinstance(value, tuple):
+        return tuple(_replaced(v) if isinstance(v, str) else v for v in value)
+    pending = [value] if isinstance(value, list | dict) else []
+    while pending:
+        node = pending.pop()
+        items = list(enumerate(node)) if isinstance(node, list) else list(node.items())
+        for key, item in items:
+            if isinstance(item, str):
+                item = _replaced(item)
+            elif isinstance(item, list | dict):
+                pending.append(item)
+            if isinstance(node, dict) and isinstance(key, str) and _LONE_SURROGATE.search(key):
+                del node[key]
+                key = _replaced(key)
+            node[key] = item
+    return value
 
 
 class InvalidMessage(ValueError):
@@ -50,6 +91,12 @@ class InboundMessage:
     per client; None where the channel has no such thing. Never stored or logged."""
 
     def __post_init__(self) -> None:
+        # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable
+        # gets past the edge.
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str | tuple):
+                object.__setattr__(self, field.name, without_lone_surrogates(value))
         given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]
         if len(given) > 1:
             raise InvalidMessage(

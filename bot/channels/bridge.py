@@ -30,6 +30,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    without_lone_surrogates,
 )
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,9 @@ def inbound_route(secret: str, handle: Handler) -> Callable[[web.Request], Await
             log.warning("bridge: request with a missing or wrong signature refused")
             return web.json_response({"error": "bad signature"}, status=401)
         try:
-            msg = parse_inbound(bounded_json.loads(body, max_bytes=MAX_BODY_BYTES))
+            msg = parse_inbound(
+                without_lone_surrogates(bounded_json.loads(body, max_bytes=MAX_BODY_BYTES))
+            )
         except JsonRejected as exc:
             return web.json_response({"error": f"body is {exc}"}, status=400)
         except InvalidMessage as exc:

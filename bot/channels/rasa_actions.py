@@ -55,6 +55,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import bounded_json
 from bot.bounded_json import JsonRejected
+from bot.channels.base import without_lone_surrogates
 from bot.conversation.service import ConversationService, ExternalIntake
 from bot.rasa.intake import (
     CRISIS_SLOT,
@@ -260,7 +261,7 @@ async def read_action_call(request: web.Request) -> dict[str, Any]:
         if inflater.unconsumed_tail:
             raise BadBody("inflated body too large")
     try:
-        call = bounded_json.loads(raw, max_bytes=MAX_BODY_BYTES)
+        call = without_lone_surrogates(bounded_json.loads(raw, max_bytes=MAX_BODY_BYTES))
     except JsonRejected:
         raise BadBody("Invalid body request") from None
     return check_action_call(call)

@@ -67,6 +67,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    without_lone_surrogates,
 )
 from bot.settings import TelegramSettings
 
@@ -500,7 +501,7 @@ def webhook_route(
         except JsonRejected as exc:
             return web.Response(status=400, text=f"not an update: {exc}")
         try:
-            update = Update.de_json(body, receiver.bot)
+            update = Update.de_json(without_lone_surrogates(body), receiver.bot)
         except Exception:
             # No detail: PTB's and json's messages may quote the body.
             log.warning("telegram: webhook body is not a Telegram update")

@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot import bounded_json
 from bot.bounded_json import JsonRejected
-from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, OutboundMessage
+from bot.channels.base import (
+    MAX_TEXT_LENGTH,
+    InboundMessage,
+    InvalidMessage,
+    OutboundMessage,
+    without_lone_surrogates,
+)
 from bot.conversation.service import ResumeConflict, TooManyNewConversations
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
@@ -173,7 +179,7 @@ class FrameError(Exception):
 def parse_frame(raw: str) -> ClientFrame:
     """A client frame, or FrameError whose message names the problem but never the content."""
     try:
-        data = bounded_json.loads(raw, max_bytes=MAX_FRAME_BYTES)
+        data = without_lone_surrogates(bounded_json.loads(raw, max_bytes=MAX_FRAME_BYTES))
     except JsonRejected as exc:
         code = "too_large" if exc.reason == "too_large" else "bad_frame"
         raise FrameError(code, str(exc)) from None
@@ -403,6 +409,21 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
         if hop not in trusted_proxies:
             return hop
     return remote
+
+
+FORWARDED_HTTPS: Final = web.RequestKey("forwarded_https", bool)
+"""Request key: set (True) by the app's middleware when a trusted proxy says the client
+came over https; `request.secure` alone sees only the proxy's plain connection."""
+
+
+def forwarded_https(request: web.Request, trusted_proxies: frozenset[str]) -> bool:
+    """Whether a trusted proxy's X-Forwarded-Proto says https. From anyone else the header is
+    the client's own claim, and believing it would let a plain-http client get the cookies
+    and headers meant for TLS."""
+    if request.remote not in trusted_proxies:
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return proto == "https"
 
 
 def client_key(request: web.Request, limits: Limits) -> str:

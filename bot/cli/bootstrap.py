@@ -89,6 +89,10 @@ async def open_store(
         try:
             # Only the service's user may list or read the database, WAL and key files.
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if settings.data_dir.stat().st_mode & 0o077:
+                # Made earlier, or by hand under a usual umask: it holds the database,
+                # its WAL and (by default) the server key.
+                settings.data_dir.chmod(0o700)
         except OSError as exc:
             raise StartupError(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror})"

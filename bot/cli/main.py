@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import resources
+from bot import log_safety, resources
 from bot.cli import translations as translations_cli
 from bot.cli.bootstrap import (
     LISTEN_ADDRESS,
@@ -219,6 +219,8 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
 def _configure_logging(level: str) -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
+    # Values from outside in them (a chat type, an action name) cannot break a line.
+    log_safety.install()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Sanic (rasa-sdk's server) would log request lines with the ?token= of Rasa's calls.

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot.channels.webchat import FORWARDED_HTTPS
 from storage.teams import CounsellorKeys
 
 SECURE_COOKIE = "__Host-console"
@@ -138,12 +139,12 @@ def is_loopback(request: web.Request) -> bool:
 
 
 def is_https(request: web.Request, trust_forwarded_proto: bool) -> bool:
+    """TLS directly, or (with `console.trust_forwarded_proto`) behind a proxy listed in
+    `webchat.trusted_proxies` whose X-Forwarded-Proto says https: the app's middleware
+    checked the sender (`FORWARDED_HTTPS`); the header from anyone else counts for nothing."""
     if request.secure:
         return True
-    if trust_forwarded_proto:
-        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-        return proto == "https"
-    return False
+    return trust_forwarded_proto and request.get(FORWARDED_HTTPS) is True
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def backoff_seconds(attempt: int, initial: float, maximum: float, rng: random.Ra
 def to_outbound(delivery: Delivery) -> OutboundMessage:
     p: dict[str, Any] = delivery.payload
     return OutboundMessage(
-        delivery_id=str(delivery.outbox_id),
+        delivery_id=delivery.delivery_id,
         address=delivery.address,
         text=p["text"],
         sender=p.get("sender", "bot"),

@@ -13,12 +13,14 @@ the same server (`rasa_sdk.endpoint.create_app`) gets:
 
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import bounded_json
+from bot.channels.base import without_lone_surrogates
 from bot.channels.rasa_actions import MAX_BODY_BYTES, build_executor, check_action_call, token_ok
 from bot.cli.bootstrap import open_store
 from bot.clock import SystemClock
@@ -79,9 +81,18 @@ def create_server(settings: Settings) -> Any:
             # The shape check of our mounted route: a malformed call is a 400 here too, not
             # rasa-sdk's 500 that echoes the whole body (every text the person wrote).
             try:
-                check_action_call(bounded_json.loads(_inflated(request), max_bytes=MAX_BODY_BYTES))
+                call = check_action_call(
+                    without_lone_surrogates(
+                        bounded_json.loads(_inflated(request), max_bytes=MAX_BODY_BYTES)
+                    )
+                )
             except (ValueError, zlib.error):
                 return response.json({"error": "Invalid body request"}, status=400)
+            # rasa-sdk parses the body again: hand it the cleaned call, so a lone surrogate
+            # never reaches our actions (it could not be stored, and Rasa would call again).
+            request.parsed_json = call
+            if request.headers.get("Content-Encoding", "").lower() == "deflate":
+                request.body = zlib.compress(json.dumps(call).encode())
         return None
 
     app.register_middleware(check_request, "request")

@@ -369,7 +369,9 @@
       return;
     }
     if (op === 'start') {
-      if (session && welcomed) { owner = 'bot'; prompt = null; queue({ type: 'command', command: 'start' }, null); } else restartChat();
+      // A new conversation numbers its lines from 1 again: forget which numbers were shown,
+      // or its first questions would be taken for repeats of the old ones and dropped.
+      if (session && welcomed) { owner = 'bot'; prompt = null; shown = {}; queue({ type: 'command', command: 'start' }, null); } else restartChat();
       return;
     }
     focusComposer = true;
@@ -430,7 +432,9 @@
     };
   }
   function reconnectLater() {
-    var base = Math.min(30000, 1000 * Math.pow(2, attempt));
+    // An answer waiting to be sent is tried every few seconds: the person is looking at it.
+    var cap = pending.length ? 4000 : 30000;
+    var base = Math.min(cap, 1000 * Math.pow(2, attempt));
     attempt++;
     var delay = base / 2 + Math.random() * base / 2;
     setStatus(fmt('status_reconnecting', { s: Math.max(1, Math.round(delay / 1000)) }), true);

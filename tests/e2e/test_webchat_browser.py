@@ -88,6 +88,20 @@ async def test_a_person_completes_the_intake_by_mouse(
     assert rows[-1]["id"] in [entry.case_id for entry in await server.queue()]
 
 
+async def test_a_new_conversation_after_declining_shows_its_questions(
+    server: Server, page: Page
+) -> None:
+    """A new conversation numbers its lines from 1 again; the page must not take its first
+    question for one it has shown already and swallow it."""
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse([INTAKE_DE[0], ("one", INTAKE_DE[1][1], ["Nein"])])
+    new_chat = chat.composer.get_by_role("button", name="Neues Gespräch beginnen", exact=True)
+    await expect(new_chat).to_be_visible()
+    await new_chat.click()
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(2)
+
+
 async def test_a_person_completes_the_intake_by_keyboard_only(server: Server, page: Page) -> None:
     chat = Chat(page)
     await chat.open(f"{server.url}/chat")

@@ -30,7 +30,7 @@ from bot.console.auth import CookiePolicy
 from bot.console.core import Console
 from bot.console.login_pages import login_delay, totp_step
 from bot.keys import CONSOLE
-from bot.settings import ConsoleSettings, DeliverySettings, Settings
+from bot.settings import ConsoleSettings, DeliverySettings, Settings, WebChatSettings
 from storage import audit, cases, stats, teams
 from storage.models import CaseNote, Counsellor
 from tests.conftest import COUNSELLOR_PASSWORD, Office
@@ -268,7 +268,10 @@ async def test_cookie_flags_and_security_headers(env: Console_) -> None:
 
 
 async def test_https_behind_a_trusted_proxy_gets_the_host_cookie(office: Office) -> None:
-    settings = Settings(console=ConsoleSettings(trust_forwarded_proto=True))
+    settings = Settings(
+        console=ConsoleSettings(trust_forwarded_proto=True),
+        webchat=WebChatSettings(trusted_proxies=["127.0.0.1"]),
+    )
     app = create_app(settings, office.store, flow_id="mini")
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         resp = await client.get("/console/login", headers={"X-Forwarded-Proto": "https"})

@@ -256,3 +256,76 @@ async def test_closing_an_account_rotates_the_team_key_for_new_cases(env: Consol
     for case_id in (before, after):
         status, html = await _page(env, colleague, f"/console/cases/{case_id}")
         assert status == 200, html
+
+
+async def test_inviting_into_one_team_gives_no_key_of_the_admins_other_team(
+    env: Console_,
+) -> None:
+    """An admin in both teams invites into "region" only: the session holds both teams' keys,
+    yet the newcomer must get region's alone and never open a "stadt" case, not even with
+    their password and a copy of the database."""
+    async with env.office.store.tx(env.clock()) as tx:
+        admin_id = await _id_of(tx, "admin")
+        for team_id in ("region", "stadt"):
+            keys = await teams.unlock_with_recovery_key(tx, team_id, env.office.recovery[team_id])
+            assert await teams.add_member(tx, team_id, admin_id, keys)
+    admin = await session_of(env, "admin")
+    html = await _form_page(
+        env,
+        admin,
+        "/console/office/invite",
+        username="neu.region",
+        role="counsellor",
+        teams="region",
+    )
+    link = SETUP_LINK.search(html)
+    assert link, html
+    token = link.group(2)
+    setup_html = await (await env.client.get(f"/console/setup/{token}")).text()
+    secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
+    done = await env.client.post(
+        f"/console/setup/{token}",
+        data={
+            "csrf": csrf,
+            "secret": secret,
+            "password": COUNSELLOR_PASSWORD,
+            "password2": COUNSELLOR_PASSWORD,
+            "code": pyotp.TOTP(secret).at(env.clock()),
+        },
+    )
+    assert "Konto eingerichtet" in await done.text()
+    _, stadt_case = await intake(env.office, env.channel, municipality="hannover")
+    _, region_case = await intake(env.office, env.channel)
+    async with env.office.store.read() as tx:
+        newcomer = await teams.unlock(tx, "neu.region", COUNSELLOR_PASSWORD)
+        assert newcomer is not None
+        assert await cases.private_key_for_team(tx, region_case, newcomer.team_keys) is not None
+        assert await cases.private_key_for_team(tx, stadt_case, newcomer.team_keys) is None
+
+
+async def test_a_console_reply_with_an_unreadable_byte_sequence_is_refused_cleanly(
+    env: Console_,
+) -> None:
+    me = await session_of(env, "berater-region")
+    _, case_id = await intake(env.office, env.channel)
+    url = f"/console/cases/{case_id}"
+    headers = {
+        "Cookie": f"console={me[0]}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    claim = await env.client.post(
+        f"{url}/claim", data=f"csrf={me[1]}", headers=headers, allow_redirects=False
+    )
+    assert claim.status == 303
+    resp = await env.client.post(
+        f"{url}/reply",
+        data=f"csrf={me[1]}&text=Hallo%20Beratung%20%ED%A0%80",
+        headers=headers,
+        allow_redirects=False,
+    )
+    # Surrogates cannot be written as valid UTF-8: the form is refused, with a message
+    # that says so, and nothing is stored or retried.
+    assert resp.status == 403
+    assert "Formular war ungültig" in await resp.text()
+    status, html = await _page(env, me, url)
+    assert status == 200 and "Hallo Beratung" not in html

@@ -79,6 +79,7 @@ def _service_env(name: str) -> dict[str, str]:
     return {str(k): _interpolate(str(v), _dot_env()) for k, v in env.items()}
 
 
+@pytest.mark.slow  # runs the documented shell commands
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_the_documented_key_commands_make_a_key_the_service_accepts(tmp_path: Path) -> None:
     uid = _container_uid()

@@ -477,6 +477,19 @@ async def test_a_missing_or_wrong_token_is_401(endpoint: Endpoint) -> None:
         assert body == {"error": "unauthorized"}
 
 
+async def test_half_a_surrogate_pair_in_the_call_is_taken_not_a_500(
+    endpoint: Endpoint, home: Home
+) -> None:
+    """JSON may carry "\\ud800"; it cannot be stored as UTF-8, and a 500 makes Rasa call
+    again and again. It arrives as U+FFFD instead, on both servers."""
+    who = f"{sender()}-\ud800"
+    status, body = await endpoint.post(
+        action_call(ACTION_CREATE_CASE, sender_id=who, slots=complete_slots())
+    )
+    assert status == 200, body
+    assert [e["event"] for e in body["events"]] == ["pause"]
+
+
 # ---------------------------------------------------------------- nothing in the clear
 
 
@@ -545,3 +558,21 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
     for path in home.data_dir.iterdir():
         if path.is_file() and path.name != "actions.log":
             assert CANARY.encode() not in path.read_bytes(), path.name
+
+
+async def test_an_action_name_with_a_line_break_forges_no_log_line(
+    home: Home, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store, _ = await open_store(home.settings, create=False)
+    try:
+        async with TestClient(TestServer(create_app(home.settings, store), host="127.0.0.1")) as c:
+            forged = "action_x\r\nERROR bot.console.pages: login.ok admin"
+            call = action_call(ACTION_CRISIS, sender_id=sender())
+            call["next_action"] = forged
+            resp = await c.post("/rasa/webhook", params={"token": TOKEN}, json=call)
+            assert resp.status == 404
+    finally:
+        await store.db.dispose()
+    assert caplog.records
+    assert all("\n" not in r.getMessage() and "\r" not in r.getMessage() for r in caplog.records)

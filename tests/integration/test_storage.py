@@ -8,8 +8,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.channels.base import OutboundMessage
@@ -19,7 +21,7 @@ from bot.settings import DeliverySettings
 from storage import contacts, flows, outbox, stats
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
-from storage.migrate import is_current, upgrade
+from storage.migrate import _config, is_current, upgrade
 from storage.models import Base, Contact
 from storage.notify import OutboxListener, announce_outbox
 from storage.store import Store
@@ -90,7 +92,29 @@ async def test_a_crashed_workers_lease_expires_and_the_reply_is_sent_again(store
     async with store.tx(datetime.now(UTC) + timedelta(seconds=61)) as tx:
         (again,) = await outbox.claim_due(tx, 10, timedelta(seconds=60))
     assert again.outbox_id == taken.outbox_id
+    assert again.delivery_id == taken.delivery_id
     assert again.attempts == 2
+
+
+async def test_delivery_ids_never_repeat_even_after_the_outbox_was_empty(store: Store) -> None:
+    """A receiver drops a reply whose delivery id it has seen (docs/bridge-protocol.md). SQLite
+    hands out row ids again once the table is empty, so row ids must not be delivery ids."""
+    channel = CountingChannel()
+    worker = DeliveryWorker(
+        store, {"memory": channel}, DeliverySettings(lease_seconds=30), clock=SystemClock()
+    )
+    async with store.tx() as tx:
+        contact = await contacts.contact_for(tx, "memory", "person")
+    for turn in range(4):
+        async with store.tx() as tx:
+            for n in range(3):
+                await outbox.enqueue(tx, contact.id, {"text": f"{turn}:{n}"})
+        for _ in range(10):
+            await worker.run_once()
+        async with store.tx() as tx:
+            assert await outbox.pending(tx) == 0  # empty again before the next replies
+    assert sum(channel.got.values()) == 12
+    assert len(channel.got) == 12, "a delivery id was used for two different replies"
 
 
 async def test_flow_versions_are_numbered_and_drafts_are_not_published(store: Store) -> None:
@@ -168,3 +192,32 @@ async def test_statistics_counters_add_up_from_concurrent_closes(store: Store) -
         ("outcome", "counselling"): 3,
         ("outcome", "referral"): 3,
     }
+
+
+async def test_replies_waiting_at_the_upgrade_get_a_delivery_id(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda sync: command.upgrade(_config(sync), "0006"))
+            now = datetime(2026, 1, 5)  # stored naive, as UTCDateTime does
+            await conn.execute(
+                text(
+                    "INSERT INTO contacts (id, channel, pseudonym, address_ct, created_at,"
+                    " last_seen_at, unreachable) VALUES (1, 'memory', 'p', :ct, :now, :now, false)"
+                ),
+                {"ct": b"x", "now": now},
+            )
+            for _ in range(2):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (contact_id, payload_ct, created_at, attempts,"
+                        " next_attempt_at) VALUES (1, :ct, :now, 0, :now)"
+                    ),
+                    {"ct": b"x", "now": now},
+                )
+        await upgrade(db)
+        async with db.engine.connect() as conn:
+            ids = list((await conn.execute(text("SELECT delivery_id FROM outbox"))).scalars())
+        assert len(set(ids)) == 2 and all(len(i) == 32 for i in ids)
+    finally:
+        await db.dispose()

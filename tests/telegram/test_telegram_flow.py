@@ -69,3 +69,17 @@ async def test_a_deep_link_source_is_counted_anonymously(
     async with tg.office.store.read() as tx:
         rows = await stats.table(tx)
     assert [(r.dimension, r.value, r.count) for r in rows] == [("source", "plakat_hbf-3", 1)]
+
+
+async def test_half_a_surrogate_pair_when_polling_is_answered_not_retried_forever(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    """An update whose text holds half a surrogate pair (escaped in Telegram's JSON) cannot be
+    stored as UTF-8; the poller would try it again and again and stop every later update."""
+    await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    await anna.prompt()
+    await anna.say("Hallo \ud800")
+    answer = await anna.next()
+    assert answer.text == "Bitte wählen Sie eine Antwort."

@@ -157,3 +157,41 @@ async def test_set_webhook_refuses_polling_settings(tmp_path: Path) -> None:
     out = io.StringIO()
     code = await asyncio.to_thread(run, ["--config", str(config), "telegram", "set-webhook"], out)
     assert code == 1
+
+
+async def test_half_a_surrogate_pair_is_taken_with_200_not_retried_forever(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    """JSON may escape half of a surrogate pair; it cannot be stored as UTF-8. Telegram sends
+    an update again after every non-2xx answer, so it must be taken (as U+FFFD)."""
+    tg = await webhook(make_telegram)
+    anna = person()
+    headers = {SECRET_HEADER: WEBHOOK_SECRET}
+    assert (
+        await tg.client.post(WEBHOOK_PATH, json=start_update(anna, 1), headers=headers)
+    ).status == 200
+    await anna.prompt()
+    resp = await tg.client.post(
+        WEBHOOK_PATH, json=start_update(anna, 2, "Hallo \ud800"), headers=headers
+    )
+    assert resp.status == 200
+
+
+async def test_a_chat_type_with_a_line_break_forges_no_log_line(
+    make_telegram: MakeTelegram, person: Callable[..., Person], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    tg = await webhook(make_telegram)
+    anna = person()
+    update = start_update(anna, 5, "Hallo")
+    update["message"]["chat"] = {
+        "id": anna.chat_id,
+        "type": "group\r\nERROR bot.console.pages: login.ok admin",
+        "title": "x",
+    }
+    resp = await tg.client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: WEBHOOK_SECRET})
+    assert resp.status == 200
+    declined = [r.getMessage() for r in caplog.records if "declined" in r.getMessage()]
+    assert declined, caplog.text
+    assert all("\n" not in m and "\r" not in m for m in declined)
+    assert all("\n" not in r.getMessage() for r in caplog.records)
