@@ -16,13 +16,10 @@ from storage.db import Database
 from storage.migrate import MIGRATIONS, current_revision, head_revision
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(blank_database_url: str) -> str:
     """A database that was never opened (the suite's usual one comes migrated)."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'anlaufstelle.sqlite3'}"
-    url: str = request.getfixturevalue("fresh_postgres_url")
-    return url
+    return blank_database_url
 
 
 def _settings(tmp_path: Path, database_url: str, **changes: object) -> Settings:

@@ -194,8 +194,8 @@ async def test_statistics_counters_add_up_from_concurrent_closes(store: Store) -
     }
 
 
-async def test_replies_waiting_at_the_upgrade_get_a_delivery_id(database_url: str) -> None:
-    db = Database(database_url)
+async def test_replies_waiting_at_the_upgrade_get_a_delivery_id(blank_database_url: str) -> None:
+    db = Database(blank_database_url)
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(lambda sync: command.upgrade(_config(sync), "0006"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import pyotp
 
@@ -78,7 +79,11 @@ async def test_a_person_who_blocked_the_bot_is_shown_unreachable_to_the_counsell
     case_id = await _handover(tg, anna)
     # The counsellor logs in to the console (password and second factor) and claims the case.
     env = Console_(
-        tg.client, tg.app[CONSOLE], ManualClock(tg.app[CLOCK]()), MemoryChannel(), tg.office
+        tg.client,
+        tg.app[CONSOLE],
+        ManualClock(tg.app[CLOCK]() - timedelta(seconds=31)),
+        MemoryChannel(),
+        tg.office,
     )
 
     async def no_sleep(seconds: float) -> None:
