@@ -167,7 +167,8 @@ def create_app(
 def _forwarded_scheme(settings: Settings) -> Middleware:
     """Mark requests that came over https to a trusted proxy (X-Forwarded-Proto from the
     addresses in `webchat.trusted_proxies`, with `console.trust_forwarded_proto`), for the
-    console's cookies and the HSTS header; the header from anyone else is ignored."""
+    console's cookies and the HSTS header; the header from anyone else is ignored. Every
+    request also gets its client address behind those proxies (X-Forwarded-For)."""
     trusted = frozenset(settings.webchat.trusted_proxies)
     believe = settings.console.trust_forwarded_proto
     if believe and not trusted:
@@ -178,6 +179,7 @@ def _forwarded_scheme(settings: Settings) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[webchat.CLIENT_ADDRESS] = webchat.client_address(request, trusted)
         if believe and webchat.forwarded_https(request, trusted):
             request[webchat.FORWARDED_HTTPS] = True
         response: web.StreamResponse = await handler(request)

@@ -228,9 +228,6 @@ async def counsellor_count(tx: Tx) -> int:
 # ---------------------------------------------------------------- invitations and setup
 
 SETUP_VALIDITY = timedelta(hours=72)
-LOCKOUT_AFTER = 5
-"""Failed logins in a row before the account is locked."""
-LOCKOUT_FOR = timedelta(minutes=15)
 
 
 def _setup_hash(tx: Tx, token: str) -> str:
@@ -397,12 +394,8 @@ class LoginAccount:
 
     counsellor_id: int
     failed_logins: int
-    locked_until: datetime | None
     totp_secret: str | None
     totp_last_step: int | None
-
-    def locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
 
 
 async def login_account(tx: Tx, username: str) -> LoginAccount | None:
@@ -415,22 +408,21 @@ async def login_account(tx: Tx, username: str) -> LoginAccount | None:
         if row.totp_secret_ct is None
         else tx.keys.decrypt("totp", row.totp_secret_ct, _totp_aad(row.id)).decode("ascii")
     )
-    return LoginAccount(row.id, row.failed_logins, row.locked_until, secret, row.totp_last_step)
+    return LoginAccount(row.id, row.failed_logins, secret, row.totp_last_step)
 
 
-async def record_login_failure(tx: Tx, counsellor_id: int) -> datetime | None:
-    """Count a failed login; from the LOCKOUT_AFTER-th in a row on, every further failure
-    locks the account for LOCKOUT_FOR (doubling with each failure, at most a day).
-    Returns the time the account is locked until, or None."""
+async def record_login_failure(tx: Tx, counsellor_id: int) -> int:
+    """Count a failed login in a row, for the admins to see; returns the count.
+
+    It never locks the account: a lock for everyone would let anyone who knows the name keep
+    the counsellor out. The console slows and locks out per name and client instead
+    (bot/console/login_guard.py)."""
     row = await tx.session.get(Counsellor, counsellor_id)
     if row is None:
-        return None
+        return 0
     row.failed_logins = (row.failed_logins or 0) + 1
-    over = row.failed_logins - LOCKOUT_AFTER
-    if over >= 0:
-        row.locked_until = tx.now + min(LOCKOUT_FOR * (2 ** min(over, 10)), timedelta(days=1))
     await tx.session.flush()
-    return row.locked_until if over >= 0 else None
+    return row.failed_logins
 
 
 async def record_login_success(tx: Tx, counsellor_id: int, totp_step: int) -> bool:
@@ -507,7 +499,8 @@ class CounsellorInfo:
     set_up: bool
     second_factor: bool
     setup_expires_at: datetime | None
-    locked_until: datetime | None
+    failed_logins: int
+    """Failed logins in a row since the last good one (from any client)."""
 
 
 async def counsellors(tx: Tx) -> list[CounsellorInfo]:
@@ -526,7 +519,7 @@ async def counsellors(tx: Tx) -> list[CounsellorInfo]:
             r.password_hash is not None,
             r.totp_secret_ct is not None,
             r.setup_expires_at,
-            r.locked_until,
+            r.failed_logins or 0,
         )
         for r in rows
     ]

@@ -416,6 +416,12 @@ FORWARDED_HTTPS: Final = web.RequestKey("forwarded_https", bool)
 came over https; `request.secure` alone sees only the proxy's plain connection."""
 
 
+CLIENT_ADDRESS: Final = web.RequestKey("client_address", str)
+"""Request key: the client's address as `client_address` finds it behind the trusted
+proxies, set by the app's middleware for every request (the console's login limits use it
+as the chat's rate limits do)."""
+
+
 def forwarded_https(request: web.Request, trusted_proxies: frozenset[str]) -> bool:
     """Whether a trusted proxy's X-Forwarded-Proto says https. From anyone else the header is
     the client's own claim, and believing it would let a plain-http client get the cookies

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.channels.webchat import FORWARDED_HTTPS
+from bot.channels.webchat import CLIENT_ADDRESS, FORWARDED_HTTPS
 from storage.teams import CounsellorKeys
 
 SECURE_COOKIE = "__Host-console"
@@ -129,6 +129,12 @@ class SessionStore:
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+
+def client_of(request: web.Request) -> str:
+    """The client's address behind the trusted proxies (the app's middleware finds it), so
+    one client behind the office's proxy cannot use up everyone's login limit."""
+    return request.get(CLIENT_ADDRESS) or request.remote or "unknown"
 
 
 def is_loopback(request: web.Request) -> bool:

@@ -34,6 +34,7 @@ from bot.console.auth import (
     is_loopback,
     tokens_match,
 )
+from bot.console.login_guard import LoginGuard
 from bot.conversation.service import ConversationService
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ConsoleSettings
@@ -103,6 +104,8 @@ class Console:
         """Awaited for the growing delay after a failed login (tests pass a recorder)."""
         self.login_posts = KeyedLimiter(capacity=10, rate=1 / 6, clock=clock.monotonic)
         """Login and setup posts per client address: bursts of 10, then one every 6 s."""
+        self.login_guard = LoginGuard(clock.monotonic)
+        """Failed logins per (name, client): the growing delay and the lockout."""
 
     def policy(self, request: web.Request) -> CookiePolicy:
         return CookiePolicy(is_https(request, self.settings.trust_forwarded_proto))

@@ -17,8 +17,9 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.console.auth import tokens_match
+from bot.console.auth import client_of, tokens_match
 from bot.console.core import NOTICES, Console, first_value, redirect
+from bot.console.login_guard import LOCK_AFTER
 from bot.web.pages import BadForm, FormTooLarge, read_form
 from storage import audit, teams
 
@@ -79,7 +80,8 @@ class LoginPages:
             session=None,
             error=(
                 "Die Anmeldung hat nicht geklappt. Prüfen Sie Name, Passwort und Code. "
-                "Nach mehreren Fehlversuchen ist das Konto für eine Weile gesperrt."
+                "Nach mehreren Fehlversuchen ist die Anmeldung von diesem Gerät aus für eine Weile "
+                "gesperrt."
             ),
         )
         return self._with_pre(request, resp, token)
@@ -100,25 +102,30 @@ class LoginPages:
         username = first_value(form, "username")[:64]
         password = first_value(form, "password")[:MAX_PASSWORD]
         code = first_value(form, "code").replace(" ", "")
-        if not self.console.login_posts.take(request.remote or "unknown"):
+        client = client_of(request)
+        if not self.console.login_posts.take(client):
             return self._login_error(request, username, 429)
+        guard = self.console.login_guard
+        # Locked out for this name from this client only; the password is still checked
+        # (and answered after the same delay) so the answer looks like any wrong login and
+        # says nothing about whether the name exists.
+        locked = guard.locked(username, client)
         now = self.console.clock()
         async with self.console.store.tx(now) as tx:
             account = await teams.login_account(tx, username)
-            if account is not None and account.locked(now):
-                await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.locked")
-                return self._login_error(request, username, 401)
             keys = await teams.unlock(tx, username, password)
             step = None
             if keys is not None and account is not None and account.totp_secret is not None:
                 step = totp_step(account.totp_secret, code, now)
             if (
-                keys is not None
+                not locked
+                and keys is not None
                 and step is not None
                 and account is not None
                 and await teams.record_login_success(tx, account.counsellor_id, step)
             ):
                 await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.ok")
+                guard.succeeded(username, client)
                 session = self.console.sessions.create(keys)
                 resp = redirect("/console")
                 policy = self.console.policy(request)
@@ -132,13 +139,11 @@ class LoginPages:
                 return resp
             if keys is not None:
                 keys.team_keys.clear()
-            failures = 0
-            if account is None:
-                await audit.record(tx, "anonymous", "login.failed")
-            else:
+            failures = LOCK_AFTER if locked else guard.failed(username, client)
+            actor = "anonymous" if account is None else f"counsellor:{account.counsellor_id}"
+            await audit.record(tx, actor, "login.locked" if locked else "login.failed")
+            if account is not None and not locked:
                 await teams.record_login_failure(tx, account.counsellor_id)
-                failures = account.failed_logins + 1
-                await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.failed")
         await self.console.sleep(login_delay(failures))
         return self._login_error(request, username, 401)
 
@@ -227,7 +232,7 @@ class LoginPages:
             return self.console.forbidden(
                 "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
             )
-        if not self.console.login_posts.take(request.remote or "unknown"):
+        if not self.console.login_posts.take(client_of(request)):
             return self.console.forbidden("Zu viele Versuche. Bitte warten Sie eine Minute.")
         now = self.console.clock()
         async with self.console.store.read(now) as tx:

@@ -62,7 +62,11 @@ def console_now() -> datetime:
 @pytest.fixture
 async def env(office: Office, console_now: datetime) -> AsyncIterator[Console_]:
     channel = MemoryChannel()
-    settings = Settings(delivery=DeliverySettings(poll_seconds=0.05))
+    settings = Settings(
+        delivery=DeliverySettings(poll_seconds=0.05),
+        # The test client stands for the office's reverse proxy: X-Forwarded-For names clients.
+        webchat=WebChatSettings(trusted_proxies=["127.0.0.1"]),
+    )
     clock = ManualClock(console_now)
     app = create_app(
         settings, office.store, channels={channel.name: channel}, flow_id="mini", clock=clock
@@ -107,11 +111,15 @@ async def login(
     password: str = COUNSELLOR_PASSWORD,
     code: str | None = None,
     next_step: bool = True,
+    client: str | None = None,
 ) -> Any:
-    """Post the login form as a browser would; returns the response (redirects not followed)."""
+    """Post the login form as a browser would; returns the response (redirects not followed).
+
+    `client`: the address the office's proxy (127.0.0.1, trusted) says the request came from."""
     if next_step:
         env.clock.advance(seconds=31)  # a fresh TOTP time step: each code works once
-    page = await env.client.get("/console/login")
+    headers = {"X-Forwarded-For": client} if client else {}
+    page = await env.client.get("/console/login", headers=headers)
     assert page.status == 200
     csrf = hidden(await page.text(), "csrf")
     if code is None:
@@ -119,6 +127,7 @@ async def login(
     return await env.client.post(
         "/console/login",
         data={"csrf": csrf, "username": username, "password": password, "code": code},
+        headers=headers,
         allow_redirects=False,
     )
 
@@ -240,6 +249,46 @@ async def test_growing_delay_then_lockout_after_repeated_failures(env: Console_)
     assert account is not None and account.failed_logins == 0
     actions = [action for _, action, _, _ in entries]
     assert actions.count("login.failed") == 5 and "login.locked" in actions
+
+
+async def test_a_lockout_keeps_out_the_guessing_client_not_the_counsellor(env: Console_) -> None:
+    attacker, office = "198.51.100.7", "192.0.2.10"
+    for _ in range(5):
+        wrong = await login(env, "berater-stadt", password="geraten", client=attacker)
+        assert wrong.status == 401
+    # The right password and code from the guessing client: still refused, and it looks
+    # like any wrong login (same page, same delay as the last failures).
+    assert (await login(env, "berater-stadt", client=attacker)).status == 401
+    assert env.delays[-1] == env.delays[-2]
+    # The counsellor at the office logs in as usual.
+    env.client.session.cookie_jar.clear()
+    assert (await login(env, "berater-stadt", client=office)).status == 303
+
+
+async def test_a_wrong_name_is_answered_like_a_wrong_password(env: Console_) -> None:
+    for name in ("berater-stadt", "gibt-es-nicht"):
+        env.delays.clear()
+        for _ in range(6):
+            resp = await login(env, name, password="geraten", code="123456", client="198.51.100.7")
+            assert resp.status == 401
+            assert "Die Anmeldung hat nicht geklappt" in await resp.text()
+        if name == "berater-stadt":
+            known = list(env.delays)
+    assert env.delays == known  # the growing delay, then the lockout's, name or no name
+
+
+async def test_one_client_behind_the_proxy_cannot_use_up_the_others_logins(
+    env: Console_,
+) -> None:
+    statuses = []
+    for _ in range(12):  # all within one TOTP step: the limiter does not refill meanwhile
+        resp = await login(
+            env, "niemand", password="x", code="123456", next_step=False, client="198.51.100.7"
+        )
+        statuses.append(resp.status)
+    assert 429 in statuses
+    env.client.session.cookie_jar.clear()
+    assert (await login(env, "berater-region", client="192.0.2.10")).status == 303
 
 
 async def test_cookie_flags_and_security_headers(env: Console_) -> None:
