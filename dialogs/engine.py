@@ -398,8 +398,9 @@ class _Run:
         box = self.crisis_box()
         if self.state.case_created:
             # The case waits for the team: typed text is a message for it (the service seals
-            # it into the case), not an answer; only the button goes on with the questions.
-            if isinstance(inp, ChoiceInput) and inp.choice == GO_ON:
+            # it into the case), not an answer; only the button (or its label or number, typed
+            # where there are no buttons) goes on with the questions.
+            if _pick_one(inp, self.after_talk_now().choices) == GO_ON:
                 self.go_on()
             elif isinstance(inp, Start | SetLanguage):
                 self.outputs.append(self.after_talk_now())

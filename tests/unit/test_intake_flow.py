@@ -34,6 +34,7 @@ from dialogs.model import (
     placeholders,
 )
 from dialogs.steps import (
+    Back,
     BotMessage,
     ChoiceInput,
     ChoicesInput,
@@ -724,3 +725,28 @@ def test_the_dialog_follows_the_suggested_order(flow: Flow) -> None:
     ]
     assert shown(outputs)[1] == "about"
     assert shown(outputs)[-1] == "handover"
+
+
+def test_crisis_words_at_a_choice_question_wait_and_going_on_asks_it_again(flow: Flow) -> None:
+    inputs = intake_inputs("de")[:4]  # up to "Wann ist es passiert?"
+    state, _ = play(flow, inputs)
+    paused = step(flow, state, TextInput("ich will nicht mehr leben"), NOW)
+    assert [m.kind for m in paused.messages] == ["crisis"]
+    assert paused.state.crisis and paused.state.paused_for == "incident_when"
+    again = step(flow, paused.state, ChoiceInput(GO_ON), NOW)
+    assert [m.node_id for m in again.messages] == ["incident_when"]
+
+
+def test_after_talk_now_typed_text_is_for_the_team_and_the_bot_stays_quiet(flow: Flow) -> None:
+    state, _ = play(flow, [*intake_inputs("de", in_danger="yes")[:4], ChoiceInput(TALK_NOW)])
+    quiet = step(flow, state, TextInput("Bitte kommen Sie schnell."), NOW)
+    assert quiet.outputs == () and quiet.state == state
+    again = step(flow, state, Start(), NOW)
+    assert [c.id for c in again.messages[-1].choices] == [GO_ON]  # no second case offered
+
+
+def test_back_from_the_crisis_box_asks_the_danger_question_again(flow: Flow) -> None:
+    state, _ = play(flow, intake_inputs("de", in_danger="yes")[:4])
+    back = step(flow, state, Back(), NOW)
+    assert back.state.paused_for is None
+    assert [m.node_id for m in back.messages] == ["in_danger"]
