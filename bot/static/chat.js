@@ -316,7 +316,11 @@
       nodes.push(checks);
       (p.actions || []).forEach(function (a) { if (a.id === 'done') nodes.push(submit('done', null, a.label, 'btn-primary', lang)); });
     } else if (p.expects === 'text' || p.expects === 'date') {
-      var field = textField(p.expects === 'date' ? 'date_label' : 'answer_label', p.max_length || 10000, describe, !!p.max_length && p.expects === 'text');
+      // The danger path's case waits for the team (its question offers only to go on): what is
+      // typed now is a message for the team, not an answer.
+      var forTeam = (p.choices || []).some(function (c) { return c.id === 'go_on'; });
+      var labelKey = p.expects === 'date' ? 'date_label' : forTeam ? 'message_label' : 'answer_label';
+      var field = textField(labelKey, p.max_length || 10000, describe, !!p.max_length && p.expects === 'text');
       if (p.expects === 'date') {
         // The browser's own date picker; the answers stand beside it as buttons.
         var input = el('input', { id: 'message-input', name: 'text', type: 'date', 'aria-describedby': describe });

@@ -327,6 +327,9 @@ class ChatPages:
             session=webchat.encode_token(view.token),
             mid=view.mid,
             at=str(prompt.seq) if prompt else "",
+            # The danger path's case waits for the team (its question offers only to go on):
+            # typed text is a message for the team, not an answer.
+            for_team=prompt is not None and any(c.id == "go_on" for c in prompt.choices),
             lines=lines,
             latest=latest,
             prompt=prompt,

@@ -87,6 +87,10 @@ async def test_one_tap_reaches_the_team_and_the_case_is_at_the_top(
     # What happens next depends on the office hours at this moment: alerted, or at the top.
     told = re.compile("Jemand aus dem Team ist jetzt benachrichtigt|ganz oben in unserer Warte")
     await expect(chat.line(told)).to_be_visible()
+    # What the person types now is for the team, and the field says so.
+    await expect(
+        chat.composer.get_by_label("Ihre Nachricht an die Beratungsstelle")
+    ).to_be_visible()
     await assert_accessible(other, "after talk now (de)")
     queue = by_priority(await server.queue(), datetime(2026, 1, 1, tzinfo=UTC))
     assert len(queue) == 2 and queue[0].crisis is True
@@ -166,6 +170,9 @@ async def test_the_danger_path_works_without_javascript(
     await chat.composer.get_by_role("button", name=TALK_NOW_DE, exact=True).click()
     assert CASE_CODE.fullmatch(await chat.case_code())
     assert len(server.cases()) == before + 1
+    await expect(
+        chat.composer.get_by_label("Ihre Nachricht an die Beratungsstelle")
+    ).to_be_visible()
     await chat.composer.get_by_role("button", name=GO_ON_DE, exact=True).click()
     await chat.wait_for_question(WHEN_DE)
     await chat.composer.get_by_label("Datum (wenn Sie es kennen)").fill("2025-01-10")
