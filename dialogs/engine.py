@@ -25,6 +25,12 @@ How inputs are taken (all texts in the state's language):
 - Any `TextInput`, at any node, is first searched for crisis words of every language. On a
   hit the crisis message and `CrisisDetected("words")` come before anything else; a free_text
   node still takes the text as its answer, any other node just asks again.
+- The danger path (`crisis.talk_now` in the flow): crisis words or a yes to the crisis check
+  show the crisis message as a question with two choices, `talk_now` and `go_on`, and the
+  dialog waits there (`state.paused_for`) instead of asking the next question. `talk_now`
+  yields `CrisisHandoverRequested` (the case is created at once) and says what happens next,
+  by `office_open`; `go_on` asks the next question. Once the case exists, the final handover
+  yields `HandoverRequested(completes=True)`.
 
 Branch conditions: `equals`/`not_equals`/`in` compare a single_choice answer (or the bucket of
 a `when` answer, "date" for a typed date); `includes` holds when a multi_choice answer contains
@@ -68,6 +74,7 @@ from dialogs.steps import (
     ChoiceOption,
     ChoicesInput,
     CrisisDetected,
+    CrisisHandoverRequested,
     DialogEnded,
     DialogState,
     HandoverRequested,
@@ -96,6 +103,11 @@ InputNode = (
 SKIP = "skip"
 """Choice id that skips an optional free text."""
 
+TALK_NOW = "talk_now"
+"""Danger path: the choice that creates the case at once."""
+GO_ON = "go_on"
+"""Danger path: the choice that goes on with the questions."""
+
 _DAYS_BACK = {"today": 0, "this_week": 6, "this_month": 30}
 """Earliest day of a `when` bucket, in days before `now`: the AGG deadline runs from it."""
 
@@ -121,13 +133,16 @@ def new_state(flow: Flow, language: str | None = None) -> DialogState:
     return DialogState(language=flow.default_language)
 
 
-def step(flow: Flow, state: DialogState, inp: Input, now: datetime) -> StepResult:
-    """Apply one input. `now` is the current time in the office's time zone.
+def step(
+    flow: Flow, state: DialogState, inp: Input, now: datetime, *, office_open: bool = True
+) -> StepResult:
+    """Apply one input. `now` is the current time in the office's time zone; `office_open`
+    picks what the danger path says once the case is created.
 
     After a handover or end the state is returned unchanged with no outputs: the
     conversation service no longer routes messages to the engine then.
     """
-    run = _Run(flow, state.model_copy(deep=True), now)
+    run = _Run(flow, state.model_copy(deep=True), now, office_open)
     if run.state.finished is None:
         run.handle(inp)
     return StepResult(run.state, tuple(run.outputs))
@@ -261,6 +276,7 @@ class _Run:
     flow: Flow
     state: DialogState
     now: datetime
+    office_open: bool = True
     outputs: list[Output] = field(default_factory=list)
 
     def text(self, text: dict[str, str]) -> str:
@@ -284,10 +300,19 @@ class _Run:
     # -- dispatch
 
     def handle(self, inp: Input) -> None:
-        in_crisis = isinstance(inp, TextInput) and self.check_crisis(inp.text)
+        words = isinstance(inp, TextInput) and find_crisis(inp.text, self.flow.crisis.words)
         if self.state.node is None:
+            if words:
+                self.crisis("words")
             self.begin(inp)
             return
+        if self.state.paused_for is not None:
+            self.paused(inp, words)
+            return
+        talk_now = self.flow.crisis.talk_now is not None
+        in_crisis = words and not (talk_now and isinstance(self.current(), FreeTextNode))
+        if in_crisis and not talk_now:
+            self.crisis("words")
         match inp:
             case Start():
                 self.prompt()
@@ -298,10 +323,12 @@ class _Run:
             case SetLanguage():
                 self.set_language(inp.language)
                 self.prompt()
+            case TextInput() if in_crisis and talk_now:
+                self.pause(self.current().id, "words")
             case TextInput() if in_crisis and not isinstance(self.current(), FreeTextNode):
                 self.prompt()
             case ChoiceInput() | ChoicesInput() | TextInput():
-                self.answer(inp)
+                self.answer(inp, words=words and talk_now)
 
     def begin(self, inp: Input) -> None:
         if isinstance(inp, Start) and inp.language in self.flow.languages:
@@ -310,17 +337,110 @@ class _Run:
             self.set_language(inp.language)
         self.enter(self.flow.start)
 
-    def check_crisis(self, text: str) -> bool:
-        if not find_crisis(text, self.flow.crisis.words):
-            return False
-        self.crisis("words")
-        return True
-
     def crisis(self, source: Literal["words", "answer"]) -> None:
         self.state.crisis = True
         message = self.text(self.flow.crisis.message)
         self.outputs.append(BotMessage(message, kind="crisis", node_id=self.state.node))
         self.outputs.append(CrisisDetected(source))
+
+    # -- the danger path (crisis.talk_now)
+
+    def pause(self, go_on_with: str, source: Literal["words", "answer"]) -> None:
+        """Show the crisis resources with the choice: a person now, or go on. The dialog waits
+        for that choice, so nothing (no next question, no focus move) draws the person away."""
+        self.state.crisis = True
+        self.state.paused_for = go_on_with
+        self.outputs.append(self.crisis_box())
+        self.outputs.append(CrisisDetected(source))
+
+    def crisis_box(self) -> BotMessage:
+        talk_now = self.flow.crisis.talk_now
+        assert talk_now is not None
+        options = [ChoiceOption(GO_ON, self.text(talk_now.go_on))]
+        if not self.state.case_created:
+            options.insert(0, ChoiceOption(TALK_NOW, self.text(talk_now.talk)))
+        return BotMessage(
+            self.text(self.flow.crisis.message),
+            kind="crisis",
+            node_id=self.state.node,
+            # Once the case exists, whatever the person writes is for the team.
+            expects="text" if self.state.case_created else "choice",
+            choices=tuple(options),
+        )
+
+    def after_talk_now(self) -> BotMessage:
+        """What happens next, once the case exists; the person may still go on."""
+        talk_now = self.flow.crisis.talk_now
+        assert talk_now is not None
+        text = talk_now.open if self.office_open else talk_now.closed
+        return BotMessage(
+            self.text(text),
+            kind="prompt",
+            node_id=self.state.node,
+            expects="text",
+            choices=(ChoiceOption(GO_ON, self.text(talk_now.go_on)),),
+        )
+
+    def paused(self, inp: Input, words: bool) -> None:
+        match inp:
+            case Back():
+                self.state.paused_for = None
+                self.back()
+                return
+            case Restart():
+                self.restart()
+                return
+            case SetLanguage():
+                self.set_language(inp.language)
+            case TextInput() if words:
+                self.pause(self.state.paused_for or "", "words")
+                return
+        box = self.crisis_box()
+        if self.state.case_created:
+            # The case waits for the team: typed text is a message for it (the service seals
+            # it into the case), not an answer; only the button (or its label or number, typed
+            # where there are no buttons) goes on with the questions.
+            if _pick_one(inp, self.after_talk_now().choices) == GO_ON:
+                self.go_on()
+            elif isinstance(inp, Start | SetLanguage):
+                self.outputs.append(self.after_talk_now())
+            return
+        picked = _pick_one(inp, box.choices) if not isinstance(inp, Start | SetLanguage) else None
+        if picked == TALK_NOW:
+            self.talk_now()
+        elif picked == GO_ON:
+            self.go_on()
+        else:
+            if isinstance(inp, ChoiceInput | ChoicesInput | TextInput):
+                error = self.flow.ui_text("invalid_choice", self.state.language)
+                self.outputs.append(BotMessage(error, kind="error", node_id=self.state.node))
+            self.outputs.append(box)
+
+    def talk_now(self) -> None:
+        talk_now = self.flow.crisis.talk_now
+        assert talk_now is not None
+        handover = self.node(talk_now.handover)
+        if not isinstance(handover, HandoverNode):
+            raise EngineError(f"crisis.talk_now.handover '{handover.id}' is not a handover node")
+        answers = self.state.answers
+        self.state.case_created = True
+        self.outputs.append(
+            CrisisHandoverRequested(
+                team=team_for(handover.team, answers),
+                answers=copy.deepcopy(answers),
+                incident_date=self.incident_date(handover),
+                language=self.state.language,
+            )
+        )
+        self.outputs.append(self.after_talk_now())
+
+    def go_on(self) -> None:
+        target = self.state.paused_for
+        self.state.paused_for = None
+        if target is None or target == self.state.node:
+            self.prompt()
+        else:
+            self.enter(target)
 
     # -- navigation
 
@@ -338,7 +458,12 @@ class _Run:
         self.prompt()
 
     def restart(self) -> None:
-        self.state = DialogState(language=self.state.language, crisis=self.state.crisis)
+        # A case created on the danger path stays: a restart must not create a second one.
+        self.state = DialogState(
+            language=self.state.language,
+            crisis=self.state.crisis,
+            case_created=self.state.case_created,
+        )
         self.enter(self.flow.start)
 
     def set_language(self, language: str) -> None:
@@ -386,17 +511,22 @@ class _Run:
                 return case.next
         return node.otherwise
 
+    def incident_date(self, node: HandoverNode) -> date | None:
+        answers = self.state.answers
+        when = answers.get(node.incident_date_from) if node.incident_date_from else None
+        return incident_date(when, self.now.date())
+
     def handover(self, node: HandoverNode) -> None:
         self.say(node.id, node.text)
         answers = self.state.answers
-        when = answers.get(node.incident_date_from) if node.incident_date_from else None
         self.outputs.append(
             HandoverRequested(
                 team=team_for(node.team, answers),
                 answers=copy.deepcopy(answers),
                 crisis=self.state.crisis,
-                incident_date=incident_date(when, self.now.date()),
+                incident_date=self.incident_date(node),
                 language=self.state.language,
+                completes=self.state.case_created,
             )
         )
         self.finish("handover")
@@ -413,7 +543,10 @@ class _Run:
     def prompt_message(self, node: InputNode) -> BotMessage:
         kind: InputKind = "choice"
         min_choices, max_choices, max_length = 0, None, None
-        if isinstance(node, MultiChoiceNode):
+        if isinstance(node, WhenNode):
+            # A date field with the answers beside it (a typed date is taken as well).
+            kind = "date"
+        elif isinstance(node, MultiChoiceNode):
             kind = "choices"
             min_choices, max_choices = node.min, node.max or len(node.choices)
         elif isinstance(node, FreeTextNode):
@@ -460,15 +593,21 @@ class _Run:
 
     # -- answering
 
-    def answer(self, inp: Input) -> None:
+    def answer(self, inp: Input, *, words: bool = False) -> None:
+        """`words`: the text holds crisis words and the flow has the danger path (a free text
+        answer is kept, then the dialog waits for the person's choice)."""
         node = self.current()
         outcome = self.interpret(node, inp)
         if isinstance(outcome, _Invalid):
+            if words:
+                self.pause(node.id, "words")
+                return
             error = self.flow.ui_text(outcome.ui_key, self.state.language)
             self.outputs.append(BotMessage(error, kind="error", node_id=node.id))
             self.prompt()
             return
-        if outcome.in_danger:
+        talk_now = self.flow.crisis.talk_now is not None
+        if outcome.in_danger and not talk_now:
             self.crisis("answer")
         self.state.answers[node.key] = outcome.value
         if isinstance(node, FreeTextNode) and node.understand and isinstance(inp, TextInput):
@@ -476,6 +615,9 @@ class _Run:
         self.state.history.append(node.id)
         if outcome.language is not None:
             self.set_language(outcome.language)
+        if talk_now and (outcome.in_danger or words):
+            self.pause(outcome.next, "answer" if outcome.in_danger else "words")
+            return
         self.enter(outcome.next)
 
     def interpret(self, node: InputNode, inp: Input) -> _Outcome:

@@ -213,11 +213,31 @@ INPUT_NODES = (
 )
 
 
+class TalkNow(Strict):
+    """The danger path: after the crisis resources the person chooses between a person now
+    (the case is created at once, flagged crisis) and going on with the questions. Without
+    it the crisis resources are shown and the dialog simply goes on."""
+
+    handover: Ident
+    """The handover node whose team routing picks the team of a case created at once."""
+    talk: Text
+    """Button: talk to a person now."""
+    go_on: Text
+    """Button: go on with the questions (the dialog waits until it is pressed)."""
+    open: Text
+    """Said once the case is created while the office is open (may hold {case_code})."""
+    closed: Text
+    """Said once the case is created while the office is closed (may hold {case_code})."""
+    code_shown: Text
+    """Fills {case_code} of the handover text later: the code was given with `open`/`closed`."""
+
+
 class Crisis(Strict):
     words: dict[str, list[str]]
     """Language -> words or phrases; any of them in any free text shows `message`."""
     message: Text
     """The crisis resources, shown at once."""
+    talk_now: TalkNow | None = None
 
 
 SOURCE_HASH = r"^[0-9a-f]{8}$"

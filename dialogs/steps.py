@@ -81,6 +81,11 @@ class DialogState(BaseModel):
     finished: Literal["handover", "end"] | None = None
     suggested: dict[str, list[str]] = Field(default_factory=dict)
     """Store key -> choice ids to pre-select when that question is asked (see TextInput)."""
+    paused_for: str | None = None
+    """The danger path waits for the person's choice (talk now / go on); the node to go on
+    with. While set, `node` is the node the crisis was shown at."""
+    case_created: bool = False
+    """A case was created at once on the danger path; the final handover completes it."""
 
 
 # ---------------------------------------------------------------- outputs
@@ -128,6 +133,19 @@ class HandoverRequested:
     """Best estimate of when it happened (the earliest day of an 'about when' answer), which
     starts the two-month AGG deadline; None when unknown or longer ago."""
     language: str
+    completes: bool = False
+    """The case exists already (created at once on the danger path): seal the answers into it."""
+
+
+@dataclass(frozen=True)
+class CrisisHandoverRequested:
+    """The person in danger chose to talk to a person now: create the case at once, flagged
+    crisis, with what was answered so far. The dialog goes on if the person chooses to."""
+
+    team: str
+    answers: dict[str, Any]
+    incident_date: date | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,9 @@ class DialogEnded:
     """An end node was reached without a handover (e.g. consent declined)."""
 
 
-Effect = HandoverRequested | CrisisDetected | LanguageChanged | DialogEnded
+Effect = (
+    HandoverRequested | CrisisHandoverRequested | CrisisDetected | LanguageChanged | DialogEnded
+)
 Output = BotMessage | Effect
 
 

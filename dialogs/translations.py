@@ -141,6 +141,10 @@ def _texts(flow: Flow) -> Iterator[tuple[str, Path, Text]]:
     for key, text in flow.ui.items():
         yield f"ui:{key}", ("ui", key), text
     yield "crisis:message", ("crisis", "message"), flow.crisis.message
+    if flow.crisis.talk_now is not None:
+        for key in ("talk", "go_on", "open", "closed", "code_shown"):
+            text = getattr(flow.crisis.talk_now, key)
+            yield f"crisis:talk_now:{key}", ("crisis", "talk_now", key), text
     for i, node in enumerate(flow.nodes):
         for suffix, rel, text in _node_texts(node):
             yield f"node:{node.id}:{suffix}", ("nodes", i, *rel), text

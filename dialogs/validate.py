@@ -224,6 +224,7 @@ class _Checker:
         self.check_texts()
         self.check_ui()
         self.check_crisis_words()
+        self.check_talk_now()
         self.check_translation_sources()
         for i, node in enumerate(self.flow.nodes):
             self.check_node(i, node)
@@ -298,6 +299,11 @@ class _Checker:
         for key, text in self.flow.ui.items():
             yield ("ui", key), text, False
         yield ("crisis", "message"), self.flow.crisis.message, False
+        talk_now = self.flow.crisis.talk_now
+        if talk_now is not None:
+            for key in ("talk", "go_on", "open", "closed", "code_shown"):
+                # What happens next may give the case code, created at that moment.
+                yield ("crisis", "talk_now", key), getattr(talk_now, key), key in ("open", "closed")
         for i, node in enumerate(self.flow.nodes):
             for rel, text in _node_texts(node):
                 yield (
@@ -357,6 +363,18 @@ class _Checker:
                     f"unknown ui text '{key}' (known: {', '.join(UI_TEXTS)})",
                     key=True,
                 )
+
+    def check_talk_now(self) -> None:
+        talk_now = self.flow.crisis.talk_now
+        if talk_now is None:
+            return
+        node = self.flow.nodes_by_id.get(talk_now.handover)
+        if not isinstance(node, HandoverNode):
+            self.error(
+                ("crisis", "talk_now", "handover"),
+                f"'{talk_now.handover}' is not a handover node (its team routing picks the team "
+                "of a case created at once)",
+            )
 
     def check_crisis_words(self) -> None:
         words = self.flow.crisis.words

@@ -132,6 +132,22 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
     return CaseCreated(case.id, code)
 
 
+async def complete_intake(
+    tx: Tx, conversation_id: int, case_id: int, answers: dict[str, Any], incident: date | None
+) -> None:
+    """The final handover of a case created at once on the danger path: the answers given
+    since (the whole intake) are sealed into the same case, an exact incident date now sets
+    its deadline, and the bot-phase state is wiped as at every handover."""
+    case = await tx.session.get_one(Case, case_id)
+    case.summary_ct = seal(case.public_key, to_json(answers), aad_for("case-summary", case_id))
+    if incident is not None:
+        case.incident_date = incident
+    await tx.session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(state_ct=None)
+    )
+    await tx.session.flush()
+
+
 def _code_lookup(tx: Tx, code: str) -> str:
     return tx.keys.pseudonym("case-code", normalize_case_code(code)[:4])
 

@@ -160,6 +160,10 @@ async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -
     values: dict[str, Any] = {"owner": new, "updated_at": tx.now}
     if new == "closed":
         values.update(closed_at=tx.now, state_ct=None)
+    elif new == "counsellor":
+        # A case created on the danger path keeps its dialog state while it waits, so the
+        # person can go on with the questions; once a counsellor writes, the bot is done.
+        values.update(state_ct=None)
     result = await tx.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.owner == expected)

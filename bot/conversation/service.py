@@ -40,6 +40,7 @@ from dialogs.steps import (
     ChoiceInput,
     ChoicesInput,
     CrisisDetected,
+    CrisisHandoverRequested,
     DialogEnded,
     DialogState,
     HandoverRequested,
@@ -677,7 +678,7 @@ class ConversationService:
             if msg.source is not None:
                 # Outreach counts: a monthly counter only, never stored with the conversation.
                 await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
-        if conv.owner == "bot":
+        if conv.owner == "bot" or await _dialog_goes_on(tx, conv):
             return await self._bot_turn(tx, contact, conv, msg, suggested)
         return await self._to_case(tx, contact, conv, msg)
 
@@ -706,7 +707,10 @@ class ConversationService:
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
         local_now = tx.now.astimezone(self.timezone)
-        result = engine.step(flow, state, _to_input(msg, suggested), local_now)
+        office_open = self.office_hours is None or self.office_hours.is_open(tx.now)
+        result = engine.step(
+            flow, state, _to_input(msg, suggested), local_now, office_open=office_open
+        )
         body = _inbound_body(msg)
         labels = _choice_labels(flow, state, local_now)
         if msg.choice is not None and msg.choice in labels:
@@ -716,9 +720,36 @@ class ConversationService:
         await conversations.append(tx, conv.id, "person", body)
 
         created: CaseCreated | None = None
-        ended = False
+        ended = handed_over = False
         for effect in result.effects:
-            if isinstance(effect, HandoverRequested):
+            if isinstance(effect, CrisisHandoverRequested) and conv.case_id is None:
+                created = await cases.hand_over(
+                    tx,
+                    HandoverRequest(
+                        conversation_id=conv.id,
+                        team_id=effect.team,
+                        answers=effect.answers,
+                        crisis=True,
+                        incident_date=effect.incident_date,
+                        channel=contact.channel,
+                        language=effect.language,
+                        session_token=msg.session_token,
+                    ),
+                )
+                await audit.record(
+                    tx, "system", "case.created", created.case_id, f"team={effect.team} crisis=now"
+                )
+                log.warning("conversation %s: danger, case %s created", conv.id, created.case_id)
+            elif isinstance(effect, HandoverRequested) and conv.case_id is not None:
+                # The case was created at once on the danger path: it gets the whole intake.
+                handed_over = True
+                await cases.complete_intake(
+                    tx, conv.id, conv.case_id, effect.answers, effect.incident_date
+                )
+                await audit.record(tx, "system", "case.intake_completed", conv.case_id)
+                log.info("conversation %s: intake completed for case %s", conv.id, conv.case_id)
+            elif isinstance(effect, HandoverRequested):
+                handed_over = True
                 created = await cases.hand_over(
                     tx,
                     HandoverRequest(
@@ -750,8 +781,8 @@ class ConversationService:
 
         if result.messages:
             await notify.announce_outbox(tx)
-        owner: Owner = "queued" if created else "bot"
-        if created is None:
+        owner: Owner = "queued" if created or conv.owner == "queued" else "bot"
+        if not handed_over:
             await conversations.save_state(
                 tx, conv.id, result.state.model_dump(mode="json"), language
             )
@@ -772,6 +803,10 @@ class ConversationService:
         if created is not None and "{case_code}" in text:
             case_code = created.case_code
             text = text.replace("{case_code}", case_code)
+        elif "{case_code}" in text and flow.crisis.talk_now is not None:
+            # The final handover of a case created on the danger path: the code was given
+            # then and is not known any more (only its Argon2id wrap is stored).
+            text = text.replace("{case_code}", flow.text(flow.crisis.talk_now.code_shown, language))
         if "{response_time}" in text:
             text = text.replace("{response_time}", self._response_time(language, flow, now))
         actions = []
@@ -810,6 +845,17 @@ class ConversationService:
         return office_texts.closed_response_time(
             during, language, flow.default_language, hours.next_opening(now)
         )
+
+
+async def _dialog_goes_on(tx: Tx, conv: ConversationRef) -> bool:
+    """A case created at once on the danger path waits in the queue while the person may go
+    on with the questions: the bot answers until a counsellor takes the case (which wipes the
+    dialog state), and the answers are sealed into the same case."""
+    return (
+        conv.owner == "queued"
+        and conv.case_id is not None
+        and await conversations.load_state(tx, conv.id) is not None
+    )
 
 
 def _driven_state(raw: dict[str, Any] | None) -> dict[str, Any]:

@@ -136,12 +136,37 @@
     if (kind === 'crisis') {
       li.appendChild(el('strong', { 'class': 'crisis-label', 'data-t': 'crisis_label', text: T.crisis_label }));
     }
-    li.appendChild(el('p', {
+    var para = el('p', {
       'class': 'msg-text', dir: 'auto', id: f.seq != null ? 'text-' + f.seq : null,
-      lang: sender === 'person' ? null : contentLang(f.language), text: text
-    }));
+      lang: sender === 'person' ? null : contentLang(f.language), text: kind === 'crisis' ? null : text
+    });
+    if (kind === 'crisis') {
+      telLinks(text).forEach(function (n) { para.appendChild(n); });
+      li.setAttribute('tabindex', '-1');
+    }
+    li.appendChild(para);
     if (f.case_code) li.appendChild(caseCodeBox(f.case_code));
     return li;
+  }
+  // Phone numbers in the crisis resources become tap-to-call links that never break across
+  // lines: three or more digits, single spaces allowed between groups ("0800 111 0 111").
+  var PHONE = /(^|[^\d])(\+?\d(?:\d| (?=\d)){2,19})(?!\d)/g;
+  function telLinks(text) {
+    var nodes = [], last = 0, m;
+    PHONE.lastIndex = 0;
+    while ((m = PHONE.exec(text)) !== null) {
+      var number = m[2], start = m.index + m[1].length;
+      if (number.replace(/\D/g, '').length < 3) continue;
+      if (start > last) nodes.push(document.createTextNode(text.slice(last, start)));
+      nodes.push(el('a', { 'class': 'tel', href: 'tel:' + number.replace(/ /g, ''), dir: 'ltr', text: number }));
+      last = start + number.length;
+    }
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+  function isPrompt(f) {
+    // The crisis resources ask too when the flow offers a person now (the danger path).
+    return f.kind === 'prompt' || (f.kind === 'crisis' && !!f.expects && f.expects !== 'none');
   }
   function caseCodeBox(code) {
     var button = el('button', { type: 'button', 'class': 'btn btn-small copy-code', 'data-code': code, 'data-t': 'copy_code', text: T.copy_code });
@@ -167,7 +192,7 @@
     if (!firstNew) firstNew = li;
     if (f.case_code) owner = 'queued';
     else if (f.sender === 'counsellor') owner = 'counsellor';
-    if (f.sender === 'bot' && f.kind === 'prompt') prompt = f;
+    if (f.sender === 'bot' && isPrompt(f)) prompt = f;
     scheduleComposer();
   }
   function addOwn(item) {
@@ -222,8 +247,9 @@
     var last = lastBotLine();
     var lang = prompt ? contentLang(prompt.language) : null;
     var promptOpen = !!(prompt && last && last.getAttribute('data-seq') === String(prompt.seq));
-    var mode = owner === 'queued' || owner === 'counsellor' ? 'message'
-      : promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
+    // A case created at once on the danger path still offers its questions while it waits.
+    var mode = owner !== 'counsellor' && promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
+      : owner === 'queued' || owner === 'counsellor' ? 'message'
         : owner === 'closed' || (last && !promptOpen && !pending.length) ? 'ended' : 'waiting';
     var key = mode + '|' + cfg.lang;
     // Re-render only when something changed: a person typing must never lose their text.
@@ -248,7 +274,12 @@
     if (typed && $('message-input')) $('message-input').value = typed;
     var del = $('delete-form');
     if (del) del.hidden = owner === null && !list.children.length;
-    if (hadFocus) {
+    if (hadFocus && last && last.classList.contains('msg--crisis') && mode !== 'message') {
+      // The crisis resources first: focus stays on them, never jumps to the next answer.
+      focusComposer = false;
+      last.focus({ preventScroll: true });
+      last.scrollIntoView({ block: 'start' });
+    } else if (hadFocus) {
       var first = composerBody.querySelector('button, input, textarea');
       if (first) {
         focusComposer = false;
@@ -285,12 +316,25 @@
       nodes.push(checks);
       (p.actions || []).forEach(function (a) { if (a.id === 'done') nodes.push(submit('done', null, a.label, 'btn-primary', lang)); });
     } else if (p.expects === 'text' || p.expects === 'date') {
-      var field = textField('answer_label', p.max_length || 10000, describe, !!p.max_length && p.expects === 'text');
+      // The danger path's case waits for the team (its question offers only to go on): what is
+      // typed now is a message for the team, not an answer.
+      var forTeam = (p.choices || []).some(function (c) { return c.id === 'go_on'; });
+      var labelKey = p.expects === 'date' ? 'date_label' : forTeam ? 'message_label' : 'answer_label';
+      var field = textField(labelKey, p.max_length || 10000, describe, !!p.max_length && p.expects === 'text');
       if (p.expects === 'date') {
-        var input = el('input', { id: 'message-input', name: 'text', type: 'text', autocomplete: 'off', dir: 'auto', maxlength: '100', 'aria-describedby': describe });
+        // The browser's own date picker; the answers stand beside it as buttons.
+        var input = el('input', { id: 'message-input', name: 'text', type: 'date', 'aria-describedby': describe });
         field.replaceChild(input, field.querySelector('textarea'));
       }
-      nodes.push(field, submit('send', 'send', null, 'btn-primary'));
+      nodes.push(field, submit('send', p.expects === 'date' ? 'date_send' : 'send', null, 'btn-primary'));
+      var beside = (p.choices || []).filter(function (c) { return c.id !== 'skip'; });
+      if (beside.length) {
+        var others = el('fieldset', { 'class': 'choices' }, [el('legend', { 'class': 'visually-hidden', 'data-t': 'or_choose', text: T.or_choose })]);
+        beside.forEach(function (c) {
+          others.appendChild(el('button', { type: 'submit', name: 'op', value: 'choice:' + c.id, 'class': 'btn btn-choice', dir: 'auto', lang: lang, text: c.label }));
+        });
+        nodes.push(others);
+      }
     }
     var actions = (p.actions || []).filter(function (a) { return a.id !== 'done'; });
     if (actions.length) {

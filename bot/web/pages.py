@@ -171,9 +171,13 @@ def transcript(history: History | None, t: dict[str, str]) -> tuple[list[Line], 
                 frame.get("case_code"),
             )
         )
-        if kind == "prompt":
-            prompt = _prompt_of(frame)
-    if history.owner != "bot":
+        # Only the latest bot line can be waiting for an answer; the crisis resources ask too
+        # when the flow offers a person now (the danger path).
+        asks = frame.get("expects") not in (None, "none")
+        waits = kind == "prompt" or (kind == "crisis" and asks)
+        prompt = _prompt_of(frame) if waits else None
+    # A case created at once on the danger path waits in the queue, and its questions go on.
+    if history.owner not in ("bot", "queued"):
         prompt = None
     return lines, prompt
 
@@ -183,6 +187,8 @@ def _mode(history: History | None, prompt: Prompt | None) -> Mode:
         return "start"
     if history.owner == "bot":
         return "prompt" if prompt is not None else "start"
+    if history.owner == "queued" and prompt is not None:
+        return "prompt"
     if history.owner == "closed":
         return "closed"
     return "message"
@@ -321,6 +327,9 @@ class ChatPages:
             session=webchat.encode_token(view.token),
             mid=view.mid,
             at=str(prompt.seq) if prompt else "",
+            # The danger path's case waits for the team (its question offers only to go on):
+            # typed text is a message for the team, not an answer.
+            for_team=prompt is not None and any(c.id == "go_on" for c in prompt.choices),
             lines=lines,
             latest=latest,
             prompt=prompt,
@@ -535,7 +544,7 @@ class ChatPages:
             known = {c.id for c in prompt.choices}
             if choice == "skip" and prompt.offers("skip"):
                 await self._handle(view, mid, client, choice="skip")
-            elif prompt.expects == "choice" and choice in known:
+            elif prompt.expects in ("choice", "date", "text") and choice in known:
                 await self._handle(view, mid, client, choice=choice)
             else:
                 fail(t["err_unknown_choice"], where="answer")

@@ -6,6 +6,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.web.tel import tel_links
+
 ENV = Environment(
     loader=PackageLoader("bot", "templates"),
     autoescape=True,
@@ -14,6 +16,7 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 """StrictUndefined: a missing text or variable is a bug the tests catch, not a blank label."""
+ENV.filters["tel_links"] = tel_links
 
 
 def render(template: str, **context: Any) -> str:

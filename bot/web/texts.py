@@ -239,6 +239,24 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Your answer",
         "ar": "إجابتك",
     },
+    "date_label": {
+        "de": "Datum (wenn Sie es kennen)",
+        "ls": "Datum. Wenn Sie es wissen.",
+        "en": "Date (if you know it)",
+        "ar": "التاريخ (إذا كنت تعرفه)",
+    },
+    "date_send": {
+        "de": "Datum senden",
+        "ls": "Datum schicken",
+        "en": "Send date",
+        "ar": "إرسال التاريخ",
+    },
+    "or_choose": {
+        "de": "Oder wählen Sie eine Antwort",
+        "ls": "Oder wählen Sie eine Antwort",
+        "en": "Or pick an answer",
+        "ar": "أو اختر إجابة",
+    },
     "message_label": {
         "de": "Ihre Nachricht an die Beratungsstelle",
         "ls": "Ihre Nachricht an die Beratungs·stelle",

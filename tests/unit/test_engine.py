@@ -266,7 +266,7 @@ def test_crisis_check_no_goes_on_quietly() -> None:
 def test_when_prompt_offers_the_buckets_in_order() -> None:
     [*_, result] = play(TO_WHEN)[1]
     prompt = result.messages[-1]
-    assert prompt.expects == "choice"
+    assert prompt.expects == "date"  # a date field with the buckets beside it
     assert [c.id for c in prompt.choices] == [
         "today",
         "this_week",

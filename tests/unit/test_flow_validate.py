@@ -6,6 +6,7 @@ import pytest
 
 from dialogs.errors import FlowErrors
 from dialogs.loader import parse_flow
+from dialogs.translations import entries
 from dialogs.validate import analyse, validate_flow
 
 MINI = """\
@@ -420,3 +421,42 @@ def test_validate_a_flow_built_in_code_reports_line_one() -> None:
     found = [str(e) for e in validate_flow(flow)]
     assert "<flow mini>:1:1: unknown node 'nowhere'" in found
     assert all(e.startswith("<flow mini>:1:1: ") for e in found)
+
+
+TALK_NOW = """\
+  talk_now:
+    handover: handover
+    talk: {de: Jetzt sprechen, en: Talk now}
+    go_on: {de: Weiter, en: Go on}
+    open: {de: "Jemand ist benachrichtigt. Code {case_code}", en: "Someone is alerted. {case_code}"}
+    closed: {de: "Wir sind bald da. {case_code}", en: "We will be back. {case_code}"}
+    code_shown: {de: oben, en: above}
+"""
+WITH_TALK_NOW = mutate("nodes:\n", TALK_NOW + "nodes:\n")
+
+
+def test_the_danger_path_is_valid_and_its_texts_are_translations() -> None:
+    flow = parse_flow(WITH_TALK_NOW, "f.yaml")
+    assert validate_flow(flow) == []
+    ids = {e.id for e in entries(flow)}
+    assert {"crisis:talk_now:talk", "crisis:talk_now:open", "crisis:talk_now:code_shown"} <= ids
+
+
+def test_the_danger_path_names_a_handover_node() -> None:
+    text = mutate("    handover: handover", "    handover: story", WITH_TALK_NOW)
+    assert errors(text) == [
+        f"{at(text, 'story')}: 'story' is not a handover node (its team routing picks the team "
+        "of a case created at once)"
+    ]
+
+
+def test_the_danger_path_texts_need_every_language_and_only_open_closed_get_the_code() -> None:
+    text = mutate("go_on: {de: Weiter, en: Go on}", "go_on: {de: Weiter}", WITH_TALK_NOW)
+    assert errors(text) == [f"{at(text, '{de: Weiter}')}: missing translation: en"]
+    text = mutate(
+        "code_shown: {de: oben, en: above}", 'code_shown: {"*": "{case_code}"}', WITH_TALK_NOW
+    )
+    where = at(text, '"{case_code}"')
+    assert errors(text) == [
+        f"{where}: placeholder {{case_code}} may only be used in handover and end texts"
+    ]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.crisis import find_crisis
-from dialogs.engine import new_state, step
+from dialogs.engine import GO_ON, TALK_NOW, new_state, step
 from dialogs.loader import load_flow
 from dialogs.model import (
     ANY_LANGUAGE,
@@ -34,10 +34,12 @@ from dialogs.model import (
     placeholders,
 )
 from dialogs.steps import (
+    Back,
     BotMessage,
     ChoiceInput,
     ChoicesInput,
     CrisisDetected,
+    CrisisHandoverRequested,
     DialogEnded,
     DialogState,
     HandoverRequested,
@@ -461,7 +463,7 @@ def test_no_text_offered_for_typing_looks_like_a_crisis(flow: Flow) -> None:
     assert typed == []
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", ["de", "en"])
 def test_the_crisis_message_gives_every_number_on_its_own_line(flow: Flow, language: str) -> None:
     message = flow.crisis.message[language]
     lines = message.splitlines()
@@ -469,6 +471,14 @@ def test_the_crisis_message_gives_every_number_on_its_own_line(flow: Flow, langu
         assert number in message
     numbered = [line for line in lines if re.search(r"\d{3}", line)]
     assert len(numbered) >= 8
+
+
+def test_leichte_sprache_gives_only_the_three_most_important_numbers(flow: Flow) -> None:
+    message = flow.crisis.message["ls"]
+    numbered = [line for line in message.splitlines() if re.search(r"\d{3}", line)]
+    assert len(numbered) == 3
+    for number in ("110", "112", "0800 111 0 111"):
+        assert number in message
 
 
 # ---------------------------------------------------------------- handover
@@ -596,19 +606,62 @@ def test_declining_consent_ends_with_other_ways_of_contact_and_crisis_numbers(
         assert placeholders(farewell) == set()
 
 
-def test_being_in_danger_shows_the_crisis_numbers_and_the_intake_goes_on(flow: Flow) -> None:
-    _, outputs = play(flow, intake_inputs("de", in_danger="yes"))
-    crisis = [m for m in messages(outputs) if m.kind == "crisis"]
-    assert len(crisis) == 1
-    assert "116 123" in crisis[0].text
-    assert CrisisDetected("answer") in outputs
+def with_go_on(inputs: list[Input], after: int) -> list[Input]:
+    """The inputs with "go on with the questions" pressed after input number `after`."""
+    return [*inputs[: after + 1], ChoiceInput(GO_ON), *inputs[after + 1 :]]
+
+
+def test_being_in_danger_shows_the_crisis_numbers_and_waits_for_the_person(flow: Flow) -> None:
+    _, outputs = play(flow, intake_inputs("de", in_danger="yes")[:4])
+    *_, crisis, detected = outputs
+    assert isinstance(crisis, BotMessage) and crisis.kind == "crisis"
+    assert "116 123" in crisis.text
+    assert [c.id for c in crisis.choices] == [TALK_NOW, GO_ON]
+    assert detected == CrisisDetected("answer")
+    # Nothing after the crisis box: "Wann ist es passiert?" waits until the person goes on.
+    assert not any(m.node_id == "incident_when" for m in messages(outputs))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_talk_now_creates_the_case_at_once_with_the_answers_so_far(
+    flow: Flow, language: str
+) -> None:
+    inputs = intake_inputs(language, in_danger="yes")[:4]
+    state, outputs = play(flow, [*inputs, ChoiceInput(TALK_NOW)])
+    [early] = [o for o in outputs if isinstance(o, CrisisHandoverRequested)]
+    assert early.team == "region"
+    assert early.answers == {"language": language, "consent": True, "in_danger": True}
+    assert early.language == language
+    after = messages(outputs)[-1]
+    assert "{case_code}" in after.text and [c.id for c in after.choices] == [GO_ON]
+    assert handovers(outputs) == []
+    closed = step(flow, play(flow, inputs)[0], ChoiceInput(TALK_NOW), NOW, office_open=False)
+    assert closed.messages[-1].text == flow.text(flow.crisis.talk_now.closed, language)  # type: ignore[union-attr]
+    assert after.text == flow.text(flow.crisis.talk_now.open, language)  # type: ignore[union-attr]
+    assert state.case_created
+
+
+def test_going_on_after_talk_now_completes_the_same_case(flow: Flow) -> None:
+    inputs = intake_inputs("de", in_danger="yes", when=TextInput("20.03.2025"))
+    _, outputs = play(flow, [*inputs[:4], ChoiceInput(TALK_NOW), *with_go_on(inputs, 3)[4:]])
+    assert len([o for o in outputs if isinstance(o, CrisisHandoverRequested)]) == 1
     [handover] = handovers(outputs)
+    assert handover.completes is True
     assert handover.crisis is True
+    assert handover.incident_date == date(2025, 3, 20)
+    assert handover.answers["municipality"] == "garbsen"
+
+
+def test_going_on_without_talk_now_hands_over_as_usual(flow: Flow) -> None:
+    _, outputs = play(flow, with_go_on(intake_inputs("de", in_danger="yes"), 3))
+    [handover] = handovers(outputs)
+    assert handover.crisis is True and handover.completes is False
 
 
 def test_crisis_words_in_the_account_show_the_numbers_and_keep_the_account(flow: Flow) -> None:
     account = "Seitdem will ich nicht mehr leben."
-    _, outputs = play(flow, intake_inputs("de", account=TextInput(account)))
+    inputs = intake_inputs("de", account=TextInput(account))
+    _, outputs = play(flow, with_go_on(inputs, inputs.index(TextInput(account))))
     assert CrisisDetected("words") in outputs
     [handover] = handovers(outputs)
     assert handover.answers["account"] == account
@@ -672,3 +725,28 @@ def test_the_dialog_follows_the_suggested_order(flow: Flow) -> None:
     ]
     assert shown(outputs)[1] == "about"
     assert shown(outputs)[-1] == "handover"
+
+
+def test_crisis_words_at_a_choice_question_wait_and_going_on_asks_it_again(flow: Flow) -> None:
+    inputs = intake_inputs("de")[:4]  # up to "Wann ist es passiert?"
+    state, _ = play(flow, inputs)
+    paused = step(flow, state, TextInput("ich will nicht mehr leben"), NOW)
+    assert [m.kind for m in paused.messages] == ["crisis"]
+    assert paused.state.crisis and paused.state.paused_for == "incident_when"
+    again = step(flow, paused.state, ChoiceInput(GO_ON), NOW)
+    assert [m.node_id for m in again.messages] == ["incident_when"]
+
+
+def test_after_talk_now_typed_text_is_for_the_team_and_the_bot_stays_quiet(flow: Flow) -> None:
+    state, _ = play(flow, [*intake_inputs("de", in_danger="yes")[:4], ChoiceInput(TALK_NOW)])
+    quiet = step(flow, state, TextInput("Bitte kommen Sie schnell."), NOW)
+    assert quiet.outputs == () and quiet.state == state
+    again = step(flow, state, Start(), NOW)
+    assert [c.id for c in again.messages[-1].choices] == [GO_ON]  # no second case offered
+
+
+def test_back_from_the_crisis_box_asks_the_danger_question_again(flow: Flow) -> None:
+    state, _ = play(flow, intake_inputs("de", in_danger="yes")[:4])
+    back = step(flow, state, Back(), NOW)
+    assert back.state.paused_for is None
+    assert [m.node_id for m in back.messages] == ["in_danger"]
