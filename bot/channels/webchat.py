@@ -510,13 +510,19 @@ async def _converse(ws: web.WebSocketResponse, session: _Session, limits: Limits
                     if msg.type == WSMsgType.BINARY:
                         await session.error("bad_frame", "frames are JSON text")
                     continue
-                if not flood.take():
-                    await session.error("rate_limited", "too many messages; wait a moment")
-                    continue
                 try:
                     frame = parse_frame(msg.data)
                 except FrameError as exc:
-                    await session.error(exc.code, str(exc), exc.frame_id)
+                    if flood.take():  # a flood of bad frames is slowed like any other
+                        await session.error(exc.code, str(exc), exc.frame_id)
+                    continue
+                if not flood.take():
+                    # With the frame's id: the page keeps that message and sends it again
+                    # shortly (without it, the message would wait as "sending" forever).
+                    frame_id = getattr(frame, "id", None)
+                    await session.error(
+                        "rate_limited", "too many messages; wait a moment", frame_id
+                    )
                     continue
                 if isinstance(frame, Hello):
                     # Before the hello is handled: its storage work must never be cancelled

@@ -121,6 +121,25 @@ async def test_a_flood_is_slowed_with_a_clear_error(client: Any) -> None:
     assert "rate_limited" in codes
 
 
+async def test_a_message_slowed_by_the_flood_limit_is_named_so_the_page_sends_it_again(
+    client: Any,
+) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    await chat.until_prompt()
+    sent = [f"m{n}" for n in range(20)]
+    for frame_id in sent:
+        await chat.send({"type": "text", "id": frame_id, "text": "hallo"})
+    refused = []
+    for _ in range(60):
+        frame = await chat.next()
+        if frame["type"] == "error" and frame["code"] == "rate_limited":
+            refused.append(frame.get("id"))
+        if frame["type"] in ("ack", "error") and frame.get("id") == sent[-1]:
+            break
+    assert refused and all(frame_id in sent for frame_id in refused)
+
+
 async def test_a_foreign_origin_is_refused(client: Any) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
         await client.ws_connect("/chat/ws", headers={"Origin": "https://evil.example"})
