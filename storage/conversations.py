@@ -160,6 +160,8 @@ async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -
     values: dict[str, Any] = {"owner": new, "updated_at": tx.now}
     if new == "closed":
         values.update(closed_at=tx.now, state_ct=None)
+    elif expected == "closed":
+        values["closed_at"] = None  # reopened: no longer counts as closed anywhere
     result = await tx.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.owner == expected)

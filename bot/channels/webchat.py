@@ -216,6 +216,7 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "max_choices",
         "max_length",
         "case_code",
+        "owner",
         "choice",
         "choices",
     ):
@@ -614,6 +615,7 @@ class _Session:
                 "session": encode_token(self.token),
                 "resumed": resumed,
                 "owner": history.owner,
+                "case_closed": history.owner == "closed" and history.case_id is not None,
                 "readable": history.readable,
                 "history": [
                     message_frame(line.body, line.seq, line.sender) for line in history.lines

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
+from bot.conversation import case_texts
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.typing_board import TypingBoard
 from bot.office import texts as office_texts
@@ -523,6 +524,9 @@ class ConversationService:
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
         if conv is None:
+            reopened = await self._reopen(tx, contact, msg)
+            if reopened is not None:
+                return reopened
             conv = await self._start(tx, contact, msg)
         if conv.owner != "bot":
             # Handed over: to the case, never to Rasa.
@@ -672,14 +676,65 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        notice: case_texts.Notice | None = None
         if conv is None:
+            reopened = await self._reopen(tx, contact, msg)
+            if reopened is not None:
+                return reopened
             conv = await self._start(tx, contact, msg)
+            notice = _fresh_notice(conv, msg)
             if msg.source is not None:
                 # Outreach counts: a monthly counter only, never stored with the conversation.
                 await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
         if conv.owner == "bot":
-            return await self._bot_turn(tx, contact, conv, msg, suggested)
+            return await self._bot_turn(tx, contact, conv, msg, suggested, notice)
         return await self._to_case(tx, contact, conv, msg)
+
+    async def _reopen(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | None:
+        """A text written after the office closed the case goes back to that case: it is
+        reopened for its team, the line is sealed into it, and the person is told so.
+
+        Only typed text reopens: a button or command after close (an old Telegram button,
+        /start, "Neu anfangen") starts a new conversation instead, linked to the closed case
+        for the counsellor (`previous_case_id`), and the bot answers it. None: nothing to
+        reopen here (no closed case, or it was deleted meanwhile)."""
+        if msg.text is None:
+            return None
+        latest = await conversations.latest_for(tx, contact.id)
+        if latest is None or latest.owner != "closed" or latest.case_id is None:
+            return None
+        if not await cases.reopen(tx, latest.case_id):
+            return None
+        await conversations.append(tx, latest.id, "person", _inbound_body(msg))
+        await audit.record(tx, "person", "case.reopened", latest.case_id)
+        payload = _notice_payload(
+            case_texts.text("reopened", latest.language), latest.language, owner="queued"
+        )
+        await self._send_bot(tx, contact.id, latest.id, payload)
+        await notify.announce_outbox(tx)
+        log.info("conversation %s: case %s reopened by a message", latest.id, latest.case_id)
+        return Handled("processed", latest.id, "queued", replies=1)
+
+    async def close_notice(self, tx: Tx, case_id: int) -> bool:
+        """Tell the person, on their channel and in their language, that the office closed
+        their case and that writing again reopens it. Called in the closing transaction, so
+        the notice and the close commit together; the line is sealed into the case too, so
+        the counsellor sees what the person was told. False: the person is not reachable."""
+        found = await cases.conversation_of(tx, case_id)
+        status = await cases.status_of(tx, case_id)
+        if found is None or status is None:
+            return False
+        conv_id, contact_id, _owner = found
+        language = status[2]
+        payload = _notice_payload(case_texts.text("closed", language), language, owner="closed")
+        await self._send_bot(tx, contact_id, conv_id, payload)
+        await notify.announce_outbox(tx)
+        return True
+
+    def outbox_filled(self) -> None:
+        """Wake the delivery worker after a caller committed outbox rows itself."""
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
         limiter = self.new_conversations
@@ -701,7 +756,10 @@ class ConversationService:
         conv: ConversationRef,
         msg: InboundMessage,
         suggested: Suggested = (),
+        notice: case_texts.Notice | None = None,
     ) -> Handled:
+        """One step of the dialog; `notice` first tells the person that this is a new
+        conversation (their message came after a closed or deleted one)."""
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
@@ -714,6 +772,13 @@ class ConversationService:
         elif msg.choices is not None:
             body["labels"] = [labels.get(c, c) for c in msg.choices]
         await conversations.append(tx, conv.id, "person", body)
+        sent = 0
+        if notice is not None:
+            told = case_texts.text(notice, result.state.language, flow.default_language)
+            await self._send_bot(
+                tx, contact.id, conv.id, _notice_payload(told, result.state.language, owner="bot")
+            )
+            sent = 1
 
         created: CaseCreated | None = None
         ended = False
@@ -748,7 +813,7 @@ class ConversationService:
             payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
 
-        if result.messages:
+        if result.messages or sent:
             await notify.announce_outbox(tx)
         owner: Owner = "queued" if created else "bot"
         if created is None:
@@ -757,7 +822,7 @@ class ConversationService:
             )
         if ended and await conversations.set_owner(tx, conv.id, "bot", "closed"):
             owner = "closed"
-        return Handled("processed", conv.id, owner, created, len(result.messages))
+        return Handled("processed", conv.id, owner, created, len(result.messages) + sent)
 
     def _payload(
         self,
@@ -896,6 +961,28 @@ def _driven_payload(
         "actions": [],
         "case_code": None,
         "suggested": [],
+    }
+
+
+def _fresh_notice(conv: ConversationRef, msg: InboundMessage) -> case_texts.Notice | None:
+    """What to say when a message other than "start" begins a conversation: the person
+    wrote into one that is over (closed, deleted, expired) and must see that this is new."""
+    if msg.command == "start":
+        return None
+    return "new_after_close" if conv.previous_case_id is not None else "new_conversation"
+
+
+def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]:
+    """A bot notice about the case's state; `owner` lets a live page follow the change."""
+    return {
+        "sender": "bot",
+        "text": text,
+        "kind": "info",
+        "language": language,
+        "expects": "text",
+        "choices": [],
+        "actions": [],
+        "owner": owner,
     }
 
 

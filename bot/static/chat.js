@@ -39,6 +39,8 @@
   var failures = 0;
   var timer = null;
   var owner = body.getAttribute('data-owner') || null;
+  // The office closed this person's case: the composer stays, and writing reopens it.
+  var caseClosed = body.getAttribute('data-case-closed') === '1';
   var prompt = null;
   var answered = null;
   var shown = {};
@@ -167,6 +169,8 @@
     if (!firstNew) firstNew = li;
     if (f.case_code) owner = 'queued';
     else if (f.sender === 'counsellor') owner = 'counsellor';
+    // A notice of a change of the case (closed by the office, reopened by a message).
+    if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
     if (f.sender === 'bot' && f.kind === 'prompt') prompt = f;
     scheduleComposer();
   }
@@ -183,7 +187,11 @@
     list.textContent = '';
     shown = {};
     prompt = null;
+    // Old lines replay old changes of the case: the welcome frame's owner is the current one.
+    var current = [owner, caseClosed];
     (history || []).forEach(addMessage);
+    owner = current[0];
+    caseClosed = current[1];
     pending.forEach(function (item) { if (item.display) addOwn(item); });
     firstNew = null;
     setTimeout(function () { logBox.setAttribute('aria-live', 'polite'); }, 50);
@@ -223,6 +231,7 @@
     var lang = prompt ? contentLang(prompt.language) : null;
     var promptOpen = !!(prompt && last && last.getAttribute('data-seq') === String(prompt.seq));
     var mode = owner === 'queued' || owner === 'counsellor' ? 'message'
+      : owner === 'closed' && caseClosed ? 'reopen'
       : promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
         : owner === 'closed' || (last && !promptOpen && !pending.length) ? 'ended' : 'waiting';
     var key = mode + '|' + cfg.lang;
@@ -231,9 +240,10 @@
     composerKey = key;
     var typed = $('message-input') ? $('message-input').value : '';
     composerBody.textContent = '';
-    if (mode === 'message') {
+    if (mode === 'message' || mode === 'reopen') {
+      var said = mode === 'reopen' ? 'case_closed' : 'handed_over';
       composerBody.appendChild(form([
-        el('p', { id: 'handed-over', 'data-t': 'handed_over', text: T.handed_over }),
+        el('p', { id: 'handed-over', 'data-t': said, text: T[said] }),
         textField('message_label', 10000, 'handed-over', false),
         submit('send', 'send', null, 'btn-primary')
       ]));
@@ -383,7 +393,7 @@
         return;
       }
       queue({ type: 'text', text: text }, text);
-      if (owner !== 'queued' && owner !== 'counsellor' && prompt) answered = prompt.seq; else area.value = '';
+      if (owner !== 'queued' && owner !== 'counsellor' && !caseClosed && prompt) answered = prompt.seq; else area.value = '';
     } else if (op === 'done') {
       var boxes = f.querySelectorAll('input[name="choices"]:checked');
       var picks = [], labels = [];
@@ -460,6 +470,7 @@
         session = f.session;
         saveSession(session);
         owner = f.owner || null;
+        caseClosed = !!f.case_closed;
         if (f.resumed && !f.readable) notice(T.unreadable);
         $('code-error').textContent = '';
         if (f.resumed) $('case-code-input').value = '';

@@ -183,9 +183,15 @@ def _mode(history: History | None, prompt: Prompt | None) -> Mode:
         return "start"
     if history.owner == "bot":
         return "prompt" if prompt is not None else "start"
-    if history.owner == "closed":
+    if history.owner == "closed" and history.case_id is None:
         return "closed"
+    # A closed case stays writable: a message reopens it (the template says so).
     return "message"
+
+
+def _case_closed(history: History | None) -> bool:
+    """The office closed this person's case: writing reopens it."""
+    return history is not None and history.owner == "closed" and history.case_id is not None
 
 
 # ---------------------------------------------------------------- forms
@@ -326,6 +332,7 @@ class ChatPages:
             prompt=prompt,
             mode=mode,
             readable=view.history.readable if view.history else True,
+            case_closed=_case_closed(view.history),
             owner=view.history.owner if view.history else None,
             error=view.error,
             error_field=view.error_field,
@@ -491,7 +498,7 @@ class ChatPages:
                 raise BadForm("no case codes in a preview")
             await self._resume(view, t, form, client, fail)
             return
-        if op == "send" and history.owner in ("queued", "counsellor"):
+        if op == "send" and (history.owner in ("queued", "counsellor") or _case_closed(history)):
             text = _one(form, "text", MAX_TEXT_LENGTH * 2)
             view.text_value = text
             if len(text) > MAX_TEXT_LENGTH:

@@ -311,6 +311,14 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Your request is with the counselling office. You can keep writing here.",
         "ar": "طلبك لدى مكتب الاستشارة. يمكنك متابعة الكتابة هنا.",
     },
+    "case_closed": {
+        "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Wenn Sie hier schreiben, "
+        "wird er wieder geöffnet.",
+        "ls": "Die Beratungs·stelle hat Ihren Fall beendet. Sie schreiben hier? "
+        "Dann machen wir den Fall wieder auf.",
+        "en": "The counselling office has closed your case. If you write here, it is reopened.",
+        "ar": "أغلق مكتب الاستشارة حالتك. إذا كتبت هنا، يُعاد فتحها.",
+    },
     "unreadable": {
         "de": "Dieses Gespräch ist bei der Beratungsstelle. Geben Sie Ihren Fall-Code ein, "
         "um es auf diesem Gerät zu lesen.",
