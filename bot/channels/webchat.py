@@ -249,6 +249,7 @@ def outbound_frame(message: OutboundMessage) -> dict[str, Any]:
         "max_length": message.max_length,
         "actions": [{"id": o.id, "label": o.label} for o in message.actions],
         "case_code": message.case_code,
+        "owner": message.owner,
     }
 
 

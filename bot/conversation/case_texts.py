@@ -20,8 +20,7 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
         "Dann schreiben Sie hier. Dann machen wir Ihren Fall wieder auf.",
         "en": "The counselling office has closed your case. You can still write to us: "
         "if you write here, we reopen your case.",
-        "ar": "أغلق مكتب الاستشارة حالتك. يمكنك أن تكتب لنا مجددًا: "
-        "إذا كتبت هنا، نعيد فتح حالتك.",
+        "ar": "أغلق مكتب الاستشارة حالتك. يمكنك أن تكتب لنا مجددًا: إذا كتبت هنا، نعيد فتح حالتك.",
     },
     "reopened": {
         "de": "Ihr Fall war abgeschlossen. Wir haben ihn wieder geöffnet: "
@@ -49,8 +48,7 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
         "Das alte Gespräch ist nicht mehr bei uns gespeichert.",
         "en": "A new conversation starts here. If you wrote to us before: "
         "that conversation is no longer stored here.",
-        "ar": "تبدأ هنا محادثة جديدة. إذا كنت قد كتبت لنا من قبل: "
-        "فتلك المحادثة لم تعد محفوظة هنا.",
+        "ar": "تبدأ هنا محادثة جديدة. إذا كنت قد كتبت لنا من قبل: فتلك المحادثة لم تعد محفوظة هنا.",
     },
 }
 

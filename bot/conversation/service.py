@@ -965,11 +965,13 @@ def _driven_payload(
 
 
 def _fresh_notice(conv: ConversationRef, msg: InboundMessage) -> case_texts.Notice | None:
-    """What to say when a message other than "start" begins a conversation: the person
-    wrote into one that is over (closed, deleted, expired) and must see that this is new."""
-    if msg.command == "start":
-        return None
-    return "new_after_close" if conv.previous_case_id is not None else "new_conversation"
+    """What to say when a conversation begins after an earlier one: after a closed case
+    always (also on /start or "Neu anfangen"), so the person knows that case stays closed
+    and a new one begins; otherwise when a message other than "start" begins it (they wrote
+    into a conversation that is over: deleted, expired) and must see that this is new."""
+    if conv.previous_case_id is not None:
+        return "new_after_close"
+    return None if msg.command == "start" else "new_conversation"
 
 
 def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]:

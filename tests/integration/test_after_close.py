@@ -70,9 +70,7 @@ async def _bring_to(office: Office, person: Person, state: str) -> int | None:
         return case_id
     await _close(office, person, case_id, counsellor)
     if state == "deleted":
-        swept = await housekeeping.sweep(
-            office.store, idle_hours=1, retention_days=365, now=LATER
-        )
+        swept = await housekeeping.sweep(office.store, idle_hours=1, retention_days=365, now=LATER)
         assert swept.deleted_cases == 1
     return case_id
 
@@ -138,6 +136,7 @@ async def test_a_text_after_close_reopens_the_case_for_its_team_and_the_person_i
     channel = MemoryChannel()
     person = Person(office.store, channel)
     case_id = await _bring_to(office, person, "closed")
+    assert case_id is not None
     told = channel.to(person.address)[-1]
     assert told.text == case_texts.text("closed", "de")
 
@@ -191,4 +190,3 @@ async def test_after_deletion_by_retention_a_message_starts_a_new_conversation_a
 
     assert replies[0].text == case_texts.text("new_conversation", "de")
     assert replies[-1].kind == "prompt"
-
