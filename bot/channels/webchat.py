@@ -608,13 +608,15 @@ class _Session:
             # A new chat: the first question comes at once, in the page's language.
             await self._message(CommandFrame(type="command", id="hello-start", command="start"))
 
-    async def _welcome(self, history: Any, resumed: bool) -> None:
+    async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
+        """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
         await self.send(
             {
                 "type": "welcome",
                 "session": encode_token(self.token),
                 "resumed": resumed,
+                "by_code": by_code,
                 "owner": history.owner,
                 "case_closed": history.owner == "closed" and history.case_id is not None,
                 "readable": history.readable,
@@ -637,7 +639,7 @@ class _Session:
         if history is None:
             await self.error("code_not_found", "no conversation has this code")
             return
-        await self._welcome(history, True)
+        await self._welcome(history, True, by_code=True)
 
     async def _message(self, frame: Answer | TextFrame | CommandFrame | LanguageFrame) -> None:
         assert self.address is not None

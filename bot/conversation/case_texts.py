@@ -56,3 +56,37 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
 def text(notice: Notice, language: str, default_language: str = "de") -> str:
     by_language = TEXTS[notice]
     return by_language.get(language) or by_language.get(default_language) or by_language["de"]
+
+
+CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
+    # The web chat shows the code in a box of its own with one sentence on what it is for
+    # (bot/web/texts.py `case_code_hint`): said there once, not again in the bubble.
+    "webchat": {"de": "", "ls": "", "en": "", "ar": ""},
+    # Telegram takes no case code: the chat itself is the way back, so no code is shown.
+    "telegram": {
+        "de": "Einen Fall-Code brauchen Sie in Telegram nicht: Schreiben Sie einfach hier in "
+        "diesem Chat weiter, auch später.",
+        "ls": "Sie brauchen in Telegram keinen Code. Schreiben Sie einfach hier weiter. "
+        "Auch später.",
+        "en": "You need no case code in Telegram: just keep writing in this chat, also later.",
+        "ar": "لا تحتاج إلى رمز حالة في تيليغرام: تابع الكتابة في هذه المحادثة، حتى لاحقًا.",
+    },
+    "other": {
+        "de": "Ihr Fall-Code: {code}\nBitte schreiben Sie sich diesen Code auf. Mit dem Code "
+        "können Sie später wiederkommen. Sie können damit auch das Gespräch löschen lassen.",
+        "ls": "Das ist Ihr Code: {code}\nBitte schreiben Sie den Code auf.\nMit dem Code können "
+        "Sie später wieder zu uns kommen.\nMit dem Code können Sie auch alles löschen lassen.",
+        "en": "Your case code: {code}\nPlease write this code down. With it you can come back "
+        "later. You can also use it to have the conversation deleted.",
+        "ar": "رمز حالتك: {code}\nيرجى كتابة هذا الرمز. يمكنك العودة به لاحقًا، "
+        "ويمكنك به أيضًا طلب حذف المحادثة.",
+    },
+}
+
+
+def code_note(channel: str, code: str, language: str, default_language: str = "de") -> str:
+    """`{case_code_note}` of a handover text: the case code and what it is for, true on the
+    person's channel."""
+    by_language = CODE_NOTES.get(channel) or CODE_NOTES["other"]
+    said = by_language.get(language) or by_language.get(default_language) or by_language["de"]
+    return said.format(code=code)

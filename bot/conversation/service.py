@@ -468,7 +468,7 @@ class ConversationService:
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
             message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
-            payload = self._payload(flow, message, language, created, tx.now)
+            payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps what the person was told, sealed to the case like every line.
             seq = await conversations.append(tx, conv.id, "bot", payload)
             if deliver:
@@ -808,7 +808,7 @@ class ConversationService:
 
         language = result.state.language
         for message in result.messages:
-            payload = self._payload(flow, message, language, created, tx.now)
+            payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps the whole reply, so a returning person sees the same buttons.
             payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
@@ -831,9 +831,16 @@ class ConversationService:
         language: str,
         created: CaseCreated | None,
         now: datetime,
+        channel: str = "",
     ) -> dict[str, Any]:
         text = message.text
         case_code = None
+        if created is not None and "{case_code_note}" in text:
+            case_code = created.case_code
+            note = case_texts.code_note(channel, case_code, language, flow.default_language)
+            # An empty note (the web chat's box says it) leaves no empty line behind.
+            text = text.replace("\n{case_code_note}", "\n" + note if note else "")
+            text = text.replace("{case_code_note}", note).rstrip()
         if created is not None and "{case_code}" in text:
             case_code = created.case_code
             text = text.replace("{case_code}", case_code)

@@ -149,10 +149,30 @@
     var button = el('button', { type: 'button', 'class': 'btn btn-small copy-code', 'data-code': code, 'data-t': 'copy_code', text: T.copy_code });
     return el('div', { 'class': 'case-code' }, [
       el('p', {}, [el('span', { 'data-t': 'case_code_label', text: T.case_code_label }),
-        document.createTextNode(': '), el('strong', { 'class': 'case-code-value', dir: 'ltr', text: code })]),
+        document.createTextNode(': '), el('strong', { 'class': 'case-code-value', dir: 'ltr' }, codeGroups(code))]),
       el('p', { 'class': 'hint', 'data-t': 'case_code_hint', text: T.case_code_hint }),
       button
     ]);
+  }
+  // One span per group of the case code: a line may break between groups, never inside one.
+  function codeGroups(code) {
+    var parts = String(code).split('-');
+    return parts.map(function (part, i) {
+      return el('span', { 'class': 'code-group', text: part + (i < parts.length - 1 ? '-' : '') });
+    });
+  }
+  // Back with the case code: the log ends on a welcome and where the case stands.
+  function welcomeBack() {
+    var key = owner === 'closed' ? 'case_closed' : owner === 'counsellor' ? 'status_counsellor' : 'status_queued';
+    var li = el('li', { 'class': 'msg msg--system msg--welcome', id: 'welcome-back', tabindex: '-1' }, [
+      el('p', { 'class': 'msg-text' }, [
+        el('strong', { 'data-t': 'welcome_back', text: T.welcome_back }),
+        document.createTextNode(' '),
+        el('span', { 'data-t': key, text: T[key] })
+      ])
+    ]);
+    list.appendChild(li);
+    li.scrollIntoView({ block: 'end' });
   }
   function addMessage(f) {
     if (f.seq !== null && f.seq !== undefined) {
@@ -475,6 +495,7 @@
         $('code-error').textContent = '';
         if (f.resumed) $('case-code-input').value = '';
         renderHistory(f.history);
+        if (f.by_code) welcomeBack();
         setStatus(reconnected ? T.status_connected : '', false);
         flush();
         renderComposer();

@@ -107,6 +107,8 @@ class View:
     code_value: str = ""
     confirm_delete: bool = False
     notice: str | None = None
+    welcome_back: bool = False
+    """Just resumed with the case code: the log ends with a welcome and the case status."""
     status: int = 200
     mid: str = field(default_factory=lambda: "f-" + secrets.token_urlsafe(12))
 
@@ -187,6 +189,15 @@ def _mode(history: History | None, prompt: Prompt | None) -> Mode:
         return "closed"
     # A closed case stays writable: a message reopens it (the template says so).
     return "message"
+
+
+def _status_key(history: History | None) -> str | None:
+    """The text key of the case status a returning person is told; None without a case."""
+    if history is None or history.case_id is None:
+        return None
+    if history.owner == "closed":
+        return "case_closed"
+    return "status_counsellor" if history.owner == "counsellor" else "status_queued"
 
 
 def _case_closed(history: History | None) -> bool:
@@ -333,6 +344,7 @@ class ChatPages:
             mode=mode,
             readable=view.history.readable if view.history else True,
             case_closed=_case_closed(view.history),
+            welcome_back=_status_key(view.history) if view.welcome_back else None,
             owner=view.history.owner if view.history else None,
             error=view.error,
             error_field=view.error_field,
@@ -601,6 +613,7 @@ class ChatPages:
             return
         view.code_value = ""
         view.history = None  # re-read: the page shows what this device may now read
+        view.welcome_back = True
 
     # -- GET /chat/accessibility
 

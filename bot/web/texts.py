@@ -311,6 +311,24 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Your request is with the counselling office. You can keep writing here.",
         "ar": "طلبك لدى مكتب الاستشارة. يمكنك متابعة الكتابة هنا.",
     },
+    "welcome_back": {
+        "de": "Willkommen zurück.",
+        "ls": "Willkommen zurück.",
+        "en": "Welcome back.",
+        "ar": "مرحبًا بعودتك.",
+    },
+    "status_queued": {
+        "de": "Ihr Fall wartet auf eine Beraterin oder einen Berater.",
+        "ls": "Ihr Fall wartet. Bald liest eine Beraterin oder ein Berater Ihre Nachricht.",
+        "en": "Your case is waiting for a counsellor.",
+        "ar": "حالتك بانتظار مستشار أو مستشارة.",
+    },
+    "status_counsellor": {
+        "de": "Eine Beraterin oder ein Berater schreibt mit Ihnen.",
+        "ls": "Eine Beraterin oder ein Berater schreibt mit Ihnen.",
+        "en": "A counsellor is writing with you.",
+        "ar": "مستشار أو مستشارة يكتب معك.",
+    },
     "case_closed": {
         "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Wenn Sie hier schreiben, "
         "wird er wieder geöffnet.",
