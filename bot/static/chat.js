@@ -391,6 +391,7 @@
     event.preventDefault();
     if (op.indexOf('lang:') === 0) { switchLanguage(op.slice(5)); return; }
     if (op === 'delete') { openDialog(); return; }
+    if (op === 'command:restart') { openRestart(); return; } // asks first: answers would go
     if (op === 'resume') {
       var code = ($('case-code-input').value || '').trim();
       $('code-error').textContent = '';
@@ -601,6 +602,30 @@
   $('delete-confirm-button').addEventListener('click', function () {
     closeDialog();
     if (!send({ type: 'delete', id: newId(), confirm: true })) notice(T.err_unavailable);
+  });
+
+  // ---------------------------------------------------------------- "Neu anfangen" dialog
+  var restartDialog = $('restart-dialog');
+  var restartOpener = null;
+  function openRestart() {
+    restartOpener = document.activeElement;
+    if (restartDialog.showModal) restartDialog.showModal(); else restartDialog.setAttribute('open', '');
+    $('restart-cancel-button').focus();
+  }
+  function closeRestart() {
+    if (restartDialog.close) restartDialog.close(); else restartDialog.removeAttribute('open');
+  }
+  restartDialog.addEventListener('close', function () {
+    if (restartOpener && restartOpener.focus && document.contains(restartOpener)) restartOpener.focus();
+  });
+  $('restart-cancel-button').addEventListener('click', closeRestart);
+  $('restart-confirm-button').addEventListener('click', function () {
+    restartOpener = null;
+    closeRestart();
+    focusComposer = true;
+    queue({ type: 'command', command: 'restart' }, null);
+    answered = prompt ? prompt.seq : null;
+    renderComposer();
   });
 
   // ---------------------------------------------------------------- language, size, remember

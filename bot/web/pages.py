@@ -107,6 +107,8 @@ class View:
     code_value: str = ""
     confirm_delete: bool = False
     notice: str | None = None
+    confirm_restart: bool = False
+    """"Neu anfangen" was pressed: ask before the answers so far are thrown away."""
     welcome_back: bool = False
     """Just resumed with the case code: the log ends with a welcome and the case status."""
     status: int = 200
@@ -351,6 +353,7 @@ class ChatPages:
             text_value=view.text_value,
             code_value=view.code_value,
             confirm_delete=view.confirm_delete,
+            confirm_restart=view.confirm_restart,
             notice=view.notice,
             max_text=MAX_TEXT_LENGTH,
             static=self.static_url,
@@ -547,6 +550,9 @@ class ChatPages:
             command = op.removeprefix("command:")
             if command not in ("back", "restart") or not prompt.offers(command):
                 fail(t["err_unknown_choice"])
+                return
+            if command == "restart" and _one(form, "confirm", 16) != "restart":
+                view.confirm_restart = True  # the page asks first; nothing is sent yet
                 return
             await self._handle(view, mid, client, command=command)
         elif op.startswith("choice:"):

@@ -429,6 +429,24 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "This cannot be undone. Your case code will no longer work.",
         "ar": "لا يمكن التراجع عن ذلك. لن يعمل رمز حالتك بعد الحذف.",
     },
+    "restart_confirm_heading": {
+        "de": "Wirklich neu anfangen?",
+        "ls": "Wollen Sie wirklich neu anfangen?",
+        "en": "Really start again?",
+        "ar": "هل تريد حقًا البدء من جديد؟",
+    },
+    "restart_confirm_text": {
+        "de": "Ihre bisherigen Antworten werden dann verworfen.",
+        "ls": "Dann sind Ihre Antworten bis jetzt weg.",
+        "en": "Your answers so far will then be discarded.",
+        "ar": "ستُحذف إجاباتك حتى الآن.",
+    },
+    "restart_confirm_button": {
+        "de": "Ja, neu anfangen",
+        "ls": "Ja, neu anfangen",
+        "en": "Yes, start again",
+        "ar": "نعم، ابدأ من جديد",
+    },
     "delete_confirm_button": {
         "de": "Ja, endgültig löschen",
         "ls": "Ja, für immer löschen",

@@ -69,3 +69,28 @@ async def test_no_group_of_the_code_breaks_at_320_px_with_very_large_text(
     await page.get_by_role("button", name=VERY_LARGE_TEXT).click()
 
     assert await page.evaluate(GROUP_LINES_JS) == [1, 1, 1]
+
+
+async def test_neu_anfangen_asks_first_in_a_dialog(
+    server: Server, make_context: MakeContext
+) -> None:
+    page = await (await make_context(bypass_csp=True)).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    await chat.wait_for_question(INTAKE_DE[3][1])
+    restart = chat.composer.get_by_role("button", name="Neu anfangen")
+
+    await restart.click()
+    dialog = page.get_by_role("dialog", name="Wirklich neu anfangen?")
+    await expect(dialog).to_be_visible()
+    await assert_accessible(page, "asking before starting again")
+    await dialog.get_by_role("button", name="Abbrechen").click()
+    await expect(dialog).to_be_hidden()
+    await chat.wait_for_question(INTAKE_DE[3][1])  # nothing was thrown away
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(1)
+    await expect(restart).to_be_focused()
+
+    await restart.click()
+    await dialog.get_by_role("button", name="Ja, neu anfangen").click()
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(2)  # asked again from the start

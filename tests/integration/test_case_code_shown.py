@@ -59,3 +59,22 @@ async def test_over_the_socket_a_resume_with_the_code_is_marked_for_the_welcome(
     await other.send({"type": "resume", "code": code})
     welcome = await other.next("welcome")
     assert welcome["by_code"] is True and welcome["owner"] == "queued"
+
+
+async def test_without_javascript_neu_anfangen_asks_first(client: Any) -> None:
+    page = await get_page(client)
+    for op in ("start", "choice:accept", "choice:no"):
+        page, _ = await submit(client, page.answer, op)
+    asked = page.messages()[-1]
+    assert "command:restart" in page.answer.ops
+
+    page, _ = await submit(client, page.answer, "command:restart")
+    assert "restart-confirm" in page.ids
+    assert page.messages()[-1] == asked  # nothing thrown away yet
+    confirm = next(f for f in page.forms.values() if f.fields.get("confirm") == "restart")
+    cancelled, _ = await submit(client, confirm, "delete-cancel")
+    assert "restart-confirm" not in cancelled.ids and cancelled.messages()[-1] == asked
+
+    page, _ = await submit(client, confirm, "command:restart")
+    assert "restart-confirm" not in page.ids
+    assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"  # from the start
