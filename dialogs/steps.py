@@ -106,7 +106,8 @@ class BotMessage:
 
     `kind`: "prompt" asks for the input described by `expects`; "info" says something;
     "crisis" carries the crisis resources; "error" explains why an input was not taken.
-    Texts of handover and end nodes may hold `{case_code}` and `{response_time}`, which the
+    Texts of handover and end nodes may hold `{case_code}`, `{case_code_note}` (the code
+    with what it is for on the person's channel) and `{response_time}`, which the
     conversation service fills in after it has created the case.
     """
 

@@ -44,6 +44,19 @@ async def record(
     )
 
 
+async def reopened(tx: Tx, case_ids: list[int]) -> set[int]:
+    """Which of these cases were ever reopened by the person writing after close (the log is
+    the record of it, so the queue can mark them without a column of its own)."""
+    if not case_ids:
+        return set()
+    rows = await tx.session.scalars(
+        select(AuditEntry.case_id)
+        .where(AuditEntry.action == "case.reopened", AuditEntry.case_id.in_(case_ids))
+        .distinct()
+    )
+    return {int(r) for r in rows if r is not None}
+
+
 async def entries(tx: Tx, limit: int = 200) -> list[tuple[str, str, int | None, str]]:
     rows = await tx.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     return [(r.actor, r.action, r.case_id, r.detail) for r in rows]

@@ -225,6 +225,27 @@ async def close(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     )
 
 
+async def reopen(tx: Tx, case_id: int) -> bool:
+    """Put a closed case back into its team's queue, because the person wrote again.
+
+    It waits from now on like a new case (nobody holds it), and its closing time goes, so the
+    retention period no longer runs. False (nothing changed) unless it is still closed.
+    """
+    return await _move(
+        tx,
+        case_id,
+        Case.status == "closed",
+        {
+            "status": "waiting",
+            "claimed_by": None,
+            "claimed_at": None,
+            "closed_at": None,
+            "waiting_since": tx.now,
+        },
+        ("closed", "queued"),
+    )
+
+
 async def transfer_to_colleague(
     tx: Tx, case_id: int, counsellor_id: int, colleague_id: int
 ) -> bool:

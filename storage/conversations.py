@@ -164,6 +164,8 @@ async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -
         # A case created on the danger path keeps its dialog state while it waits, so the
         # person can go on with the questions; once a counsellor writes, the bot is done.
         values.update(state_ct=None)
+    if expected == "closed":
+        values["closed_at"] = None  # reopened: no longer counts as closed anywhere
     result = await tx.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.owner == expected)

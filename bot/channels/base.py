@@ -144,6 +144,9 @@ class OutboundMessage:
     """Set on the message that tells the person their case code (after handover)."""
     suggested: tuple[str, ...] = ()
     """Choice ids to show pre-selected for the person to confirm (free-text understanding)."""
+    owner: str | None = None
+    """Set on a notice that the case changed hands (closed by the office, reopened by a
+    message, a new conversation begun), so a live page can follow: the new owner."""
 
 
 class DeliveryFailed(Exception):

@@ -216,6 +216,7 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "max_choices",
         "max_length",
         "case_code",
+        "owner",
         "choice",
         "choices",
     ):
@@ -248,6 +249,7 @@ def outbound_frame(message: OutboundMessage) -> dict[str, Any]:
         "max_length": message.max_length,
         "actions": [{"id": o.id, "label": o.label} for o in message.actions],
         "case_code": message.case_code,
+        "owner": message.owner,
     }
 
 
@@ -618,14 +620,17 @@ class _Session:
             # A new chat: the first question comes at once, in the page's language.
             await self._message(CommandFrame(type="command", id="hello-start", command="start"))
 
-    async def _welcome(self, history: Any, resumed: bool) -> None:
+    async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
+        """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
         await self.send(
             {
                 "type": "welcome",
                 "session": encode_token(self.token),
                 "resumed": resumed,
+                "by_code": by_code,
                 "owner": history.owner,
+                "case_closed": history.owner == "closed" and history.case_id is not None,
                 "readable": history.readable,
                 "history": [
                     message_frame(line.body, line.seq, line.sender) for line in history.lines
@@ -646,7 +651,7 @@ class _Session:
         if history is None:
             await self.error("code_not_found", "no conversation has this code")
             return
-        await self._welcome(history, True)
+        await self._welcome(history, True, by_code=True)
 
     async def _message(self, frame: Answer | TextFrame | CommandFrame | LanguageFrame) -> None:
         assert self.address is not None

@@ -40,7 +40,7 @@ from dialogs.model import (
     WhenNode,
     YesNoNode,
 )
-from storage import audit, cases, notes, stats, teams
+from storage import audit, cases, conversations, notes, stats, teams
 from storage.crypto import CryptoError
 from storage.records import QueueEntry, TranscriptLine
 
@@ -199,6 +199,9 @@ class CasePages:
             names = await teams.team_names(tx)
             colleagues = await teams.colleagues(tx, entry.team_id, session.counsellor_id)
             unreachable = await cases.contact_unreachable(tx, entry.case_id)
+            reopened = entry.case_id in await audit.reopened(tx, [entry.case_id])
+            found = await cases.conversation_of(tx, entry.case_id)
+            follows = None if found is None else (await conversations.get(tx, found[0]))
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         snippets = self._snippets(entry.language)
         chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
@@ -217,6 +220,8 @@ class CasePages:
             notes=[_note(n, self.console.timezone) for n in case_notes],
             mine=mine,
             unreachable=unreachable,
+            reopened=reopened,
+            previous_case=None if follows is None else follows.previous_case_id,
             notice=NOTICES.get(request.query.get("notice", "")),
             fields=FIELD_LEGENDS,
             categories=FIELDS,
@@ -421,6 +426,11 @@ class CasePages:
                 {"outcome": closing.outcome, "codes": closing.codes},
             )
             await audit.record(tx, session.actor, "case.closed", entry.case_id)
+            # Told in the same transaction: a closed case is never closed without the person
+            # learning it, nor told without being closed.
+            told = await self.console.service.close_notice(tx, entry.case_id)
+        if told:
+            self.console.service.outbox_filled()
         return "closed"
 
 

@@ -35,6 +35,7 @@ from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
+from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
 from bot.web.pages import BadForm, FormTooLarge, read_form
@@ -139,10 +140,7 @@ def preview_flow(flow: Flow) -> Flow:
     for node in flow.nodes:
         if isinstance(node, HandoverNode):
             note = PREVIEW_NOTE.format(team=node.team.default)
-            text = {
-                lang: f"{value.replace('{case_code}', PREVIEW_CODE)}\n\n{note}"
-                for lang, value in node.text.items()
-            }
+            text = {lang: f"{_preview_text(value)}\n\n{note}" for lang, value in node.text.items()}
             nodes.append(EndNode(id=node.id, kind="end", text=text))
         else:
             nodes.append(node)
@@ -782,3 +780,9 @@ class FlowPages:
         return await self._save(
             session, flow_id, form, flow_form.dump(data), f"/console/flows/{flow_id}/draft/crisis"
         )
+
+
+def _preview_text(value: str) -> str:
+    """A handover text as the preview (a web chat) shows it, with the sample code."""
+    note = case_texts.code_note("other", PREVIEW_CODE, "de")
+    return value.replace("{case_code_note}", note).replace("{case_code}", PREVIEW_CODE).rstrip()

@@ -12,7 +12,7 @@ from bot.console.auth import ConsoleSession
 from bot.console.core import Console
 from bot.conversation.handover import by_priority, deadline_days_left
 from bot.web.render import render
-from storage import cases, teams
+from storage import audit, cases, teams
 from storage.records import QueueEntry
 
 
@@ -29,6 +29,8 @@ class Row:
     channel: str
     language: str
     mine: bool
+    reopened: bool
+    """The person wrote after the case was closed, which put it back in the queue."""
 
 
 def waiting_text(since: datetime, now: datetime) -> str:
@@ -57,6 +59,7 @@ class QueuePages:
             team_ids = await teams.team_ids_of(tx, session.counsellor_id)
             names = await teams.team_names(tx)
             entries = await cases.queue(tx, team_ids)
+            reopened = await audit.reopened(tx, [e.case_id for e in entries])
         rows = [
             Row(
                 e.case_id,
@@ -68,6 +71,7 @@ class QueuePages:
                 e.channel,
                 e.language,
                 e.claimed_by == session.counsellor_id,
+                e.case_id in reopened,
             )
             for e in by_priority(entries, now)
         ]

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
+from bot.conversation import case_texts
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.typing_board import TypingBoard
 from bot.office import texts as office_texts
@@ -468,7 +469,7 @@ class ConversationService:
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
             message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
-            payload = self._payload(flow, message, language, created, tx.now)
+            payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps what the person was told, sealed to the case like every line.
             seq = await conversations.append(tx, conv.id, "bot", payload)
             if deliver:
@@ -524,6 +525,9 @@ class ConversationService:
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
         if conv is None:
+            reopened = await self._reopen(tx, contact, msg)
+            if reopened is not None:
+                return reopened
             conv = await self._start(tx, contact, msg)
         if conv.owner != "bot":
             # Handed over: to the case, never to Rasa.
@@ -673,14 +677,65 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        notice: case_texts.Notice | None = None
         if conv is None:
+            reopened = await self._reopen(tx, contact, msg)
+            if reopened is not None:
+                return reopened
             conv = await self._start(tx, contact, msg)
+            notice = _fresh_notice(conv, msg)
             if msg.source is not None:
                 # Outreach counts: a monthly counter only, never stored with the conversation.
                 await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
         if conv.owner == "bot" or await _dialog_goes_on(tx, conv):
-            return await self._bot_turn(tx, contact, conv, msg, suggested)
+            return await self._bot_turn(tx, contact, conv, msg, suggested, notice)
         return await self._to_case(tx, contact, conv, msg)
+
+    async def _reopen(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | None:
+        """A text written after the office closed the case goes back to that case: it is
+        reopened for its team, the line is sealed into it, and the person is told so.
+
+        Only typed text reopens: a button or command after close (an old Telegram button,
+        /start, "Neu anfangen") starts a new conversation instead, linked to the closed case
+        for the counsellor (`previous_case_id`), and the bot answers it. None: nothing to
+        reopen here (no closed case, or it was deleted meanwhile)."""
+        if msg.text is None:
+            return None
+        latest = await conversations.latest_for(tx, contact.id)
+        if latest is None or latest.owner != "closed" or latest.case_id is None:
+            return None
+        if not await cases.reopen(tx, latest.case_id):
+            return None
+        await conversations.append(tx, latest.id, "person", _inbound_body(msg))
+        await audit.record(tx, "person", "case.reopened", latest.case_id)
+        payload = _notice_payload(
+            case_texts.text("reopened", latest.language), latest.language, owner="queued"
+        )
+        await self._send_bot(tx, contact.id, latest.id, payload)
+        await notify.announce_outbox(tx)
+        log.info("conversation %s: case %s reopened by a message", latest.id, latest.case_id)
+        return Handled("processed", latest.id, "queued", replies=1)
+
+    async def close_notice(self, tx: Tx, case_id: int) -> bool:
+        """Tell the person, on their channel and in their language, that the office closed
+        their case and that writing again reopens it. Called in the closing transaction, so
+        the notice and the close commit together; the line is sealed into the case too, so
+        the counsellor sees what the person was told. False: the person is not reachable."""
+        found = await cases.conversation_of(tx, case_id)
+        status = await cases.status_of(tx, case_id)
+        if found is None or status is None:
+            return False
+        conv_id, contact_id, _owner = found
+        language = status[2]
+        payload = _notice_payload(case_texts.text("closed", language), language, owner="closed")
+        await self._send_bot(tx, contact_id, conv_id, payload)
+        await notify.announce_outbox(tx)
+        return True
+
+    def outbox_filled(self) -> None:
+        """Wake the delivery worker after a caller committed outbox rows itself."""
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     async def _start(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> ConversationRef:
         limiter = self.new_conversations
@@ -702,7 +757,10 @@ class ConversationService:
         conv: ConversationRef,
         msg: InboundMessage,
         suggested: Suggested = (),
+        notice: case_texts.Notice | None = None,
     ) -> Handled:
+        """One step of the dialog; `notice` first tells the person that this is a new
+        conversation (their message came after a closed or deleted one)."""
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
@@ -718,6 +776,13 @@ class ConversationService:
         elif msg.choices is not None:
             body["labels"] = [labels.get(c, c) for c in msg.choices]
         await conversations.append(tx, conv.id, "person", body)
+        sent = 0
+        if notice is not None:
+            told = case_texts.text(notice, result.state.language, flow.default_language)
+            await self._send_bot(
+                tx, contact.id, conv.id, _notice_payload(told, result.state.language, owner="bot")
+            )
+            sent = 1
 
         created: CaseCreated | None = None
         ended = handed_over = False
@@ -774,12 +839,12 @@ class ConversationService:
 
         language = result.state.language
         for message in result.messages:
-            payload = self._payload(flow, message, language, created, tx.now)
+            payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps the whole reply, so a returning person sees the same buttons.
             payload["seq"] = await conversations.append(tx, conv.id, "bot", payload)
             await outbox.enqueue(tx, contact.id, payload)
 
-        if result.messages:
+        if result.messages or sent:
             await notify.announce_outbox(tx)
         owner: Owner = "queued" if created or conv.owner == "queued" else "bot"
         if not handed_over:
@@ -788,7 +853,7 @@ class ConversationService:
             )
         if ended and await conversations.set_owner(tx, conv.id, "bot", "closed"):
             owner = "closed"
-        return Handled("processed", conv.id, owner, created, len(result.messages))
+        return Handled("processed", conv.id, owner, created, len(result.messages) + sent)
 
     def _payload(
         self,
@@ -797,9 +862,16 @@ class ConversationService:
         language: str,
         created: CaseCreated | None,
         now: datetime,
+        channel: str = "",
     ) -> dict[str, Any]:
         text = message.text
         case_code = None
+        if created is not None and "{case_code_note}" in text:
+            case_code = created.case_code
+            note = case_texts.code_note(channel, case_code, language, flow.default_language)
+            # An empty note (the web chat's box says it) leaves no empty line behind.
+            text = text.replace("\n{case_code_note}", "\n" + note if note else "")
+            text = text.replace("{case_code_note}", note).rstrip()
         if created is not None and "{case_code}" in text:
             case_code = created.case_code
             text = text.replace("{case_code}", case_code)
@@ -942,6 +1014,30 @@ def _driven_payload(
         "actions": [],
         "case_code": None,
         "suggested": [],
+    }
+
+
+def _fresh_notice(conv: ConversationRef, msg: InboundMessage) -> case_texts.Notice | None:
+    """What to say when a conversation begins after an earlier one: after a closed case
+    always (also on /start or "Neu anfangen"), so the person knows that case stays closed
+    and a new one begins; otherwise when a message other than "start" begins it (they wrote
+    into a conversation that is over: deleted, expired) and must see that this is new."""
+    if conv.previous_case_id is not None:
+        return "new_after_close"
+    return None if msg.command == "start" else "new_conversation"
+
+
+def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]:
+    """A bot notice about the case's state; `owner` lets a live page follow the change."""
+    return {
+        "sender": "bot",
+        "text": text,
+        "kind": "info",
+        "language": language,
+        "expects": "text",
+        "choices": [],
+        "actions": [],
+        "owner": owner,
     }
 
 

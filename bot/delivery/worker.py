@@ -58,6 +58,7 @@ def to_outbound(delivery: Delivery) -> OutboundMessage:
         seq=p.get("seq"),
         case_code=p.get("case_code"),
         suggested=tuple(p.get("suggested", ())),
+        owner=p.get("owner"),
     )
 
 

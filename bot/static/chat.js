@@ -39,6 +39,8 @@
   var failures = 0;
   var timer = null;
   var owner = body.getAttribute('data-owner') || null;
+  // The office closed this person's case: the composer stays, and writing reopens it.
+  var caseClosed = body.getAttribute('data-case-closed') === '1';
   var prompt = null;
   var answered = null;
   var shown = {};
@@ -172,10 +174,30 @@
     var button = el('button', { type: 'button', 'class': 'btn btn-small copy-code', 'data-code': code, 'data-t': 'copy_code', text: T.copy_code });
     return el('div', { 'class': 'case-code' }, [
       el('p', {}, [el('span', { 'data-t': 'case_code_label', text: T.case_code_label }),
-        document.createTextNode(': '), el('strong', { 'class': 'case-code-value', dir: 'ltr', text: code })]),
+        document.createTextNode(': '), el('strong', { 'class': 'case-code-value', dir: 'ltr' }, codeGroups(code))]),
       el('p', { 'class': 'hint', 'data-t': 'case_code_hint', text: T.case_code_hint }),
       button
     ]);
+  }
+  // One span per group of the case code: a line may break between groups, never inside one.
+  function codeGroups(code) {
+    var parts = String(code).split('-');
+    return parts.map(function (part, i) {
+      return el('span', { 'class': 'code-group', text: part + (i < parts.length - 1 ? '-' : '') });
+    });
+  }
+  // Back with the case code: the log ends on a welcome and where the case stands.
+  function welcomeBack() {
+    var key = owner === 'closed' ? 'case_closed' : owner === 'counsellor' ? 'status_counsellor' : 'status_queued';
+    var li = el('li', { 'class': 'msg msg--system msg--welcome', id: 'welcome-back', tabindex: '-1' }, [
+      el('p', { 'class': 'msg-text' }, [
+        el('strong', { 'data-t': 'welcome_back', text: T.welcome_back }),
+        document.createTextNode(' '),
+        el('span', { 'data-t': key, text: T[key] })
+      ])
+    ]);
+    list.appendChild(li);
+    li.scrollIntoView({ block: 'end' });
   }
   function addMessage(f) {
     if (f.seq !== null && f.seq !== undefined) {
@@ -192,6 +214,8 @@
     if (!firstNew) firstNew = li;
     if (f.case_code) owner = 'queued';
     else if (f.sender === 'counsellor') owner = 'counsellor';
+    // A notice of a change of the case (closed by the office, reopened by a message).
+    if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
     if (f.sender === 'bot' && isPrompt(f)) prompt = f;
     scheduleComposer();
   }
@@ -208,7 +232,11 @@
     list.textContent = '';
     shown = {};
     prompt = null;
+    // Old lines replay old changes of the case: the welcome frame's owner is the current one.
+    var current = [owner, caseClosed];
     (history || []).forEach(addMessage);
+    owner = current[0];
+    caseClosed = current[1];
     pending.forEach(function (item) { if (item.display) addOwn(item); });
     firstNew = null;
     setTimeout(function () { logBox.setAttribute('aria-live', 'polite'); }, 50);
@@ -250,6 +278,7 @@
     // A case created at once on the danger path still offers its questions while it waits.
     var mode = owner !== 'counsellor' && promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
       : owner === 'queued' || owner === 'counsellor' ? 'message'
+      : owner === 'closed' && caseClosed ? 'reopen'
         : owner === 'closed' || (last && !promptOpen && !pending.length) ? 'ended' : 'waiting';
     var key = mode + '|' + cfg.lang;
     // Re-render only when something changed: a person typing must never lose their text.
@@ -257,9 +286,10 @@
     composerKey = key;
     var typed = $('message-input') ? $('message-input').value : '';
     composerBody.textContent = '';
-    if (mode === 'message') {
+    if (mode === 'message' || mode === 'reopen') {
+      var said = mode === 'reopen' ? 'case_closed' : 'handed_over';
       composerBody.appendChild(form([
-        el('p', { id: 'handed-over', 'data-t': 'handed_over', text: T.handed_over }),
+        el('p', { id: 'handed-over', 'data-t': said, text: T[said] }),
         textField('message_label', 10000, 'handed-over', false),
         submit('send', 'send', null, 'btn-primary')
       ]));
@@ -405,6 +435,7 @@
     event.preventDefault();
     if (op.indexOf('lang:') === 0) { switchLanguage(op.slice(5)); return; }
     if (op === 'delete') { openDialog(); return; }
+    if (op === 'command:restart') { openRestart(); return; } // asks first: answers would go
     if (op === 'resume') {
       var code = ($('case-code-input').value || '').trim();
       $('code-error').textContent = '';
@@ -427,7 +458,7 @@
         return;
       }
       queue({ type: 'text', text: text }, text);
-      if (owner !== 'queued' && owner !== 'counsellor' && prompt) answered = prompt.seq; else area.value = '';
+      if (owner !== 'queued' && owner !== 'counsellor' && !caseClosed && prompt) answered = prompt.seq; else area.value = '';
     } else if (op === 'done') {
       var boxes = f.querySelectorAll('input[name="choices"]:checked');
       var picks = [], labels = [];
@@ -504,10 +535,12 @@
         session = f.session;
         saveSession(session);
         owner = f.owner || null;
+        caseClosed = !!f.case_closed;
         if (f.resumed && !f.readable) notice(T.unreadable);
         $('code-error').textContent = '';
         if (f.resumed) $('case-code-input').value = '';
         renderHistory(f.history);
+        if (f.by_code) welcomeBack();
         setStatus(reconnected ? T.status_connected : '', false);
         flush();
         renderComposer();
@@ -613,6 +646,30 @@
   $('delete-confirm-button').addEventListener('click', function () {
     closeDialog();
     if (!send({ type: 'delete', id: newId(), confirm: true })) notice(T.err_unavailable);
+  });
+
+  // ---------------------------------------------------------------- "Neu anfangen" dialog
+  var restartDialog = $('restart-dialog');
+  var restartOpener = null;
+  function openRestart() {
+    restartOpener = document.activeElement;
+    if (restartDialog.showModal) restartDialog.showModal(); else restartDialog.setAttribute('open', '');
+    $('restart-cancel-button').focus();
+  }
+  function closeRestart() {
+    if (restartDialog.close) restartDialog.close(); else restartDialog.removeAttribute('open');
+  }
+  restartDialog.addEventListener('close', function () {
+    if (restartOpener && restartOpener.focus && document.contains(restartOpener)) restartOpener.focus();
+  });
+  $('restart-cancel-button').addEventListener('click', closeRestart);
+  $('restart-confirm-button').addEventListener('click', function () {
+    restartOpener = null;
+    closeRestart();
+    focusComposer = true;
+    queue({ type: 'command', command: 'restart' }, null);
+    answered = prompt ? prompt.seq : null;
+    renderComposer();
   });
 
   // ---------------------------------------------------------------- language, size, remember

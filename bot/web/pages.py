@@ -107,6 +107,10 @@ class View:
     code_value: str = ""
     confirm_delete: bool = False
     notice: str | None = None
+    confirm_restart: bool = False
+    """"Neu anfangen" was pressed: ask before the answers so far are thrown away."""
+    welcome_back: bool = False
+    """Just resumed with the case code: the log ends with a welcome and the case status."""
     status: int = 200
     mid: str = field(default_factory=lambda: "f-" + secrets.token_urlsafe(12))
 
@@ -189,9 +193,24 @@ def _mode(history: History | None, prompt: Prompt | None) -> Mode:
         return "prompt" if prompt is not None else "start"
     if history.owner == "queued" and prompt is not None:
         return "prompt"
-    if history.owner == "closed":
+    if history.owner == "closed" and history.case_id is None:
         return "closed"
+    # A closed case stays writable: a message reopens it (the template says so).
     return "message"
+
+
+def _status_key(history: History | None) -> str | None:
+    """The text key of the case status a returning person is told; None without a case."""
+    if history is None or history.case_id is None:
+        return None
+    if history.owner == "closed":
+        return "case_closed"
+    return "status_counsellor" if history.owner == "counsellor" else "status_queued"
+
+
+def _case_closed(history: History | None) -> bool:
+    """The office closed this person's case: writing reopens it."""
+    return history is not None and history.owner == "closed" and history.case_id is not None
 
 
 # ---------------------------------------------------------------- forms
@@ -335,12 +354,15 @@ class ChatPages:
             prompt=prompt,
             mode=mode,
             readable=view.history.readable if view.history else True,
+            case_closed=_case_closed(view.history),
+            welcome_back=_status_key(view.history) if view.welcome_back else None,
             owner=view.history.owner if view.history else None,
             error=view.error,
             error_field=view.error_field,
             text_value=view.text_value,
             code_value=view.code_value,
             confirm_delete=view.confirm_delete,
+            confirm_restart=view.confirm_restart,
             notice=view.notice,
             max_text=MAX_TEXT_LENGTH,
             static=self.static_url,
@@ -500,7 +522,7 @@ class ChatPages:
                 raise BadForm("no case codes in a preview")
             await self._resume(view, t, form, client, fail)
             return
-        if op == "send" and history.owner in ("queued", "counsellor"):
+        if op == "send" and (history.owner in ("queued", "counsellor") or _case_closed(history)):
             text = _one(form, "text", MAX_TEXT_LENGTH * 2)
             view.text_value = text
             if len(text) > MAX_TEXT_LENGTH:
@@ -537,6 +559,9 @@ class ChatPages:
             command = op.removeprefix("command:")
             if command not in ("back", "restart") or not prompt.offers(command):
                 fail(t["err_unknown_choice"])
+                return
+            if command == "restart" and _one(form, "confirm", 16) != "restart":
+                view.confirm_restart = True  # the page asks first; nothing is sent yet
                 return
             await self._handle(view, mid, client, command=command)
         elif op.startswith("choice:"):
@@ -603,6 +628,7 @@ class ChatPages:
             return
         view.code_value = ""
         view.history = None  # re-read: the page shows what this device may now read
+        view.welcome_back = True
 
     # -- GET /chat/accessibility
 

@@ -329,6 +329,32 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Your request is with the counselling office. You can keep writing here.",
         "ar": "طلبك لدى مكتب الاستشارة. يمكنك متابعة الكتابة هنا.",
     },
+    "welcome_back": {
+        "de": "Willkommen zurück.",
+        "ls": "Willkommen zurück.",
+        "en": "Welcome back.",
+        "ar": "مرحبًا بعودتك.",
+    },
+    "status_queued": {
+        "de": "Ihr Fall wartet auf eine Beraterin oder einen Berater.",
+        "ls": "Ihr Fall wartet. Bald liest eine Beraterin oder ein Berater Ihre Nachricht.",
+        "en": "Your case is waiting for a counsellor.",
+        "ar": "حالتك بانتظار مستشار أو مستشارة.",
+    },
+    "status_counsellor": {
+        "de": "Eine Beraterin oder ein Berater schreibt mit Ihnen.",
+        "ls": "Eine Beraterin oder ein Berater schreibt mit Ihnen.",
+        "en": "A counsellor is writing with you.",
+        "ar": "مستشار أو مستشارة يكتب معك.",
+    },
+    "case_closed": {
+        "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Wenn Sie hier schreiben, "
+        "wird er wieder geöffnet.",
+        "ls": "Die Beratungs·stelle hat Ihren Fall beendet. Sie schreiben hier? "
+        "Dann machen wir den Fall wieder auf.",
+        "en": "The counselling office has closed your case. If you write here, it is reopened.",
+        "ar": "أغلق مكتب الاستشارة حالتك. إذا كتبت هنا، يُعاد فتحها.",
+    },
     "unreadable": {
         "de": "Dieses Gespräch ist bei der Beratungsstelle. Geben Sie Ihren Fall-Code ein, "
         "um es auf diesem Gerät zu lesen.",
@@ -420,6 +446,24 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ls": "Danach ist das Gespräch für immer weg. Ihr Fall·code geht dann nicht mehr.",
         "en": "This cannot be undone. Your case code will no longer work.",
         "ar": "لا يمكن التراجع عن ذلك. لن يعمل رمز حالتك بعد الحذف.",
+    },
+    "restart_confirm_heading": {
+        "de": "Wirklich neu anfangen?",
+        "ls": "Wollen Sie wirklich neu anfangen?",
+        "en": "Really start again?",
+        "ar": "هل تريد حقًا البدء من جديد؟",
+    },
+    "restart_confirm_text": {
+        "de": "Ihre bisherigen Antworten werden dann verworfen.",
+        "ls": "Dann sind Ihre Antworten bis jetzt weg.",
+        "en": "Your answers so far will then be discarded.",
+        "ar": "ستُحذف إجاباتك حتى الآن.",
+    },
+    "restart_confirm_button": {
+        "de": "Ja, neu anfangen",
+        "ls": "Ja, neu anfangen",
+        "en": "Yes, start again",
+        "ar": "نعم، ابدأ من جديد",
     },
     "delete_confirm_button": {
         "de": "Ja, endgültig löschen",

@@ -94,9 +94,11 @@ async def test_a_counsellor_reply_reaches_the_person_and_the_answer_goes_to_the_
         assert await cases.close(tx, case_id, first)
         assert await cases.queue(tx) == []
     assert await service.counsellor_reply(case_id, first, "Nach dem Schluss") is None
-    # Writing after the case was closed starts a new conversation with the bot.
+    # Writing after the case was closed reopens it for its team, and the person is told.
     replies = await person.send(text="Hallo?")
     assert replies and replies[-1].sender == "bot"
+    async with office.store.tx() as tx:
+        assert [e.case_id for e in await cases.queue(tx)] == [case_id]
 
 
 async def test_a_closed_case_is_shredded_after_the_retention_period(office: Office) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,7 +94,11 @@ async def test_from_start_to_a_live_conversation_with_a_counsellor(
     caplog.set_level(logging.DEBUG, logger="bot")
     tg = await make_telegram("intake")
     anna = person()
-    await intake(anna)
+    done = await intake(anna)
+    # Telegram takes no case code: the handover says the chat is the way back, not a code.
+    assert "brauchen Sie in Telegram nicht: Schreiben Sie einfach hier" in done.text
+    assert "wiederkommen" not in done.text
+    assert not re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", done.text)
     edits = [c.params["text"] for c in tg.proxy.called("editMessageText")]
     assert any("\n\n➡️ Arbeit" in t for t in edits), edits  # the chosen answer is shown
 

@@ -496,7 +496,7 @@ def test_the_handover_routes_by_municipality_to_the_region_team(flow: Flow) -> N
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_handover_text_gives_case_code_and_response_time(flow: Flow, language: str) -> None:
     handover = next(n for n in flow.nodes if isinstance(n, HandoverNode))
-    assert placeholders(handover.text[language]) == {"case_code", "response_time"}
+    assert placeholders(handover.text[language]) == {"case_code_note", "response_time"}
 
 
 # ---------------------------------------------------------------- playing the intake
@@ -528,7 +528,7 @@ def test_a_whole_intake_reaches_the_counsellors(flow: Flow, language: str) -> No
     assert state.finished == "handover"
     assert not [m for m in messages(outputs) if m.kind == "error"]
     last = messages(outputs)[-1]
-    assert "{case_code}" in last.text
+    assert "{case_code_note}" in last.text
     assert "{response_time}" in last.text
 
 

@@ -1,0 +1,92 @@
+"""What the person is told when their case changes state outside the dialog: closed by the
+office, reopened because they wrote again, or a new conversation begun instead.
+
+Leichte Sprache (`ls`) keeps to one statement per short sentence. A language without texts
+here falls back to the flow's default language, then German.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+Notice = Literal["closed", "reopened", "new_after_close", "new_conversation"]
+
+TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
+    "closed": {
+        "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Sie können uns trotzdem "
+        "wieder schreiben: Wenn Sie hier schreiben, öffnen wir Ihren Fall wieder.",
+        "ls": "Die Beratungs·stelle hat Ihren Fall beendet. Sie wollen uns wieder schreiben? "
+        "Dann schreiben Sie hier. Dann machen wir Ihren Fall wieder auf.",
+        "en": "The counselling office has closed your case. You can still write to us: "
+        "if you write here, we reopen your case.",
+        "ar": "أغلق مكتب الاستشارة حالتك. يمكنك أن تكتب لنا مجددًا: إذا كتبت هنا، نعيد فتح حالتك.",
+    },
+    "reopened": {
+        "de": "Ihr Fall war abgeschlossen. Wir haben ihn wieder geöffnet: "
+        "Ihre Nachricht ist bei der Beratungsstelle angekommen.",
+        "ls": "Ihr Fall war beendet. Wir haben den Fall wieder auf·gemacht. "
+        "Die Beratungs·stelle hat Ihre Nachricht.",
+        "en": "Your case was closed. We have reopened it: "
+        "your message has reached the counselling office.",
+        "ar": "كانت حالتك مغلقة. أعدنا فتحها: وصلت رسالتك إلى مكتب الاستشارة.",
+    },
+    "new_after_close": {
+        "de": "Ihr früherer Fall ist abgeschlossen. Hier beginnt ein neues Gespräch; "
+        "die Beratungsstelle sieht, dass es zu Ihrem früheren Fall gehört.",
+        "ls": "Ihr alter Fall ist beendet. Jetzt beginnt ein neues Gespräch. "
+        "Die Beratungs·stelle sieht: Das Gespräch gehört zu Ihrem alten Fall.",
+        "en": "Your earlier case is closed. A new conversation starts here; "
+        "the counselling office sees that it belongs to your earlier case.",
+        "ar": "حالتك السابقة مغلقة. تبدأ هنا محادثة جديدة، "
+        "ويرى مكتب الاستشارة أنها مرتبطة بحالتك السابقة.",
+    },
+    "new_conversation": {
+        "de": "Hier beginnt ein neues Gespräch. Falls Sie uns früher geschrieben haben: "
+        "Jenes Gespräch ist hier nicht mehr gespeichert.",
+        "ls": "Jetzt beginnt ein neues Gespräch. Haben Sie uns früher geschrieben? "
+        "Das alte Gespräch ist nicht mehr bei uns gespeichert.",
+        "en": "A new conversation starts here. If you wrote to us before: "
+        "that conversation is no longer stored here.",
+        "ar": "تبدأ هنا محادثة جديدة. إذا كنت قد كتبت لنا من قبل: فتلك المحادثة لم تعد محفوظة هنا.",
+    },
+}
+
+
+def text(notice: Notice, language: str, default_language: str = "de") -> str:
+    by_language = TEXTS[notice]
+    return by_language.get(language) or by_language.get(default_language) or by_language["de"]
+
+
+CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
+    # The web chat shows the code in a box of its own with one sentence on what it is for
+    # (bot/web/texts.py `case_code_hint`): said there once, not again in the bubble.
+    "webchat": {"de": "", "ls": "", "en": "", "ar": ""},
+    # Telegram takes no case code: the chat itself is the way back, so no code is shown.
+    "telegram": {
+        "de": "Einen Fall-Code brauchen Sie in Telegram nicht: Schreiben Sie einfach hier in "
+        "diesem Chat weiter, auch später.",
+        "ls": "Sie brauchen in Telegram keinen Code. Schreiben Sie einfach hier weiter. "
+        "Auch später.",
+        "en": "You need no case code in Telegram: just keep writing in this chat, also later.",
+        "ar": "لا تحتاج إلى رمز حالة في تيليغرام: تابع الكتابة في هذه المحادثة، حتى لاحقًا.",
+    },
+    "other": {
+        "de": "Ihr Fall-Code: {code}\nBitte schreiben Sie sich diesen Code auf. Mit dem Code "
+        "können Sie später wiederkommen. Sie können damit auch das Gespräch löschen lassen.",
+        "ls": "Das ist Ihr Code: {code}\nBitte schreiben Sie den Code auf.\nMit dem Code können "
+        "Sie später wieder zu uns kommen.\nMit dem Code können Sie auch alles löschen lassen.",
+        "en": "Your case code: {code}\nPlease write this code down. With it you can come back "
+        "later. You can also use it to have the conversation deleted.",
+        "ar": "رمز حالتك: {code}\nيرجى كتابة هذا الرمز. يمكنك العودة به لاحقًا، "
+        "ويمكنك به أيضًا طلب حذف المحادثة.",
+    },
+}
+
+
+def code_note(channel: str, code: str, language: str, default_language: str = "de") -> str:
+    """`{case_code_note}` of a handover text: the case code and what it is for, true on the
+    person's channel."""
+    by_language = CODE_NOTES.get(channel) or CODE_NOTES["other"]
+    said = by_language.get(language) or by_language.get(default_language) or by_language["de"]
+    return said.format(code=code)
