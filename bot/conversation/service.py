@@ -872,6 +872,14 @@ class ConversationService:
             # An empty note (the web chat's box says it) leaves no empty line behind.
             text = text.replace("\n{case_code_note}", "\n" + note if note else "")
             text = text.replace("{case_code_note}", note).rstrip()
+        elif "{case_code_note}" in text and flow.crisis.talk_now is not None:
+            # The final handover of a case created on the danger path: the code was given
+            # then (only its Argon2id wrap is stored), so say where it is, on every channel
+            # that shows codes (the web chat's box is not shown again).
+            shown = flow.text(flow.crisis.talk_now.code_shown, language)
+            kind = "telegram" if channel == "telegram" else "other"
+            note = case_texts.code_note(kind, shown, language, flow.default_language)
+            text = text.replace("{case_code_note}", note).rstrip()
         if created is not None and "{case_code}" in text:
             case_code = created.case_code
             text = text.replace("{case_code}", case_code)
