@@ -209,6 +209,17 @@ async def close(tx: Tx, case_id: int, counsellor_id: int) -> bool:
     )
 
 
+async def correct_incident_date(tx: Tx, case_id: int, day: date | None) -> bool:
+    """The counsellor's correction of the incident date (None: unknown); the queue orders
+    by it from now on. A closed case keeps what it had."""
+    result = await tx.session.execute(
+        update(Case)
+        .where((Case.id == case_id) & (Case.status != "closed"))
+        .values(incident_date=day)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def transfer_to_colleague(
     tx: Tx, case_id: int, counsellor_id: int, colleague_id: int
 ) -> bool:

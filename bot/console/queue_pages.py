@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiohttp import web
 
 from bot.console.auth import ConsoleSession
-from bot.console.core import Console
-from bot.conversation.handover import by_priority, deadline_days_left
+from bot.console.core import NOTICES, Console
+from bot.console.deadline import Deadline, deadline
+from bot.conversation.handover import by_priority
 from bot.web.render import render
 from storage import cases, teams
 from storage.records import QueueEntry
@@ -24,7 +25,7 @@ class Row:
     team: str
     status: str
     crisis: bool
-    days_left: int | None
+    deadline: Deadline
     waiting: str
     channel: str
     language: str
@@ -41,8 +42,10 @@ def waiting_text(since: datetime, now: datetime) -> str:
     return f"{hours // 24} Tage"
 
 
-def days_left(entry: QueueEntry, now: datetime) -> int | None:
-    return deadline_days_left(entry.incident_date, now.date())
+def office_deadline(entry: QueueEntry, now: datetime, tz: tzinfo) -> Deadline:
+    """The deadline on the office's calendar day (at 00:30 in Hannover it is already the
+    next day, while UTC still shows the previous one)."""
+    return deadline(entry.incident_date, now.astimezone(tz).date())
 
 
 class QueuePages:
@@ -63,7 +66,7 @@ class QueuePages:
                 names.get(e.team_id, e.team_id),
                 e.status,
                 e.crisis,
-                days_left(e, now),
+                office_deadline(e, now, self.console.timezone),
                 waiting_text(e.waiting_since, now),
                 e.channel,
                 e.language,
@@ -87,6 +90,7 @@ class QueuePages:
             teams=list(my_teams.values()),
             username=session.keys.username,
             poll_ms=int(self.console.settings.live_poll_seconds * 1000),
+            notice=NOTICES.get(request.query.get("notice", "")),
             shown=json.dumps([[r.case_id, r.status, r.mine] for r in rows]),
         )
 
