@@ -451,6 +451,16 @@ async def contact_of(tx: Tx, case_id: int) -> int | None:
     )
 
 
+async def answers_of(tx: Tx, case_id: int, private_key: bytes) -> dict[str, Any]:
+    """Only the intake answers, decrypted (the queue needs no transcript). Raises CryptoError
+    if they were altered or swapped between cases."""
+    case = await tx.session.get_one(Case, case_id)
+    result: dict[str, Any] = from_json(
+        open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id))
+    )
+    return result
+
+
 async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
     """Decrypt the intake answers and the transcript. Raises CryptoError if anything was altered,
     swapped between cases or reordered."""

@@ -24,6 +24,8 @@ class Deadline:
     state: State
     text: str
     hint: str
+    days_left: int | None = None
+    """Set only while the deadline runs: what the queue orders by."""
 
 
 def _days(n: int) -> str:
@@ -60,6 +62,7 @@ def deadline(incident: date | None, today: date, in_agg_area: bool | None = None
             "open",
             f"noch {_days(left)}",
             f"Ansprüche nach dem AGG bis {end.strftime('%d.%m.%Y')} geltend machen.",
+            left,
         )
     ago = -left
     return Deadline(
