@@ -17,6 +17,7 @@ require_playwright()
 from playwright.async_api import expect  # noqa: E402
 
 from tests.e2e.helpers import (  # noqa: E402
+    INTAKE_FRAMES,
     MakeContext,
     Server,
     assert_accessible,
@@ -77,3 +78,26 @@ async def test_case_page_states_and_confirmations_at_both_widths(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
     await expect(page.locator("#status")).to_have_text("Der Fall ist zurück in der Warteschlange.")
     await assert_accessible(page, f"on the queue with a notice at {width} px")
+
+
+@pytest.mark.timeout(120)
+async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    police = [
+        {"type": "answer", "choices": ["police"]} if f.get("choices") == ["housing"] else f
+        for f in INTAKE_FRAMES
+    ]
+    assert police != INTAKE_FRAMES
+    await intake_over_websocket(server, frames=police)
+    case_id = max(row["id"] for row in server.cases())
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    ).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, "fallseite-polizei")
+    row = page.get_by_role("row", name=re.compile(rf"^Fall {case_id}\b"))
+    await expect(row.locator("td.deadline")).to_have_text("kein AGG-Bereich")
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    await expect(page.locator("#deadline")).to_contain_text(re.compile(r"^kein AGG-Bereich"))
+    await expect(page.locator("#incident-date")).to_have_count(0)
+    await assert_accessible(page, "on a case outside the AGG")
