@@ -153,6 +153,18 @@ def _default_snippets() -> list[Snippet]:
             text="Hello, I am a counsellor at the anti-discrimination office and I have read "
             "your message. Thank you for getting in touch. I am here for you now.",
         ),
+        Snippet(
+            title="Nachfrage",
+            language="ls",
+            text="Können Sie mir mehr erzählen? Was ist passiert? Sie entscheiden, was Sie "
+            "erzählen.",
+        ),
+        Snippet(
+            title="Follow-up",
+            language="en",
+            text="So that I can advise you well: could you tell me a little more about what "
+            "happened? You decide what you want to share.",
+        ),
     ]
 
 

@@ -246,6 +246,17 @@ async def reopen(tx: Tx, case_id: int) -> bool:
     )
 
 
+async def correct_incident_date(tx: Tx, case_id: int, day: date | None) -> bool:
+    """The counsellor's correction of the incident date (None: unknown); the queue orders
+    by it from now on. A closed case keeps what it had."""
+    result = await tx.session.execute(
+        update(Case)
+        .where((Case.id == case_id) & (Case.status != "closed"))
+        .values(incident_date=day)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def transfer_to_colleague(
     tx: Tx, case_id: int, counsellor_id: int, colleague_id: int
 ) -> bool:
@@ -475,6 +486,16 @@ async def contact_of(tx: Tx, case_id: int) -> int | None:
     return await tx.session.scalar(
         select(Conversation.contact_id).where(Conversation.case_id == case_id).limit(1)
     )
+
+
+async def answers_of(tx: Tx, case_id: int, private_key: bytes) -> dict[str, Any]:
+    """Only the intake answers, decrypted (the queue needs no transcript). Raises CryptoError
+    if they were altered or swapped between cases."""
+    case = await tx.session.get_one(Case, case_id)
+    result: dict[str, Any] = from_json(
+        open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id))
+    )
+    return result
 
 
 async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:

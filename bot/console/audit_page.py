@@ -34,6 +34,7 @@ ACTIONS: Final = {
     "case.replied": "Antwort an die Person geschrieben",
     "case.transferred": "Fall an ein anderes Team übergeben",
     "case.closed": "Fall abgeschlossen",
+    "case.incident_corrected": "Datum des Vorfalls berichtigt",
     "case.deleted": "Fall gelöscht",
     "case.resumed": "Fall mit dem Fallcode wieder geöffnet",
     "case.integrity_failed": "Fall nicht lesbar: Prüfung fehlgeschlagen",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from bot.console.auth import (
     tokens_match,
 )
 from bot.console.core import NOTICES, Console, Form, first_value, redirect
+from bot.console.deadline import agg_area, deadline
 from bot.console.documentation import (
     FIELDS,
     OUTCOMES,
@@ -28,7 +29,7 @@ from bot.console.documentation import (
     preselected,
     read_closing,
 )
-from bot.console.queue_pages import days_left, waiting_text
+from bot.console.queue_pages import waiting_text
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
 from dialogs.model import (
@@ -47,6 +48,17 @@ from storage.records import QueueEntry, TranscriptLine
 log = logging.getLogger(__name__)
 
 DASH: Final = "\N{EN DASH}"
+
+CONFIRMED: Final = frozenset({"release", "transfer", "close"})
+"""Actions that hand the case away or end it: each asks to be confirmed first."""
+
+LANGUAGE_NAMES: Final = {
+    "de": "Deutsch",
+    "ls": "Leichte Sprache",
+    "en": "Englisch",
+    "ar": "Arabisch",
+}
+"""The intake's languages by their German name, as the counsellor reads them."""
 
 SENDERS: Final = {
     "person": "Person",
@@ -212,10 +224,18 @@ class CasePages:
             csrf=session.csrf,
             case=entry,
             team=names.get(entry.team_id, entry.team_id),
-            days_left=days_left(entry, now),
+            language=language_name(entry.language),
+            today=now.astimezone(self.console.timezone).date().isoformat(),
+            deadline=deadline(
+                entry.incident_date,
+                now.astimezone(self.console.timezone).date(),
+                agg_area(content.answers),
+            ),
             waiting=waiting_text(entry.waiting_since, now),
             answers=answer_rows(content.answers, flow),
-            lines=[_line(line, self.console.timezone) for line in content.transcript],
+            lines=[
+                _line(line, self.console.timezone) for line in content.transcript if _shown(line)
+            ],
             last_seq=content.transcript[-1].seq if content.transcript else 0,
             notes=[_note(n, self.console.timezone) for n in case_notes],
             mine=mine,
@@ -267,7 +287,7 @@ class CasePages:
                 except CryptoError:
                     log.error("case %s: content failed its integrity check", entry.case_id)
                     return web.json_response({"error": "integrity"}, status=500)
-                lines = [_line(line, self.console.timezone) for line in found]
+                lines = [_line(line, self.console.timezone) for line in found if _shown(line)]
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         return web.json_response(
             {
@@ -332,7 +352,11 @@ class CasePages:
             "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
+            "incident": self._incident,
         }
+        if action in CONFIRMED and first_value(form, "confirm") != "yes":
+            # The required checkbox stops a browser without JavaScript; this stops the rest.
+            return redirect(f"/console/cases/{entry.case_id}?notice=unconfirmed#status")
         notice = await handlers[action](session, entry, form)
         if notice in ("released", "closed", "moved"):
             return redirect(f"/console?notice={notice}")
@@ -363,6 +387,26 @@ class CasePages:
             entry.case_id, session.counsellor_id, text
         )
         return "sent" if seq is not None else "not_yours"
+
+    async def _incident(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """Any member of the case's team may correct the incident date of an open case (the
+        person may have misremembered, or told the date only in the chat)."""
+        now = self.console.clock()
+        raw = first_value(form, "incident_date").strip()
+        day: date | None = None
+        if raw:
+            try:
+                day = date.fromisoformat(raw)
+            except ValueError:
+                return "incident_invalid"
+            if day > now.astimezone(self.console.timezone).date():
+                return "incident_invalid"
+        async with self.console.store.tx(now) as tx:
+            if not await cases.correct_incident_date(tx, entry.case_id, day):
+                return "not_yours"
+            # Without the date itself: the audit log says that, not what.
+            await audit.record(tx, session.actor, "case.incident_corrected", entry.case_id)
+        return "incident"
 
     async def _note(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
         """Any member of the case's team may add a note, also while the case waits."""
@@ -432,6 +476,15 @@ class CasePages:
         if told:
             self.console.service.outbox_filled()
         return "closed"
+
+
+def _shown(line: TranscriptLine) -> bool:
+    """A person line without text (/start, a language switch) tells the counsellor nothing."""
+    return line.sender != "person" or bool(_line_text(line.body))
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
 
 
 def _line(line: TranscriptLine, tz: tzinfo) -> Line:

@@ -66,6 +66,9 @@ NOTICES: Final = {
     "moved": "Der Fall ist in der Warteschlange des anderen Teams.",
     "transfer_failed": "Die Übergabe ist nicht möglich: Der Fall hat sich inzwischen geändert "
     "oder das Ziel ist nicht verfügbar.",
+    "incident": "Das Datum des Vorfalls ist berichtigt; die Frist und die Reihenfolge folgen.",
+    "incident_invalid": "Bitte ein Datum wählen, das nicht in der Zukunft liegt.",
+    "unconfirmed": "Nichts geändert: Bitte bestätigen Sie den Schritt mit dem Häkchen.",
     "logged_out": "Sie sind abgemeldet.",
     "expired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich neu an.",
 }

@@ -61,6 +61,7 @@ NOTICES: Final = {
     "discarded": "Der Entwurf ist verworfen.",
     "published": "Die neue Version ist veröffentlicht. Neue Gespräche beginnen mit ihr.",
     "rolled_back": "Die frühere Version ist als neue Version veröffentlicht.",
+    "unconfirmed": "Nichts geändert: Bitte bestätigen Sie die Rückkehr mit dem Häkchen.",
     "exists": "Es gibt schon einen Entwurf. Bearbeiten Sie diesen oder verwerfen Sie ihn zuerst.",
     "gone": "Der Entwurf ist nicht mehr da: jemand hat ihn veröffentlicht oder verworfen.",
 }
@@ -471,6 +472,9 @@ class FlowPages:
             number = int(request.match_info["number"])
         except ValueError:
             raise web.HTTPNotFound() from None
+        if self._one(form, "confirm") != "yes":
+            # The required checkbox stops a browser without JavaScript; this stops the rest.
+            return redirect(f"/console/flows/{flow_id}?notice=unconfirmed#versions")
         extra = self._one(form, "note").strip()
         note = f"Rückkehr zu Version {number}" + (f": {extra}" if extra else "")
         async with self.store.tx(self.console.clock()) as tx:

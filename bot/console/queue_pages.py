@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiohttp import web
 
 from bot.console.auth import ConsoleSession
-from bot.console.core import Console
-from bot.conversation.handover import by_priority, deadline_days_left
+from bot.console.core import NOTICES, Console
+from bot.console.deadline import Deadline, agg_area, deadline
 from bot.web.render import render
 from storage import audit, cases, teams
+from storage.crypto import CryptoError
 from storage.records import QueueEntry
+from storage.store import Tx
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class Row:
     team: str
     status: str
     crisis: bool
-    days_left: int | None
+    deadline: Deadline
     waiting: str
     channel: str
     language: str
@@ -43,8 +48,37 @@ def waiting_text(since: datetime, now: datetime) -> str:
     return f"{hours // 24} Tage"
 
 
-def days_left(entry: QueueEntry, now: datetime) -> int | None:
-    return deadline_days_left(entry.incident_date, now.date())
+def office_deadline(
+    entry: QueueEntry, now: datetime, tz: tzinfo, in_agg_area: bool | None
+) -> Deadline:
+    """The deadline on the office's calendar day (at 00:30 in Hannover it is already the
+    next day, while UTC still shows the previous one)."""
+    return deadline(entry.incident_date, now.astimezone(tz).date(), in_agg_area)
+
+
+def priority(entry: QueueEntry, due: Deadline) -> tuple[int, int, datetime]:
+    """Crisis first, then the days left of a running AGG deadline, then the waiting time; a
+    case outside the AGG has no deadline to run out, whatever its date."""
+    days = due.days_left if due.days_left is not None else 10_000
+    return (0 if entry.crisis else 1, days, entry.waiting_since)
+
+
+async def agg_areas(
+    tx: Tx, entries: list[QueueEntry], team_keys: dict[int, bytes]
+) -> dict[int, bool | None]:
+    """Whether each case's life areas fall under the AGG, read from its sealed answers with
+    the counsellor's team keys (None where they cannot be read: the deadline may run)."""
+    found: dict[int, bool | None] = {}
+    for e in entries:
+        found[e.case_id] = None
+        key = await cases.private_key_for_team(tx, e.case_id, team_keys)
+        if key is None:
+            continue
+        try:
+            found[e.case_id] = agg_area(await cases.answers_of(tx, e.case_id, key))
+        except CryptoError:
+            log.error("case %s: answers failed their integrity check", e.case_id)
+    return found
 
 
 class QueuePages:
@@ -60,20 +94,25 @@ class QueuePages:
             names = await teams.team_names(tx)
             entries = await cases.queue(tx, team_ids)
             reopened = await audit.reopened(tx, [e.case_id for e in entries])
+            areas = await agg_areas(tx, entries, session.keys.team_keys)
+        due = {
+            e.case_id: office_deadline(e, now, self.console.timezone, areas[e.case_id])
+            for e in entries
+        }
         rows = [
             Row(
                 e.case_id,
                 names.get(e.team_id, e.team_id),
                 e.status,
                 e.crisis,
-                days_left(e, now),
+                due[e.case_id],
                 waiting_text(e.waiting_since, now),
                 e.channel,
                 e.language,
                 e.claimed_by == session.counsellor_id,
                 e.case_id in reopened,
             )
-            for e in by_priority(entries, now)
+            for e in sorted(entries, key=lambda e: priority(e, due[e.case_id]))
         ]
         return rows, {t: names.get(t, t) for t in team_ids}
 
@@ -91,6 +130,7 @@ class QueuePages:
             teams=list(my_teams.values()),
             username=session.keys.username,
             poll_ms=int(self.console.settings.live_poll_seconds * 1000),
+            notice=NOTICES.get(request.query.get("notice", "")),
             shown=json.dumps([[r.case_id, r.status, r.mine] for r in rows]),
         )
 

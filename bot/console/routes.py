@@ -59,7 +59,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_get("/console/cases/{case_id}/status.json", case.get_case_json)
     r.add_post("/console/cases/{case_id}/typing", case.post_typing)
     r.add_post(
-        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close}",
+        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close|incident}",
         case.post_case_action,
     )
     r.add_get("/console/static/{name}", console.static)

@@ -145,7 +145,9 @@ INTAKE_FRAMES: list[dict[str, Any]] = [
 ]
 
 
-async def intake_over_websocket(server: Server, language: str = "de") -> str:
+async def intake_over_websocket(
+    server: Server, language: str = "de", frames: list[dict[str, Any]] | None = None
+) -> str:
     """Do the whole intake as another device would, over the WebSocket; the case code."""
     import aiohttp
 
@@ -167,7 +169,7 @@ async def intake_over_websocket(server: Server, language: str = "de") -> str:
         while (await frame("message")).get("kind") != "prompt":
             pass  # the first question
         code = None
-        for i, fields in enumerate(INTAKE_FRAMES):
+        for i, fields in enumerate(INTAKE_FRAMES if frames is None else frames):
             await asyncio.sleep(0.5)  # stay well inside the flood limit (2 frames a second)
             await ws.send_json({"id": f"ws-{i}", **fields})
             while True:

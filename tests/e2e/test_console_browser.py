@@ -96,6 +96,7 @@ async def test_setup_login_queue_case_reply_close_accessible(
     await expect(page.get_by_role("status").first).to_contain_text("unterwegs")
     await expect(page.locator(".transcript")).to_contain_text("hier ist die Beratung")
     await page.get_by_label("Ergebnis").select_option("resolved")
+    await page.locator("#confirm-close").check()
     await page.get_by_role("button", name="Fall abschließen").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
 
@@ -190,6 +191,7 @@ async def test_from_the_web_chat_to_a_closed_and_deleted_case(
     )
     await counsellor.get_by_label("Ergebnis").select_option("resolved")
     await assert_accessible(counsellor, "on the case with the close form filled in")
+    await counsellor.locator("#confirm-close").check()
     await counsellor.get_by_role("button", name="Fall abschließen").click()
     await expect(counsellor.get_by_role("heading", level=1)).to_have_text("Warteschlange")
 

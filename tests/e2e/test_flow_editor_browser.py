@@ -155,6 +155,7 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     await danger_question_after_consent(after)
     await after.wait_for_question(NEW)
 
+    await page.locator("#confirm-rollback-1").check()
     await page.get_by_role("button", name="Zu Version 1 zurückkehren").click()
     await expect(page.get_by_role("status")).to_contain_text("frühere Version")
     row = page.get_by_role("row", name=re.compile("Version 3 \\(aktuell\\)"))

@@ -47,7 +47,7 @@ async def test_the_console_close_tells_the_person_and_their_next_message_reopens
     await env.client.post(f"{case_url}/claim", data={"csrf": csrf}, headers=cookie)
     done = await env.client.post(
         f"{case_url}/close",
-        data={"csrf": csrf, **CLOSING},
+        data={"csrf": csrf, "confirm": "yes", **CLOSING},
         headers=cookie,
         allow_redirects=False,
     )

@@ -439,6 +439,7 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
                     "note": "Rückruf vereinbart",
                     "to": "team:nirgendwo",
                     "outcome": "resolved",
+                    "confirm": "yes",
                 }
                 resp = await env.client.post(
                     f"/console/cases/{case_id}/{action}",
@@ -543,7 +544,7 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
 
     bad = await env.client.post(
         f"{case_url}/close",
-        data={"csrf": csrf, "outcome": "erfunden"},
+        data={"csrf": csrf, "outcome": "erfunden", "confirm": "yes"},
         headers=cookie,
         allow_redirects=False,
     )
@@ -557,6 +558,7 @@ async def test_claim_read_reply_close_with_an_audit_trail_free_of_content(
             "life_area": "housing",
             "form": "direct",
             "intervention": ["information", "referral"],
+            "confirm": "yes",
         },
         headers=cookie,
         allow_redirects=False,
@@ -628,7 +630,13 @@ async def test_a_whole_case_runs_on_the_service_clock_whatever_the_machine_date(
     assert "Guten Tag" in html and "Danke" in html
     done = await env.client.post(
         f"{case_url}/close",
-        data={"csrf": csrf, "outcome": "referred", "life_area": "housing", "form": "direct"},
+        data={
+            "csrf": csrf,
+            "outcome": "referred",
+            "life_area": "housing",
+            "form": "direct",
+            "confirm": "yes",
+        },
         headers=cookie,
         allow_redirects=False,
     )
@@ -668,14 +676,14 @@ async def test_release_puts_the_case_back_and_two_claims_do_not_clash(env: Conso
     for action in ("release", "close"):
         resp = await env.client.post(
             f"{url}/{action}",
-            data={"csrf": second_csrf, "outcome": "resolved"},
+            data={"csrf": second_csrf, "outcome": "resolved", "confirm": "yes"},
             headers={"Cookie": f"console={second_sid}"},
             allow_redirects=False,
         )
         assert "notice=not_yours" in resp.headers["Location"]
     back = await env.client.post(
         f"{url}/release",
-        data={"csrf": first_csrf},
+        data={"csrf": first_csrf, "confirm": "yes"},
         headers={"Cookie": f"console={first_sid}"},
         allow_redirects=False,
     )
@@ -728,7 +736,7 @@ async def _post(env: Console_, ident: tuple[str, str], path: str, **fields: Any)
     """Post a console form as `ident`; hands back where the console sent the browser."""
     resp = await env.client.post(
         path,
-        data={"csrf": ident[1], **fields},
+        data={"csrf": ident[1], "confirm": "yes", **fields},
         headers={"Cookie": f"console={ident[0]}"},
         allow_redirects=False,
     )

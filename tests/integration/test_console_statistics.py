@@ -51,7 +51,7 @@ async def close_case(env: Console_, who: str, case_id: int, outcome: str) -> Non
     for action in ("claim", "close"):
         resp = await env.client.post(
             f"/console/cases/{case_id}/{action}",
-            data={"csrf": csrf, "outcome": outcome},
+            data={"csrf": csrf, "outcome": outcome, "confirm": "yes"},
             headers=cookie,
             allow_redirects=False,
         )

@@ -159,7 +159,11 @@ async def test_edit_validate_publish_keep_running_conversations_and_roll_back(
     assert re.search(r"entfernt</td>\s*<td><code>.*Sind Sie jetzt in Gefahr", diff)
     assert re.search(r"hinzugefügt</td>\s*<td><code>.*in diesem Moment", diff)
 
-    await post(env, sid, csrf, "/console/flows/mini/versions/1/rollback")
+    unconfirmed = await post(env, sid, csrf, "/console/flows/mini/versions/1/rollback")
+    assert "notice=unconfirmed" in unconfirmed.headers["Location"]
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [2, 1]
+    await post(env, sid, csrf, "/console/flows/mini/versions/1/rollback", confirm="yes")
     async with env.office.store.read() as tx:
         versions = await flow_versions.versions(tx, "mini")
         entries = await audit.entries(tx)

@@ -1,0 +1,103 @@
+"""The case page in a real browser at 1280 px and at 320 px (WCAG reflow): the AGG deadline
+state and the incident date correction, the language by name, the confirming ticks, the
+transcript without empty person lines; axe-core 0 violations at both widths."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import require_playwright
+
+require_playwright()
+
+from playwright.async_api import expect  # noqa: E402
+
+from tests.e2e.helpers import (  # noqa: E402
+    INTAKE_FRAMES,
+    MakeContext,
+    Server,
+    assert_accessible,
+    intake_over_websocket,
+)
+from tests.e2e.test_statistics_browser import log_in_as_new_admin  # noqa: E402
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.xdist_group("browser"),  # one worker: one Chromium, one server per run
+]
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("width", [1280, 320])
+async def test_case_page_states_and_confirmations_at_both_widths(
+    server: Server, make_context: MakeContext, tmp_path: Path, width: int
+) -> None:
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": width, "height": 900})
+    ).new_page()
+    await intake_over_websocket(server)
+    case_id = max(row["id"] for row in server.cases())
+    # An admin in team region: the console's reader of the case here.
+    await log_in_as_new_admin(page, server, tmp_path, f"fallseite-{width}")
+    await expect(page.locator("td.deadline").first).to_be_visible()
+    await assert_accessible(page, f"on the queue at {width} px")
+
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    await expect(page.locator("#deadline")).to_contain_text(re.compile(r"^noch \d+ Tage"))
+    await expect(page.locator("#language")).to_contain_text("Bitte antworten Sie auf Deutsch")
+    for text in await page.locator(".transcript li.person .text").all_inner_texts():
+        assert text.strip(), "an empty person line is shown"
+    await page.get_by_role("button", name="Fall übernehmen").click()
+    await expect(page.get_by_role("status").first).to_contain_text("übernommen")
+    await assert_accessible(page, f"on a claimed case at {width} px")
+    wide = await page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the case page scrolls sideways at {width} px ({wide} px)"
+
+    # The date correction: longer ago than two months, so the deadline has run out.
+    # The office's today is the field's upper bound: no machine date needed here.
+    today = await page.locator("#incident-date").get_attribute("max")
+    assert today
+    day = date.fromisoformat(today) - timedelta(days=90)
+    await page.locator("#incident-date").fill(day.isoformat())
+    await page.get_by_role("button", name="Datum speichern").click()
+    await expect(page.get_by_role("status").first).to_contain_text("berichtigt")
+    await expect(page.locator("#deadline")).to_contain_text(re.compile(r"^abgelaufen seit"))
+    await assert_accessible(page, f"after the date correction at {width} px")
+
+    # Release needs its tick: the browser refuses the form without it, nothing happens.
+    await page.get_by_role("button", name="Zurück in die Warteschlange").click()
+    assert not await page.locator("#confirm-release").evaluate("box => box.validity.valid")
+    assert re.search(rf"/console/cases/{case_id}", page.url)
+    await page.get_by_label("Ja, ich gebe den Fall zurück.").check()
+    await page.get_by_role("button", name="Zurück in die Warteschlange").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
+    await expect(page.locator("#status")).to_have_text("Der Fall ist zurück in der Warteschlange.")
+    await assert_accessible(page, f"on the queue with a notice at {width} px")
+
+
+@pytest.mark.timeout(120)
+async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    police = [
+        {"type": "answer", "choices": ["police"]} if f.get("choices") == ["housing"] else f
+        for f in INTAKE_FRAMES
+    ]
+    assert police != INTAKE_FRAMES
+    await intake_over_websocket(server, frames=police)
+    case_id = max(row["id"] for row in server.cases())
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    ).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, "fallseite-polizei")
+    row = page.get_by_role("row", name=re.compile(rf"^Fall {case_id}\b"))
+    await expect(row.locator("td.deadline")).to_have_text("kein AGG-Bereich")
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    await expect(page.locator("#deadline")).to_contain_text(re.compile(r"^kein AGG-Bereich"))
+    await expect(page.locator("#incident-date")).to_have_count(0)
+    await assert_accessible(page, "on a case outside the AGG")

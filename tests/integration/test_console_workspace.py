@@ -1,0 +1,146 @@
+"""The case at a glance: the AGG deadline states and the counsellor's date correction, the
+confirmations before a case is handed away or closed, the queue's notices and the transcript
+without empty lines. Against the real app and store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from storage import audit, cases
+from tests.integration.test_console import (
+    CANARY,
+    Console_,
+    _page,
+    _post,
+    intake,
+    session_of,
+)
+from tests.integration.test_conversation import Person
+
+
+def _queue_order(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/console/cases/(\d+)"', html)]
+
+
+def _deadline(html: str) -> str:
+    match = re.search(r'id="deadline">([^<]*)<', html)
+    assert match, "no deadline on the case page"
+    return match.group(1).strip()
+
+
+async def test_four_deadline_states_are_told_apart(env: Console_) -> None:
+    office, channel = env.office, env.channel
+    _, recent = await intake(office, channel, when="this_week")
+    _, unknown = await intake(office, channel, when="not_sure")
+    _, expired = await intake(office, channel, when="this_week")
+    today = env.clock().date()
+    async with office.store.tx(env.clock()) as tx:
+        await cases.correct_incident_date(tx, expired, today - timedelta(days=70))
+    me = await session_of(env, "berater-region")
+    _, queue = await _page(env, me, "/console")
+    assert "Datum unbekannt" in queue and "abgelaufen seit" in queue and "noch " in queue
+    _, page = await _page(env, me, f"/console/cases/{recent}")
+    assert _deadline(page).startswith("noch ")
+    _, page = await _page(env, me, f"/console/cases/{unknown}")
+    assert _deadline(page) == "Datum unbekannt"
+    _, page = await _page(env, me, f"/console/cases/{expired}")
+    assert re.fullmatch(r"abgelaufen seit \d+ Tagen", _deadline(page))
+
+
+async def test_a_corrected_incident_date_moves_the_case_and_is_audited_without_it(
+    env: Console_,
+) -> None:
+    office, channel = env.office, env.channel
+    _, first = await intake(office, channel, when="not_sure")
+    _, second = await intake(office, channel, when="this_month")
+    me = await session_of(env, "berater-region")
+    _, queue = await _page(env, me, "/console")
+    assert _queue_order(queue) == [second, first]  # an unknown date counts last
+
+    day = env.clock().date() - timedelta(days=40)  # older than "this month"
+    where = await _post(env, me, f"/console/cases/{first}/incident", incident_date=day.isoformat())
+    assert where == f"/console/cases/{first}?notice=incident#status"
+    _, page = await _page(env, me, where)
+    assert "Das Datum des Vorfalls ist berichtigt" in page
+    assert re.fullmatch(r"noch \d+ Tage", _deadline(page))
+    assert day.strftime("%d.%m.%Y") in page
+    _, queue = await _page(env, me, "/console")
+    assert _queue_order(queue) == [first, second]  # fewer days left: now ahead
+
+    async with office.store.read() as tx:
+        logged = [e for e in await audit.entries(tx) if e[1] == "case.incident_corrected"]
+        assert (await cases.entry(tx, first)).incident_date == day  # type: ignore[union-attr]
+    assert len(logged) == 1 and logged[0][2] == first
+    assert day.isoformat() not in repr(logged) and str(day.day) not in logged[0][3]
+
+    # A date in the future is refused; the case keeps the corrected one.
+    future = (env.clock().date() + timedelta(days=3)).isoformat()
+    where = await _post(env, me, f"/console/cases/{first}/incident", incident_date=future)
+    assert "notice=incident_invalid" in where
+    async with office.store.read() as tx:
+        assert (await cases.entry(tx, first)).incident_date == day  # type: ignore[union-attr]
+
+
+async def test_release_transfer_and_close_ask_first_and_the_queue_says_what_happened(
+    env: Console_,
+) -> None:
+    _, case_id = await intake(env.office, env.channel)
+    me = await session_of(env, "berater-region")
+    url = f"/console/cases/{case_id}"
+    assert "notice=claimed" in await _post(env, me, f"{url}/claim")
+    _, page = await _page(env, me, url)
+    for form in ("confirm-release", "confirm-transfer", "confirm-close"):
+        assert re.search(rf'type="checkbox" name="confirm" value="yes" required id="{form}"', page)
+
+    # Without the tick nothing happens (a browser without the required check, a stray post).
+    for action, fields in (
+        ("release", {}),
+        ("transfer", {"to": "team:stadt"}),
+        ("close", {"outcome": "resolved"}),
+    ):
+        resp = await env.client.post(
+            f"{url}/{action}",
+            data={"csrf": me[1], **fields},
+            headers={"Cookie": f"console={me[0]}"},
+            allow_redirects=False,
+        )
+        assert resp.headers["Location"] == f"{url}?notice=unconfirmed#status"
+        async with env.office.store.read() as tx:
+            entry = await cases.entry(tx, case_id)
+        assert entry is not None and entry.status == "claimed" and entry.team_id == "region"
+    _, page = await _page(env, me, f"{url}?notice=unconfirmed")
+    assert "Bitte bestätigen Sie" in page
+
+    assert await _post(env, me, f"{url}/release", confirm="yes") == "/console?notice=released"
+    _, queue = await _page(env, me, "/console?notice=released")
+    assert re.search(r'role="status"[^>]*>Der Fall ist zurück in der Warteschlange', queue)
+    await _post(env, me, f"{url}/claim")
+    assert await _post(env, me, f"{url}/close", outcome="resolved") == "/console?notice=closed"
+    _, queue = await _page(env, me, "/console?notice=closed")
+    assert re.search(r'role="status"[^>]*>Der Fall ist abgeschlossen', queue)
+    _, queue = await _page(env, me, "/console?notice=<b>erfunden</b>")
+    assert "erfunden" not in queue and 'role="status" id="status"' not in queue
+
+
+async def test_the_transcript_leaves_out_empty_person_lines_and_names_the_language(
+    env: Console_,
+) -> None:
+    person = Person(env.office.store, env.channel)
+    await person.send(command="start", language="de")
+    await person.send(choice="accept")
+    await person.send(choice="no")
+    await person.send(choice="this_week")
+    await person.send(choice="garbsen")
+    await person.send(text=f"Es war im Laden {CANARY}")
+    assert person.last is not None and person.last.case is not None
+    me = await session_of(env, "berater-region")
+    _, page = await _page(env, me, f"/console/cases/{person.last.case.case_id}")
+    person_lines = re.findall(
+        r'<li class="line person">.*?<p class="text">(.*?)</p>', page, flags=re.S
+    )
+    assert person_lines and all(text.strip() for text in person_lines)
+    assert CANARY in person_lines[-1]
+    assert re.search(
+        r'id="language">Deutsch <span class="muted">Bitte antworten Sie auf Deutsch', page
+    )
