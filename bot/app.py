@@ -45,6 +45,7 @@ from bot.office.new_case_alerts import NewCaseAlerts
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web.routes import setup_pages
+from storage import outbox
 from storage.db import DatabaseUnavailable
 from storage.notify import OutboxListener
 from storage.store import Store
@@ -310,6 +311,13 @@ async def _run_forever(coro_name: str, task: asyncio.Task[None]) -> AsyncIterato
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     # The worker sees channels added by earlier cleanup contexts through the shared dict.
     app[WORKER].channels = app[CHANNELS]
+    store = app[STORE]
+    if store.db.backend == "sqlite":
+        # One process per SQLite database: a lease left by a killed predecessor is nobody's.
+        async with store.tx(app[CLOCK]()) as tx:
+            freed = await outbox.release_leases(tx)
+        if freed:
+            log.info("delivery: %s replies leased by the previous run offered again", freed)
     listener = OutboxListener(app[STORE].db, app[WORKER].wake)
     await listener.start()
     task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")

@@ -97,6 +97,19 @@ async def delivered(tx: Tx, outbox_ids: list[int]) -> None:
     await tx.session.execute(delete(OutboxItem).where(OutboxItem.id.in_(outbox_ids)))
 
 
+async def release_leases(tx: Tx) -> int:
+    """Free every lease: only for a store that one process alone uses (SQLite), at its start.
+
+    A process killed between sending a reply and deleting its row leaves that row leased; as
+    the head of its contact's queue it would hold back every later reply to that person until
+    the lease ran out (a minute). On PostgreSQL another replica may hold a lease rightly, so
+    there the lease runs out instead."""
+    result = await tx.session.execute(
+        update(OutboxItem).where(OutboxItem.lease_until.is_not(None)).values(lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def retry_later(tx: Tx, outbox_id: int, at: datetime, error: str) -> None:
     await tx.session.execute(
         update(OutboxItem)

@@ -3,15 +3,17 @@ time zones."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import make_mocked_request
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from sqlalchemy import select, update
 
+from bot.app import create_app
 from bot.channels import bridge, webchat
 from bot.channels.base import DeliveryFailed, InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
@@ -19,7 +21,7 @@ from bot.clock import ManualClock, SystemClock
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
-from bot.settings import DeliverySettings
+from bot.settings import DeliverySettings, Settings
 from storage import contacts, conversations, outbox
 from storage.models import Conversation, OutboxItem
 from storage.store import Store
@@ -138,3 +140,30 @@ async def test_today_means_the_offices_day_not_utc(office: Office) -> None:
     texts = [m.text for m in channel.sent]
     assert "Das Datum liegt in der Zukunft." not in texts
     assert texts[-1] == "Wo ist es passiert?"
+
+
+async def test_after_a_kill_the_next_start_on_sqlite_offers_leased_replies_at_once(
+    office: Office,
+) -> None:
+    """A run killed between sending a reply and deleting its row leaves it leased; as the
+    head of the person's queue it would hold back every later reply for a minute."""
+    store = office.store
+    async with store.tx() as tx:
+        contact = await contacts.contact_for(tx, "memory", "person")
+        await outbox.enqueue(tx, contact.id, {"text": "die letzte Frage"})
+    async with store.tx() as tx:  # the run that is killed now
+        assert len(await outbox.claim_due(tx, 10, timedelta(seconds=60))) == 1
+    channel = MemoryChannel()
+    settings = Settings(delivery=DeliverySettings(poll_seconds=0.05))
+    app = create_app(settings, store, channels={channel.name: channel}, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")):
+        # Within seconds, not the lease's minute (a busy machine may take a few).
+        for _ in range(200 if store.db.backend == "sqlite" else 40):
+            if channel.sent:
+                break
+            await asyncio.sleep(0.05)
+    if store.db.backend == "sqlite":
+        assert [m.text for m in channel.sent] == ["die letzte Frage"]
+    else:
+        # Another replica may hold that lease rightly: there it runs out instead.
+        assert channel.sent == []
