@@ -23,6 +23,7 @@ from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.console.routes import setup_console
+from bot.conversation.code_hold import CodeHold
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
@@ -84,7 +85,8 @@ def create_app(
     app[STORE] = store
     registry: dict[str, Channel] = dict(channels or {})
     app[CHANNELS] = registry
-    worker = DeliveryWorker(store, registry, settings.delivery, clock=clock)
+    codes = CodeHold(clock)
+    worker = DeliveryWorker(store, registry, settings.delivery, clock=clock, reveal=codes.reveal)
     app[WORKER] = worker
     app[SERVICE] = ConversationService(
         store,
@@ -94,6 +96,7 @@ def create_app(
         on_outbox=worker.wake,
         timezone=ZoneInfo(settings.office_timezone),
         office_hours=settings.office_schedule(),
+        codes=codes,
     )
     config = OfficeConfig(settings, store)
     app[OFFICE_CONFIG] = config
@@ -267,6 +270,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     yield
     webchat.flood_log.removeFilter(flood)
     remove()
+    # A write-ahead log clearing still under way finishes before the database is closed.
+    await app[STORE].wal_cleared()
 
 
 async def _close_sockets(app: web.Application) -> None:

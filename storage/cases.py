@@ -75,6 +75,7 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
     team_key_id, team_public = await active_team_key(tx, req.team_id)
     pair = generate_keypair()
     code = new_case_code()
+    tx.removed_secrets("handover")  # bot-phase lines and state under the server key
     case = Case(
         team_id=req.team_id,
         status="waiting",
@@ -139,6 +140,7 @@ async def complete_intake(
     since (the whole intake) are sealed into the same case, an exact incident date now sets
     its deadline, and the bot-phase state is wiped as at every handover."""
     case = await tx.session.get_one(Case, case_id)
+    tx.removed_secrets("intake completed")  # the bot-phase state under the server key
     case.summary_ct = seal(case.public_key, to_json(answers), aad_for("case-summary", case_id))
     if incident is not None:
         case.incident_date = incident
@@ -481,6 +483,34 @@ async def add_session_wrap(tx: Tx, case_id: int, private_key: bytes, token: byte
     await tx.session.flush()
 
 
+async def replace_code(tx: Tx, case_id: int, private_key: bytes) -> str:
+    """A new case code: the old code and every device's session wrap stop opening the case
+    (someone may have read the old code); the returned code is shown once, stored nowhere."""
+    code = new_case_code()
+    await tx.session.execute(
+        delete(CaseKeyWrap).where(
+            CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind.in_(("code", "session"))
+        )
+    )
+    salt = new_salt()
+    code_key = await slow_kdf(code, salt, tx.kdf)
+    tx.session.add(
+        CaseKeyWrap(
+            case_id=case_id,
+            kind="code",
+            kdf_salt=salt,
+            kdf_params=tx.kdf.to_dict(),
+            wrapped=wrap(code_key, private_key, _wrap_aad(case_id, "code")),
+        )
+    )
+    await tx.session.execute(
+        update(Case).where(Case.id == case_id).values(code_lookup=_code_lookup(tx, code))
+    )
+    tx.removed_secrets("case code replaced")
+    await tx.session.flush()
+    return code
+
+
 async def contact_of(tx: Tx, case_id: int) -> int | None:
     """The contact whose conversation became this case."""
     return await tx.session.scalar(
@@ -540,6 +570,7 @@ async def delete_case(tx: Tx, case_id: int) -> None:
 
     Without a wrap nothing can open what might survive in backups or old pages.
     """
+    tx.removed_secrets("case deleted")
     await tx.session.execute(delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id))
     await tx.session.execute(delete(CaseNote).where(CaseNote.case_id == case_id))
     conv_rows = (

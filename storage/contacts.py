@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -93,8 +94,20 @@ async def move_address(tx: Tx, contact_id: int, channel: str, new_address: str) 
                 "address", new_address.encode(), aad_for("address", pseudonym)
             ),
             last_seen_at=tx.now,
+            unreachable=False,
         )
     )
+
+
+PARKED_CHANNEL = "parked"
+"""A contact cut off from its device (its case code was replaced): nothing reaches anyone
+until the person opens the case with the new code."""
+
+
+async def park(tx: Tx, contact_id: int) -> None:
+    """Detach a contact from its address: replies stay in the case, none is sent."""
+    await move_address(tx, contact_id, PARKED_CHANNEL, secrets.token_hex(16))
+    await mark_unreachable(tx, contact_id)
 
 
 async def delete_contact(tx: Tx, contact_id: int) -> None:

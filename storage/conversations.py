@@ -93,6 +93,7 @@ async def bot_phase_lines(tx: Tx, conversation_id: int) -> list[TranscriptLine]:
 
 async def delete_unhanded(tx: Tx, conversation_id: int) -> None:
     """Delete a conversation that has no case (the person asked, or it ended unfinished)."""
+    tx.removed_secrets("conversation deleted")
     await tx.session.execute(delete(Message).where(Message.conversation_id == conversation_id))
     await tx.session.execute(
         delete(Conversation).where(
@@ -253,4 +254,7 @@ async def expire_idle(tx: Tx, idle: timedelta) -> int:
     await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id.in_(orphans)))
     await tx.session.execute(delete(Conversation).where(Conversation.contact_id.in_(orphans)))
     await tx.session.execute(delete(Contact).where(Contact.id.in_(orphans)))
-    return int(getattr(result, "rowcount", 0))
+    expired = int(getattr(result, "rowcount", 0))
+    if expired:
+        tx.removed_secrets("idle conversations expired")
+    return expired

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
+WAL_SIZE_LIMIT = 1 << 20
+"""Bytes of SQLite write-ahead log kept after a checkpoint."""
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
 
@@ -130,6 +134,24 @@ class Database:
                 await session.connection(execution_options={"anlaufstelle_read_only": True})
             yield session
 
+    async def clear_wal(self) -> bool:
+        """Copy SQLite's write-ahead log into the database and cut it to nothing, so the old
+        page images in it (with ciphertext that deleted or resealed rows had) are gone; a
+        reader still inside an older snapshot makes it wait or give up (False: the next
+        call clears it). Nothing to do on PostgreSQL, whose residue is described in
+        docs/threat-model.md."""
+        if not self.is_sqlite:
+            return True
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = await cursor.fetchone()
+            await cursor.close()
+        if busy:
+            log.info("write-ahead log not cleared yet (a reader is busy)")
+        return not busy
+
     async def check(self) -> None:
         """Connect once, so a database that is down fails at start with one clear message."""
         try:
@@ -162,6 +184,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Deleted rows are overwritten, so a shredded case leaves no ciphertext in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # A write-ahead log that grew in a rush is cut back after checkpoints, instead of
+        # keeping old page images (ciphertext of deleted rows) around indefinitely.
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -6,10 +6,12 @@ functions of storage's modules with a `Tx`, and gets plain records back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,12 @@ class Tx:
     kdf: KdfParams
     now: datetime
     backend: str
+    removals: list[str] = field(default_factory=list, compare=False, repr=False)
+    """What this transaction removed or resealed whose older copies must also leave the
+    database files: the store clears SQLite's write-ahead log after the commit."""
+
+    def removed_secrets(self, what: str) -> None:
+        self.removals.append(what)
 
     @property
     def locks_rows(self) -> bool:
@@ -49,12 +59,40 @@ class Store:
         self.clock = clock
         """Stamps transactions begun without an explicit time; the app factory sets it to the
         service's clock, so storage and service never disagree about the date."""
+        self._clearing: asyncio.Task[None] | None = None
+        self._clear_again = False
 
     @contextlib.asynccontextmanager
     async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """One transaction; committed when the block ends without error."""
         async with self.db.transaction() as session:
-            yield Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
+            tx = Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
+            yield tx
+        if tx.removals:
+            self._clear_wal_soon()
+
+    def _clear_wal_soon(self) -> None:
+        """Clear the write-ahead log beside the work, not in its way: the caller's reply
+        must not wait for a checkpoint. Requests while one runs fold into one more run."""
+        if self._clearing is not None and not self._clearing.done():
+            self._clear_again = True
+            return
+        self._clearing = asyncio.get_running_loop().create_task(self._clear_wal())
+
+    async def _clear_wal(self) -> None:
+        while True:
+            self._clear_again = False
+            try:
+                await self.db.clear_wal()
+            except Exception:
+                log.exception("clearing the write-ahead log failed; next time again")
+            if not self._clear_again:
+                return
+
+    async def wal_cleared(self) -> None:
+        """Wait for a pending clearing of the write-ahead log (tests, shutdown)."""
+        while self._clearing is not None and not self._clearing.done():
+            await asyncio.shield(self._clearing)
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:

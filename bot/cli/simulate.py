@@ -19,6 +19,7 @@ from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.cli.bootstrap import FirstStart, open_store
 from bot.clock import SystemClock
+from bot.conversation.code_hold import CodeHold
 from bot.conversation.flows import FlowCatalog, check_teams
 from bot.conversation.service import ConversationService, Handled
 from bot.delivery.worker import DeliveryWorker
@@ -82,7 +83,8 @@ async def simulate(
                 )
         channel = MemoryChannel(CHANNEL)
         clock = SystemClock()
-        worker = DeliveryWorker(store, {CHANNEL: channel}, clock=clock)
+        codes = CodeHold(clock)
+        worker = DeliveryWorker(store, {CHANNEL: channel}, clock=clock, reveal=codes.reveal)
         service = ConversationService(
             store,
             FlowCatalog(flow.id, pinned_version=version.id),
@@ -90,6 +92,7 @@ async def simulate(
             clock=clock,
             timezone=ZoneInfo(settings.office_timezone),
             office_hours=settings.office_schedule(),
+            codes=codes,
         )
         address = secrets.token_hex(16)
         counter = iter(range(1, 1_000_000))

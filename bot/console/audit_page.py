@@ -37,6 +37,7 @@ ACTIONS: Final = {
     "case.incident_corrected": "Datum des Vorfalls berichtigt",
     "case.deleted": "Fall gelöscht",
     "case.resumed": "Fall mit dem Fallcode wieder geöffnet",
+    "case.code_replaced": "Fall-Code ersetzt",
     "case.integrity_failed": "Fall nicht lesbar: Prüfung fehlgeschlagen",
 }
 """German labels; an action without one is shown by its raw name."""

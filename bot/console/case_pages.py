@@ -30,6 +30,7 @@ from bot.console.documentation import (
     read_closing,
 )
 from bot.console.queue_pages import waiting_text
+from bot.conversation.code_hold import for_console
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
 from dialogs.model import (
@@ -41,7 +42,7 @@ from dialogs.model import (
     WhenNode,
     YesNoNode,
 )
-from storage import audit, cases, conversations, notes, stats, teams
+from storage import audit, cases, contacts, conversations, notes, stats, teams
 from storage.crypto import CryptoError
 from storage.records import QueueEntry, TranscriptLine
 
@@ -363,6 +364,52 @@ class CasePages:
         anchor = {"noted": "notes-h", "note_empty": "note-text"}.get(notice, "status")
         return redirect(f"/console/cases/{entry.case_id}?notice={notice}#{anchor}")
 
+    async def post_new_code(self, request: web.Request) -> web.Response:
+        """Replace the case code (a team member's session holds the case key, so it can wrap
+        the key for a new code); the new code is shown on this one page, never stored."""
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        entry = await self._case(request, session)
+        if isinstance(entry, web.Response):
+            return entry
+        form = await self.console.form_for(request, session)
+        if isinstance(form, web.Response):
+            return form
+        if first_value(form, "confirm") != "yes":
+            return redirect(f"/console/cases/{entry.case_id}?notice=unconfirmed#code-h")
+        disconnect = first_value(form, "disconnect") == "yes"
+        async with self.console.store.tx(self.console.clock()) as tx:
+            key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
+            if key is None:
+                return self.console.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
+            code = await cases.replace_code(tx, entry.case_id, key)
+            said = "Fall-Code ersetzt; der alte Code öffnet den Fall nicht mehr."
+            contact = await cases.contact_of(tx, entry.case_id)
+            if disconnect and contact is not None:
+                await contacts.park(tx, contact)
+                said += " Das verbundene Gerät wurde getrennt."
+            await notes.add(
+                tx, entry.case_id, entry.team_id, session.counsellor_id, "event", {"text": said}
+            )
+            await audit.record(
+                tx,
+                session.actor,
+                "case.code_replaced",
+                entry.case_id,
+                "disconnected" if disconnect else "",
+            )
+        return self.console.page(
+            "message.html",
+            title=f"Neuer Fall-Code für Fall {entry.case_id}",
+            message="Dieser Code wird nur jetzt angezeigt und nirgends gespeichert. Geben Sie "
+            "ihn der Person auf einem sicheren Weg; mit ihm öffnet sie den Fall im Web-Chat.",
+            secret=code,
+            link=(f"/console/cases/{entry.case_id}", "Zurück zum Fall"),
+            session=session,
+            csrf=session.csrf,
+        )
+
     async def _claim(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
         async with self.console.store.tx(self.console.clock()) as tx:
             if not await cases.claim(tx, entry.case_id, session.counsellor_id):
@@ -492,7 +539,7 @@ def _line(line: TranscriptLine, tz: tzinfo) -> Line:
         line.seq,
         line.sender,
         SENDERS.get(line.sender, line.sender),
-        _line_text(line.body),
+        for_console(_line_text(line.body)) if line.sender == "bot" else _line_text(line.body),
         _local_time(line.created_at, tz),
     )
 
@@ -511,7 +558,7 @@ def _note(note: notes.Note, tz: tzinfo) -> NoteView:
         text = "Abschluss dokumentiert. " + "; ".join(parts) + "."
     else:
         text = str(note.body.get("text", ""))
-    author = note.author or "(gelöschtes Konto)"
+    author = "System" if note.kind == "event" else note.author or "(gelöschtes Konto)"
     return NoteView(note.kind, author, _local_time(note.created_at, tz), text)
 
 

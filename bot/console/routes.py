@@ -58,6 +58,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_get("/console/cases/{case_id}", case.get_case)
     r.add_get("/console/cases/{case_id}/status.json", case.get_case_json)
     r.add_post("/console/cases/{case_id}/typing", case.post_typing)
+    r.add_post("/console/cases/{case_id}/code", case.post_new_code)
     r.add_post(
         "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close|incident}",
         case.post_case_action,

@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
-Notice = Literal["closed", "reopened", "new_after_close", "new_conversation"]
+Notice = Literal["closed", "reopened", "new_after_close", "new_conversation", "opened_elsewhere"]
 
 TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
+    "opened_elsewhere": {
+        "de": "Ihr Gespräch wurde mit dem Fall-Code auf einem anderen Gerät geöffnet. Hier "
+        "kommen keine Nachrichten mehr an. Wenn Sie das nicht waren: Bitte melden Sie sich "
+        "bei der Beratungsstelle.",
+        "ls": "Jemand hat Ihr Gespräch auf einem anderen Gerät geöffnet. Mit Ihrem Code. "
+        "Hier kommen jetzt keine Nachrichten mehr an. Waren Sie das nicht? "
+        "Dann melden Sie sich bitte bei der Beratungs·stelle.",
+        "en": "Your conversation was opened on another device with the case code. No more "
+        "messages arrive here. If that was not you, please contact the counselling office.",
+        "ar": "فُتحت محادثتك على جهاز آخر باستخدام رمز الحالة. لن تصل رسائل إلى هنا بعد الآن. "
+        "إذا لم تكن أنت من فعل ذلك، يرجى التواصل مع مكتب الاستشارة.",
+    },
     "closed": {
         "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Sie können uns trotzdem "
         "wieder schreiben: Wenn Sie hier schreiben, öffnen wir Ihren Fall wieder.",
@@ -57,6 +69,9 @@ def text(notice: Notice, language: str, default_language: str = "de") -> str:
     by_language = TEXTS[notice]
     return by_language.get(language) or by_language.get(default_language) or by_language["de"]
 
+
+CODELESS_CHANNELS: Final = frozenset({"telegram"})
+"""Channels that take no case code: the chat itself is the way back, so no code is shown."""
 
 CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
     # The web chat shows the code in a box of its own with one sentence on what it is for

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
 from bot.conversation import case_texts
+from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.typing_board import TypingBoard
 from bot.office import texts as office_texts
@@ -51,7 +53,7 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import audit, cases, contacts, conversations, notify, outbox, stats
+from storage import audit, cases, contacts, conversations, notes, notify, outbox, stats
 from storage.cases import HandoverRequest
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Store, Tx
@@ -198,8 +200,11 @@ class ConversationService:
         timezone: tzinfo | None = None,
         nlu: Understander | None = None,
         office_hours: OfficeHours | None = None,
+        codes: CodeHold | None = None,
     ) -> None:
         self.store = store
+        self.codes = codes or CodeHold(clock)
+        """New cases' codes until shown; give the delivery worker the same hold."""
         self.catalog = catalog
         self.response_time = dict(response_time)
         self.clock = clock
@@ -250,7 +255,7 @@ class ConversationService:
                 return History(None, (), None)
             if conv.case_id is None:
                 lines = await conversations.bot_phase_lines(tx, conv.id)
-                return History(conv.owner, tuple(lines), None)
+                return History(conv.owner, self._for_person(lines), None)
             key = (
                 None
                 if token is None
@@ -259,7 +264,17 @@ class ConversationService:
             if key is None:
                 return History(conv.owner, (), conv.case_id, readable=False)
             content = await cases.read(tx, conv.case_id, key)
-            return History(conv.owner, tuple(content.transcript), conv.case_id)
+            return History(conv.owner, self._for_person(content.transcript), conv.case_id)
+
+    def _for_person(self, lines: Sequence[TranscriptLine]) -> tuple[TranscriptLine, ...]:
+        """Stored lines as the person sees them again: a new case's code in its slot while
+        this process still holds it."""
+        return tuple(
+            dataclasses.replace(line, body=self.codes.reveal(line.body))
+            if line.sender == "bot"
+            else line
+            for line in lines
+        )
 
     async def resume_with_code(
         self, channel: str, address: str, token: bytes | None, code: str
@@ -284,14 +299,46 @@ class ConversationService:
                         raise ResumeConflict("this device holds another case")
                     await conversations.delete_unhanded(tx, conv.id)
                 await contacts.delete_contact(tx, here.id)
+            before = await contacts.address_of(tx, owner_contact)
             await contacts.move_address(tx, owner_contact, channel, address)
             if token is not None:
                 await cases.add_session_wrap(tx, case_id, private, token)
             content = await cases.read(tx, case_id, private)
             latest = await conversations.latest_for(tx, owner_contact)
+            if before != (channel, address):
+                await self._opened_elsewhere(tx, case_id, before, channel, latest)
             await audit.record(tx, "person", "case.resumed", case_id)
         log.info("case %s resumed with its code on a new device", case_id)
-        return History(latest.owner if latest else None, tuple(content.transcript), case_id)
+        if self.on_outbox is not None:
+            self.on_outbox()  # the notice to the device that held the case
+        owner = latest.owner if latest else None
+        return History(owner, self._for_person(content.transcript), case_id)
+
+    async def _opened_elsewhere(
+        self,
+        tx: Tx,
+        case_id: int,
+        before: tuple[str, str],
+        channel: str,
+        latest: ConversationRef | None,
+    ) -> None:
+        """A resume moved the case away from the device that held it: that device is told
+        (it may not have been the person who resumed), and the team sees it in the notes."""
+        language = latest.language if latest else "de"
+        old_channel, old_address = before
+        if old_channel != contacts.PARKED_CHANNEL:
+            left = await contacts.contact_for(tx, old_channel, old_address)
+            told = case_texts.text("opened_elsewhere", language)
+            await outbox.enqueue(tx, left.id, _notice_payload(told, language, owner="closed"))
+            await notify.announce_outbox(tx)
+        entry = await cases.entry(tx, case_id)
+        if entry is not None:
+            where = CHANNEL_NAMES.get(channel, channel)
+            was = CHANNEL_NAMES.get(old_channel, old_channel)
+            text = f"Mit dem Fall-Code auf einem anderen Gerät geöffnet ({was} → {where})."
+            if old_channel != contacts.PARKED_CHANNEL:
+                text += " Das bisherige Gerät wurde benachrichtigt."
+            await notes.add(tx, case_id, entry.team_id, None, "event", {"text": text})
 
     async def forget(self, channel: str, address: str) -> int:
         """Delete everything of this person: every conversation, case (crypto-shredded) and the
@@ -468,6 +515,7 @@ class ConversationService:
                 ),
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
+            self.codes.put(created.case_id, created.case_code)
             message = BotMessage(flow.text(node.text, language), kind="info", node_id=node.id)
             payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps what the person was told, sealed to the case like every line.
@@ -479,7 +527,8 @@ class ConversationService:
         log.info("conversation %s: case %s created via %s", conv.id, created.case_id, intake.via)
         if deliver and self.on_outbox is not None:
             self.on_outbox()
-        return ExternalHandover("queued", created, str(payload["text"]), delivered=deliver)
+        told = str(self.codes.reveal(payload)["text"])
+        return ExternalHandover("queued", created, told, delivered=deliver)
 
     # ---------------------------------------------------------- the bot phase driven by Rasa
     # With a driver (rasa.drive_conversations), Rasa's dialog runs the bot phase of people on
@@ -838,6 +887,8 @@ class ConversationService:
                 ended = True
 
         language = result.state.language
+        if created is not None:
+            self.codes.put(created.case_id, created.case_code)
         for message in result.messages:
             payload = self._payload(flow, message, language, created, tx.now, contact.channel)
             # The transcript keeps the whole reply, so a returning person sees the same buttons.
@@ -865,10 +916,10 @@ class ConversationService:
         channel: str = "",
     ) -> dict[str, Any]:
         text = message.text
-        case_code = None
         if created is not None and "{case_code_note}" in text:
-            case_code = created.case_code
-            note = case_texts.code_note(channel, case_code, language, flow.default_language)
+            # The note names the code by its slot: the code itself is never stored (see
+            # bot/conversation/code_hold.py), it is filled in on the way to the person.
+            note = case_texts.code_note(channel, CODE_SLOT, language, flow.default_language)
             # An empty note (the web chat's box says it) leaves no empty line behind.
             text = text.replace("\n{case_code_note}", "\n" + note if note else "")
             text = text.replace("{case_code_note}", note).rstrip()
@@ -880,13 +931,14 @@ class ConversationService:
             kind = "telegram" if channel == "telegram" else "other"
             note = case_texts.code_note(kind, shown, language, flow.default_language)
             text = text.replace("{case_code_note}", note).rstrip()
-        if created is not None and "{case_code}" in text:
-            case_code = created.case_code
-            text = text.replace("{case_code}", case_code)
-        elif "{case_code}" in text and flow.crisis.talk_now is not None:
+        elif created is None and CODE_SLOT in text and flow.crisis.talk_now is not None:
             # The final handover of a case created on the danger path: the code was given
             # then and is not known any more (only its Argon2id wrap is stored).
-            text = text.replace("{case_code}", flow.text(flow.crisis.talk_now.code_shown, language))
+            text = text.replace(CODE_SLOT, flow.text(flow.crisis.talk_now.code_shown, language))
+        # The code travels beside the text (the web chat shows it in a box of its own),
+        # except where no code is used.
+        code_box = created is not None and channel not in case_texts.CODELESS_CHANNELS
+        held = created is not None and (code_box or CODE_SLOT in text)
         if "{response_time}" in text:
             text = text.replace("{response_time}", self._response_time(language, flow, now))
         actions = []
@@ -909,9 +961,9 @@ class ConversationService:
             "max_choices": message.max_choices,
             "max_length": message.max_length,
             "actions": actions,
-            "case_code": case_code,
+            "case_code": None,
             "suggested": list(message.suggested),
-        }
+        } | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
 
     def _response_time(self, language: str, flow: Flow, now: datetime) -> str:
         """The expected response time at `now`: the setting, and when the office is closed,
@@ -1047,6 +1099,15 @@ def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]
         "actions": [],
         "owner": owner,
     }
+
+
+CHANNEL_NAMES: Final = {
+    "webchat": "Web-Chat",
+    "telegram": "Telegram",
+    "signal": "Signal",
+    "parked": "kein Gerät",
+}
+"""Channels as the console names them in a case's notes."""
 
 
 def _handover_node(flow: Flow) -> HandoverNode:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -27,9 +27,10 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30.0
-UNDELIVERABLE_CHANNELS = frozenset({"rasa"})
+UNDELIVERABLE_CHANNELS = frozenset({"rasa", contacts.PARKED_CHANNEL})
 """Channels nothing can be sent to: "rasa" is a conversation on Rasa's own channels (our
-actions made it), and Rasa has no way in for a counsellor's reply. Its replies are dropped
+actions made it), and Rasa has no way in for a counsellor's reply; "parked" is a contact cut
+off from its device when its case code was replaced. Its replies are dropped
 and the contact marked unreachable at once, instead of waiting in the outbox forever; the
 reply itself stays in the case's transcript."""
 
@@ -40,8 +41,12 @@ def backoff_seconds(attempt: int, initial: float, maximum: float, rng: random.Ra
     return rng.uniform(ceiling / 2, ceiling)
 
 
-def to_outbound(delivery: Delivery) -> OutboundMessage:
-    p: dict[str, Any] = delivery.payload
+def to_outbound(
+    delivery: Delivery, reveal: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+) -> OutboundMessage:
+    """The stored reply as its channel sends it; `reveal` fills what is never stored (a new
+    case's code, held in memory by the conversation service)."""
+    p: dict[str, Any] = delivery.payload if reveal is None else reveal(delivery.payload)
     return OutboundMessage(
         delivery_id=delivery.delivery_id,
         address=delivery.address,
@@ -71,12 +76,14 @@ class DeliveryWorker:
         *,
         clock: Clock,
         batch: int = 50,
+        reveal: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.settings = settings or DeliverySettings()
         self.clock = clock
         self.batch = batch
+        self.reveal = reveal
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random()  # noqa: S311  # jitter, not a secret
@@ -132,7 +139,7 @@ class DeliveryWorker:
                 raise DeliveryFailed(f"channel {delivery.channel} is not running")
             # A peer that stops reading must not hold up every other person's replies.
             async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-                await channel.send(to_outbound(delivery))
+                await channel.send(to_outbound(delivery, self.reveal))
         except RecipientUnreachable:
             async with self.store.tx(self.clock()) as tx:
                 await contacts.mark_unreachable(tx, delivery.contact_id)

@@ -45,6 +45,7 @@ class Person:
             {channel.name: channel},
             DeliverySettings(backoff_initial_seconds=0.01),
             clock=clock,
+            reveal=self.service.codes.reveal,
         )
         self.last: Handled | None = None
 

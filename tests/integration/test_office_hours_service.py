@@ -55,6 +55,7 @@ class Person:
             {self.channel.name: self.channel},
             DeliverySettings(backoff_initial_seconds=0.01),
             clock=self.clock,
+            reveal=self.service.codes.reveal,
         )
 
     async def send(self, **fields: Any) -> list[OutboundMessage]:
