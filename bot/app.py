@@ -252,6 +252,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     """Raise the open-files limit, fit the web chat's socket cap under it, and keep
     asyncio's accept errors (should the limit be reached anyway) to a line per interval."""
     limit = resources.raise_file_limit()
+    resources.forbid_core_dumps()
     if WEBCHAT_LIMITS in app:
         sockets = app[WEBCHAT_LIMITS].sockets
         wanted = sockets.total

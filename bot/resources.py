@@ -66,6 +66,16 @@ def raise_file_limit() -> FileLimit:
     return after
 
 
+def forbid_core_dumps() -> bool:
+    """No core file: a crash must not write the team keys of logged-in counsellors, the case
+    codes waiting to be shown or the server key to disk. True if the limit is 0 now."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        log.warning("core dumps: could not be switched off")
+    return resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+
+
 def socket_budget(limit: FileLimit, wanted: int) -> int:
     """How many WebSockets may be open at once: `wanted`, but never so many that the process
     runs out of descriptors for its database and its other connections."""

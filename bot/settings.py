@@ -175,7 +175,11 @@ class ConsoleSettings(BaseModel):
 
     enabled: bool = True
     idle_minutes: float = Field(default=30, gt=0)
-    """A console session unused this long is ended and its keys dropped from memory."""
+    """A console session unused this long is ended and its keys dropped from memory
+    (checked every minute, not only at the next request)."""
+    session_max_hours: float = Field(default=12, gt=0)
+    """A console session ends this long after its login however busy it is: the team keys
+    it holds in memory do not stay there for days."""
     public_url: str | None = None
     """Where counsellors reach the console (e.g. https://beratung.example); used for the
     setup links the CLI prints. Default: http://HOST:PORT."""

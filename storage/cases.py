@@ -40,6 +40,7 @@ from storage.models import (
     InboundReceipt,
     Message,
     OutboxItem,
+    TeamKey,
 )
 from storage.records import CaseContent, CaseCreated, Owner, QueueEntry, TranscriptLine
 from storage.store import Tx, from_json, to_json
@@ -509,6 +510,63 @@ async def replace_code(tx: Tx, case_id: int, private_key: bytes) -> str:
     tx.removed_secrets("case code replaced")
     await tx.session.flush()
     return code
+
+
+async def rewrap_for_current_keys(tx: Tx, team_keys: dict[int, bytes]) -> int:
+    """Move open cases off retired team keys: after a rotation (a member left), every open
+    case still wrapped for an older key of the team gets a wrap for the team's current key,
+    its notes are resealed to it, and the old-key wraps are deleted; so a copy of an old team
+    key that a leaver kept opens no open case any more. Runs at each login with the keys the
+    counsellor just unlocked; returns how many cases moved."""
+    retired = (
+        select(CaseKeyWrap, Case.team_id)
+        .join(Case, Case.id == CaseKeyWrap.case_id)
+        .join(TeamKey, TeamKey.id == CaseKeyWrap.team_key_id)
+        .where(
+            CaseKeyWrap.kind == "team",
+            Case.status != "closed",
+            TeamKey.retired_at.is_not(None),
+            CaseKeyWrap.team_key_id.in_(list(team_keys)),
+        )
+    )
+    moved = 0
+    for wrap_row, team_id in (await tx.session.execute(retired)).all():
+        case_id, old_key_id = wrap_row.case_id, wrap_row.team_key_id
+        assert old_key_id is not None
+        sealed_for = set(
+            await tx.session.scalars(
+                select(CaseNote.team_key_id).where(CaseNote.case_id == case_id)
+            )
+        )
+        if not sealed_for <= set(team_keys):
+            continue  # a note this session cannot open: a member who holds its key moves it
+        private = open_sealed(
+            team_keys[old_key_id], wrap_row.wrapped, _wrap_aad(case_id, "team", old_key_id)
+        )
+        key_id, public = await active_team_key(tx, team_id)
+        has_current = await tx.session.scalar(
+            select(CaseKeyWrap.id).where(
+                CaseKeyWrap.case_id == case_id,
+                CaseKeyWrap.kind == "team",
+                CaseKeyWrap.team_key_id == key_id,
+            )
+        )
+        if has_current is None:
+            tx.session.add(
+                CaseKeyWrap(
+                    case_id=case_id,
+                    kind="team",
+                    team_key_id=key_id,
+                    wrapped=seal(public, private, _wrap_aad(case_id, "team", key_id)),
+                )
+            )
+        await tx.session.delete(wrap_row)
+        await notes.reseal_for_team(tx, case_id, team_keys, team_id)
+        moved += 1
+    if moved:
+        tx.removed_secrets("old team key wraps")
+    await tx.session.flush()
+    return moved
 
 
 async def contact_of(tx: Tx, case_id: int) -> int | None:

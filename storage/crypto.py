@@ -87,6 +87,7 @@ _SERVER_V1: Final = b"\x03"
 # blob unreadable, so a change needs a new format byte, never an edit in place.
 _SEAL_INFO: Final = b"anlaufstelle/seal/v1"
 _SESSION_INFO: Final = b"anlaufstelle/session-token/v1"
+_SETUP_INFO: Final = b"anlaufstelle/counsellor-setup-token/v1"
 _SERVER_INFO: Final = b"anlaufstelle/server-key/v1"
 
 _SEALED_HEADER: Final = 1 + KEY_SIZE
@@ -586,6 +587,14 @@ def session_key(token: bytes) -> bytes:
     if len(token) < 16:
         raise ValueError("a session token must have at least 128 bits (16 bytes)")
     return _hkdf(token, salt=None, info=_SESSION_INFO)
+
+
+def setup_key(token: bytes) -> bytes:
+    """A 32-byte wrapping key from a counsellor's setup token (random, like a session token)
+    under its own HKDF info, so one kind of token can never stand in for the other."""
+    if len(token) < 16:
+        raise ValueError("a setup token must have at least 128 bits (16 bytes)")
+    return _hkdf(token, salt=None, info=_SETUP_INFO)
 
 
 # --- human-readable codes --------------------------------------------------------------------

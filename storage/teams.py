@@ -11,7 +11,7 @@ import asyncio
 import functools
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -29,6 +29,7 @@ from storage.crypto import (
     recovery_keypair,
     seal,
     session_key,
+    setup_key,
     unwrap,
     verify_password,
     wrap,
@@ -57,9 +58,16 @@ class CounsellorKeys:
     username: str
     role: str
     team_keys: dict[int, bytes]
+    private_key: list[bytes] = field(default_factory=list, compare=False)
+    """The counsellor's own private key (at most one), kept so that a team key rotated by
+    another process can be opened at the next request; emptied with the team keys."""
 
     def __repr__(self) -> str:
         return f"CounsellorKeys(counsellor_id={self.counsellor_id}, keys={len(self.team_keys)})"
+
+    def forget(self) -> None:
+        self.team_keys.clear()
+        self.private_key.clear()
 
 
 def _team_aad(team_key_id: int, holder: str, counsellor_id: int | None = None) -> bytes:
@@ -186,17 +194,18 @@ async def add_counsellor(
 async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
     """Check the password and open the counsellor's team keys; None for a wrong login."""
     row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == username))
-    if row is None:
-        # Same work as for a real account, so the answer time does not tell which names exist.
+    # Every answer costs the same: one password check and one key derivation, whether the
+    # name exists, the account is set up and the password is right or not. Otherwise the
+    # answer time would tell a guesser which names exist and, where the second factor is
+    # checked after this, that the password was right (~440 ms against ~190 ms).
+    if row is None or row.password_hash is None:
         await asyncio.to_thread(verify_password, _dummy_hash(), password)
-        return None
-    if row.password_hash is None:
-        # Invited, not set up yet: the same work again, then no.
-        await asyncio.to_thread(verify_password, _dummy_hash(), password)
-        return None
-    if not row.active or not await asyncio.to_thread(verify_password, row.password_hash, password):
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, tx.kdf)
         return None
     params = KdfParams.from_dict(row.kdf_params)
+    if not row.active or not await asyncio.to_thread(verify_password, row.password_hash, password):
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, params)
+        return None
     private = unwrap(
         await slow_kdf(password, row.kdf_salt, params),
         row.private_key_wrapped,
@@ -213,12 +222,37 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         )
         for w in wraps
     }
-    return CounsellorKeys(row.id, row.username, row.role, keys)
+    return CounsellorKeys(row.id, row.username, row.role, keys, [private])
+
+
+_DUMMY_KDF_SALT = new_salt()
+"""Derived with when a login fails before the real derivation (same cost, thrown away)."""
 
 
 @functools.cache
 def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
+
+
+async def open_newer_team_keys(tx: Tx, keys: CounsellorKeys) -> int:
+    """Open team keys sealed to this counsellor since their login (a rotation in another
+    process or replica: a colleague left); returns how many were added. One small query
+    when nothing is new."""
+    if not keys.private_key:
+        return 0
+    wraps = await tx.session.scalars(
+        select(TeamKeyWrap).where(
+            TeamKeyWrap.counsellor_id == keys.counsellor_id,
+            TeamKeyWrap.holder == "counsellor",
+            TeamKeyWrap.team_key_id.not_in(list(keys.team_keys)),
+        )
+    )
+    added = 0
+    for w in wraps:
+        aad = _team_aad(w.team_key_id, "counsellor", keys.counsellor_id)
+        keys.team_keys[w.team_key_id] = open_sealed(keys.private_key[0], w.wrapped, aad)
+        added += 1
+    return added
 
 
 async def counsellor_count(tx: Tx) -> int:
@@ -236,7 +270,17 @@ def _setup_hash(tx: Tx, token: str) -> str:
 
 def _setup_key(token: str) -> bytes:
     # The token is 256 random bits, not chosen by a person: HKDF is enough (no Argon2id).
-    return session_key(token.encode("ascii"))
+    return setup_key(token.encode("ascii"))
+
+
+def _unwrap_setup(token: str, row: Counsellor) -> bytes:
+    """The invited account's private key; invitations made before setup tokens had their
+    own HKDF info were wrapped with the session tokens' derivation (open 72 hours at most)."""
+    aad = aad_for("counsellor-setup", row.username)
+    try:
+        return unwrap(_setup_key(token), row.private_key_wrapped, aad)
+    except CryptoError:
+        return unwrap(session_key(token.encode("ascii")), row.private_key_wrapped, aad)
 
 
 def _totp_aad(counsellor_id: int) -> bytes:
@@ -348,16 +392,30 @@ async def complete_setup(tx: Tx, token: str, password: str, totp_secret: str) ->
     if row is None:
         return None
     try:
-        private = unwrap(
-            _setup_key(token), row.private_key_wrapped, aad_for("counsellor-setup", row.username)
-        )
+        private = _unwrap_setup(token, row)
     except CryptoError:
         return None
+    tx.removed_secrets("setup")  # the row's older image with the token-wrapped key
+    # A new key pair now: the one made at the invitation was wrapped under the link's token,
+    # and a leaked link plus a database copy from the invitation window must not open the
+    # team keys sealed to this account later. Everything sealed to the old pair moves.
+    pair = generate_keypair()
+    wraps = await tx.session.scalars(
+        select(TeamKeyWrap).where(
+            TeamKeyWrap.counsellor_id == row.id, TeamKeyWrap.holder == "counsellor"
+        )
+    )
+    for w in wraps:
+        aad = _team_aad(w.team_key_id, "counsellor", row.id)
+        w.wrapped = seal(pair.public, open_sealed(private, w.wrapped, aad), aad)
+    row.public_key = pair.public
     params = tx.kdf
     salt = new_salt()
     row.password_hash = await asyncio.to_thread(hash_password, password)
     row.private_key_wrapped = wrap(
-        await slow_kdf(password, salt, params), private, aad_for("counsellor-key", row.username)
+        await slow_kdf(password, salt, params),
+        pair.private,
+        aad_for("counsellor-key", row.username),
     )
     row.kdf_salt = salt
     row.kdf_params = params.to_dict()
@@ -649,7 +707,7 @@ async def reenrol_second_factor(tx: Tx, token: str, password: str, totp_secret: 
     keys = await unlock(tx, row.username, password)
     if keys is None:
         return None
-    keys.team_keys.clear()
+    keys.forget()
     row.setup_token_hash = None
     row.setup_expires_at = None
     row.totp_last_step = None

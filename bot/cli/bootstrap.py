@@ -188,7 +188,7 @@ async def _first_start(tx: Tx, settings: Settings) -> FirstStart | None:
 
 
 def setup_url(settings: Settings, token: str, base: str | None = None) -> str:
-    return f"{(base or console_base(settings)).rstrip('/')}/console/setup/{token}"
+    return f"{(base or console_base(settings)).rstrip('/')}/console/setup#{token}"
 
 
 def console_base(settings: Settings) -> str:

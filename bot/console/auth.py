@@ -29,7 +29,7 @@ import ipaddress
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -46,8 +46,8 @@ MAX_SESSIONS = 500
 
 @dataclass
 class ConsoleSession:
-    id: str
-    csrf: str
+    id: str = field(repr=False)
+    csrf: str = field(repr=False)
     keys: CounsellorKeys
     last_seen: datetime
     created_at: datetime
@@ -63,14 +63,21 @@ class ConsoleSession:
     def drop_keys(self) -> None:
         """Forget the unlocked team keys. Python cannot overwrite the bytes objects, but
         with the last reference gone they are freed and nothing can reach them any more."""
-        self.keys.team_keys.clear()
+        self.keys.forget()
 
 
 class SessionStore:
-    """Console sessions by id, each ended after `idle` without a request."""
+    """Console sessions by id, each ended after `idle` without a request or `lifetime` after
+    its login, whichever comes first."""
 
-    def __init__(self, idle: timedelta, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        idle: timedelta,
+        clock: Callable[[], datetime],
+        lifetime: timedelta = timedelta(hours=12),
+    ) -> None:
         self.idle = idle
+        self.lifetime = lifetime
         self.clock = clock
         self._sessions: OrderedDict[str, ConsoleSession] = OrderedDict()
 
@@ -96,7 +103,7 @@ class SessionStore:
         if session is None:
             return None
         now = self.clock()
-        if now - session.last_seen >= self.idle:
+        if self._over(session, now):
             self.drop(session_id)
             return None
         if touch:
@@ -120,9 +127,14 @@ class SessionStore:
         for sid in [s.id for s in self._sessions.values() if s.counsellor_id == counsellor_id]:
             self.drop(sid)
 
+    def _over(self, session: ConsoleSession, now: datetime) -> bool:
+        return now - session.last_seen >= self.idle or now - session.created_at >= self.lifetime
+
     def sweep(self) -> int:
+        """End every idle or too old session, dropping its keys (run every minute, so keys
+        of a counsellor who walked away do not wait in memory for their next request)."""
         now = self.clock()
-        stale = [sid for sid, s in self._sessions.items() if now - s.last_seen >= self.idle]
+        stale = [sid for sid, s in self._sessions.items() if self._over(s, now)]
         for sid in stale:
             self.drop(sid)
         return len(stale)

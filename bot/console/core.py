@@ -40,6 +40,7 @@ from bot.ratelimit import KeyedLimiter
 from bot.settings import ConsoleSettings
 from bot.web.pages import BadForm, FormTooLarge, read_form
 from bot.web.render import render
+from storage import teams
 from storage.store import Store
 
 STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
@@ -102,7 +103,11 @@ class Console:
         """The office's time zone: times on the pages and statistics months are local."""
         self.settings = settings
         self.clock = clock
-        self.sessions = SessionStore(timedelta(minutes=settings.idle_minutes), clock)
+        self.sessions = SessionStore(
+            timedelta(minutes=settings.idle_minutes),
+            clock,
+            timedelta(hours=settings.session_max_hours),
+        )
         self.sleep = sleep
         """Awaited for the growing delay after a failed login (tests pass a recorder)."""
         self.login_posts = KeyedLimiter(capacity=10, rate=1 / 6, clock=clock.monotonic)
@@ -146,6 +151,10 @@ class Console:
             if request.method == "GET":
                 return redirect("/console/login")
             return self.forbidden("Bitte melden Sie sich an.")
+        async with self.store.read(self.clock()) as tx:
+            # A colleague closed in another process or replica rotated a team key: this
+            # session opens it now, not only at its next login.
+            await teams.open_newer_team_keys(tx, session.keys)
         return session
 
     async def require_admin(

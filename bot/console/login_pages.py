@@ -7,6 +7,7 @@ a token from a short-lived cookie instead of the session's CSRF token.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -21,7 +22,9 @@ from bot.console.auth import client_of, tokens_match
 from bot.console.core import NOTICES, Console, first_value, redirect
 from bot.console.login_guard import LOCK_AFTER
 from bot.web.pages import BadForm, FormTooLarge, read_form
-from storage import audit, teams
+from storage import audit, cases, teams
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD: Final = 12
 MAX_PASSWORD: Final = 1024
@@ -125,6 +128,8 @@ class LoginPages:
                 and await teams.record_login_success(tx, account.counsellor_id, step)
             ):
                 await audit.record(tx, f"counsellor:{account.counsellor_id}", "login.ok")
+                if moved := await cases.rewrap_for_current_keys(tx, keys.team_keys):
+                    log.info("%s open cases moved to their team's current key", moved)
                 guard.succeeded(username, client)
                 session = self.console.sessions.create(keys)
                 resp = redirect("/console")
@@ -138,7 +143,7 @@ class LoginPages:
                 policy.clear(resp, policy.pre_name)
                 return resp
             if keys is not None:
-                keys.team_keys.clear()
+                keys.forget()
             failures = LOCK_AFTER if locked else guard.failed(username, client)
             actor = "anonymous" if account is None else f"counsellor:{account.counsellor_id}"
             await audit.record(tx, actor, "login.locked" if locked else "login.failed")
@@ -162,16 +167,30 @@ class LoginPages:
         policy.clear(resp, policy.session_name)
         return resp
 
-    async def get_setup(self, request: web.Request) -> web.Response:
+    async def get_setup_start(self, request: web.Request) -> web.Response:
+        """Where a setup link leads: the token is in the link's fragment (never sent to the
+        server, so never in a proxy's log); the page's script or the person puts it into the
+        form."""
         if not self.console.transport_ok(request):
             return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
-        token = request.match_info["token"]
-        async with self.console.store.read(self.console.clock()) as tx:
-            username = await teams.setup_username(tx, token)
-            reenrol = await teams.needs_password(tx, token)
-        if username is None:
-            return self._setup_gone()
-        return self._setup_page(request, username, pyotp.random_base32(), None, 200, reenrol)
+        return self._start_page(request, None, 200)
+
+    def _start_page(self, request: web.Request, error: str | None, status: int) -> web.Response:
+        token = self._pre_token(request)
+        resp = self.console.page(
+            "setup_start.html",
+            status=status,
+            title=("Fehler: " if error else "") + "Konto einrichten",
+            csrf=token,
+            error=error,
+            session=None,
+        )
+        return self._with_pre(request, resp, token)
+
+    async def get_setup_old_link(self, request: web.Request) -> web.Response:
+        """A link from before tokens moved into the fragment: on to the same page with the
+        token where it belongs (this request is in the logs already, later ones are not)."""
+        raise web.HTTPSeeOther(f"/console/setup#{request.match_info['token']}")
 
     def _setup_gone(self) -> web.Response:
         return self.console.page(
@@ -188,6 +207,7 @@ class LoginPages:
     def _setup_page(
         self,
         request: web.Request,
+        setup_token: str,
         username: str,
         secret: str,
         error: str | None,
@@ -209,6 +229,7 @@ class LoginPages:
             reenrol=reenrol,
             username=username,
             secret=secret,
+            setup_token=setup_token,
             secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
             qr=Markup(qr),  # noqa: S704 - segno's own SVG markup, built from our URI only
             csrf=token,
@@ -221,7 +242,6 @@ class LoginPages:
     async def post_setup(self, request: web.Request) -> web.Response:
         if not self.console.transport_ok(request):
             return self.console.forbidden("Die Beratungskonsole ist nur über https erreichbar.")
-        token = request.match_info["token"]
         try:
             form = await read_form(request)
         except (BadForm, FormTooLarge):
@@ -234,6 +254,7 @@ class LoginPages:
             )
         if not self.console.login_posts.take(client_of(request)):
             return self.console.forbidden("Zu viele Versuche. Bitte warten Sie eine Minute.")
+        token = first_value(form, "token").strip() or request.match_info.get("token", "")
         now = self.console.clock()
         async with self.console.store.read(now) as tx:
             username = await teams.setup_username(tx, token)
@@ -241,9 +262,15 @@ class LoginPages:
         if username is None:
             return self._setup_gone()
         secret = first_value(form, "secret")
+        if not secret:  # the token came from the start page: now the setup itself
+            return self._setup_page(
+                request, token, username, pyotp.random_base32(), None, 200, reenrol
+            )
         if not _TOTP_SECRET.match(secret):
             secret = pyotp.random_base32()
-            return self._setup_page(request, username, secret, "Bitte neu beginnen.", 400, reenrol)
+            return self._setup_page(
+                request, token, username, secret, "Bitte neu beginnen.", 400, reenrol
+            )
         password = first_value(form, "password")[:MAX_PASSWORD]
         repeat = first_value(form, "password2")
         code = first_value(form, "code").replace(" ", "")
@@ -257,7 +284,7 @@ class LoginPages:
         elif totp_step(secret, code, now) is None:
             error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
         if error is not None:
-            return self._setup_page(request, username, secret, error, 400)
+            return self._setup_page(request, token, username, secret, error, 400)
         async with self.console.store.tx(now) as tx:
             counsellor_id = await teams.complete_setup(tx, token, password, secret)
             if counsellor_id is None:
@@ -283,7 +310,7 @@ class LoginPages:
         now = self.console.clock()
         if totp_step(secret, code, now) is None:
             error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
-            return self._setup_page(request, username, secret, error, 400, True)
+            return self._setup_page(request, token, username, secret, error, 400, True)
         async with self.console.store.tx(now) as tx:
             counsellor_id = await teams.reenrol_second_factor(tx, token, password, secret)
             if counsellor_id is not None:
@@ -291,7 +318,7 @@ class LoginPages:
         if counsellor_id is None:
             await self.console.sleep(login_delay(1))
             error = "Das Passwort stimmt nicht. Bitte erneut versuchen."
-            return self._setup_page(request, username, secret, error, 400, True)
+            return self._setup_page(request, token, username, secret, error, 400, True)
         return self.console.page(
             "message.html",
             title="Zwei-Faktor eingerichtet",

@@ -54,7 +54,7 @@ class OfficePages:
         settings = self.console.settings
         scheme = "https" if is_https(request, settings.trust_forwarded_proto) else "http"
         base = settings.public_url or f"{scheme}://{request.host}"
-        return f"{base.rstrip('/')}/console/setup/{token}"
+        return f"{base.rstrip('/')}/console/setup#{token}"
 
     def _result(
         self, session: ConsoleSession, title: str, message: str, secret: str | None = None

@@ -6,6 +6,10 @@ The one module that imports the page modules, so they need not import each other
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -23,6 +27,8 @@ from bot.console.statistics_pages import add_statistics_routes
 from bot.console.translation_pages import add_translation_routes
 from bot.keys import CHANNELS, CLOCK, CONSOLE, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
 
+log = logging.getLogger(__name__)
+
 
 def setup_console(app: web.Application) -> None:
     """Add the console's routes and security headers to `app`."""
@@ -36,11 +42,32 @@ def setup_console(app: web.Application) -> None:
         clock=app[CLOCK],
     )
     app[CONSOLE] = console
+    app.cleanup_ctx.append(_session_sweeper)
     add_routes(app, console)
     add_office_routes(app, console)
     add_settings_routes(app, console, app[OFFICE_CONFIG])
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
     add_statistics_routes(app, console)
+
+
+SESSION_SWEEP_SECONDS = 60.0
+
+
+async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
+    """End idle and too old console sessions every minute, dropping their team keys."""
+    console = app[CONSOLE]
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(SESSION_SWEEP_SECONDS)
+            if ended := console.sessions.sweep():
+                log.info("%s idle console sessions ended", ended)
+
+    task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def add_routes(app: web.Application, console: Console) -> None:
@@ -53,7 +80,9 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_get("/console/login", login.get_login, name="console-login")
     r.add_post("/console/login", login.post_login)
     r.add_post("/console/logout", login.post_logout)
-    r.add_get("/console/setup/{token}", login.get_setup)
+    r.add_get("/console/setup", login.get_setup_start)
+    r.add_post("/console/setup", login.post_setup)
+    r.add_get("/console/setup/{token}", login.get_setup_old_link)
     r.add_post("/console/setup/{token}", login.post_setup)
     r.add_get("/console/cases/{case_id}", case.get_case)
     r.add_get("/console/cases/{case_id}/status.json", case.get_case_json)

@@ -6,6 +6,17 @@
 (function () {
   "use strict";
 
+  // A setup link carries its token after "#", which never reaches the server or its logs:
+  // put it into the form, take it out of the address bar, and go on.
+  (function setupFromFragment() {
+    var form = document.getElementById("setup-start-form");
+    var token = window.location.hash.slice(1);
+    if (!form || !token) { return; }
+    form.elements.namedItem("token").value = decodeURIComponent(token);
+    window.history.replaceState(null, "", window.location.pathname);
+    form.submit();
+  })();
+
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
       .then(function (resp) {

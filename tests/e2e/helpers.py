@@ -182,6 +182,13 @@ async def intake_over_websocket(
         return code
 
 
+async def open_setup_link(page: Any, link: str) -> None:
+    """Follow a setup link as a counsellor does: the page's script takes the token from the
+    link's fragment and posts it; the setup form follows."""
+    await page.goto(link)
+    await page.wait_for_selector("#setup-form")
+
+
 def invite(server: Server, tmp_path: Path, username: str, role: str = "counsellor") -> str:
     """A one-time setup link for a new account in team region, made by the real CLI."""
     key_file = tmp_path / "recovery"
@@ -198,6 +205,6 @@ def invite(server: Server, tmp_path: Path, username: str, role: str = "counsello
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    link = re.search(r"(http://\S+/console/setup/\S+)", result.stdout)
+    link = re.search(r"(http://\S+/console/setup#\S+)", result.stdout)
     assert link, result.stdout
     return link.group(1)

@@ -29,6 +29,7 @@ from tests.e2e.helpers import (  # noqa: E402
     assert_accessible,
     intake_over_websocket,
     invite,
+    open_setup_link,
 )
 
 pytestmark = [
@@ -56,7 +57,7 @@ async def test_setup_login_queue_case_reply_close_accessible(
     link = invite(server, tmp_path, "browser-region")
     await intake_over_websocket(server)
 
-    await page.goto(link)
+    await open_setup_link(page, link)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Konto einrichten")
     await assert_accessible(page, "on the setup page")
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
@@ -125,7 +126,7 @@ async def test_from_the_web_chat_to_a_closed_and_deleted_case(
     person = await (await make_context()).new_page()
 
     # The counsellor sets up the account and logs in with password and TOTP; the queue is empty.
-    await counsellor.goto(invite(server, tmp_path, "e2e-region"))
+    await open_setup_link(counsellor, invite(server, tmp_path, "e2e-region"))
     secret = await counsellor.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     await counsellor.get_by_label("Neues Passwort").fill(PASSWORD)
@@ -224,7 +225,7 @@ async def test_the_audit_log_page_is_accessible_and_filters(
     page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
     link = invite(server, tmp_path, "browser-admin", role="admin")
     await intake_over_websocket(server)
-    await page.goto(link)
+    await open_setup_link(page, link)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     await page.get_by_label("Neues Passwort").fill(PASSWORD)
@@ -268,7 +269,7 @@ async def test_translations_page_is_accessible(
 ) -> None:
     page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
     link = invite(server, tmp_path, "browser-translator", role="admin")
-    await page.goto(link)
+    await open_setup_link(page, link)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     await page.get_by_label("Neues Passwort").fill(PASSWORD)

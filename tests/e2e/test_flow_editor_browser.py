@@ -21,7 +21,13 @@ import pyotp  # noqa: E402
 from playwright.async_api import Page, expect  # noqa: E402
 
 from tests.e2e.chat import Chat  # noqa: E402
-from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
+from tests.e2e.helpers import (  # noqa: E402
+    MakeContext,
+    Server,
+    assert_accessible,
+    invite,
+    open_setup_link,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,7 +46,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 async def log_in_as_admin(page: Page, server: Server, tmp_path: Path) -> None:
     link = invite(server, tmp_path, "browser-admin", role="admin")
-    await page.goto(link)
+    await open_setup_link(page, link)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     totp = pyotp.TOTP(secret)

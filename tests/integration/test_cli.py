@@ -587,12 +587,12 @@ def test_first_start_on_a_busy_port_keeps_its_secrets_for_the_next_start(cli: Cl
         == f"anlaufstelle: error: cannot listen on 127.0.0.1:{busy} (Address already in use)"
     )
     assert "recovery key" not in failed.stdout
-    assert "/console/setup/" not in failed.stdout
+    assert "/console/setup#" not in failed.stdout
 
     port = free_port()
     with serving(cli, "--port", str(port)) as (_, output):
         assert re.search(r"recovery key.*\n\s+[0-9A-Z-]{20,}", output), output
-        assert re.search(rf"http://127\.0\.0\.1:{port}/console/setup/[\w-]{{20,}}", output)
+        assert re.search(rf"http://127\.0\.0\.1:{port}/console/setup#[\w-]{{20,}}", output)
         assert healthy(f"http://127.0.0.1:{port}")
         recovery = re.search(r"recovery key.*\n\s+(\S+)", output)
         assert recovery
@@ -603,7 +603,7 @@ def test_first_start_on_a_busy_port_keeps_its_secrets_for_the_next_start(cli: Cl
         )
         assert invited.returncode == 0, invited.stderr
         assert re.search(
-            rf"^  http://127\.0\.0\.1:{port}/console/setup/[\w-]{{20,}}$",
+            rf"^  http://127\.0\.0\.1:{port}/console/setup#[\w-]{{20,}}$",
             invited.stdout,
             re.MULTILINE,
         )
@@ -620,7 +620,7 @@ def test_first_start_on_a_busy_port_keeps_its_secrets_for_the_next_start(cli: Cl
         )
         assert public.returncode == 0, public.stderr
         assert re.search(
-            r"^  https://beratung\.example/console/setup/[\w-]{20,}$", public.stdout, re.MULTILINE
+            r"^  https://beratung\.example/console/setup#[\w-]{20,}$", public.stdout, re.MULTILINE
         )
         assert "public_url is not set" not in public.stdout
 
@@ -818,7 +818,7 @@ def test_first_init_shows_secrets_once_and_second_init_refuses(installed: Instal
     assert "First start" in installed.first_output
     assert "Demo counsellor: demo" in installed.first_output
     # No password to pass around: a one-time link to set one and enrol two-factor.
-    assert re.search(r"http://127\.0\.0\.1:\d+/console/setup/[\w-]{20,}", installed.first_output)
+    assert re.search(r"http://127\.0\.0\.1:\d+/console/setup#[\w-]{20,}", installed.first_output)
     assert (installed.server_key.stat().st_mode & 0o777) == 0o600
     again = installed.cli("init")
     assert again.returncode == 0, again.stderr

@@ -144,6 +144,15 @@ async def session_of(env: Console_, username: str) -> tuple[str, str]:
     return sid, hidden(await page.text(), "csrf")
 
 
+async def open_setup(env: Console_, token: str) -> Any:
+    """What a setup link does in a browser: the start page's script posts the token from the
+    link's fragment (without JavaScript the person pastes it); the answer is the setup form."""
+    start = await env.client.get("/console/setup")
+    assert start.status == 200
+    csrf = hidden(await start.text(), "csrf")
+    return await env.client.post("/console/setup", data={"csrf": csrf, "token": token})
+
+
 async def intake(
     office: Office,
     channel: MemoryChannel,
@@ -174,7 +183,7 @@ async def test_invite_setup_link_password_and_totp_then_login(env: Console_) -> 
         keys = await teams.unlock_with_recovery_key(tx, "region", office.recovery["region"])
         token = await teams.invite_counsellor(tx, "neu-region", "counsellor", {"region": keys})
         assert await teams.unlock(tx, "neu-region", "") is None  # no password yet
-    page = await env.client.get(f"/console/setup/{token}")
+    page = await open_setup(env, token)
     assert page.status == 200
     html = await page.text()
     assert "neu-region" in html and "<svg" in html
@@ -185,7 +194,7 @@ async def test_invite_setup_link_password_and_totp_then_login(env: Console_) -> 
     async def post(**fields: str) -> Any:
         data = {"csrf": csrf, "secret": secret, "password": password, "password2": password}
         data.update(fields)
-        return await env.client.post(f"/console/setup/{token}", data=data)
+        return await env.client.post("/console/setup", data={**data, "token": token})
 
     assert (await post(code="000000")).status == 400  # a code that the app would not show
     assert (await post(password2="anders und lang genug", code="1")).status == 400
@@ -194,7 +203,7 @@ async def test_invite_setup_link_password_and_totp_then_login(env: Console_) -> 
     assert done.status == 200, await done.text()
     assert "eingerichtet" in await done.text()
     # The link is used up.
-    assert (await env.client.get(f"/console/setup/{token}")).status == 404
+    assert (await open_setup(env, token)).status == 404
     assert (await post(code=pyotp.TOTP(secret).at(env.clock()))).status == 404
 
     env.secrets["neu-region"] = secret
@@ -214,10 +223,10 @@ async def test_invite_setup_link_password_and_totp_then_login(env: Console_) -> 
 async def test_setup_links_expire(env: Console_) -> None:
     async with env.office.store.tx(env.clock()) as tx:
         token = await teams.invite_counsellor(tx, "spaet", "counsellor", {})
-    assert (await env.client.get(f"/console/setup/{token}")).status == 200
+    assert (await open_setup(env, token)).status == 200
     env.clock.advance(hours=73)
-    assert (await env.client.get(f"/console/setup/{token}")).status == 404
-    assert (await env.client.get("/console/setup/erfunden")).status == 404
+    assert (await open_setup(env, token)).status == 404
+    assert (await open_setup(env, "erfunden")).status == 404
 
 
 async def test_wrong_password_or_code_fails_and_a_code_works_only_once(env: Console_) -> None:
@@ -474,7 +483,7 @@ async def test_authorisation_matrix_over_every_console_route(env: Console_) -> N
     for path in ("/console/login", "/console/static/console.css", "/console/static/console.js"):
         assert (await env.client.get(path)).status == 200
     assert (await env.client.get("/console/static/chat.js")).status == 404
-    assert (await env.client.get("/console/setup/nichts")).status == 404
+    assert (await open_setup(env, "nichts")).status == 404
 
 
 async def test_queue_shows_only_own_team_in_priority_order(env: Console_) -> None:
@@ -715,7 +724,7 @@ def test_cli_invite_prints_a_one_time_setup_link(tmp_path: Path) -> None:
     result = run("counsellor", "invite", "neu", "--team", "region", "--recovery-key-file", key_file)
     assert result.returncode == 0, result.stderr
     link = re.search(
-        r"http://127\.0\.0\.1:8080/console/setup/([A-Za-z0-9_-]{40,})\n", result.stdout
+        r"http://127\.0\.0\.1:8080/console/setup#([A-Za-z0-9_-]{40,})\n", result.stdout
     )
     assert link, result.stdout
     assert "72 hours" in result.stdout

@@ -17,10 +17,11 @@ from tests.integration.test_console import (
     hidden,
     intake,
     login,
+    open_setup,
     session_of,
 )
 
-SETUP_LINK = re.compile(r'<code id="secret-value">(http://[^<]+/console/setup/([^<]+))</code>')
+SETUP_LINK = re.compile(r'<code id="secret-value">(http://[^<]+/console/setup#([^<]+))</code>')
 RECOVERY = re.compile(r'<code id="secret-value">([0-9A-Z-]{20,})</code>')
 
 
@@ -52,12 +53,13 @@ async def test_an_admin_invites_a_counsellor_who_then_works_in_the_team(env: Con
     link = SETUP_LINK.search(html)
     assert link, html
     token = link.group(2)
-    page = await env.client.get(f"/console/setup/{token}")
+    page = await open_setup(env, token)
     setup_html = await page.text()
     secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
     done = await env.client.post(
-        f"/console/setup/{token}",
+        "/console/setup",
         data={
+            "token": token,
             "csrf": csrf,
             "secret": secret,
             "password": COUNSELLOR_PASSWORD,
@@ -118,7 +120,7 @@ async def test_a_reset_second_factor_needs_the_password_and_a_new_app(env: Conso
     token = link.group(2)
     # The old authenticator no longer logs in.
     assert (await login(env, "berater-region")).status == 401
-    page = await env.client.get(f"/console/setup/{token}")
+    page = await open_setup(env, token)
     setup_html = await page.text()
     assert "Zwei-Faktor neu einrichten" in setup_html and "password2" not in setup_html
     secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
@@ -126,8 +128,9 @@ async def test_a_reset_second_factor_needs_the_password_and_a_new_app(env: Conso
     async def enrol(password: str) -> tuple[int, str]:
         env.clock.advance(seconds=31)
         resp = await env.client.post(
-            f"/console/setup/{token}",
+            "/console/setup",
             data={
+                "token": token,
                 "csrf": csrf,
                 "secret": secret,
                 "password": password,
@@ -144,7 +147,7 @@ async def test_a_reset_second_factor_needs_the_password_and_a_new_app(env: Conso
     env.client.session.cookie_jar.clear()
     assert (await login(env, "berater-region")).status == 303
     # The link is used up.
-    assert (await env.client.get(f"/console/setup/{token}")).status == 404
+    assert (await open_setup(env, token)).status == 404
 
 
 async def test_a_new_team_shows_its_recovery_key_once_and_takes_members(env: Console_) -> None:
@@ -281,11 +284,12 @@ async def test_inviting_into_one_team_gives_no_key_of_the_admins_other_team(
     link = SETUP_LINK.search(html)
     assert link, html
     token = link.group(2)
-    setup_html = await (await env.client.get(f"/console/setup/{token}")).text()
+    setup_html = await (await open_setup(env, token)).text()
     secret, csrf = hidden(setup_html, "secret"), hidden(setup_html, "csrf")
     done = await env.client.post(
-        f"/console/setup/{token}",
+        "/console/setup",
         data={
+            "token": token,
             "csrf": csrf,
             "secret": secret,
             "password": COUNSELLOR_PASSWORD,
