@@ -149,6 +149,40 @@ async def unlock_with_recovery_key(tx: Tx, team_id: str, recovery_key: str) -> d
     return keys
 
 
+async def seal_recovery_wraps(tx: Tx, team_id: str, recovery_key: str) -> bool:
+    """For a team made before sealed recovery wraps (migration 0006): check its recovery key,
+    keep the key's public half and seal every team key to it, so that closing an account can
+    rotate the team's key from then on. False if the team has it already."""
+    team = await tx.session.get(Team, team_id)
+    if team is None:
+        raise TeamError(f"team {team_id!r} does not exist")
+    if team.recovery_public_key is not None:
+        return False
+    keys = await unlock_with_recovery_key(tx, team_id, recovery_key)
+    pair = recovery_keypair(recovery_key_bytes(recovery_key))
+    wraps = await tx.session.scalars(
+        select(TeamKeyWrap)
+        .join(TeamKey, TeamKey.id == TeamKeyWrap.team_key_id)
+        .where(TeamKey.team_id == team_id, TeamKeyWrap.holder == "recovery")
+    )
+    for w in wraps:
+        aad = _team_aad(w.team_key_id, "recovery")
+        w.wrapped = seal(pair.public, keys[w.team_key_id], aad)
+    team.recovery_public_key = pair.public
+    await tx.session.flush()
+    return True
+
+
+async def teams_without_sealed_recovery(tx: Tx) -> list[str]:
+    """Teams whose key cannot be rotated yet (made before migration 0006): closing an account
+    there leaves the old team key in use until `anlaufstelle team seal-recovery` ran."""
+    return list(
+        await tx.session.scalars(
+            select(Team.id).where(Team.recovery_public_key.is_(None)).order_by(Team.id)
+        )
+    )
+
+
 async def add_counsellor(
     tx: Tx,
     username: str,

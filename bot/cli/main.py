@@ -115,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
     ta = tsub.add_parser("add", help="create a team; prints its recovery key once")
     ta.add_argument("team_id", help="short id used in settings and flows, e.g. region")
     ta.add_argument("name", help="the team's name as counsellors see it")
+    ts = tsub.add_parser(
+        "seal-recovery",
+        help="for a team made before version 0006 of the database: let its key be rotated "
+        "when an account closes (needs its recovery key)",
+    )
+    ts.add_argument("team_id", help="the team's id")
+    ts.add_argument(
+        "--recovery-key-file",
+        type=Path,
+        help="file holding the team's recovery key (else prompted)",
+    )
 
     tg = sub.add_parser("telegram", help="the Telegram bot's webhook")
     tgsub = tg.add_subparsers(dest="telegram_command", required=True, metavar="COMMAND")
@@ -471,6 +482,8 @@ async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
 
 
 async def _team(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    if args.team_command == "seal-recovery":
+        return await _seal_recovery(settings, args, out)
     store, _ = await open_store(settings, create=False)
     try:
         async with store.tx() as tx:
@@ -481,6 +494,24 @@ async def _team(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
         f"Team {created.team_id!r} created. Its recovery key, shown only now — write it on paper "
         f"and keep it offline:\n  {created.recovery_key}\n"
     )
+    return 0
+
+
+async def _seal_recovery(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    recovery = _secret(args.recovery_key_file, f"Recovery key of team {args.team_id}: ")
+    store, _ = await open_store(settings, create=False)
+    try:
+        async with store.tx() as tx:
+            changed = await teams.seal_recovery_wraps(tx, args.team_id, recovery)
+    finally:
+        await store.db.dispose()
+    if changed:
+        out.write(
+            f"Team {args.team_id!r}: its keys are sealed to the recovery key; closing an "
+            "account now gives the team a new key.\n"
+        )
+    else:
+        out.write(f"Team {args.team_id!r} had sealed recovery wraps already; nothing changed.\n")
     return 0
 
 

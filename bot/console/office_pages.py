@@ -85,8 +85,10 @@ class OfficePages:
             people = await teams.counsellors(tx)
             names = await teams.team_names(tx)
             mine = set(await teams.team_ids_of(tx, session.counsellor_id))
+            unrotatable = await teams.teams_without_sealed_recovery(tx)
         return self.console.page(
             "office.html",
+            unrotatable=[(t, names.get(t, t)) for t in unrotatable],
             title="Verwaltung",
             session=session,
             csrf=session.csrf,

@@ -14,8 +14,17 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.console.auth import SessionStore
 from storage import cases, notes, teams
-from storage.crypto import CryptoError, aad_for, open_sealed, session_key, setup_key, unwrap
-from storage.models import CaseKeyWrap, Counsellor, TeamKeyWrap
+from storage.crypto import (
+    CryptoError,
+    aad_for,
+    open_sealed,
+    recovery_key_bytes,
+    session_key,
+    setup_key,
+    unwrap,
+    wrap,
+)
+from storage.models import CaseKeyWrap, Counsellor, Team, TeamKeyWrap
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 from tests.integration.test_console import Console_, intake, open_setup, session_of
 from tests.integration.test_conversation import NOW
@@ -228,3 +237,48 @@ async def test_a_setup_link_keeps_its_token_out_of_every_address_the_server_sees
     # A link in the old form is sent on to the new one.
     old = await env.client.get(f"/console/setup/{token}", allow_redirects=False)
     assert old.status == 303 and old.headers["Location"] == f"/console/setup#{token}"
+
+
+async def _as_before_sealed_recovery(env: Console_, team_id: str) -> None:
+    """Turn a team into one made before migration 0006: its keys wrapped symmetrically under
+    the recovery key, no recovery public key kept."""
+    recovery = env.office.recovery[team_id]
+    async with env.office.store.tx() as tx:
+        keys = await teams.unlock_with_recovery_key(tx, team_id, recovery)
+        team = await tx.session.get_one(Team, team_id)
+        team.recovery_public_key = None
+        for w in await tx.session.scalars(
+            select(TeamKeyWrap).where(
+                TeamKeyWrap.holder == "recovery", TeamKeyWrap.team_key_id.in_(list(keys))
+            )
+        ):
+            aad = aad_for("team-key", w.team_key_id, "recovery", 0)
+            w.wrapped = wrap(recovery_key_bytes(recovery), keys[w.team_key_id], aad)
+
+
+async def test_an_old_team_is_flagged_until_its_recovery_wraps_are_sealed(env: Console_) -> None:
+    await _as_before_sealed_recovery(env, "region")
+    sid, _ = await session_of(env, "admin")
+    office = await env.client.get("/console/office", headers={"Cookie": f"console={sid}"})
+    html = await office.text()
+    assert 'id="unrotatable"' in html and "anlaufstelle team seal-recovery region" in html
+
+    async with env.office.store.tx() as tx:
+        with pytest.raises(teams.TeamError):
+            await teams.seal_recovery_wraps(tx, "region", env.office.recovery["stadt"])
+    async with env.office.store.tx() as tx:
+        assert await teams.seal_recovery_wraps(tx, "region", env.office.recovery["region"])
+    async with env.office.store.tx() as tx:
+        assert not await teams.seal_recovery_wraps(tx, "region", env.office.recovery["region"])
+        # The recovery key still opens the team, and a leaver's account now rotates it.
+        assert await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
+        leaver = await tx.session.scalar(
+            select(Counsellor.id).where(Counsellor.username == "berater-region")
+        )
+        assert leaver is not None
+        rotations = await teams.deactivate(tx, leaver)
+    assert rotations and rotations[0].team_id == "region"
+    html = await (
+        await env.client.get("/console/office", headers={"Cookie": f"console={sid}"})
+    ).text()
+    assert 'id="unrotatable"' not in html
