@@ -23,7 +23,13 @@ from storage import stats  # noqa: E402
 from storage.crypto import ServerKey  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.store import Store  # noqa: E402
-from tests.e2e.helpers import MakeContext, Server, assert_accessible, invite  # noqa: E402
+from tests.e2e.helpers import (  # noqa: E402
+    MakeContext,
+    Server,
+    assert_accessible,
+    invite,
+    open_setup_link,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,7 +58,7 @@ async def write_counters(server: Server, period: str) -> None:
 
 
 async def log_in_as_new_admin(page: Page, server: Server, tmp_path: Path, username: str) -> None:
-    await page.goto(invite(server, tmp_path, username, role="admin"))
+    await open_setup_link(page, invite(server, tmp_path, username, role="admin"))
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     totp = pyotp.TOTP(secret)
