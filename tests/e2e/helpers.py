@@ -182,10 +182,13 @@ async def intake_over_websocket(
         return code
 
 
-async def open_setup_link(page: Any, link: str) -> None:
+async def open_setup_link(page: Any, link: str, *, scripts: bool = True) -> None:
     """Follow a setup link as a counsellor does: the page's script takes the token from the
-    link's fragment and posts it; the setup form follows."""
+    link's fragment and posts it; without scripts the counsellor pastes it into the form."""
     await page.goto(link)
+    if not scripts:
+        await page.fill("#setup-token", link.split("#", 1)[1])
+        await page.click("#setup-start-form button[type=submit]")
     await page.wait_for_selector("#setup-form")
 
 

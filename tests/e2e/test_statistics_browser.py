@@ -57,8 +57,11 @@ async def write_counters(server: Server, period: str) -> None:
         await db.dispose()
 
 
-async def log_in_as_new_admin(page: Page, server: Server, tmp_path: Path, username: str) -> None:
-    await open_setup_link(page, invite(server, tmp_path, username, role="admin"))
+async def log_in_as_new_admin(
+    page: Page, server: Server, tmp_path: Path, username: str, *, scripts: bool = True
+) -> None:
+    link = invite(server, tmp_path, username, role="admin")
+    await open_setup_link(page, link, scripts=scripts)
     secret = await page.locator("#totp-secret").get_attribute("data-secret")
     assert secret
     totp = pyotp.TOTP(secret)
@@ -128,7 +131,7 @@ async def test_statistics_page_needs_no_script_and_breaks_no_csp_rule(
     page = await context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    await log_in_as_new_admin(page, server, tmp_path, "browser-admin-2")
+    await log_in_as_new_admin(page, server, tmp_path, "browser-admin-2", scripts=False)
     await page.goto(f"{server.url}/console/statistics")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Statistik")
     await page.goto(f"{server.url}/console/statistics/report")
