@@ -313,7 +313,16 @@ async def transfer_to_team(
     )
     if not moved:
         return False
-    key_id, public = await active_team_key(tx, new_team_id)
+    await _wrap_for_team(tx, case_id, private, team_keys, new_team_id)
+    return True
+
+
+async def _wrap_for_team(
+    tx: Tx, case_id: int, private: bytes, team_keys: dict[int, bytes], team_id: str
+) -> None:
+    """The case key wrapped for `team_id`'s current key only, and the notes resealed to it:
+    every other team wrap goes (a transfer, or a rotation after a member left)."""
+    key_id, public = await active_team_key(tx, team_id)
     await tx.session.execute(
         delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind == "team")
     )
@@ -325,8 +334,7 @@ async def transfer_to_team(
             wrapped=seal(public, private, _wrap_aad(case_id, "team", key_id)),
         )
     )
-    await notes.reseal_for_team(tx, case_id, team_keys, new_team_id)
-    return True
+    await notes.reseal_for_team(tx, case_id, team_keys, team_id)
 
 
 async def _move(
@@ -529,10 +537,12 @@ async def rewrap_for_current_keys(tx: Tx, team_keys: dict[int, bytes]) -> int:
             CaseKeyWrap.team_key_id.in_(list(team_keys)),
         )
     )
-    moved = 0
+    moved: set[int] = set()
     for wrap_row, team_id in (await tx.session.execute(retired)).all():
         case_id, old_key_id = wrap_row.case_id, wrap_row.team_key_id
         assert old_key_id is not None
+        if case_id in moved:
+            continue
         sealed_for = set(
             await tx.session.scalars(
                 select(CaseNote.team_key_id).where(CaseNote.case_id == case_id)
@@ -543,30 +553,12 @@ async def rewrap_for_current_keys(tx: Tx, team_keys: dict[int, bytes]) -> int:
         private = open_sealed(
             team_keys[old_key_id], wrap_row.wrapped, _wrap_aad(case_id, "team", old_key_id)
         )
-        key_id, public = await active_team_key(tx, team_id)
-        has_current = await tx.session.scalar(
-            select(CaseKeyWrap.id).where(
-                CaseKeyWrap.case_id == case_id,
-                CaseKeyWrap.kind == "team",
-                CaseKeyWrap.team_key_id == key_id,
-            )
-        )
-        if has_current is None:
-            tx.session.add(
-                CaseKeyWrap(
-                    case_id=case_id,
-                    kind="team",
-                    team_key_id=key_id,
-                    wrapped=seal(public, private, _wrap_aad(case_id, "team", key_id)),
-                )
-            )
-        await tx.session.delete(wrap_row)
-        await notes.reseal_for_team(tx, case_id, team_keys, team_id)
-        moved += 1
+        await _wrap_for_team(tx, case_id, private, team_keys, team_id)
+        moved.add(case_id)
     if moved:
         tx.removed_secrets("old team key wraps")
     await tx.session.flush()
-    return moved
+    return len(moved)
 
 
 async def contact_of(tx: Tx, case_id: int) -> int | None:

@@ -30,6 +30,7 @@ from bot.console.documentation import (
     read_closing,
 )
 from bot.console.queue_pages import waiting_text
+from bot.console.statistics import FIXED_LABELS
 from bot.conversation.code_hold import for_console
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
@@ -335,7 +336,10 @@ class CasePages:
                     log.info("typing hint for case %s not shown (%s)", entry.case_id, type(exc))
         return web.Response(status=204)
 
-    async def post_case_action(self, request: web.Request) -> web.Response:
+    async def _posted(
+        self, request: web.Request
+    ) -> tuple[ConsoleSession, QueueEntry, Form] | web.Response:
+        """Session, case and form of a post about a case; else the refusal to answer with."""
         session = await self.console.require(request)
         if isinstance(session, web.Response):
             return session
@@ -345,6 +349,13 @@ class CasePages:
         form = await self.console.form_for(request, session)
         if isinstance(form, web.Response):
             return form
+        return session, entry, form
+
+    async def post_case_action(self, request: web.Request) -> web.Response:
+        posted = await self._posted(request)
+        if isinstance(posted, web.Response):
+            return posted
+        session, entry, form = posted
         action = request.match_info["action"]
         handlers = {
             "claim": self._claim,
@@ -367,15 +378,10 @@ class CasePages:
     async def post_new_code(self, request: web.Request) -> web.Response:
         """Replace the case code (a team member's session holds the case key, so it can wrap
         the key for a new code); the new code is shown on this one page, never stored."""
-        session = await self.console.require(request)
-        if isinstance(session, web.Response):
-            return session
-        entry = await self._case(request, session)
-        if isinstance(entry, web.Response):
-            return entry
-        form = await self.console.form_for(request, session)
-        if isinstance(form, web.Response):
-            return form
+        posted = await self._posted(request)
+        if isinstance(posted, web.Response):
+            return posted
+        session, entry, form = posted
         if first_value(form, "confirm") != "yes":
             return redirect(f"/console/cases/{entry.case_id}?notice=unconfirmed#code-h")
         disconnect = first_value(form, "disconnect") == "yes"
@@ -384,14 +390,11 @@ class CasePages:
             if key is None:
                 return self.console.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
             code = await cases.replace_code(tx, entry.case_id, key)
-            said = "Fall-Code ersetzt; der alte Code öffnet den Fall nicht mehr."
             contact = await cases.contact_of(tx, entry.case_id)
             if disconnect and contact is not None:
                 await contacts.park(tx, contact)
-                said += " Das verbundene Gerät wurde getrennt."
-            await notes.add(
-                tx, entry.case_id, entry.team_id, session.counsellor_id, "event", {"text": said}
-            )
+            event = {"event": "code_replaced", "disconnected": disconnect and contact is not None}
+            await notes.add(tx, entry.case_id, entry.team_id, session.counsellor_id, "event", event)
             await audit.record(
                 tx,
                 session.actor,
@@ -556,10 +559,28 @@ def _note(note: notes.Note, tz: tzinfo) -> NoteView:
             labels = [FIELDS[name].get(v, v) for v in codes.get(name, [])]
             parts.append(f"{legend}: {', '.join(labels) or DASH}")
         text = "Abschluss dokumentiert. " + "; ".join(parts) + "."
+    elif note.kind == "event":
+        text = event_text(note.body)
     else:
         text = str(note.body.get("text", ""))
-    author = "System" if note.kind == "event" else note.author or "(gelöschtes Konto)"
+    author = note.author or ("System" if note.kind == "event" else "(gelöschtes Konto)")
     return NoteView(note.kind, author, _local_time(note.created_at, tz), text)
+
+
+def event_text(body: dict[str, Any]) -> str:
+    """What happened to the case's code or device, in the console's words."""
+    if body.get("event") == "opened_elsewhere":
+        names = FIXED_LABELS["channel"]
+        was, now = str(body.get("from")), str(body.get("to"))
+        text = (
+            "Mit dem Fall-Code auf einem anderen Gerät geöffnet "
+            f"({names.get(was, was)} → {names.get(now, now)})."
+        )
+        return text + (" Das bisherige Gerät wurde benachrichtigt." if body.get("told") else "")
+    if body.get("event") == "code_replaced":
+        text = "Fall-Code ersetzt; der alte Code öffnet den Fall nicht mehr."
+        return text + (" Das verbundene Gerät wurde getrennt." if body.get("disconnected") else "")
+    return str(body.get("text", ""))
 
 
 def _snippet_index(raw: str, count: int) -> int | None:

@@ -64,6 +64,7 @@ FIXED_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "webchat": "Web-Chat",
         "telegram": "Telegram",
         "bridge": "Anderer Messenger (Bridge)",
+        "parked": "kein Gerät (getrennt)",
     },
     "crisis": {"yes": "Ja", "no": "Nein"},
 }

@@ -19,7 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -333,12 +333,14 @@ class ConversationService:
             await notify.announce_outbox(tx)
         entry = await cases.entry(tx, case_id)
         if entry is not None:
-            where = CHANNEL_NAMES.get(channel, channel)
-            was = CHANNEL_NAMES.get(old_channel, old_channel)
-            text = f"Mit dem Fall-Code auf einem anderen Gerät geöffnet ({was} → {where})."
-            if old_channel != contacts.PARKED_CHANNEL:
-                text += " Das bisherige Gerät wurde benachrichtigt."
-            await notes.add(tx, case_id, entry.team_id, None, "event", {"text": text})
+            # The console words it (bot/console/case_pages.py `event_text`).
+            event = {
+                "event": "opened_elsewhere",
+                "from": old_channel,
+                "to": channel,
+                "told": old_channel != contacts.PARKED_CHANNEL,
+            }
+            await notes.add(tx, case_id, entry.team_id, None, "event", event)
 
     async def forget(self, channel: str, address: str) -> int:
         """Delete everything of this person: every conversation, case (crypto-shredded) and the
@@ -1099,15 +1101,6 @@ def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]
         "actions": [],
         "owner": owner,
     }
-
-
-CHANNEL_NAMES: Final = {
-    "webchat": "Web-Chat",
-    "telegram": "Telegram",
-    "signal": "Signal",
-    "parked": "kein Gerät",
-}
-"""Channels as the console names them in a case's notes."""
 
 
 def _handover_node(flow: Flow) -> HandoverNode:

@@ -62,10 +62,28 @@ async def _outbox_payloads(store: Store) -> list[str]:
         ]
 
 
-def _database_bytes(store: Store) -> dict[str, bytes]:
+def _restarted(office: Office, channel: MemoryChannel) -> DeliveryWorker:
+    """The delivery worker of a new process: its memory never held a case code."""
+    clock = ManualClock(NOW)
+    later = ConversationService(
+        office.store, FlowCatalog("mini"), response_time=RESPONSE, clock=clock
+    )
+    settings = DeliverySettings(backoff_initial_seconds=0.01)
+    return DeliveryWorker(
+        office.store, {channel.name: channel}, settings, clock=clock, reveal=later.codes.reveal
+    )
+
+
+async def _assert_no_copy_left(store: Store, *secrets: str) -> None:
+    """The database, -wal and -shm files hold none of `secrets`, and the -wal is empty."""
+    await store.wal_cleared()
     path = sqlite_file(store.db.url.render_as_string(hide_password=False))
     assert path is not None
-    return {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + "*"))}
+    files = {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + "*"))}
+    assert next(data for name, data in files.items() if name.endswith("-wal")) == b""
+    for name, data in files.items():
+        for secret in secrets:
+            assert secret.encode() not in data, name
 
 
 async def test_the_code_is_in_no_stored_reply_and_no_transcript_line_but_reaches_the_person(
@@ -97,18 +115,7 @@ async def test_after_a_restart_the_person_is_told_honestly_that_the_code_is_gone
     person = await _intake_without_delivery(office, channel)
     assert person.last is not None and person.last.case is not None
     code = person.last.case.case_code
-    # A new process: its memory never held the code; the reply waits in the outbox.
-    clock = ManualClock(NOW)
-    later = ConversationService(
-        office.store, FlowCatalog("mini"), response_time=RESPONSE, clock=clock
-    )
-    worker = DeliveryWorker(
-        office.store,
-        {channel.name: channel},
-        DeliverySettings(backoff_initial_seconds=0.01),
-        clock=clock,
-        reveal=later.codes.reveal,
-    )
+    worker = _restarted(office, channel)  # the reply waited in the outbox
     while await worker.run_once():
         pass
     told = channel.to(person.address)[-1]
@@ -125,23 +132,11 @@ async def test_no_old_copy_is_left_in_the_sqlite_files_after_handover_and_deleti
     person = await _intake_without_delivery(office, channel)
     assert person.last is not None and person.last.case is not None
     code = person.last.case.case_code
-    await office.store.wal_cleared()
-
-    files = _database_bytes(office.store)
-    wal = next(data for name, data in files.items() if name.endswith("-wal"))
-    # Cut to nothing right after the handover: the page images that held the person's
-    # bot-phase lines under the server key are gone with it.
-    assert wal == b""
-    for name, data in files.items():
-        assert CANARY.encode() not in data, name
-        assert code.encode() not in data, name
+    # Right after the handover the write-ahead log is cut to nothing: the page images that
+    # held the person's bot-phase lines under the server key are gone with it.
+    await _assert_no_copy_left(office.store, CANARY, code)
 
     while await person.worker.run_once():
         pass
     assert await person.service.forget(channel.name, person.address) == 1
-    await office.store.wal_cleared()
-    files = _database_bytes(office.store)
-    assert next(data for name, data in files.items() if name.endswith("-wal")) == b""
-    for name, data in files.items():
-        assert CANARY.encode() not in data, name
-        assert code.encode() not in data, name
+    await _assert_no_copy_left(office.store, CANARY, code)
