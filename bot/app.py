@@ -147,7 +147,7 @@ def create_app(
         app.cleanup_ctx.append(_rasa_nlu)
     if settings.telegram.enabled:
         runtime = telegram.TelegramRuntime(
-            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE])
+            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE]), settings.legal
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel

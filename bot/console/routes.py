@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.console.accessibility_page import add_accessibility_route, footer_links
 from bot.console.audit_page import add_audit_route
 from bot.console.case_pages import CasePages
 from bot.console.core import Console
@@ -34,6 +35,7 @@ def setup_console(app: web.Application) -> None:
         timezone=ZoneInfo(settings.office_timezone),
         channels=app[CHANNELS],
         clock=app[CLOCK],
+        footer_links=footer_links(settings),
     )
     app[CONSOLE] = console
     add_routes(app, console)
@@ -41,6 +43,7 @@ def setup_console(app: web.Application) -> None:
     add_settings_routes(app, console, app[OFFICE_CONFIG])
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
     add_statistics_routes(app, console)
+    add_accessibility_route(app, console, settings)
 
 
 def add_routes(app: web.Application, console: Console) -> None:

@@ -34,8 +34,9 @@ from bot.conversation.service import (
     ResumeConflict,
     TooManyNewConversations,
 )
+from bot.office import legal
 from bot.ratelimit import KeyedLimiter
-from bot.settings import ORIGIN, WebChatSettings
+from bot.settings import ORIGIN, LegalSettings, WebChatSettings
 from bot.web import texts
 from bot.web.render import render
 from bot.web.texts import UiLanguage
@@ -54,7 +55,41 @@ DASH: Final = " \N{EN DASH} "
 
 Mode = Literal["start", "prompt", "message", "closed"]
 
-PAGE_PATHS: Final = ("/chat", "/chat/accessibility")
+PAGE_PATHS: Final = ("/chat", "/chat/accessibility", *legal.PAGE_PATHS.values())
+ACCESSIBILITY_PATH: Final = "/chat/accessibility"
+
+
+@dataclass(frozen=True)
+class FooterLink:
+    """One link of the footer every page of the person's shows (privacy, imprint,
+    accessibility). `page` is our own page's path (the language switch rewrites its `lang`);
+    None for the office's own URL, which opens in a new tab, out of the embed's frame."""
+
+    id: str
+    key: str
+    href: str
+    page: str | None
+
+
+def footer_links(settings: LegalSettings, lang: str, embed: bool) -> list[FooterLink]:
+    links = []
+    for kind in legal.KINDS:
+        external = legal.is_external(settings, kind)
+        links.append(
+            FooterLink(
+                f"{kind}-link",
+                f"{kind}_link",
+                legal.href(settings, kind, lang, embed=embed),
+                None if external else legal.PAGE_PATHS[kind],
+            )
+        )
+    query = f"?lang={lang}" + ("&embed=1" if embed else "")
+    links.append(
+        FooterLink(
+            "accessibility-link", "accessibility_link", ACCESSIBILITY_PATH + query, ACCESSIBILITY_PATH
+        )
+    )
+    return links
 
 
 # ---------------------------------------------------------------- view model
@@ -282,8 +317,11 @@ class ChatPages:
         path: str = "/chat",
         preview: tuple[str, str] | None = None,
         origins: Callable[[], Sequence[str]] | None = None,
+        legal_settings: LegalSettings | None = None,
     ) -> None:
         self.service = service
+        self.legal = legal_settings or LegalSettings()
+        """The office's privacy notice and imprint, linked from every page's footer."""
         self.channel = channel
         """Channel name of the conversations (the console's preview uses its own)."""
         self.path = path
@@ -372,6 +410,7 @@ class ChatPages:
             action=self.path,
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
+            legal_links=footer_links(self.legal, view.lang, view.embed),
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 
@@ -634,6 +673,7 @@ class ChatPages:
 
     async def statement(self, request: web.Request) -> web.Response:
         lang = _ui_language(request.query.get("lang"))
+        embed = request.query.get("embed") == "1"
         t = texts.texts_for(lang)
         html = render(
             "accessibility.html",
@@ -645,15 +685,53 @@ class ChatPages:
             html_langs=texts.HTML_LANG,
             title=f"{t['accessibility_link']}{DASH}{self.settings.office_name}",
             office=self.settings.office_name,
-            contact=self.settings.accessibility_contact,
-            contact_href=_contact_href(self.settings.accessibility_contact),
+            contact=self.settings.accessibility_contact.strip(),
+            contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
             date=texts.STATEMENT_DATE,
-            embed=request.query.get("embed") == "1",
+            embed=embed,
             exit_url=self.exit_url,
             static=self.static_url,
             skip_target="#main",
             skip_key="skip_to_content",
+            legal_links=footer_links(self.legal, lang, embed),
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    # -- GET /chat/privacy and /chat/imprint
+
+    async def legal_page(self, request: web.Request) -> web.Response:
+        """The office's privacy notice or imprint: its own URL (a redirect), the configured
+        text in the person's language, or a page that says nothing is configured yet."""
+        kind: legal.Kind = "privacy" if request.path == legal.PAGE_PATHS["privacy"] else "imprint"
+        lang = _ui_language(request.query.get("lang"))
+        embed = request.query.get("embed") == "1"
+        if legal.is_external(self.legal, kind):
+            raise web.HTTPFound(legal.href(self.legal, kind, lang))
+        t = texts.texts_for(lang)
+        shown = legal.text(self.legal, kind, lang)
+        text_lang = shown[0] if shown else None
+        html = render(
+            "legal.html",
+            t=t,
+            lang=lang,
+            html_lang=texts.HTML_LANG[lang],
+            dir=texts.DIRECTION[lang],
+            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            html_langs=texts.HTML_LANG,
+            title=f"{t[kind + '_link']}{DASH}{self.settings.office_name}",
+            heading_key=kind + "_link",
+            page=legal.PAGE_PATHS[kind],
+            office=self.settings.office_name,
+            paragraphs=[p.strip() for p in shown[1].split("\n\n") if p.strip()] if shown else [],
+            text_lang=_frame_lang(text_lang),
+            other_language=shown is not None and text_lang != lang,
+            embed=embed,
+            exit_url=self.exit_url,
+            static=self.static_url,
+            skip_target="#main",
+            skip_key="skip_to_content",
+            legal_links=footer_links(self.legal, lang, embed),
         )
         return web.Response(text=html, content_type="text/html")
 
@@ -716,7 +794,7 @@ class ChatPages:
             h.setdefault("Cache-Control", "no-store")
 
 
-def _contact_href(contact: str) -> str | None:
+def contact_href(contact: str) -> str | None:
     if re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", contact):
         return "mailto:" + contact
     parts = urlsplit(contact)
@@ -737,6 +815,8 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_get("/chat", pages.get_chat, name="chat")
     app.router.add_post("/chat", pages.post_chat)
     app.router.add_get("/chat/accessibility", pages.statement, name="chat-accessibility")
+    app.router.add_get(legal.PAGE_PATHS["privacy"], pages.legal_page, name="chat-privacy")
+    app.router.add_get(legal.PAGE_PATHS["imprint"], pages.legal_page, name="chat-imprint")
     app.router.add_get("/chat/embed.js", pages.embed_js, name="chat-embed")
     app.router.add_get("/chat/texts/{lang}.json", pages.texts_json, name="chat-texts")
     app.router.add_static("/chat/static/", STATIC_DIR, name="chat-static")

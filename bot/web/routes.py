@@ -18,5 +18,6 @@ def setup_pages(app: web.Application) -> None:
         app[SETTINGS].webchat,
         app[WEBCHAT_LIMITS],
         origins=app[OFFICE_CONFIG].allowed_origins,
+        legal_settings=app[SETTINGS].legal,
     )
     add_routes(app, pages)

@@ -152,17 +152,20 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "You",
         "ar": "أنت",
     },
+    # Every automated line carries this label, visibly (AI Act Art. 50): plain words, not a
+    # product name. Languages added later need their own words here, not a translation of
+    # "assistant" (tests/unit/test_disclosure.py checks each language has one).
     "sender_bot": {
-        "de": "Chat-Assistent",
-        "ls": "Chat-Helfer",
-        "en": "Chat assistant",
-        "ar": "مساعد المحادثة",
+        "de": "Automatische Antwort",
+        "ls": "Automatische Antwort vom Computer",
+        "en": "Automatic reply",
+        "ar": "رد آلي",
     },
     "sender_counsellor": {
-        "de": "Beratungsstelle",
-        "ls": "Beratungs·stelle",
-        "en": "Counselling office",
-        "ar": "مكتب الاستشارة",
+        "de": "Beratungsstelle (ein Mensch)",
+        "ls": "Beratungs·stelle: Ein Mensch schreibt",
+        "en": "Counselling office (a person)",
+        "ar": "مكتب الاستشارة (شخص حقيقي)",
     },
     "crisis_label": {
         "de": "Wichtig – Hilfe in einer Notlage",
@@ -324,10 +327,14 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ar": "انتهت هذه المحادثة.",
     },
     "handed_over": {
-        "de": "Ihr Anliegen ist bei der Beratungsstelle. Sie können hier weiterschreiben.",
-        "ls": "Die Beratungs·stelle hat Ihre Nachricht. Sie können hier weiter·schreiben.",
-        "en": "Your request is with the counselling office. You can keep writing here.",
-        "ar": "طلبك لدى مكتب الاستشارة. يمكنك متابعة الكتابة هنا.",
+        "de": "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch, "
+        "keine automatische Antwort mehr. Sie können hier weiterschreiben.",
+        "ls": "Die Beratungs·stelle hat Ihre Nachricht. Ab jetzt schreibt Ihnen ein Mensch. "
+        "Nicht mehr der Computer. Sie können hier weiter·schreiben.",
+        "en": "Your request is with the counselling office. From now on a person answers you, "
+        "not an automatic reply. You can keep writing here.",
+        "ar": "طلبك لدى مكتب الاستشارة. من الآن يرد عليك شخص حقيقي وليس ردًا آليًا. "
+        "يمكنك متابعة الكتابة هنا.",
     },
     "welcome_back": {
         "de": "Willkommen zurück.",
@@ -619,6 +626,48 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ls": "Erklärung zur Barriere·freiheit",
         "en": "Accessibility statement",
         "ar": "بيان إمكانية الوصول",
+    },
+    "legal_nav": {
+        "de": "Rechtliche Hinweise",
+        "ls": "Wichtige Infos",
+        "en": "Legal information",
+        "ar": "معلومات قانونية",
+    },
+    "privacy_link": {
+        "de": "Datenschutzerklärung",
+        "ls": "Daten·schutz",
+        "en": "Privacy notice",
+        "ar": "إشعار الخصوصية",
+    },
+    "imprint_link": {
+        "de": "Impressum",
+        "ls": "Impressum: Wer ist für den Chat verantwortlich?",
+        "en": "Imprint (legal notice)",
+        "ar": "بيانات الناشر",
+    },
+    "legal_missing": {
+        "de": "{office} hat diese Angaben hier noch nicht hinterlegt. Bitte fragen Sie im "
+        "Chat nach, eine Beraterin oder ein Berater hilft Ihnen weiter.",
+        "ls": "Diese Infos fehlen hier noch. Das muss {office} noch machen. Bitte fragen Sie "
+        "im Chat. Eine Beraterin oder ein Berater hilft Ihnen.",
+        "en": "{office} has not published this information here yet. Please ask in the chat; "
+        "a counsellor will help you.",
+        "ar": "لم تنشر {office} هذه المعلومات هنا بعد. يرجى السؤال في المحادثة، وسيساعدك "
+        "مستشار أو مستشارة.",
+    },
+    "legal_other_language": {
+        "de": "Diesen Text gibt es nur in einer anderen Sprache.",
+        "ls": "Diesen Text gibt es nicht in Leichter Sprache.",
+        "en": "This text is only available in another language.",
+        "ar": "هذا النص متوفر بلغة أخرى فقط.",
+    },
+    "st_contact_missing": {
+        "de": "Die Kontaktadresse ist noch nicht eingerichtet: Die Beratungsstelle hat sie hier "
+        "noch nicht eingetragen.",
+        "ls": "Hier fehlt noch eine Adresse. Die Beratungs·stelle hat sie noch nicht "
+        "eingetragen.",
+        "en": "The contact address is not configured yet: the office has not entered it here.",
+        "ar": "عنوان الاتصال غير مُعدّ بعد: لم يُدخله المكتب هنا.",
     },
     "back_to_chat": {
         "de": "Zurück zum Chat",
