@@ -86,7 +86,10 @@ def footer_links(settings: LegalSettings, lang: str, embed: bool) -> list[Footer
     query = f"?lang={lang}" + ("&embed=1" if embed else "")
     links.append(
         FooterLink(
-            "accessibility-link", "accessibility_link", ACCESSIBILITY_PATH + query, ACCESSIBILITY_PATH
+            "accessibility-link",
+            "accessibility_link",
+            ACCESSIBILITY_PATH + query,
+            ACCESSIBILITY_PATH,
         )
     )
     return links

@@ -664,8 +664,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     "st_contact_missing": {
         "de": "Die Kontaktadresse ist noch nicht eingerichtet: Die Beratungsstelle hat sie hier "
         "noch nicht eingetragen.",
-        "ls": "Hier fehlt noch eine Adresse. Die Beratungs·stelle hat sie noch nicht "
-        "eingetragen.",
+        "ls": "Hier fehlt noch eine Adresse. Die Beratungs·stelle hat sie noch nicht eingetragen.",
         "en": "The contact address is not configured yet: the office has not entered it here.",
         "ar": "عنوان الاتصال غير مُعدّ بعد: لم يُدخله المكتب هنا.",
     },
