@@ -204,7 +204,7 @@ async def counsellor_id(store: Store) -> int:
 
 async def hand_over(person: Person) -> str:
     """The person asks for a counsellor through Rasa's button; returns the case code."""
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")  # disclosure first
     said = await person.send(expect=2, choice="/want_counsellor")
     match = CODE.search(" ".join(m.text for m in said))
     assert match, [m.text for m in said]
@@ -216,7 +216,10 @@ async def hand_over(person: Person) -> str:
 
 async def test_rasa_drives_with_texts_and_buttons_under_the_pseudonym(bridge: Bridge) -> None:
     person = Person(bridge)
-    welcome, greeting = await person.send(expect=2, command="start", language="de")
+    disclosure, welcome, greeting = await person.send(expect=3, command="start", language="de")
+    # Before Rasa's first word, in our words and on every channel: an automatic assistant.
+    assert "automatischer Assistent" in disclosure.text and "kein Mensch" in disclosure.text
+    assert disclosure.sender == "bot"
     assert welcome.text == "Willkommen." and welcome.expects == "none"
     assert greeting.text == GREETING and greeting.expects == "choice"
     assert [(o.id, o.label) for o in greeting.choices] == [
@@ -278,7 +281,7 @@ async def test_handover_through_our_action_then_never_rasa_again(bridge: Bridge)
 
 async def test_crisis_words_get_our_resources_and_never_reach_rasa(bridge: Bridge) -> None:
     person = Person(bridge)
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")
     asked = len(bridge.rasa.seen)
     crisis, offer = await person.send(expect=2, text="Ich will nicht mehr leben.")
     assert crisis.kind == "crisis" and "110" in crisis.text
@@ -300,7 +303,8 @@ async def test_a_slow_failing_or_absent_rasa_loses_nothing(office: Office, mode:
         bridge.rasa.mode = mode
         person = Person(bridge)
         started = asyncio.get_running_loop().time()
-        (sorry,) = await person.send(text="Mir ist etwas passiert.")
+        disclosure, sorry = await person.send(expect=2, text="Mir ist etwas passiert.")
+        assert "automatischer Assistent" in disclosure.text
         assert asyncio.get_running_loop().time() - started < 1.8  # the timeout, not Rasa
         assert "kann gerade nicht antworten" in sorry.text
         assert [o.id for o in sorry.choices] == [HANDOVER_CHOICE]
@@ -346,7 +350,7 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
     caplog.set_level(logging.WARNING, logger="aiohttp.access")  # request lines carry ?token=
     caplog.set_level(logging.DEBUG)
     person = Person(bridge)
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")
     await person.send(text=f"{CANARY} vor der Übergabe")
     said = await person.send(expect=2, choice="/want_counsellor")
     code = CODE.search(" ".join(m.text for m in said))
