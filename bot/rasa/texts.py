@@ -12,18 +12,21 @@ DEFAULT_LANGUAGE = "de"
 
 UNAVAILABLE: Mapping[str, str] = {
     "de": (
-        "Unser automatischer Assistent kann gerade nicht antworten. Ihre Nachricht ist gespeichert. "
+        "Unser automatischer Assistent kann gerade nicht antworten. "
+        "Ihre Nachricht ist gespeichert. "
         "Sie können die Beratungsstelle trotzdem erreichen: Wählen Sie „Mit einer Beraterin "
         "oder einem Berater schreiben“ und schreiben Sie dann Ihr Anliegen. Eine Beraterin "
         "oder ein Berater liest es. Oder versuchen Sie es gleich noch einmal."
     ),
     "ls": (
-        "Unser automatischer Assistent kann gerade nicht antworten. Ihre Nachricht ist gespeichert. "
+        "Unser automatischer Assistent kann gerade nicht antworten. "
+        "Ihre Nachricht ist gespeichert. "
         "Sie können trotzdem mit uns schreiben. Drücken Sie auf: Mit einer Beraterin "
         "oder einem Berater schreiben. Dann schreiben Sie uns. Ein Mensch liest das."
     ),
     "en": (
-        "Our automatic assistant cannot answer right now. Your message has been saved. You can still "
+        "Our automatic assistant cannot answer right now. Your message has been saved. "
+        "You can still "
         "reach the counselling office: choose “Write to a counsellor” and then write your "
         "message. A counsellor will read it. Or try again in a moment."
     ),
