@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.console.core import Console
 from bot.office import legal
+from bot.office.feedback import feedback_mail
 from bot.settings import Settings
 from bot.web.pages import contact_href
 from bot.web.texts import ENFORCEMENT_URL
@@ -36,6 +37,8 @@ def footer_links(settings: Settings) -> list[tuple[str, str, str]]:
 
 def add_accessibility_route(app: web.Application, console: Console, settings: Settings) -> None:
     contact = settings.webchat.accessibility_contact.strip()
+    # The chat statement's form reaches the office too; counsellors may use it as well.
+    form = feedback_mail(settings, console.clock) is not None
 
     async def statement(request: web.Request) -> web.Response:
         return console.page(
@@ -47,6 +50,7 @@ def add_accessibility_route(app: web.Application, console: Console, settings: Se
             contact_href=contact_href(contact) if contact else None,
             enforcement_url=ENFORCEMENT_URL,
             date=STATEMENT_DATE,
+            feedback_form=form,
         )
 
     app.router.add_get(PATH, statement, name="console-accessibility")

@@ -35,6 +35,7 @@ from bot.conversation.service import (
     TooManyNewConversations,
 )
 from bot.office import legal
+from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ORIGIN, LegalSettings, WebChatSettings
 from bot.web import texts
@@ -49,6 +50,8 @@ MAX_FORM_BYTES: Final = 192 * 1024
 """A form body above this is refused unread. 10 000 characters of 4-byte UTF-8 text,
 percent-encoded, take 120 KiB; the textarea's maxlength keeps people far below."""
 MAX_FIELDS: Final = 200
+MAX_FEEDBACK_BYTES: Final = 64 * 1024
+"""The feedback form: 4000 characters of 4-byte UTF-8, percent-encoded, fit in 48 KiB."""
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 _CODE_INPUT_MAX = 40
 DASH: Final = " \N{EN DASH} "
@@ -321,8 +324,11 @@ class ChatPages:
         preview: tuple[str, str] | None = None,
         origins: Callable[[], Sequence[str]] | None = None,
         legal_settings: LegalSettings | None = None,
+        feedback: FeedbackMail | None = None,
     ) -> None:
         self.service = service
+        self.feedback = feedback
+        """Where the accessibility statement's form sends; None: no form."""
         self.legal = legal_settings or LegalSettings()
         """The office's privacy notice and imprint, linked from every page's footer."""
         self.channel = channel
@@ -336,6 +342,8 @@ class ChatPages:
         self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5, clock=limits.monotonic)
         """Form posts per client network: bursts of 20, then one every two seconds."""
+        self.feedback_tries = KeyedLimiter(capacity=3, rate=1 / 600, clock=limits.monotonic)
+        """Feedback mails per client network: 3, then one per 10 minutes (no mail flood)."""
         self.code_tries = limits.code_tries
         """Case-code attempts per client network: 5 per 10 minutes (each costs Argon2id)."""
         self.exit_url = (
@@ -676,8 +684,49 @@ class ChatPages:
 
     async def statement(self, request: web.Request) -> web.Response:
         lang = _ui_language(request.query.get("lang"))
-        embed = request.query.get("embed") == "1"
+        return self._statement(lang, request.query.get("embed") == "1")
+
+    async def post_feedback(self, request: web.Request) -> web.Response:
+        """The statement's feedback form: one e-mail to the office (bot/office/feedback.py).
+        The text is never stored or logged; a failure keeps it in the form to send again."""
+        if self.feedback is None:
+            raise web.HTTPNotFound()
+        if not webchat.same_site_post(request, self.origins()):
+            log.warning("webchat: a feedback post from another site was refused")
+            raise web.HTTPForbidden()
+        try:
+            form = await read_form(request, MAX_FEEDBACK_BYTES)
+            lang = _ui_language(_one(form, "lang", 10) or None)
+            embed = _one(form, "embed", 2) == "1"
+            text = _one(form, "text", MAX_FEEDBACK).strip()
+        except (FormTooLarge, BadForm):
+            lang = texts.DEFAULT_LANGUAGE
+            return self._statement(lang, False, error=texts.T["err_bad_form"][lang], status=400)
         t = texts.texts_for(lang)
+        if not text:
+            return self._statement(lang, embed, error=t["feedback_empty"], status=400)
+        if not self.feedback_tries.take(webchat.client_key(request, self.limits)):
+            return self._statement(lang, embed, error=t["err_rate_limited"], text=text, status=429)
+        try:
+            await self.feedback.send("Chat", lang, text)
+        except AlertFailed as exc:
+            log.warning("webchat: accessibility feedback not sent (%s)", exc)
+            return self._statement(lang, embed, error=t["feedback_failed"], text=text, status=503)
+        log.info("webchat: accessibility feedback sent")
+        return self._statement(lang, embed, notice=t["feedback_sent"])
+
+    def _statement(
+        self,
+        lang: UiLanguage,
+        embed: bool,
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        text: str = "",
+        status: int = 200,
+    ) -> web.Response:
+        t = texts.texts_for(lang)
+        title = f"{t['accessibility_link']}{DASH}{self.settings.office_name}"
         html = render(
             "accessibility.html",
             t=t,
@@ -686,8 +735,13 @@ class ChatPages:
             dir=texts.DIRECTION[lang],
             languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
             html_langs=texts.HTML_LANG,
-            title=f"{t['accessibility_link']}{DASH}{self.settings.office_name}",
+            title=f"{t['error_title_prefix']}: {title}" if error else title,
             office=self.settings.office_name,
+            feedback_form=self.feedback is not None,
+            notice=notice,
+            error=error,
+            text_value=text,
+            max_feedback=MAX_FEEDBACK,
             contact=self.settings.accessibility_contact.strip(),
             contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
@@ -699,7 +753,7 @@ class ChatPages:
             skip_key="skip_to_content",
             legal_links=footer_links(self.legal, lang, embed),
         )
-        return web.Response(text=html, content_type="text/html")
+        return web.Response(text=html, content_type="text/html", status=status)
 
     # -- GET /chat/privacy and /chat/imprint
 
@@ -818,6 +872,7 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_get("/chat", pages.get_chat, name="chat")
     app.router.add_post("/chat", pages.post_chat)
     app.router.add_get("/chat/accessibility", pages.statement, name="chat-accessibility")
+    app.router.add_post("/chat/accessibility", pages.post_feedback)
     app.router.add_get(legal.PAGE_PATHS["privacy"], pages.legal_page, name="chat-privacy")
     app.router.add_get(legal.PAGE_PATHS["imprint"], pages.legal_page, name="chat-imprint")
     app.router.add_get("/chat/embed.js", pages.embed_js, name="chat-embed")

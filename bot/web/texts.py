@@ -668,6 +668,55 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "The contact address is not configured yet: the office has not entered it here.",
         "ar": "عنوان الاتصال غير مُعدّ بعد: لم يُدخله المكتب هنا.",
     },
+    "feedback_form_heading": {
+        "de": "Barriere melden, ohne E-Mail-Programm",
+        "ls": "Schreiben Sie uns hier",
+        "en": "Report a barrier without an e-mail program",
+        "ar": "الإبلاغ عن عائق دون برنامج بريد إلكتروني",
+    },
+    "feedback_label": {
+        "de": "Ihre Rückmeldung",
+        "ls": "Ihre Nachricht an uns",
+        "en": "Your feedback",
+        "ar": "ملاحظاتك",
+    },
+    "feedback_hint": {
+        "de": "Die Nachricht geht per E-Mail an die Beratungsstelle und wird hier nicht "
+        "gespeichert. Bitte schreiben Sie nichts über Ihren Fall. Wenn Sie eine Antwort "
+        "möchten, schreiben Sie dazu, wie wir Sie erreichen.",
+        "ls": "Wir bekommen Ihre Nachricht als E-Mail. Wir speichern sie hier nicht. Bitte "
+        "schreiben Sie hier nichts über Ihre Diskriminierung. Sie wollen eine Antwort? Dann "
+        "schreiben Sie: So erreichen Sie mich.",
+        "en": "The message goes to the office by e-mail and is not stored here. Please do not "
+        "write about your case. If you would like an answer, say how we can reach you.",
+        "ar": "تصل الرسالة إلى المكتب بالبريد الإلكتروني ولا تُحفظ هنا. يرجى عدم الكتابة عن "
+        "حالتك. إذا أردت ردًا فاذكر كيف يمكننا الوصول إليك.",
+    },
+    "feedback_send": {
+        "de": "Rückmeldung senden",
+        "ls": "Nachricht schicken",
+        "en": "Send feedback",
+        "ar": "إرسال الملاحظات",
+    },
+    "feedback_sent": {
+        "de": "Danke. Ihre Rückmeldung ist an die Beratungsstelle gegangen.",
+        "ls": "Danke. Die Beratungs·stelle hat Ihre Nachricht bekommen.",
+        "en": "Thank you. Your feedback has gone to the office.",
+        "ar": "شكرًا. أُرسلت ملاحظاتك إلى المكتب.",
+    },
+    "feedback_failed": {
+        "de": "Ihre Rückmeldung konnte gerade nicht gesendet werden. Bitte versuchen Sie es "
+        "später noch einmal.",
+        "ls": "Ihre Nachricht ist nicht angekommen. Bitte versuchen Sie es später noch einmal.",
+        "en": "Your feedback could not be sent just now. Please try again later.",
+        "ar": "تعذر إرسال ملاحظاتك الآن. يرجى المحاولة لاحقًا.",
+    },
+    "feedback_empty": {
+        "de": "Bitte schreiben Sie zuerst Ihre Rückmeldung.",
+        "ls": "Bitte schreiben Sie zuerst Ihre Nachricht.",
+        "en": "Please write your feedback first.",
+        "ar": "يرجى كتابة ملاحظاتك أولًا.",
+    },
     "back_to_chat": {
         "de": "Zurück zum Chat",
         "ls": "Zurück zum Chat",

@@ -402,6 +402,8 @@ async def test_the_footer_links_on_every_page_and_every_page_is_accessible(
         ANLAUFSTELLE_WEBCHAT__ACCESSIBILITY_CONTACT="barrieren@region.example",
         ANLAUFSTELLE_LEGAL__PRIVACY_TEXT=json.dumps({"de": "Verantwortlich ist die Region."}),
         ANLAUFSTELLE_LEGAL__IMPRINT_TEXT=json.dumps({"de": "Region Hannover", "en": "Region"}),
+        # An SMTP server makes the statement offer its feedback form (nothing is sent here).
+        ANLAUFSTELLE_NOTIFICATIONS__SMTP_HOST="127.0.0.1",
     )
     server.start()
     context = await make_context(bypass_csp=True)
@@ -443,6 +445,14 @@ async def test_the_footer_links_on_every_page_and_every_page_is_accessible(
         await expect(
             no_js.get_by_role("contentinfo").get_by_role("link", name=name)
         ).to_be_visible()
+    await page.goto(f"{server.url}/chat/accessibility")
+    form = page.locator("#feedback-form")
+    await expect(form.get_by_role("textbox", name="Ihre Rückmeldung")).to_be_visible()
+    await form.get_by_role("button", name="Rückmeldung senden").click()  # empty: refused
+    await expect(page.locator("#feedback-error")).to_have_text(
+        "Bitte schreiben Sie zuerst Ihre Rückmeldung."
+    )
+    await assert_accessible(page, "on the statement's feedback form with an error")
     await page.goto(f"{server.url}/console/login")
     await (
         page.get_by_role("contentinfo")

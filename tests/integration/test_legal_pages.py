@@ -11,10 +11,19 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.settings import DeliverySettings, LegalSettings, Settings, WebChatSettings
+from bot.settings import (
+    DeliverySettings,
+    LegalSettings,
+    NotificationSettings,
+    Settings,
+    WebChatSettings,
+)
 from bot.web import texts
+from storage.models import Conversation
+from tests.alert_fakes import TinySmtp
 from tests.conftest import Office
 from tests.integration.test_webchat_pages import Page, get_page, submit
 
@@ -133,3 +142,92 @@ async def test_every_bot_line_is_visibly_labelled_automatic(client: Client) -> N
     assert labels and all(
         hidden == "" and text == "Automatische Antwort" for hidden, text in labels
     )
+
+
+# ---------------------------------------------------------------- the feedback form
+
+CONTACT = "barrierefreiheit@region.example"
+CANARY = "Kanarienvogel-7f3a der Kontrast ist zu schwach"
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[TinySmtp]:
+    server = TinySmtp()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def with_form(office: Office, smtp: TinySmtp) -> AsyncIterator[Client]:
+    settings = Settings(
+        delivery=DeliverySettings(poll_seconds=0.05),
+        webchat=WebChatSettings(accessibility_contact=CONTACT),
+        notifications=NotificationSettings(
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_security="none",
+            email_from="konsole@region.example",
+        ),
+    )
+    async for c in _client(office, settings):
+        yield c
+
+
+async def _post_feedback(client: Client, status: int, **fields: str) -> Page:
+    headers = {"Origin": f"http://127.0.0.1:{client.port}", "Sec-Fetch-Site": "same-origin"}
+    resp = await client.post("/chat/accessibility", data=fields, headers=headers)
+    html = await resp.text()
+    assert resp.status == status, html
+    return Page(html)
+
+
+async def test_the_feedback_form_reaches_the_office_by_mail_and_is_kept_nowhere(
+    with_form: Client, smtp: TinySmtp, office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = await get_page(with_form, "/chat/accessibility?lang=en")
+    assert "feedback-form" in page.forms
+    empty = await _post_feedback(with_form, 400, lang="en", text="  ")
+    assert "Please write your feedback first." in empty.html and smtp.mails == []
+    sent = await _post_feedback(with_form, 200, lang="en", text=CANARY)
+    assert "Thank you. Your feedback has gone to the office." in sent.html
+    (mail,) = smtp.mails
+    assert mail.recipients == [CONTACT]
+    assert mail.message["Subject"] == "Rückmeldung zur Barrierefreiheit"
+    assert CANARY in mail.text and "Sprache en" in mail.text
+    # Neither stored nor logged.
+    assert all(CANARY not in r.getMessage() for r in caplog.records)
+    async with office.store.read() as tx:
+        assert await tx.session.scalar(select(func.count()).select_from(Conversation)) == 0
+
+
+async def test_a_failed_mail_keeps_the_text_to_send_again(
+    with_form: Client, smtp: TinySmtp
+) -> None:
+    smtp.fail_next = 1
+    page = await _post_feedback(with_form, 503, lang="de", text="Der Knopf ist zu klein.")
+    assert "konnte gerade nicht gesendet werden" in page.html
+    assert ">Der Knopf ist zu klein.</textarea>" in page.html
+    assert smtp.mails == []
+
+
+async def test_feedback_from_another_site_or_in_a_flood_is_refused(
+    with_form: Client, smtp: TinySmtp
+) -> None:
+    foreign = await with_form.post(
+        "/chat/accessibility",
+        data={"text": "x"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert foreign.status == 403
+    for _ in range(3):
+        await _post_feedback(with_form, 200, lang="de", text="Noch eine Barriere.")
+    flood = await _post_feedback(with_form, 429, lang="de", text="Noch eine Barriere.")
+    assert "feedback-error" in flood.ids
+    assert len(smtp.mails) == 3
+
+
+async def test_without_an_e_mail_contact_and_smtp_there_is_no_form(client: Client) -> None:
+    page = await get_page(client, "/chat/accessibility")
+    assert "feedback-form" not in page.forms  # the contact here is a web address
+    assert (await client.post("/chat/accessibility", data={"text": "x"})).status == 404
