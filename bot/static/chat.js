@@ -304,6 +304,8 @@
     if (typed && $('message-input')) $('message-input').value = typed;
     var del = $('delete-form');
     if (del) del.hidden = owner === null && !list.children.length;
+    var exp = $('export-form');
+    if (exp) exp.hidden = owner === null && !list.children.length;
     if (hadFocus && last && last.classList.contains('msg--crisis') && mode !== 'message') {
       // The crisis resources first: focus stays on them, never jumps to the next answer.
       focusComposer = false;
@@ -572,6 +574,7 @@
         composerKey = 'deleted';
         composerBody.appendChild(form([submit('start', 'new_chat', null, 'btn-primary')]));
         $('delete-form').hidden = true;
+        if ($('export-form')) $('export-form').hidden = true;
         notice(T.deleted_notice);
         break;
       default:

@@ -39,6 +39,7 @@ from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ORIGIN, LegalSettings, WebChatSettings
 from bot.web import texts
+from bot.web.export import export_text
 from bot.web.render import render
 from bot.web.texts import UiLanguage
 from storage.crypto import normalize_case_code
@@ -755,6 +756,43 @@ class ChatPages:
         )
         return web.Response(text=html, content_type="text/html", status=status)
 
+    # -- POST /chat/export
+
+    async def post_export(self, request: web.Request) -> web.StreamResponse:
+        """The person's conversation on this device as a text file: the session token in the
+        form (never the URL) reads exactly what the page would show (a handed-over case only
+        with this device's key). With a case code: continue with the code first."""
+        if not webchat.same_site_post(request, self.origins()):
+            log.warning("webchat: an export post from another site was refused")
+            lang = texts.DEFAULT_LANGUAGE
+            error = texts.T["err_bad_form"][lang]
+            return self._page(View(lang, False, webchat.new_token(), error=error, status=403))
+        try:
+            form = await read_form(request)
+            lang = _ui_language(_one(form, "lang", 8))
+            embed = _one(form, "embed", 1) == "1"
+            session = _one(form, "session", 64)
+        except (FormTooLarge, BadForm):
+            return self._bad_form(texts.DEFAULT_LANGUAGE, False)
+        token = webchat.decode_token(session) if session else None
+        if token is None:
+            return self._bad_form(lang, embed)
+        t = texts.texts_for(lang)
+        address = webchat.address_for(token)
+        history = await self.service.history(self.channel, address, token)
+        lines, _ = transcript(history, t)
+        if not lines or not history.readable:
+            view = View(lang, embed, token, history=history, error=t["export_nothing"])
+            view.status = 404
+            return self._page(view)
+        log.info("webchat: conversation exported (%s lines)", len(lines))
+        return web.Response(
+            text=export_text(lines, t, self.settings.office_name),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"Content-Disposition": 'attachment; filename="gespraech.txt"'},
+        )
+
     # -- GET /chat/privacy and /chat/imprint
 
     async def legal_page(self, request: web.Request) -> web.Response:
@@ -873,6 +911,7 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_post("/chat", pages.post_chat)
     app.router.add_get("/chat/accessibility", pages.statement, name="chat-accessibility")
     app.router.add_post("/chat/accessibility", pages.post_feedback)
+    app.router.add_post("/chat/export", pages.post_export)
     app.router.add_get(legal.PAGE_PATHS["privacy"], pages.legal_page, name="chat-privacy")
     app.router.add_get(legal.PAGE_PATHS["imprint"], pages.legal_page, name="chat-imprint")
     app.router.add_get("/chat/embed.js", pages.embed_js, name="chat-embed")

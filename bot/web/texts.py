@@ -424,6 +424,47 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "code to continue later.",
         "ar": "بدون JavaScript لا يتذكر هذا الجهاز المحادثة. احتفظ برمز حالتك لتتابع لاحقًا.",
     },
+    "export_heading": {
+        "de": "Gespräch herunterladen",
+        "ls": "Das Gespräch speichern",
+        "en": "Download the conversation",
+        "ar": "تنزيل المحادثة",
+    },
+    "export_hint": {
+        "de": "Als Textdatei auf dieses Gerät, in der gewählten Sprache. Der Fall-Code steht "
+        "nicht darin. Denken Sie daran, wer dieses Gerät noch benutzt.",
+        "ls": "Sie bekommen eine Datei mit dem Gespräch. Die Datei ist dann auf diesem Gerät. "
+        "Der Fall-Code steht nicht in der Datei. Benutzen noch andere Menschen das Gerät? "
+        "Dann können sie die Datei lesen.",
+        "en": "As a text file on this device, in the chosen language. The case code is not in "
+        "it. Keep in mind who else uses this device.",
+        "ar": "كملف نصي على هذا الجهاز، باللغة المختارة. لا يتضمن رمز الحالة. انتبه إلى من "
+        "يستخدم هذا الجهاز أيضًا.",
+    },
+    "export_button": {
+        "de": "Als Textdatei herunterladen",
+        "ls": "Datei herunterladen",
+        "en": "Download as a text file",
+        "ar": "تنزيل كملف نصي",
+    },
+    "export_title": {
+        "de": "Ihr Gespräch mit {office}",
+        "ls": "Ihr Gespräch mit {office}",
+        "en": "Your conversation with {office}",
+        "ar": "محادثتك مع {office}",
+    },
+    "export_code_hidden": {
+        "de": "(Fall-Code: nicht in der Datei)",
+        "ls": "(Fall-Code: nicht in der Datei)",
+        "en": "(case code: not in the file)",
+        "ar": "(رمز الحالة: غير موجود في الملف)",
+    },
+    "export_nothing": {
+        "de": "Auf diesem Gerät gibt es noch kein Gespräch, das Sie herunterladen können.",
+        "ls": "Auf diesem Gerät gibt es noch kein Gespräch.",
+        "en": "There is no conversation on this device to download yet.",
+        "ar": "لا توجد محادثة على هذا الجهاز لتنزيلها بعد.",
+    },
     "delete_heading": {
         "de": "Gespräch löschen",
         "ls": "Gespräch löschen",
