@@ -19,6 +19,7 @@ from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
 from bot.console.login_pages import LoginPages
 from bot.console.office_pages import add_office_routes
 from bot.console.queue_pages import QueuePages
+from bot.console.request_pages import add_request_routes
 from bot.console.settings_pages import add_settings_routes
 from bot.console.statistics_pages import add_statistics_routes
 from bot.console.translation_pages import add_translation_routes
@@ -44,6 +45,7 @@ def setup_console(app: web.Application) -> None:
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
     add_statistics_routes(app, console)
     add_accessibility_route(app, console, settings)
+    add_request_routes(app, console, settings.webchat.office_name)
 
 
 def add_routes(app: web.Application, console: Console) -> None:
