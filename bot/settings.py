@@ -433,6 +433,17 @@ class RasaSettings(BaseModel):
     rest_timeout: float = Field(default=10.0, gt=0, le=60)
     """Seconds to wait for Rasa's answer before telling the person it is unavailable."""
 
+    api_token: SecretStr | None = None
+    """The Rasa server's HTTP API token (its --auth-token); prefer api_token_file."""
+    api_token_file: Path | None = None
+    """The Rasa server's HTTP API token (its --auth-token), sent as ?token= when a deleted
+    case's Rasa tracker is deleted too; prefer api_token_file. Unset: no token is sent."""
+
+    def resolved_api_token(self) -> str | None:
+        if self.api_token is None and self.api_token_file is None:
+            return None
+        return _token(self.api_token, self.api_token_file, "rasa.api_token")
+
     def resolved_rest_url(self) -> str:
         if not self.rest_url:
             raise SettingsError("rasa.drive_conversations is set, but rasa.rest_url is not")
@@ -563,6 +574,7 @@ class Settings(BaseSettings):
             "bridge.secret_file": self.bridge.secret_file,
             "rasa.action_token_file": self.rasa.action_token_file,
             "rasa.nlu_token_file": self.rasa.nlu_token_file,
+            "rasa.api_token_file": self.rasa.api_token_file,
             "notifications.smtp_password_file": self.notifications.smtp_password_file,
             "notifications.telegram_token_file": self.notifications.telegram_token_file,
         }
@@ -583,6 +595,7 @@ class Settings(BaseSettings):
         needed.append(("rasa NLU token", self.rasa.resolved_nlu_token))
         if self.rasa.drive_conversations:
             needed.append(("rasa REST URL", self.rasa.resolved_rest_url))
+            needed.append(("rasa API token", self.rasa.resolved_api_token))
         needed.append(("notifications SMTP password", self.notifications.smtp_password))
         needed.append(("notifications telegram token", self.notifications.resolved_telegram_token))
         return needed

@@ -481,6 +481,17 @@ async def add_session_wrap(tx: Tx, case_id: int, private_key: bytes, token: byte
     await tx.session.flush()
 
 
+async def pseudonym_of(tx: Tx, case_id: int) -> str | None:
+    """The keyed pseudonym of the case's contact: the conversation id an external dialog
+    manager (Rasa) knows it by, so its copy can be deleted with the case."""
+    return await tx.session.scalar(
+        select(Contact.pseudonym)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.case_id == case_id)
+        .limit(1)
+    )
+
+
 async def contact_of(tx: Tx, case_id: int) -> int | None:
     """The contact whose conversation became this case."""
     return await tx.session.scalar(

@@ -94,6 +94,7 @@ class RequestPages:
             else:
                 case_id, key = found
                 if op == "delete":
+                    pseudonym = await cases.pseudonym_of(tx, case_id)
                     await cases.delete_case(tx, case_id)
                     await audit.record(tx, session.actor, "case.deleted", case_id, "request")
                 else:
@@ -107,6 +108,8 @@ class RequestPages:
                 status=404,
             )
         if op == "delete":
+            if pseudonym is not None:  # Rasa's copy, once ours is gone
+                await self.console.service.forget_in_driver([pseudonym])
             return redirect(f"{PATH}?notice=deleted")
         t = texts.texts_for("de")
         lines, _ = transcript(History("closed", tuple(content.transcript), case_id), t)

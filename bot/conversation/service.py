@@ -85,6 +85,10 @@ class Driver(Protocol):
 
     async def send(self, sender: str, message: str) -> Sequence[ExternalReply] | None: ...
 
+    async def forget(self, sender: str) -> bool:
+        """Delete the manager's own copy of this conversation; True when it confirmed."""
+        ...
+
 
 HANDOVER_CHOICE = "anlaufstelle:handover"
 """The choice we offer when the driving dialog manager is unavailable: hand over without it."""
@@ -263,6 +267,21 @@ class ConversationService:
             content = await cases.read(tx, conv.case_id, key)
             return History(conv.owner, tuple(content.transcript), conv.case_id)
 
+    async def forget_in_driver(self, pseudonyms: Sequence[str]) -> int:
+        """Ask the driving dialog manager (Rasa) to delete its copies of these conversations,
+        after our deletion committed; returns how many it confirmed. Best effort: a failure
+        is logged by count, and the threat model says what may then remain at Rasa."""
+        if self.driver is None or not pseudonyms:
+            return 0
+        done = 0
+        for pseudonym in pseudonyms:
+            done += await self.driver.forget(pseudonym)
+        if done < len(pseudonyms):
+            log.warning(
+                "rasa trackers: %s of %s not deleted", len(pseudonyms) - done, len(pseudonyms)
+            )
+        return done
+
     async def resume_with_code(
         self, channel: str, address: str, token: bytes | None, code: str
     ) -> History | None:
@@ -314,6 +333,7 @@ class ConversationService:
             await outbox.drop_for_contact(tx, contact.id)
             await contacts.delete_contact(tx, contact.id)
         log.info("a person deleted their %s conversations", gone)
+        await self.forget_in_driver([key.pseudonym])
         return gone
 
     async def counsellor_reply(self, case_id: int, counsellor_id: int, text: str) -> int | None:
