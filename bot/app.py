@@ -150,7 +150,7 @@ def create_app(
         app.cleanup_ctx.append(_rasa_nlu)
     if settings.telegram.enabled:
         runtime = telegram.TelegramRuntime(
-            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE])
+            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE]), settings.legal
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel
@@ -243,7 +243,9 @@ async def _rasa_driver(app: web.Application) -> AsyncIterator[None]:
 
     rasa = app[SETTINGS].rasa
     async with aiohttp.ClientSession() as session:
-        app[SERVICE].driver = RasaDriver(rasa.resolved_rest_url(), rasa.rest_timeout, session)
+        app[SERVICE].driver = RasaDriver(
+            rasa.resolved_rest_url(), rasa.rest_timeout, session, rasa.resolved_api_token()
+        )
         yield
         app[SERVICE].driver = None
 
@@ -361,12 +363,14 @@ async def run_housekeeping(app: web.Application, now: datetime) -> housekeeping.
     """One sweep with the retention period in force right now (re-read first: an admin may
     have changed it on another replica since the last refresh)."""
     effective = await app[OFFICE_CONFIG].refresh()
-    return await housekeeping.sweep(
+    swept = await housekeeping.sweep(
         app[STORE],
         idle_hours=app[SETTINGS].state_idle_hours,
         retention_days=effective.retention_days,
         now=now,
     )
+    await app[SERVICE].forget_in_driver(swept.pseudonyms)  # Rasa's copies go with the cases
+    return swept
 
 
 async def _idle_sweeper(app: web.Application) -> AsyncIterator[None]:

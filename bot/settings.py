@@ -112,8 +112,44 @@ class WebChatSettings(BaseModel):
     address); more are closed at once with code 4029. A person needs one per open tab."""
     hello_timeout_seconds: float = Field(default=30.0, gt=0)
     """A chat WebSocket that has not said `hello` by then is closed with code 4008."""
-    accessibility_contact: str = "barrierefreiheit@example.org"
-    """Where people report accessibility barriers (required by Niedersachsen's NBGG)."""
+    accessibility_contact: str = ""
+    """Where people report accessibility barriers: the office's e-mail address or a web
+    address (required by Niedersachsen's NBGG for the chat's and the console's accessibility
+    statements). Empty: the statements say it is not configured and `doctor` warns."""
+
+
+class LegalSettings(BaseModel):
+    """The office's privacy notice and imprint, linked from the footer of every page (chat,
+    embed, no-JavaScript path, console) and sent by the Telegram bot with its first-contact
+    notice (docs/dsgvo/README.md). Each is either a URL of the office's own page or a text
+    per language shown on this service's page (/chat/privacy, /chat/imprint); the URL wins
+    when both are set. Unset: the page says so and `doctor` warns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    privacy_url: str | None = None
+    """The office's privacy notice (Datenschutzerklärung, DSGVO Art. 13), e.g.
+    https://www.example.org/datenschutz."""
+    privacy_text: dict[str, str] = Field(default_factory=dict)
+    """The privacy notice per language code (de, ls, en, …) shown at /chat/privacy when no
+    URL is set; a language without a text shows the German one, or the first given."""
+    imprint_url: str | None = None
+    """The office's imprint (Impressum, § 5 DDG)."""
+    imprint_text: dict[str, str] = Field(default_factory=dict)
+    """The imprint per language code, shown at /chat/imprint when no URL is set."""
+    public_url: str | None = None
+    """This service's public address (https://host[:port]), for links to its own /chat/privacy
+    and /chat/imprint pages in messages that leave the browser (the Telegram notice). Needed
+    only when a notice is given as text and Telegram is on."""
+
+    @field_validator("privacy_url", "imprint_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s\"'<>]+$", value):
+            raise ValueError(f"{value!r} is not a web address like https://www.example.org/...")
+        return value
 
 
 class Snippet(BaseModel):
@@ -401,6 +437,17 @@ class RasaSettings(BaseModel):
     rest_timeout: float = Field(default=10.0, gt=0, le=60)
     """Seconds to wait for Rasa's answer before telling the person it is unavailable."""
 
+    api_token: SecretStr | None = None
+    """The Rasa server's HTTP API token (its --auth-token); prefer api_token_file."""
+    api_token_file: Path | None = None
+    """The Rasa server's HTTP API token (its --auth-token), sent as ?token= when a deleted
+    case's Rasa tracker is deleted too; prefer api_token_file. Unset: no token is sent."""
+
+    def resolved_api_token(self) -> str | None:
+        if self.api_token is None and self.api_token_file is None:
+            return None
+        return _token(self.api_token, self.api_token_file, "rasa.api_token")
+
     def resolved_rest_url(self) -> str:
         if not self.rest_url:
             raise SettingsError("rasa.drive_conversations is set, but rasa.rest_url is not")
@@ -472,6 +519,7 @@ class Settings(BaseSettings):
     office_hours: OfficeHoursSettings = Field(default_factory=OfficeHoursSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    legal: LegalSettings = Field(default_factory=LegalSettings)
 
     @field_validator("office_timezone")
     @classmethod
@@ -530,6 +578,7 @@ class Settings(BaseSettings):
             "bridge.secret_file": self.bridge.secret_file,
             "rasa.action_token_file": self.rasa.action_token_file,
             "rasa.nlu_token_file": self.rasa.nlu_token_file,
+            "rasa.api_token_file": self.rasa.api_token_file,
             "notifications.smtp_password_file": self.notifications.smtp_password_file,
             "notifications.telegram_token_file": self.notifications.telegram_token_file,
         }
@@ -550,6 +599,7 @@ class Settings(BaseSettings):
         needed.append(("rasa NLU token", self.rasa.resolved_nlu_token))
         if self.rasa.drive_conversations:
             needed.append(("rasa REST URL", self.rasa.resolved_rest_url))
+            needed.append(("rasa API token", self.rasa.resolved_api_token))
         needed.append(("notifications SMTP password", self.notifications.smtp_password))
         needed.append(("notifications telegram token", self.notifications.resolved_telegram_token))
         return needed

@@ -561,6 +561,17 @@ async def rewrap_for_current_keys(tx: Tx, team_keys: dict[int, bytes]) -> int:
     return len(moved)
 
 
+async def pseudonym_of(tx: Tx, case_id: int) -> str | None:
+    """The keyed pseudonym of the case's contact: the conversation id an external dialog
+    manager (Rasa) knows it by, so its copy can be deleted with the case."""
+    return await tx.session.scalar(
+        select(Contact.pseudonym)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.case_id == case_id)
+        .limit(1)
+    )
+
+
 async def contact_of(tx: Tx, case_id: int) -> int | None:
     """The contact whose conversation became this case."""
     return await tx.session.scalar(

@@ -69,7 +69,8 @@ from bot.channels.base import (
     RecipientUnreachable,
     without_lone_surrogates,
 )
-from bot.settings import TelegramSettings
+from bot.office import legal
+from bot.settings import LegalSettings, TelegramSettings
 
 log = logging.getLogger(__name__)
 
@@ -264,12 +265,15 @@ class TelegramReceiver:
         memory: ChatMemory,
         languages: Languages,
         webchat_url: str | None = None,
+        legal_settings: LegalSettings | None = None,
     ) -> None:
         self.bot = bot
         self.backend = backend
         self.memory = memory
         self.languages = languages
         self.webchat_url = webchat_url
+        self.legal = legal_settings or LegalSettings()
+        """The office's privacy notice and imprint, linked in the first-contact notice."""
 
     async def process(self, update: Update) -> None:
         if update.my_chat_member is not None:
@@ -308,9 +312,14 @@ class TelegramReceiver:
         if key == "privacy":
             link = texts.text("webchat_link", language, url=self.webchat_url or "")
             values["webchat"] = link if self.webchat_url else ""
-        await self.bot.send_message(
-            chat_id, texts.text(key, language, **values), reply_markup=markup
-        )
+            values["legal"] = "".join(
+                texts.text(f"{kind}_link", language, url=url)
+                for kind in legal.KINDS
+                if (url := legal.public_link(self.legal, kind, language)) is not None
+            )
+        # The adapter's own messages are automatic too, and say so like the bot's.
+        text = f"{texts.text('bot', language)}\n{texts.text(key, language, **values)}"
+        await self.bot.send_message(chat_id, text, reply_markup=markup)
 
     async def _decline(self, chat_id: int, chat_type: str, hint: str | None) -> None:
         """Groups and channels: say why once, then leave; nothing is stored."""
@@ -629,13 +638,19 @@ class TelegramRuntime:
     """Everything the app runs for Telegram: the bot, the outbox channel, the receiver and,
     in polling mode, the poller. `start`/`stop` belong in the app's cleanup context."""
 
-    def __init__(self, settings: TelegramSettings, backend: Backend, languages: Languages) -> None:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        backend: Backend,
+        languages: Languages,
+        legal_settings: LegalSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.bot = build_bot(settings)
         self.memory = ChatMemory()
         self.channel = TelegramChannel(self.bot, self.memory)
         self.receiver = TelegramReceiver(
-            self.bot, backend, self.memory, languages, settings.webchat_url
+            self.bot, backend, self.memory, languages, settings.webchat_url, legal_settings
         )
         self.poller = (
             Poller(self.bot, self.receiver, settings) if settings.mode == "polling" else None

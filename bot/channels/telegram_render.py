@@ -97,8 +97,10 @@ def split_text(text: str, limit: int = MAX_TEXT // 2) -> list[str]:
 
 def render(message: OutboundMessage) -> Rendered:
     text = message.text
-    if message.sender == "counsellor":
-        text = f"{texts.text('counsellor', message.language)}\n{text}"
+    # Who writes is said on every message: a person (counsellor) or the program (AI Act
+    # Art. 50); a button press alone never reveals it.
+    label = "counsellor" if message.sender == "counsellor" else "bot"
+    text = f"{texts.text(label, message.language)}\n{text}"
     rows: list[list[InlineKeyboardButton]] = []
     choice_ids = {c.id for c in message.choices}
     if message.choices:

@@ -35,7 +35,7 @@ T: Final[dict[str, dict[str, str]]] = {
             "• Wir sehen Ihre Telefonnummer nicht und fragen nicht danach.\n"
             "Noch besser geschützt ist unser Web-Chat: ohne Konto und ohne Telefonnummer."
             "{webchat}\n"
-            "Mit /delete löschen Sie Ihre Angaben bei uns jederzeit."
+            "Mit /delete löschen Sie Ihre Angaben bei uns jederzeit.{legal}"
         ),
         "ls": (
             "Ein wichtiger Hinweis:\n"
@@ -46,7 +46,7 @@ T: Final[dict[str, dict[str, str]]] = {
             "Noch sicherer ist unser Chat im Internet.\n"
             "Dort brauchen Sie keine Telefon-Nummer.{webchat}\n"
             "Sie wollen Ihre Daten bei uns löschen?\n"
-            "Dann schreiben Sie: /delete"
+            "Dann schreiben Sie: /delete{legal}"
         ),
         "en": (
             "Before we start, a note on privacy:\n"
@@ -54,7 +54,7 @@ T: Final[dict[str, dict[str, str]]] = {
             "• Telegram keeps chats with bots on its servers, this chat too.\n"
             "• We do not see your phone number and never ask for it.\n"
             "Our web chat is more private: no account and no phone number.{webchat}\n"
-            "With /delete you can delete your data with us at any time."
+            "With /delete you can delete your data with us at any time.{legal}"
         ),
         "ar": (
             "قبل أن نبدأ، ملاحظة حول حماية البيانات:\n"
@@ -62,8 +62,30 @@ T: Final[dict[str, dict[str, str]]] = {
             "• يحفظ تيليغرام المحادثات مع البوتات على خوادمه، وهذه المحادثة أيضًا.\n"
             "• نحن لا نرى رقم هاتفك ولا نسأل عنه.\n"
             "المحادثة على موقعنا أكثر خصوصية: بدون حساب وبدون رقم هاتف.{webchat}\n"
-            "يمكنك حذف بياناتك لدينا في أي وقت باستخدام /delete"
+            "يمكنك حذف بياناتك لدينا في أي وقت باستخدام /delete{legal}"
         ),
+    },
+    # The office's privacy notice and imprint, appended to the first-contact notice when
+    # configured (bot/office/legal.py says which link).
+    "privacy_link": {
+        "de": "\nDatenschutzerklärung: {url}",
+        "ls": "\nMehr zum Daten·schutz: {url}",
+        "en": "\nPrivacy notice: {url}",
+        "ar": "\nإشعار الخصوصية: {url}",
+    },
+    "imprint_link": {
+        "de": "\nImpressum: {url}",
+        "ls": "\nWer ist für den Chat verantwortlich? {url}",
+        "en": "\nImprint: {url}",
+        "ar": "\nبيانات الناشر: {url}",
+    },
+    # Every message of the bot (not of a counsellor) starts with this line (AI Act Art. 50):
+    # the person knows a program answers, not a person.
+    "bot": {
+        "de": "Automatische Antwort:",
+        "ls": "Automatische Antwort vom Computer:",
+        "en": "Automatic reply:",
+        "ar": "رد آلي:",
     },
     "webchat_link": {
         "de": "\nWeb-Chat: {url}",
@@ -228,10 +250,10 @@ T: Final[dict[str, dict[str, str]]] = {
         "ar": "لم يُحذف شيء.",
     },
     "counsellor": {
-        "de": "Nachricht von der Beratung:",
-        "ls": "Nachricht von der Beratung:",
-        "en": "Message from the counselling team:",
-        "ar": "رسالة من فريق الاستشارة:",
+        "de": "Nachricht von der Beratung (ein Mensch schreibt):",
+        "ls": "Nachricht von der Beratung. Ein Mensch schreibt:",
+        "en": "Message from the counselling team (a person is writing):",
+        "ar": "رسالة من فريق الاستشارة (يكتب شخص حقيقي):",
     },
     "stale_button": {
         "de": "Diese Frage ist schon beantwortet.",

@@ -39,7 +39,7 @@ from bot.cli.telegram import TelegramCommandError, delete_webhook, set_webhook
 from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.conversation.flows import UnknownTeam, publish_files
-from bot.office import housekeeping
+from bot.office import housekeeping, legal
 from bot.office.config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings, read_secret_file
 from dialogs.diagram import mermaid
@@ -458,6 +458,10 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
                 problem(str(err))
         else:
             out.write(f"  flow {path}: ok\n")
+    # Missing legal pages do not stop the service (a test install needs none), but an
+    # office must not go live without them: warned, not failed.
+    for gap in legal.gaps(settings):
+        out.write(f"  warning: {gap.what_en} is not configured (set {gap.setting})\n")
     for text in problems:
         print(f"anlaufstelle: error: {text}", file=sys.stderr)
     return EXIT_FAILURE if problems else 0

@@ -36,6 +36,8 @@ ACTIONS: Final = {
     "case.closed": "Fall abgeschlossen",
     "case.incident_corrected": "Datum des Vorfalls berichtigt",
     "case.deleted": "Fall gelöscht",
+    "case.access_request": "Auskunft an die Person: Fall mit ihrem Fall-Code exportiert",
+    "request.code_not_found": "Anfrage von Betroffenen: Fall-Code passt zu keinem Fall",
     "case.resumed": "Fall mit dem Fallcode wieder geöffnet",
     "case.code_replaced": "Fall-Code ersetzt",
     "case.integrity_failed": "Fall nicht lesbar: Prüfung fehlgeschlagen",

@@ -17,7 +17,7 @@ Audit (ids only, never content): login ok/failed/locked, logout, setup, every ca
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Final
@@ -94,7 +94,11 @@ class Console:
         sleep: Sleep = asyncio.sleep,
         timezone: tzinfo = UTC,
         channels: Mapping[str, Channel] | None = None,
+        footer_links: Sequence[tuple[str, str, str]] = (),
     ) -> None:
+        self.footer_links = tuple(footer_links)
+        """(id, label, href) of the links every console page's footer shows: privacy notice,
+        imprint, accessibility statement (bot/console/accessibility_page.py)."""
         self.store = store
         self.service = service
         self.timezone = timezone
@@ -129,6 +133,7 @@ class Console:
         html = render(
             f"console/{template}",
             static=lambda name: f"/console/static/{name}",
+            footer_links=self.footer_links,
             **context,
         )
         return web.Response(text=html, content_type="text/html", status=status)

@@ -87,6 +87,7 @@ class Previews:
                 channel=CHANNEL,
                 path=f"/console/flows/{flow_id}/preview",
                 preview=(BANNER.format(flow=flow_id), f"/console/flows/{flow_id}/draft"),
+                legal_settings=self.settings.legal,
             )
             self._chats[flow_id] = chat
         return chat

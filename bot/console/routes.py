@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.console.accessibility_page import add_accessibility_route, footer_links
 from bot.console.audit_page import add_audit_route
 from bot.console.case_pages import CasePages
 from bot.console.core import Console
@@ -22,6 +23,7 @@ from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
 from bot.console.login_pages import LoginPages
 from bot.console.office_pages import add_office_routes
 from bot.console.queue_pages import QueuePages
+from bot.console.request_pages import add_request_routes
 from bot.console.settings_pages import add_settings_routes
 from bot.console.statistics_pages import add_statistics_routes
 from bot.console.translation_pages import add_translation_routes
@@ -40,6 +42,7 @@ def setup_console(app: web.Application) -> None:
         timezone=ZoneInfo(settings.office_timezone),
         channels=app[CHANNELS],
         clock=app[CLOCK],
+        footer_links=footer_links(settings),
     )
     app[CONSOLE] = console
     app.cleanup_ctx.append(_session_sweeper)
@@ -48,6 +51,8 @@ def setup_console(app: web.Application) -> None:
     add_settings_routes(app, console, app[OFFICE_CONFIG])
     add_audit_route(app, console, ZoneInfo(app[SETTINGS].office_timezone))
     add_statistics_routes(app, console)
+    add_accessibility_route(app, console, settings)
+    add_request_routes(app, console, settings.webchat.office_name)
 
 
 SESSION_SWEEP_SECONDS = 60.0

@@ -25,6 +25,7 @@ from bot.console.settings_form import (
     fields_of,
     posted,
 )
+from bot.office import legal
 from bot.office.config import KEYS, OfficeConfig, SettingKey, is_key, validated
 from storage import audit
 
@@ -104,6 +105,7 @@ class SettingsPages:
             weekdays=WEEKDAY_NAMES,
             regions=REGIONS,
             notice=NOTICES.get(request.query.get("notice", "")),
+            legal_gaps=legal.gaps(self.config.settings),
         )
 
     async def get_settings(self, request: web.Request) -> web.Response:

@@ -87,6 +87,10 @@ class Driver(Protocol):
 
     async def send(self, sender: str, message: str) -> Sequence[ExternalReply] | None: ...
 
+    async def forget(self, sender: str) -> bool:
+        """Delete the manager's own copy of this conversation; True when it confirmed."""
+        ...
+
 
 HANDOVER_CHOICE = "anlaufstelle:handover"
 """The choice we offer when the driving dialog manager is unavailable: hand over without it."""
@@ -141,6 +145,8 @@ class _DrivenTurn:
     language: str
     message: str | None
     """For the driving dialog manager; None: hand over now (the person chose to)."""
+    replies: int = 0
+    """Lines already queued in the first transaction (the disclosure at the start)."""
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,21 @@ class ConversationService:
             for line in lines
         )
 
+    async def forget_in_driver(self, pseudonyms: Sequence[str]) -> int:
+        """Ask the driving dialog manager (Rasa) to delete its copies of these conversations,
+        after our deletion committed; returns how many it confirmed. Best effort: a failure
+        is logged by count, and the threat model says what may then remain at Rasa."""
+        if self.driver is None or not pseudonyms:
+            return 0
+        done = 0
+        for pseudonym in pseudonyms:
+            done += await self.driver.forget(pseudonym)
+        if done < len(pseudonyms):
+            log.warning(
+                "rasa trackers: %s of %s not deleted", len(pseudonyms) - done, len(pseudonyms)
+            )
+        return done
+
     async def resume_with_code(
         self, channel: str, address: str, token: bytes | None, code: str
     ) -> History | None:
@@ -361,6 +382,7 @@ class ConversationService:
             await outbox.drop_for_contact(tx, contact.id)
             await contacts.delete_contact(tx, contact.id)
         log.info("a person deleted their %s conversations", gone)
+        await self.forget_in_driver([key.pseudonym])
         return gone
 
     async def counsellor_reply(self, case_id: int, counsellor_id: int, text: str) -> int | None:
@@ -562,6 +584,8 @@ class ConversationService:
                     self.on_outbox()
                 return turn
             assert turn.message is not None
+            if turn.replies and self.on_outbox is not None:
+                self.on_outbox()  # the disclosure goes out while Rasa thinks
             replies = await driver.send(turn.contact.pseudonym, turn.message)
             async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
                 handled = await self._driven_answer(tx, turn, replies)
@@ -575,11 +599,13 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        started = False
         if conv is None:
             reopened = await self._reopen(tx, contact, msg)
             if reopened is not None:
                 return reopened
             conv = await self._start(tx, contact, msg)
+            started = True
         if conv.owner != "bot":
             # Handed over: to the case, never to Rasa.
             return await self._to_case(tx, contact, conv, msg)
@@ -592,6 +618,15 @@ class ConversationService:
             if label is not None:
                 body["label"] = label
         await conversations.append(tx, conv.id, "person", body)
+        disclosed = 0
+        if started:
+            # Before Rasa's first answer, in our words: an automatic assistant answers here.
+            text = driven_texts.text(driven_texts.DISCLOSURE, language)
+            await self._send_bot(
+                tx, contact.id, conv.id, _driven_payload(text, language, "info", "none", ())
+            )
+            await notify.announce_outbox(tx)
+            disclosed = 1
         if msg.text is not None and find_crisis(msg.text, flow.crisis.words):
             # Our crisis resources at once; the text is not sent to Rasa, and a later handover
             # becomes a crisis case.
@@ -606,11 +641,11 @@ class ConversationService:
                 tx, contact.id, conv.id, _unavailable_payload(language, crisis=True)
             )
             await notify.announce_outbox(tx)
-            return Handled("processed", conv.id, "bot", None, 2)
+            return Handled("processed", conv.id, "bot", None, 2 + disclosed)
         await conversations.save_state(tx, conv.id, state, language)
         if msg.choice == HANDOVER_CHOICE:
-            return _DrivenTurn(contact, conv.id, language, None)
-        return _DrivenTurn(contact, conv.id, language, _driver_message(msg, language))
+            return _DrivenTurn(contact, conv.id, language, None, disclosed)
+        return _DrivenTurn(contact, conv.id, language, _driver_message(msg, language), disclosed)
 
     async def _driven_answer(
         self, tx: Tx, turn: _DrivenTurn, replies: Sequence[ExternalReply] | None

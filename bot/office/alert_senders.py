@@ -61,6 +61,11 @@ class EmailSender:
         recipients = self.settings.email_recipients.get(team_id, [])
         if not recipients:
             return
+        await self.send_to(recipients, subject, text)
+
+    async def send_to(self, recipients: list[str], subject: str, text: str) -> None:
+        """One plain-text mail to `recipients`; raises AlertFailed (also used by the
+        accessibility feedback form, bot/office/feedback.py)."""
         message = EmailMessage()
         message["From"] = self.settings.email_from
         message["To"] = ", ".join(recipients)

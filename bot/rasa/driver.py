@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -32,10 +33,51 @@ MAX_PAYLOAD = 100
 class RasaDriver:
     """The conversation service's `Driver`."""
 
-    def __init__(self, url: str, timeout: float, session: aiohttp.ClientSession) -> None:
-        self.url = url.rstrip("/") + "/webhooks/rest/webhook"
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        session: aiohttp.ClientSession,
+        api_token: str | None = None,
+    ) -> None:
+        self.base = url.rstrip("/")
+        self.url = self.base + "/webhooks/rest/webhook"
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.session = session
+        self.params = {"token": api_token} if api_token else {}
+        """Rasa's HTTP API (trackers) wants the server's --auth-token as ?token=."""
+
+    async def forget(self, sender: str) -> bool:
+        """Delete Rasa's tracker of this conversation, with the case (docs/threat-model.md).
+
+        `DELETE /conversations/{sender}/tracker` where Rasa has it (Rasa Pro); a server
+        without it (Rasa Open Source answers 404 or 405) gets the documented fallback: its
+        events replaced by none (`PUT …/tracker/events` with `[]`), which empties an in-memory
+        or Redis tracker store; an SQL tracker store keeps its old rows. True when Rasa
+        confirmed one of the two; failures are logged by kind only, never the pseudonym.
+        """
+        tracker = f"{self.base}/conversations/{quote(sender, safe='')}/tracker"
+        try:
+            async with self.session.delete(
+                tracker, params=self.params, timeout=self.timeout
+            ) as resp:
+                if resp.status in (200, 204):
+                    return True
+                if resp.status not in (404, 405):
+                    log.warning("rasa: deleting a tracker answered HTTP %s", resp.status)
+                    return False
+            async with self.session.put(
+                tracker + "/events", json=[], params=self.params, timeout=self.timeout
+            ) as resp:
+                if resp.status == 200:
+                    return True
+                log.warning("rasa: emptying a tracker answered HTTP %s", resp.status)
+                return False
+        except TimeoutError:
+            log.warning("rasa: deleting a tracker did not finish in time")
+        except aiohttp.ClientError as exc:
+            log.warning("rasa: deleting a tracker failed (%s)", type(exc).__name__)
+        return False
 
     async def send(self, sender: str, message: str) -> tuple[ExternalReply, ...] | None:
         """Rasa's answers to `message`, or None whenever Rasa cannot answer in time."""

@@ -132,7 +132,7 @@
     var li = el('li', { 'class': 'msg msg--' + sender + (kind ? ' msg--' + kind : '') });
     if (f.seq !== null && f.seq !== undefined) li.setAttribute('data-seq', f.seq);
     li.appendChild(el('span', {
-      'class': 'msg-sender' + (sender === 'counsellor' ? '' : ' visually-hidden'),
+      'class': 'msg-sender' + (sender === 'person' ? ' visually-hidden' : ''),
       'data-t': 'sender_' + sender, text: T['sender_' + sender]
     }));
     if (kind === 'crisis') {
@@ -304,6 +304,8 @@
     if (typed && $('message-input')) $('message-input').value = typed;
     var del = $('delete-form');
     if (del) del.hidden = owner === null && !list.children.length;
+    var exp = $('export-form');
+    if (exp) exp.hidden = owner === null && !list.children.length;
     if (hadFocus && last && last.classList.contains('msg--crisis') && mode !== 'message') {
       // The crisis resources first: focus stays on them, never jumps to the next answer.
       focusComposer = false;
@@ -572,6 +574,7 @@
         composerKey = 'deleted';
         composerBody.appendChild(form([submit('start', 'new_chat', null, 'btn-primary')]));
         $('delete-form').hidden = true;
+        if ($('export-form')) $('export-form').hidden = true;
         notice(T.deleted_notice);
         break;
       default:
@@ -698,7 +701,10 @@
           if (b.getAttribute('data-lang') === data.lang) b.setAttribute('aria-current', 'true');
           else b.removeAttribute('aria-current');
         });
-        $('accessibility-link').href = '/chat/accessibility?lang=' + data.lang + (cfg.embed ? '&embed=1' : '');
+        // Our own statement pages follow the language; an office's own URL stays as it is.
+        Array.prototype.forEach.call(document.querySelectorAll('[data-legal-page]'), function (a) {
+          a.href = a.getAttribute('data-legal-page') + '?lang=' + data.lang + (cfg.embed ? '&embed=1' : '');
+        });
         relabel();
         renderComposer(true);
         if (owner === 'bot' && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);

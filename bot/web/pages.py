@@ -34,9 +34,12 @@ from bot.conversation.service import (
     ResumeConflict,
     TooManyNewConversations,
 )
+from bot.office import legal
+from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail
 from bot.ratelimit import KeyedLimiter
-from bot.settings import ORIGIN, WebChatSettings
+from bot.settings import ORIGIN, LegalSettings, WebChatSettings
 from bot.web import texts
+from bot.web.export import export_text
 from bot.web.render import render
 from bot.web.texts import UiLanguage
 from storage.crypto import normalize_case_code
@@ -48,13 +51,52 @@ MAX_FORM_BYTES: Final = 192 * 1024
 """A form body above this is refused unread. 10 000 characters of 4-byte UTF-8 text,
 percent-encoded, take 120 KiB; the textarea's maxlength keeps people far below."""
 MAX_FIELDS: Final = 200
+MAX_FEEDBACK_BYTES: Final = 64 * 1024
+"""The feedback form: 4000 characters of 4-byte UTF-8, percent-encoded, fit in 48 KiB."""
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 _CODE_INPUT_MAX = 40
 DASH: Final = " \N{EN DASH} "
 
 Mode = Literal["start", "prompt", "message", "closed"]
 
-PAGE_PATHS: Final = ("/chat", "/chat/accessibility")
+PAGE_PATHS: Final = ("/chat", "/chat/accessibility", *legal.PAGE_PATHS.values())
+ACCESSIBILITY_PATH: Final = "/chat/accessibility"
+
+
+@dataclass(frozen=True)
+class FooterLink:
+    """One link of the footer every page of the person's shows (privacy, imprint,
+    accessibility). `page` is our own page's path (the language switch rewrites its `lang`);
+    None for the office's own URL, which opens in a new tab, out of the embed's frame."""
+
+    id: str
+    key: str
+    href: str
+    page: str | None
+
+
+def footer_links(settings: LegalSettings, lang: str, embed: bool) -> list[FooterLink]:
+    links = []
+    for kind in legal.KINDS:
+        external = legal.is_external(settings, kind)
+        links.append(
+            FooterLink(
+                f"{kind}-link",
+                f"{kind}_link",
+                legal.href(settings, kind, lang, embed=embed),
+                None if external else legal.PAGE_PATHS[kind],
+            )
+        )
+    query = f"?lang={lang}" + ("&embed=1" if embed else "")
+    links.append(
+        FooterLink(
+            "accessibility-link",
+            "accessibility_link",
+            ACCESSIBILITY_PATH + query,
+            ACCESSIBILITY_PATH,
+        )
+    )
+    return links
 
 
 # ---------------------------------------------------------------- view model
@@ -282,8 +324,14 @@ class ChatPages:
         path: str = "/chat",
         preview: tuple[str, str] | None = None,
         origins: Callable[[], Sequence[str]] | None = None,
+        legal_settings: LegalSettings | None = None,
+        feedback: FeedbackMail | None = None,
     ) -> None:
         self.service = service
+        self.feedback = feedback
+        """Where the accessibility statement's form sends; None: no form."""
+        self.legal = legal_settings or LegalSettings()
+        """The office's privacy notice and imprint, linked from every page's footer."""
         self.channel = channel
         """Channel name of the conversations (the console's preview uses its own)."""
         self.path = path
@@ -295,6 +343,8 @@ class ChatPages:
         self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5, clock=limits.monotonic)
         """Form posts per client network: bursts of 20, then one every two seconds."""
+        self.feedback_tries = KeyedLimiter(capacity=3, rate=1 / 600, clock=limits.monotonic)
+        """Feedback mails per client network: 3, then one per 10 minutes (no mail flood)."""
         self.code_tries = limits.code_tries
         """Case-code attempts per client network: 5 per 10 minutes (each costs Argon2id)."""
         self.exit_url = (
@@ -372,6 +422,7 @@ class ChatPages:
             action=self.path,
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
+            legal_links=footer_links(self.legal, view.lang, view.embed),
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 
@@ -634,7 +685,49 @@ class ChatPages:
 
     async def statement(self, request: web.Request) -> web.Response:
         lang = _ui_language(request.query.get("lang"))
+        return self._statement(lang, request.query.get("embed") == "1")
+
+    async def post_feedback(self, request: web.Request) -> web.Response:
+        """The statement's feedback form: one e-mail to the office (bot/office/feedback.py).
+        The text is never stored or logged; a failure keeps it in the form to send again."""
+        if self.feedback is None:
+            raise web.HTTPNotFound()
+        if not webchat.same_site_post(request, self.origins()):
+            log.warning("webchat: a feedback post from another site was refused")
+            raise web.HTTPForbidden()
+        try:
+            form = await read_form(request, MAX_FEEDBACK_BYTES)
+            lang = _ui_language(_one(form, "lang", 10) or None)
+            embed = _one(form, "embed", 2) == "1"
+            text = _one(form, "text", MAX_FEEDBACK).strip()
+        except (FormTooLarge, BadForm):
+            lang = texts.DEFAULT_LANGUAGE
+            return self._statement(lang, False, error=texts.T["err_bad_form"][lang], status=400)
         t = texts.texts_for(lang)
+        if not text:
+            return self._statement(lang, embed, error=t["feedback_empty"], status=400)
+        if not self.feedback_tries.take(webchat.client_key(request, self.limits)):
+            return self._statement(lang, embed, error=t["err_rate_limited"], text=text, status=429)
+        try:
+            await self.feedback.send("Chat", lang, text)
+        except AlertFailed as exc:
+            log.warning("webchat: accessibility feedback not sent (%s)", exc)
+            return self._statement(lang, embed, error=t["feedback_failed"], text=text, status=503)
+        log.info("webchat: accessibility feedback sent")
+        return self._statement(lang, embed, notice=t["feedback_sent"])
+
+    def _statement(
+        self,
+        lang: UiLanguage,
+        embed: bool,
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        text: str = "",
+        status: int = 200,
+    ) -> web.Response:
+        t = texts.texts_for(lang)
+        title = f"{t['accessibility_link']}{DASH}{self.settings.office_name}"
         html = render(
             "accessibility.html",
             t=t,
@@ -643,17 +736,97 @@ class ChatPages:
             dir=texts.DIRECTION[lang],
             languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
             html_langs=texts.HTML_LANG,
-            title=f"{t['accessibility_link']}{DASH}{self.settings.office_name}",
+            title=f"{t['error_title_prefix']}: {title}" if error else title,
             office=self.settings.office_name,
-            contact=self.settings.accessibility_contact,
-            contact_href=_contact_href(self.settings.accessibility_contact),
+            feedback_form=self.feedback is not None,
+            notice=notice,
+            error=error,
+            text_value=text,
+            max_feedback=MAX_FEEDBACK,
+            contact=self.settings.accessibility_contact.strip(),
+            contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
             date=texts.STATEMENT_DATE,
-            embed=request.query.get("embed") == "1",
+            embed=embed,
             exit_url=self.exit_url,
             static=self.static_url,
             skip_target="#main",
             skip_key="skip_to_content",
+            legal_links=footer_links(self.legal, lang, embed),
+        )
+        return web.Response(text=html, content_type="text/html", status=status)
+
+    # -- POST /chat/export
+
+    async def post_export(self, request: web.Request) -> web.StreamResponse:
+        """The person's conversation on this device as a text file: the session token in the
+        form (never the URL) reads exactly what the page would show (a handed-over case only
+        with this device's key). With a case code: continue with the code first."""
+        if not webchat.same_site_post(request, self.origins()):
+            log.warning("webchat: an export post from another site was refused")
+            lang = texts.DEFAULT_LANGUAGE
+            error = texts.T["err_bad_form"][lang]
+            return self._page(View(lang, False, webchat.new_token(), error=error, status=403))
+        try:
+            form = await read_form(request)
+            lang = _ui_language(_one(form, "lang", 8))
+            embed = _one(form, "embed", 1) == "1"
+            session = _one(form, "session", 64)
+        except (FormTooLarge, BadForm):
+            return self._bad_form(texts.DEFAULT_LANGUAGE, False)
+        token = webchat.decode_token(session) if session else None
+        if token is None:
+            return self._bad_form(lang, embed)
+        t = texts.texts_for(lang)
+        address = webchat.address_for(token)
+        history = await self.service.history(self.channel, address, token)
+        lines, _ = transcript(history, t)
+        if not lines or not history.readable:
+            view = View(lang, embed, token, history=history, error=t["export_nothing"])
+            view.status = 404
+            return self._page(view)
+        log.info("webchat: conversation exported (%s lines)", len(lines))
+        return web.Response(
+            text=export_text(lines, t, self.settings.office_name),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"Content-Disposition": 'attachment; filename="gespraech.txt"'},
+        )
+
+    # -- GET /chat/privacy and /chat/imprint
+
+    async def legal_page(self, request: web.Request) -> web.Response:
+        """The office's privacy notice or imprint: its own URL (a redirect), the configured
+        text in the person's language, or a page that says nothing is configured yet."""
+        kind: legal.Kind = "privacy" if request.path == legal.PAGE_PATHS["privacy"] else "imprint"
+        lang = _ui_language(request.query.get("lang"))
+        embed = request.query.get("embed") == "1"
+        if legal.is_external(self.legal, kind):
+            raise web.HTTPFound(legal.href(self.legal, kind, lang))
+        t = texts.texts_for(lang)
+        shown = legal.text(self.legal, kind, lang)
+        text_lang = shown[0] if shown else None
+        html = render(
+            "legal.html",
+            t=t,
+            lang=lang,
+            html_lang=texts.HTML_LANG[lang],
+            dir=texts.DIRECTION[lang],
+            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            html_langs=texts.HTML_LANG,
+            title=f"{t[kind + '_link']}{DASH}{self.settings.office_name}",
+            heading_key=kind + "_link",
+            page=legal.PAGE_PATHS[kind],
+            office=self.settings.office_name,
+            paragraphs=[p.strip() for p in shown[1].split("\n\n") if p.strip()] if shown else [],
+            text_lang=_frame_lang(text_lang),
+            other_language=shown is not None and text_lang != lang,
+            embed=embed,
+            exit_url=self.exit_url,
+            static=self.static_url,
+            skip_target="#main",
+            skip_key="skip_to_content",
+            legal_links=footer_links(self.legal, lang, embed),
         )
         return web.Response(text=html, content_type="text/html")
 
@@ -716,7 +889,7 @@ class ChatPages:
             h.setdefault("Cache-Control", "no-store")
 
 
-def _contact_href(contact: str) -> str | None:
+def contact_href(contact: str) -> str | None:
     if re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", contact):
         return "mailto:" + contact
     parts = urlsplit(contact)
@@ -737,6 +910,10 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_get("/chat", pages.get_chat, name="chat")
     app.router.add_post("/chat", pages.post_chat)
     app.router.add_get("/chat/accessibility", pages.statement, name="chat-accessibility")
+    app.router.add_post("/chat/accessibility", pages.post_feedback)
+    app.router.add_post("/chat/export", pages.post_export)
+    app.router.add_get(legal.PAGE_PATHS["privacy"], pages.legal_page, name="chat-privacy")
+    app.router.add_get(legal.PAGE_PATHS["imprint"], pages.legal_page, name="chat-imprint")
     app.router.add_get("/chat/embed.js", pages.embed_js, name="chat-embed")
     app.router.add_get("/chat/texts/{lang}.json", pages.texts_json, name="chat-texts")
     app.router.add_static("/chat/static/", STATIC_DIR, name="chat-static")

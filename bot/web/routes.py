@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.keys import OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
+from bot.keys import CLOCK, OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
+from bot.office.feedback import feedback_mail
 from bot.web.pages import ChatPages, add_routes
 
 
@@ -18,5 +19,7 @@ def setup_pages(app: web.Application) -> None:
         app[SETTINGS].webchat,
         app[WEBCHAT_LIMITS],
         origins=app[OFFICE_CONFIG].allowed_origins,
+        legal_settings=app[SETTINGS].legal,
+        feedback=feedback_mail(app[SETTINGS], app[CLOCK]),
     )
     add_routes(app, pages)

@@ -152,17 +152,20 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "You",
         "ar": "أنت",
     },
+    # Every automated line carries this label, visibly (AI Act Art. 50): plain words, not a
+    # product name. Languages added later need their own words here, not a translation of
+    # "assistant" (tests/unit/test_disclosure.py checks each language has one).
     "sender_bot": {
-        "de": "Chat-Assistent",
-        "ls": "Chat-Helfer",
-        "en": "Chat assistant",
-        "ar": "مساعد المحادثة",
+        "de": "Automatische Antwort",
+        "ls": "Automatische Antwort vom Computer",
+        "en": "Automatic reply",
+        "ar": "رد آلي",
     },
     "sender_counsellor": {
-        "de": "Beratungsstelle",
-        "ls": "Beratungs·stelle",
-        "en": "Counselling office",
-        "ar": "مكتب الاستشارة",
+        "de": "Beratungsstelle (ein Mensch)",
+        "ls": "Beratungs·stelle: Ein Mensch schreibt",
+        "en": "Counselling office (a person)",
+        "ar": "مكتب الاستشارة (شخص حقيقي)",
     },
     "crisis_label": {
         "de": "Wichtig – Hilfe in einer Notlage",
@@ -324,10 +327,14 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ar": "انتهت هذه المحادثة.",
     },
     "handed_over": {
-        "de": "Ihr Anliegen ist bei der Beratungsstelle. Sie können hier weiterschreiben.",
-        "ls": "Die Beratungs·stelle hat Ihre Nachricht. Sie können hier weiter·schreiben.",
-        "en": "Your request is with the counselling office. You can keep writing here.",
-        "ar": "طلبك لدى مكتب الاستشارة. يمكنك متابعة الكتابة هنا.",
+        "de": "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch, "
+        "keine automatische Antwort mehr. Sie können hier weiterschreiben.",
+        "ls": "Die Beratungs·stelle hat Ihre Nachricht. Ab jetzt schreibt Ihnen ein Mensch. "
+        "Nicht mehr der Computer. Sie können hier weiter·schreiben.",
+        "en": "Your request is with the counselling office. From now on a person answers you, "
+        "not an automatic reply. You can keep writing here.",
+        "ar": "طلبك لدى مكتب الاستشارة. من الآن يرد عليك شخص حقيقي وليس ردًا آليًا. "
+        "يمكنك متابعة الكتابة هنا.",
     },
     "welcome_back": {
         "de": "Willkommen zurück.",
@@ -416,6 +423,47 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Without JavaScript this device does not remember the chat. Note your case "
         "code to continue later.",
         "ar": "بدون JavaScript لا يتذكر هذا الجهاز المحادثة. احتفظ برمز حالتك لتتابع لاحقًا.",
+    },
+    "export_heading": {
+        "de": "Gespräch herunterladen",
+        "ls": "Das Gespräch speichern",
+        "en": "Download the conversation",
+        "ar": "تنزيل المحادثة",
+    },
+    "export_hint": {
+        "de": "Als Textdatei auf dieses Gerät, in der gewählten Sprache. Der Fall-Code steht "
+        "nicht darin. Denken Sie daran, wer dieses Gerät noch benutzt.",
+        "ls": "Sie bekommen eine Datei mit dem Gespräch. Die Datei ist dann auf diesem Gerät. "
+        "Der Fall-Code steht nicht in der Datei. Benutzen noch andere Menschen das Gerät? "
+        "Dann können sie die Datei lesen.",
+        "en": "As a text file on this device, in the chosen language. The case code is not in "
+        "it. Keep in mind who else uses this device.",
+        "ar": "كملف نصي على هذا الجهاز، باللغة المختارة. لا يتضمن رمز الحالة. انتبه إلى من "
+        "يستخدم هذا الجهاز أيضًا.",
+    },
+    "export_button": {
+        "de": "Als Textdatei herunterladen",
+        "ls": "Datei herunterladen",
+        "en": "Download as a text file",
+        "ar": "تنزيل كملف نصي",
+    },
+    "export_title": {
+        "de": "Ihr Gespräch mit {office}",
+        "ls": "Ihr Gespräch mit {office}",
+        "en": "Your conversation with {office}",
+        "ar": "محادثتك مع {office}",
+    },
+    "export_code_hidden": {
+        "de": "(Fall-Code: nicht in der Datei)",
+        "ls": "(Fall-Code: nicht in der Datei)",
+        "en": "(case code: not in the file)",
+        "ar": "(رمز الحالة: غير موجود في الملف)",
+    },
+    "export_nothing": {
+        "de": "Auf diesem Gerät gibt es noch kein Gespräch, das Sie herunterladen können.",
+        "ls": "Auf diesem Gerät gibt es noch kein Gespräch.",
+        "en": "There is no conversation on this device to download yet.",
+        "ar": "لا توجد محادثة على هذا الجهاز لتنزيلها بعد.",
     },
     "delete_heading": {
         "de": "Gespräch löschen",
@@ -619,6 +667,96 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ls": "Erklärung zur Barriere·freiheit",
         "en": "Accessibility statement",
         "ar": "بيان إمكانية الوصول",
+    },
+    "legal_nav": {
+        "de": "Rechtliche Hinweise",
+        "ls": "Wichtige Infos",
+        "en": "Legal information",
+        "ar": "معلومات قانونية",
+    },
+    "privacy_link": {
+        "de": "Datenschutzerklärung",
+        "ls": "Daten·schutz",
+        "en": "Privacy notice",
+        "ar": "إشعار الخصوصية",
+    },
+    "imprint_link": {
+        "de": "Impressum",
+        "ls": "Impressum: Wer ist für den Chat verantwortlich?",
+        "en": "Imprint (legal notice)",
+        "ar": "بيانات الناشر",
+    },
+    "legal_missing": {
+        "de": "{office} hat diese Angaben hier noch nicht hinterlegt. Bitte fragen Sie im "
+        "Chat nach, eine Beraterin oder ein Berater hilft Ihnen weiter.",
+        "ls": "Diese Infos fehlen hier noch. Das muss {office} noch machen. Bitte fragen Sie "
+        "im Chat. Eine Beraterin oder ein Berater hilft Ihnen.",
+        "en": "{office} has not published this information here yet. Please ask in the chat; "
+        "a counsellor will help you.",
+        "ar": "لم تنشر {office} هذه المعلومات هنا بعد. يرجى السؤال في المحادثة، وسيساعدك "
+        "مستشار أو مستشارة.",
+    },
+    "legal_other_language": {
+        "de": "Diesen Text gibt es nur in einer anderen Sprache.",
+        "ls": "Diesen Text gibt es nicht in Leichter Sprache.",
+        "en": "This text is only available in another language.",
+        "ar": "هذا النص متوفر بلغة أخرى فقط.",
+    },
+    "st_contact_missing": {
+        "de": "Die Kontaktadresse ist noch nicht eingerichtet: Die Beratungsstelle hat sie hier "
+        "noch nicht eingetragen.",
+        "ls": "Hier fehlt noch eine Adresse. Die Beratungs·stelle hat sie noch nicht eingetragen.",
+        "en": "The contact address is not configured yet: the office has not entered it here.",
+        "ar": "عنوان الاتصال غير مُعدّ بعد: لم يُدخله المكتب هنا.",
+    },
+    "feedback_form_heading": {
+        "de": "Barriere melden, ohne E-Mail-Programm",
+        "ls": "Schreiben Sie uns hier",
+        "en": "Report a barrier without an e-mail program",
+        "ar": "الإبلاغ عن عائق دون برنامج بريد إلكتروني",
+    },
+    "feedback_label": {
+        "de": "Ihre Rückmeldung",
+        "ls": "Ihre Nachricht an uns",
+        "en": "Your feedback",
+        "ar": "ملاحظاتك",
+    },
+    "feedback_hint": {
+        "de": "Die Nachricht geht per E-Mail an die Beratungsstelle und wird hier nicht "
+        "gespeichert. Bitte schreiben Sie nichts über Ihren Fall. Wenn Sie eine Antwort "
+        "möchten, schreiben Sie dazu, wie wir Sie erreichen.",
+        "ls": "Wir bekommen Ihre Nachricht als E-Mail. Wir speichern sie hier nicht. Bitte "
+        "schreiben Sie hier nichts über Ihre Diskriminierung. Sie wollen eine Antwort? Dann "
+        "schreiben Sie: So erreichen Sie mich.",
+        "en": "The message goes to the office by e-mail and is not stored here. Please do not "
+        "write about your case. If you would like an answer, say how we can reach you.",
+        "ar": "تصل الرسالة إلى المكتب بالبريد الإلكتروني ولا تُحفظ هنا. يرجى عدم الكتابة عن "
+        "حالتك. إذا أردت ردًا فاذكر كيف يمكننا الوصول إليك.",
+    },
+    "feedback_send": {
+        "de": "Rückmeldung senden",
+        "ls": "Nachricht schicken",
+        "en": "Send feedback",
+        "ar": "إرسال الملاحظات",
+    },
+    "feedback_sent": {
+        "de": "Danke. Ihre Rückmeldung ist an die Beratungsstelle gegangen.",
+        "ls": "Danke. Die Beratungs·stelle hat Ihre Nachricht bekommen.",
+        "en": "Thank you. Your feedback has gone to the office.",
+        "ar": "شكرًا. أُرسلت ملاحظاتك إلى المكتب.",
+    },
+    "feedback_failed": {
+        "de": "Ihre Rückmeldung konnte gerade nicht gesendet werden. Bitte versuchen Sie es "
+        "später noch einmal.",
+        "ls": "Ihre Nachricht ist nicht angekommen. Bitte versuchen Sie es später noch einmal.",
+        "en": "Your feedback could not be sent just now. Please try again later.",
+        "ar": "تعذر إرسال ملاحظاتك الآن. يرجى المحاولة لاحقًا.",
+    },
+    "feedback_empty": {
+        "de": "Bitte schreiben Sie zuerst Ihre Rückmeldung.",
+        "ls": "Bitte schreiben Sie zuerst Ihre Nachricht.",
+        "en": "Please write your feedback first.",
+        "ar": "يرجى كتابة ملاحظاتك أولًا.",
     },
     "back_to_chat": {
         "de": "Zurück zum Chat",

@@ -8,6 +8,7 @@ WCAG 2.1 A/AA on the way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -385,8 +386,83 @@ async def test_no_wcag_violations_in_the_accessibility_statement(
     page = await (await make_context(bypass_csp=True)).new_page()
     await page.goto(f"{server.url}/chat/accessibility?lang={lang}")
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
-    await expect(page.get_by_role("link", name="barrierefreiheit@example.org")).to_be_visible()
+    # No placeholder address ships: without the setting the statement says it is missing.
+    await expect(page.locator("#feedback-contact-missing")).to_be_visible()
+    await expect(page.get_by_text("example.org")).to_have_count(0)
     await assert_accessible(page, f"on the accessibility statement ({lang})")
+
+
+async def test_the_footer_links_on_every_page_and_every_page_is_accessible(
+    make_server: Callable[..., Server], make_context: MakeContext
+) -> None:
+    """Chat (with and without JavaScript), embed, statements, our imprint page and the
+    console: each footer links the privacy notice, the imprint and the accessibility
+    statement, each link leads somewhere, and axe-core finds nothing."""
+    server = make_server(
+        ANLAUFSTELLE_WEBCHAT__ACCESSIBILITY_CONTACT="barrieren@region.example",
+        ANLAUFSTELLE_LEGAL__PRIVACY_TEXT=json.dumps({"de": "Verantwortlich ist die Region."}),
+        ANLAUFSTELLE_LEGAL__IMPRINT_TEXT=json.dumps({"de": "Region Hannover", "en": "Region"}),
+        # An SMTP server makes the statement offer its feedback form (nothing is sent here).
+        ANLAUFSTELLE_NOTIFICATIONS__SMTP_HOST="127.0.0.1",
+    )
+    server.start()
+    context = await make_context(bypass_csp=True)
+    page = await context.new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    footer = page.get_by_role("contentinfo")
+    for name in ("Datenschutzerklärung", "Impressum", "Erklärung zur Barrierefreiheit"):
+        await expect(footer.get_by_role("link", name=name)).to_be_visible()
+    # The bot's lines say they are automatic, visibly.
+    await expect(page.get_by_text("Automatische Antwort").first).to_be_visible()
+    await assert_accessible(page, "on the chat with its footer")
+    # The language switch moves the footer links to the new language.
+    await page.locator("#language-form").get_by_role("button", name="English").click()
+    await expect(footer.get_by_role("link", name="Imprint (legal notice)")).to_have_attribute(
+        "href", "/chat/imprint?lang=en"
+    )
+    await footer.get_by_role("link", name="Imprint (legal notice)").click()
+    await expect(
+        page.get_by_role("heading", level=1, name="Imprint (legal notice)")
+    ).to_be_visible()
+    await expect(page.locator("#legal-text")).to_have_text("Region")
+    await assert_accessible(page, "on our imprint page (en)")
+    await page.goto(f"{server.url}/chat/privacy?lang=ls&embed=1")
+    await expect(page.locator("#legal-text")).to_contain_text("Verantwortlich ist die Region.")
+    await assert_accessible(page, "on our privacy page in Leichte Sprache, embedded")
+    links = page.get_by_role("contentinfo").get_by_role("link")
+    assert [await a.get_attribute("href") for a in await links.all()] == [
+        "/chat/privacy?lang=ls&embed=1",
+        "/chat/imprint?lang=ls&embed=1",
+        "/chat/accessibility?lang=ls&embed=1",
+    ]
+    no_js = await (await make_context(java_script_enabled=False, bypass_csp=True)).new_page()
+    await no_js.goto(f"{server.url}/chat")
+    await no_js.get_by_role("button", name="Chat beginnen").click()
+    await expect(no_js.get_by_text("Automatische Antwort").first).to_be_visible()
+    for name in ("Datenschutzerklärung", "Impressum", "Erklärung zur Barrierefreiheit"):
+        await expect(
+            no_js.get_by_role("contentinfo").get_by_role("link", name=name)
+        ).to_be_visible()
+    await page.goto(f"{server.url}/chat/accessibility")
+    form = page.locator("#feedback-form")
+    await expect(form.get_by_role("textbox", name="Ihre Rückmeldung")).to_be_visible()
+    await form.get_by_role("button", name="Rückmeldung senden").click()  # empty: refused
+    await expect(page.locator("#feedback-error")).to_have_text(
+        "Bitte schreiben Sie zuerst Ihre Rückmeldung."
+    )
+    await assert_accessible(page, "on the statement's feedback form with an error")
+    await page.goto(f"{server.url}/console/login")
+    await (
+        page.get_by_role("contentinfo")
+        .get_by_role("link", name="Erklärung zur Barrierefreiheit")
+        .click()
+    )
+    await expect(page.get_by_role("link", name="barrieren@region.example")).to_be_visible()
+    await assert_accessible(page, "on the console's accessibility statement")
+    await page.get_by_role("contentinfo").get_by_role("link", name="Impressum").click()
+    await expect(page.locator("#legal-text")).to_have_text("Region Hannover")
 
 
 # ============================================================================ reflow, motion

@@ -336,6 +336,44 @@ def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
     assert re.search(r"open files: limit \S+, hard limit \S+; serve raises it to", result.stdout)
 
 
+def test_doctor_warns_about_missing_legal_pages_without_failing(installed: Installed) -> None:
+    result = installed.cli("doctor")
+    assert result.returncode == 0, result.stderr
+    warnings = [line.strip() for line in result.stdout.splitlines() if "warning:" in line]
+    assert warnings == [
+        "warning: the office's privacy notice is not configured "
+        "(set legal.privacy_url or legal.privacy_text)",
+        "warning: the office's imprint is not configured "
+        "(set legal.imprint_url or legal.imprint_text)",
+        "warning: the contact for accessibility feedback is not configured "
+        "(set webchat.accessibility_contact)",
+    ]
+
+
+def test_doctor_is_quiet_once_the_legal_pages_are_configured(
+    installed: Installed, tmp_path: Path
+) -> None:
+    config = write(
+        tmp_path / "office.toml",
+        "[webchat]\naccessibility_contact = 'barrierefreiheit@region.example'\n"
+        "[legal]\nprivacy_url = 'https://www.region.example/datenschutz'\n"
+        "imprint_text = { de = 'Region Hannover, Hildesheimer Straße 20, 30169 Hannover' }\n",
+    )
+    result = installed.cli("doctor", "--config", config)
+    assert result.returncode == 0, result.stderr
+    assert "warning:" not in result.stdout
+    # Telegram on with an imprint given as text: the notice needs our public address.
+    result = installed.cli(
+        "doctor",
+        "--config",
+        config,
+        ANLAUFSTELLE_TELEGRAM__TOKEN="1:x",
+        ANLAUFSTELLE_TELEGRAM__MODE="polling",
+    )
+    assert "warning: this service's public address" in result.stdout
+    assert "(set legal.public_url)" in result.stdout
+
+
 def test_doctor_shows_the_settings_in_effect(installed: Installed, tmp_path: Path) -> None:
     config = write(
         tmp_path / "office.toml",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -248,3 +249,38 @@ async def test_only_admins_reach_the_settings_pages(env: Console_) -> None:
     assert (await _page(env, admin, "/console/office/settings/nothing"))[0] in (404, 405)
     assert await _stored(env) == {}
     assert await _audit(env) == []
+
+
+async def test_the_settings_page_names_the_missing_legal_pages(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    status, html = await _page(env, admin, "/console/office/settings")
+    assert status == 200
+    gaps = re.search(r'<ul id="legal-gaps">(.*?)</ul>', html, re.S)
+    assert gaps is not None
+    items = [re.sub(r"<[^>]+>", "", i).strip() for i in re.findall(r"<li>(.*?)</li>", gaps[1])]
+    assert items == [
+        "Datenschutzerklärung der Beratungsstelle: "
+        "Einstellung legal.privacy_url or legal.privacy_text",
+        "Impressum der Beratungsstelle: Einstellung legal.imprint_url or legal.imprint_text",
+        "Kontakt für Meldungen zur Barrierefreiheit (E-Mail-Adresse oder Webadresse): "
+        "Einstellung webchat.accessibility_contact",
+    ]
+
+
+async def test_every_console_page_links_privacy_imprint_and_its_accessibility_statement(
+    env: Console_,
+) -> None:
+    admin = await session_of(env, "admin")
+    for path in ("/console", "/console/office/settings"):
+        _, html = await _page(env, admin, path)
+        assert '<a id="privacy-link" href="/chat/privacy?lang=de">' in html
+        assert '<a id="imprint-link" href="/chat/imprint?lang=de">' in html
+        assert '<a id="accessibility-link" href="/console/accessibility">' in html
+    login = await env.client.get("/console/login")
+    assert 'href="/console/accessibility"' in await login.text()
+    # Public, so a barrier at the login can be reported; without a contact it says so.
+    statement = await env.client.get("/console/accessibility")
+    assert statement.status == 200
+    text = await statement.text()
+    assert "Erklärung zur Barrierefreiheit der Beratungskonsole" in text
+    assert 'id="feedback-contact-missing"' in text and "example.org" not in text

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import create_app
+from bot.app import create_app, run_housekeeping
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.channels.rasa_actions import ACTION_HANDOVER
@@ -44,6 +45,7 @@ from tests.rasa_wire import action_call
 from tests.serve import free_port
 
 TOKEN = "rasa-action-token-for-bridge-tests"
+API_TOKEN = "rasa-http-api-token-for-bridge-tests"
 CANARY = "Schwalbenschwanz-Okapi-0815-bridge"
 CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 WEBHOOK = "/webhooks/rest/webhook"
@@ -61,6 +63,26 @@ class FakeRasa:
     actions_url: str = ""
     seen: list[dict[str, Any]] = field(default_factory=list)
     action_answers: list[dict[str, Any]] = field(default_factory=list)
+    tracker_api: str = "pro"
+    """"pro": DELETE …/tracker exists; "oss": it does not (405), only PUT …/tracker/events;
+    "broken": it fails (500)."""
+    trackers: list[tuple[str, str, str | None, Any]] = field(default_factory=list)
+    """(method, conversation id, ?token=, body) of every tracker call."""
+
+    async def delete_tracker(self, request: web.Request) -> web.StreamResponse:
+        if self.tracker_api == "oss":
+            raise web.HTTPMethodNotAllowed("DELETE", ["GET", "PUT", "POST"])
+        if self.tracker_api == "broken":
+            return web.json_response({"error": "internal"}, status=500)
+        self.trackers.append(
+            ("DELETE", request.match_info["cid"], request.query.get("token"), None)
+        )
+        return web.json_response({})
+
+    async def replace_events(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.trackers.append(("PUT", request.match_info["cid"], request.query.get("token"), body))
+        return web.json_response({"sender_id": request.match_info["cid"], "events": body})
 
     async def webhook(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -117,6 +139,7 @@ class Bridge:
     service: ConversationService
     channel: MemoryChannel
     rasa: FakeRasa
+    app: web.Application | None = None
 
 
 _ids = itertools.count(1)
@@ -127,10 +150,13 @@ async def _bridge(office: Office, rasa_url: str | None) -> AsyncIterator[Bridge]
     fake = FakeRasa()
     rasa_app = web.Application()
     rasa_app.router.add_post(WEBHOOK, fake.webhook)
+    rasa_app.router.add_delete("/conversations/{cid}/tracker", fake.delete_tracker)
+    rasa_app.router.add_put("/conversations/{cid}/tracker/events", fake.replace_events)
     settings = Settings(
         rasa=RasaSettings(
             actions_enabled=True,
             action_token=TOKEN,
+            api_token=API_TOKEN,
             drive_conversations=True,
             rest_url=rasa_url or "http://set-below.invalid",
             rest_timeout=0.5,
@@ -146,7 +172,7 @@ async def _bridge(office: Office, rasa_url: str | None) -> AsyncIterator[Bridge]
         app = create_app(settings, office.store, channels={channel.name: channel})
         async with TestServer(app, host="127.0.0.1") as ours:
             fake.actions_url = str(ours.make_url("")).rstrip("/")
-            yield Bridge(office.store, app[SERVICE], channel, fake)
+            yield Bridge(office.store, app[SERVICE], channel, fake, app)
 
 
 @pytest.fixture
@@ -204,7 +230,7 @@ async def counsellor_id(store: Store) -> int:
 
 async def hand_over(person: Person) -> str:
     """The person asks for a counsellor through Rasa's button; returns the case code."""
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")  # disclosure first
     said = await person.send(expect=2, choice="/want_counsellor")
     match = CODE.search(" ".join(m.text for m in said))
     assert match, [m.text for m in said]
@@ -216,7 +242,10 @@ async def hand_over(person: Person) -> str:
 
 async def test_rasa_drives_with_texts_and_buttons_under_the_pseudonym(bridge: Bridge) -> None:
     person = Person(bridge)
-    welcome, greeting = await person.send(expect=2, command="start", language="de")
+    disclosure, welcome, greeting = await person.send(expect=3, command="start", language="de")
+    # Before Rasa's first word, in our words and on every channel: an automatic assistant.
+    assert "automatischer Assistent" in disclosure.text and "kein Mensch" in disclosure.text
+    assert disclosure.sender == "bot"
     assert welcome.text == "Willkommen." and welcome.expects == "none"
     assert greeting.text == GREETING and greeting.expects == "choice"
     assert [(o.id, o.label) for o in greeting.choices] == [
@@ -278,7 +307,7 @@ async def test_handover_through_our_action_then_never_rasa_again(bridge: Bridge)
 
 async def test_crisis_words_get_our_resources_and_never_reach_rasa(bridge: Bridge) -> None:
     person = Person(bridge)
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")
     asked = len(bridge.rasa.seen)
     crisis, offer = await person.send(expect=2, text="Ich will nicht mehr leben.")
     assert crisis.kind == "crisis" and "110" in crisis.text
@@ -300,7 +329,8 @@ async def test_a_slow_failing_or_absent_rasa_loses_nothing(office: Office, mode:
         bridge.rasa.mode = mode
         person = Person(bridge)
         started = asyncio.get_running_loop().time()
-        (sorry,) = await person.send(text="Mir ist etwas passiert.")
+        disclosure, sorry = await person.send(expect=2, text="Mir ist etwas passiert.")
+        assert "automatischer Assistent" in disclosure.text
         assert asyncio.get_running_loop().time() - started < 1.8  # the timeout, not Rasa
         assert "kann gerade nicht antworten" in sorry.text
         assert [o.id for o in sorry.choices] == [HANDOVER_CHOICE]
@@ -346,7 +376,7 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
     caplog.set_level(logging.WARNING, logger="aiohttp.access")  # request lines carry ?token=
     caplog.set_level(logging.DEBUG)
     person = Person(bridge)
-    await person.send(expect=2, command="start", language="de")
+    await person.send(expect=3, command="start", language="de")
     await person.send(text=f"{CANARY} vor der Übergabe")
     said = await person.send(expect=2, choice="/want_counsellor")
     code = CODE.search(" ".join(m.text for m in said))
@@ -423,3 +453,53 @@ async def test_driving_without_a_rest_url_stops_the_start(office: Office) -> Non
     settings = Settings(rasa=RasaSettings(drive_conversations=True))
     with pytest.raises(SettingsError, match="rest_url"):
         create_app(settings, office.store)
+
+
+# ---------------------------------------------------------------- Rasa's tracker goes with the case
+
+
+async def test_a_person_deleting_the_case_deletes_rasas_tracker_too(bridge: Bridge) -> None:
+    person = Person(bridge)
+    await hand_over(person)
+    assert bridge.rasa.trackers == []
+    assert await bridge.service.forget("memory", person.address) == 1
+    assert bridge.rasa.trackers == [("DELETE", person.pseudonym, API_TOKEN, None)]
+
+
+async def test_without_rasas_delete_endpoint_the_tracker_is_emptied(bridge: Bridge) -> None:
+    bridge.rasa.tracker_api = "oss"  # Rasa Open Source: no DELETE …/tracker
+    person = Person(bridge)
+    await person.send(expect=3, command="start", language="de")
+    await bridge.service.forget("memory", person.address)
+    assert bridge.rasa.trackers == [("PUT", person.pseudonym, API_TOKEN, [])]
+
+
+async def test_retention_deletes_the_tracker_of_each_shredded_case(bridge: Bridge) -> None:
+    person = Person(bridge)
+    code = await hand_over(person)
+    async with bridge.store.tx() as tx:
+        counsellor = await tx.session.scalar(select(Counsellor.id).limit(1))
+        assert counsellor is not None
+        found = await cases.private_key_for_code(tx, code)
+        assert found is not None
+        assert await cases.claim(tx, found[0], counsellor)
+        assert await cases.close(tx, found[0], counsellor)
+    assert bridge.app is not None
+    swept = await run_housekeeping(bridge.app, datetime.now(UTC) + timedelta(days=400))
+    assert swept.deleted_cases == 1
+    assert bridge.rasa.trackers == [("DELETE", person.pseudonym, API_TOKEN, None)]
+
+
+async def test_a_rasa_that_cannot_delete_is_logged_without_the_pseudonym(
+    bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = Person(bridge)
+    await person.send(expect=3, command="start", language="de")
+    bridge.rasa.tracker_api = "broken"
+    caplog.set_level(logging.INFO)
+    assert await bridge.service.forget("memory", person.address) == 1  # ours is gone anyway
+    assert bridge.rasa.trackers == []
+    messages = [r.getMessage() for r in caplog.records]
+    assert "rasa: deleting a tracker answered HTTP 500" in messages
+    assert "rasa trackers: 1 of 1 not deleted" in messages
+    assert all(person.pseudonym not in m for m in messages)

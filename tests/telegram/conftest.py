@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.conversation.flows import publish_files
-from bot.settings import DeliverySettings, Settings, TelegramSettings
+from bot.settings import DeliverySettings, LegalSettings, Settings, TelegramSettings
 from tests.conftest import Office
 from tests.e2e.helpers import unavailable
 from tests.telegram.harness import TOKEN, Emulator, Person, WireProxy
@@ -72,7 +72,9 @@ class Telegram:
 MakeTelegram = Callable[..., Awaitable[Telegram]]
 
 
-def telegram_settings(proxy: WireProxy, **overrides: Any) -> Settings:
+def telegram_settings(
+    proxy: WireProxy, legal: LegalSettings | None = None, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "token": SecretStr(TOKEN),
         "base_url": proxy.base_url,
@@ -87,6 +89,7 @@ def telegram_settings(proxy: WireProxy, **overrides: Any) -> Settings:
             poll_seconds=0.05, backoff_initial_seconds=0.2, backoff_max_seconds=2
         ),
         telegram=TelegramSettings(**values),
+        legal=legal or LegalSettings(),
     )
 
 
@@ -96,10 +99,12 @@ async def make_telegram(
 ) -> AsyncIterator[MakeTelegram]:
     clients: list[TestClient[web.Request, web.Application]] = []
 
-    async def make(flow_id: str = "mini", **overrides: Any) -> Telegram:
+    async def make(
+        flow_id: str = "mini", legal: LegalSettings | None = None, **overrides: Any
+    ) -> Telegram:
         if flow_id == "intake":
             await publish_files(office.store, [INTAKE])
-        settings = telegram_settings(proxy, **overrides)
+        settings = telegram_settings(proxy, legal, **overrides)
         app = create_app(settings, office.store, flow_id=flow_id)
         client = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()

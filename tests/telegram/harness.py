@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels import telegram_texts as texts
 from tests.serve import free_port
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -271,11 +272,31 @@ def _complete_update(update: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the person
 
 
+BOT_LABELS = {texts.text("bot", lang) for lang in texts.LANGUAGES}
+COUNSELLOR_LABELS = {texts.text("counsellor", lang) for lang in texts.LANGUAGES}
+
+
 @dataclass
 class BotMessage:
+    """A message the bot sent. Each must say on its first line who writes: "Automatische
+    Antwort" (the program) or the counsellor's label (a person); one without fails every test
+    that receives it. `text` is the message without the automatic label, `raw` as sent."""
+
     message_id: int
-    text: str
+    raw: str
     keyboard: list[list[dict[str, Any]]]
+
+    def __post_init__(self) -> None:
+        first = self.raw.split("\n", 1)[0]
+        assert first in BOT_LABELS | COUNSELLOR_LABELS, f"unlabelled bot message: {self.raw!r}"
+
+    @property
+    def sender(self) -> str:
+        return "bot" if self.raw.split("\n", 1)[0] in BOT_LABELS else "counsellor"
+
+    @property
+    def text(self) -> str:
+        return self.raw.split("\n", 1)[1] if self.sender == "bot" else self.raw
 
     @property
     def data(self) -> list[str]:
@@ -366,7 +387,7 @@ class Person:
             "date": int(time.time()),
             "chat": self.chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
-            "text": message.text,
+            "text": message.raw,
             "reply_markup": {"inline_keyboard": message.keyboard},
         }
         await self._post(

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
+from bot.channels import telegram_texts as texts
+from bot.settings import LegalSettings
 from storage import cases, stats
 from tests.telegram.conftest import MakeTelegram
 from tests.telegram.harness import Person
@@ -28,6 +32,40 @@ async def test_start_shows_the_privacy_notice_once_then_the_first_question(
     again = await anna.next()
     assert "Telefonnummer" not in again.text  # the notice came once
     assert tg.proxy.called("setMyCommands")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_the_first_contact_notice_links_the_privacy_notice_and_imprint(
+    make_telegram: MakeTelegram, person: Callable[..., Person], language: str
+) -> None:
+    # The privacy notice is the office's own page; the imprint a text on our page, linked
+    # through the service's public address.
+    legal = LegalSettings(
+        privacy_url="https://www.region.example/datenschutz",
+        imprint_text={"de": "Region Hannover, Hildesheimer Str. 20"},
+        public_url="https://beratung.example",
+    )
+    await make_telegram(legal=legal)
+    anna = person(language_code=language)
+    await anna.command("/start")
+    notice = await anna.next()
+    assert notice.sender == "bot"  # labelled "Automatische Antwort" / "Automatic reply"
+    privacy = texts.text("privacy_link", language, url="https://www.region.example/datenschutz")
+    imprint = texts.text(
+        "imprint_link", language, url=f"https://beratung.example/chat/imprint?lang={language}"
+    )
+    assert notice.text.endswith(privacy + imprint)
+    assert notice.raw.startswith(texts.text("bot", language) + "\n")
+
+
+async def test_without_legal_settings_the_notice_names_no_link(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram()
+    anna = person()
+    await anna.command("/start")
+    notice = await anna.next()
+    assert "/delete" in notice.text and "Datenschutzerklärung:" not in notice.text
 
 
 async def test_the_mini_intake_with_buttons_and_text_reaches_the_queue(

@@ -121,7 +121,10 @@ async def test_from_start_to_a_live_conversation_with_a_counsellor(
     seq = await service.counsellor_reply(entry.case_id, keys.counsellor_id, greeting)
     assert seq is not None
     reply = await anna.next(lambda m: "Frau M." in m.text)
-    assert reply.text == "Nachricht von der Beratung:\nGuten Tag, hier Frau M."
+    assert (
+        reply.text == "Nachricht von der Beratung (ein Mensch schreibt):\nGuten Tag, hier Frau M."
+    )
+    assert reply.sender == "counsellor"
 
     await anna.say("Danke, ich bin erreichbar.")
     transcript: list[str] = []

@@ -79,7 +79,16 @@ def test_long_texts_are_split_and_counsellor_messages_marked() -> None:
         OutboundMessage(delivery_id="1", address="1", text=text, sender="counsellor", language="en")
     )
     assert len(r.chunks) > 1 and all(len(c) <= render.MAX_TEXT // 2 for c in r.chunks)
-    assert r.chunks[0].startswith("Message from the counselling team:\n")
+    assert r.chunks[0].startswith("Message from the counselling team (a person is writing):\n")
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_every_bot_message_says_it_is_automatic(language: str) -> None:
+    r = render.render(
+        OutboundMessage(delivery_id="1", address="1", text="Frage?", language=language)
+    )
+    assert r.chunks[0] == f"{texts.text('bot', language)}\nFrage?"
+    assert texts.text("bot", language) != texts.text("counsellor", language)
 
 
 @pytest.mark.parametrize("raw", [None, "", "c:", "z:x", "a:nuke", "x:maybe", "c" * 70, "cx"])

@@ -1,0 +1,81 @@
+"""Verwaltung → Anfragen von Betroffenen: with the case code a person gives the office, an
+admin exports that one case or deletes it, audited without the code; no other case, no
+counsellor, no guessing at speed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import audit, cases
+from tests.integration.test_console import Console_, _page, intake, session_of
+
+PATH = "/console/office/requests"
+
+
+async def _ask(env: Console_, ident: tuple[str, str], **fields: str) -> Any:
+    return await env.client.post(
+        PATH,
+        data={"csrf": ident[1], **fields},
+        headers={"Cookie": f"console={ident[0]}"},
+        allow_redirects=False,
+    )
+
+
+async def _audit(env: Console_) -> list[tuple[str, str, int | None, str]]:
+    async with env.office.store.read(env.clock()) as tx:
+        page = await audit.page(tx)
+    return [(r.actor, r.action, r.case_id, r.detail) for r in page.rows]
+
+
+async def test_access_exports_exactly_the_case_of_the_code(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel, account="Kanarienvogel im Laden")
+    await intake(env.office, env.channel, account="Ein anderer Fall, nicht dieser")
+    assert person.last is not None and person.last.case is not None
+    code = person.last.case.case_code
+    admin = await session_of(env, "admin")
+    status, html = await _page(env, admin, PATH)
+    assert status == 200 and 'id="request-form"' in html
+
+    resp = await _ask(env, admin, op="access", code=code.lower().replace("-", " "))
+    assert resp.status == 200
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="fall-{case_id}.txt"'
+    text = await resp.text()
+    assert "[Sie]\nKanarienvogel im Laden" in text
+    assert "[Automatische Antwort]\n" in text
+    assert "Ein anderer Fall" not in text and code not in text
+    rows = await _audit(env)
+    assert [r[1:] for r in rows if r[1] == "case.access_request"] == [
+        ("case.access_request", case_id, "")
+    ]
+    assert all(code not in r[3] for r in rows)
+
+
+async def test_deletion_needs_the_confirmation_and_shreds_the_case(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    assert person.last is not None and person.last.case is not None
+    code = person.last.case.case_code
+    admin = await session_of(env, "admin")
+    unconfirmed = await _ask(env, admin, op="delete", code=code)
+    assert unconfirmed.status == 400
+    assert "Bitte bestätigen Sie" in await unconfirmed.text()
+    done = await _ask(env, admin, op="delete", code=code, confirm="yes")
+    assert done.status == 303 and done.headers["Location"] == f"{PATH}?notice=deleted"
+    async with env.office.store.read(env.clock()) as tx:
+        assert await cases.entry(tx, case_id) is None
+        assert await cases.private_key_for_code(tx, code) is None
+    assert any(
+        r[1] == "case.deleted" and r[2] == case_id and r[3] == "request" for r in await _audit(env)
+    )
+    again = await _ask(env, admin, op="access", code=code)
+    assert again.status == 404 and "keinen Fall" in await again.text()
+    assert any(r[1] == "request.code_not_found" and r[2] is None for r in await _audit(env))
+
+
+async def test_only_admins_and_only_a_few_codes_a_minute(env: Console_) -> None:
+    counsellor = await session_of(env, "berater-region")
+    assert (await _page(env, counsellor, PATH))[0] == 403
+    assert (await _ask(env, counsellor, op="access", code="AAAA-AAAA-AAAA")).status == 403
+    admin = await session_of(env, "admin")
+    for _ in range(10):
+        assert (await _ask(env, admin, op="access", code="AAAA-AAAA-AAAA")).status == 404
+    assert (await _ask(env, admin, op="access", code="AAAA-AAAA-AAAA")).status == 429

@@ -1,0 +1,45 @@
+"""Every automated message says it is automatic (AI Act Art. 50), in every shipped language,
+and a counsellor's message says a person writes.
+
+`AUTOMATIC` holds, per language, the word a speaker reads as "automatic"; a language added to
+the web chat or the Telegram texts fails here until it has its own label with that word. Add
+the new language's word below together with its texts in bot/web/texts.py ("sender_bot",
+"sender_counsellor", "handed_over") and bot/channels/telegram_texts.py ("bot", "counsellor").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels import telegram_texts
+from bot.rasa import texts as rasa_texts
+from bot.web import texts as web_texts
+
+AUTOMATIC = {"de": "Automatisch", "ls": "Automatisch", "en": "Automatic", "ar": "آلي"}
+"""The word for "automatic" in each language's label."""
+PERSON = {"de": "Mensch", "ls": "Mensch", "en": "person", "ar": "شخص"}
+"""The word that says a human writes."""
+
+
+@pytest.mark.parametrize("language", web_texts.LANGUAGES)
+def test_the_web_chat_labels_bot_lines_automatic_and_counsellors_human(language: str) -> None:
+    assert language in AUTOMATIC, f"add the word for 'automatic' in {language!r} here"
+    label = web_texts.T["sender_bot"][language]  # type: ignore[index]
+    assert AUTOMATIC[language].lower() in label.lower()
+    assert PERSON[language].lower() in web_texts.T["sender_counsellor"][language].lower()  # type: ignore[index]
+    assert PERSON[language].lower() in web_texts.T["handed_over"][language].lower()  # type: ignore[index]
+
+
+@pytest.mark.parametrize("language", telegram_texts.LANGUAGES)
+def test_telegram_labels_bot_messages_automatic_and_counsellors_human(language: str) -> None:
+    assert language in AUTOMATIC, f"add the word for 'automatic' in {language!r} here"
+    assert AUTOMATIC[language].lower() in telegram_texts.text("bot", language).lower()
+    assert PERSON[language].lower() in telegram_texts.text("counsellor", language).lower()
+
+
+@pytest.mark.parametrize("language", ["de", "ls", "en"])
+def test_with_rasa_the_disclosure_names_an_automatic_assistant(language: str) -> None:
+    disclosure = rasa_texts.text(rasa_texts.DISCLOSURE, language).lower()
+    assert AUTOMATIC[language].lower() in disclosure
+    assert {"de": "assistent", "ls": "assistent", "en": "assistant"}[language] in disclosure
+    assert "automatisch" in rasa_texts.text(rasa_texts.UNAVAILABLE, "de").lower()
