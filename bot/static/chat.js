@@ -99,6 +99,10 @@
       return values && values[name] !== undefined ? String(values[name]) : m;
     });
   }
+  // singular for one answer ("mindestens eine Antwort"), as the server's no-JS errors say it
+  function countText(key, n) {
+    return n === 1 ? T[key + '_one'] : fmt(key, { n: n });
+  }
   function newId() {
     var bytes = new Uint8Array(12);
     window.crypto.getRandomValues(bytes);
@@ -465,8 +469,8 @@
       var boxes = f.querySelectorAll('input[name="choices"]:checked');
       var picks = [], labels = [];
       Array.prototype.forEach.call(boxes, function (b) { picks.push(b.value); labels.push(b.labels[0].textContent); });
-      if (picks.length < (prompt.min_choices || 0)) { formError(fmt('choose_at_least', { n: prompt.min_choices })); return; }
-      if (prompt.max_choices != null && picks.length > prompt.max_choices) { formError(fmt('choose_at_most', { n: prompt.max_choices })); return; }
+      if (picks.length < (prompt.min_choices || 0)) { formError(countText('choose_at_least', prompt.min_choices)); return; }
+      if (prompt.max_choices != null && picks.length > prompt.max_choices) { formError(countText('choose_at_most', prompt.max_choices)); return; }
       queue({ type: 'answer', choices: picks }, labels.join(', '));
       answered = prompt.seq;
     } else if (op.indexOf('choice:') === 0) {

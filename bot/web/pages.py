@@ -631,9 +631,9 @@ class ChatPages:
             if prompt.expects != "choices" or unknown:
                 fail(t["err_unknown_choice"], where="answer")
             elif len(picks) < prompt.min_choices:
-                fail(t["choose_at_least"].format(n=prompt.min_choices), where="answer")
+                fail(_count_text(t, "choose_at_least", prompt.min_choices), where="answer")
             elif prompt.max_choices is not None and len(picks) > prompt.max_choices:
-                fail(t["choose_at_most"].format(n=prompt.max_choices), where="answer")
+                fail(_count_text(t, "choose_at_most", prompt.max_choices), where="answer")
             else:
                 await self._handle(view, mid, client, choices=tuple(picks))
         else:  # send
@@ -918,3 +918,8 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_get("/chat/texts/{lang}.json", pages.texts_json, name="chat-texts")
     app.router.add_static("/chat/static/", STATIC_DIR, name="chat-static")
     app.on_response_prepare.append(pages.security_headers)
+
+
+def _count_text(t: dict[str, str], key: str, n: int) -> str:
+    """The text for a count of answers, singular for one ("mindestens eine Antwort")."""
+    return t[f"{key}_one"] if n == 1 else t[key].format(n=n)

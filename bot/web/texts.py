@@ -284,11 +284,23 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Please pick at least {n} answers.",
         "ar": "يرجى اختيار {n} إجابات على الأقل.",
     },
+    "choose_at_least_one": {
+        "de": "Bitte wählen Sie mindestens eine Antwort.",
+        "ls": "Bitte wählen Sie mindestens 1 Antwort.",
+        "en": "Please pick at least one answer.",
+        "ar": "يرجى اختيار إجابة واحدة على الأقل.",
+    },
     "choose_at_most": {
         "de": "Bitte wählen Sie höchstens {n} Antworten.",
         "ls": "Bitte wählen Sie nicht mehr als {n} Antworten.",
         "en": "Please pick at most {n} answers.",
         "ar": "يرجى اختيار {n} إجابات على الأكثر.",
+    },
+    "choose_at_most_one": {
+        "de": "Bitte wählen Sie nur eine Antwort.",
+        "ls": "Bitte wählen Sie nur 1 Antwort.",
+        "en": "Please pick only one answer.",
+        "ar": "يرجى اختيار إجابة واحدة فقط.",
     },
     "chars_count": {
         "de": "{n} von {max} Zeichen",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.conversation.flows import publish_files
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from bot.web import texts
 from storage import cases
@@ -24,6 +26,7 @@ from storage.models import Conversation
 from tests.conftest import Office
 
 Client = TestClient[web.Request, web.Application]
+INTAKE = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml"
 
 
 class Form:
@@ -455,3 +458,34 @@ async def test_the_plain_forms_share_the_new_chat_limit_with_the_socket(office: 
         # A conversation already started goes on.
         page, _ = await submit(c, started[0].answer, "choice:accept")
         assert page.messages()[-1] == "Sind Sie jetzt in Gefahr?"
+
+
+@pytest.fixture
+async def intake_client(office: Office) -> AsyncIterator[Client]:
+    await publish_files(office.store, [INTAKE])
+    app = create_app(Settings(delivery=DeliverySettings(poll_seconds=0.05)), office.store)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("de", "Bitte wählen Sie mindestens eine Antwort."),
+        ("ls", "Bitte wählen Sie mindestens 1 Antwort."),
+        ("en", "Please pick at least one answer."),
+    ],
+)
+async def test_nothing_ticked_is_refused_in_the_singular(
+    intake_client: Client, language: str, expected: str
+) -> None:
+    # The shipped intake: the life area is a question of several answers, at least one.
+    page = await get_page(intake_client, f"/chat?lang={language}")
+    page, _ = await submit(intake_client, page.answer, "start")
+    for op in (f"choice:{language}", "choice:accept", "choice:no", "choice:today"):
+        page, _ = await submit(intake_client, page.answer, op)
+    assert "housing" in page.answer.checkboxes
+    page, _ = await submit(intake_client, page.answer, "done", status=400)
+    assert expected in page.html
+    assert "mindestens 1 Antworten" not in page.html
+    assert "at least 1 answers" not in page.html
