@@ -8,6 +8,9 @@ expressions built from the lists, so it is linear in the text length:
 - combining marks left after composition (Arabic harakat, Hebrew points) and the Arabic
   tatweel are dropped on both sides, so a vowelled or stretched word still matches its plain
   spelling; precomposed letters such as "ü" or "й" stay distinct from "u" and "и";
+- Arabic and Persian spellings of the same letter are one letter: Arabic yeh, alef maksura
+  and Farsi yeh (ي ى ی), Arabic and Persian kaf (ك ک), and the hamza-carrying alefs (أ إ آ)
+  with plain alef, because people type with whichever keyboard they have;
 - every character that is not a letter or a digit separates words, so punctuation and
   repeated whitespace never hide a phrase ("will nicht mehr leben!!!" matches
   "nicht mehr leben").
@@ -25,12 +28,24 @@ from dataclasses import dataclass
 
 _TATWEEL = "\u0640"
 _PREFIX = "*"
+# Letter variants folded to one form; keyboards differ, the word does not.
+_ARABIC_SCRIPT_FOLD = str.maketrans(
+    {
+        "\u064a": "\u06cc",
+        "\u0649": "\u06cc",
+        "\u0643": "\u06a9",
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+        "\u0622": "\u0627",
+    }
+)
 
 
 def normalise(text: str) -> list[str]:
     """The word tokens of `text`, normalised as described in the module docstring."""
     # NFKC again after casefold: folding can leave sequences that compose differently.
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    folded = folded.translate(_ARABIC_SCRIPT_FOLD)
     chars: list[str] = []
     for ch in folded:
         category = unicodedata.category(ch)

@@ -89,3 +89,12 @@ def test_long_adversarial_input_is_fast() -> None:
     assert not find_crisis(text, words)
     assert time.perf_counter() - started < 2.0
     assert find_crisis(text + " wort299 nummer299", words)
+
+
+def test_arabic_and_persian_keyboard_letter_variants_match_each_other() -> None:
+    # "خودکشی" (suicide, Persian) typed on an Arabic keyboard: Arabic kaf and yeh.
+    assert find_crisis("فکر خودكشي دارم", {"fa": ["خودکشی"]})
+    # Arabic "انتحار" listed plainly, typed with a hamza alef; alef maksura for yeh.
+    assert find_crisis("أنتحار", {"ar": ["انتحار"]})
+    assert find_crisis("ابغى اموت", {"ar": ["ابغي اموت"]})
+    assert not find_crisis("کتاب", {"fa": ["خودکشی"]})
