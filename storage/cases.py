@@ -8,6 +8,7 @@ person's case code and, on the web chat, for their browser session token.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from storage.crypto import (
     unwrap,
     wrap,
 )
+from storage.integrity import IntegrityError, require, stamp
 from storage.kdf import slow_kdf
 from storage.models import (
     Case,
@@ -45,6 +47,8 @@ from storage.models import (
 from storage.records import CaseContent, CaseCreated, Owner, QueueEntry, TranscriptLine
 from storage.store import Tx, from_json, to_json
 from storage.teams import active_team_key, is_member
+
+log = logging.getLogger(__name__)
 
 
 class HandoverConflict(Exception):
@@ -93,6 +97,7 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
     tx.session.add(case)
     await tx.session.flush()
     case.summary_ct = seal(pair.public, to_json(req.answers), aad_for("case-summary", case.id))
+    stamp(tx, case)
     tx.session.add(
         CaseKeyWrap(
             case_id=case.id,
@@ -141,8 +146,10 @@ async def complete_intake(
     since (the whole intake) are sealed into the same case, an exact incident date now sets
     its deadline, and the bot-phase state is wiped as at every handover."""
     case = await tx.session.get_one(Case, case_id)
+    require(tx, case, f"the public key of case {case_id}")
     tx.removed_secrets("intake completed")  # the bot-phase state under the server key
     case.summary_ct = seal(case.public_key, to_json(answers), aad_for("case-summary", case_id))
+    stamp(tx, case)
     if incident is not None:
         case.incident_date = incident
     await tx.session.execute(
@@ -447,8 +454,13 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
     for w in wraps:
         if w.kdf_salt is None or w.kdf_params is None:
             continue
+        params = KdfParams.from_dict(w.kdf_params)
+        if params.weaker_than(tx.kdf.floor()):
+            # A wrap made cheap to guess is not one this installation wrote; it opens nothing.
+            log.error("case %s: code wrap below the key derivation floor; ignored", w.case_id)
+            continue
         tried = True
-        key = await slow_kdf(code, w.kdf_salt, KdfParams.from_dict(w.kdf_params))
+        key = await slow_kdf(code, w.kdf_salt, params)
         try:
             return w.case_id, unwrap(key, w.wrapped, _wrap_aad(w.case_id, "code"))
         except CryptoError:
@@ -583,6 +595,7 @@ async def answers_of(tx: Tx, case_id: int, private_key: bytes) -> dict[str, Any]
     """Only the intake answers, decrypted (the queue needs no transcript). Raises CryptoError
     if they were altered or swapped between cases."""
     case = await tx.session.get_one(Case, case_id)
+    require(tx, case, f"the answers of case {case_id}")
     result: dict[str, Any] = from_json(
         open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id))
     )
@@ -593,6 +606,7 @@ async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
     """Decrypt the intake answers and the transcript. Raises CryptoError if anything was altered,
     swapped between cases or reordered."""
     case = await tx.session.get_one(Case, case_id)
+    require(tx, case, f"the answers of case {case_id}")
     answers = from_json(open_sealed(private_key, case.summary_ct, aad_for("case-summary", case_id)))
     return CaseContent(case_id, answers, await transcript_after(tx, case_id, private_key, 0))
 
@@ -600,17 +614,34 @@ async def read(tx: Tx, case_id: int, private_key: bytes) -> CaseContent:
 async def transcript_after(
     tx: Tx, case_id: int, private_key: bytes, after: int
 ) -> list[TranscriptLine]:
-    """The transcript lines numbered above `after`, decrypted (a live view asks for news)."""
-    rows = await tx.session.scalars(
-        select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.case_id == case_id, Message.seq > after)
-        .order_by(Message.seq)
+    """The transcript lines numbered above `after`, decrypted (a live view asks for news).
+
+    Raises CryptoError for a line this service did not write, or one deleted: every number
+    below the conversation's MAC'd next number must be there. The conversation row is read
+    first, so a line committed meanwhile is news, not a gap."""
+    convs = list(
+        await tx.session.scalars(select(Conversation).where(Conversation.case_id == case_id))
     )
+    for conv in convs:
+        require(tx, conv, f"the conversation of case {case_id}")
+    rows = list(
+        await tx.session.scalars(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.case_id == case_id, Message.seq > after)
+            .order_by(Message.seq)
+        )
+    )
+    for conv in convs:
+        seen = {m.seq for m in rows if m.conversation_id == conv.id}
+        missing = sorted(set(range(after + 1, conv.next_seq)) - seen)
+        if missing:
+            raise IntegrityError(f"case {case_id} lacks transcript line(s) {missing[:5]}")
     lines = []
     for m in rows:
         if not m.sealed:
             raise CryptoError(f"line {m.seq} of case {case_id} is not sealed to the case")
+        require(tx, m, f"line {m.seq} of case {case_id}")
         body = from_json(
             open_sealed(private_key, m.body_ct, aad_for("case-message", case_id, m.seq))
         )

@@ -6,9 +6,9 @@ import re
 import secrets
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError as DuplicateRow
 
-from storage.crypto import aad_for
+from storage.integrity import IntegrityError, address_aad
 from storage.models import Contact, InboundReceipt
 from storage.records import ContactRef
 from storage.store import Tx
@@ -30,7 +30,7 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
         row = Contact(
             channel=channel,
             pseudonym=pseudonym,
-            address_ct=tx.keys.encrypt("address", address.encode(), aad_for("address", pseudonym)),
+            address_ct=b"",
             created_at=tx.now,
             last_seen_at=tx.now,
             unreachable=False,
@@ -38,11 +38,15 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
         try:
             async with tx.session.begin_nested():
                 tx.session.add(row)
-        except IntegrityError:
+        except DuplicateRow:
             # Another replica created it between our select and insert.
             row = (
                 await tx.session.scalars(select(Contact).where(Contact.pseudonym == pseudonym))
             ).one()
+        else:  # the address is bound to the row id, known only now
+            row.address_ct = tx.keys.encrypt(
+                "address", address.encode(), address_aad(row.id, channel, pseudonym)
+            )
     else:
         row.last_seen_at = tx.now
         if row.unreachable:
@@ -91,7 +95,7 @@ async def move_address(tx: Tx, contact_id: int, channel: str, new_address: str) 
             channel=channel,
             pseudonym=pseudonym,
             address_ct=tx.keys.encrypt(
-                "address", new_address.encode(), aad_for("address", pseudonym)
+                "address", new_address.encode(), address_aad(contact_id, channel, pseudonym)
             ),
             last_seen_at=tx.now,
             unreachable=False,
@@ -115,9 +119,14 @@ async def delete_contact(tx: Tx, contact_id: int) -> None:
 
 
 async def address_of(tx: Tx, contact_id: int) -> tuple[str, str]:
+    """The channel and address of a contact. Raises CryptoError for an address moved from
+    another contact or channel (replies redirected to someone else's chat)."""
     row = await tx.session.get_one(Contact, contact_id)
-    address = tx.keys.decrypt("address", row.address_ct, aad_for("address", row.pseudonym))
-    return row.channel, address.decode()
+    aad = address_aad(row.id, row.channel, row.pseudonym)
+    address = tx.keys.decrypt("address", row.address_ct, aad).decode()
+    if tx.keys.pseudonym(f"contact:{row.channel}", address) != row.pseudonym:
+        raise IntegrityError(f"the address of contact {contact_id} is not its own")
+    return row.channel, address
 
 
 async def mark_unreachable(tx: Tx, contact_id: int) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 
 from storage.crypto import aad_for, seal
+from storage.integrity import require, stamp
 from storage.models import Case, Contact, Conversation, Message, OutboxItem
 from storage.records import ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
@@ -78,17 +79,12 @@ async def bot_phase_lines(tx: Tx, conversation_id: int) -> list[TranscriptLine]:
         .where(Message.conversation_id == conversation_id, Message.sealed.is_(False))
         .order_by(Message.seq)
     )
-    return [
-        TranscriptLine(
-            m.seq,
-            m.sender,
-            from_json(
-                tx.keys.decrypt("message", m.body_ct, aad_for("message", conversation_id, m.seq))
-            ),
-            m.created_at,
-        )
-        for m in rows
-    ]
+    lines = []
+    for m in rows:
+        require(tx, m, f"line {m.seq} of conversation {conversation_id}")
+        body = tx.keys.decrypt("message", m.body_ct, aad_for("message", conversation_id, m.seq))
+        lines.append(TranscriptLine(m.seq, m.sender, from_json(body), m.created_at))
+    return lines
 
 
 async def delete_unhanded(tx: Tx, conversation_id: int) -> None:
@@ -127,6 +123,7 @@ async def start(
     )
     tx.session.add(row)
     await tx.session.flush()
+    stamp(tx, row)
     _keep(tx, row)
     return _ref(row)
 
@@ -182,9 +179,11 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     afterwards it is sealed write-only to the case public key.
     """
     row = await tx.session.get_one(Conversation, conversation_id)
+    require(tx, row, f"conversation {conversation_id}")
     seq = row.next_seq
     row.next_seq = seq + 1
     row.updated_at = tx.now
+    stamp(tx, row)
     if row.case_id is None:
         body_ct = tx.keys.encrypt(
             "message", to_json(body), aad_for("message", conversation_id, seq)
@@ -192,18 +191,20 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
         sealed = False
     else:
         case = await tx.session.get_one(Case, row.case_id)
+        # Sealing needs only the public key: one swapped into the row would receive the line.
+        require(tx, case, f"the public key of case {case.id}")
         body_ct = seal(case.public_key, to_json(body), aad_for("case-message", case.id, seq))
         sealed = True
-    tx.session.add(
-        Message(
-            conversation_id=conversation_id,
-            seq=seq,
-            sender=sender,
-            sealed=sealed,
-            body_ct=body_ct,
-            created_at=tx.now,
-        )
+    line = Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=sender,
+        sealed=sealed,
+        body_ct=body_ct,
+        created_at=tx.now,
     )
+    stamp(tx, line)
+    tx.session.add(line)
     await tx.session.flush()
     return seq
 
@@ -225,12 +226,17 @@ async def reseal_to_case(tx: Tx, conversation_id: int, case_id: int, public_key:
     )
     count = 0
     for msg in rows:
+        require(tx, msg, f"line {msg.seq} of conversation {conversation_id}")
         plain = tx.keys.decrypt(
             "message", msg.body_ct, aad_for("message", conversation_id, msg.seq)
         )
         msg.body_ct = seal(public_key, plain, aad_for("case-message", case_id, msg.seq))
         msg.sealed = True
+        stamp(tx, msg)
         count += 1
+    conversation = await tx.session.get_one(Conversation, conversation_id)
+    conversation.case_id = case_id
+    stamp(tx, conversation)
     await tx.session.flush()
     return count
 

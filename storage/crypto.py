@@ -432,6 +432,12 @@ class ServerKey:
         _check_name("purpose", purpose)
         return _aead_decrypt(_SERVER_V1, self._subkey(aad_for("encrypt", purpose)), blob, aad)
 
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """A MAC under the subkey of ``purpose``: proves a row was written by this service
+        (someone who can write to the database but lacks the server key cannot make one)."""
+        _check_name("purpose", purpose)
+        return hmac.new(self._subkey(aad_for("mac", purpose)), data, hashlib.sha256).digest()
+
     def pseudonym(self, kind: str, value: str) -> str:
         """A stable keyed hash of ``value`` for lookups (contact ids, case codes).
 
@@ -525,6 +531,21 @@ class KdfParams:
         """Minimal cost, for tests only: never use it for real secrets."""
         return cls(time_cost=1, memory_cost_kib=8, parallelism=1)
 
+    def weaker_than(self, other: KdfParams) -> bool:
+        """Whether a derivation with these costs is cheaper to guess than with `other`."""
+        return self.memory_cost_kib < other.memory_cost_kib or self.time_cost < other.time_cost
+
+    def floor(self) -> KdfParams:
+        """The weakest wrap these configured costs accept on read: `PRODUCTION_FLOOR`, or the
+        configured costs where they are lower still (a test install). A wrap below it was not
+        made by this installation (or by one configured far too weakly) and opens nothing: it
+        would let a guesser test case codes or passwords quickly."""
+        return KdfParams(
+            time_cost=min(self.time_cost, PRODUCTION_FLOOR.time_cost),
+            memory_cost_kib=min(self.memory_cost_kib, PRODUCTION_FLOOR.memory_cost_kib),
+            parallelism=1,
+        )
+
     def to_dict(self) -> dict[str, str | int]:
         return {
             "algorithm": "argon2id",
@@ -548,6 +569,10 @@ class KdfParams:
                 raise ValueError(f"KDF parameter {name} must be an int")
             fields[name] = value
         return cls(**fields)
+
+
+PRODUCTION_FLOOR: Final = KdfParams(time_cost=2, memory_cost_kib=19456, parallelism=1)
+"""OWASP's minimum for Argon2id (19 MiB, two passes); `doctor` warns below it."""
 
 
 def new_salt() -> bytes:

@@ -65,6 +65,8 @@ class Team(Base):
     """The public half of the recovery key's key pair: team keys are sealed to it, so a new
     team key can be wrapped for recovery without the recovery key. None for teams made before
     (their recovery wraps are symmetric and a rotation needs the recovery key)."""
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class TeamKey(Base):
@@ -76,6 +78,8 @@ class TeamKey(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class TeamKeyWrap(Base):
@@ -117,6 +121,8 @@ class Counsellor(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class TeamMember(Base):
@@ -200,6 +206,8 @@ class Conversation(Base):
     previous_case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), nullable=True
     )
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class Message(Base):
@@ -217,6 +225,8 @@ class Message(Base):
     sealed: Mapped[bool] = mapped_column(Boolean)
     body_ct: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class InboundReceipt(Base):
@@ -253,6 +263,8 @@ class Case(Base):
     )
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class CaseKeyWrap(Base):
@@ -285,6 +297,8 @@ class CaseNote(Base):
     kind: Mapped[str] = mapped_column(String(16))  # note|closing
     body_ct: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
 class OutboxItem(Base):

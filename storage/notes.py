@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.crypto import CryptoError, aad_for, open_sealed, seal
+from storage.integrity import require, stamp
 from storage.models import CaseNote, Counsellor
 from storage.store import Tx, from_json, to_json
 from storage.teams import active_team_key
@@ -47,6 +48,7 @@ async def add(
     tx.session.add(note)
     await tx.session.flush()
     note.body_ct = seal(public, to_json(body), _aad(case_id, note.id, kind, key_id))
+    stamp(tx, note)
     await tx.session.flush()
     return note.id
 
@@ -62,6 +64,7 @@ async def read(tx: Tx, case_id: int, team_keys: dict[int, bytes]) -> list[Note]:
     )
     notes = []
     for note, username in rows:
+        require(tx, note, f"note {note.id} of case {case_id}")
         private = team_keys.get(note.team_key_id)
         if private is None:
             raise CryptoError(f"note {note.id} is sealed for a key this session does not hold")
@@ -82,9 +85,11 @@ async def reseal_for_team(
         private = team_keys.get(note.team_key_id)
         if private is None:
             raise CryptoError(f"note {note.id} is sealed for a key this session does not hold")
+        require(tx, note, f"note {note.id} of case {case_id}")
         plain = open_sealed(
             private, note.body_ct, _aad(case_id, note.id, note.kind, note.team_key_id)
         )
         note.body_ct = seal(public, plain, _aad(case_id, note.id, note.kind, key_id))
         note.team_key_id = key_id
+        stamp(tx, note)
     await tx.session.flush()

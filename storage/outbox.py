@@ -19,7 +19,8 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
 from storage.contacts import address_of
-from storage.crypto import CryptoError, aad_for
+from storage.crypto import CryptoError
+from storage.integrity import outbox_aad
 from storage.models import OutboxItem
 from storage.records import Delivery
 from storage.store import Tx, from_json, to_json
@@ -29,16 +30,13 @@ log = logging.getLogger(__name__)
 PARKED = timedelta(days=365)
 
 
-def _aad(contact_id: int) -> bytes:
-    return aad_for("outbox", contact_id)
-
-
 async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     """Queue a reply; no flush, so the replies of one turn are inserted together at commit."""
+    delivery_id = secrets.token_hex(16)
     row = OutboxItem(
         contact_id=contact_id,
-        delivery_id=secrets.token_hex(16),
-        payload_ct=tx.keys.encrypt("outbox", to_json(payload), _aad(contact_id)),
+        delivery_id=delivery_id,
+        payload_ct=tx.keys.encrypt("outbox", to_json(payload), outbox_aad(contact_id, delivery_id)),
         created_at=tx.now,
         attempts=0,
         next_attempt_at=tx.now,
@@ -77,7 +75,8 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
         row.attempts += 1
         try:
             channel, address = await address_of(tx, row.contact_id)
-            payload = from_json(tx.keys.decrypt("outbox", row.payload_ct, _aad(row.contact_id)))
+            aad = outbox_aad(row.contact_id, row.delivery_id)
+            payload = from_json(tx.keys.decrypt("outbox", row.payload_ct, aad))
         except (CryptoError, ValueError, NoResultFound) as exc:
             # One unreadable row must not stop every other reply: park it for an operator.
             row.next_attempt_at = tx.now + PARKED

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,9 +35,12 @@ from storage.crypto import (
     verify_password,
     wrap,
 )
+from storage.integrity import intact, require, stamp
 from storage.kdf import slow_kdf
 from storage.models import Counsellor, Team, TeamKey, TeamKeyWrap, TeamMember
 from storage.store import Tx
+
+log = logging.getLogger(__name__)
 
 
 class TeamError(Exception):
@@ -79,13 +83,14 @@ async def create_team(tx: Tx, team_id: str, name: str) -> TeamCreated:
         raise TeamError(f"team {team_id!r} exists already")
     recovery = new_recovery_key()
     recovery_pair = recovery_keypair(recovery_key_bytes(recovery))
-    tx.session.add(
-        Team(id=team_id, name=name, created_at=tx.now, recovery_public_key=recovery_pair.public)
-    )
+    team = Team(id=team_id, name=name, created_at=tx.now, recovery_public_key=recovery_pair.public)
+    stamp(tx, team)
+    tx.session.add(team)
     pair = generate_keypair()
     key = TeamKey(team_id=team_id, public_key=pair.public, created_at=tx.now)
     tx.session.add(key)
     await tx.session.flush()
+    stamp(tx, key)
     tx.session.add(
         TeamKeyWrap(
             team_key_id=key.id,
@@ -102,16 +107,65 @@ async def team_exists(tx: Tx, team_id: str) -> bool:
 
 
 async def active_team_key(tx: Tx, team_id: str) -> tuple[int, bytes]:
-    """The newest team public key, which new cases are wrapped for."""
-    row = await tx.session.scalar(
+    """The newest team public key, which new cases are wrapped for.
+
+    Only a key this service made: a key row someone added to the database (with a wrap sealed
+    to a counsellor, which needs no secret) would otherwise receive every new case. Such a
+    row is passed over, logged, and named on the console's administration page."""
+    rows = await tx.session.scalars(
         select(TeamKey)
         .where(TeamKey.team_id == team_id, TeamKey.retired_at.is_(None))
         .order_by(TeamKey.id.desc())
-        .limit(1)
     )
-    if row is None:
-        raise TeamError(f"team {team_id!r} does not exist or has no key")
-    return row.id, row.public_key
+    for row in rows:
+        if intact(tx, row):
+            return row.id, row.public_key
+        log.error("team key %s of team %s failed its integrity check; not used", row.id, team_id)
+    raise TeamError(f"team {team_id!r} does not exist or has no key")
+
+
+@dataclass(frozen=True)
+class ForgedKey:
+    kind: str  # "team-key" | "recovery" | "counsellor"
+    name: str
+    """The team id or the username whose key it is."""
+
+
+async def forged_keys(tx: Tx) -> list[ForgedKey]:
+    """Every public key row this service did not write (someone with write access to the
+    database added or changed it): for the console's administration page, which tells the
+    admins what happened and what to do. Such keys are never sealed to or opened."""
+    found = [
+        ForgedKey("team-key", row.team_id)
+        for row in await tx.session.scalars(select(TeamKey).order_by(TeamKey.id))
+        if not intact(tx, row)
+    ]
+    found += [
+        ForgedKey("recovery", row.id)
+        for row in await tx.session.scalars(select(Team).order_by(Team.id))
+        if not intact(tx, row)
+    ]
+    found += [
+        ForgedKey("counsellor", row.username)
+        for row in await tx.session.scalars(select(Counsellor).order_by(Counsellor.id))
+        if not intact(tx, row)
+    ]
+    return found
+
+
+async def _open_wraps(
+    tx: Tx, private: bytes, counsellor_id: int, wraps: list[tuple[TeamKeyWrap, TeamKey]]
+) -> dict[int, bytes]:
+    """Open the team keys sealed to a counsellor, skipping any key row this service did not
+    write (a forged key must not be used to read or to seal)."""
+    keys = {}
+    for w, key in wraps:
+        if not intact(tx, key):
+            log.error("team key %s failed its integrity check; not opened", key.id)
+            continue
+        aad = _team_aad(w.team_key_id, "counsellor", counsellor_id)
+        keys[w.team_key_id] = open_sealed(private, w.wrapped, aad)
+    return keys
 
 
 async def unlock_with_recovery_key(tx: Tx, team_id: str, recovery_key: str) -> dict[int, bytes]:
@@ -122,19 +176,26 @@ async def unlock_with_recovery_key(tx: Tx, team_id: str, recovery_key: str) -> d
         secret = recovery_key_bytes(recovery_key)
     except ValueError as exc:
         raise TeamError(f"recovery key not accepted: {exc}") from None
-    rows = await tx.session.execute(
-        select(TeamKey.id, TeamKeyWrap.wrapped)
-        .join(TeamKeyWrap, TeamKeyWrap.team_key_id == TeamKey.id)
-        .where(TeamKey.team_id == team_id, TeamKeyWrap.holder == "recovery")
-    )
+    rows = (
+        await tx.session.execute(
+            select(TeamKey, TeamKeyWrap.wrapped)
+            .join(TeamKeyWrap, TeamKeyWrap.team_key_id == TeamKey.id)
+            .where(TeamKey.team_id == team_id, TeamKeyWrap.holder == "recovery")
+        )
+    ).all()
     team = await tx.session.get_one(Team, team_id)
+    require(tx, team, f"the recovery public key of team {team_id!r}")
     pair = recovery_keypair(secret)
     if team.recovery_public_key is not None and not hmac.compare_digest(
         pair.public, team.recovery_public_key
     ):
         raise TeamError("this recovery key does not belong to the team")
     keys: dict[int, bytes] = {}
-    for key_id, wrapped in rows:
+    for key_row, wrapped in rows:
+        if not intact(tx, key_row):
+            log.error("team key %s failed its integrity check; not opened", key_row.id)
+            continue
+        key_id = key_row.id
         aad = _team_aad(key_id, "recovery")
         try:
             keys[key_id] = (
@@ -169,6 +230,7 @@ async def seal_recovery_wraps(tx: Tx, team_id: str, recovery_key: str) -> bool:
         aad = _team_aad(w.team_key_id, "recovery")
         w.wrapped = seal(pair.public, keys[w.team_key_id], aad)
     team.recovery_public_key = pair.public
+    stamp(tx, team)
     await tx.session.flush()
     return True
 
@@ -221,6 +283,7 @@ async def add_counsellor(
     )
     tx.session.add(row)
     await tx.session.flush()
+    stamp(tx, row)
     await _join_teams(tx, row.id, pair.public, teams)
     return row.id
 
@@ -237,6 +300,13 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         await slow_kdf(password or "-", _DUMMY_KDF_SALT, tx.kdf)
         return None
     params = KdfParams.from_dict(row.kdf_params)
+    if params.weaker_than(tx.kdf.floor()):
+        # Not what this installation writes: a wrap someone made cheap to guess. Refused
+        # at the same cost as any wrong login.
+        log.error("counsellor %s: key derivation costs below the floor; login refused", row.id)
+        await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, tx.kdf)
+        return None
     if not row.active or not await asyncio.to_thread(verify_password, row.password_hash, password):
         await slow_kdf(password or "-", _DUMMY_KDF_SALT, params)
         return None
@@ -245,17 +315,23 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         row.private_key_wrapped,
         aad_for("counsellor-key", username),
     )
-    wraps = await tx.session.scalars(
-        select(TeamKeyWrap).where(
-            TeamKeyWrap.counsellor_id == row.id, TeamKeyWrap.holder == "counsellor"
+    if params.weaker_than(tx.kdf):
+        # The office raised the costs since this wrap was made: the password is at hand now,
+        # so the wrap moves up to them (once; later logins cost the new amount).
+        salt = new_salt()
+        row.private_key_wrapped = wrap(
+            await slow_kdf(password, salt, tx.kdf), private, aad_for("counsellor-key", username)
         )
-    )
-    keys = {
-        w.team_key_id: open_sealed(
-            private, w.wrapped, _team_aad(w.team_key_id, "counsellor", row.id)
+        row.kdf_salt = salt
+        row.kdf_params = tx.kdf.to_dict()
+    wraps = (
+        await tx.session.execute(
+            select(TeamKeyWrap, TeamKey)
+            .join(TeamKey, TeamKey.id == TeamKeyWrap.team_key_id)
+            .where(TeamKeyWrap.counsellor_id == row.id, TeamKeyWrap.holder == "counsellor")
         )
-        for w in wraps
-    }
+    ).all()
+    keys = await _open_wraps(tx, private, row.id, [(w, k) for w, k in wraps])
     return CounsellorKeys(row.id, row.username, row.role, keys, [private])
 
 
@@ -274,19 +350,22 @@ async def open_newer_team_keys(tx: Tx, keys: CounsellorKeys) -> int:
     when nothing is new."""
     if not keys.private_key:
         return 0
-    wraps = await tx.session.scalars(
-        select(TeamKeyWrap).where(
-            TeamKeyWrap.counsellor_id == keys.counsellor_id,
-            TeamKeyWrap.holder == "counsellor",
-            TeamKeyWrap.team_key_id.not_in(list(keys.team_keys)),
+    wraps = (
+        await tx.session.execute(
+            select(TeamKeyWrap, TeamKey)
+            .join(TeamKey, TeamKey.id == TeamKeyWrap.team_key_id)
+            .where(
+                TeamKeyWrap.counsellor_id == keys.counsellor_id,
+                TeamKeyWrap.holder == "counsellor",
+                TeamKeyWrap.team_key_id.not_in(list(keys.team_keys)),
+            )
         )
+    ).all()
+    opened = await _open_wraps(
+        tx, keys.private_key[0], keys.counsellor_id, [(w, k) for w, k in wraps]
     )
-    added = 0
-    for w in wraps:
-        aad = _team_aad(w.team_key_id, "counsellor", keys.counsellor_id)
-        keys.team_keys[w.team_key_id] = open_sealed(keys.private_key[0], w.wrapped, aad)
-        added += 1
-    return added
+    keys.team_keys.update(opened)
+    return len(opened)
 
 
 async def counsellor_count(tx: Tx) -> int:
@@ -361,6 +440,7 @@ async def invite_counsellor(
     )
     tx.session.add(row)
     await tx.session.flush()
+    stamp(tx, row)
     await _join_teams(tx, row.id, pair.public, teams)
     return token
 
@@ -374,6 +454,13 @@ async def _join_teams(
     console session holds the keys of all its teams, and an invitation into team A must not
     give the invitee team B's key (which closing their account would not even rotate).
     """
+    member = await tx.session.get_one(Counsellor, counsellor_id)
+    if teams and not intact(tx, member):
+        log.error("the key of counsellor %s failed its integrity check", counsellor_id)
+        raise TeamError(
+            "this account's public key was not written by this service; "
+            "no team key is sealed to it (restore the database from a backup)"
+        )
     for team_id, given in teams.items():
         if not await team_exists(tx, team_id):
             raise TeamError(f"team {team_id!r} does not exist")
@@ -443,6 +530,7 @@ async def complete_setup(tx: Tx, token: str, password: str, totp_secret: str) ->
         aad = _team_aad(w.team_key_id, "counsellor", row.id)
         w.wrapped = seal(pair.public, open_sealed(private, w.wrapped, aad), aad)
     row.public_key = pair.public
+    stamp(tx, row)
     params = tx.kdf
     salt = new_salt()
     row.password_hash = await asyncio.to_thread(hash_password, password)
@@ -640,10 +728,17 @@ async def rotate_team_key(tx: Tx, team_id: str) -> Rotation:
         raise TeamError(f"team {team_id!r} does not exist")
     if team.recovery_public_key is None:
         raise TeamError(f"team {team_id!r} predates sealed recovery wraps; rotate with its key")
+    if not intact(tx, team):
+        log.error("the recovery public key of team %s failed its integrity check", team_id)
+        raise TeamError(
+            f"the recovery public key of team {team_id!r} was not written by this service; "
+            "no new team key is sealed to it (restore the database from a backup)"
+        )
     pair = generate_keypair()
     key = TeamKey(team_id=team_id, public_key=pair.public, created_at=tx.now)
     tx.session.add(key)
     await tx.session.flush()
+    stamp(tx, key)
     await tx.session.execute(
         update(TeamKey)
         .where(TeamKey.team_id == team_id, TeamKey.id != key.id, TeamKey.retired_at.is_(None))
@@ -656,13 +751,16 @@ async def rotate_team_key(tx: Tx, team_id: str) -> Rotation:
             wrapped=seal(team.recovery_public_key, pair.private, _team_aad(key.id, "recovery")),
         )
     )
-    members = (
-        await tx.session.execute(
-            select(Counsellor.id, Counsellor.public_key)
-            .join(TeamMember, TeamMember.counsellor_id == Counsellor.id)
-            .where(TeamMember.team_id == team_id, Counsellor.active.is_(True))
-        )
-    ).all()
+    members = []
+    for member in await tx.session.scalars(
+        select(Counsellor)
+        .join(TeamMember, TeamMember.counsellor_id == Counsellor.id)
+        .where(TeamMember.team_id == team_id, Counsellor.active.is_(True))
+    ):
+        if intact(tx, member):
+            members.append((member.id, member.public_key))
+        else:  # a swapped public key would hand the new team key to whoever made it
+            log.error("the key of counsellor %s failed its integrity check; skipped", member.id)
     for counsellor_id, public_key in members:
         tx.session.add(
             TeamKeyWrap(

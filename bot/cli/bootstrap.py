@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.clock import Clock, SystemClock
 from bot.conversation.flows import SHIPPED_INTAKE
 from bot.settings import Settings
-from storage import meta, teams
+from storage import integrity, meta, teams
 from storage.crypto import KdfParams, ServerKey, ServerKeyError
 from storage.db import Database, DatabaseUnavailable, sqlite_file
 from storage.meta import WrongServerKey
@@ -106,6 +106,7 @@ async def open_store(
             await upgrade(db)
             async with store.tx() as tx:
                 await meta.check_server_key(tx)
+                await integrity.backfill(tx)
                 if first_start:
                     first = await _first_start(tx, settings)
         else:

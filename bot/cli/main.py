@@ -28,6 +28,7 @@ from bot.cli.bootstrap import (
     check_schema,
     console_base,
     first_start,
+    kdf_params,
     open_database,
     open_store,
     server_key,
@@ -46,7 +47,7 @@ from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
 from storage import meta, stats, teams
-from storage.crypto import ServerKey
+from storage.crypto import PRODUCTION_FLOOR, ServerKey
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -462,6 +463,12 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     # office must not go live without them: warned, not failed.
     for gap in legal.gaps(settings):
         out.write(f"  warning: {gap.what_en} is not configured (set {gap.setting})\n")
+    if kdf_params(settings).weaker_than(PRODUCTION_FLOOR):
+        out.write(
+            "  warning: kdf_memory_kib/kdf_time_cost are below Argon2id's recommended minimum "
+            f"({PRODUCTION_FLOOR.memory_cost_kib} KiB, {PRODUCTION_FLOOR.time_cost} passes): "
+            "case codes and passwords could be guessed quickly from a database copy\n"
+        )
     for text in problems:
         print(f"anlaufstelle: error: {text}", file=sys.stderr)
     return EXIT_FAILURE if problems else 0

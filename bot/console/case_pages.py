@@ -199,7 +199,13 @@ class CasePages:
                     "message.html",
                     status=500,
                     title="Fall nicht lesbar",
-                    message="Der Inhalt dieses Falls ist beschädigt oder wurde verändert.",
+                    message=(
+                        "Der Inhalt dieses Falls wurde in der Datenbank verändert: eine Zeile, "
+                        "eine Antwort oder eine Notiz stammt nicht von diesem Dienst oder "
+                        "fehlt. Damit Sie nichts Untergeschobenes lesen, wird der Fall nicht "
+                        "angezeigt. Bitte informieren Sie die Administration; das Protokoll "
+                        "nennt den Fall."
+                    ),
                     session=session,
                     csrf=session.csrf,
                 )

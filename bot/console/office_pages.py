@@ -86,9 +86,11 @@ class OfficePages:
             names = await teams.team_names(tx)
             mine = set(await teams.team_ids_of(tx, session.counsellor_id))
             unrotatable = await teams.teams_without_sealed_recovery(tx)
+            forged = await teams.forged_keys(tx)
         return self.console.page(
             "office.html",
             unrotatable=[(t, names.get(t, t)) for t in unrotatable],
+            forged=[(key.kind, names.get(key.name, key.name)) for key in forged],
             title="Verwaltung",
             session=session,
             csrf=session.csrf,

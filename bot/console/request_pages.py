@@ -22,6 +22,7 @@ from bot.web import texts
 from bot.web.export import export_text
 from bot.web.pages import transcript
 from storage import audit, cases
+from storage.crypto import CryptoError
 
 PATH: Final = "/console/office/requests"
 NOTICES: Final = {
@@ -87,6 +88,7 @@ class RequestPages:
             return self._page(
                 session, error="Zu viele Versuche. Bitte warten Sie eine Minute.", status=429
             )
+        tampered = False
         async with self.console.store.tx(self.console.clock()) as tx:
             found = await cases.private_key_for_code(tx, code)
             if found is None:
@@ -98,8 +100,21 @@ class RequestPages:
                     await cases.delete_case(tx, case_id)
                     await audit.record(tx, session.actor, "case.deleted", case_id, "request")
                 else:
-                    content = await cases.read(tx, case_id, key)
-                    await audit.record(tx, session.actor, "case.access_request", case_id)
+                    try:
+                        content = await cases.read(tx, case_id, key)
+                    except CryptoError:
+                        await audit.record(tx, session.actor, "case.integrity_failed", case_id)
+                        tampered = True
+                    else:
+                        await audit.record(tx, session.actor, "case.access_request", case_id)
+        if tampered:
+            return self._page(
+                session,
+                error="Der Inhalt dieses Falls wurde in der Datenbank verändert (eine Zeile oder "
+                "Antwort stammt nicht von diesem Dienst oder fehlt); er wird nicht ausgegeben. "
+                "Bitte klären Sie das mit dem Betrieb; das Protokoll nennt den Fall.",
+                status=500,
+            )
         if found is None:
             return self._page(
                 session,

@@ -19,8 +19,8 @@ from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import cases
-from storage.crypto import aad_for
 from storage.db import sqlite_file
+from storage.integrity import outbox_aad
 from storage.models import OutboxItem
 from storage.store import Store
 from tests.conftest import Office
@@ -57,7 +57,9 @@ async def _outbox_payloads(store: Store) -> list[str]:
     async with store.read() as tx:
         rows = list(await tx.session.scalars(select(OutboxItem)))
         return [
-            tx.keys.decrypt("outbox", row.payload_ct, aad_for("outbox", row.contact_id)).decode()
+            tx.keys.decrypt(
+                "outbox", row.payload_ct, outbox_aad(row.contact_id, row.delivery_id)
+            ).decode()
             for row in rows
         ]
 

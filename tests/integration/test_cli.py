@@ -339,7 +339,11 @@ def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
 def test_doctor_warns_about_missing_legal_pages_without_failing(installed: Installed) -> None:
     result = installed.cli("doctor")
     assert result.returncode == 0, result.stderr
-    warnings = [line.strip() for line in result.stdout.splitlines() if "warning:" in line]
+    warnings = [
+        line.strip()
+        for line in result.stdout.splitlines()
+        if "warning:" in line and "kdf_" not in line  # the test install's costs: see below
+    ]
     assert warnings == [
         "warning: the office's privacy notice is not configured "
         "(set legal.privacy_url or legal.privacy_text)",
@@ -348,6 +352,20 @@ def test_doctor_warns_about_missing_legal_pages_without_failing(installed: Insta
         "warning: the contact for accessibility feedback is not configured "
         "(set webchat.accessibility_contact)",
     ]
+
+
+def test_doctor_warns_when_key_derivation_is_too_cheap(installed: Installed) -> None:
+    # The test install runs with 1 MiB and one pass, as an office must not.
+    result = installed.cli("doctor")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: kdf_memory_kib/kdf_time_cost are below Argon2id's recommended minimum "
+        "(19456 KiB, 2 passes)"
+    ) in result.stdout
+    result = installed.cli(
+        "doctor", ANLAUFSTELLE_KDF_MEMORY_KIB="65536", ANLAUFSTELLE_KDF_TIME_COST="3"
+    )
+    assert "warning: kdf_" not in result.stdout
 
 
 def test_doctor_is_quiet_once_the_legal_pages_are_configured(
@@ -359,7 +377,13 @@ def test_doctor_is_quiet_once_the_legal_pages_are_configured(
         "[legal]\nprivacy_url = 'https://www.region.example/datenschutz'\n"
         "imprint_text = { de = 'Region Hannover, Hildesheimer Straße 20, 30169 Hannover' }\n",
     )
-    result = installed.cli("doctor", "--config", config)
+    result = installed.cli(
+        "doctor",
+        "--config",
+        config,
+        ANLAUFSTELLE_KDF_MEMORY_KIB="19456",
+        ANLAUFSTELLE_KDF_TIME_COST="2",
+    )
     assert result.returncode == 0, result.stderr
     assert "warning:" not in result.stdout
     # Telegram on with an imprint given as text: the notice needs our public address.

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
+from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock, SystemClock
 from bot.console.auth import SessionStore
-from storage import cases, notes, teams
+from storage import cases, integrity, notes, teams
 from storage.crypto import (
+    PRODUCTION_FLOOR,
     CryptoError,
+    KdfParams,
     aad_for,
     open_sealed,
     recovery_key_bytes,
@@ -25,6 +28,7 @@ from storage.crypto import (
     wrap,
 )
 from storage.models import CaseKeyWrap, Counsellor, Team, TeamKeyWrap
+from storage.store import Store
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 from tests.integration.test_console import Console_, intake, open_setup, session_of
 from tests.integration.test_conversation import NOW
@@ -247,6 +251,7 @@ async def _as_before_sealed_recovery(env: Console_, team_id: str) -> None:
         keys = await teams.unlock_with_recovery_key(tx, team_id, recovery)
         team = await tx.session.get_one(Team, team_id)
         team.recovery_public_key = None
+        integrity.stamp(tx, team)  # as the first start after migration 0008 does
         for w in await tx.session.scalars(
             select(TeamKeyWrap).where(
                 TeamKeyWrap.holder == "recovery", TeamKeyWrap.team_key_id.in_(list(keys))
@@ -282,3 +287,43 @@ async def test_an_old_team_is_flagged_until_its_recovery_wraps_are_sealed(env: C
         await env.client.get("/console/office", headers={"Cookie": f"console={sid}"})
     ).text()
     assert 'id="unrotatable"' not in html
+
+
+async def test_a_wrap_below_the_key_derivation_floor_opens_nothing(office: Office) -> None:
+    # Made with the test's cheap costs; an installation configured as an office must be
+    # (or anything above the floor) treats such wraps as not its own.
+    _, case_id = await intake(office, MemoryChannel())
+    async with office.store.tx() as tx:
+        keys = await teams.unlock_with_recovery_key(tx, "region", office.recovery["region"])
+        await teams.add_counsellor(
+            tx, "billig", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+        )
+        code = await cases.replace_code(
+            tx, case_id, await cases.private_key_for_team(tx, case_id, keys) or b""
+        )
+    assert KdfParams.fast().weaker_than(PRODUCTION_FLOOR)
+    configured = Store(office.store.db, office.store.keys, PRODUCTION_FLOOR, clock=SystemClock())
+    async with configured.tx() as tx:
+        assert await teams.unlock(tx, "billig", COUNSELLOR_PASSWORD) is None
+        assert await cases.private_key_for_code(tx, code) is None
+    async with office.store.tx() as tx:  # the installation that made them still opens them
+        assert await teams.unlock(tx, "billig", COUNSELLOR_PASSWORD) is not None
+        assert await cases.private_key_for_code(tx, code) is not None
+
+
+async def test_raised_key_derivation_costs_reach_an_account_at_its_next_login(
+    office: Office,
+) -> None:
+    async with office.store.tx() as tx:
+        await teams.add_counsellor(
+            tx, "frueher", COUNSELLOR_PASSWORD, role="counsellor", teams={}, kdf=PRODUCTION_FLOOR
+        )
+    raised = KdfParams(time_cost=3, memory_cost_kib=PRODUCTION_FLOOR.memory_cost_kib)
+    now = Store(office.store.db, office.store.keys, raised, clock=SystemClock())
+    async with now.tx() as tx:
+        assert await teams.unlock(tx, "frueher", COUNSELLOR_PASSWORD) is not None
+    async with now.tx() as tx:
+        row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == "frueher"))
+        assert row is not None and KdfParams.from_dict(row.kdf_params) == raised
+        assert await teams.unlock(tx, "frueher", COUNSELLOR_PASSWORD) is not None
+        assert await teams.unlock(tx, "frueher", "falsch") is None
