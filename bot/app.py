@@ -27,9 +27,11 @@ from bot.conversation.code_hold import CodeHold
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
+from bot.health import add_health_routes
 from bot.keys import (
     CHANNELS,
     CLOCK,
+    HEALTH,
     OFFICE_CONFIG,
     SERVICE,
     SETTINGS,
@@ -47,7 +49,6 @@ from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web.routes import setup_pages
 from storage import outbox
-from storage.db import DatabaseUnavailable
 from storage.notify import OutboxListener
 from storage.store import Store
 
@@ -110,7 +111,7 @@ def create_app(
     config.on_change(use_hours)
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_office_config)
-    app.router.add_get("/healthz", healthz)
+    add_health_routes(app)
     app.router.add_get("/", index)
     if settings.webchat.enabled:
         channel = webchat.WebChatChannel()
@@ -329,7 +330,11 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     listener = OutboxListener(app[STORE].db, app[WORKER].wake)
     await listener.start()
     task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")
+    app[HEALTH].add("delivery worker", lambda: not task.done())
+    app[HEALTH].add("replica listener", listener.alive)
     yield
+    app[HEALTH].remove("delivery worker")
+    app[HEALTH].remove("replica listener")
     # Let a round in progress finish: cancelling between send and commit would offer those
     # replies again after the next start.
     app[WORKER].stop()
@@ -417,14 +422,6 @@ async def _new_case_alerts(app: web.Application) -> AsyncIterator[None]:
         except TimeoutError:
             log.warning("new-case alerts did not finish their round in time; stopped them")
         log.info("new-case alerts stopped")
-
-
-async def healthz(request: web.Request) -> web.Response:
-    try:
-        await request.app[STORE].db.check()
-    except DatabaseUnavailable:
-        return web.json_response({"status": "database unavailable"}, status=503)
-    return web.json_response({"status": "ok"})
 
 
 async def index(request: web.Request) -> web.StreamResponse:

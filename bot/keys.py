@@ -17,6 +17,7 @@ from bot.console.core import Console
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.office.config import OfficeConfig
+from bot.probes import Probes
 from bot.settings import Settings
 from storage.store import Store
 
@@ -31,3 +32,4 @@ WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
 TELEGRAM = web.AppKey("telegram", telegram.TelegramRuntime)
 OFFICE_CONFIG = web.AppKey("office_config", OfficeConfig)
 CONSOLE: Final = web.AppKey("console", Console)
+HEALTH = web.AppKey("health", Probes)

@@ -38,7 +38,7 @@ NOTES: dict[str, str] = {
     "database_url, so the URL carries no secret (e.g. a Docker secret).",
     "host": "Address the HTTP service listens on; loopback by default, so nothing is exposed "
     "by accident. In a container: 0.0.0.0 (publish the port on loopback only).",
-    "port": "TCP port of the HTTP service (web chat, console, webhooks, /healthz).",
+    "port": "TCP port of the HTTP service (web chat, console, webhooks, /livez, /readyz).",
     "kdf_memory_kib": "Argon2id memory cost (KiB) for counsellor passwords, recovery keys and "
     "case codes; lower it only for tests, never in production.",
     "kdf_time_cost": "Argon2id passes; see kdf_memory_kib.",

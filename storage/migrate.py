@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
@@ -25,6 +29,38 @@ def _config(connection: Connection | None = None) -> Config:
 async def upgrade(db: Database) -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+
+
+START_LOCK = 0x616E6C6175660001
+"""PostgreSQL advisory lock key held while a replica migrates and makes first-start rows
+("anlauf" + 1): one replica at a time, the others wait and then find the work done."""
+
+
+@contextlib.asynccontextmanager
+async def exclusive_start(db: Database) -> AsyncIterator[None]:
+    """Let one process at a time through migration and first start. Several replicas start
+    together against one PostgreSQL: without this, two would run the same migration (or
+    create the same demo team) at once and one would fail half-way. SQLite is one process."""
+    if db.is_sqlite:
+        yield
+        return
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": START_LOCK})
+        await conn.commit()  # the lock is the session's; no transaction stays open meanwhile
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": START_LOCK})
+            await conn.commit()
+
+
+def knows(revision: str) -> bool:
+    """Whether this version of the code has the migration `revision` (a replica older than
+    the schema does not)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def head_revision() -> str | None:

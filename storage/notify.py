@@ -50,6 +50,12 @@ class OutboxListener:
         await self._driver.add_listener(OUTBOX_CHANNEL, self._callback)
         log.info("listening for outbox notifications from other replicas")
 
+    def alive(self) -> bool:
+        """Listening (or nothing to listen for, on SQLite); False once the connection died."""
+        if self.db.is_sqlite:
+            return True
+        return self._driver is not None and not self._driver.is_closed()
+
     async def stop(self) -> None:
         if self._conn is None:
             return

@@ -16,7 +16,7 @@ from storage import integrity, meta, teams
 from storage.crypto import KdfParams, ServerKey, ServerKeyError
 from storage.db import Database, DatabaseUnavailable, sqlite_file
 from storage.meta import WrongServerKey
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import current_revision, exclusive_start, head_revision, knows, upgrade
 from storage.store import Store, Tx
 
 DEMO_TEAM = ("region", "Antidiskriminierungsstelle Region Hannover")
@@ -103,12 +103,14 @@ async def open_store(
         store = Store(db, key, kdf_params(settings), clock=clock or SystemClock())
         first = None
         if create:
-            await upgrade(db)
-            async with store.tx() as tx:
-                await meta.check_server_key(tx)
-                await integrity.backfill(tx)
-                if first_start:
-                    first = await _first_start(tx, settings)
+            async with exclusive_start(db):
+                await _refuse_newer_schema(db)
+                await upgrade(db)
+                async with store.tx() as tx:
+                    await meta.check_server_key(tx)
+                    await integrity.backfill(tx)
+                    if first_start:
+                        first = await _first_start(tx, settings)
         else:
             await check_schema(db)
             async with store.read() as tx:
@@ -161,6 +163,17 @@ async def check_schema(db: Database) -> None:
         )
 
 
+async def _refuse_newer_schema(db: Database) -> None:
+    """A replica whose code is older than the database's schema (another replica was
+    upgraded first) must not run against it: one line, before anything is touched."""
+    current = await current_revision(db)
+    if current is not None and not knows(current):
+        raise StartupError(
+            f"the database at {db.safe_url} has schema {current}, newer than this version of "
+            f"Anlaufstelle knows (up to {head_revision()}): start the newer version here too"
+        )
+
+
 def _no_database(db: Database) -> str:
     return f"no Anlaufstelle database here: {db.safe_url}"
 
@@ -171,7 +184,7 @@ async def first_start(store: Store, settings: Settings) -> FirstStart | None:
     `serve` calls this only once its port is bound, so the secrets it prints are never made
     by a start that then fails; a start that failed earlier leaves no team, and the next
     one makes and prints them."""
-    async with store.tx() as tx:
+    async with exclusive_start(store.db), store.tx() as tx:
         return await _first_start(tx, settings)
 
 

@@ -132,9 +132,9 @@ def test_service_waits_for_a_healthy_database(compose: dict[str, Any]) -> None:
     assert "pg_isready" in _healthcheck_command(compose["services"][DB])
 
 
-def test_service_has_a_healthcheck_on_healthz(compose: dict[str, Any]) -> None:
+def test_service_has_a_healthcheck_on_readyz(compose: dict[str, Any]) -> None:
     check = _healthcheck_command(compose["services"][APP])
-    assert "http://127.0.0.1:8080/healthz" in check
+    assert "http://127.0.0.1:8080/readyz" in check
     assert not compose["services"][APP]["healthcheck"].get("disable", False)
 
 
@@ -228,7 +228,7 @@ def test_dockerfile_runtime_is_slim_non_root_with_healthcheck() -> None:
     assert users[-1].split(":")[0] not in {"root", "0"}
     assert ("EXPOSE", "8080") in stage
     (healthcheck,) = [rest for word, rest in stage if word == "HEALTHCHECK"]
-    assert "http://127.0.0.1:8080/healthz" in healthcheck
+    assert "http://127.0.0.1:8080/readyz" in healthcheck
     assert "curl" not in healthcheck
 
 

@@ -3,7 +3,9 @@ migrate; every other command opens what exists or says why it cannot (SQLite and
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -11,6 +13,7 @@ from sqlalchemy import text
 
 from bot.cli.bootstrap import StartupError, open_store
 from bot.settings import Settings
+from storage import teams
 from storage.crypto import ServerKey
 from storage.db import Database
 from storage.migrate import MIGRATIONS, current_revision, head_revision
@@ -103,3 +106,44 @@ async def test_the_first_start_happens_until_a_team_exists(
     store, first = await open_store(settings, create=True)
     await store.db.dispose()
     assert first is None
+
+
+async def test_a_replica_older_than_the_schema_refuses_to_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path, database_url)
+    store, _ = await open_store(settings, create=True)
+    await store.db.dispose()
+    db = Database(database_url)
+    async with db.engine.begin() as conn:  # another replica, one version ahead, migrated it
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    await db.dispose()
+    with pytest.raises(StartupError, match="has schema 9999, newer than this version") as err:
+        await open_store(settings, create=True)
+    assert "\n" not in str(err.value)
+    assert await _revision(database_url) == "9999"  # nothing was touched
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_together_migrate_and_make_the_first_team_once(
+    tmp_path: Path, make_postgres_database: Any
+) -> None:
+    """Two replicas, each with its own connections, start at the same moment against an
+    empty database: one migrates and makes the demo team, the other waits and finds it."""
+    for attempt in range(10):
+        url = await make_postgres_database()
+        key = tmp_path / f"server-{attempt}.key"
+        ServerKey.generate().save(key)
+        settings = _settings(tmp_path / str(attempt), url, server_key_file=key)
+        opened = await asyncio.gather(
+            open_store(settings, create=True), open_store(settings, create=True)
+        )
+        try:
+            firsts = [first for _, first in opened]
+            assert sum(first is not None for first in firsts) == 1, attempt
+            async with opened[0][0].read() as tx:
+                assert list(await teams.team_names(tx)) == ["region"]
+        finally:
+            for store, _ in opened:
+                await store.db.dispose()
+        assert await _revision(url) == head_revision()

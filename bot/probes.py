@@ -1,0 +1,22 @@
+"""What the background parts of a process report for `/readyz` (bot/health.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Probes:
+    """What the background parts report: name -> a check that is True while it runs."""
+
+    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+
+    def add(self, name: str, check: Callable[[], bool]) -> None:
+        self.checks[name] = check
+
+    def remove(self, name: str) -> None:
+        self.checks.pop(name, None)
+
+    def failing(self) -> list[str]:
+        return sorted(name for name, check in self.checks.items() if not check())

@@ -1,0 +1,84 @@
+"""What an orchestrator asks: is the process alive, and is it ready to move messages?
+SQLite and PostgreSQL (where the cross-replica listener is one of the parts)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+
+from bot.app import create_app
+from bot.channels.memory import MemoryChannel
+from bot.keys import WORKER
+from bot.settings import DeliverySettings, Settings
+from storage.db import Database
+from tests.conftest import Office
+
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+async def client(office: Office) -> AsyncIterator[Client]:
+    channel = MemoryChannel()
+    settings = Settings(delivery=DeliverySettings(poll_seconds=0.05))
+    app = create_app(settings, office.store, channels={channel.name: channel}, flow_id="mini")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        yield c
+
+
+async def _get(client: Client, path: str) -> tuple[int, dict[str, object]]:
+    resp = await client.get(path)
+    return resp.status, await resp.json()
+
+
+async def test_a_running_service_is_alive_and_ready(client: Client) -> None:
+    assert await _get(client, "/livez") == (200, {"status": "alive"})
+    assert await _get(client, "/readyz") == (200, {"status": "ready"})
+    assert await _get(client, "/healthz") == (200, {"status": "ok"})
+
+
+async def test_a_stopped_delivery_worker_makes_it_not_ready_but_alive(client: Client) -> None:
+    worker = client.app[WORKER]
+    worker.stop()  # as if its task had ended: replies would no longer go out
+    for _ in range(100):
+        status, body = await _get(client, "/readyz")
+        if status == 503:
+            break
+        await asyncio.sleep(0.05)
+    assert (status, body) == (503, {"status": "not ready", "failing": ["delivery worker"]})
+    assert (await _get(client, "/livez"))[0] == 200
+
+
+async def test_a_schema_from_another_version_makes_it_not_ready(
+    client: Client, office: Office
+) -> None:
+    async with office.store.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    assert await _get(client, "/readyz") == (503, {"status": "not ready", "failing": ["schema"]})
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_lost_replica_listener_makes_it_not_ready(client: Client, office: Office) -> None:
+    # Another session ends the listener's connection, as a database restart would.
+    admin = Database(office.store.db.url.render_as_string(hide_password=False))
+    try:
+        async with admin.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    for _ in range(100):
+        status, body = await _get(client, "/readyz")
+        if status == 503:
+            break
+        await asyncio.sleep(0.05)
+    assert (status, body) == (503, {"status": "not ready", "failing": ["replica listener"]})
