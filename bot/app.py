@@ -41,6 +41,7 @@ from bot.keys import (
     WEBCHAT_LIMITS,
     WORKER,
 )
+from bot.log_format import request_ids
 from bot.office import housekeeping
 from bot.office.alert_senders import configured_senders
 from bot.office.config import REFRESH_SECONDS, Effective, OfficeConfig
@@ -78,7 +79,7 @@ def create_app(
     _no_server_versions()
     app = web.Application(
         client_max_size=bridge.MAX_BODY_BYTES,
-        middlewares=[_forwarded_scheme(settings)],
+        middlewares=[request_ids, _forwarded_scheme(settings)],
     )
     app.on_response_prepare.append(_transport_headers)
     app[SETTINGS] = settings

@@ -511,6 +511,8 @@ class Settings(BaseSettings):
     office_timezone: str = "Europe/Berlin"
     """The office's time zone: "today" and typed dates mean the person's local day."""
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line with the request id, for a log pipeline."""
     bridge: BridgeSettings = Field(default_factory=BridgeSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)

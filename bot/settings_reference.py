@@ -42,6 +42,8 @@ NOTES: dict[str, str] = {
     "kdf_memory_kib": "Argon2id memory cost (KiB) for counsellor passwords, recovery keys and "
     "case codes; lower it only for tests, never in production.",
     "kdf_time_cost": "Argon2id passes; see kdf_memory_kib.",
+    "log_format": "text (the default) or json: one JSON object per line (time, level, logger, "
+    "message, request id), ids and counts only as in text.",
     "log_level": "DEBUG, INFO, WARNING or ERROR. Log lines carry ids and counts, never content.",
     "bridge.enabled": "Accept messages from another gateway at /bridge/messages "
     "(docs/bridge-protocol.md).",

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import log_safety, resources
+from bot import log_format, log_safety, resources
 from bot.cli import translations as translations_cli
 from bot.cli.bootstrap import (
     LISTEN_ADDRESS,
@@ -206,7 +206,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             settings = settings.model_copy(
                 update={k: v for k, v in chosen.items() if v is not None}
             )
-        _configure_logging(settings.log_level)
+        _configure_logging(settings.log_level, settings.log_format)
         if args.command == "rasa":
             return _rasa_actions(settings, args, out)
         handler = _COMMANDS[args.command]
@@ -229,11 +229,13 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return 130
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, kind: str = "text") -> None:
     # Log lines carry ids and counts only; no handler here ever formats message content.
     # Values from outside in them (a chat type, an action name) cannot break a line.
     log_safety.install()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_format.formatter(kind))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Sanic (rasa-sdk's server) would log request lines with the ?token= of Rasa's calls.
     logging.getLogger("sanic.access").setLevel(logging.WARNING)
