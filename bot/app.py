@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web, web_response
 from aiohttp.typedefs import Handler, Middleware
 
-from bot import log_safety, resources
+from bot import log_safety, metrics, resources
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -79,7 +79,11 @@ def create_app(
     _no_server_versions()
     app = web.Application(
         client_max_size=bridge.MAX_BODY_BYTES,
-        middlewares=[request_ids, _forwarded_scheme(settings)],
+        middlewares=[
+            request_ids,
+            *([metrics.request_timing] if settings.metrics.enabled else []),
+            _forwarded_scheme(settings),
+        ],
     )
     app.on_response_prepare.append(_transport_headers)
     app[SETTINGS] = settings
@@ -163,6 +167,8 @@ def create_app(
         settings.rasa.resolved_rest_url()  # a missing URL stops the start, not the first message
         app.cleanup_ctx.append(_rasa_driver)
     app.cleanup_ctx.append(_delivery_worker)
+    if settings.metrics.enabled:
+        app.cleanup_ctx.append(_metrics)
     app.cleanup_ctx.append(_idle_sweeper)
     notifications = settings.notifications
     if notifications.email_enabled or notifications.telegram_enabled:
@@ -344,6 +350,18 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     except TimeoutError:
         log.warning("delivery worker did not finish its round in time; stopped it")
     await listener.stop()
+
+
+async def _metrics(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async for _ in metrics.serve_metrics(
+        app[STORE],
+        app[CLOCK],
+        ZoneInfo(settings.office_timezone),
+        settings.metrics.host,
+        settings.metrics.port,
+    ):
+        yield
 
 
 async def _office_config(app: web.Application) -> AsyncIterator[None]:

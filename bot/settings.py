@@ -406,6 +406,18 @@ class DeliverySettings(BaseModel):
     """How long a worker may hold a message before another worker may try it again."""
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics on a listen address of their own (bot/metrics.py): counts and
+    gauges only, nothing about a person or a case's content; off unless enabled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    """Keep it on a private address: the numbers say how busy the office is."""
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
 class RasaSettings(BaseModel):
     """The optional Rasa integration (Rasa always runs as its own service; see docs/rasa.md)."""
 
@@ -515,6 +527,7 @@ class Settings(BaseSettings):
     """`json`: one JSON object per line with the request id, for a log pipeline."""
     bridge: BridgeSettings = Field(default_factory=BridgeSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     webchat: WebChatSettings = Field(default_factory=WebChatSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)

@@ -42,8 +42,6 @@ NOTES: dict[str, str] = {
     "kdf_memory_kib": "Argon2id memory cost (KiB) for counsellor passwords, recovery keys and "
     "case codes; lower it only for tests, never in production.",
     "kdf_time_cost": "Argon2id passes; see kdf_memory_kib.",
-    "log_format": "text (the default) or json: one JSON object per line (time, level, logger, "
-    "message, request id), ids and counts only as in text.",
     "log_level": "DEBUG, INFO, WARNING or ERROR. Log lines carry ids and counts, never content.",
     "bridge.enabled": "Accept messages from another gateway at /bridge/messages "
     "(docs/bridge-protocol.md).",
@@ -73,6 +71,9 @@ NOTES: dict[str, str] = {
     "notifications.telegram_token": "Token of the alert bot; prefer telegram_token_file.",
     "notifications.telegram_base_url": "The Bot API address for alerts (a local Bot API "
     "server, or an emulator in tests).",
+    "metrics.enabled": "Serve Prometheus metrics (counts and gauges only) on metrics.host:port "
+    "/metrics; off by default.",
+    "metrics.port": "Port of the metrics listener.",
     "delivery.poll_seconds": "How often the outbox worker looks for replies to send.",
     "delivery.backoff_initial_seconds": "Wait before the first retry of a failed delivery; "
     "doubled (with jitter) on each further failure.",

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
 from bot.conversation import case_texts
@@ -244,10 +245,13 @@ class ConversationService:
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
         if self.driver is not None:
             return await self._handle_driven(key, msg, self.driver)
-        async with self.locks.hold(key):
-            suggested = await self._understand(msg) if self.nlu and msg.text else ()
-            async with self.store.tx(self.clock()) as tx:
-                handled = await self._handle(tx, msg, suggested)
+        with metrics.UNIT_OF_WORK.time():
+            async with self.locks.hold(key):
+                suggested = await self._understand(msg) if self.nlu and msg.text else ()
+                async with self.store.tx(self.clock()) as tx:
+                    handled = await self._handle(tx, msg, suggested)
+        if handled.case is not None:
+            metrics.HANDOVERS.inc()
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
@@ -557,6 +561,7 @@ class ConversationService:
         if deliver and self.on_outbox is not None:
             self.on_outbox()
         told = str(self.codes.reveal(payload)["text"])
+        metrics.HANDOVERS.inc()
         return ExternalHandover("queued", created, told, delivered=deliver)
 
     # ---------------------------------------------------------- the bot phase driven by Rasa
@@ -838,6 +843,7 @@ class ConversationService:
         language = msg.language if msg.language in flow.languages else flow.default_language
         previous = await conversations.last_case_of(tx, contact.id)
         conv = await conversations.start(tx, contact.id, version.id, language, previous)
+        metrics.CONVERSATIONS_STARTED.inc()
         log.info("conversation %s started on flow %s version %s", conv.id, flow.id, version.number)
         return conv
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from bot import metrics
 from bot.channels.base import Channel, DeliveryFailed, Option, OutboundMessage, RecipientUnreachable
 from bot.clock import Clock
 from bot.settings import DeliverySettings
@@ -170,6 +171,7 @@ class DeliveryWorker:
         now = self.clock()
         async with self.store.tx(now) as tx:
             await outbox.retry_later(tx, delivery.outbox_id, now + timedelta(seconds=wait), error)
+        metrics.DELIVERY_FAILURES.labels(channel=delivery.channel).inc()
         log.info(
             "delivery %s attempt %s failed (%s); retry in %.1fs",
             delivery.outbox_id,
