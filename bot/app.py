@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -49,8 +50,8 @@ from bot.office.new_case_alerts import NewCaseAlerts
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web.routes import setup_pages
-from storage import outbox
-from storage.notify import OutboxListener
+from storage import notify, outbox
+from storage.notify import OUTBOX_CHANNEL, WEBCHAT_CHANNEL, Listener
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,13 @@ def create_app(
     app.router.add_get("/", index)
     if settings.webchat.enabled:
         channel = webchat.WebChatChannel()
+        if not store.db.is_sqlite:  # one process per SQLite database: nobody to tell
+            channel.pseudonym_of = functools.partial(store.contact_pseudonym, webchat.NAME)
+
+            async def relay(kind: str, payload: str) -> None:
+                await notify.publish(store.db, notify.WEBCHAT_CHANNEL, f"{kind}:{payload}")
+
+            channel.relay = relay
         registry[webchat.NAME] = channel
         app[WEBCHAT] = channel
         new_chats = settings.webchat.new_chats_per_10_minutes
@@ -334,7 +342,19 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
             freed = await outbox.release_leases(tx)
         if freed:
             log.info("delivery: %s replies leased by the previous run offered again", freed)
-    listener = OutboxListener(app[STORE].db, app[WORKER].wake)
+    worker = app[WORKER]
+    chat = app.get(WEBCHAT)
+    handlers: dict[str, Callable[[str], None]] = {OUTBOX_CHANNEL: lambda _payload: worker.wake()}
+    if chat is not None:
+        # A delivery on another replica for a page whose socket is here: it is pushed here.
+        handlers[WEBCHAT_CHANNEL] = lambda payload: chat.relayed(*payload.split(":", 1))
+
+    def catch_up() -> None:
+        worker.wake()
+        if chat is not None:
+            chat.catch_up_all()
+
+    listener = Listener(store.db, handlers, on_reconnect=catch_up)
     await listener.start()
     task = asyncio.create_task(app[WORKER].run(), name="delivery-worker")
     app[HEALTH].add("delivery worker", lambda: not task.done())

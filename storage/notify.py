@@ -1,16 +1,20 @@
-"""Cross-replica wake-ups for the delivery worker: PostgreSQL LISTEN/NOTIFY.
+"""Cross-replica signals over PostgreSQL LISTEN/NOTIFY.
 
-A replica that commits replies announces it; the workers of every replica listening wake at
-once instead of at their next poll. On SQLite (one process) both sides are no-ops, and the
-worker's own in-process wake-up is enough. A missed notification only costs a poll interval,
-so this is an accelerator, never the only path.
+Two kinds: "there are replies in the outbox" (the delivery workers of every replica wake at
+once instead of at their next poll), and "there is news for this web chat address" (the
+replica that holds the person's socket pushes it). Payloads carry a keyed pseudonym at most,
+never content or an address. On SQLite (one process) everything here is a no-op. A missed
+signal costs a poll interval or a page's next reconnect, never a message: the database is
+the truth, and a listener that lost its connection reconnects and asks everyone to catch up.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +24,9 @@ from storage.store import Tx
 
 log = logging.getLogger(__name__)
 
-OUTBOX_CHANNEL = "anlaufstelle_outbox"
+OUTBOX_CHANNEL: Final = "anlaufstelle_outbox"
+WEBCHAT_CHANNEL: Final = "anlaufstelle_webchat"
+RECONNECT_SECONDS: Final = 1.0
 
 
 async def announce_outbox(tx: Tx) -> None:
@@ -31,37 +37,101 @@ async def announce_outbox(tx: Tx) -> None:
         )
 
 
-class OutboxListener:
-    def __init__(self, db: Database, on_notify: Callable[[], None]) -> None:
+async def publish(db: Database, channel: str, payload: str) -> None:
+    """Send a signal now, outside any transaction (for news already committed)."""
+    if db.is_sqlite:
+        return
+    async with db.engine.connect() as conn:
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+        )
+        await conn.commit()
+
+
+class Listener:
+    """LISTEN on some channels, each with a handler of the payload; reconnects by itself."""
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Callable[[str], None]],
+        on_reconnect: Callable[[], None] | None = None,
+        *,
+        reconnect_seconds: float = RECONNECT_SECONDS,
+    ) -> None:
         self.db = db
-        self.on_notify = on_notify
+        self.reconnect_seconds = reconnect_seconds
+        self.handlers = dict(handlers)
+        self.on_reconnect = on_reconnect
         self._conn: AsyncConnection | None = None
         self._driver: Any = None
+        self._watch: asyncio.Task[None] | None = None
 
-    def _callback(self, *_args: object) -> None:
-        self.on_notify()
+    def _callback(self, _conn: object, _pid: object, channel: str, payload: str) -> None:
+        handler = self.handlers.get(channel)
+        if handler is not None:
+            handler(payload)
+
+    async def _connect(self) -> None:
+        self._conn = await self.db.engine.connect()
+        raw = await self._conn.get_raw_connection()
+        self._driver = raw.driver_connection
+        for channel in self.handlers:
+            await self._driver.add_listener(channel, self._callback)
 
     async def start(self) -> None:
         if self.db.is_sqlite:
             return
-        self._conn = await self.db.engine.connect()
-        raw = await self._conn.get_raw_connection()
-        self._driver = raw.driver_connection
-        await self._driver.add_listener(OUTBOX_CHANNEL, self._callback)
-        log.info("listening for outbox notifications from other replicas")
+        await self._connect()
+        self._watch = asyncio.create_task(self._watchdog(), name="listener-watchdog")
+        log.info("listening for signals from other replicas")
 
     def alive(self) -> bool:
-        """Listening (or nothing to listen for, on SQLite); False once the connection died."""
+        """Listening (or nothing to listen for, on SQLite); False while the connection is lost."""
         if self.db.is_sqlite:
             return True
         return self._driver is not None and not self._driver.is_closed()
 
-    async def stop(self) -> None:
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(self.reconnect_seconds)
+            if self.alive():
+                continue
+            log.warning("lost the connection for signals from other replicas; reconnecting")
+            await self._drop()
+            try:
+                await self._connect()
+            except Exception as exc:  # the database may be down for a while: try again
+                log.warning("reconnecting for signals failed (%s)", exc.__class__.__name__)
+                continue
+            log.info("listening for signals from other replicas again")
+            if self.on_reconnect is not None:
+                self.on_reconnect()  # what was signalled meanwhile is read from the database
+
+    async def _drop(self) -> None:
         if self._conn is None:
             return
-        try:
-            await self._driver.remove_listener(OUTBOX_CHANNEL, self._callback)
-        except Exception:  # the connection may already be gone; closing it is what matters
-            log.debug("outbox listener: removing the listener failed")
-        await self._conn.close()
+        with contextlib.suppress(Exception):  # the connection may already be gone
+            for channel in self.handlers:
+                await self._driver.remove_listener(channel, self._callback)
+        with contextlib.suppress(Exception):
+            await self._conn.invalidate()
+        with contextlib.suppress(Exception):
+            await self._conn.close()
         self._conn = None
+        self._driver = None
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
+        await self._drop()
+
+
+class OutboxListener(Listener):
+    """Only the outbox signal: wakes a delivery worker."""
+
+    def __init__(self, db: Database, on_notify: Callable[[], None]) -> None:
+        super().__init__(db, {OUTBOX_CHANNEL: lambda _payload: on_notify()})

@@ -281,47 +281,113 @@ class Backend(Protocol):
     async def person_typing(self, channel: str, address: str) -> None: ...
 
 
+CatchUp = Callable[[], Awaitable[None]]
+"""A socket's way to send the lines it has not shown yet (read from the conversation)."""
+
+Relay = Callable[[str, str], Awaitable[None]]
+"""Tell the other replicas (kind "m" news or "t" typing, the address's pseudonym)."""
+
+
 class WebChatChannel:
-    """Delivers replies to the browsers connected with a session, if any are."""
+    """Delivers replies to the browsers connected with a session, if any are.
+
+    With several replicas the person's socket may be held by another one than the replica
+    that delivers: every delivery and typing hint is also relayed (a signal keyed by the
+    address's pseudonym, nothing else), and the replica holding the socket sends the lines
+    the page has not shown yet, read from the conversation. Pages ignore a line they show
+    already (by its number), so a line relayed and pushed both shows once."""
 
     name = NAME
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._catch_up: dict[web.WebSocketResponse, CatchUp] = {}
+        self._by_pseudonym: dict[str, str] = {}
+        self.relay: Relay | None = None
+        self.pseudonym_of: Callable[[str], str] | None = None
+        self.replica = secrets.token_hex(4)
+        """This process, so that it ignores its own relayed signals."""
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def attach(self, address: str, ws: web.WebSocketResponse) -> None:
+    def attach(
+        self, address: str, ws: web.WebSocketResponse, catch_up: CatchUp | None = None
+    ) -> None:
         self._sockets.setdefault(address, set()).add(ws)
+        if catch_up is not None:
+            self._catch_up[ws] = catch_up
+        if self.pseudonym_of is not None:
+            self._by_pseudonym[self.pseudonym_of(address)] = address
 
     def detach(self, address: str, ws: web.WebSocketResponse) -> None:
+        self._catch_up.pop(ws, None)
         sockets = self._sockets.get(address)
         if sockets is not None:
             sockets.discard(ws)
             if not sockets:
                 del self._sockets[address]
+                if self.pseudonym_of is not None:
+                    self._by_pseudonym.pop(self.pseudonym_of(address), None)
 
     def connected(self, address: str) -> int:
         return len(self._sockets.get(address, ()))
 
     async def send(self, message: OutboundMessage) -> None:
-        frame = outbound_frame(message)
-        for ws in list(self._sockets.get(message.address, ())):
+        await self._push(message.address, outbound_frame(message))
+        await self._relay("m", message.address)
+
+    async def typing(self, address: str) -> None:
+        """Tell the person's open pages that a counsellor is typing; nothing if none is open."""
+        await self._push(address, {"type": "typing", "sender": "counsellor"})
+        await self._relay("t", address)
+
+    async def _push(self, address: str, frame: dict[str, Any]) -> None:
+        for ws in list(self._sockets.get(address, ())):
             if ws.closed:
                 continue
             try:
                 await ws.send_json(frame)
             except (ConnectionResetError, RuntimeError):
                 # The browser went away mid-send; it replays the line from history on return.
-                self.detach(message.address, ws)
-
-    async def typing(self, address: str) -> None:
-        """Tell the person's open pages that a counsellor is typing; nothing if none is open."""
-        for ws in list(self._sockets.get(address, ())):
-            if ws.closed:
-                continue
-            try:
-                await ws.send_json({"type": "typing", "sender": "counsellor"})
-            except (ConnectionResetError, RuntimeError):
                 self.detach(address, ws)
+
+    async def _relay(self, kind: str, address: str) -> None:
+        if self.relay is None or self.pseudonym_of is None:
+            return
+        try:
+            await self.relay(kind, f"{self.replica}:{self.pseudonym_of(address)}")
+        except Exception as exc:  # the page catches up at its next reconnect anyway
+            log.warning("webchat: relaying to other replicas failed (%s)", exc.__class__.__name__)
+
+    def relayed(self, kind: str, payload: str) -> None:
+        """A signal from a replica: news or typing for an address whose socket may be here."""
+        replica, _, pseudonym = payload.partition(":")
+        address = self._by_pseudonym.get(pseudonym)
+        if replica == self.replica or address is None:
+            return
+        if kind == "t":
+            self._spawn(self._push(address, {"type": "typing", "sender": "counsellor"}))
+        else:
+            for ws in list(self._sockets.get(address, ())):
+                catch_up = self._catch_up.get(ws)
+                if catch_up is not None:
+                    self._spawn(catch_up())
+
+    def catch_up_all(self) -> None:
+        """After signals may have been missed (the listener reconnected): every page here
+        gets what it has not shown yet."""
+        for catch_up in list(self._catch_up.values()):
+            self._spawn(catch_up())
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("webchat: catching a page up failed")
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def close_all(self) -> None:
         for sockets in list(self._sockets.values()):
@@ -562,6 +628,8 @@ class _Session:
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
+        self.shown = 0
+        """The highest line number this page was sent from the conversation's history."""
 
     def close(self) -> None:
         if self.address is not None:
@@ -613,16 +681,29 @@ class _Session:
         self.close()
         self.address = address_for(self.token)
         self.language = frame.language
-        self.channel.attach(self.address, self.ws)
+        self.channel.attach(self.address, self.ws, self._catch_up)
         history = await self.backend.history(NAME, self.address, self.token)
         await self._welcome(history, resumed and history.owner is not None)
         if history.owner is None:
             # A new chat: the first question comes at once, in the page's language.
             await self._message(CommandFrame(type="command", id="hello-start", command="start"))
 
+    async def _catch_up(self) -> None:
+        """Send the lines of the conversation this page has not been sent from history (news
+        another replica delivered, or signals missed while reconnecting)."""
+        if self.address is None or self.ws.closed:
+            return
+        history = await self.backend.history(NAME, self.address, self.token)
+        for line in history.lines:
+            # The person's own lines are on their page already (shown when sent).
+            if line.seq > self.shown and line.sender != "person":
+                await self.send(message_frame(line.body, line.seq, line.sender))
+            self.shown = max(self.shown, line.seq)
+
     async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
         """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
+        self.shown = max((line.seq for line in history.lines), default=0)
         await self.send(
             {
                 "type": "welcome",
