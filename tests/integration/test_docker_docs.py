@@ -129,9 +129,10 @@ def test_the_service_container_gets_valid_settings(monkeypatch: pytest.MonkeyPat
     settings = Settings()
     assert settings.console.public_url == PUBLIC_URL
     assert settings.console.trust_forwarded_proto is True
-    # the proxy's connections arrive from the network's gateway
+    # the proxy service's connections, carrying those of the host's proxy (the gateway)
     (ipam,) = compose["networks"]["default"]["ipam"]["config"]
-    assert settings.webchat.trusted_proxies == [ipam["gateway"]]
+    proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    assert settings.webchat.trusted_proxies == [proxy, ipam["gateway"]]
     # every secret file the settings name is a secret mounted into the container
     mounted = {f"/run/secrets/{name}" for name in compose["services"]["anlaufstelle"]["secrets"]}
     assert str(settings.resolved_server_key_file) in mounted
@@ -139,7 +140,7 @@ def test_the_service_container_gets_valid_settings(monkeypatch: pytest.MonkeyPat
 
 
 def test_the_proxy_examples_reach_the_published_port() -> None:
-    (port,) = _compose()["services"]["anlaufstelle"]["ports"]
+    (port,) = _compose()["services"]["proxy"]["ports"]
     upstream = port.rsplit(":", 1)[0]  # "127.0.0.1:8080"
     (caddy,) = _code_blocks(PROXY_DOC, "caddy")
     assert f"reverse_proxy {upstream}" in caddy
