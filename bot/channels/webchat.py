@@ -302,6 +302,9 @@ class WebChatChannel:
     def __init__(self) -> None:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._catch_up: dict[web.WebSocketResponse, CatchUp] = {}
+        self._sent: dict[web.WebSocketResponse, set[int]] = {}
+        """Line numbers each page was sent, so catching up sends only what it lacks (lines
+        may come out of order when two replicas deliver one after the other)."""
         self._by_pseudonym: dict[str, str] = {}
         self.relay: Relay | None = None
         self.pseudonym_of: Callable[[str], str] | None = None
@@ -320,6 +323,7 @@ class WebChatChannel:
 
     def detach(self, address: str, ws: web.WebSocketResponse) -> None:
         self._catch_up.pop(ws, None)
+        self._sent.pop(ws, None)
         sockets = self._sockets.get(address)
         if sockets is not None:
             sockets.discard(ws)
@@ -331,8 +335,19 @@ class WebChatChannel:
     def connected(self, address: str) -> int:
         return len(self._sockets.get(address, ()))
 
+    def sent_to(self, ws: web.WebSocketResponse) -> set[int]:
+        """The line numbers this page has (changed in place by whoever sends it lines)."""
+        return self._sent.setdefault(ws, set())
+
     async def send(self, message: OutboundMessage) -> None:
-        await self._push(message.address, outbound_frame(message))
+        frame = outbound_frame(message)
+        for ws in list(self._sockets.get(message.address, ())):
+            if message.seq is not None:
+                sent = self.sent_to(ws)
+                if message.seq in sent:
+                    continue  # the page caught up on it from the conversation already
+                sent.add(message.seq)
+            await self._push_one(message.address, ws, frame)
         await self._relay("m", message.address)
 
     async def typing(self, address: str) -> None:
@@ -342,13 +357,18 @@ class WebChatChannel:
 
     async def _push(self, address: str, frame: dict[str, Any]) -> None:
         for ws in list(self._sockets.get(address, ())):
-            if ws.closed:
-                continue
-            try:
-                await ws.send_json(frame)
-            except (ConnectionResetError, RuntimeError):
-                # The browser went away mid-send; it replays the line from history on return.
-                self.detach(address, ws)
+            await self._push_one(address, ws, frame)
+
+    async def _push_one(
+        self, address: str, ws: web.WebSocketResponse, frame: dict[str, Any]
+    ) -> None:
+        if ws.closed:
+            return
+        try:
+            await ws.send_json(frame)
+        except (ConnectionResetError, RuntimeError):
+            # The browser went away mid-send; it replays the line from history on return.
+            self.detach(address, ws)
 
     async def _relay(self, kind: str, address: str) -> None:
         if self.relay is None or self.pseudonym_of is None:
@@ -628,8 +648,6 @@ class _Session:
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
-        self.shown = 0
-        """The highest line number this page was sent from the conversation's history."""
 
     def close(self) -> None:
         if self.address is not None:
@@ -694,16 +712,17 @@ class _Session:
         if self.address is None or self.ws.closed:
             return
         history = await self.backend.history(NAME, self.address, self.token)
+        sent = self.channel.sent_to(self.ws)
         for line in history.lines:
             # The person's own lines are on their page already (shown when sent).
-            if line.seq > self.shown and line.sender != "person":
+            if line.seq not in sent and line.sender != "person":
+                sent.add(line.seq)
                 await self.send(message_frame(line.body, line.seq, line.sender))
-            self.shown = max(self.shown, line.seq)
 
     async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
         """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
-        self.shown = max((line.seq for line in history.lines), default=0)
+        self.channel.sent_to(self.ws).update(line.seq for line in history.lines)
         await self.send(
             {
                 "type": "welcome",
