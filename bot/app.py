@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web, web_response
 from aiohttp.typedefs import Handler, Middleware
 
-from bot import log_safety, metrics, resources
+from bot import log_safety, metrics_http, resources
 from bot.channels import bridge, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -82,7 +82,7 @@ def create_app(
         client_max_size=bridge.MAX_BODY_BYTES,
         middlewares=[
             request_ids,
-            *([metrics.request_timing] if settings.metrics.enabled else []),
+            *([metrics_http.request_timing] if settings.metrics.enabled else []),
             _forwarded_scheme(settings),
         ],
     )
@@ -374,7 +374,7 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
 
 async def _metrics(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    async for _ in metrics.serve_metrics(
+    async for _ in metrics_http.serve_metrics(
         app[STORE],
         app[CLOCK],
         ZoneInfo(settings.office_timezone),

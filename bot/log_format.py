@@ -13,11 +13,12 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from aiohttp import web
 
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 PLAIN: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -30,7 +31,8 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, str] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            # the record's own time (logging read the clock), as an ISO date in UTC
+            "time": (EPOCH + timedelta(seconds=record.created)).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -1,4 +1,5 @@
-"""Prometheus metrics, on a listen address of their own and off by default (`[metrics]`).
+"""Prometheus metrics: the counters the service bumps; served by bot/metrics_http.py on a
+listen address of their own, off by default (`[metrics]`).
 
 Counts and gauges only. No metric has a label that could single out a person or say what a
 case is about: no category, no language, no municipality, no channel address. Why each one
@@ -16,20 +17,9 @@ is safe, beside it:
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta, tzinfo
 from typing import Final
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-
-from bot.conversation.handover import deadline_days_left
-from storage import gauges
-from storage.store import Store
-
-log = logging.getLogger(__name__)
 
 REGISTRY: Final = CollectorRegistry()
 
@@ -83,59 +73,3 @@ NEAR_DEADLINE: Final = Gauge(
     registry=REGISTRY,
 )
 NEAR_DEADLINE_DAYS: Final = 14
-
-
-async def refresh(store: Store, now: datetime, office_tz: tzinfo) -> None:
-    """Set the database gauges from one read-only snapshot."""
-    async with store.read(now) as tx:
-        snap = await gauges.snapshot(tx)
-    QUEUE_LENGTH.clear()
-    for team, count in snap.waiting_per_team.items():
-        QUEUE_LENGTH.labels(team=team).set(count)
-    OUTBOX_BACKLOG.set(snap.outbox_backlog)
-    age = (now - snap.outbox_oldest) if snap.outbox_oldest else timedelta(0)
-    OUTBOX_OLDEST_AGE.set(max(age.total_seconds(), 0.0))
-    today = now.astimezone(office_tz).date()
-    near = 0
-    for incident in snap.open_incident_dates:
-        left = deadline_days_left(incident, today)
-        if left is not None and left <= NEAR_DEADLINE_DAYS:
-            near += 1
-    NEAR_DEADLINE.set(near)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def request_timing(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resource = request.match_info.route.resource
-    route = resource.canonical if resource is not None else "unmatched"
-    with REQUESTS.labels(route=route, method=request.method).time():
-        return await handler(request)
-
-
-def metrics_app(store: Store, clock: Callable[[], datetime], office_tz: tzinfo) -> web.Application:
-    async def metrics(request: web.Request) -> web.Response:
-        await refresh(store, clock(), office_tz)
-        return web.Response(
-            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
-    app = web.Application()
-    app.router.add_get("/metrics", metrics)
-    return app
-
-
-async def serve_metrics(
-    store: Store, clock: Callable[[], datetime], office_tz: tzinfo, host: str, port: int
-) -> AsyncIterator[None]:
-    """Run the metrics listener for as long as the service runs (an app cleanup context)."""
-    runner = web.AppRunner(metrics_app(store, clock, office_tz), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-        log.info("metrics on %s:%s/metrics", host, port)
-        yield
-    finally:
-        await runner.cleanup()
