@@ -32,6 +32,7 @@ from bot.health import add_health_routes
 from bot.keys import (
     CHANNELS,
     CLOCK,
+    CONSOLE,
     HEALTH,
     OFFICE_CONFIG,
     SERVICE,
@@ -348,11 +349,23 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     if chat is not None:
         # A delivery on another replica for a page whose socket is here: it is pushed here.
         handlers[WEBCHAT_CHANNEL] = lambda payload: chat.relayed(*payload.split(":", 1))
+    console = app.get(CONSOLE)
+    if console is not None:
+        live = console.live
+        handlers[notify.CONSOLE_CHANNEL] = live.relayed
+        if not store.db.is_sqlite:
+
+            async def relay_console(payload: str) -> None:
+                await notify.publish(store.db, notify.CONSOLE_CHANNEL, payload)
+
+            live.relay = relay_console
 
     def catch_up() -> None:
         worker.wake()
         if chat is not None:
             chat.catch_up_all()
+        if console is not None:
+            console.live.nudge()  # tabs here fetch what they may have missed
 
     listener = Listener(store.db, handlers, on_reconnect=catch_up)
     await listener.start()

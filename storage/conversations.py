@@ -72,11 +72,16 @@ async def all_for(tx: Tx, contact_id: int) -> list[ConversationRef]:
     return [_ref(r) for r in rows]
 
 
-async def bot_phase_lines(tx: Tx, conversation_id: int) -> list[TranscriptLine]:
-    """The lines of a conversation not yet handed over (readable with the server key)."""
+async def bot_phase_lines(tx: Tx, conversation_id: int, after: int = 0) -> list[TranscriptLine]:
+    """The lines of a conversation not yet handed over (readable with the server key),
+    numbered above `after`."""
     rows = await tx.session.scalars(
         select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sealed.is_(False))
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.sealed.is_(False),
+            Message.seq > after,
+        )
         .order_by(Message.seq)
     )
     lines = []

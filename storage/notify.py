@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL: Final = "anlaufstelle_outbox"
 WEBCHAT_CHANNEL: Final = "anlaufstelle_webchat"
+CONSOLE_CHANNEL: Final = "anlaufstelle_console"
 RECONNECT_SECONDS: Final = 1.0
 
 

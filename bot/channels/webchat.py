@@ -270,7 +270,9 @@ class Backend(Protocol):
 
     async def handle(self, msg: InboundMessage) -> Any: ...
 
-    async def history(self, channel: str, address: str, token: bytes | None) -> Any: ...
+    async def history(
+        self, channel: str, address: str, token: bytes | None, after: int = 0
+    ) -> Any: ...
 
     async def resume_with_code(
         self, channel: str, address: str, token: bytes | None, code: str
@@ -303,6 +305,8 @@ class WebChatChannel:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._catch_up: dict[web.WebSocketResponse, CatchUp] = {}
         self._sent: dict[web.WebSocketResponse, set[int]] = {}
+        self.floor: dict[web.WebSocketResponse, int] = {}
+        """Per page: every line up to this number is on it (so catching up reads after it)."""
         """Line numbers each page was sent, so catching up sends only what it lacks (lines
         may come out of order when two replicas deliver one after the other)."""
         self._by_pseudonym: dict[str, str] = {}
@@ -324,6 +328,7 @@ class WebChatChannel:
     def detach(self, address: str, ws: web.WebSocketResponse) -> None:
         self._catch_up.pop(ws, None)
         self._sent.pop(ws, None)
+        self.floor.pop(ws, None)
         sockets = self._sockets.get(address)
         if sockets is not None:
             sockets.discard(ws)
@@ -711,18 +716,22 @@ class _Session:
         another replica delivered, or signals missed while reconnecting)."""
         if self.address is None or self.ws.closed:
             return
-        history = await self.backend.history(NAME, self.address, self.token)
         sent = self.channel.sent_to(self.ws)
+        # Everything up to the highest number a catch-up or the welcome saw is on the page.
+        floor = self.channel.floor.get(self.ws, 0)
+        history = await self.backend.history(NAME, self.address, self.token, floor)
         for line in history.lines:
             # The person's own lines are on their page already (shown when sent).
             if line.seq not in sent and line.sender != "person":
                 sent.add(line.seq)
                 await self.send(message_frame(line.body, line.seq, line.sender))
+            self.channel.floor[self.ws] = max(self.channel.floor.get(self.ws, 0), line.seq)
 
     async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
         """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
         self.channel.sent_to(self.ws).update(line.seq for line in history.lines)
+        self.channel.floor[self.ws] = max((line.seq for line in history.lines), default=0)
         await self.send(
             {
                 "type": "welcome",

@@ -34,6 +34,7 @@ from bot.console.auth import (
     is_loopback,
     tokens_match,
 )
+from bot.console.live import LiveBus
 from bot.console.login_guard import LoginGuard
 from bot.conversation.service import ConversationService
 from bot.ratelimit import KeyedLimiter
@@ -107,6 +108,7 @@ class Console:
         """The office's time zone: times on the pages and statistics months are local."""
         self.settings = settings
         self.clock = clock
+        self.live = LiveBus()
         self.sessions = SessionStore(
             timedelta(minutes=settings.idle_minutes),
             clock,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.console.accessibility_page import add_accessibility_route, footer_links
 from bot.console.audit_page import add_audit_route
@@ -20,6 +21,7 @@ from bot.console.case_pages import CasePages
 from bot.console.core import Console
 from bot.console.flow_pages import FlowPages
 from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
+from bot.console.live import stream
 from bot.console.login_pages import LoginPages
 from bot.console.office_pages import add_office_routes
 from bot.console.queue_pages import QueuePages
@@ -45,6 +47,11 @@ def setup_console(app: web.Application) -> None:
         footer_links=footer_links(settings),
     )
     app[CONSOLE] = console
+    console.live.on_typing = console.service.typing.person_typing
+    service = console.service
+    service.on_activity = console.live.nudge
+    service.on_person_typing = console.live.typing
+    app.middlewares.append(_nudge_after_case_actions(console))
     app.cleanup_ctx.append(_session_sweeper)
     add_routes(app, console)
     add_office_routes(app, console)
@@ -56,6 +63,35 @@ def setup_console(app: web.Application) -> None:
 
 
 SESSION_SWEEP_SECONDS = 60.0
+
+
+def _nudge_after_case_actions(console: Console) -> Middleware:
+    """A claim, reply, note, transfer or close changes what other tabs show: nudge them."""
+
+    @web.middleware
+    async def nudge(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if (
+            request.method == "POST"
+            and request.path.startswith("/console/cases/")
+            and not request.path.endswith("/typing")
+            and response.status < 400
+        ):
+            console.live.nudge()
+        return response
+
+    return nudge
+
+
+async def get_events(request: web.Request) -> web.StreamResponse:
+    """The console's live stream (bot/console/live.py): nudges only, for a signed-in tab."""
+    console = request.app[CONSOLE]
+    session = await console.require(request, touch=False)
+    if isinstance(session, web.Response):
+        return session
+    return await stream(
+        request, console.live, lambda: console.session_of(request, False) is not None
+    )
 
 
 async def _session_sweeper(app: web.Application) -> AsyncIterator[None]:
@@ -82,6 +118,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     r = app.router
     r.add_get("/console", queue.get_queue, name="console")
     r.add_get("/console/queue.json", queue.get_queue_json)
+    r.add_get("/console/events", get_events)
     r.add_get("/console/login", login.get_login, name="console-login")
     r.add_post("/console/login", login.post_login)
     r.add_post("/console/logout", login.post_logout)

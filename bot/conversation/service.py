@@ -217,6 +217,10 @@ class ConversationService:
         self.response_time = dict(response_time)
         self.clock = clock
         self.on_outbox = on_outbox
+        self.on_activity: Callable[[], None] | None = None
+        """Called after a turn that changed something the counsellors see (a new case, a
+        message in a case); the console nudges its open tabs."""
+        self.on_person_typing: Callable[[int], None] | None = None
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         """The dialog sees the office's local time: "today" is the person's day, not UTC's."""
         self.office_hours = office_hours
@@ -252,20 +256,27 @@ class ConversationService:
                     handled = await self._handle(tx, msg, suggested)
         if handled.case is not None:
             metrics.HANDOVERS.inc()
+        if self.on_activity is not None and (
+            handled.case is not None or handled.owner in ("queued", "counsellor", "closed")
+        ):
+            self.on_activity()
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
 
-    async def history(self, channel: str, address: str, token: bytes | None) -> History:
+    async def history(
+        self, channel: str, address: str, token: bytes | None, after: int = 0
+    ) -> History:
         """The transcript for a returning device: bot phase with the server key, a handed-over
-        case only with a key the device holds (its session token)."""
+        case only with a key the device holds (its session token). `after`: only the lines
+        numbered above it (a page catching up on what it lacks)."""
         async with self.store.read(self.clock()) as tx:
             contact = await contacts.find(tx, channel, address)
             conv = None if contact is None else await conversations.latest_for(tx, contact.id)
             if conv is None:
                 return History(None, (), None)
             if conv.case_id is None:
-                lines = await conversations.bot_phase_lines(tx, conv.id)
+                lines = await conversations.bot_phase_lines(tx, conv.id, after)
                 return History(conv.owner, self._for_person(lines), None)
             key = (
                 None
@@ -275,11 +286,11 @@ class ConversationService:
             if key is None:
                 return History(conv.owner, (), conv.case_id, readable=False)
             try:
-                content = await cases.read(tx, conv.case_id, key)
+                found = await cases.transcript_after(tx, conv.case_id, key, after)
             except CryptoError:  # changed in the database: show nothing rather than a forgery
                 log.error("case %s: content failed its integrity check", conv.case_id)
                 return History(conv.owner, (), conv.case_id, readable=False)
-            return History(conv.owner, self._for_person(content.transcript), conv.case_id)
+            return History(conv.owner, self._for_person(found), conv.case_id)
 
     def _for_person(self, lines: Sequence[TranscriptLine]) -> tuple[TranscriptLine, ...]:
         """Stored lines as the person sees them again: a new case's code in its slot while
@@ -434,6 +445,8 @@ class ConversationService:
             conv = None if contact is None else await conversations.active_for(tx, contact.id)
         if conv is not None and conv.case_id is not None and conv.owner in ("queued", "counsellor"):
             self.typing.person_typing(conv.case_id)
+            if self.on_person_typing is not None:
+                self.on_person_typing(conv.case_id)
 
     async def typing_target(self, case_id: int, counsellor_id: int) -> tuple[str, str] | None:
         """(channel, address) to show "a counsellor is typing" on, if the case is theirs."""
@@ -562,6 +575,8 @@ class ConversationService:
             self.on_outbox()
         told = str(self.codes.reveal(payload)["text"])
         metrics.HANDOVERS.inc()
+        if self.on_activity is not None:
+            self.on_activity()
         return ExternalHandover("queued", created, told, delivered=deliver)
 
     # ---------------------------------------------------------- the bot phase driven by Rasa

@@ -1,5 +1,7 @@
 /* Counsellors' console, live without reloading: the queue table is swapped for the server's
-   newly rendered one, a case page appends the person's new messages as they come, and text
+   newly rendered one, a case page appends the person's new messages as they come (fetched at
+   once when the server's event stream nudges, polled slowly as a safety net, and polled often
+   only while the stream is down), and text
    snippets go into the reply box at the cursor. Announcements go through polite live regions;
    nothing under the reader's focus is replaced (a hint offers a reload instead). Without
    JavaScript the pages work the same, only without live news. */
@@ -26,13 +28,41 @@
       });
   }
 
+  // The event stream (/console/events) says "something changed"; while it is up, the pages
+  // fetch on each nudge and poll only rarely.
+  var pokes = [];
+  var streaming = false;
+  var SLOW = 30000;
+
   function every(interval, step) {
-    function run() {
-      step().then(function (again) {
-        if (again !== false) { window.setTimeout(run, interval); }
-      }, function () { window.setTimeout(run, interval * 2); });
+    var timer = null;
+    var busy = false;
+    var missed = false;  // a nudge came during a fetch that may have started before its news
+    function later(ms) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(run, ms);
     }
-    window.setTimeout(run, interval);
+    function run() {
+      if (busy) { missed = true; return; }
+      busy = true;
+      missed = false;
+      step().then(function (again) {
+        busy = false;
+        if (again !== false) { later(missed ? 0 : (streaming ? SLOW : interval)); }
+      }, function () { busy = false; later(interval * 2); });
+    }
+    later(interval);
+    pokes.push(run);
+  }
+
+  function liveEvents() {
+    if (!window.EventSource || pokes.length === 0) { return; }
+    var source = new EventSource("/console/events");
+    function poke() { pokes.forEach(function (run) { run(); }); }
+    source.onopen = function () { streaming = true; poke(); };
+    source.onerror = function () { streaming = false; };  // it reconnects by itself
+    source.addEventListener("nudge", poke);
+    source.addEventListener("typing", poke);
   }
 
   function announce(text) {
@@ -155,4 +185,5 @@
   }
   var snippetList = document.getElementById("snippets");
   if (snippetList) { snippets(snippetList); }
+  liveEvents();
 })();
