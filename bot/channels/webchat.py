@@ -294,8 +294,8 @@ class WebChatChannel:
     """Delivers replies to the browsers connected with a session, if any are.
 
     With several replicas the person's socket may be held by another one than the replica
-    that delivers: every delivery and typing hint is also relayed (a signal keyed by the
-    address's pseudonym, nothing else), and the replica holding the socket sends the lines
+    that delivers: a delivery or typing hint with no page here is relayed (a signal keyed by
+    the address's pseudonym, nothing else), and the replica holding the socket sends the lines
     the page has not shown yet, read from the conversation. Pages ignore a line they show
     already (by its number), so a line relayed and pushed both shows once."""
 
@@ -353,12 +353,16 @@ class WebChatChannel:
                     continue  # the page caught up on it from the conversation already
                 sent.add(message.seq)
             await self._push_one(message.address, ws, frame)
-        await self._relay("m", message.address)
+        if not self.connected(message.address):
+            # The page is on another replica (or on none): that replica pushes it. A person
+            # with tabs on two replicas sees it in the other tab at its next reconnect.
+            await self._relay("m", message.address)
 
     async def typing(self, address: str) -> None:
         """Tell the person's open pages that a counsellor is typing; nothing if none is open."""
         await self._push(address, {"type": "typing", "sender": "counsellor"})
-        await self._relay("t", address)
+        if not self.connected(address):
+            await self._relay("t", address)
 
     async def _push(self, address: str, frame: dict[str, Any]) -> None:
         for ws in list(self._sockets.get(address, ())):
