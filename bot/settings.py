@@ -224,7 +224,8 @@ class ConsoleSettings(BaseModel):
     console cookies, HSTS on every page). Only from the addresses in
     `webchat.trusted_proxies`; a client's own header is ignored."""
     live_poll_seconds: float = Field(default=3.0, ge=1, le=60)
-    """How often an open queue or case page asks for news (new cases, messages, typing)."""
+    """How often an open queue or case page asks for news while its event stream is down;
+    with the stream up, news is pushed and the page asks only every 30 s as a safety net."""
     snippets: list[Snippet] = Field(default_factory=_default_snippets)
     """Text snippets per language, offered in the reply box of a case in that language."""
 
