@@ -214,6 +214,16 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     return seq
 
 
+async def newest_bot_line(tx: Tx, conversation_id: int) -> int | None:
+    """The number of the bot's newest line (in the bot phase: the question on screen), from
+    clear metadata."""
+    return await tx.session.scalar(
+        select(func.max(Message.seq)).where(
+            Message.conversation_id == conversation_id, Message.sender == "bot"
+        )
+    )
+
+
 async def last_line_at(tx: Tx, conversation_id: int, sender: str) -> datetime | None:
     """When `sender` last wrote in the conversation; from clear metadata, so it works on a
     sealed case the server cannot read."""

@@ -89,6 +89,10 @@ class InboundMessage:
     client: str | None = None
     """A keyed hash of the sender's network (web chat), for the limit on new conversations
     per client; None where the channel has no such thing. Never stored or logged."""
+    in_reply_to: int | None = None
+    """The transcript number of the question a pressed button belongs to (Telegram keeps old
+    keyboards): a button of any other question than the current one is refused, so an old
+    button never changes an answer or reaches a case."""
 
     def __post_init__(self) -> None:
         # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable

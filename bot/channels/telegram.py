@@ -190,8 +190,9 @@ class TelegramChannel:
             raise RecipientUnreachable("not a Telegram chat id") from None
         rendered = render.render(message)
         chat = self.memory.get(chat_id)
-        if rendered.keyboard is not None and chat.prompt_id is not None:
-            # A newer question replaces the keyboard of one answered by typing.
+        if chat.prompt_id is not None:
+            # Whatever the bot says next follows an answer: the keyboard of a question
+            # answered by typing goes (also the last one, before the handover's text).
             await self._clear_keyboard(chat_id, chat.prompt_id)
             chat.prompt_id = None
         try:
@@ -333,9 +334,11 @@ class TelegramReceiver:
         with contextlib.suppress(TelegramError):
             await self.bot.leave_chat(chat_id)
 
-    async def _deliver(self, msg: InboundMessage) -> None:
-        await self.backend.handle(msg)
+    async def _deliver(self, msg: InboundMessage) -> str:
+        """Hand the message to the service; its status ("stale" for an old button)."""
+        handled = await self.backend.handle(msg)
         self.memory.get(int(msg.address)).seen = True
+        return str(getattr(handled, "status", "processed"))
 
     async def _first_contact(self, chat_id: int, language: str) -> None:
         """The privacy notice, once, before the first message of a conversation is stored."""
@@ -433,16 +436,25 @@ class TelegramReceiver:
         elif cb.value == "done":
             picked = render.selection(markup)
             fields = {"choices": tuple(i for i, _ in picked)}
-            shown = ", ".join(label for _, label in picked) or render.label_of(markup, "a:done")
+            pressed = render.label_of(markup, query.data or "")
+            shown = ", ".join(label for _, label in picked) or pressed
         elif cb.value == "skip":
             fields = {"choice": "skip"}
-            shown = render.label_of(markup, "a:skip")
+            shown = render.label_of(markup, query.data or "")
         else:  # back, restart
             fields = {"command": cb.value}
             shown = render.label_of(markup, query.data or "")
+        if cb.question is not None and cb.kind != "l":
+            fields["in_reply_to"] = cb.question
         msg = InboundMessage(NAME, str(chat_id), f"c{query.id}", **fields)
         await self._first_contact(chat_id, language)
-        await self._deliver(msg)
+        if await self._deliver(msg) == "stale":
+            # A button of an earlier question (after a restart the adapter's memory cannot
+            # tell; the service can): it answers nothing, and its keyboard goes.
+            await self._answer(query, texts.text("stale_button", language))
+            if message is not None:
+                await self._edit(message, None)
+            return
         await self._answer(query)
         if message is not None:
             if chat.prompt_id == message.message_id:

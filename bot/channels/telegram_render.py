@@ -8,6 +8,10 @@ Callback data (at most 64 bytes, Telegram's limit) is a one-letter kind and a va
     l:<language>    switch the language (/language)
     x:yes / x:no    confirm or cancel /delete
 
+A button of a question (c, t, a) also carries the question's transcript number after an
+"@" (`c:accept@5`): the service refuses a press whose question is no longer the one on
+screen, so an old keyboard, also after a restart, never answers a later question.
+
 The toggled options of a multiple-choice question live in the keyboard itself (a ✅ before
 the label), not in the server: the callback query carries the message with its current
 keyboard, so "done" reads the selection from what the person sees, and a restart of the
@@ -42,6 +46,8 @@ CallbackKind = Literal["c", "t", "a", "l", "x"]
 class Callback:
     kind: CallbackKind
     value: str
+    question: int | None = None
+    """The transcript number of the question the button belongs to."""
 
 
 @dataclass(frozen=True)
@@ -52,25 +58,29 @@ class Rendered:
     keyboard: InlineKeyboardMarkup | None
 
 
-def data(kind: CallbackKind, value: str) -> str:
-    return f"{kind}:{value}"
+def data(kind: CallbackKind, value: str, question: int | None = None) -> str:
+    return f"{kind}:{value}" if question is None else f"{kind}:{value}@{question}"
 
 
-def fits(kind: CallbackKind, value: str) -> bool:
-    return len(data(kind, value).encode()) <= MAX_CALLBACK_BYTES
+def fits(kind: CallbackKind, value: str, question: int | None = None) -> bool:
+    return len(data(kind, value, question).encode()) <= MAX_CALLBACK_BYTES
 
 
 def parse_callback(raw: str | None) -> Callback | None:
     """The callback data we made, or None for anything else (old or forged buttons)."""
     if not raw or len(raw.encode()) > MAX_CALLBACK_BYTES or raw[1:2] != ":":
         return None
-    kind, value = raw[0], raw[2:]
-    if not value:
+    kind, rest = raw[0], raw[2:]
+    value, at, number = rest.partition("@")
+    question = int(number) if at and number.isdecimal() and len(number) < 10 else None
+    if not value or (at and question is None):
         return None
-    if kind in ("c", "t", "l"):
-        return Callback(kind, value)  # type: ignore[arg-type]  # kind checked just above
+    if kind == "l":
+        return Callback("l", value)
+    if kind in ("c", "t"):
+        return Callback(kind, value, question)  # type: ignore[arg-type]  # kind checked
     if kind == "a" and value in ACTIONS:
-        return Callback("a", value)
+        return Callback("a", value, question)
     if kind == "x" and value in ("yes", "no"):
         return Callback("x", value)
     return None
@@ -105,9 +115,9 @@ def render(message: OutboundMessage) -> Rendered:
     choice_ids = {c.id for c in message.choices}
     if message.choices:
         kind: CallbackKind = "t" if message.expects == "choices" else "c"
-        if all(fits(kind, c.id) for c in message.choices):
+        if all(fits(kind, c.id, message.seq) for c in message.choices):
             rows.extend(
-                [InlineKeyboardButton(c.label, callback_data=data(kind, c.id))]
+                [InlineKeyboardButton(c.label, callback_data=data(kind, c.id, message.seq))]
                 for c in message.choices
             )
         else:
@@ -115,7 +125,7 @@ def render(message: OutboundMessage) -> Rendered:
             numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(message.choices, 1))
             text = f"{text}\n\n{numbered}"
     actions = [
-        InlineKeyboardButton(a.label, callback_data=data("a", a.id))
+        InlineKeyboardButton(a.label, callback_data=data("a", a.id, message.seq))
         for a in message.actions
         if a.id in ACTIONS and a.id not in choice_ids
     ]
@@ -164,12 +174,12 @@ def label_of(markup: InlineKeyboardMarkup | None, callback_data: str) -> str | N
 
 def toggled(markup: InlineKeyboardMarkup, option_id: str) -> InlineKeyboardMarkup:
     """The keyboard with the option's mark flipped."""
-    target = data("t", option_id)
     rows = []
     for row in markup.inline_keyboard:
         new_row = []
         for b in row:
-            if b.callback_data == target:
+            cb = parse_callback(b.callback_data if isinstance(b.callback_data, str) else None)
+            if cb is not None and cb.kind == "t" and cb.value == option_id:
                 label = (
                     b.text.removeprefix(CHECKED) if b.text.startswith(CHECKED) else CHECKED + b.text
                 )
@@ -183,12 +193,9 @@ def selection(markup: InlineKeyboardMarkup | None) -> list[tuple[str, str]]:
     """(option id, label) of every marked option, in keyboard order."""
     chosen = []
     for b in _buttons(markup):
-        if (
-            isinstance(b.callback_data, str)
-            and b.callback_data.startswith("t:")
-            and b.text.startswith(CHECKED)
-        ):
-            chosen.append((b.callback_data[2:], b.text.removeprefix(CHECKED)))
+        cb = parse_callback(b.callback_data if isinstance(b.callback_data, str) else None)
+        if cb is not None and cb.kind == "t" and b.text.startswith(CHECKED):
+            chosen.append((cb.value, b.text.removeprefix(CHECKED)))
     return chosen
 
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
@@ -340,6 +340,13 @@ class WebChatChannel:
     def connected(self, address: str) -> int:
         return len(self._sockets.get(address, ()))
 
+    def reset(self, ws: web.WebSocketResponse, seqs: Iterable[int] = ()) -> None:
+        """What the page has, anew: after a welcome (its history), or an empty page for a new
+        conversation (whose lines are numbered from 1 again)."""
+        known = set(seqs)
+        self._sent[ws] = known
+        self.floor[ws] = max(known, default=0)
+
     def sent_to(self, ws: web.WebSocketResponse) -> set[int]:
         """The line numbers this page has (changed in place by whoever sends it lines)."""
         return self._sent.setdefault(ws, set())
@@ -657,6 +664,8 @@ class _Session:
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
+        self.conversation: int | None = None
+        """The conversation this page shows (its line numbers are that conversation's)."""
 
     def close(self) -> None:
         if self.address is not None:
@@ -734,8 +743,8 @@ class _Session:
     async def _welcome(self, history: Any, resumed: bool, *, by_code: bool = False) -> None:
         """`by_code`: the case was just resumed with its code (the page welcomes them back)."""
         assert self.token is not None
-        self.channel.sent_to(self.ws).update(line.seq for line in history.lines)
-        self.channel.floor[self.ws] = max((line.seq for line in history.lines), default=0)
+        self.channel.reset(self.ws, (line.seq for line in history.lines))
+        self.conversation = getattr(history, "conversation_id", None)
         await self.send(
             {
                 "type": "welcome",
@@ -802,4 +811,10 @@ class _Session:
             log.exception("webchat: a message could not be stored")
             await self.error("unavailable", "not stored; it will be sent again", frame.id)
             return
+        if handled.conversation_id is not None and handled.conversation_id != self.conversation:
+            # A new conversation on this page (a new start, or after a closed one): its lines
+            # are numbered from 1 again, so the old numbers must not hold its lines back.
+            if self.conversation is not None:
+                self.channel.reset(self.ws)
+            self.conversation = handled.conversation_id
         await self.send({"type": "ack", "id": frame.id, "status": handled.status})

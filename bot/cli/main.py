@@ -48,6 +48,7 @@ from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
 from storage import meta, stats, teams
 from storage.crypto import PRODUCTION_FLOOR, ServerKey
+from storage.migrate import exclusive_start
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -289,11 +290,13 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             if first is not None:
                 out.write(first_start_notice(first))
                 out.flush()
-            # After the first start: the shipped flow hands over to the demo team.
-            await publish_files(store, shipped_flows(settings), at_start=True)
+            # After the first start: the shipped flow hands over to the demo team. One replica
+            # at a time: two starting together would publish the same version twice.
             base = console_base(settings)
-            async with store.tx() as tx:
-                await meta.put(tx, LISTEN_ADDRESS, base)
+            async with exclusive_start(store.db):
+                await publish_files(store, shipped_flows(settings), at_start=True)
+                async with store.tx() as tx:
+                    await meta.put(tx, LISTEN_ADDRESS, base)
             app = create_app(settings, store, clock=clock)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()

@@ -108,7 +108,8 @@ class ContactKey:
 
 @dataclass(frozen=True)
 class Handled:
-    status: Literal["processed", "duplicate"]
+    status: Literal["processed", "duplicate", "stale"]
+    """stale: a button of an earlier question, refused (nothing stored)."""
     conversation_id: int | None
     owner: Owner | None
     case: CaseCreated | None = None
@@ -161,6 +162,8 @@ class History:
     case_id: int | None
     readable: bool = True
     """False when the conversation was handed over and this device holds no key for it."""
+    conversation_id: int | None = None
+    """Which conversation the lines are of (a new one numbers its lines from 1 again)."""
 
 
 class ResumeConflict(Exception):
@@ -277,20 +280,20 @@ class ConversationService:
                 return History(None, (), None)
             if conv.case_id is None:
                 lines = await conversations.bot_phase_lines(tx, conv.id, after)
-                return History(conv.owner, self._for_person(lines), None)
+                return History(conv.owner, self._for_person(lines), None, conversation_id=conv.id)
             key = (
                 None
                 if token is None
                 else await cases.private_key_for_session(tx, conv.case_id, token)
             )
             if key is None:
-                return History(conv.owner, (), conv.case_id, readable=False)
+                return History(conv.owner, (), conv.case_id, False, conv.id)
             try:
                 found = await cases.transcript_after(tx, conv.case_id, key, after)
             except CryptoError:  # changed in the database: show nothing rather than a forgery
                 log.error("case %s: content failed its integrity check", conv.case_id)
-                return History(conv.owner, (), conv.case_id, readable=False)
-            return History(conv.owner, self._for_person(found), conv.case_id)
+                return History(conv.owner, (), conv.case_id, False, conv.id)
+            return History(conv.owner, self._for_person(found), conv.case_id, True, conv.id)
 
     def _for_person(self, lines: Sequence[TranscriptLine]) -> tuple[TranscriptLine, ...]:
         """Stored lines as the person sees them again: a new case's code in its slot while
@@ -353,7 +356,8 @@ class ConversationService:
         if self.on_outbox is not None:
             self.on_outbox()  # the notice to the device that held the case
         owner = latest.owner if latest else None
-        return History(owner, self._for_person(content.transcript), case_id)
+        lines = self._for_person(content.transcript)
+        return History(owner, lines, case_id, True, latest.id if latest else None)
 
     async def _opened_elsewhere(
         self,
@@ -788,6 +792,15 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        if msg.in_reply_to is not None and (
+            conv is None
+            or not (conv.owner == "bot" or await _dialog_goes_on(tx, conv))
+            or await conversations.newest_bot_line(tx, conv.id) != msg.in_reply_to
+        ):
+            # Not the question on screen now: after a later question, after the handover,
+            # after a close or a restart. It must not answer whatever is current.
+            log.info("contact %s: a button of an earlier question was refused", contact.id)
+            return Handled("stale", None, None)
         notice: case_texts.Notice | None = None
         if conv is None:
             reopened = await self._reopen(tx, contact, msg)

@@ -89,7 +89,7 @@ class FakeRasa:
         sender, message = body["sender"], body["message"]
         self.seen.append({"sender": sender, "message": message})
         if self.mode == "slow":
-            await asyncio.sleep(2)
+            await asyncio.sleep(SLOW_RASA)
         if self.mode == "error":
             return web.json_response({"error": "internal"}, status=500)
         if message.startswith("/greet"):
@@ -179,6 +179,10 @@ async def _bridge(office: Office, rasa_url: str | None) -> AsyncIterator[Bridge]
 async def bridge(office: Office) -> AsyncIterator[Bridge]:
     async for b in _bridge(office, None):
         yield b
+
+
+SLOW_RASA = 30.0
+"""Seconds the fake Rasa takes in "slow" mode, far beyond our REST timeout."""
 
 
 class Person:
@@ -331,7 +335,9 @@ async def test_a_slow_failing_or_absent_rasa_loses_nothing(office: Office, mode:
         started = asyncio.get_running_loop().time()
         disclosure, sorry = await person.send(expect=2, text="Mir ist etwas passiert.")
         assert "automatischer Assistent" in disclosure.text
-        assert asyncio.get_running_loop().time() - started < 1.8  # the timeout, not Rasa
+        # Our timeout (0.5 s) answered, not Rasa: it would take SLOW_RASA; the margin is
+        # for a busy machine, not a speed claim.
+        assert asyncio.get_running_loop().time() - started < SLOW_RASA / 2
         assert "kann gerade nicht antworten" in sorry.text
         assert [o.id for o in sorry.choices] == [HANDOVER_CHOICE]
         (sorry_en,) = await person.send(language="en")

@@ -299,13 +299,27 @@ class BotMessage:
         return self.raw.split("\n", 1)[1] if self.sender == "bot" else self.raw
 
     @property
-    def data(self) -> list[str]:
+    def raw_data(self) -> list[str]:
         return [b.get("callback_data", "") for row in self.keyboard for b in row]
 
+    @property
+    def data(self) -> list[str]:
+        """The buttons' data without the question number ("c:accept", not "c:accept@5"):
+        what a test names; `raw_data` is what the app sent."""
+        return [d.split("@", 1)[0] for d in self.raw_data]
+
+    def raw_of(self, data: str) -> str:
+        """The callback data as sent for the button a test names (`data`)."""
+        for raw in self.raw_data:
+            if raw.split("@", 1)[0] == data:
+                return raw
+        raise AssertionError(f"no button {data} in {self.data}")
+
     def label(self, data: str) -> str:
+        wanted = self.raw_of(data)
         for row in self.keyboard:
             for b in row:
-                if b.get("callback_data") == data:
+                if b.get("callback_data") == wanted:
                     return str(b["text"])
         raise AssertionError(f"no button {data} in {self.data}")
 
@@ -378,10 +392,15 @@ class Person:
                 return BotMessage(message.message_id, str(m.get("text", "")), _keyboard(m))
         raise AssertionError("message not found")
 
-    async def tap(self, message: BotMessage, data: str) -> None:
-        """Press a button as the Telegram app does: the query carries the message as it is."""
-        message = await self.current(message)
+    async def tap(self, message: BotMessage, data: str, *, as_seen: bool = False) -> None:
+        """Press a button as the Telegram app does: the query carries the message as it is.
+
+        `as_seen`: as it was when it arrived, whatever the bot edited since (a second device
+        or a client that has not caught up still shows the old keyboard)."""
+        if not as_seen:
+            message = await self.current(message)
         assert data in message.data, f"{data} not in {message.data}"
+        data = message.raw_of(data)
         shown = {
             "message_id": message.message_id,
             "date": int(time.time()),
