@@ -635,6 +635,10 @@
   document.addEventListener('keydown', function (event) {
     if (event.key !== 'Escape' || event.isComposing) return;
     if (document.querySelector('dialog[open]')) return; // there Escape closes the dialog
+    // In a field Escape means "never mind" (and a screen reader uses it there): it must not
+    // throw away what is typed. The button stays one tap away.
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
     quickExit(event);
   });
 

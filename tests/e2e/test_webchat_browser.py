@@ -20,8 +20,10 @@ from tests.e2e.helpers import require_playwright
 require_playwright()
 
 from playwright.async_api import BrowserContext, Page, WebSocket, expect  # noqa: E402
+from playwright.async_api import Error as PlaywrightError  # noqa: E402
 
 from tests.e2e.chat import (  # noqa: E402
+    ANSWER_LABEL,
     CASE_CODE_FIELD,
     DONE,
     LARGE_TEXT,
@@ -559,3 +561,56 @@ async def test_no_third_party_request_and_no_cookie(
     assert seen and sockets
     assert not foreign, f"requests to other hosts: {foreign}"
     assert await context.cookies() == []
+
+
+# ============================================================================ Escape and Back
+
+
+async def test_escape_in_the_text_field_keeps_what_is_typed(
+    server: Server, make_context: MakeContext
+) -> None:
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(UP_TO_ACCOUNT)
+    await chat.wait_for_question(ACCOUNT_QUESTION)
+    field = chat.composer.get_by_label(ANSWER_LABEL, exact=True)
+    await field.fill("Ich habe schon viel geschrieben")
+    await field.press("Escape")  # "never mind" in a field, or a screen reader's own key
+    await page.wait_for_timeout(500)
+    assert page.url.startswith(f"{server.url}/chat"), page.url
+    await expect(field).to_have_value("Ich habe schon viel geschrieben")
+    await page.get_by_role("link", name=QUICK_EXIT).focus()
+    await page.keyboard.press("Escape")  # outside a field it still leaves at once
+    await page.wait_for_url(lambda url: "/chat" not in url)
+
+
+async def test_the_esc_hint_is_for_keyboards_not_touch_screens(
+    server: Server, make_context: MakeContext
+) -> None:
+    touch = await (await make_context(has_touch=True, is_mobile=True)).new_page()
+    await touch.goto(f"{server.url}/chat")
+    await expect(touch.locator("#quick-exit")).to_be_visible()
+    await expect(touch.locator("#quick-exit-hint")).to_be_hidden()
+    desk = await (await make_context(viewport={"width": 1280, "height": 800})).new_page()
+    await desk.goto(f"{server.url}/chat")
+    await expect(desk.locator("#quick-exit-hint")).to_be_visible()
+
+
+async def test_back_after_the_quick_exit_without_javascript_shows_no_conversation(
+    server: Server, make_context: MakeContext
+) -> None:
+    page = await (await make_context(java_script_enabled=False)).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.composer.get_by_role("button", name="Chat beginnen").click()
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    await expect(chat.own_lines("Nein")).to_be_visible()
+    await page.get_by_role("link", name=QUICK_EXIT).click()
+    await page.wait_for_url(lambda url: "/chat" not in url)
+    # The chat's pages are answers to form posts and never stored: Chromium shows its
+    # "confirm form resubmission" page (ERR_CACHE_MISS) instead of the conversation.
+    with pytest.raises(PlaywrightError, match="ERR_CACHE_MISS"):
+        await page.go_back()
+    text = await page.locator("body").inner_text()
+    assert "Sind Sie gerade jetzt in Gefahr?" not in text and "Nein" not in text.split(), text
