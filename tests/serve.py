@@ -171,3 +171,39 @@ class Server:
                 return list(await cases.queue(tx))
         finally:
             await db.dispose()
+
+    async def counsellor_reply(self, text: str) -> None:
+        """A counsellor claims the newest case and answers it, written into the database as
+        the console does (the service's delivery worker sends it on)."""
+        import secrets as _secrets
+
+        from bot.conversation.flows import FlowCatalog
+        from bot.conversation.service import ConversationService
+        from storage import cases, teams
+        from storage.crypto import KdfParams, ServerKey
+        from storage.db import Database
+        from storage.store import Store
+
+        db = Database(f"sqlite+aiosqlite:///{self.database}")
+        store = Store(
+            db, ServerKey.load(self.data_dir / "server.key"), KdfParams.fast(), clock=SystemClock()
+        )
+        password = _secrets.token_urlsafe(12)
+        name = f"antwort-{_secrets.token_hex(3)}"
+        try:
+            async with store.tx() as tx:
+                keys = await teams.unlock_with_recovery_key(tx, "region", self.recovery_key())
+                await teams.add_counsellor(
+                    tx, name, password, role="counsellor", teams={"region": keys}
+                )
+            async with store.tx() as tx:
+                entry = max(await cases.queue(tx), key=lambda e: e.case_id)
+                me = await teams.unlock(tx, name, password)
+                assert me is not None
+                await cases.claim(tx, entry.case_id, me.counsellor_id)
+            service = ConversationService(
+                store, FlowCatalog("intake"), response_time={}, clock=SystemClock()
+            )
+            assert await service.counsellor_reply(entry.case_id, me.counsellor_id, text)
+        finally:
+            await db.dispose()

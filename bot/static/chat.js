@@ -44,6 +44,11 @@
   var prompt = null;
   var answered = null;
   var shown = {};
+  var unread = 0;  // counsellor answers that arrived while the tab was in the background
+  function showUnread() {
+    var base = document.title.replace(/^\(\d+\) /, '');
+    document.title = unread > 0 ? '(' + unread + ') ' + base : base;
+  }
   var pending = [];
   var renderTimer = null;
   var focusComposer = false;
@@ -217,7 +222,13 @@
     list.appendChild(li);
     if (!firstNew) firstNew = li;
     if (f.case_code) owner = 'queued';
-    else if (f.sender === 'counsellor') owner = 'counsellor';
+    else if (f.sender === 'counsellor') {
+      owner = 'counsellor';
+      // An answer from a person is what they waited for: in view at once, and counted in
+      // the tab's title while they look at another tab.
+      li.scrollIntoView({ block: 'nearest' });
+      if (document.hidden) { unread += 1; showUnread(); }
+    }
     // A notice of a change of the case (closed by the office, reopened by a message).
     if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
     if (f.sender === 'bot' && isPrompt(f)) prompt = f;
@@ -774,7 +785,12 @@
   });
   document.addEventListener('submit', onSubmit);
   window.addEventListener('online', retryNow);
-  document.addEventListener('visibilitychange', function () { if (!document.hidden) retryNow(); });
+  document.addEventListener('visibilitychange', function () {
+    if (document.hidden) return;
+    unread = 0;
+    showUnread();
+    retryNow();
+  });
 
   document.documentElement.classList.add('js');
   ['text-size', 'remember-box', 'quick-exit-hint'].forEach(function (id) { $(id).hidden = false; });

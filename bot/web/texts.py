@@ -180,12 +180,16 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "ar": "رمز حالتك",
     },
     "case_code_hint": {
-        "de": "Schreiben Sie sich den Code auf. Mit ihm können Sie später weiterschreiben, "
-        "auch auf einem anderen Gerät.",
-        "ls": "Schreiben Sie den Code auf. Mit dem Code können Sie später weiter·schreiben. "
-        "Auch an einem anderen Handy oder Computer.",
-        "en": "Write the code down. With it you can continue later, also on another device.",
-        "ar": "اكتب هذا الرمز واحتفظ به. يمكنك به متابعة المحادثة لاحقًا، حتى على جهاز آخر.",
+        "de": "Schreiben Sie sich den Code auf. Sie müssen nicht hier warten: Kommen Sie "
+        "später auf diese Seite zurück und geben Sie den Code ein, dann lesen Sie die Antwort "
+        "der Beratung und können weiterschreiben, auch auf einem anderen Gerät.",
+        "ls": "Schreiben Sie den Code auf. Sie müssen nicht hier warten. Kommen Sie später "
+        "wieder auf diese Seite. Geben Sie den Code ein. Dann lesen Sie die Antwort. Das geht "
+        "auch an einem anderen Handy oder Computer.",
+        "en": "Write the code down. You need not wait here: come back to this page later and "
+        "enter the code to read the counsellor's answer and continue, also on another device.",
+        "ar": "اكتب هذا الرمز واحتفظ به. لا تحتاج إلى الانتظار هنا: عد إلى هذه الصفحة لاحقًا "
+        "وأدخل الرمز لتقرأ رد المستشار وتتابع الكتابة، حتى على جهاز آخر.",
     },
     "copy_code": {
         "de": "Code kopieren",

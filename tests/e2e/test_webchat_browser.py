@@ -9,6 +9,7 @@ WCAG 2.1 A/AA on the way.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -614,3 +615,32 @@ async def test_back_after_the_quick_exit_without_javascript_shows_no_conversatio
         await page.go_back()
     text = await page.locator("body").inner_text()
     assert "Sind Sie gerade jetzt in Gefahr?" not in text and "Nein" not in text.split(), text
+
+
+# ============================================================================ the answer
+
+
+async def test_the_counsellors_answer_is_noticed(server: Server, make_context: MakeContext) -> None:
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+    await chat.case_code()
+    # The code box says how to come back for the answer, rather than to wait here.
+    await expect(page.locator("main")).to_contain_text("Sie müssen nicht hier warten")
+    await page.evaluate("window.scrollTo(0, 0)")  # reading the start of the conversation
+    # The person switched to another tab (as the page sees it when it is in the background).
+    await page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', { value: true, configurable: true });"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    await server.counsellor_reply("Guten Tag, hier ist Frau M. von der Beratung.")
+    answer = chat.line("Guten Tag, hier ist Frau M.")
+    await expect(answer).to_be_visible(timeout=10_000)
+    await expect(answer).to_be_in_viewport()  # scrolled into view, not somewhere below
+    assert (await page.title()).startswith("(1) "), await page.title()
+    await page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', { value: false, configurable: true });"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    await expect(page).to_have_title(re.compile(r"^(?!\(\d+\) )"))
