@@ -578,7 +578,11 @@ class _Run:
         """The choices offered at `node`, labelled in the current language."""
         pairs: list[tuple[str, dict[str, str]]]
         match node:
-            case SingleChoiceNode() | MultiChoiceNode():
+            case MultiChoiceNode():
+                return tuple(
+                    ChoiceOption(c.id, self.text(c.label), c.exclusive) for c in node.choices
+                )
+            case SingleChoiceNode():
                 pairs = [(c.id, c.label) for c in node.choices]
             case YesNoNode() | CrisisCheckNode():
                 pairs = [("yes", node.yes), ("no", node.no)]

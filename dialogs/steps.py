@@ -95,6 +95,8 @@ class DialogState(BaseModel):
 class ChoiceOption:
     id: str
     label: str
+    exclusive: bool = False
+    """Only on its own ("not sure", "prefer not to say") in a multiple choice."""
 
 
 InputKind = Literal["none", "choice", "choices", "text", "date"]

@@ -137,6 +137,8 @@ class OutboundMessage:
     language: str = "de"
     expects: Literal["none", "choice", "choices", "text", "date"] = "none"
     choices: tuple[Option, ...] = ()
+    exclusive: tuple[str, ...] = ()
+    """Choice ids that can only be picked on their own (a web page unticks the others)."""
     min_choices: int = 0
     max_choices: int | None = None
     max_length: int | None = None

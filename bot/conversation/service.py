@@ -1033,6 +1033,7 @@ class ConversationService:
             "language": language,
             "expects": message.expects,
             "choices": [[c.id, c.label] for c in message.choices],
+            "exclusive": [c.id for c in message.choices if c.exclusive],
             "min_choices": message.min_choices,
             "max_choices": message.max_choices,
             "max_length": message.max_length,

@@ -350,15 +350,41 @@
       });
       nodes.push(set);
     } else if (p.expects === 'choices') {
-      var checks = el('fieldset', { 'class': 'checks', 'aria-describedby': 'several-hint' }, [
-        el('legend', { dir: 'auto', lang: lang, text: p.text }),
-        el('p', { id: 'several-hint', 'class': 'hint', 'data-t': 'several_hint', text: T.several_hint })
+      // The question is in the bubble above: the group names it for screen readers only, and
+      // the hint is shown only where the question does not say it already.
+      var sayHint = (p.text || '').indexOf(T.several_hint) < 0;
+      var checks = el('fieldset', { 'class': 'checks' }, [
+        el('legend', { 'class': 'visually-hidden', dir: 'auto', lang: lang, text: p.text })
       ]);
+      if (sayHint) {
+        checks.setAttribute('aria-describedby', 'several-hint');
+        checks.appendChild(el('p', { id: 'several-hint', 'class': 'hint', 'data-t': 'several_hint', text: T.several_hint }));
+      }
+      var alone = p.exclusive || [];
       (p.choices || []).forEach(function (c, i) {
+        var box = el('input', { type: 'checkbox', name: 'choices', value: c.id, id: 'choice-' + (i + 1) });
+        if (alone.indexOf(c.id) >= 0) box.setAttribute('data-alone', '');
         checks.appendChild(el('div', { 'class': 'check' }, [
-          el('input', { type: 'checkbox', name: 'choices', value: c.id, id: 'choice-' + (i + 1) }),
+          box,
           el('label', { 'for': 'choice-' + (i + 1), dir: 'auto', lang: lang, text: c.label })
         ]));
+      });
+      var aloneNote = el('p', { 'class': 'visually-hidden', role: 'status' });
+      checks.appendChild(aloneNote);
+      // "Not sure" and the like go only on their own: ticking one unticks the others (and
+      // ticking another unticks it), said out loud, so no answer is refused afterwards.
+      checks.addEventListener('change', function (event) {
+        var box = event.target;
+        if (!box.checked || box.type !== 'checkbox') return;
+        var isAlone = box.hasAttribute('data-alone');
+        var unticked = [];
+        Array.prototype.forEach.call(checks.querySelectorAll('input[type="checkbox"]'), function (other) {
+          if (other !== box && other.checked && (isAlone || other.hasAttribute('data-alone'))) {
+            other.checked = false;
+            unticked.push(other.labels && other.labels[0] ? other.labels[0].textContent : other.value);
+          }
+        });
+        if (unticked.length) aloneNote.textContent = T.unticked + ' ' + unticked.join(', ');
       });
       nodes.push(checks);
       (p.actions || []).forEach(function (a) { if (a.id === 'done') nodes.push(submit('done', null, a.label, 'btn-primary', lang)); });

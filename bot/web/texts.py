@@ -276,10 +276,16 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Send",
         "ar": "إرسال",
     },
+    "unticked": {
+        "de": "Nur allein wählbar, daher abgewählt:",
+        "ls": "Das geht nur allein. Diese Antwort ist jetzt nicht mehr gewählt:",
+        "en": "Only on its own, so unticked:",
+        "ar": "لا يمكن اختياره إلا بمفرده، لذلك أُلغي تحديد:",
+    },
     "several_hint": {
         "de": "Sie können mehrere Antworten wählen.",
-        "ls": "Sie können mehr als 1 Antwort wählen.",
-        "en": "You can pick more than one answer.",
+        "ls": "Sie können mehrere Antworten wählen.",
+        "en": "You can pick several answers.",
         "ar": "يمكنك اختيار أكثر من إجابة.",
     },
     "choose_at_least": {

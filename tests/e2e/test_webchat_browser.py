@@ -644,3 +644,28 @@ async def test_the_counsellors_answer_is_noticed(server: Server, make_context: M
         " document.dispatchEvent(new Event('visibilitychange')); }"
     )
     await expect(page).to_have_title(re.compile(r"^(?!\(\d+\) )"))
+
+
+async def test_not_sure_goes_only_on_its_own_and_the_question_is_said_once(
+    server: Server, make_context: MakeContext
+) -> None:
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:4])
+    await chat.wait_for_question(INTAKE_DE[4][1])  # life area: several answers
+    # The question and its "several answers" sentence are in the bubble, not again below it.
+    await expect(chat.line("Sie können mehrere Antworten wählen.")).to_have_count(1)
+    await expect(chat.composer.locator("#several-hint")).to_have_count(0)
+    await expect(chat.composer.locator("legend")).to_have_class("visually-hidden")
+    housing = chat.composer.get_by_role("checkbox", name="Wohnen oder Wohnungssuche")
+    unsure = chat.composer.get_by_role("checkbox", name="Nicht sicher oder möchte ich nicht sagen")
+    work = chat.composer.get_by_role("checkbox", name="Arbeit oder Jobsuche")
+    await housing.check()
+    await unsure.check()
+    await expect(housing).not_to_be_checked()  # unticked, and said so
+    await expect(chat.composer.get_by_role("status")).to_contain_text("Wohnen oder Wohnungssuche")
+    await work.check()
+    await expect(unsure).not_to_be_checked()
+    await chat.composer.get_by_role("button", name=DONE, exact=True).click()
+    await chat.wait_for_question(INTAKE_DE[5][1])  # taken: no error, the next question
