@@ -110,3 +110,10 @@ class Chat:
         state = await self.focus_state()
         assert state is not None, "nothing has the focus"
         assert state["outline"] or state["shadow"], f"the focus is not visible on {state}"
+
+
+async def open_settings(page: Page) -> None:
+    """Open "Sprache und Schriftgröße" (language and text size sit behind it)."""
+    box = page.locator("details.tools-details")
+    if not await box.evaluate("d => d.open"):
+        await box.locator("summary").click()

@@ -11,7 +11,13 @@ require_playwright()
 
 from playwright.async_api import Page, expect  # noqa: E402
 
-from tests.e2e.chat import CASE_CODE_FIELD, RESUME, VERY_LARGE_TEXT, Chat  # noqa: E402
+from tests.e2e.chat import (  # noqa: E402
+    CASE_CODE_FIELD,
+    RESUME,
+    VERY_LARGE_TEXT,
+    Chat,
+    open_settings,
+)
 from tests.e2e.helpers import (  # noqa: E402
     INTAKE_DE,
     MakeContext,
@@ -66,6 +72,7 @@ async def test_no_group_of_the_code_breaks_at_320_px_with_very_large_text(
     page = await context.new_page()
     chat = await _resume(page, server, code)
     await expect(chat.log.locator(".case-code-value")).to_have_text(code)
+    await open_settings(page)
     await page.get_by_role("button", name=VERY_LARGE_TEXT).click()
 
     assert await page.evaluate(GROUP_LINES_JS) == [1, 1, 1]

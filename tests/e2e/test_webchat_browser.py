@@ -36,6 +36,7 @@ from tests.e2e.chat import (  # noqa: E402
     SENDING,
     VERY_LARGE_TEXT,
     Chat,
+    open_settings,
 )
 from tests.e2e.helpers import (  # noqa: E402
     ACCOUNT_DE,
@@ -279,6 +280,7 @@ async def _answer_a_few_on_a_remembered_device(server: Server, page: Page) -> Ch
     await chat.open(f"{server.url}/chat")
     await chat.wait_for_question(INTAKE_DE[0][1])
     await page.get_by_label(REMEMBER).check()
+    await open_settings(page)
     await page.get_by_role("button", name=LARGE_TEXT).click()
     await chat.answer_by_mouse(INTAKE_DE[:3])
     stored = await page.evaluate("() => [sessionStorage.length, localStorage.length]")
@@ -354,6 +356,7 @@ async def test_no_wcag_violations_in_leichte_sprache(
     page = await (await make_context(bypass_csp=True)).new_page()
     chat = Chat(page, log="Das Gespräch bis jetzt")
     await chat.open(f"{server.url}/chat?lang=ls")
+    await open_settings(page)
     await expect(page.get_by_text("Leichte Sprache").first).to_be_visible()
     await chat.wait_for_question(INTAKE_DE[0][1])
     await chat.click_answer("one", ["Leichte Sprache"])
@@ -421,6 +424,7 @@ async def test_the_footer_links_on_every_page_and_every_page_is_accessible(
     await expect(page.get_by_text("Automatische Antwort").first).to_be_visible()
     await assert_accessible(page, "on the chat with its footer")
     # The language switch moves the footer links to the new language.
+    await open_settings(page)
     await page.locator("#language-form").get_by_role("button", name="English").click()
     await expect(footer.get_by_role("link", name="Imprint (legal notice)")).to_have_attribute(
         "href", "/chat/imprint?lang=en"
@@ -498,6 +502,7 @@ async def test_the_chat_reflows_without_horizontal_scrolling(
     await chat.answer_by_mouse(INTAKE_DE[:5])
     await chat.wait_for_question(INTAKE_DE[5][1])  # 23 towns
     await _no_horizontal_scrolling(page, "with many choices")
+    await open_settings(page)
     await page.get_by_role("button", name=VERY_LARGE_TEXT).click()
     await _no_horizontal_scrolling(page, "with very large text")
     await shot(page, shots, f"reflow-{width}")
@@ -553,6 +558,7 @@ async def test_no_third_party_request_and_no_cookie(
     chat = Chat(page)
     await chat.open(f"{server.url}/chat")
     await chat.answer_by_mouse(INTAKE_DE[:3])
+    await open_settings(page)
     await page.get_by_role("button", name=LARGE_TEXT).click()
     await page.get_by_role("link", name="Erklärung zur Barrierefreiheit").click()
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
