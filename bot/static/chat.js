@@ -44,7 +44,8 @@
   var prompt = null;
   var answered = null;
   var shown = {};
-  var unread = 0;  // counsellor answers that arrived while the tab was in the background
+  var unread = 0;
+  var following = null;  // the language the page is switching to because the chat chose it  // counsellor answers that arrived while the tab was in the background
   function showUnread() {
     var base = document.title.replace(/^\(\d+\) /, '');
     document.title = unread > 0 ? '(' + unread + ') ' + base : base;
@@ -232,6 +233,13 @@
     // A notice of a change of the case (closed by the office, reopened by a message).
     if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
     if (f.sender === 'bot' && isPrompt(f)) prompt = f;
+    // One language choice: a language picked in the chat (its first question) is the page's
+    // language too, where the page speaks it.
+    if (f.sender === 'bot' && f.language && f.language !== cfg.flowLang && f.language !== following &&
+        document.querySelector('#language-form button[data-lang="' + f.language + '"]')) {
+      following = f.language;
+      switchLanguage(f.language, true);
+    }
     scheduleComposer();
   }
   function addOwn(item) {
@@ -730,7 +738,7 @@
       node.setAttribute('aria-label', T[node.getAttribute('data-t-label')]);
     });
   }
-  function switchLanguage(lang) {
+  function switchLanguage(lang, fromChat) {
     fetch('/chat/texts/' + encodeURIComponent(lang) + '.json', { credentials: 'omit' })
       .then(function (r) { if (!r.ok) throw new Error('texts'); return r.json(); })
       .then(function (data) {
@@ -752,7 +760,8 @@
         });
         relabel();
         renderComposer(true);
-        if (owner === 'bot' && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);
+        // Chosen in the chat itself: the conversation has it already.
+        if (!fromChat && owner === 'bot' && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);
       })
       .catch(function () { setStatus(T.err_unavailable, false); });
   }

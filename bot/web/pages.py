@@ -310,6 +310,37 @@ def _ui_language(value: str | None) -> UiLanguage:
     return texts.DEFAULT_LANGUAGE
 
 
+def _page_language(request: web.Request) -> UiLanguage:
+    """A page's language: the one asked for (`?lang=`), else the first of the browser's
+    languages (Accept-Language) that the page speaks, else German."""
+    asked = request.query.get("lang")
+    if asked is not None:
+        return _ui_language(asked)
+    for wanted in _accepted(request.headers.get("Accept-Language", "")):
+        for lang in texts.LANGUAGES:
+            if wanted == lang:
+                return lang
+    return texts.DEFAULT_LANGUAGE
+
+
+def _accepted(header: str) -> list[str]:
+    """Primary language tags of an Accept-Language header, most wanted first ("ar-EG;q=0.8"
+    counts as "ar"); malformed parts are skipped."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header[:500].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().split("-")[0].lower()
+        if primary.isalpha() and quality > 0:
+            ranked.append((-quality, i, primary))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
 # ---------------------------------------------------------------- the pages
 
 
@@ -429,7 +460,7 @@ class ChatPages:
     # -- GET /chat
 
     async def get_chat(self, request: web.Request) -> web.Response:
-        lang = _ui_language(request.query.get("lang"))
+        lang = _page_language(request)
         embed = request.query.get("embed") == "1"
         # A fresh token for this page: nothing is stored until the person starts the chat,
         # and a re-submitted start form reuses it instead of opening a second conversation.
@@ -684,7 +715,7 @@ class ChatPages:
     # -- GET /chat/accessibility
 
     async def statement(self, request: web.Request) -> web.Response:
-        lang = _ui_language(request.query.get("lang"))
+        lang = _page_language(request)
         return self._statement(lang, request.query.get("embed") == "1")
 
     async def post_feedback(self, request: web.Request) -> web.Response:
@@ -799,7 +830,7 @@ class ChatPages:
         """The office's privacy notice or imprint: its own URL (a redirect), the configured
         text in the person's language, or a page that says nothing is configured yet."""
         kind: legal.Kind = "privacy" if request.path == legal.PAGE_PATHS["privacy"] else "imprint"
-        lang = _ui_language(request.query.get("lang"))
+        lang = _page_language(request)
         embed = request.query.get("embed") == "1"
         if legal.is_external(self.legal, kind):
             raise web.HTTPFound(legal.href(self.legal, kind, lang))

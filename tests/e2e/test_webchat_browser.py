@@ -675,3 +675,21 @@ async def test_not_sure_goes_only_on_its_own_and_the_question_is_said_once(
     await expect(unsure).not_to_be_checked()
     await chat.composer.get_by_role("button", name=DONE, exact=True).click()
     await chat.wait_for_question(INTAKE_DE[5][1])  # taken: no error, the next question
+
+
+async def test_one_language_choice_for_the_chat_and_the_page(
+    server: Server, make_context: MakeContext
+) -> None:
+    # A German browser; the person picks English in the chat's first question.
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    await chat.composer.get_by_role("button", name="English", exact=True).click()
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("link", name="Quick exit")).to_be_visible()
+    await expect(page.get_by_text("This is the Anti-Discrimination Office")).to_be_visible()
+    # An English browser gets the English page from the start.
+    english = await (await make_context(locale="en-GB")).new_page()
+    await english.goto(f"{server.url}/chat")
+    await expect(english.locator("html")).to_have_attribute("lang", "en")

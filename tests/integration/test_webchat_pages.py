@@ -489,3 +489,29 @@ async def test_nothing_ticked_is_refused_in_the_singular(
     assert expected in page.html
     assert "mindestens 1 Antworten" not in page.html
     assert "at least 1 answers" not in page.html
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction"),
+    [
+        ("en-US,en;q=0.9,de;q=0.8", "en", "ltr"),
+        ("ar-EG,ar;q=0.9", "ar", "rtl"),
+        ("fr-FR,de;q=0.5", "de", "ltr"),  # no French page: the next one the browser takes
+        ("tr", "de", "ltr"),  # none the page speaks: German
+        ("de;q=0.2,en;q=0.8", "en", "ltr"),  # by weight, not by order
+        ("en;q=x,,;", "de", "ltr"),  # malformed: ignored, never an error
+    ],
+)
+async def test_the_first_page_follows_the_browsers_language(
+    client: Client, accept: str, lang: str, direction: str
+) -> None:
+    page = await client.get("/chat", headers={"Accept-Language": accept})
+    html = await page.text()
+    assert page.status == 200
+    assert re.search(rf'<html lang="[^"]*" dir="{direction}">', html), html[:200]
+    assert re.search(rf'<body [^>]*data-lang="{lang}"', html)
+
+
+async def test_an_asked_language_wins_over_the_browsers(client: Client) -> None:
+    page = await client.get("/chat?lang=ls", headers={"Accept-Language": "en"})
+    assert re.search(r'<body [^>]*data-lang="ls"', await page.text())
