@@ -176,6 +176,7 @@ def create_app(
         settings.rasa.resolved_rest_url()  # a missing URL stops the start, not the first message
         app.cleanup_ctx.append(_rasa_driver)
     app.cleanup_ctx.append(_delivery_worker)
+    app.cleanup_ctx.append(_code_pool)
     if settings.metrics.enabled:
         app.cleanup_ctx.append(_metrics)
     app.cleanup_ctx.append(_idle_sweeper)
@@ -383,6 +384,15 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     except TimeoutError:
         log.warning("delivery worker did not finish its round in time; stopped it")
     await listener.stop()
+
+
+async def _code_pool(app: web.Application) -> AsyncIterator[None]:
+    """Case codes and their Argon2id keys made ahead (storage/case_material.py), so that
+    even the first handover does not derive one while it holds the database's writer."""
+    store = app[STORE]
+    store.codes.refill(store.kdf)
+    yield
+    await store.codes.close()
 
 
 async def _metrics(app: web.Application) -> AsyncIterator[None]:

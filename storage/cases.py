@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 
 from storage import conversations, notes
+from storage.case_material import CodeMaterial, derive
 from storage.crypto import (
     CryptoError,
     KdfParams,
     aad_for,
     generate_keypair,
-    new_case_code,
     new_salt,
     normalize_case_code,
     open_sealed,
@@ -67,6 +67,14 @@ class HandoverRequest:
     session_token: bytes | None = None
 
 
+async def _code_material(tx: Tx) -> CodeMaterial:
+    """A new case code with its Argon2id key: made ahead where the store keeps a pool, so
+    the slow derivation does not run while this transaction holds the writer."""
+    if tx.codes is not None:
+        return await tx.codes.take(tx.kdf)
+    return await derive(tx.kdf)
+
+
 def _wrap_aad(case_id: int, kind: str, team_key_id: int | None = None) -> bytes:
     return aad_for("case-key", case_id, kind, team_key_id or 0)
 
@@ -79,7 +87,8 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
     """
     team_key_id, team_public = await active_team_key(tx, req.team_id)
     pair = generate_keypair()
-    code = new_case_code()
+    material = await _code_material(tx)
+    code = material.code
     tx.removed_secrets("handover")  # bot-phase lines and state under the server key
     case = Case(
         team_id=req.team_id,
@@ -106,15 +115,13 @@ async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
             wrapped=seal(team_public, pair.private, _wrap_aad(case.id, "team", team_key_id)),
         )
     )
-    salt = new_salt()
-    code_key = await slow_kdf(code, salt, tx.kdf)
     tx.session.add(
         CaseKeyWrap(
             case_id=case.id,
             kind="code",
-            kdf_salt=salt,
-            kdf_params=tx.kdf.to_dict(),
-            wrapped=wrap(code_key, pair.private, _wrap_aad(case.id, "code")),
+            kdf_salt=material.salt,
+            kdf_params=material.params.to_dict(),
+            wrapped=wrap(material.key, pair.private, _wrap_aad(case.id, "code")),
         )
     )
     if req.session_token is not None:
@@ -507,21 +514,20 @@ async def add_session_wrap(tx: Tx, case_id: int, private_key: bytes, token: byte
 async def replace_code(tx: Tx, case_id: int, private_key: bytes) -> str:
     """A new case code: the old code and every device's session wrap stop opening the case
     (someone may have read the old code); the returned code is shown once, stored nowhere."""
-    code = new_case_code()
+    material = await _code_material(tx)
+    code = material.code
     await tx.session.execute(
         delete(CaseKeyWrap).where(
             CaseKeyWrap.case_id == case_id, CaseKeyWrap.kind.in_(("code", "session"))
         )
     )
-    salt = new_salt()
-    code_key = await slow_kdf(code, salt, tx.kdf)
     tx.session.add(
         CaseKeyWrap(
             case_id=case_id,
             kind="code",
-            kdf_salt=salt,
-            kdf_params=tx.kdf.to_dict(),
-            wrapped=wrap(code_key, private_key, _wrap_aad(case_id, "code")),
+            kdf_salt=material.salt,
+            kdf_params=material.params.to_dict(),
+            wrapped=wrap(material.key, private_key, _wrap_aad(case_id, "code")),
         )
     )
     await tx.session.execute(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.case_material import CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 
@@ -32,6 +33,8 @@ class Tx:
     kdf: KdfParams
     now: datetime
     backend: str
+    codes: CodePool | None = field(default=None, compare=False, repr=False)
+    """Case codes with their keys made ahead (storage/case_material.py); None: derive now."""
     removals: list[str] = field(default_factory=list, compare=False, repr=False)
     """What this transaction removed or resealed whose older copies must also leave the
     database files: the store clears SQLite's write-ahead log after the commit."""
@@ -56,6 +59,8 @@ class Store:
         self.db = db
         self.keys = keys
         self.kdf = kdf or KdfParams()
+        self.codes = CodePool()
+        """Case codes and their Argon2id keys made ahead, outside any transaction."""
         self.clock = clock
         """Stamps transactions begun without an explicit time; the app factory sets it to the
         service's clock, so storage and service never disagree about the date."""
@@ -66,7 +71,14 @@ class Store:
     async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """One transaction; committed when the block ends without error."""
         async with self.db.transaction() as session:
-            tx = Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
+            tx = Tx(
+                session,
+                self.keys,
+                self.kdf,
+                now or self.clock(),
+                self.db.backend,
+                codes=self.codes,
+            )
             yield tx
         if tx.removals:
             self._clear_wal_soon()
