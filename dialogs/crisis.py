@@ -86,20 +86,44 @@ def _phrases(words_by_language: Mapping[str, Iterable[str]]) -> list[_Phrase]:
     return sorted(found, key=lambda p: (p.words, p.prefix))
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    exact: dict[int, frozenset[tuple[str, ...]]]
+    """Exact phrases by length: one set lookup per token and distinct length."""
+    prefixed: tuple[_Phrase, ...]
+
+
+_COMPILED: dict[int, tuple[Mapping[str, Iterable[str]], _Compiled]] = {}
+"""Word lists normalised once per flow version (a flow's lists are one object for as long
+as the version is current), not at every message: normalising them costs ~1 ms."""
+
+
+def _compiled(words_by_language: Mapping[str, Iterable[str]]) -> _Compiled:
+    cached = _COMPILED.get(id(words_by_language))
+    if cached is not None and cached[0] is words_by_language:
+        return cached[1]
+    exact: dict[int, set[tuple[str, ...]]] = {}
+    prefixed: list[_Phrase] = []
+    for p in _phrases(words_by_language):
+        if p.prefix:
+            prefixed.append(p)
+        else:
+            exact.setdefault(len(p.words), set()).add(p.words)
+    compiled = _Compiled({n: frozenset(w) for n, w in exact.items()}, tuple(prefixed))
+    if len(_COMPILED) >= 32:
+        _COMPILED.clear()
+    # The lists themselves are kept with the entry, so their id cannot be reused meanwhile.
+    _COMPILED[id(words_by_language)] = (words_by_language, compiled)
+    return compiled
+
+
 def find_crisis(text: str, words_by_language: Mapping[str, Iterable[str]]) -> bool:
     """True when `text` contains any crisis word or phrase of any language."""
     tokens = normalise(text)
     if not tokens:
         return False
-    phrases = _phrases(words_by_language)
-    # Exact phrases: one set lookup per token and distinct phrase length.
-    exact: dict[int, set[tuple[str, ...]]] = {}
-    prefixed: list[_Phrase] = []
-    for p in phrases:
-        if p.prefix:
-            prefixed.append(p)
-        else:
-            exact.setdefault(len(p.words), set()).add(p.words)
+    compiled = _compiled(words_by_language)
+    exact, prefixed = compiled.exact, compiled.prefixed
     for length, wanted in exact.items():
         for i in range(len(tokens) - length + 1):
             if tuple(tokens[i : i + length]) in wanted:

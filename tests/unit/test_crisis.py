@@ -98,3 +98,14 @@ def test_arabic_and_persian_keyboard_letter_variants_match_each_other() -> None:
     assert find_crisis("أنتحار", {"ar": ["انتحار"]})
     assert find_crisis("ابغى اموت", {"ar": ["ابغي اموت"]})
     assert not find_crisis("کتاب", {"fa": ["خودکشی"]})
+
+
+def test_each_word_list_is_its_own_whatever_was_searched_before() -> None:
+    # Lists are prepared once and kept per list object: a new list (a new flow version)
+    # must never be answered from the old one's preparation.
+    old = {"de": ["gefahr"]}
+    new = {"de": ["notlage"]}
+    assert find_crisis("Ich bin in Gefahr", old)
+    assert not find_crisis("Ich bin in Gefahr", new)
+    assert find_crisis("eine Notlage", new)
+    assert not find_crisis("eine Notlage", old)
