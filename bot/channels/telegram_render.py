@@ -116,10 +116,11 @@ def render(message: OutboundMessage) -> Rendered:
     if message.choices:
         kind: CallbackKind = "t" if message.expects == "choices" else "c"
         if all(fits(kind, c.id, message.seq) for c in message.choices):
-            rows.extend(
-                [InlineKeyboardButton(c.label, callback_data=data(kind, c.id, message.seq))]
+            buttons = [
+                InlineKeyboardButton(c.label, callback_data=data(kind, c.id, message.seq))
                 for c in message.choices
-            )
+            ]
+            rows.extend(in_columns(buttons))
         else:
             # Ids too long for a button: the engine takes the numbers typed instead.
             numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(message.choices, 1))
@@ -133,6 +134,33 @@ def render(message: OutboundMessage) -> Rendered:
         rows.append(actions)
     keyboard = InlineKeyboardMarkup(rows) if rows else None
     return Rendered(tuple(split_text(text)), keyboard)
+
+
+SHORT: Final = 22
+"""A label this short shares its row in a long list; a longer one keeps a row of its own,
+readable whole."""
+LONG_LIST: Final = 7
+
+
+def in_columns(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """A long list of short labels (21 municipalities) in two or three columns, so it fits a
+    phone screen; a short list, and every long label, one per row, in the list's order."""
+    if len(buttons) < LONG_LIST:
+        return [[b] for b in buttons]
+    short = [len(b.text) for b in buttons if len(b.text) <= SHORT]
+    per_row = 3 if short and max(short) <= 12 else 2
+    rows: list[list[InlineKeyboardButton]] = []
+    for b in buttons:
+        if (
+            len(b.text) <= SHORT
+            and rows
+            and len(rows[-1]) < per_row
+            and len(rows[-1][0].text) <= SHORT
+        ):
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return rows
 
 
 def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:

@@ -12,6 +12,7 @@ from bot.channels import telegram_texts as texts
 from bot.channels.base import InboundMessage, InvalidMessage, Option, OutboundMessage
 from bot.channels.telegram import parse_command, source_tag
 from dialogs.loader import load_flow
+from dialogs.model import SingleChoiceNode
 from tests.telegram.conftest import INTAKE
 
 
@@ -118,3 +119,24 @@ def test_every_text_exists_in_every_language_with_the_same_placeholders() -> Non
     assert texts.language_of("ls") == "ls"
     assert texts.language_of("tr") == "de"
     assert all(re.fullmatch(r"[a-z]+", c) for c in texts.LANGUAGES)
+
+
+def test_a_long_list_of_short_labels_fits_a_phone_in_columns() -> None:
+    flow = load_flow(INTAKE)
+    node = next(n for n in flow.nodes if n.id == "municipality")
+    assert isinstance(node, SingleChoiceNode)
+    towns = tuple(Option(c.id, flow.text(c.label, "de")) for c in node.choices)
+    assert len(towns) >= 20
+    r = render.render(prompt(expects="choice", choices=towns, seq=9))
+    assert r.keyboard is not None
+    rows = [len(row) for row in r.keyboard.inline_keyboard]
+    assert max(rows) >= 2 and len(rows) < len(towns) * 2 // 3  # far less than a row each
+    pressed = [b.callback_data for row in r.keyboard.inline_keyboard for b in row]
+    assert pressed == [f"c:{o.id}@9" for o in towns]  # every town, in order, still there
+
+
+def test_long_labels_keep_a_row_each() -> None:
+    long = tuple(Option(f"o{i}", f"Eine lange Antwort mit vielen Wörtern {i}") for i in range(9))
+    r = render.render(prompt(expects="choice", choices=long))
+    assert r.keyboard is not None
+    assert all(len(row) == 1 for row in r.keyboard.inline_keyboard)
