@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pyotp
 import pytest
@@ -15,13 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.clock import SystemClock
 from bot.settings import DeliverySettings, Settings
 from storage import cases, teams
-from storage.crypto import KdfParams
-from storage.db import Database
-from storage.store import Store
 from tests.conftest import COUNSELLOR_PASSWORD, Office
+from tests.integration.test_replicas_live import Replicas
 from tests.integration.test_webchat_ws import Chat, _complete_after_hello, connect
 
 Client = TestClient[web.Request, web.Application]
@@ -120,30 +115,12 @@ async def test_the_stream_is_for_signed_in_tabs_only(office: Office) -> None:
         assert resp.status in (302, 303)
 
 
-@dataclass
-class Two:
-    a: Client
-    b: Client
-
-
-@pytest.fixture
-async def two(office: Office) -> AsyncIterator[Two]:
-    settings = Settings(delivery=DeliverySettings(poll_seconds=30))
-    url = office.store.db.url.render_as_string(hide_password=False)
-    b_store = Store(Database(url), office.store.keys, KdfParams.fast(), clock=SystemClock())
-    async with (
-        TestClient(TestServer(create_app(settings, office.store, flow_id="mini"))) as a,
-        TestClient(TestServer(create_app(settings, b_store, flow_id="mini"))) as b,
-    ):
-        yield Two(a, b)
-    await b_store.db.dispose()
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_the_person_on_one_replica_moves_the_counsellors_page_on_another(
-    two: Two, office: Office
+    replicas: Replicas, office: Office
 ) -> None:
+    two = replicas
     chat, case_id, _ = await _handed_over(two.a, office)  # the person is on replica A
     sid = await console_session(two.b, office, "berater-region")  # the counsellor on B
     status_url = f"/console/cases/{case_id}/status.json"
