@@ -679,7 +679,8 @@ class _Run:
         picks = [i for i in ids if i in raw]  # choice order, no duplicates
         exclusive = {c.id for c in node.choices if c.exclusive}
         if len(picks) > 1 and exclusive.intersection(picks):
-            return _Invalid("invalid_choice")
+            # Said precisely where the flow has the words (a web page has no numbers to type).
+            return _Invalid("only_alone" if "only_alone" in self.flow.ui else "invalid_choice")
         if len(picks) < node.min:
             return _Invalid("too_few")
         if len(picks) > (node.max or len(ids)):

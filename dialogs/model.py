@@ -44,6 +44,9 @@ UI_TEXTS = (
 )
 """Texts the engine itself needs; every flow must translate all of them."""
 
+OPTIONAL_UI_TEXTS = ("only_alone",)
+"""Texts a flow may give for a more precise message; without them `invalid_choice` is said."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -18,6 +18,7 @@ from dialogs.model import (
     ANY_LANGUAGE,
     HANDOVER_PLACEHOLDERS,
     INPUT_NODES,
+    OPTIONAL_UI_TEXTS,
     PLACEHOLDER,
     UI_TEXTS,
     WHEN_BUCKETS,
@@ -356,11 +357,12 @@ class _Checker:
         missing = [k for k in UI_TEXTS if k not in self.flow.ui]
         if missing:
             self.error(("ui",), "ui lacks texts: " + ", ".join(missing))
+        known = UI_TEXTS + OPTIONAL_UI_TEXTS
         for key in self.flow.ui:
-            if key not in UI_TEXTS:
+            if key not in known:
                 self.error(
                     ("ui", key),
-                    f"unknown ui text '{key}' (known: {', '.join(UI_TEXTS)})",
+                    f"unknown ui text '{key}' (known: {', '.join(known)})",
                     key=True,
                 )
 

@@ -643,3 +643,21 @@ def test_going_back_drops_the_answer_of_the_question_left_behind() -> None:
     assert state.node == "when"
     assert "municipality" not in state.answers
     assert state.answers["when"]["bucket"] == "today"
+
+
+def test_an_exclusive_answer_with_others_gets_the_flows_precise_text_where_it_has_one() -> None:
+    precise = parse_flow(
+        FLOW_YAML.replace(
+            "  invalid_choice: {de: Bitte wählen, en: Please choose}",
+            "  invalid_choice: {de: Bitte wählen, en: Please choose}\n"
+            "  only_alone: {de: Nur allein, en: Only on its own}",
+        ),
+        "intake.yaml",
+    )
+    state = at(TO_GROUNDS, precise)
+    result = step(precise, state, ChoicesInput(("racism", "unsure")), NOW)
+    assert result.state == state  # nothing taken, the question is asked again
+    assert result.messages[0].text == "Only on its own"
+    # Any other wrong answer keeps the general text.
+    other = step(precise, state, ChoicesInput(("nope",)), NOW)
+    assert other.messages[0].text == "Please choose"

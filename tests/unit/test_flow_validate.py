@@ -227,7 +227,8 @@ def test_ui_must_have_exactly_the_engine_texts() -> None:
     assert errors(text) == [
         f"{at(text, 'back:')}: ui lacks texts: skip",
         f"{at(text, 'skipp')}: unknown ui text 'skipp' (known: back, restart, done, skip, "
-        "invalid_choice, too_long, too_few, too_many, invalid_date, future_date, empty_text)",
+        "invalid_choice, too_long, too_few, too_many, invalid_date, future_date, empty_text, "
+        "only_alone)",
     ]
 
 

@@ -20,6 +20,7 @@ from dialogs.engine import GO_ON, TALK_NOW, new_state, step
 from dialogs.loader import load_flow
 from dialogs.model import (
     ANY_LANGUAGE,
+    OPTIONAL_UI_TEXTS,
     UI_TEXTS,
     ConsentNode,
     CrisisCheckNode,
@@ -258,7 +259,8 @@ def test_every_text_is_written_in_every_language(flow: Flow) -> None:
 
 
 def test_every_ui_text_exists(flow: Flow) -> None:
-    assert set(flow.ui) == set(UI_TEXTS)
+    # the optional precise text for an exclusive answer combined with others, too
+    assert set(flow.ui) == {*UI_TEXTS, *OPTIONAL_UI_TEXTS}
 
 
 def test_the_date_error_explains_the_format(flow: Flow) -> None:
