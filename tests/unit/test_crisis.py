@@ -98,3 +98,17 @@ def test_arabic_and_persian_keyboard_letter_variants_match_each_other() -> None:
     assert find_crisis("أنتحار", {"ar": ["انتحار"]})
     assert find_crisis("ابغى اموت", {"ar": ["ابغي اموت"]})
     assert not find_crisis("کتاب", {"fa": ["خودکشی"]})
+
+
+def test_russian_yo_matches_its_plain_e_spelling() -> None:
+    # Most people type "е" for "ё"; a list may hold either.
+    assert find_crisis("Он УБЬЁТ меня", {"ru": ["убьет меня"]})
+    assert find_crisis("он убьет меня", {"ru": ["убьёт меня"]})
+
+
+def test_ukrainian_letter_apostrophe_matches_the_typewriter_apostrophe() -> None:
+    # "вбʼє" with U+02BC (the apostrophe of Ukrainian keyboard layouts) and with "'" or "’".
+    words = {"uk": ["вб'є мене"]}
+    assert find_crisis("він вбʼє мене", words)
+    assert find_crisis("він вб’є мене", words)
+    assert not find_crisis("вбє мене", words)
