@@ -11,8 +11,8 @@ expressions built from the lists, so it is linear in the text length:
 - Arabic and Persian spellings of the same letter are one letter: Arabic yeh, alef maksura
   and Farsi yeh (ي ى ی), Arabic and Persian kaf (ك ک), and the hamza-carrying alefs (أ إ آ)
   with plain alef, because people type with whichever keyboard they have;
-- Russian "ё" is "е" (most people type it so), and the Ukrainian apostrophe in its letter form
-  (U+02BC, "вбʼє") separates words like the typewriter apostrophe ("вб'є");
+- Russian "ё" is plain ie, U+0435 (most people type it so), and the Ukrainian apostrophe in
+  its letter form (U+02BC, "вбʼє") separates words like the typewriter one ("вб'є");
 - every character that is not a letter or a digit separates words, so punctuation and
   repeated whitespace never hide a phrase ("will nicht mehr leben!!!" matches
   "nicht mehr leben").

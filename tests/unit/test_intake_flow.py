@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (sentences in Turkish, Cyrillic and Persian letters are meant as such)
 """The shipped intake flow (dialogs/flows/intake.yaml), as a person and an office see it.
 
 These tests pin what matters to the people using the chat: the flow loads, every text exists
