@@ -18,6 +18,7 @@ from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from dialogs.loader import load_flow
+from dialogs.model import HandoverNode
 from tests.conftest import Office
 
 INTAKE = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml"
@@ -84,7 +85,9 @@ async def test_the_whole_intake_speaks_the_chosen_language(office: Office, langu
     assert replies[-1].kind != "error" and "social_media" not in replies[-1].text
     assert not [m for m in replies if m.kind == "error"]
     # The reply after the last answer is the handover, in the chosen language.
-    handover = flow.text(next(n for n in flow.nodes if n.id == "handover").text, language)
+    handover_node = flow.node("handover")
+    assert isinstance(handover_node, HandoverNode)
+    handover = flow.text(handover_node.text, language)
     assert replies[-1].text.startswith(handover.split("{", 1)[0].strip()[:40])
     if language != "de":
         assert not [m.text for m in replies if m.text in german]
