@@ -548,11 +548,6 @@ class Settings(BaseSettings):
             "ls": "meistens in 2 Tagen. Nicht am Wochenende.",
             "en": "usually within two working days",
             "ar": "عادةً خلال يومي عمل",
-            "tr": "genellikle iki iş günü içinde",
-            "ru": "обычно в течение двух рабочих дней",
-            "uk": "зазвичай протягом двох робочих днів",
-            "pl": "zwykle w ciągu dwóch dni roboczych",
-            "fa": "معمولاً ظرف دو روز کاری",
         }
     )
     """Expected response time per language, shown at handover; outside `office_hours` the
