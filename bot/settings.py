@@ -201,6 +201,52 @@ def _default_snippets() -> list[Snippet]:
             text="So that I can advise you well: could you tell me a little more about what "
             "happened? You decide what you want to share.",
         ),
+        # A greeting in each further intake language (not yet reviewed by a speaker).
+        *(
+            Snippet(title=title, language=language, text=text)
+            for language, title, text in (
+                (
+                    "tr",
+                    "Selamlama",
+                    "Merhaba, ben Ayrımcılıkla Mücadele Danışma Merkezi'nde "  # noqa: RUF001
+                    "danışmanım ve mesajınızı okudum. Bize yazdığınız için teşekkürler. Şimdi "  # noqa: RUF001
+                    "sizin için buradayım.",  # noqa: RUF001
+                ),
+                (
+                    "ru",
+                    "Приветствие",
+                    "Здравствуйте, я консультант антидискриминационной "
+                    "службы и прочитал(а) Ваше сообщение. Спасибо, что обратились к нам. Сейчас я "  # noqa: RUF001
+                    "на связи с Вами.",  # noqa: RUF001
+                ),
+                (
+                    "uk",
+                    "Привітання",
+                    "Добрий день, я консультант антидискримінаційної служби "
+                    "і прочитав(-ла) Ваше повідомлення. Дякую, що звернулися до нас. Зараз я на "  # noqa: RUF001
+                    "зв'язку з Вами.",
+                ),
+                (
+                    "pl",
+                    "Powitanie",
+                    "Dzień dobry, jestem osobą doradzającą w biurze "
+                    "antydyskryminacyjnym i przeczytałam/przeczytałem wiadomość. Dziękuję za "
+                    "kontakt. Jestem teraz do dyspozycji.",
+                ),
+                (
+                    "ar",
+                    "تحية",
+                    "مرحبًا، أنا مستشار/ة في مكتب مكافحة التمييز وقد قرأت رسالتك. "
+                    "شكرًا لتواصلك معنا. أنا هنا من أجلك الآن.",
+                ),
+                (
+                    "fa",
+                    "خوشامد",
+                    "سلام، من مشاور دفتر مبارزه با تبعیض هستم و پیام شما را "
+                    "خواندم. از اینکه با ما تماس گرفتید سپاسگزارم. اکنون در خدمت شما هستم.",
+                ),
+            )
+        ),
     ]
 
 

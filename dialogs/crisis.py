@@ -11,6 +11,8 @@ expressions built from the lists, so it is linear in the text length:
 - Arabic and Persian spellings of the same letter are one letter: Arabic yeh, alef maksura
   and Farsi yeh (ي ى ی), Arabic and Persian kaf (ك ک), and the hamza-carrying alefs (أ إ آ)
   with plain alef, because people type with whichever keyboard they have;
+- Russian "ё" is plain ie, U+0435 (most people type it so), and the Ukrainian apostrophe in
+  its letter form (U+02BC, "вбʼє") separates words like the typewriter one ("вб'є");
 - every character that is not a letter or a digit separates words, so punctuation and
   repeated whitespace never hide a phrase ("will nicht mehr leben!!!" matches
   "nicht mehr leben").
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 _TATWEEL = "\u0640"
 _PREFIX = "*"
 # Letter variants folded to one form; keyboards differ, the word does not.
-_ARABIC_SCRIPT_FOLD = str.maketrans(
+_LETTER_FOLD = str.maketrans(
     {
         "\u064a": "\u06cc",
         "\u0649": "\u06cc",
@@ -37,6 +39,8 @@ _ARABIC_SCRIPT_FOLD = str.maketrans(
         "\u0623": "\u0627",
         "\u0625": "\u0627",
         "\u0622": "\u0627",
+        "\u0451": "\u0435",
+        "\u02bc": "'",
     }
 )
 
@@ -45,7 +49,7 @@ def normalise(text: str) -> list[str]:
     """The word tokens of `text`, normalised as described in the module docstring."""
     # NFKC again after casefold: folding can leave sequences that compose differently.
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    folded = folded.translate(_ARABIC_SCRIPT_FOLD)
+    folded = folded.translate(_LETTER_FOLD)
     chars: list[str] = []
     for ch in folded:
         category = unicodedata.category(ch)

@@ -256,6 +256,10 @@ class Flow(Strict):
     ui: dict[str, Text]
     crisis: Crisis
     nodes: list[Node] = Field(min_length=1)
+    unreviewed: list[str] = Field(default_factory=list)
+    """Languages whose texts no speaker of the language has reviewed yet (drafted by someone
+    else or by a machine). Their translations are shown as unreviewed in the console and
+    exported fuzzy; remove a language from the list once a speaker has read every text."""
     translation_sources: dict[str, dict[str, Annotated[str, Field(pattern=SOURCE_HASH)]]] = Field(
         default_factory=dict
     )

@@ -8,7 +8,8 @@ Translators work in their own tools (Poedit, Weblate, Lokalize, OmegaT), which a
     msgid "Dürfen wir Ihre Angaben speichern?"     <- the source (default language)
     msgstr "May we store your answers?"            <- the translation ('' when missing)
 
-`msgctxt` is the text id (dialogs.translations), `#, fuzzy` marks an outdated translation,
+`msgctxt` is the text id (dialogs.translations), `#, fuzzy` marks an outdated translation
+and every translation of a language no speaker has reviewed yet (`unreviewed` in the flow),
 the header names the language. On import:
 
 - a translated entry that is not fuzzy records the hash of its `msgid`: the translation was
@@ -82,8 +83,12 @@ class Imported:
 # ---------------------------------------------------------------- export
 
 
+_FUZZY = frozenset({tr.Status.OUTDATED, tr.Status.UNREVIEWED})
+
+
 def export_po(flow: Flow, language: str) -> str:
-    """The PO file of `language`: every text, its translation or '' and the outdated ones fuzzy."""
+    """The PO file of `language`: every text, its translation or '' and the outdated or
+    unreviewed ones fuzzy."""
     if language == flow.default_language:
         raise TranslationError(
             f"'{language}' is the source language of flow '{flow.id}'; export a translation"
@@ -96,7 +101,8 @@ def export_po(flow: Flow, language: str) -> str:
     po.header = (
         f"Translation of the flow '{flow.id}' from '{flow.default_language}' into '{language}'.\n"
         "msgctxt is the id of the text: keep it. Keep every {placeholder} as it is.\n"
-        "Entries marked fuzzy: the source text changed since this translation was made."
+        "Entries marked fuzzy: the source text changed since this translation was made,\n"
+        "or no speaker of the language has reviewed the translation yet."
     )
     po.metadata = {
         "Project-Id-Version": flow.id,
@@ -113,7 +119,7 @@ def export_po(flow: Flow, language: str) -> str:
                 msgctxt=entry.id,
                 msgid=entry.source,
                 msgstr=entry.translation(language),
-                flags=["fuzzy"] if state is tr.Status.OUTDATED else [],
+                flags=["fuzzy"] if state in _FUZZY else [],
                 comment=_note(entry.source),
             )
         )

@@ -10,6 +10,8 @@ translations. A translation is
 - *missing* when the language has no (or an empty) text,
 - *outdated* when `flow.translation_sources` records a hash of the source it was made from
   and the current source no longer has that hash (someone changed the German text since),
+- *unreviewed* when its language is listed in `flow.unreviewed` (no speaker of the language
+  has read it yet),
 - *ok* otherwise (also when nothing is recorded: old flows have no record, see
   docs/flow-format.md).
 
@@ -54,6 +56,7 @@ class Status(StrEnum):
     OK = "ok"
     MISSING = "missing"
     OUTDATED = "outdated"
+    UNREVIEWED = "unreviewed"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def status(flow: Flow, entry: Entry, language: str) -> Status:
     made_from = flow.translation_sources.get(language, {}).get(entry.id)
     if made_from is not None and made_from != source_hash(entry.source):
         return Status.OUTDATED
+    if language in flow.unreviewed:
+        return Status.UNREVIEWED
     return Status.OK
 
 

@@ -247,6 +247,18 @@ class _Checker:
                 f"default_language '{self.flow.default_language}' is not one of languages: "
                 + ", ".join(self.flow.languages),
             )
+        listed: set[str] = set()
+        for j, lang in enumerate(self.flow.unreviewed):
+            if lang in listed:
+                self.error(("unreviewed", j), f"language '{lang}' is listed twice")
+            elif lang not in self.languages:
+                self.error(("unreviewed", j), f"language '{lang}' is not declared in languages")
+            elif lang == self.flow.default_language:
+                self.error(
+                    ("unreviewed", j),
+                    f"'{lang}' is the default language: the source every translation is made from",
+                )
+            listed.add(lang)
 
     def check_node_ids(self) -> None:
         first: dict[str, int] = {}

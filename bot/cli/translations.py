@@ -19,7 +19,12 @@ from dialogs.loader import parse_flow
 
 COMMANDS = ("translations", "export-po", "import-po")
 
-MARKS = {tr.Status.OK: "ok", tr.Status.MISSING: "MISSING", tr.Status.OUTDATED: "OUTDATED"}
+MARKS = {
+    tr.Status.OK: "ok",
+    tr.Status.MISSING: "MISSING",
+    tr.Status.OUTDATED: "OUTDATED",
+    tr.Status.UNREVIEWED: "UNREVIEWED",
+}
 
 
 class TranslationCommandError(Exception):
@@ -77,16 +82,17 @@ def _table(args: argparse.Namespace, out: TextIO) -> int:
     languages = tr.translated_languages(flow)
     shown = [r for r in rows if r.has_problem] if args.problems else rows
     width = max([len("text"), *(len(r.entry.id) for r in shown)])
-    out.write(f"{'text':<{width}}  " + "  ".join(f"{lang:<8}" for lang in languages) + "\n")
+    out.write(f"{'text':<{width}}  " + "  ".join(f"{lang:<10}" for lang in languages) + "\n")
     for row in shown:
-        marks = "  ".join(f"{MARKS[c.status]:<8}" for c in row.cells)
+        marks = "  ".join(f"{MARKS[c.status]:<10}" for c in row.cells)
         out.write(f"{row.entry.id:<{width}}  {marks}".rstrip() + "\n")
     summary = tr.counts(rows)
     for lang in languages:
         per = summary.get(lang, {})
         out.write(
             f"{lang}: {per.get(tr.Status.MISSING, 0)} missing, "
-            f"{per.get(tr.Status.OUTDATED, 0)} outdated of {len(rows)} texts\n"
+            f"{per.get(tr.Status.OUTDATED, 0)} outdated, "
+            f"{per.get(tr.Status.UNREVIEWED, 0)} unreviewed of {len(rows)} texts\n"
         )
     return 0
 

@@ -39,7 +39,11 @@ MAX_PO_BYTES: Final = 1024 * 1024
 MAX_PARTS: Final = 4
 _LANGUAGE: Final = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")
 
-STATUS_LABELS: Final = {tr.Status.MISSING: "fehlt", tr.Status.OUTDATED: "veraltet"}
+STATUS_LABELS: Final = {
+    tr.Status.MISSING: "fehlt",
+    tr.Status.OUTDATED: "veraltet",
+    tr.Status.UNREVIEWED: "nicht geprüft",
+}
 HTML_LANGUAGE: Final = {"ls": "de"}
 """Flow codes that are no BCP 47 language: Leichte Sprache is German."""
 
@@ -103,6 +107,7 @@ class TranslationPages:
                 lang: (
                     summary.get(lang, {}).get(tr.Status.MISSING, 0),
                     summary.get(lang, {}).get(tr.Status.OUTDATED, 0),
+                    summary.get(lang, {}).get(tr.Status.UNREVIEWED, 0),
                 )
                 for lang in languages
             },

@@ -857,9 +857,9 @@ def test_simulate_walks_the_intake_to_a_sealed_case(simulation_dir: Cli, languag
 
 
 def test_simulate_language_not_in_the_flow(cli: Cli) -> None:
-    result = cli("flows", "simulate", INTAKE, "--lang", "tr")
+    result = cli("flows", "simulate", INTAKE, "--lang", "it")
     message = result.one_error()
-    assert "'tr'" in message
+    assert "'it'" in message
     assert "de, ls, en" in message
     assert not (cli.data_dir / DB_NAME).exists()
 

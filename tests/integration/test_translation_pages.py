@@ -171,3 +171,24 @@ async def test_a_broken_upload_is_refused_with_po_lines(env: Console_) -> None:
     async with env.office.store.read() as tx:
         current = await flow_versions.current(tx, "mini")
     assert current is not None and current.number == 1
+
+
+async def test_the_table_shows_unreviewed_languages_as_not_checked(env: Console_) -> None:
+    sid, _ = await session_of(env, "admin")
+    async with env.office.store.tx(env.clock()) as tx:
+        current = await flow_versions.current(tx, "mini")
+        assert current is not None
+        source = current.source.replace(
+            "languages: [de, en]", "languages: [de, en]\nunreviewed: [en]"
+        )
+        await flow_versions.publish(tx, "mini", source, "test")
+    html = await (await env.client.get("/console/translations", headers=cookie(sid))).text()
+    assert (
+        '<span class="badge status-unreviewed" lang="de">nicht geprüft</span> May we store' in html
+    )
+    assert re.search(r"en: 0 fehlen, 0 veraltet, [1-9]\d* nicht geprüft", html)
+    filtered = await env.client.get("/console/translations?problems=1", headers=cookie(sid))
+    assert "May we store your answers?" in await filtered.text()
+    # The PO file marks every unreviewed translation fuzzy.
+    catalog = polib.pofile(await download(env, sid))
+    assert catalog and all("fuzzy" in entry.flags for entry in catalog)

@@ -17,6 +17,9 @@ MINI = REPO / "tests" / "flows" / "mini.yaml"
 INTAKE = REPO / "dialogs" / "flows" / "intake.yaml"
 
 
+LANGS = ("tr", "ru", "uk", "pl", "ar", "fa")
+
+
 def call(*argv: str | Path) -> tuple[int, str]:
     out = io.StringIO()
     code = run([str(a) for a in argv], out)
@@ -34,12 +37,15 @@ def test_table_lists_every_text_and_marks_problems(
     code, out = call("flows", "translations", INTAKE)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["text", "ls", "en"]
-    assert any(line.split() == ["node:consent:text", "ok", "ok"] for line in lines)
-    assert lines[-2:] == [
+    assert lines[0].split() == ["text", "ls", "en", "tr", "ru", "uk", "pl", "ar", "fa"]
+    assert any(
+        line.split() == ["node:consent:text", "ok", "ok", *["UNREVIEWED"] * 6] for line in lines
+    )
+    assert lines[-8:] == [
         # 94 texts, the five of the danger path (crisis.talk_now) and ui.only_alone
-        "ls: 0 missing, 0 outdated of 100 texts",
-        "en: 0 missing, 0 outdated of 100 texts",
+        "ls: 0 missing, 0 outdated, 0 unreviewed of 100 texts",
+        "en: 0 missing, 0 outdated, 0 unreviewed of 100 texts",
+        *(f"{lang}: 0 missing, 0 outdated, 100 unreviewed of 100 texts" for lang in LANGS),
     ]
 
     flow_file.write_text(
@@ -49,7 +55,7 @@ def test_table_lists_every_text_and_marks_problems(
     code, out = call("flows", "translations", flow_file, "--problems")
     assert code == 0
     assert out.splitlines()[1].split() == ["node:municipality:text", "MISSING"]
-    assert "en: 1 missing, 0 outdated" in out
+    assert "en: 1 missing, 0 outdated, 0 unreviewed" in out
 
 
 def test_export_edit_import_writes_the_file(

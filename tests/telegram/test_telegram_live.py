@@ -40,7 +40,7 @@ async def intake(person: Person) -> BotMessage:
     notice = await person.next()
     assert "Telegram speichert" in notice.text
     language = await person.prompt()
-    assert language.data == ["c:de", "c:ls", "c:en"]
+    assert language.data[:3] == ["c:de", "c:ls", "c:en"]  # then the other languages
     await person.tap(language, "c:de")
     consent = await person.prompt()
     assert "c:accept" in consent.data

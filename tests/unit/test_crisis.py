@@ -109,3 +109,17 @@ def test_each_word_list_is_its_own_whatever_was_searched_before() -> None:
     assert not find_crisis("Ich bin in Gefahr", new)
     assert find_crisis("eine Notlage", new)
     assert not find_crisis("eine Notlage", old)
+
+
+def test_russian_yo_matches_its_plain_e_spelling() -> None:
+    # Most people type plain ie (U+0435) for "ё"; a list may hold either.
+    assert find_crisis("Он УБЬЁТ меня", {"ru": ["убьет меня"]})
+    assert find_crisis("он убьет меня", {"ru": ["убьёт меня"]})
+
+
+def test_ukrainian_letter_apostrophe_matches_the_typewriter_apostrophe() -> None:
+    # "вбʼє" with U+02BC (the apostrophe of Ukrainian keyboard layouts), "'" or U+2019.
+    words = {"uk": ["вб'є мене"]}
+    assert find_crisis("він вбʼє мене", words)
+    assert find_crisis("він вб\u2019є мене", words)
+    assert not find_crisis("вбє мене", words)

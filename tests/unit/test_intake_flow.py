@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (sentences in Turkish, Cyrillic and Persian letters are meant as such)
 """The shipped intake flow (dialogs/flows/intake.yaml), as a person and an office see it.
 
 These tests pin what matters to the people using the chat: the flow loads, every text exists
@@ -51,7 +52,7 @@ from dialogs.steps import (
 )
 
 INTAKE = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml"
-LANGUAGES = ["de", "ls", "en"]
+LANGUAGES = ["de", "ls", "en", "tr", "ru", "uk", "pl", "ar", "fa"]
 NOW = datetime(2025, 3, 26, 10, 0, tzinfo=UTC)
 
 MUNICIPALITIES = {
@@ -278,6 +279,12 @@ def test_the_language_can_be_chosen_by_its_own_name(flow: Flow) -> None:
         "de": {ANY_LANGUAGE: "Deutsch"},
         "ls": {ANY_LANGUAGE: "Leichte Sprache"},
         "en": {ANY_LANGUAGE: "English"},
+        "tr": {ANY_LANGUAGE: "Türkçe"},
+        "ar": {ANY_LANGUAGE: "العربية"},
+        "uk": {ANY_LANGUAGE: "Українська"},
+        "ru": {ANY_LANGUAGE: "Русский"},
+        "pl": {ANY_LANGUAGE: "Polski"},
+        "fa": {ANY_LANGUAGE: "فارسی"},
     }
 
 
@@ -401,6 +408,48 @@ CRISIS_SENTENCES = [
     "I'm in danger, please help",
     "I don't want to live anymore",
     "Sometimes I just want to end it all.",
+    # tr, also typed without Turkish letters
+    "Artık yaşamak istemiyorum.",
+    "Intihar etmeyi düşünüyorum",
+    "kendimi oldurecegim",
+    "Kocam beni dövüyor, yardım edin",
+    "Beni öldürecek!",
+    "tehlikedeyim lutfen yardim",
+    # ru, also in Latin letters
+    "Я больше не хочу жить.",
+    "Думаю о самоубийстве",
+    "Сосед сказал, что убьёт меня",
+    "Он бьёт меня каждый день",
+    "Я в опасности!",
+    "ya v opasnosti",
+    "hochu umeret",
+    # uk, also in Latin letters
+    "Я не хочу жити.",
+    "Він погрожує вбити мене",
+    "Мене б'ють вдома",
+    "Я в небезпеці",
+    "ne hochu zhyty",
+    # pl, also typed without Polish letters
+    "Nie chcę żyć.",
+    "Myślę o samobójstwie",
+    "chce umrzec",
+    "Mąż mnie bije, on mnie zabije",
+    "Jestem w niebezpieczeństwie",
+    # ar, also dialect and Arabizi
+    "لا أريد أن أعيش بعد الآن",
+    "أفكر في الانتحار",
+    "زوجي يضربني كل يوم",
+    "أنا في خطر، ساعدوني",
+    "رح يقتلني",
+    "badi mout",
+    "ana fi khatar",
+    "ri7 ye2tolni",
+    # fa, also Finglish
+    "دیگر نمی‌خواهم زندگی کنم",
+    "به خودکشی فکر می‌کنم",
+    "شوهرم کتکم می‌زند",
+    "من در خطر هستم",
+    "mikham bemiram",
 ]
 
 ORDINARY_ACCOUNTS = [
@@ -430,6 +479,28 @@ ORDINARY_ACCOUNTS = [
     "I was refused a job interview after they saw my name.",
     "My colleagues said the company would kill my career if I complained.",
     "Beats me why they turned down my application.",
+    # tr
+    "Ev sahibi yabancılara ev vermediğini söyledi.",
+    "İş yerinde başörtüm yüzünden terfi alamadım.",
+    "Polis trende sadece beni kontrol etti.",
+    "Ismim yuzunden is gorusmesine cagrilmadim.",
+    # ru
+    "Арендодатель сказал, что не сдаёт квартиры иностранцам.",
+    "В джобцентре на меня кричали, потому что я плохо говорю по-немецки.",
+    "Охранник не пустил меня в клуб из-за цвета кожи.",
+    # uk
+    "Мене не взяли на роботу через мій акцент.",
+    "У школі з моєї доньки сміються, бо вона біженка.",
+    # pl
+    "Szef śmieje się z mojego akcentu przy wszystkich.",
+    "Nie dostałem mieszkania, bo jestem z Polski.",
+    # ar
+    "قال صاحب البيت إنه لا يؤجر للاجئين.",
+    "لم يسمحوا لي بالدخول إلى النادي بسبب لون بشرتي.",
+    "الشرطة فتشتني أنا فقط في القطار.",
+    # fa
+    "صاحبخانه گفت به پناهندگان خانه اجاره نمی‌دهد.",
+    "در اداره به خاطر لهجه‌ام با من بد رفتار کردند.",
 ]
 
 
@@ -593,6 +664,19 @@ def test_a_person_can_answer_by_typing_the_labels(flow: Flow, language: str) -> 
     assert handover.incident_date is None
 
 
+EMAIL_WORD = {
+    "de": "E-Mail",
+    "ls": "E-Mail",
+    "en": "e-mail",
+    "tr": "e-posta",
+    "ru": "электронной почте",
+    "uk": "електронною поштою",
+    "pl": "mailowo",
+    "ar": "البريد الإلكتروني",
+    "fa": "ایمیل",
+}
+
+
 def test_declining_consent_ends_with_other_ways_of_contact_and_crisis_numbers(
     flow: Flow,
 ) -> None:
@@ -604,7 +688,7 @@ def test_declining_consent_ends_with_other_ways_of_contact_and_crisis_numbers(
         farewell = messages(outputs)[-1].text
         assert "110" in farewell
         assert "112" in farewell
-        assert re.search(r"E-Mail|e-mail", farewell)
+        assert re.search(EMAIL_WORD[language], farewell)
         assert placeholders(farewell) == set()
 
 

@@ -85,9 +85,43 @@ def test_the_shipped_intake_is_complete() -> None:
     flow = parse_flow(intake_source(), "intake.yaml")
     rows = tr.table(flow)
     assert len(rows) > 80
-    assert [c.language for c in rows[0].cells] == ["ls", "en"]
-    assert not any(r.has_problem for r in rows)
-    assert tr.counts(rows)["en"][tr.Status.OK] == len(rows)
+    assert [c.language for c in rows[0].cells] == ["ls", "en", "tr", "ru", "uk", "pl", "ar", "fa"]
+    counts = tr.counts(rows)
+    assert counts["en"][tr.Status.OK] == counts["ls"][tr.Status.OK] == len(rows)
+    # The six drafted languages are shipped honestly marked: no speaker has reviewed them.
+    for lang in ("tr", "ru", "uk", "pl", "ar", "fa"):
+        assert counts[lang][tr.Status.UNREVIEWED] == len(rows)
+
+
+def test_an_unreviewed_language_is_marked_and_exported_fuzzy() -> None:
+    source = mini_source().replace("languages: [de, en]", "languages: [de, en]\nunreviewed: [en]")
+    flow = parse_flow(source, "mini.yaml")
+    rows = tr.table(flow)
+    assert all(r.has_problem and r.cells[0].status is tr.Status.UNREVIEWED for r in rows)
+    catalog = polib.pofile(po.export_po(flow, "en"))
+    assert all("fuzzy" in e.flags for e in catalog)
+    assert "reviewed" in catalog.header
+    # Without the mark the same translations are fine and exported as they are.
+    plain = parse_flow(mini_source(), "mini.yaml")
+    assert not any("fuzzy" in e.flags for e in polib.pofile(po.export_po(plain, "en")))
+
+
+@pytest.mark.parametrize(
+    ("unreviewed", "message"),
+    [
+        ("[tr]", "language 'tr' is not declared in languages"),
+        ("[de]", "'de' is the default language"),
+        ("[en, en]", "language 'en' is listed twice"),
+    ],
+)
+def test_the_unreviewed_list_names_translated_languages_of_the_flow(
+    unreviewed: str, message: str
+) -> None:
+    source = mini_source().replace(
+        "languages: [de, en]", f"languages: [de, en]\nunreviewed: {unreviewed}"
+    )
+    with pytest.raises(FlowErrors, match=message):
+        parse_flow(source, "mini.yaml")
 
 
 def test_a_missing_translation_is_marked() -> None:
@@ -137,6 +171,10 @@ def test_export_then_import_changes_no_text(path: Path) -> None:
         done = po.import_po(source, path.name, po.export_po(flow, lang), f"{lang}.po", lang)
         assert (done.changed, done.added) == (0, 0)
         assert [e.text for e in tr.entries(done.flow)] == [e.text for e in tr.entries(flow)]
+        if lang in flow.unreviewed:
+            # Exported fuzzy, so nothing is recorded as reviewed: the file stays as it is.
+            assert done.source == source
+            continue
         # The file is kept as written; only the record of the sources is appended.
         assert done.source.startswith(source)
         assert done.source[len(source) :].lstrip().startswith("# Written by the translation")
