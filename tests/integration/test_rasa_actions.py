@@ -378,7 +378,7 @@ async def test_form_validation_accepts_values_by_the_flows_rules(endpoint: Endpo
 async def test_form_validation_rejects_values_with_the_flows_texts(endpoint: Endpoint) -> None:
     tomorrow = (date.today() + timedelta(days=2)).strftime("%d.%m.%Y")
     rejected = [
-        ("grounds", ["not_sure", "racism"], "Bitte wählen Sie eine der Antworten"),
+        ("grounds", ["not_sure", "racism"], "gehen nur allein"),  # ui.only_alone
         ("municipality", "berlin", "Bitte wählen Sie eine der Antworten"),
         ("life_area", ["moon"], "Bitte wählen Sie eine der Antworten"),
         ("incident_date", tomorrow, "Zukunft"),
