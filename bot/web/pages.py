@@ -400,6 +400,23 @@ class ChatPages:
     def static_url(self, name: str) -> str:
         return f"/chat/static/{name}?v={self.static_version.get(name, '0')}"
 
+    def _frame(self, lang: UiLanguage, embed: bool) -> dict[str, Any]:
+        """What every page of the chat's frame (base.html) needs: language and direction, the
+        language links, the office, the quick exit, static files and the legal footer."""
+        return {
+            "t": texts.texts_for(lang),
+            "lang": lang,
+            "html_lang": texts.HTML_LANG[lang],
+            "dir": texts.DIRECTION[lang],
+            "languages": [(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            "html_langs": texts.HTML_LANG,
+            "office": self.settings.office_name,
+            "embed": embed,
+            "exit_url": self.exit_url,
+            "static": self.static_url,
+            "legal_links": footer_links(self.legal, lang, embed),
+        }
+
     def _page(self, view: View) -> web.Response:
         t = texts.texts_for(view.lang)
         lines, prompt = transcript(view.history, t)
@@ -414,16 +431,8 @@ class ChatPages:
             title = f"{t['error_title_prefix']}: {title}"
         html = render(
             "chat.html",
-            t=t,
-            lang=view.lang,
-            html_lang=texts.HTML_LANG[view.lang],
-            dir=texts.DIRECTION[view.lang],
-            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
-            html_langs=texts.HTML_LANG,
+            **self._frame(view.lang, view.embed),
             title=title,
-            office=self.settings.office_name,
-            exit_url=self.exit_url,
-            embed=view.embed,
             session=webchat.encode_token(view.token),
             mid=view.mid,
             at=str(prompt.seq) if prompt else "",
@@ -446,14 +455,12 @@ class ChatPages:
             confirm_restart=view.confirm_restart,
             notice=view.notice,
             max_text=MAX_TEXT_LENGTH,
-            static=self.static_url,
             flow_language=texts.FLOW_LANGUAGE[view.lang] or "",
             skip_target="#composer",
             skip_key="skip_to_answer",
             action=self.path,
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
-            legal_links=footer_links(self.legal, view.lang, view.embed),
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 
@@ -761,14 +768,8 @@ class ChatPages:
         title = f"{t['accessibility_link']}{DASH}{self.settings.office_name}"
         html = render(
             "accessibility.html",
-            t=t,
-            lang=lang,
-            html_lang=texts.HTML_LANG[lang],
-            dir=texts.DIRECTION[lang],
-            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
-            html_langs=texts.HTML_LANG,
+            **self._frame(lang, embed),
             title=f"{t['error_title_prefix']}: {title}" if error else title,
-            office=self.settings.office_name,
             feedback_form=self.feedback is not None,
             notice=notice,
             error=error,
@@ -778,12 +779,8 @@ class ChatPages:
             contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
             date=texts.STATEMENT_DATE,
-            embed=embed,
-            exit_url=self.exit_url,
-            static=self.static_url,
             skip_target="#main",
             skip_key="skip_to_content",
-            legal_links=footer_links(self.legal, lang, embed),
         )
         return web.Response(text=html, content_type="text/html", status=status)
 
@@ -839,25 +836,15 @@ class ChatPages:
         text_lang = shown[0] if shown else None
         html = render(
             "legal.html",
-            t=t,
-            lang=lang,
-            html_lang=texts.HTML_LANG[lang],
-            dir=texts.DIRECTION[lang],
-            languages=[(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
-            html_langs=texts.HTML_LANG,
+            **self._frame(lang, embed),
             title=f"{t[kind + '_link']}{DASH}{self.settings.office_name}",
             heading_key=kind + "_link",
             page=legal.PAGE_PATHS[kind],
-            office=self.settings.office_name,
             paragraphs=[p.strip() for p in shown[1].split("\n\n") if p.strip()] if shown else [],
             text_lang=_frame_lang(text_lang),
             other_language=shown is not None and text_lang != lang,
-            embed=embed,
-            exit_url=self.exit_url,
-            static=self.static_url,
             skip_target="#main",
             skip_key="skip_to_content",
-            legal_links=footer_links(self.legal, lang, embed),
         )
         return web.Response(text=html, content_type="text/html")
 
