@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -165,7 +165,7 @@ def create_app(
         app.cleanup_ctx.append(_rasa_nlu)
     if settings.telegram.enabled:
         runtime = telegram.TelegramRuntime(
-            settings.telegram, app[SERVICE], _flow_languages(app[SERVICE]), settings.legal
+            settings.telegram, app[SERVICE], app[SERVICE].languages, settings.legal
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel
@@ -308,15 +308,6 @@ async def _bridge_channel(app: web.Application) -> AsyncIterator[None]:
             settings.callback_url, settings.resolved_secret(), session
         )
         yield
-
-
-def _flow_languages(service: ConversationService) -> telegram.Languages:
-    async def languages() -> Sequence[str]:
-        async with service.store.read() as tx:
-            version = await service.catalog.current(tx)
-            return (await service.catalog.flow(tx, version.id)).languages
-
-    return languages
 
 
 async def _telegram(app: web.Application) -> AsyncIterator[None]:

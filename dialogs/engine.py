@@ -320,8 +320,12 @@ class _Run:
                 self.back()
             case Restart():
                 self.restart()
+            case SetLanguage() if self.answers_language_question(inp.language):
+                self.state.language_chosen = True
+                self.answer(ChoiceInput(inp.language))
             case SetLanguage():
                 self.set_language(inp.language)
+                self.state.language_chosen = True
                 self.prompt()
             case TextInput() if in_crisis and talk_now:
                 self.pause(self.current().id, "words")
@@ -333,9 +337,44 @@ class _Run:
     def begin(self, inp: Input) -> None:
         if isinstance(inp, Start) and inp.language in self.flow.languages:
             self.state.language = inp.language
+            if inp.chosen:
+                self.state.language_chosen = True
+            else:
+                self.suggest_language(inp.language)
         if isinstance(inp, SetLanguage):
             self.set_language(inp.language)
+            self.state.language_chosen = True
         self.enter(self.flow.start)
+
+    def suggest_language(self, language: str) -> None:
+        """Pre-select a guessed language at every language question (one tap to confirm)."""
+        for node in self.flow.nodes:
+            if (
+                isinstance(node, SingleChoiceNode)
+                and node.sets_language
+                and any(c.id == language for c in node.choices)
+            ):
+                self.state.suggested[node.key] = [language]
+
+    def chosen_language(self, node: Node) -> _Answer | None:
+        """The answer a language question already has: the language the person chose outside
+        the dialog (then the question is not asked)."""
+        if not (isinstance(node, SingleChoiceNode) and node.sets_language):
+            return None
+        if not self.state.language_chosen:
+            return None
+        choice = next((c for c in node.choices if c.id == self.state.language), None)
+        target = choice.next or node.next if choice is not None else None
+        return None if choice is None or target is None else _Answer(choice.id, target)
+
+    def answers_language_question(self, language: str) -> bool:
+        """Choosing a language outside the dialog while its language question waits answers it."""
+        node = self.current()
+        return (
+            isinstance(node, SingleChoiceNode)
+            and node.sets_language
+            and any(c.id == language for c in node.choices)
+        )
 
     def crisis(self, source: Literal["words", "answer"]) -> None:
         self.state.crisis = True
@@ -463,6 +502,7 @@ class _Run:
             language=self.state.language,
             crisis=self.state.crisis,
             case_created=self.state.case_created,
+            language_chosen=self.state.language_chosen,
         )
         self.enter(self.flow.start)
 
@@ -485,13 +525,16 @@ class _Run:
             node = self.node(node_id)
             match node:
                 case MessageNode():
-                    self.say(node.id, node.text)
+                    self.say(node.id, node.text, node.more)
                     node_id = node.next
                 case BranchNode():
                     node_id = self.branch(node)
                 case HandoverNode():
                     self.handover(node)
                     return
+                case SingleChoiceNode() if (chosen := self.chosen_language(node)) is not None:
+                    self.state.answers[node.key] = chosen.value
+                    node_id = chosen.next
                 case EndNode():
                     self.say(node.id, node.text)
                     self.finish("end")
@@ -502,8 +545,9 @@ class _Run:
                     self.prompt()
                     return
 
-    def say(self, node_id: str, text: dict[str, str]) -> None:
-        self.outputs.append(BotMessage(self.text(text), kind="info", node_id=node_id))
+    def say(self, node_id: str, text: dict[str, str], more: dict[str, str] | None = None) -> None:
+        detail = self.text(more) if more else ""
+        self.outputs.append(BotMessage(self.text(text), kind="info", node_id=node_id, more=detail))
 
     def branch(self, node: BranchNode) -> str:
         for case in node.cases:
@@ -563,6 +607,7 @@ class _Run:
             optional=isinstance(node, FreeTextNode) and node.optional,
             can_go_back=bool(self.state.history),
             suggested=self.suggested_at(node),
+            more=self.text(node.more) if node.more else "",
         )
 
     def suggested_at(self, node: InputNode) -> tuple[str, ...]:
@@ -619,6 +664,7 @@ class _Run:
         self.state.history.append(node.id)
         if outcome.language is not None:
             self.set_language(outcome.language)
+            self.state.language_chosen = True
         if talk_now and (outcome.in_danger or words):
             self.pause(outcome.next, "answer" if outcome.in_danger else "words")
             return

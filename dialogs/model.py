@@ -89,6 +89,9 @@ class _Node(Strict):
 
 class _Asking(_Node):
     text: Text
+    more: Text | None = None
+    """Detail one tap away ("Mehr dazu" on the web chat, after the text on text-only
+    channels): the legal fine print, so the first screen stays short."""
     store: Ident | None = None
     """Key the answer is kept under; the node id when absent."""
 
@@ -100,6 +103,9 @@ class _Asking(_Node):
 class MessageNode(_Node):
     kind: Literal["message"]
     text: Text
+    more: Text | None = None
+    """Detail one tap away ("Mehr dazu" on the web chat, after the text on text-only
+    channels): the legal fine print, so the first screen stays short."""
     next: Ident
 
 
@@ -214,6 +220,11 @@ INPUT_NODES = (
     ConsentNode,
     CrisisCheckNode,
 )
+
+
+def more_text(node: Node) -> Text | None:
+    """A node's detail behind "more", where its kind has one."""
+    return node.more if isinstance(node, MessageNode | _Asking) else None
 
 
 class TalkNow(Strict):

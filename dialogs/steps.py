@@ -21,6 +21,10 @@ class Start:
 
     language: str | None = None
     """A language the channel already knows (web chat picker, Telegram client language)."""
+    chosen: bool = False
+    """The person chose `language` themselves (the page's language control): the flow's
+    language question is answered with it and not asked. Otherwise `language` is only a
+    guess (browser or messenger setting) and is pre-selected at the language question."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class DialogState(BaseModel):
     with. While set, `node` is the node the crisis was shown at."""
     case_created: bool = False
     """A case was created at once on the danger path; the final handover completes it."""
+    language_chosen: bool = False
+    """The person chose the language outside the dialog: a language question is not asked."""
 
 
 # ---------------------------------------------------------------- outputs
@@ -124,7 +130,10 @@ class BotMessage:
     optional: bool = False
     can_go_back: bool = False
     suggested: tuple[str, ...] = ()
-    """Choice ids pre-selected for the person to confirm (from free-text understanding)."""
+    """Choice ids pre-selected for the person to confirm (what the free text suggested, or the
+    language the browser or messenger is set to)."""
+    more: str = ""
+    """Detail behind a "more" control (the node's `more`); empty when there is none."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from dialogs.model import (
     Text,
     WhenNode,
     YesNoNode,
+    more_text,
 )
 
 HASH_LENGTH = 8
@@ -158,6 +159,8 @@ def _texts(flow: Flow) -> Iterator[tuple[str, Path, Text]]:
 def _node_texts(node: Node) -> Iterator[tuple[str, Path, Text]]:
     if not isinstance(node, BranchNode):
         yield "text", ("text",), node.text
+    if (more := more_text(node)) is not None:
+        yield "more", ("more",), more
     if isinstance(node, SingleChoiceNode | MultiChoiceNode):
         for j, choice in enumerate(node.choices):
             yield f"choice:{choice.id}", ("choices", j, "label"), choice.label

@@ -37,6 +37,7 @@ from dialogs.model import (
     Text,
     WhenNode,
     YesNoNode,
+    more_text,
 )
 
 TERMINAL_NODES = (HandoverNode, EndNode)
@@ -606,6 +607,8 @@ def _node_texts(node: Node) -> Iterator[tuple[Path, Text]]:
     """The texts of one node, by path relative to the node."""
     if not isinstance(node, BranchNode):
         yield ("text",), node.text
+    if (more := more_text(node)) is not None:
+        yield ("more",), more
     if isinstance(node, SingleChoiceNode | MultiChoiceNode):
         for j, choice in enumerate(node.choices):
             yield ("choices", j, "label"), choice.label

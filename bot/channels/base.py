@@ -81,6 +81,10 @@ class InboundMessage:
     command: Command | None = None
     language: str | None = None
     """Set with command "start" (the channel's known language) or alone to switch language."""
+    language_chosen: bool = False
+    """With command "start": the person chose `language` themselves (the web chat's language
+    control), so the flow's language question is skipped; otherwise it is only a guess
+    (browser, messenger setting) and pre-selected there."""
     session_token: bytes | None = None
     """A high-entropy secret the person's device keeps (web chat); lets it reread the case."""
     source: str | None = None
@@ -149,6 +153,9 @@ class OutboundMessage:
     case_code: str | None = None
     """Set on the message that tells the person their case code (after handover)."""
     suggested: tuple[str, ...] = ()
+    more: str = ""
+    """Detail the person can open ("Mehr dazu"); a channel without such a control shows it
+    after the text."""
     """Choice ids to show pre-selected for the person to confirm (free-text understanding)."""
     owner: str | None = None
     """Set on a notice that the case changed hands (closed by the office, reopened by a

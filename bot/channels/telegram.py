@@ -367,7 +367,9 @@ class TelegramReceiver:
         if command is None:
             fields = {"text": message.text}
         elif command.name == "start":
-            flow_language = texts.language_of(hint) if hint else None
+            # The app's language is only a guess: pre-selected at the language question.
+            base = (hint or "").split("-")[0].lower()
+            flow_language = base if base in await self.languages() else None
             fields = {
                 "command": "start",
                 "language": flow_language,

@@ -111,16 +111,15 @@ def render(message: OutboundMessage) -> Rendered:
     # Art. 50); a button press alone never reveals it.
     label = "counsellor" if message.sender == "counsellor" else "bot"
     text = f"{texts.text(label, message.language)}\n{text}"
+    if message.more:
+        # No fold in a Telegram message that works everywhere: the detail follows the text.
+        text = f"{text}\n\n{message.more}"
     rows: list[list[InlineKeyboardButton]] = []
     choice_ids = {c.id for c in message.choices}
     if message.choices:
         kind: CallbackKind = "t" if message.expects == "choices" else "c"
         if all(fits(kind, c.id, message.seq) for c in message.choices):
-            buttons = [
-                InlineKeyboardButton(c.label, callback_data=data(kind, c.id, message.seq))
-                for c in message.choices
-            ]
-            rows.extend(in_columns(buttons))
+            rows.extend(_choice_rows(message, kind))
         else:
             # Ids too long for a button: the engine takes the numbers typed instead.
             numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(message.choices, 1))
@@ -134,6 +133,24 @@ def render(message: OutboundMessage) -> Rendered:
         rows.append(actions)
     keyboard = InlineKeyboardMarkup(rows) if rows else None
     return Rendered(tuple(split_text(text)), keyboard)
+
+
+def _choice_rows(message: OutboundMessage, kind: CallbackKind) -> list[list[InlineKeyboardButton]]:
+    """A pre-selected answer (a guessed language, what the free text suggested) is ticked in a
+    multiple choice, and first, on a row of its own, in a single choice: one tap confirms it."""
+    suggested = set(message.suggested)
+    buttons = [
+        InlineKeyboardButton(
+            CHECKED + c.label if kind == "t" and c.id in suggested else c.label,
+            callback_data=data(kind, c.id, message.seq),
+        )
+        for c in message.choices
+    ]
+    if kind == "t" or not suggested:
+        return in_columns(buttons)
+    first = [b for b, c in zip(buttons, message.choices, strict=True) if c.id in suggested]
+    rest = [b for b, c in zip(buttons, message.choices, strict=True) if c.id not in suggested]
+    return [first, *in_columns(rest)]
 
 
 SHORT: Final = 22

@@ -103,6 +103,8 @@ class Hello(_Frame):
     type: Literal["hello"]
     session: str | None = None
     language: Lang | None = None
+    chosen: bool = False
+    """The person chose `language` on the page (not a browser guess): no language question."""
 
 
 class Resume(_Frame):
@@ -213,6 +215,8 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "language",
         "expects",
         "exclusive",
+        "suggested",
+        "more",
         "min_choices",
         "max_choices",
         "max_length",
@@ -246,6 +250,8 @@ def outbound_frame(message: OutboundMessage) -> dict[str, Any]:
         "expects": message.expects,
         "choices": [{"id": o.id, "label": o.label} for o in message.choices],
         "exclusive": list(message.exclusive),
+        "suggested": list(message.suggested),
+        "more": message.more,
         "min_choices": message.min_choices,
         "max_choices": message.max_choices,
         "max_length": message.max_length,
@@ -666,6 +672,7 @@ class _Session:
         self.token: bytes | None = None
         self.address: str | None = None
         self.language: str | None = None
+        self.language_chosen = False
         self.conversation: int | None = None
         """The conversation this page shows (its line numbers are that conversation's)."""
 
@@ -719,6 +726,7 @@ class _Session:
         self.close()
         self.address = address_for(self.token)
         self.language = frame.language
+        self.language_chosen = frame.chosen
         self.channel.attach(self.address, self.ws, self._catch_up)
         history = await self.backend.history(NAME, self.address, self.token)
         await self._welcome(history, resumed and history.owner is not None)
@@ -792,9 +800,11 @@ class _Session:
             fields = {"command": frame.command}
             if frame.command == "start":
                 fields["language"] = self.language
+                fields["language_chosen"] = self.language_chosen
         else:
             fields = {"language": frame.language}
             self.language = frame.language
+            self.language_chosen = True
         try:
             msg = InboundMessage(
                 NAME, self.address, frame.id, session_token=self.token, client=self.client, **fields

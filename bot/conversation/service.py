@@ -267,6 +267,12 @@ class ConversationService:
             self.on_outbox()
         return handled
 
+    async def languages(self) -> Sequence[str]:
+        """The languages of the flow new conversations start on (what a channel may offer)."""
+        async with self.store.read() as tx:
+            version = await self.catalog.current(tx)
+            return (await self.catalog.flow(tx, version.id)).languages
+
     async def history(
         self, channel: str, address: str, token: bytes | None, after: int = 0
     ) -> History:
@@ -1024,7 +1030,9 @@ class ConversationService:
             actions.append(("skip", flow.ui_text("skip", language)))
         if message.can_go_back:
             actions.append(("back", flow.ui_text("back", language)))
-        if message.kind == "prompt" and message.node_id != flow.start:
+        if message.kind == "prompt" and message.can_go_back:
+            # Only once something was answered: on the first question there is nothing to
+            # throw away (also when a language chosen on the page skipped the flow's start).
             actions.append(("restart", flow.ui_text("restart", language)))
         return {
             "sender": "bot",
@@ -1040,6 +1048,7 @@ class ConversationService:
             "actions": actions,
             "case_code": None,
             "suggested": list(message.suggested),
+            "more": message.more,
         } | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
 
     def _response_time(self, language: str, flow: Flow, now: datetime) -> str:
@@ -1187,7 +1196,7 @@ def _handover_node(flow: Flow) -> HandoverNode:
 
 def _to_input(msg: InboundMessage, suggested: Suggested = ()) -> Input:
     if msg.command == "start":
-        return Start(language=msg.language)
+        return Start(language=msg.language, chosen=msg.language_chosen)
     if msg.command == "back":
         return Back()
     if msg.command == "restart":

@@ -65,6 +65,7 @@ def to_outbound(
         seq=p.get("seq"),
         case_code=p.get("case_code"),
         suggested=tuple(p.get("suggested", ())),
+        more=str(p.get("more") or ""),
         owner=p.get("owner"),
     )
 

@@ -16,6 +16,8 @@
     exitUrl: body.getAttribute('data-exit-url') || 'about:blank',
     lang: body.getAttribute('data-lang') || 'de',
     flowLang: body.getAttribute('data-flow-lang') || null,
+    langChosen: body.getAttribute('data-lang-chosen') === '1',
+    langGuess: body.getAttribute('data-lang-guess') || null,
     office: body.getAttribute('data-office') || '',
     embed: body.getAttribute('data-embed') === '1'
   };
@@ -157,6 +159,13 @@
       li.setAttribute('tabindex', '-1');
     }
     li.appendChild(para);
+    if (f.more) {
+      // The fine print (e.g. the legal detail of the consent) one tap away.
+      li.appendChild(el('details', { 'class': 'more' }, [
+        el('summary', { 'data-t': 'more', text: T.more }),
+        el('p', { dir: 'auto', lang: contentLang(f.language), text: f.more })
+      ]));
+    }
     if (f.case_code) li.appendChild(caseCodeBox(f.case_code));
     return li;
   }
@@ -353,8 +362,14 @@
     var describe = p.seq != null ? 'text-' + p.seq : null;
     if (p.expects === 'choice') {
       var set = el('fieldset', { 'class': 'choices' }, [el('legend', { 'class': 'visually-hidden', dir: 'auto', lang: lang, text: p.text })]);
-      (p.choices || []).forEach(function (c) {
-        set.appendChild(el('button', { type: 'submit', name: 'op', value: 'choice:' + c.id, 'class': 'btn btn-choice', dir: 'auto', lang: lang, text: c.label }));
+      // A pre-selected answer (the browser's language, what the account suggested) comes
+      // first and stands out: one tap confirms it.
+      var suggested = p.suggested || [];
+      var ranked = (p.choices || []).filter(function (c) { return suggested.indexOf(c.id) >= 0; })
+        .concat((p.choices || []).filter(function (c) { return suggested.indexOf(c.id) < 0; }));
+      ranked.forEach(function (c) {
+        var cls = 'btn btn-choice' + (suggested.indexOf(c.id) >= 0 ? ' btn-suggested' : '');
+        set.appendChild(el('button', { type: 'submit', name: 'op', value: 'choice:' + c.id, 'class': cls, dir: 'auto', lang: lang, text: c.label }));
       });
       nodes.push(set);
     } else if (p.expects === 'choices') {
@@ -371,6 +386,7 @@
       var alone = p.exclusive || [];
       (p.choices || []).forEach(function (c, i) {
         var box = el('input', { type: 'checkbox', name: 'choices', value: c.id, id: 'choice-' + (i + 1) });
+        if ((p.suggested || []).indexOf(c.id) >= 0) box.checked = true;
         if (alone.indexOf(c.id) >= 0) box.setAttribute('data-alone', '');
         checks.appendChild(el('div', { 'class': 'check' }, [
           box,
@@ -537,7 +553,7 @@
     try { ws = new WebSocket(url); } catch (e) { clearTimeout(slow); reconnectLater(); return; }
     var socket = ws;
     socket.onopen = function () {
-      socket.send(JSON.stringify({ type: 'hello', session: session || null, language: cfg.flowLang || null }));
+      socket.send(JSON.stringify({ type: 'hello', session: session || null, language: (cfg.langChosen ? cfg.flowLang : cfg.langGuess) || null, chosen: cfg.langChosen }));
     };
     socket.onmessage = function (ev) {
       var f;
@@ -745,6 +761,7 @@
         T = data.texts;
         cfg.lang = data.lang;
         cfg.flowLang = data.flow_language;
+        cfg.langChosen = true;
         document.documentElement.lang = data.html_lang;
         document.documentElement.dir = data.dir;
         document.title = T.page_title + ' – ' + cfg.office;
@@ -761,7 +778,9 @@
         relabel();
         renderComposer(true);
         // Chosen in the chat itself: the conversation has it already.
-        if (!fromChat && owner === 'bot' && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);
+        // A new chat (its first question on the page, no owner yet) is the bot's as well.
+        var botsTurn = owner === 'bot' || (owner === null && !!prompt);
+        if (!fromChat && botsTurn && cfg.flowLang) queue({ type: 'language', language: cfg.flowLang }, null);
       })
       .catch(function () { setStatus(T.err_unavailable, false); });
   }

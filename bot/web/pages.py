@@ -119,6 +119,8 @@ class Prompt:
     max_choices: int | None
     max_length: int | None
     actions: tuple[Option, ...]
+    suggested: tuple[str, ...] = ()
+    """Choice ids pre-selected for the person to confirm (a guessed language)."""
 
     def offers(self, action: str) -> bool:
         return any(a.id == action for a in self.actions)
@@ -132,6 +134,7 @@ class Line:
     text: str
     lang: str | None
     case_code: str | None
+    more: str = ""
 
 
 @dataclass
@@ -155,6 +158,11 @@ class View:
     """Just resumed with the case code: the log ends with a welcome and the case status."""
     status: int = 200
     mid: str = field(default_factory=lambda: "f-" + secrets.token_urlsafe(12))
+    chosen: bool = False
+    """The person chose `lang` themselves (`?lang=` or the language control), so the chat
+    does not ask for the language again; otherwise it was guessed from the browser."""
+    guess: str | None = None
+    """Not chosen: the flow language the browser prefers, pre-selected at that question."""
 
 
 def _frame_lang(language: Any) -> str | None:
@@ -174,6 +182,7 @@ def _prompt_of(frame: dict[str, Any]) -> Prompt:
         max_choices=frame.get("max_choices"),
         max_length=frame.get("max_length"),
         actions=tuple(Option(str(a["id"]), str(a["label"])) for a in frame.get("actions", [])),
+        suggested=tuple(str(i) for i in frame.get("suggested", [])),
     )
 
 
@@ -215,6 +224,7 @@ def transcript(history: History | None, t: dict[str, str]) -> tuple[list[Line], 
                 str(frame.get("text") or ""),
                 _frame_lang(frame.get("language")),
                 frame.get("case_code"),
+                str(frame.get("more") or ""),
             )
         )
         # Only the latest bot line can be waiting for an answer; the crisis resources ask too
@@ -303,24 +313,46 @@ def _one(form: dict[str, list[str]], key: str, limit: int = 200) -> str:
     return value
 
 
-def _ui_language(value: str | None) -> UiLanguage:
-    for lang in texts.LANGUAGES:
+def _ui_language(value: str | None, offered: Sequence[UiLanguage] = texts.LANGUAGES) -> UiLanguage:
+    for lang in offered:
         if value == lang:
             return lang
     return texts.DEFAULT_LANGUAGE
 
 
-def _page_language(request: web.Request) -> UiLanguage:
+def _page_language(
+    request: web.Request, offered: Sequence[UiLanguage] = texts.LANGUAGES
+) -> UiLanguage:
     """A page's language: the one asked for (`?lang=`), else the first of the browser's
     languages (Accept-Language) that the page speaks, else German."""
     asked = request.query.get("lang")
     if asked is not None:
-        return _ui_language(asked)
+        return _ui_language(asked, offered)
     for wanted in _accepted(request.headers.get("Accept-Language", "")):
-        for lang in texts.LANGUAGES:
+        for lang in offered:
             if wanted == lang:
                 return lang
     return texts.DEFAULT_LANGUAGE
+
+
+def _guess(request: web.Request, flow_languages: Sequence[str]) -> str | None:
+    """The flow language the browser asks for first (Accept-Language), where the flow has
+    it: pre-selected at the chat's language question, also when the page itself cannot be
+    shown in it (a Turkish browser gets the German page and Türkçe offered first)."""
+    for wanted in _accepted(request.headers.get("Accept-Language", "")):
+        if wanted in flow_languages:
+            return wanted
+    return None
+
+
+def _offered(flow_languages: Sequence[str]) -> tuple[UiLanguage, ...]:
+    """The page languages whose questions the flow has: a language the chat would answer in
+    German is never offered as if it were translated (the default is always offered)."""
+    return tuple(
+        lang
+        for lang in texts.LANGUAGES
+        if lang == texts.DEFAULT_LANGUAGE or texts.FLOW_LANGUAGE[lang] in flow_languages
+    )
 
 
 def _accepted(header: str) -> list[str]:
@@ -359,6 +391,10 @@ class ChatPages:
         feedback: FeedbackMail | None = None,
     ) -> None:
         self.service = service
+        self.flow_languages: Sequence[str] = ()
+        """The published flow's languages; refreshed by every page request."""
+        self.offered: tuple[UiLanguage, ...] = texts.LANGUAGES
+        """Page languages the published flow speaks."""
         self.feedback = feedback
         """Where the accessibility statement's form sends; None: no form."""
         self.legal = legal_settings or LegalSettings()
@@ -400,15 +436,19 @@ class ChatPages:
     def static_url(self, name: str) -> str:
         return f"/chat/static/{name}?v={self.static_version.get(name, '0')}"
 
-    def _frame(self, lang: UiLanguage, embed: bool) -> dict[str, Any]:
+    def _frame(
+        self, lang: UiLanguage, embed: bool, languages: Sequence[UiLanguage] = texts.LANGUAGES
+    ) -> dict[str, Any]:
         """What every page of the chat's frame (base.html) needs: language and direction, the
-        language links, the office, the quick exit, static files and the legal footer."""
+        language links (`languages`: the chat offers only those its flow speaks; a statement
+        page is written in every page language), the office, the quick exit, static files and
+        the legal footer."""
         return {
             "t": texts.texts_for(lang),
             "lang": lang,
             "html_lang": texts.HTML_LANG[lang],
             "dir": texts.DIRECTION[lang],
-            "languages": [(code, texts.LANGUAGE_NAMES[code]) for code in texts.LANGUAGES],
+            "languages": [(code, texts.LANGUAGE_NAMES[code]) for code in languages],
             "html_langs": texts.HTML_LANG,
             "office": self.settings.office_name,
             "embed": embed,
@@ -431,7 +471,7 @@ class ChatPages:
             title = f"{t['error_title_prefix']}: {title}"
         html = render(
             "chat.html",
-            **self._frame(view.lang, view.embed),
+            **self._frame(view.lang, view.embed, self.offered),
             title=title,
             session=webchat.encode_token(view.token),
             mid=view.mid,
@@ -453,6 +493,8 @@ class ChatPages:
             code_value=view.code_value,
             confirm_delete=view.confirm_delete,
             confirm_restart=view.confirm_restart,
+            chosen=view.chosen,
+            guess=view.guess or "",
             notice=view.notice,
             max_text=MAX_TEXT_LENGTH,
             flow_language=texts.FLOW_LANGUAGE[view.lang] or "",
@@ -467,15 +509,28 @@ class ChatPages:
     # -- GET /chat
 
     async def get_chat(self, request: web.Request) -> web.Response:
-        lang = _page_language(request)
+        await self._refresh_offered()
+        lang = _page_language(request, self.offered)
         embed = request.query.get("embed") == "1"
+        chosen = request.query.get("lang") == lang
+        guess = None if chosen else _guess(request, self.flow_languages)
         # A fresh token for this page: nothing is stored until the person starts the chat,
         # and a re-submitted start form reuses it instead of opening a second conversation.
-        return self._page(View(lang, embed, webchat.new_token()))
+        return self._page(View(lang, embed, webchat.new_token(), chosen=chosen, guess=guess))
+
+    async def _refresh_offered(self) -> None:
+        try:
+            self.flow_languages = await self.service.languages()
+            self.offered = _offered(self.flow_languages)
+        except Exception:
+            # No published flow yet, or the database is away: the page still renders (its
+            # chat then says it is unavailable); the last known languages stay.
+            log.warning("webchat page: the flow's languages could not be read")
 
     # -- POST /chat
 
     async def post_chat(self, request: web.Request) -> web.Response:
+        await self._refresh_offered()
         if not webchat.same_site_post(request, self.origins()):
             log.warning("webchat: a form post from another site was refused")
             lang = texts.DEFAULT_LANGUAGE
@@ -496,12 +551,14 @@ class ChatPages:
         except BadForm:
             return self._bad_form(texts.DEFAULT_LANGUAGE, False)
         try:
-            lang = _ui_language(_one(form, "lang", 8))
+            lang = _ui_language(_one(form, "lang", 8), self.offered)
             embed = _one(form, "embed", 1) == "1"
             session = _one(form, "session", 64)
             mid = _one(form, "mid", 100)
             op = _one(form, "op", 120)
             at = _one(form, "at", 20)
+            chosen = _one(form, "chosen", 1) == "1"
+            guess = _one(form, "guess", 16) or None
         except BadForm:
             return self._bad_form(texts.DEFAULT_LANGUAGE, False)
         t = texts.texts_for(lang)
@@ -515,9 +572,12 @@ class ChatPages:
             view = View(lang, embed, token, error=t["err_rate_limited"], status=429)
             return await self._with_history(view)
         if op.startswith("lang:"):
-            lang = _ui_language(op.removeprefix("lang:"))
+            lang = _ui_language(op.removeprefix("lang:"), self.offered)
             t = texts.texts_for(lang)
-        view = View(lang, embed, token)
+            chosen = True
+        if guess not in self.flow_languages or chosen:
+            guess = None
+        view = View(lang, embed, token, chosen=chosen, guess=guess)
         try:
             await self._apply(view, t, form, op, mid, at, client)
         except BadForm:
@@ -586,7 +646,14 @@ class ChatPages:
 
         if op == "start":
             if history.owner in (None, "closed") or prompt is None:
-                await self._handle(view, mid, client, command="start", language=flow_lang)
+                await self._handle(
+                    view,
+                    mid,
+                    client,
+                    command="start",
+                    language=flow_lang if view.chosen else view.guess,
+                    language_chosen=view.chosen,
+                )
             return
         if op.startswith("lang:"):
             if history.owner == "bot" and flow_lang is not None:

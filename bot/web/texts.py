@@ -73,6 +73,12 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "en": "Anonymous and free of charge. You do not have to give your name.",
         "ar": "مجهول الهوية ومجاني. لا يلزمك ذكر اسمك.",
     },
+    "more": {
+        "de": "Mehr dazu",
+        "ls": "Mehr lesen",
+        "en": "More about this",
+        "ar": "المزيد",
+    },
     "ls_marker": {
         "de": "Leichte Sprache",
         "ls": "Leichte Sprache",

@@ -111,7 +111,7 @@ ACCOUNT_DE = "Die Vermieterin hat mir die Wohnung nicht gegeben, als sie meinen 
 # the labels picked). "one" is a single choice, "many" ticks boxes and confirms, "text" types.
 INTAKE_DE: list[tuple[str, str, list[str]]] = [
     ("one", "In welcher Sprache", ["Deutsch"]),
-    ("one", "Was Sie uns erzählen", ["Ja, ich bin einverstanden"]),
+    ("one", "• Wir speichern nur Ihre Antworten", ["Ja, ich bin einverstanden"]),
     ("one", "Sind Sie gerade jetzt in Gefahr?", ["Nein"]),
     ("one", "Wann ist es passiert?", ["In den letzten 7 Tagen"]),
     ("many", "In welchem Bereich", ["Wohnen oder Wohnungssuche"]),

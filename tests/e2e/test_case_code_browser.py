@@ -100,4 +100,6 @@ async def test_neu_anfangen_asks_first_in_a_dialog(
 
     await restart.click()
     await dialog.get_by_role("button", name="Ja, neu anfangen").click()
-    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(2)  # asked again from the start
+    # Asked again from the start, in the language already chosen (not asked again).
+    await expect(chat.line(INTAKE_DE[1][1])).to_have_count(2)
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(1)

@@ -38,7 +38,7 @@ pytestmark = [
 OLD = "Sind Sie gerade jetzt in Gefahr?"
 NEW = "Sind Sie in diesem Moment in Gefahr?"
 LANGUAGE_QUESTION = "In welcher Sprache"
-CONSENT_QUESTION = "Was Sie uns erzählen"
+CONSENT_QUESTION = "• Wir speichern nur Ihre Antworten"
 CONSENT_YES = "Ja, ich bin einverstanden"
 PASSWORD = "ein sehr langes Passwort"
 DESKTOP = {"width": 1280, "height": 900}
@@ -143,7 +143,8 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     await expect(page.locator("#preview-banner")).to_contain_text("Vorschau")
     preview = Chat(page)
     await page.get_by_role("button", name="Chat beginnen").click()
-    await preview.answer_by_mouse([("one", LANGUAGE_QUESTION, ["Deutsch"])])
+    # The preview was opened in German: the language question is answered by that choice.
+    await preview.wait_for_question(CONSENT_QUESTION)
     await danger_question_after_consent(preview)
     await preview.wait_for_question(NEW)
     assert server.cases() == []

@@ -358,9 +358,11 @@ async def test_no_wcag_violations_in_leichte_sprache(
     await chat.open(f"{server.url}/chat?lang=ls")
     await open_settings(page)
     await expect(page.get_by_text("Leichte Sprache").first).to_be_visible()
-    await chat.wait_for_question(INTAKE_DE[0][1])
-    await chat.click_answer("one", ["Leichte Sprache"])
-    await chat.wait_for_question("Sie erzählen uns vielleicht sehr persönliche Dinge")
+    # Chosen by the link: the chat goes straight to the consent, not asking the language.
+    await chat.wait_for_question("Wir speichern nur Ihre Antworten in diesem Chat.")
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(0)
+    await page.get_by_text("Mehr lesen").last.click()  # the consent's legal detail
+    await expect(page.get_by_text("Datenschutz-Grundverordnung")).to_be_visible()
     await assert_accessible(page, "in Leichte Sprache")
     await shot(page, shots, "ls")
 
@@ -693,3 +695,30 @@ async def test_one_language_choice_for_the_chat_and_the_page(
     english = await (await make_context(locale="en-GB")).new_page()
     await english.goto(f"{server.url}/chat")
     await expect(english.locator("html")).to_have_attribute("lang", "en")
+
+
+async def test_the_browsers_language_is_offered_first_and_a_page_choice_answers_it(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    # A Turkish phone: the page has no Turkish chrome yet, but the chat offers Türkçe first.
+    page = await (await make_context(bypass_csp=True, locale="tr-TR")).new_page()
+    chat = Chat(page)
+    # The log's and the composer's names follow the page's language: find them by place.
+    chat.log = page.get_by_role("log")
+    chat.composer = page.locator("#composer")
+    await chat.open(f"{server.url}/chat")
+    await chat.wait_for_question(INTAKE_DE[0][1])
+    first = chat.composer.locator("fieldset.choices button").first
+    await expect(first).to_have_text("Türkçe")
+    await expect(first).to_have_class(re.compile(r"\bbtn-suggested\b"))
+    await assert_accessible(page, "with a pre-selected language")
+    await shot(page, shots, "language-guessed")
+
+    # Choosing English in the page's settings while the question waits answers it.
+    await open_settings(page)
+    await page.locator('#language-form button[data-lang="en"]').click()
+    await chat.wait_for_question("• We only store your answers")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    more = page.locator("li.msg details.more").last
+    await more.locator("summary").click()
+    await expect(more).to_contain_text("Art. 9 GDPR")

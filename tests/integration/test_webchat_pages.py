@@ -138,8 +138,10 @@ def shown_code(page: Page) -> str:
     return re.sub(r"<[^>]+>", "", value.group(1))
 
 
-async def get_page(client: Client, url: str = "/chat") -> Page:
-    resp = await client.get(url)
+async def get_page(
+    client: Client, url: str = "/chat", headers: dict[str, str] | None = None
+) -> Page:
+    resp = await client.get(url, headers=headers)
     assert resp.status == 200
     assert_safe_headers(resp)
     return Page(await resp.text())
@@ -314,23 +316,64 @@ async def test_delete_asks_first_then_forgets(client: Client, office: Office) ->
     assert page.answer.fields["session"] != confirm.fields["session"]
 
 
-async def test_language_switch_and_arabic_is_right_to_left(client: Client) -> None:
-    page = await get_page(client, "/chat?lang=ar")
-    assert page.root == {"lang": "ar", "dir": "rtl"}
-    assert texts.T["quick_exit"]["ar"] in page.html
-    page = await get_page(client, "/chat?lang=ls")
-    assert page.root["lang"] == "de"
-    assert "Leichte Sprache" in page.html
-    page = await get_page(client, "/chat?lang=xx")
-    assert page.root["lang"] == "de"
+async def test_a_language_the_flow_lacks_is_never_offered(client: Client) -> None:
+    # The mini flow speaks German and English only: no Arabic or Leichte Sprache page that
+    # would then ask its questions in German.
+    for asked in ("ar", "ls", "xx"):
+        page = await get_page(client, f"/chat?lang={asked}")
+        assert page.root == {"lang": "de", "dir": "ltr"}
+        assert 'value="lang:en"' in page.html
+        assert 'value="lang:ar"' not in page.html
+        assert 'value="lang:ls"' not in page.html
 
     page, _ = await submit(client, page.answer, "start")
     page, _ = await submit(client, page.forms["language-form"], "lang:en")
     assert page.root["lang"] == "en"
     assert page.messages()[-1] == "May we store your answers?"
-    page, _ = await submit(client, page.forms["language-form"], "lang:ar")
+    page, _ = await submit(client, page.forms["language-form"], "lang:ar", status=200)
+    assert page.root["lang"] == "de"  # refused quietly: the nearest offered page
+
+
+async def test_arabic_and_leichte_sprache_pages_where_the_flow_has_them(
+    intake_client: Client,
+) -> None:
+    page = await get_page(intake_client, "/chat?lang=ar")
     assert page.root == {"lang": "ar", "dir": "rtl"}
-    assert 'lang="en"' in page.html  # the flow has no Arabic: its content keeps its language
+    assert texts.T["quick_exit"]["ar"] in page.html
+    page = await get_page(intake_client, "/chat?lang=ls")
+    assert page.root["lang"] == "de"
+    assert 'id="ls-marker" class="ls-marker">' in page.html
+
+
+async def test_a_language_chosen_on_the_page_is_not_asked_again(intake_client: Client) -> None:
+    # Chosen before starting (the link or the language control): the chat goes straight on,
+    # in that language, without JavaScript too.
+    page = await get_page(intake_client, "/chat?lang=ls")
+    page, _ = await submit(intake_client, page.answer, "start")
+    assert "Welche Sprache" not in page.html and "In welcher Sprache" not in page.html
+    assert page.messages()[-1].startswith("Wir speichern nur Ihre Antworten in diesem Chat.")
+    assert "Mehr lesen" in page.html  # the consent's legal detail, one tap away
+
+    # Not chosen, only guessed from the browser: the question comes, the guess first.
+    page = await get_page(
+        intake_client, "/chat", headers={"Accept-Language": "tr-TR,tr;q=0.9,de;q=0.5"}
+    )
+    assert page.root["lang"] == "de"  # no Turkish page yet ...
+    page, _ = await submit(intake_client, page.answer, "start")
+    assert "In welcher Sprache" in page.messages()[-1]
+    buttons = re.findall(
+        r'<button type="submit" name="op" value="choice:(\w+)" class="([^"]+)"', page.html
+    )
+    assert buttons[0] == ("tr", "btn btn-choice btn-suggested")  # ... but Türkçe first
+    assert len([b for b in buttons if "btn-suggested" in b[1]]) == 1
+    page, _ = await submit(intake_client, page.answer, "choice:tr")
+    assert "Antidiskriminierungsstelle der Region Hannover" in page.messages()[-2]
+
+    # Chosen in the page's control while the question waits: that answers it.
+    page = await get_page(intake_client, "/chat")
+    page, _ = await submit(intake_client, page.answer, "start")
+    page, _ = await submit(intake_client, page.forms["language-form"], "lang:en")
+    assert page.messages()[-1].startswith("• We only store your answers in this chat")
 
 
 async def test_every_response_has_the_security_headers_and_no_cookie(client: Client) -> None:
@@ -482,7 +525,7 @@ async def test_nothing_ticked_is_refused_in_the_singular(
     # The shipped intake: the life area is a question of several answers, at least one.
     page = await get_page(intake_client, f"/chat?lang={language}")
     page, _ = await submit(intake_client, page.answer, "start")
-    for op in (f"choice:{language}", "choice:accept", "choice:no", "choice:today"):
+    for op in ("choice:accept", "choice:no", "choice:today"):
         page, _ = await submit(intake_client, page.answer, op)
     assert "housing" in page.answer.checkboxes
     page, _ = await submit(intake_client, page.answer, "done", status=400)
@@ -503,15 +546,15 @@ async def test_nothing_ticked_is_refused_in_the_singular(
     ],
 )
 async def test_the_first_page_follows_the_browsers_language(
-    client: Client, accept: str, lang: str, direction: str
+    intake_client: Client, accept: str, lang: str, direction: str
 ) -> None:
-    page = await client.get("/chat", headers={"Accept-Language": accept})
+    page = await intake_client.get("/chat", headers={"Accept-Language": accept})
     html = await page.text()
     assert page.status == 200
     assert re.search(rf'<html lang="[^"]*" dir="{direction}">', html), html[:200]
     assert re.search(rf'<body [^>]*data-lang="{lang}"', html)
 
 
-async def test_an_asked_language_wins_over_the_browsers(client: Client) -> None:
-    page = await client.get("/chat?lang=ls", headers={"Accept-Language": "en"})
+async def test_an_asked_language_wins_over_the_browsers(intake_client: Client) -> None:
+    page = await intake_client.get("/chat?lang=ls", headers={"Accept-Language": "en"})
     assert re.search(r'<body [^>]*data-lang="ls"', await page.text())

@@ -163,3 +163,35 @@ async def test_delete_asks_first_then_deletes_everything(
     # A new start is a new first contact: the privacy notice again.
     await anna.command("/start")
     assert "Telefonnummer" in (await anna.next()).text
+
+
+async def test_the_app_language_is_offered_first_and_one_tap_confirms_it(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    ayse = person(language_code="tr")
+    await ayse.command("/start")
+    question = await ayse.prompt()
+    assert "In welcher Sprache" in question.text
+    # Türkçe alone on the first row, then every other language, none missing.
+    assert [b["text"] for b in question.keyboard[0]] == ["Türkçe"]
+    assert sorted(question.data) == sorted(
+        f"c:{code}" for code in ("de", "ls", "en", "tr", "ar", "uk", "ru", "pl", "fa")
+    )
+    await ayse.tap(question, "c:tr")
+    consent = await ayse.prompt()
+    assert "Kabul ediyor musunuz?" in consent.text
+    # Telegram has no fold: the consent's legal detail follows its text.
+    assert "Madde 9" in consent.text
+
+
+async def test_an_app_language_the_flow_lacks_preselects_nothing(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    jean = person(language_code="fr")
+    await jean.command("/start")
+    question = await jean.prompt()
+    assert [b["text"] for b in question.keyboard[0]][:2] == ["Deutsch", "Leichte Sprache"]
+    await jean.tap(question, "c:en")
+    assert (await jean.prompt()).text.startswith("• We only store your answers")

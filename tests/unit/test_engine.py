@@ -511,11 +511,44 @@ def test_back_returns_to_the_previous_question_and_keeps_answers() -> None:
     assert said(results[-1]) == [("prompt", "Sprache / Language")]
 
 
-def test_restart_keeps_language_and_crisis_flag() -> None:
+def test_restart_keeps_language_and_crisis_flag_and_does_not_ask_the_language_again() -> None:
     state = at([*TO_CONSENT, ChoiceInput("accept"), ChoiceInput("yes")])
     result = step(FLOW, state, Restart(), NOW)
+    assert said(result) == [("info", "Welcome"), ("prompt", "Agree?")]
+    assert result.state == DialogState(
+        node="consent", language="en", crisis=True, language_chosen=True, answers={"lang": "en"}
+    )
+
+
+def test_a_language_chosen_on_the_page_answers_the_language_question() -> None:
+    result = step(FLOW, DialogState(language="de"), Start(language="en", chosen=True), NOW)
+    assert said(result) == [("info", "Welcome"), ("prompt", "Agree?")]
+    assert result.state.answers == {"lang": "en"}
+    # Nothing to go back to: the language is changed with the page's control.
+    assert result.messages[-1].can_go_back is False
+
+
+def test_a_guessed_language_is_pre_selected_at_the_language_question() -> None:
+    result = step(FLOW, DialogState(language="de"), Start(language="en"), NOW)
     assert said(result) == [("prompt", "Sprache / Language")]
-    assert result.state == DialogState(node="lang", language="en", crisis=True)
+    assert result.messages[0].suggested == ("en",)
+    assert result.state.language == "en"
+    # One tap confirms it; another choice is just as possible.
+    assert step(FLOW, result.state, ChoiceInput("de"), NOW).state.language == "de"
+
+
+def test_choosing_the_language_outside_the_dialog_answers_its_waiting_question() -> None:
+    state = at([Start()])
+    result = step(FLOW, state, SetLanguage("en"), NOW)
+    assert LanguageChanged("en") in result.outputs
+    assert said(result) == [("info", "Welcome"), ("prompt", "Agree?")]
+    assert result.state.answers == {"lang": "en"}
+
+
+def test_a_chosen_language_the_question_does_not_offer_still_asks_it() -> None:
+    # "fr" is not one of the flow's languages: the page's choice cannot answer the question.
+    result = step(FLOW, DialogState(language="de"), Start(language="fr", chosen=True), NOW)
+    assert said(result) == [("prompt", "Sprache / Language")]
 
 
 def test_set_language_shows_the_prompt_again_in_it() -> None:
