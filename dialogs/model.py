@@ -94,6 +94,9 @@ class _Asking(_Node):
     channels): the legal fine print, so the first screen stays short."""
     store: Ident | None = None
     """Key the answer is kept under; the node id when absent."""
+    label: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    """What the answer is called on the counsellors' fact sheet ("Lebensbereich"), in the
+    console's language; without it the sheet shortens the question."""
 
     @property
     def key(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.channels.base import MAX_TEXT_LENGTH, TypingChannel
+from bot.console import fact_sheet
 from bot.console.auth import (
     ConsoleSession,
     tokens_match,
@@ -35,13 +36,7 @@ from bot.conversation.code_hold import for_console
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
 from dialogs.model import (
-    ConsentNode,
-    CrisisCheckNode,
     Flow,
-    MultiChoiceNode,
-    SingleChoiceNode,
-    WhenNode,
-    YesNoNode,
 )
 from storage import audit, cases, contacts, conversations, notes, stats, teams
 from storage.crypto import CryptoError
@@ -54,13 +49,8 @@ DASH: Final = "\N{EN DASH}"
 CONFIRMED: Final = frozenset({"release", "transfer", "close"})
 """Actions that hand the case away or end it: each asks to be confirmed first."""
 
-LANGUAGE_NAMES: Final = {
-    "de": "Deutsch",
-    "ls": "Leichte Sprache",
-    "en": "Englisch",
-    "ar": "Arabisch",
-}
-"""The intake's languages by their German name, as the counsellor reads them."""
+GIST: Final = 70
+"""Characters of a folded bot line shown in its summary."""
 
 SENDERS: Final = {
     "person": "Person",
@@ -78,18 +68,28 @@ FIELD_LEGENDS: Final = {
 
 
 @dataclass(frozen=True)
-class Answer:
-    question: str
-    answer: str
-
-
-@dataclass(frozen=True)
 class Line:
     seq: int
     sender: str
     sender_label: str
     text: str
     at: str
+    kind: str = ""
+    """The bot line's kind ("prompt", "info", "crisis", ...)."""
+
+    @property
+    def folded(self) -> bool:
+        """The bot's questions and notes are folded on the case page; the crisis numbers and
+        what the person and the counsellors wrote stay open."""
+        return self.sender == "bot" and self.kind != "crisis"
+
+    @property
+    def gist(self) -> str:
+        """The folded line's first words."""
+        first = self.text.strip().split("\n", 1)[0]
+        return (
+            first if len(first) <= GIST else first[: GIST - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+        )
 
 
 @dataclass(frozen=True)
@@ -111,47 +111,6 @@ def _line_text(body: dict[str, Any]) -> str:
     if body.get("choices"):
         return ", ".join(str(x) for x in body["choices"])
     return ""
-
-
-def answer_rows(answers: dict[str, Any], flow: Flow | None) -> list[Answer]:
-    """The intake answers with the German question and choice labels of the flow, where
-    it knows them; anything else is shown by its id."""
-    questions: dict[str, str] = {}
-    labels: dict[str, dict[str, str]] = {}
-    if flow is not None:
-        for node in flow.nodes:
-            key = getattr(node, "key", None)
-            text = getattr(node, "text", None)
-            if key is None or text is None:
-                continue
-            questions[key] = flow.text(text, "de")
-            opts: dict[str, str] = {}
-            if isinstance(node, SingleChoiceNode | MultiChoiceNode):
-                opts = {c.id: flow.text(c.label, "de") for c in node.choices}
-            elif isinstance(node, WhenNode):
-                opts = {k: flow.text(v, "de") for k, v in node.options.items()}
-            elif isinstance(node, YesNoNode | CrisisCheckNode):
-                opts = {"yes": flow.text(node.yes, "de"), "no": flow.text(node.no, "de")}
-            elif isinstance(node, ConsentNode):
-                opts = {
-                    "accept": flow.text(node.accept, "de"),
-                    "decline": flow.text(node.decline, "de"),
-                }
-            labels[key] = opts
-
-    def show(key: str, value: Any) -> str:
-        opts = labels.get(key, {})
-        if isinstance(value, list):
-            return ", ".join(show(key, v) for v in value) or DASH
-        if isinstance(value, dict):
-            return ", ".join(f"{k}: {show(key, v)}" for k, v in value.items())
-        if isinstance(value, bool):
-            return "ja" if value else "nein"
-        if value is None or value == "":
-            return DASH
-        return opts.get(str(value), str(value))
-
-    return [Answer(questions.get(k, k), show(k, v)) for k, v in answers.items()]
 
 
 class CasePages:
@@ -223,6 +182,7 @@ class CasePages:
             found = await cases.conversation_of(tx, entry.case_id)
             follows = None if found is None else (await conversations.get(tx, found[0]))
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
+        today = now.astimezone(self.console.timezone).date()
         snippets = self._snippets(entry.language)
         chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
         return self.console.page(
@@ -232,15 +192,21 @@ class CasePages:
             csrf=session.csrf,
             case=entry,
             team=names.get(entry.team_id, entry.team_id),
-            language=language_name(entry.language),
-            today=now.astimezone(self.console.timezone).date().isoformat(),
-            deadline=deadline(
-                entry.incident_date,
-                now.astimezone(self.console.timezone).date(),
-                agg_area(content.answers),
-            ),
+            language=fact_sheet.language_name(entry.language),
+            today=today.isoformat(),
+            incident_ago=fact_sheet.ago(entry.incident_date, today)
+            if entry.incident_date
+            else None,
+            deadline=deadline(entry.incident_date, today, agg_area(content.answers)),
             waiting=waiting_text(entry.waiting_since, now),
-            answers=answer_rows(content.answers, flow),
+            facts=fact_sheet.facts(content.answers, flow, today),
+            crisis_reason=fact_sheet.crisis_reason(
+                content.answers,
+                flow,
+                [_line_text(t.body) for t in content.transcript if t.sender == "person"],
+            )
+            if entry.crisis
+            else None,
             lines=[
                 _line(line, self.console.timezone) for line in content.transcript if _shown(line)
             ],
@@ -539,10 +505,6 @@ def _shown(line: TranscriptLine) -> bool:
     return line.sender != "person" or bool(_line_text(line.body))
 
 
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
-
-
 def _line(line: TranscriptLine, tz: tzinfo) -> Line:
     return Line(
         line.seq,
@@ -550,6 +512,7 @@ def _line(line: TranscriptLine, tz: tzinfo) -> Line:
         SENDERS.get(line.sender, line.sender),
         for_console(_line_text(line.body)) if line.sender == "bot" else _line_text(line.body),
         _local_time(line.created_at, tz),
+        str(line.body.get("kind") or ""),
     )
 
 

@@ -126,6 +126,14 @@
     item.appendChild(meta);
     item.appendChild(text);
     list.appendChild(item);
+    keepAtEnd();
+  }
+
+  // The conversation box follows new lines, unless the counsellor scrolled up to read.
+  var following = true;
+  function keepAtEnd() {
+    var box = document.getElementById("transcript-box");
+    if (box && following) { box.scrollTop = box.scrollHeight; }
   }
 
   function liveCase(hint) {
@@ -143,7 +151,7 @@
         });
         seq = Math.max(seq, data.last_seq);
         var typing = document.getElementById("typing");
-        if (typing) { typing.hidden = !data.typing; }
+        if (typing) { typing.hidden = !data.typing; keepAtEnd(); }
         if (data.status + "/" + String(data.mine) !== state) { hint.hidden = false; }
         return true;
       });
@@ -170,6 +178,15 @@
   if (queue && queue.getAttribute("data-poll")) { liveQueue(queue); }
   var hint = document.getElementById("live");
   if (hint && hint.getAttribute("data-poll")) { liveCase(hint); }
+  // The case opens on the newest lines of its conversation.
+  var transcriptBox = document.getElementById("transcript-box");
+  if (transcriptBox) {
+    keepAtEnd();
+    transcriptBox.addEventListener("scroll", function () {
+      var b = transcriptBox;
+      following = b.scrollHeight - b.scrollTop - b.clientHeight < 40;
+    });
+  }
   // Tell the person the counsellor is typing: at most every 4 s, never the text itself.
   var replyBox = document.getElementById("reply-text");
   var csrfField = document.querySelector("input[name=csrf]");

@@ -25,6 +25,8 @@ from tests.e2e.helpers import (  # noqa: E402
 )
 from tests.e2e.test_statistics_browser import log_in_as_new_admin  # noqa: E402
 
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.asyncio(loop_scope="session"),
@@ -57,6 +59,25 @@ async def test_case_page_states_and_confirmations_at_both_widths(
     await assert_accessible(page, f"on a claimed case at {width} px")
     wide = await page.evaluate("document.documentElement.scrollWidth")
     assert wide <= width, f"the case page scrolls sideways at {width} px ({wide} px)"
+    # The facts in the order asked, under short labels, as words.
+    sheet = page.locator("#fact-sheet")
+    await expect(sheet.locator("dt").first).to_have_text("Sprache")
+    await expect(sheet).to_contain_text("Lebensbereich")
+    await expect(sheet).to_contain_text("Wohnen oder Wohnungssuche")
+    # The bot's questions are folded, the person's answers open.
+    await expect(page.locator(".transcript li.folded details").first).not_to_have_attribute(
+        "open", ""
+    )
+    if width >= 1280:
+        # Two panes: the conversation beside the facts, the reply box in reach without
+        # scrolling, the newest line of the conversation in view.
+        reply = await page.locator("#reply-text").bounding_box()
+        facts = await page.locator("#fact-sheet").bounding_box()
+        assert reply and facts
+        assert reply["y"] + reply["height"] <= 900, "the reply box is below the first screen"
+        assert facts["x"] > reply["x"] + reply["width"], "the facts are not beside the reply"
+        await expect(page.locator(".transcript > li").last).to_be_in_viewport()
+        await page.screenshot(path=str(SHOTS / "case-1280.png"))  # the README's picture
 
     # The date correction: longer ago than two months, so the deadline has run out.
     # The office's today is the field's upper bound: no machine date needed here.

@@ -144,3 +144,49 @@ async def test_the_transcript_leaves_out_empty_person_lines_and_names_the_langua
     assert re.search(
         r'id="language">Deutsch <span class="muted">Bitte antworten Sie auf Deutsch', page
     )
+
+
+def _fact_sheet(html: str) -> list[tuple[str, str]]:
+    sheet = re.search(r'<dl class="answers" id="fact-sheet">(.*?)</dl>', html, re.S)
+    assert sheet, "no fact sheet on the case page"
+    return [
+        (label, re.sub(r"<[^>]+>", "", value).strip())
+        for label, value in re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", sheet.group(1), re.S)
+    ]
+
+
+async def test_the_fact_sheet_follows_the_intake_and_says_why_a_case_is_a_crisis(
+    env: Console_,
+) -> None:
+    account = "Sie haben mich beschimpft.\nIch will nicht mehr leben. Bitte helfen Sie."
+    _, case_id = await intake(env.office, env.channel, account=account, when="today")
+    me = await session_of(env, "berater-region")
+    _, page = await _page(env, me, f"/console/cases/{case_id}")
+    # In the order asked, under the flow's label or the question's first sentence, with
+    # what the person picked as words, the account whole (line breaks kept).
+    assert _fact_sheet(page) == [
+        ("Dürfen wir Ihre Angaben speichern?", "ja"),
+        ("Sind Sie jetzt in Gefahr?", "nein"),
+        ("Wann ist es passiert?", "Heute"),
+        ("Ort", "Garbsen"),
+        ("Was ist passiert?", account),
+    ]
+    # The crisis flag came from the account: that sentence is marked, the rest is context.
+    reason = re.search(r'id="crisis-reason">(.*?)</section>', page, re.S)
+    assert reason, "a crisis case says why"
+    assert "<mark>Ich will nicht mehr leben. </mark>" in reason.group(1)
+    assert "<mark>Sie haben mich beschimpft." not in reason.group(1)
+    # The bot's questions are folded; the person's answers stay open.
+    transcript = re.search(r'<ol class="transcript" id="transcript">(.*?)</ol>', page, re.S)
+    assert transcript
+    folded = re.findall(r'<li class="line bot folded">', transcript.group(1))
+    assert len(folded) >= 5 and "<details>" in transcript.group(1)
+    assert re.search(r'<li class="line person">\s*<p class="meta">', transcript.group(1))
+
+
+async def test_a_case_without_crisis_has_no_reason_box(env: Console_) -> None:
+    _, case_id = await intake(env.office, env.channel)
+    me = await session_of(env, "berater-region")
+    _, page = await _page(env, me, f"/console/cases/{case_id}")
+    assert 'id="crisis-reason"' not in page
+    assert ("Sind Sie jetzt in Gefahr?", "nein") in _fact_sheet(page)
