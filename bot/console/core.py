@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,6 +34,7 @@ from bot.console.auth import (
     is_loopback,
     tokens_match,
 )
+from bot.console.fact_sheet import language_name
 from bot.console.live import LiveBus
 from bot.console.login_guard import LoginGuard
 from bot.conversation.service import ConversationService
@@ -49,11 +50,13 @@ STATIC_DIR: Final = Path(__file__).resolve().parent.parent / "static"
 STATIC_FILES: Final = {
     "console.css": "text/css",
     "console.js": "text/javascript",
+    "console-keys.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
 }
 
 NOTICES: Final = {
     "claimed": "Sie haben den Fall übernommen.",
+    "none_waiting": "Gerade wartet kein Fall.",
     "released": "Der Fall ist zurück in der Warteschlange.",
     "sent": "Die Nachricht ist unterwegs.",
     "closed": "Der Fall ist abgeschlossen.",
@@ -136,9 +139,17 @@ class Console:
             f"console/{template}",
             static=lambda name: f"/console/static/{name}",
             footer_links=self.footer_links,
+            office_time=self.office_time,
+            language_name=language_name,
             **context,
         )
         return web.Response(text=html, content_type="text/html", status=status)
+
+    def office_time(self, moment: datetime) -> str:
+        """A stored moment (UTC; naive from SQLite) as the office reads it."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.timezone).strftime("%d.%m.%Y %H:%M")
 
     def forbidden(self, message: str = "Dafür fehlt Ihnen die Berechtigung.") -> web.Response:
         return self.page(

@@ -1,19 +1,28 @@
 """The structured editor's view of a flow: the editable fields of one node, and the way back
 from a posted form to YAML.
 
-It edits the draft by round-tripping its YAML (read → change the fields → write); comments
-and the original layout are not kept, which the page says. Field paths are written the way
+It edits the draft by round-tripping its YAML with ruamel.yaml (read → change the fields →
+write): comments, blank lines, key order, quoting and block styles stay as written, so a
+changed text is a one-line change in the file's history. Field paths are written the way
 errors name them (`choices[1].label`, see `dialogs.errors.dotted`), so an error found by
 `dialogs.locate` lands beside its field.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import Any, get_args
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
 
 from dialogs.errors import Path, dotted
 from dialogs.loader import source_map
@@ -69,31 +78,50 @@ class NotEditable(Exception):
     """The YAML cannot be read as a flow structure; only the YAML view can fix it."""
 
 
+def _yaml() -> YAML:
+    # The layout of the shipped flows: mappings by 2, list items "  - " under their key; no
+    # line is re-wrapped.
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    return rt
+
+
 def load(source: str) -> dict[str, Any]:
-    """The draft as plain data (the flow reader's YAML 1.2 rules)."""
-    data, _ = source_map(source, "draft")
-    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+    """The draft as editable data that remembers its comments and layout. The flow reader
+    checks it first (its YAML 1.2 rules and duplicate keys), so both read the same."""
+    checked, _ = source_map(source, "draft")
+    if not isinstance(checked, dict) or not isinstance(checked.get("nodes"), list):
+        raise NotEditable("the draft is not a readable flow")
+    try:
+        data = _yaml().load(source)
+    except YAMLError as e:
+        raise NotEditable("the draft is not a readable flow") from e
+    if not isinstance(data, dict):
         raise NotEditable("the draft is not a readable flow")
     return data
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Several lines (crisis numbers, lists) stay readable as a literal block.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def dump(data: dict[str, Any]) -> str:
-    """YAML for the data; yes/no/on/off and date-like texts are quoted by the dumper, so the
-    flow reader reads them back as the same text."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
+    """The YAML again, as written except for what was changed; texts that would read as
+    something else (yes/no, numbers, dates) are quoted by the dumper."""
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    return out.getvalue()
+
+
+def styled(old: Any, new: str) -> str:
+    """`new` in the style `old` was written in: a block stays a block, a quoted text stays
+    quoted; several lines become a literal block (readable, one line per line)."""
+    shown: str = new
+    if "\n" in new or isinstance(old, LiteralScalarString):
+        shown = LiteralScalarString(new)
+    elif isinstance(old, FoldedScalarString):
+        shown = FoldedScalarString(new)
+    elif isinstance(old, SingleQuotedScalarString | DoubleQuotedScalarString):
+        shown = type(old)(new)
+    return shown
 
 
 def _languages(data: dict[str, Any]) -> list[str]:
@@ -227,7 +255,8 @@ def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]
             if not isinstance(text, dict):
                 text = {}
                 holder[key] = text
-            text[lang] = value
+            if text.get(lang) != value:
+                text[lang] = styled(text.get(lang), value)
         elif kind == "n":
             next_field = by_next.get(rest)
             if next_field is None:
@@ -281,11 +310,14 @@ def apply_crisis_words(data: dict[str, Any], form: dict[str, list[str]]) -> None
     crisis = data.setdefault("crisis", {})
     if not isinstance(crisis, dict):
         raise ValueError("crisis is not a mapping")
-    # Languages not posted keep what they had: a partial form never drops a language.
-    old_words = crisis.get("words")
-    words: dict[str, Any] = dict(old_words) if isinstance(old_words, dict) else {}
-    old_message = crisis.get("message")
-    message: dict[str, Any] = dict(old_message) if isinstance(old_message, dict) else {}
+    # Languages not posted keep what they had: a partial form never drops a language. The
+    # mappings are changed in place, so their comments and layout stay.
+    words = crisis.get("words")
+    if not isinstance(words, dict):
+        words = crisis["words"] = {}
+    message = crisis.get("message")
+    if not isinstance(message, dict):
+        message = crisis["message"] = {}
     known = set(crisis_words(data))
     known_message = set(crisis_message(data))
     for name, values in form.items():
@@ -295,10 +327,17 @@ def apply_crisis_words(data: dict[str, Any], form: dict[str, list[str]]) -> None
         if len(values) != 1:
             raise ValueError(f"{name} given more than once")
         if kind == "w" and lang in known:
-            words[lang] = [w.strip() for w in values[0].splitlines() if w.strip()]
+            new = [w.strip() for w in values[0].splitlines() if w.strip()]
+            old = words.get(lang)
+            if isinstance(old, list):
+                if [str(w) for w in old] != new:
+                    del old[:]  # the same list, so a [a, b] list stays one line
+                    old.extend(new)
+            else:
+                words[lang] = new
         elif kind == "m" and lang in known_message:
-            message[lang] = values[0].replace("\r\n", "\n")
+            text = values[0].replace("\r\n", "\n")
+            if message.get(lang) != text:
+                message[lang] = styled(message.get(lang), text)
         else:
             raise ValueError(f"unknown field {name}")
-    crisis["words"] = words
-    crisis["message"] = message

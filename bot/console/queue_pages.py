@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.console.auth import ConsoleSession
 from bot.console.core import NOTICES, Console
 from bot.console.deadline import Deadline, agg_area, deadline
+from bot.console.fact_sheet import language_name
 from bot.web.render import render
 from storage import audit, cases, teams
 from storage.crypto import CryptoError
@@ -108,7 +109,7 @@ class QueuePages:
                 due[e.case_id],
                 waiting_text(e.waiting_since, now),
                 e.channel,
-                e.language,
+                language_name(e.language),
                 e.claimed_by == session.counsellor_id,
                 e.case_id in reopened,
             )
@@ -133,6 +134,17 @@ class QueuePages:
             notice=NOTICES.get(request.query.get("notice", "")),
             shown=json.dumps([[r.case_id, r.status, r.mine] for r in rows]),
         )
+
+    async def get_next(self, request: web.Request) -> web.Response:
+        """The most urgent waiting case of the counsellor's teams (the shortcut "n")."""
+        session = await self.console.require(request)
+        if isinstance(session, web.Response):
+            return session
+        rows, _ = await self._rows(session)
+        waiting = [r for r in rows if r.status == "waiting"]
+        if not waiting:
+            raise web.HTTPSeeOther("/console?notice=none_waiting#status")
+        raise web.HTTPSeeOther(f"/console/cases/{waiting[0].case_id}")
 
     async def get_queue_json(self, request: web.Request) -> web.Response:
         """The queue for a live page: case ids with their state, and the table ready to swap

@@ -118,6 +118,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     r = app.router
     r.add_get("/console", queue.get_queue, name="console")
     r.add_get("/console/queue.json", queue.get_queue_json)
+    r.add_get("/console/next", queue.get_next)
     r.add_get("/console/events", get_events)
     r.add_get("/console/login", login.get_login, name="console-login")
     r.add_post("/console/login", login.post_login)

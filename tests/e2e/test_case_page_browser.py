@@ -122,3 +122,52 @@ async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
     await expect(page.locator("#deadline")).to_contain_text(re.compile(r"^kein AGG-Bereich"))
     await expect(page.locator("#incident-date")).to_have_count(0)
     await assert_accessible(page, "on a case outside the AGG")
+
+
+@pytest.mark.timeout(150)
+async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    await intake_over_websocket(server)
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    ).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, "tastatur")
+    await page.locator("main").focus()
+
+    # "?" lists the shortcuts; the dialog is accessible and closes with Escape.
+    await page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Tastenkürzel")
+    await expect(dialog).to_be_visible()
+    await assert_accessible(page, "with the shortcuts dialog open")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+
+    # n: the most urgent waiting case; c: claim it; r: into the reply; Ctrl+Enter: send.
+    waiting = [row["id"] for row in server.cases() if row["status"] == "waiting"]
+    await page.keyboard.press("n")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Fall \d+$"))
+    assert int(page.url.rsplit("/", 1)[-1].split("?")[0]) in waiting
+    await page.keyboard.press("c")
+    await expect(page.get_by_role("status").first).to_contain_text("übernommen")
+    await page.keyboard.press("r")
+    await expect(page.locator("#reply-text")).to_be_focused()
+    await page.keyboard.type("Guten Tag, ich bin für Sie da.")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.get_by_role("status").first).to_have_text("Die Nachricht ist unterwegs.")
+
+    # Letters typed in a field stay in the field.
+    await page.keyboard.press("r")
+    await page.keyboard.type("nq")
+    await expect(page.locator("#reply-text")).to_have_value("nq")
+
+    # Switched off in the dialog, single letters do nothing (WCAG 2.1.4), also after a reload.
+    await page.get_by_role("button", name="Tastenkürzel").click()
+    await dialog.get_by_label("Kürzel mit einzelnen Buchstaben verwenden").uncheck()
+    await dialog.get_by_role("button", name="Schließen").click()
+    await page.reload()
+    await page.locator("main").focus()
+    before = page.url
+    await page.keyboard.press("q")
+    await page.wait_for_timeout(300)
+    assert page.url == before

@@ -6,6 +6,7 @@ authorisation matrix over every editor route."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 from typing import Any
 
@@ -429,3 +430,54 @@ async def test_authorisation_matrix_over_every_editor_route(env: Console_) -> No
             path, data={"revision": "1"}, headers=cookie(sid), allow_redirects=False
         )
         assert resp.status in (400, 403), path
+
+
+async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    async with env.office.store.read() as tx:
+        before = await flow_drafts.get(tx, "mini")
+    assert before is not None and before.source.startswith("# A small flow")
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/1",  # danger: the rest of the form as it was
+        revision="1",
+        fields={"t:text:de": "Sind Sie gerade jetzt in Gefahr?", "t:text:en": "Are you in danger?"},
+    )
+    async with env.office.store.read() as tx:
+        after = await flow_drafts.get(tx, "mini")
+    assert after is not None
+    changed = [
+        line
+        for line in difflib.unified_diff(
+            before.source.splitlines(), after.source.splitlines(), lineterm="", n=0
+        )
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    # The flow-style text mapping keeps its style; comments and every other line stay.
+    assert changed == [
+        '-    text: {de: "Sind Sie jetzt in Gefahr?", en: "Are you in danger right now?"}',
+        '+    text: {de: "Sind Sie gerade jetzt in Gefahr?", en: "Are you in danger?"}',
+    ]
+    # A changed crisis word is the lines of that word list only.
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/crisis",
+        revision="2",
+        fields={"w:de": "umbringen\nnicht mehr leben\nsuizid*"},
+    )
+    async with env.office.store.read() as tx:
+        crisis = await flow_drafts.get(tx, "mini")
+    assert crisis is not None and crisis.source.startswith("# A small flow")
+    diff = [
+        line
+        for line in difflib.unified_diff(
+            after.source.splitlines(), crisis.source.splitlines(), lineterm="", n=0
+        )
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert len(diff) == 2 and "suizid*" in diff[1], diff
