@@ -27,8 +27,9 @@ from ruamel.yaml.scalarstring import (
 from dialogs.errors import Path, dotted
 from dialogs.loader import source_map
 from dialogs.model import ANY_LANGUAGE, WHEN_BUCKETS, Condition
+from dialogs.translations import source_hash
 
-TEXT_KEYS = ("text", "yes", "no", "accept", "decline")
+TEXT_KEYS = ("text", "more", "yes", "no", "accept", "decline")
 NEXT_KEYS = ("next", "on_yes", "on_no", "on_decline", "otherwise")
 OPERATORS: tuple[str, ...] = get_args(Condition.model_fields["op"].annotation)
 """The whitelist of condition operators, straight from the flow model."""
@@ -146,6 +147,7 @@ def node_form(data: dict[str, Any], index: int) -> NodeForm:
     conditions: list[ConditionField] = []
     names = {
         "text": "Text",
+        "more": "Mehr dazu (Detail)",
         "yes": "Antwort „Ja“",
         "no": "Antwort „Nein“",
         "accept": "Zustimmen",
@@ -237,6 +239,7 @@ def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]
     not know; unknown or malformed field names raise ValueError."""
     node = data["nodes"][index]
     current = node_form(data, index)
+    changed: dict[str, set[str]] = {}
     by_text = {f.path: f for f in current.texts}
     by_next = {f.path: f for f in current.nexts}
     by_cond = {f.path: f for f in current.conditions}
@@ -257,6 +260,7 @@ def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]
                 holder[key] = text
             if text.get(lang) != value:
                 text[lang] = styled(text.get(lang), value)
+                changed.setdefault(path, set()).add(lang)
         elif kind == "n":
             next_field = by_next.get(rest)
             if next_field is None:
@@ -285,6 +289,52 @@ def apply_node_form(data: dict[str, Any], index: int, form: dict[str, list[str]]
                 cond[part] = value
         elif kind not in ("csrf", "revision"):
             raise ValueError(f"unknown field {name}")
+    _mark_outdated(data, current, changed)
+
+
+def text_id(node: dict[str, Any], path: str) -> str:
+    """The translation table's id of a node's text (`node:municipality:choice:garbsen`)."""
+    node_id = node.get("id")
+    if path.startswith("choices["):
+        holder, _ = _container(node, _path(path))
+        return f"node:{node_id}:choice:{holder.get('id')}"
+    if path.startswith("options."):
+        return f"node:{node_id}:option:{path.removeprefix('options.')}"
+    return f"node:{node_id}:{path}"
+
+
+def _mark_outdated(data: dict[str, Any], form: NodeForm, changed: dict[str, set[str]]) -> None:
+    """A changed source text (the default language) leaves the other languages' texts of it
+    outdated until they are changed too: their `translation_sources` name the old source, as
+    a PO import does, so the translations table and the editor say "veraltet". A translation
+    changed afterwards counts as made from the current source."""
+    default = data.get("default_language")
+    if not isinstance(default, str):
+        return
+    for field in form.texts:
+        langs = changed.get(field.path, set())
+        if not langs or ANY_LANGUAGE in field.values:
+            continue
+        entry = text_id(data["nodes"][form.index], field.path)
+        old = source_hash(field.values[default])
+        new = source_hash(changed_text(data, form.index, field.path, default))
+        for lang in field.values:
+            if lang == default:
+                continue
+            made = data.get("translation_sources", {}).get(lang, {})
+            if lang in langs:
+                # Recorded only where a record was kept before: the file gains no lines.
+                if entry in made:
+                    made[entry] = new
+            elif default in langs and entry not in made:
+                sources = data.setdefault("translation_sources", {})
+                sources.setdefault(lang, {})[entry] = old
+
+
+def changed_text(data: dict[str, Any], index: int, path: str, lang: str) -> str:
+    holder, key = _container(data["nodes"][index], _path(path))
+    text = holder.get(key) if isinstance(holder, dict) else holder[key]
+    return str(text.get(lang) or "") if isinstance(text, dict) else ""
 
 
 def crisis_message(data: dict[str, Any]) -> dict[str, str]:

@@ -39,7 +39,7 @@ from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
 from bot.web.pages import BadForm, FormTooLarge, read_form
-from dialogs import diagram_svg
+from dialogs import diagram_svg, translations
 from dialogs.errors import FlowError
 from dialogs.loader import check_flow
 from dialogs.locate import Located, locate
@@ -130,6 +130,33 @@ def _error_view(located: Located) -> ErrorView:
     return ErrorView(
         e.line, e.column, e.message, located.node_index, located.node_id, located.field
     )
+
+
+STATE_WORDS: Final = {
+    translations.Status.MISSING: "fehlt",
+    translations.Status.OUTDATED: "veraltet",
+    translations.Status.UNREVIEWED: "nicht geprüft",
+}
+
+
+def _text_states(
+    flow: Flow | None, node: dict[str, Any], form: flow_form.NodeForm
+) -> dict[str, dict[str, str]]:
+    """Field path -> language -> what is wrong with that translation ("veraltet" after the
+    source text changed), as the translations table says it; empty where all is well."""
+    if flow is None:
+        return {}
+    by_id = {e.id: e for e in translations.entries(flow)}
+    states: dict[str, dict[str, str]] = {}
+    for field in form.texts:
+        entry = by_id.get(flow_form.text_id(node, field.path))
+        if entry is None:
+            continue
+        for lang in translations.translated_languages(flow):
+            word = STATE_WORDS.get(translations.status(flow, entry, lang))
+            if word:
+                states.setdefault(field.path, {})[lang] = word
+    return states
 
 
 def preview_flow(flow: Flow) -> Flow:
@@ -660,6 +687,7 @@ class FlowPages:
         except flow_form.NotEditable:
             return redirect(f"/console/flows/{flow_id}/draft")
         checked = check(source, flow_id)
+        states = _text_states(checked.flow, data["nodes"][index], node)
         errors = [e for e in checked.errors if e.node_index == index]
         paths = [f.path for f in node.texts] + [f.path for f in node.nexts]
         paths += [f.path for f in node.conditions]
@@ -681,6 +709,7 @@ class FlowPages:
             flow_id=flow_id,
             draft=shown,
             node=node,
+            states=states,
             errors=errors,
             other=other,
             node_ids=node_ids,

@@ -481,3 +481,33 @@ async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Cons
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
     assert len(diff) == 2 and "suizid*" in diff[1], diff
+
+
+async def test_a_changed_source_text_marks_its_translations_outdated(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    page = await get(env, sid, "/console/flows/mini/draft/nodes/3")
+    assert "veraltet" not in page
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        revision="1",
+        fields={"t:text:de": "Wo genau ist es passiert?"},
+    )
+    page = await get(env, sid, "/console/flows/mini/draft/nodes/3")
+    # The English question was made from the old German one: said beside its field.
+    label = re.search(r'<label for="t-2-text">([^<]*)(<strong[^>]*>([^<]*)</strong>)?', page)
+    assert label and label.group(1).startswith("Text (Englisch)") and label.group(3) == "veraltet"
+    assert page.count(">veraltet<") == 1  # the choices' labels did not change
+    # Translated anew, it is up to date again.
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        revision="2",
+        fields={"t:text:en": "Where exactly did it happen?"},
+    )
+    assert ">veraltet<" not in await get(env, sid, "/console/flows/mini/draft/nodes/3")
