@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError as DuplicateRow
@@ -15,7 +16,9 @@ from storage.store import Tx
 
 
 def _ref(row: Contact) -> ContactRef:
-    return ContactRef(row.id, row.channel, row.pseudonym, row.unreachable)
+    return ContactRef(
+        row.id, row.channel, row.pseudonym, row.unreachable, row.blocked_at is not None
+    )
 
 
 async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
@@ -144,3 +147,37 @@ async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> boo
     tx.session.add(InboundReceipt(contact_id=contact_id, client_ref=ref, created_at=tx.now))
     await tx.session.flush()
     return True
+
+
+async def block(tx: Tx, contact_id: int) -> bool:
+    """Hold the contact's further messages out of the queue. False: it was already held."""
+    result = await tx.session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id, Contact.blocked_at.is_(None))
+        .values(blocked_at=tx.now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def unblock(tx: Tx, contact_id: int) -> bool:
+    """Lift the hold (an admin). False: it was not held."""
+    result = await tx.session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id, Contact.blocked_at.is_not(None))
+        .values(blocked_at=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def blocked(tx: Tx) -> list[tuple[int, datetime]]:
+    """(contact id, since when) of every held contact, longest held first."""
+    rows = await tx.session.execute(
+        select(Contact.id, Contact.blocked_at)
+        .where(Contact.blocked_at.is_not(None))
+        .order_by(Contact.blocked_at)
+    )
+    return [(cid, at) for cid, at in rows.all() if at is not None]
+
+
+async def blocked_since(tx: Tx, contact_id: int) -> datetime | None:
+    return await tx.session.scalar(select(Contact.blocked_at).where(Contact.id == contact_id))

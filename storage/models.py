@@ -146,6 +146,9 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """A counsellor marked the contact's messages as abuse: what they send is kept (sealed
+    to the case) but held out of the queue, until an admin lifts it."""
 
 
 class FlowVersion(Base):

@@ -16,6 +16,7 @@ class ContactRef:
     channel: str
     pseudonym: str
     unreachable: bool
+    blocked: bool = False
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ ACTIONS: Final = {
     "settings.changed": "Einstellung geändert",
     "settings.reset": "Einstellung zurückgesetzt",
     "statistics.exported": "Statistik exportiert",
+    "contact.blocked": "Nachrichten einer Person als Missbrauch zurückgehalten",
+    "contact.unblocked": "Zurückhalten der Nachrichten einer Person aufgehoben",
 }
 """German labels; an action without one is shown by its raw name."""
 
@@ -71,6 +73,9 @@ ACTORS: Final = {
 
 DETAILS: Final = {
     "retention": "Aufbewahrungsfrist abgelaufen",
+    "spam": "Grund: Spam oder sinnlose Nachrichten",
+    "hate": "Grund: Hassnachrichten oder Drohungen gegen die Beratungsstelle",
+    "other": "Grund: anderer Missbrauch",
 }
 
 

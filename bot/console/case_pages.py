@@ -46,8 +46,15 @@ log = logging.getLogger(__name__)
 
 DASH: Final = "\N{EN DASH}"
 
-CONFIRMED: Final = frozenset({"release", "transfer", "close"})
+CONFIRMED: Final = frozenset({"release", "transfer", "close", "block", "unblock"})
 """Actions that hand the case away or end it: each asks to be confirmed first."""
+
+ABUSE_REASONS: Final = {
+    "spam": "Spam oder sinnlose Nachrichten",
+    "hate": "Hassnachrichten oder Drohungen gegen die Beratungsstelle",
+    "other": "anderer Missbrauch",
+}
+"""Why a person's messages are held; the reason goes to the audit log, never a text."""
 
 GIST: Final = 70
 """Characters of a folded bot line shown in its summary."""
@@ -76,6 +83,8 @@ class Line:
     at: str
     kind: str = ""
     """The bot line's kind ("prompt", "info", "crisis", ...)."""
+    held: bool = False
+    """Written while the person's messages were held as abuse: shown to admins only."""
 
     @property
     def folded(self) -> bool:
@@ -178,11 +187,15 @@ class CasePages:
             names = await teams.team_names(tx)
             colleagues = await teams.colleagues(tx, entry.team_id, session.counsellor_id)
             unreachable = await cases.contact_unreachable(tx, entry.case_id)
+            contact_id = await cases.contact_of(tx, entry.case_id)
+            blocked = None if contact_id is None else await contacts.blocked_since(tx, contact_id)
             reopened = entry.case_id in await audit.reopened(tx, [entry.case_id])
             found = await cases.conversation_of(tx, entry.case_id)
             follows = None if found is None else (await conversations.get(tx, found[0]))
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         today = now.astimezone(self.console.timezone).date()
+        admin = session.keys.role == "admin"
+        shown = [_line(line, self.console.timezone) for line in content.transcript if _shown(line)]
         snippets = self._snippets(entry.language)
         chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
         return self.console.page(
@@ -207,9 +220,11 @@ class CasePages:
             )
             if entry.crisis
             else None,
-            lines=[
-                _line(line, self.console.timezone) for line in content.transcript if _shown(line)
-            ],
+            lines=[line for line in shown if admin or not line.held],
+            held=sum(1 for line in shown if line.held),
+            blocked=None if blocked is None else self.console.office_time(blocked),
+            admin=admin,
+            abuse_reasons=ABUSE_REASONS,
             last_seq=content.transcript[-1].seq if content.transcript else 0,
             notes=[_note(n, self.console.timezone) for n in case_notes],
             mine=mine,
@@ -261,7 +276,12 @@ class CasePages:
                 except CryptoError:
                     log.error("case %s: content failed its integrity check", entry.case_id)
                     return web.json_response({"error": "integrity"}, status=500)
-                lines = [_line(line, self.console.timezone) for line in found if _shown(line)]
+                admin = session.keys.role == "admin"
+                lines = [
+                    line
+                    for line in (_line(x, self.console.timezone) for x in found if _shown(x))
+                    if admin or not line.held
+                ]
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         return web.json_response(
             {
@@ -337,6 +357,8 @@ class CasePages:
             "transfer": self._transfer,
             "close": self._close,
             "incident": self._incident,
+            "block": self._block,
+            "unblock": self._unblock,
         }
         if action in CONFIRMED and first_value(form, "confirm") != "yes":
             # The required checkbox stops a browser without JavaScript; this stops the rest.
@@ -444,6 +466,28 @@ class CasePages:
             await audit.record(tx, session.actor, "case.noted", entry.case_id)
         return "noted"
 
+    async def _block(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
+        """Mark the person's messages as abuse (any member of the team): what they send from
+        now on is kept but held out of the queue; reversible by an admin."""
+        reason = first_value(form, "reason")
+        if reason not in ABUSE_REASONS:
+            return "block_reason"
+        async with self.console.store.tx(self.console.clock()) as tx:
+            contact = await cases.contact_of(tx, entry.case_id)
+            if contact is None or not await contacts.block(tx, contact):
+                return "blocked"
+            await audit.record(tx, session.actor, "contact.blocked", entry.case_id, reason)
+        return "blocked"
+
+    async def _unblock(self, session: ConsoleSession, entry: QueueEntry, _: Form) -> str:
+        if session.keys.role != "admin":
+            return "admins_only"
+        async with self.console.store.tx(self.console.clock()) as tx:
+            contact = await cases.contact_of(tx, entry.case_id)
+            if contact is not None and await contacts.unblock(tx, contact):
+                await audit.record(tx, session.actor, "contact.unblocked", entry.case_id)
+        return "unblocked"
+
     async def _transfer(self, session: ConsoleSession, entry: QueueEntry, form: Form) -> str:
         """To a colleague ("counsellor:ID") or to another team's queue ("team:ID")."""
         kind, _, target = first_value(form, "to").partition(":")
@@ -513,6 +557,7 @@ def _line(line: TranscriptLine, tz: tzinfo) -> Line:
         for_console(_line_text(line.body)) if line.sender == "bot" else _line_text(line.body),
         _local_time(line.created_at, tz),
         str(line.body.get("kind") or ""),
+        bool(line.body.get("held")),
     )
 
 

@@ -57,6 +57,11 @@ STATIC_FILES: Final = {
 NOTICES: Final = {
     "claimed": "Sie haben den Fall übernommen.",
     "none_waiting": "Gerade wartet kein Fall.",
+    "blocked": "Die Nachrichten dieser Person werden ab jetzt zurückgehalten: Sie erreichen "
+    "keine Warteschlange mehr und nur die Administration kann sie lesen.",
+    "unblocked": "Die Sperre ist aufgehoben: Nachrichten dieser Person erreichen wieder das Team.",
+    "block_reason": "Bitte wählen Sie einen Grund.",
+    "admins_only": "Das darf nur die Administration.",
     "released": "Der Fall ist zurück in der Warteschlange.",
     "sent": "Die Nachricht ist unterwegs.",
     "closed": "Der Fall ist abgeschlossen.",

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.console.auth import ConsoleSession, is_https
 from bot.console.core import Console, Form, redirect
-from storage import audit, teams
+from storage import audit, contacts, conversations, teams
 from storage.store import Tx
 from storage.teams import TeamError
 
@@ -87,6 +87,10 @@ class OfficePages:
             mine = set(await teams.team_ids_of(tx, session.counsellor_id))
             unrotatable = await teams.teams_without_sealed_recovery(tx)
             forged = await teams.forged_keys(tx)
+            held = [
+                (await conversations.last_case_of(tx, contact_id), since)
+                for contact_id, since in await contacts.blocked(tx)
+            ]
         return self.console.page(
             "office.html",
             unrotatable=[(t, names.get(t, t)) for t in unrotatable],
@@ -100,6 +104,7 @@ class OfficePages:
             roles=ROLES,
             notice=NOTICES.get(request.query.get("notice", "")),
             now=self.console.clock(),
+            held=[(case_id, self.console.office_time(since)) for case_id, since in held if case_id],
         )
 
     # ------------------------------------------------------------ counsellors

@@ -132,7 +132,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_post("/console/cases/{case_id}/typing", case.post_typing)
     r.add_post("/console/cases/{case_id}/code", case.post_new_code)
     r.add_post(
-        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close|incident}",
+        "/console/cases/{case_id}/{action:claim|release|reply|note|transfer|close|incident|block|unblock}",
         case.post_case_action,
     )
     r.add_get("/console/static/{name}", console.static)

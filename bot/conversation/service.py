@@ -798,6 +798,10 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        if contact.blocked:
+            held = await self._held(tx, contact, conv, msg)
+            if held is not None:
+                return held
         if msg.in_reply_to is not None and (
             conv is None
             or not (conv.owner == "bot" or await _dialog_goes_on(tx, conv))
@@ -820,6 +824,21 @@ class ConversationService:
         if conv.owner == "bot" or await _dialog_goes_on(tx, conv):
             return await self._bot_turn(tx, contact, conv, msg, suggested, notice)
         return await self._to_case(tx, contact, conv, msg)
+
+    async def _held(
+        self, tx: Tx, contact: ContactRef, conv: ConversationRef | None, msg: InboundMessage
+    ) -> Handled | None:
+        """A counsellor marked this contact's messages as abuse: what they send is kept in
+        their latest conversation (sealed to its case, marked held: only admins read it) and
+        reaches no queue. No case reopens, no counsellor is nudged, nothing is answered, so
+        nothing tells the sender they are held. None: no conversation is left to hold it in
+        (retention deleted it): the message is handled as any first message."""
+        target = conv or await conversations.latest_for(tx, contact.id)
+        if target is None:
+            return None
+        await conversations.append(tx, target.id, "person", _inbound_body(msg) | {"held": True})
+        log.info("contact %s: a message was held (marked as abuse)", contact.id)
+        return Handled("processed", target.id, None)
 
     async def _reopen(self, tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | None:
         """A text written after the office closed the case goes back to that case: it is

@@ -171,3 +171,31 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
     await page.keyboard.press("q")
     await page.wait_for_timeout(300)
     assert page.url == before
+
+
+@pytest.mark.timeout(120)
+async def test_marking_abuse_and_lifting_it_in_the_browser(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    await intake_over_websocket(server)
+    case_id = max(row["id"] for row in server.cases())
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    ).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, "missbrauch")
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    section = page.locator("#block-form")
+    await section.get_by_label("Grund").select_option("spam")
+    await section.get_by_label(
+        "Ja, ich markiere die Nachrichten dieser Person als Missbrauch."
+    ).check()
+    await section.get_by_role("button", name="Als Missbrauch markieren").click()
+    await expect(page.locator("#status")).to_contain_text("zurückgehalten")
+    await expect(page.locator("#blocked")).to_be_visible()
+    await assert_accessible(page, "on a case whose messages are held")
+    await page.get_by_label(
+        "Ja, die Nachrichten dieser Person sollen das Team wieder erreichen."
+    ).check()
+    await page.get_by_role("button", name="Sperre aufheben").click()
+    await expect(page.locator("#status")).to_contain_text("Sperre ist aufgehoben")
+    await expect(page.locator("#blocked")).to_have_count(0)

@@ -1,0 +1,92 @@
+"""A counsellor marks a person's messages as abuse: what they send is kept (sealed to the
+case) but held out of the queue, unseen by counsellors, unanswered and not announced; an
+admin reads it and lifts the hold. Real app and store, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from storage import audit, cases, teams
+from tests.integration.test_console import (
+    Console_,
+    _id_of,
+    _page,
+    _post,
+    intake,
+    session_of,
+)
+
+
+async def _admin_in_region(env: Console_) -> tuple[str, str]:
+    async with env.office.store.tx(env.clock()) as tx:
+        admin_id = await _id_of(tx, "admin")
+        keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
+        assert await teams.add_member(tx, "region", admin_id, keys)
+    return await session_of(env, "admin")
+
+
+async def test_held_messages_reach_no_queue_and_only_admins_read_them(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    counsellor = await session_of(env, "berater-region")
+    admin = await _admin_in_region(env)
+
+    # The tick and a reason are needed; a counsellor of the team may do it.
+    where = await _post(
+        env, counsellor, f"/console/cases/{case_id}/block", reason="hate", confirm=""
+    )
+    assert "notice=unconfirmed" in where
+    where = await _post(env, counsellor, f"/console/cases/{case_id}/block", reason="")
+    assert "notice=block_reason" in where
+    where = await _post(
+        env, counsellor, f"/console/cases/{case_id}/block", reason="hate", confirm="yes"
+    )
+    assert "notice=blocked" in where
+    _, page = await _page(env, counsellor, f"/console/cases/{case_id}")
+    assert 'id="blocked"' in page
+
+    # The person writes on: stored, unanswered, nobody nudged, the case unchanged.
+    nudges: list[None] = []
+    person.service.on_activity = lambda: nudges.append(None)
+    replies = await person.send(text="Ihr seid alle ... (Drohung)")
+    assert replies == [] and nudges == []
+    _, page = await _page(env, counsellor, f"/console/cases/{case_id}")
+    assert "(Drohung)" not in page
+    assert "1 Nachricht der Person zurückgehalten" in page
+    _, page = await _page(env, admin, f"/console/cases/{case_id}")
+    assert "(Drohung)" in page and "zurückgehalten (Missbrauch)" in page
+
+    # Closed, the case stays closed when they write again: no reopening, no queue.
+    await _post(env, counsellor, f"/console/cases/{case_id}/claim")
+    await _post(
+        env,
+        counsellor,
+        f"/console/cases/{case_id}/close",
+        confirm="yes",
+        outcome="no_contact",
+        grounds="racism",
+        life_area="housing",
+    )
+    async with env.office.store.read() as tx:
+        assert (await cases.entry(tx, case_id)).status == "closed"  # type: ignore[union-attr]
+    while await person.worker.run_once():
+        pass  # the ordinary close notice: nothing in it tells of the hold
+    assert await person.send(text="Noch einmal.") == []
+    async with env.office.store.read() as tx:
+        assert (await cases.entry(tx, case_id)).status == "closed"  # type: ignore[union-attr]
+        assert [e.case_id for e in await cases.queue(tx)] == []
+
+    # Only an admin lifts it; then a message reopens the case as for anyone.
+    assert "notice=admins_only" in await _post(
+        env, counsellor, f"/console/cases/{case_id}/unblock", confirm="yes"
+    )
+    _, office = await _page(env, admin, "/console/office")
+    assert f'href="/console/cases/{case_id}"' in office
+    assert "notice=unblocked" in await _post(
+        env, admin, f"/console/cases/{case_id}/unblock", confirm="yes"
+    )
+    told = await person.send(text="Entschuldigung, ich brauche doch Hilfe.")
+    assert person.last is not None and person.last.owner == "queued", person.last
+    assert told and "wieder" in told[-1].text
+    async with env.office.store.read() as tx:
+        assert (await cases.entry(tx, case_id)).status == "waiting"  # type: ignore[union-attr]
+        logged = [(e[1], e[2], e[3]) for e in await audit.entries(tx)]
+    assert ("contact.blocked", case_id, "hate") in logged
+    assert any(a == "contact.unblocked" and c == case_id for a, c, _ in logged)
