@@ -194,12 +194,15 @@ class Client:
     def _next_frame(self) -> dict[str, Any]:
         step = dict(CYCLE[self.position])
         self.position = (self.position + 1) % len(CYCLE)
+        offered = {c["id"] for c in self.prompt.get("choices") or ()}
         if step.get("choice") == "LANGUAGE":
+            if offered and self.language not in offered:
+                # After a restart the language chosen once is not asked again.
+                return self._next_frame()
             step["choice"] = self.language
         if step.get("text") == "ACCOUNT":
             step["text"] = self.account
         # The real prompt must offer what the script picks (the echo server offers nothing).
-        offered = {c["id"] for c in self.prompt.get("choices") or ()}
         picks = [step["choice"]] if "choice" in step else step.get("choices", [])
         if offered and not offered.issuperset(picks):
             raise ProtocolBroken(

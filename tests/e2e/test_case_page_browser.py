@@ -133,6 +133,7 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
         await make_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
     ).new_page()
     await log_in_as_new_admin(page, server, tmp_path, "tastatur")
+    await expect(page.locator("#shortcuts-open")).to_be_visible()
     await page.locator("main").focus()
 
     # "?" lists the shortcuts; the dialog is accessible and closes with Escape.
@@ -145,16 +146,20 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
 
     # n: the most urgent waiting case; c: claim it; r: into the reply; Ctrl+Enter: send.
     waiting = [row["id"] for row in server.cases() if row["status"] == "waiting"]
+    await expect(page.locator("#shortcuts-open")).to_be_visible()
     await page.keyboard.press("n")
     await expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Fall \d+$"))
     assert int(page.url.rsplit("/", 1)[-1].split("?")[0]) in waiting
+    await expect(page.locator("#shortcuts-open")).to_be_visible()  # the shortcuts are set up
     await page.keyboard.press("c")
     await expect(page.get_by_role("status").first).to_contain_text("übernommen")
+    await expect(page.locator("#shortcuts-open")).to_be_visible()
     await page.keyboard.press("r")
     await expect(page.locator("#reply-text")).to_be_focused()
     await page.keyboard.type("Guten Tag, ich bin für Sie da.")
     await page.keyboard.press("Control+Enter")
     await expect(page.get_by_role("status").first).to_have_text("Die Nachricht ist unterwegs.")
+    await expect(page.locator("#shortcuts-open")).to_be_visible()
 
     # Letters typed in a field stay in the field.
     await page.keyboard.press("r")
@@ -166,6 +171,7 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
     await dialog.get_by_label("Kürzel mit einzelnen Buchstaben verwenden").uncheck()
     await dialog.get_by_role("button", name="Schließen").click()
     await page.reload()
+    await expect(page.locator("#shortcuts-open")).to_be_visible()
     await page.locator("main").focus()
     before = page.url
     await page.keyboard.press("q")

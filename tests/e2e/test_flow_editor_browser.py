@@ -100,10 +100,10 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
         "Knoten in_danger (crisis_check)"
     )
     await assert_accessible(page, "on the node editor")
-    await page.get_by_label("Text (de)", exact=True).fill(NEW)
+    await page.get_by_label("Text (Deutsch)", exact=True).fill(NEW)
     await page.get_by_role("button", name="Knoten speichern").click()
     await expect(page.get_by_role("status")).to_contain_text("gespeichert")
-    await expect(page.get_by_label("Text (de)", exact=True)).to_have_value(NEW)
+    await expect(page.get_by_label("Text (Deutsch)", exact=True)).to_have_value(NEW)
     await page.screenshot(path=str(shots / "flow-editor.png"), full_page=False)
 
     # A broken reference, in the YAML view: shown with line and column, not publishable.
@@ -114,7 +114,7 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     nxt = re.compile(r"\n *next: (\w+)\n").search(text, start)
     assert nxt
     broken = text[: nxt.start(1)] + "nirgendwo" + text[nxt.end(1) :]
-    await source.fill(broken)
+    await source.fill(broken, timeout=30_000)  # a long text on a busy machine
     await page.get_by_role("button", name="Entwurf speichern").click()
     line = broken[: nxt.start(1)].count("\n") + 1
     column = nxt.start(1) - broken.rindex("\n", 0, nxt.start(1))
@@ -125,7 +125,7 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     await expect(page.locator("#cannot-publish")).to_be_visible()
     await assert_accessible(page, "on the YAML editor with errors")
 
-    await source.fill(broken.replace("nirgendwo", nxt.group(1)))
+    await source.fill(broken.replace("nirgendwo", nxt.group(1)), timeout=30_000)
     await page.get_by_role("button", name="Entwurf speichern").click()
     await expect(page.locator("#valid")).to_have_text("Der Entwurf ist fehlerfrei.")
 
