@@ -30,7 +30,7 @@ GAP_Y = 64
 MARGIN = 24
 PER_ROW = 5
 """A BFS layer wider than this wraps onto further rows, so the drawing stays readable."""
-TEXT_CHARS = 28
+TEXT_CHARS = 26
 
 LABELS: Mapping[str, str] = {
     "unreachable": "unreachable",
@@ -289,10 +289,12 @@ def _box(box: Box, labels: Mapping[str, str], p: str) -> str:
         lines.append((_short(node.text), "fd-text"))
     if flags:
         lines.append(("⚠ " + ", ".join(flags), "fd-flag"))
+    # The labels in a viewport of the box's size: a long word is cut at the border, never
+    # drawn across it (an estimate of glyph widths cannot know the reader's font).
+    parts.append(f'<svg x="{x + 10}" y="{y}" width="{BOX_W - 16}" height="{BOX_H}">')
     for i, (text, cls) in enumerate(lines[:4]):
-        y_text = y + 18 + i * 17
         parts.append(
-            f'<text class="{cls}" x="{x + 10}" y="{y_text}">{_xml(_short(text, 30))}</text>'
+            f'<text class="{cls}" x="0" y="{18 + i * 17}">{_xml(_short(text, TEXT_CHARS))}</text>'
         )
-    parts.append("</g>")
+    parts.append("</svg></g>")
     return "".join(parts)
