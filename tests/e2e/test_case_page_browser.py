@@ -5,6 +5,7 @@ transcript without empty person lines; axe-core 0 violations at both widths."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -126,8 +127,11 @@ async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
 
 @pytest.mark.timeout(150)
 async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
-    server: Server, make_context: MakeContext, tmp_path: Path
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path
 ) -> None:
+    # A server of its own: "n" claims the most urgent case, which the other tests share.
+    server = make_server()
+    server.start()
     await intake_over_websocket(server)
     page = await (
         await make_context(bypass_csp=True, viewport={"width": 1280, "height": 800})

@@ -4,6 +4,8 @@ admin reads it and lifts the hold. Real app and store, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 from storage import audit, cases, teams
 from tests.integration.test_console import (
     Console_,
@@ -82,8 +84,16 @@ async def test_held_messages_reach_no_queue_and_only_admins_read_them(env: Conso
     assert "notice=unblocked" in await _post(
         env, admin, f"/console/cases/{case_id}/unblock", confirm="yes"
     )
-    told = await person.send(text="Entschuldigung, ich brauche doch Hilfe.")
+    before = len(env.channel.to(person.address))
+    await person.send(text="Entschuldigung, ich brauche doch Hilfe.")
     assert person.last is not None and person.last.owner == "queued", person.last
+    for _ in range(100):  # the reopen notice, delivered by the worker
+        told = env.channel.to(person.address)[before:]
+        if told:
+            break
+        await asyncio.sleep(0.05)
+        while await person.worker.run_once():
+            pass
     assert told and "wieder" in told[-1].text
     async with env.office.store.read() as tx:
         assert (await cases.entry(tx, case_id)).status == "waiting"  # type: ignore[union-attr]

@@ -84,7 +84,7 @@ async def test_the_table_marks_outdated_texts_and_filters(env: Console_) -> None
     assert "<caption" in html and '<th scope="row"><code>node:consent:text</code></th>' in html
     assert "May we store your answers?" in html
     assert "veraltet</span>" not in html and "fehlt</span>" not in html
-    assert "en: 0 fehlen, 0 veraltet" in html
+    assert "Englisch (en): 0 fehlen, 0 veraltet" in html
     # The translation is recorded, then someone changes the German question.
     async with env.office.store.tx(env.clock()) as tx:
         current = await flow_versions.current(tx, "mini")
@@ -186,7 +186,7 @@ async def test_the_table_shows_unreviewed_languages_as_not_checked(env: Console_
     assert (
         '<span class="badge status-unreviewed" lang="de">nicht geprüft</span> May we store' in html
     )
-    assert re.search(r"en: 0 fehlen, 0 veraltet, [1-9]\d* nicht geprüft", html)
+    assert re.search(r"Englisch \(en\): 0 fehlen, 0 veraltet, [1-9]\d* nicht geprüft", html)
     filtered = await env.client.get("/console/translations?problems=1", headers=cookie(sid))
     assert "May we store your answers?" in await filtered.text()
     # The PO file marks every unreviewed translation fuzzy.
