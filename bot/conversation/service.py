@@ -634,6 +634,10 @@ class ConversationService:
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        if contact.blocked:
+            held = await self._held(tx, contact, conv, msg)
+            if held is not None:
+                return held  # never to Rasa, never to a queue
         started = False
         if conv is None:
             reopened = await self._reopen(tx, contact, msg)

@@ -509,3 +509,23 @@ async def test_a_rasa_that_cannot_delete_is_logged_without_the_pseudonym(
     assert "rasa: deleting a tracker answered HTTP 500" in messages
     assert "rasa trackers: 1 of 1 not deleted" in messages
     assert all(person.pseudonym not in m for m in messages)
+
+
+async def test_a_held_person_reaches_neither_rasa_nor_the_queue(bridge: Bridge) -> None:
+    # Marked as abuse while Rasa drives: what they send is kept, but Rasa never sees it and
+    # a closed case is not reopened by it.
+    person = Person(bridge)
+    code = await hand_over(person)
+    case_id, _ = await read_case(bridge.store, code)
+    counsellor = await counsellor_id(bridge.store)
+    async with bridge.store.tx() as tx:
+        contact = await cases.contact_of(tx, case_id)
+        assert contact is not None and await contacts.block(tx, contact)
+        assert await cases.claim(tx, case_id, counsellor)
+        await cases.close(tx, case_id, counsellor)
+    asked = len(bridge.rasa.seen)
+    await person.send(expect=0, text="Hallo?")
+    await person.send(expect=0, choice="/greet")
+    assert len(bridge.rasa.seen) == asked
+    async with bridge.store.read() as tx:
+        assert (await cases.entry(tx, case_id)).status == "closed"  # type: ignore[union-attr]
