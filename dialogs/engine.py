@@ -52,6 +52,7 @@ from dialogs.model import (
     INPUT_NODES,
     WHEN_BUCKETS,
     BranchNode,
+    Choice,
     Condition,
     ConsentNode,
     CrisisCheckNode,
@@ -234,6 +235,14 @@ def incident_date(answer: Any, today: date) -> date | None:
     return None
 
 
+def _language_choice(node: Node, language: str) -> Choice | None:
+    """The choice of a language question (`sets_language`) that picks `language`; None at
+    any other question."""
+    if isinstance(node, SingleChoiceNode) and node.sets_language:
+        return next((c for c in node.choices if c.id == language), None)
+    return None
+
+
 def team_for(routing: TeamRouting, answers: dict[str, Any]) -> str:
     """The team an answer routes to, else the default team."""
     if routing.by is not None:
@@ -320,8 +329,8 @@ class _Run:
                 self.back()
             case Restart():
                 self.restart()
-            case SetLanguage() if self.answers_language_question(inp.language):
-                self.state.language_chosen = True
+            case SetLanguage() if _language_choice(self.current(), inp.language):
+                # Chosen outside the dialog while its language question waits: that answers it.
                 self.answer(ChoiceInput(inp.language))
             case SetLanguage():
                 self.set_language(inp.language)
@@ -349,32 +358,17 @@ class _Run:
     def suggest_language(self, language: str) -> None:
         """Pre-select a guessed language at every language question (one tap to confirm)."""
         for node in self.flow.nodes:
-            if (
-                isinstance(node, SingleChoiceNode)
-                and node.sets_language
-                and any(c.id == language for c in node.choices)
-            ):
+            if isinstance(node, SingleChoiceNode) and _language_choice(node, language):
                 self.state.suggested[node.key] = [language]
 
-    def chosen_language(self, node: Node) -> _Answer | None:
+    def chosen_language(self, node: SingleChoiceNode) -> _Answer | None:
         """The answer a language question already has: the language the person chose outside
         the dialog (then the question is not asked)."""
-        if not (isinstance(node, SingleChoiceNode) and node.sets_language):
+        choice = _language_choice(node, self.state.language)
+        if not self.state.language_chosen or choice is None:
             return None
-        if not self.state.language_chosen:
-            return None
-        choice = next((c for c in node.choices if c.id == self.state.language), None)
-        target = choice.next or node.next if choice is not None else None
-        return None if choice is None or target is None else _Answer(choice.id, target)
-
-    def answers_language_question(self, language: str) -> bool:
-        """Choosing a language outside the dialog while its language question waits answers it."""
-        node = self.current()
-        return (
-            isinstance(node, SingleChoiceNode)
-            and node.sets_language
-            and any(c.id == language for c in node.choices)
-        )
+        target = choice.next or node.next
+        return None if target is None else _Answer(choice.id, target)
 
     def crisis(self, source: Literal["words", "answer"]) -> None:
         self.state.crisis = True

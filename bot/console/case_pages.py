@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
@@ -30,6 +31,7 @@ from bot.console.documentation import (
     preselected,
     read_closing,
 )
+from bot.console.language_names import language_name
 from bot.console.queue_pages import waiting_text
 from bot.console.statistics import FIXED_LABELS
 from bot.conversation.code_hold import for_console
@@ -195,7 +197,6 @@ class CasePages:
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         today = now.astimezone(self.console.timezone).date()
         admin = session.keys.role == "admin"
-        shown = [_line(line, self.console.timezone) for line in content.transcript if _shown(line)]
         snippets = self._snippets(entry.language)
         chosen = _snippet_index(request.query.get("snippet", ""), len(snippets))
         return self.console.page(
@@ -205,11 +206,8 @@ class CasePages:
             csrf=session.csrf,
             case=entry,
             team=names.get(entry.team_id, entry.team_id),
-            language=fact_sheet.language_name(entry.language),
+            language=language_name(entry.language),
             today=today.isoformat(),
-            incident_ago=fact_sheet.ago(entry.incident_date, today)
-            if entry.incident_date
-            else None,
             deadline=deadline(entry.incident_date, today, agg_area(content.answers)),
             waiting=waiting_text(entry.waiting_since, now),
             facts=fact_sheet.facts(content.answers, flow, today),
@@ -220,8 +218,8 @@ class CasePages:
             )
             if entry.crisis
             else None,
-            lines=[line for line in shown if admin or not line.held],
-            held=sum(1 for line in shown if line.held),
+            lines=_lines(content.transcript, self.console.timezone, admin),
+            held=sum(1 for line in content.transcript if line.body.get("held")),
             blocked=None if blocked is None else self.console.office_time(blocked),
             admin=admin,
             abuse_reasons=ABUSE_REASONS,
@@ -276,12 +274,7 @@ class CasePages:
                 except CryptoError:
                     log.error("case %s: content failed its integrity check", entry.case_id)
                     return web.json_response({"error": "integrity"}, status=500)
-                admin = session.keys.role == "admin"
-                lines = [
-                    line
-                    for line in (_line(x, self.console.timezone) for x in found if _shown(x))
-                    if admin or not line.held
-                ]
+                lines = _lines(found, self.console.timezone, session.keys.role == "admin")
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
         return web.json_response(
             {
@@ -547,6 +540,12 @@ class CasePages:
 def _shown(line: TranscriptLine) -> bool:
     """A person line without text (/start, a language switch) tells the counsellor nothing."""
     return line.sender != "person" or bool(_line_text(line.body))
+
+
+def _lines(transcript: Iterable[TranscriptLine], tz: tzinfo, admin: bool) -> list[Line]:
+    """The lines a counsellor is shown; held ones (marked as abuse) only to admins."""
+    lines = (_line(line, tz) for line in transcript if _shown(line))
+    return [line for line in lines if admin or not line.held]
 
 
 def _line(line: TranscriptLine, tz: tzinfo) -> Line:

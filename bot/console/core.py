@@ -34,7 +34,7 @@ from bot.console.auth import (
     is_loopback,
     tokens_match,
 )
-from bot.console.fact_sheet import language_name
+from bot.console.language_names import language_name
 from bot.console.live import LiveBus
 from bot.console.login_guard import LoginGuard
 from bot.conversation.service import ConversationService

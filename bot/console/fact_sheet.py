@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, Literal
 
-from babel import Locale
-
+from bot.console.language_names import language_name
 from dialogs.crisis import find_crisis
 from dialogs.engine import InputNode
 from dialogs.model import (
@@ -35,10 +34,6 @@ CONSOLE_LANGUAGE: Final = "de"
 SHORT_QUESTION: Final = 40
 """A question without a `label` is shortened to its first sentence, at most this long."""
 
-_GERMAN: Final = Locale("de")
-_OWN_NAMES: Final = {"ls": "Leichte Sprache"}
-"""Flow languages CLDR does not know (Leichte Sprache is German, simplified)."""
-
 Kind = Literal["text", "account", "danger", "skipped"]
 
 
@@ -58,14 +53,6 @@ class CrisisReason:
 
     answer: str | None
     lines: tuple[tuple[tuple[str, bool], ...], ...] = ()
-
-
-def language_name(code: str) -> str:
-    """A flow language by its German name ("tr" -> "Türkisch"); the code if CLDR lacks it."""
-    if code in _OWN_NAMES:
-        return _OWN_NAMES[code]
-    name = _GERMAN.languages.get(code)
-    return str(name) if name else code
 
 
 def short_question(text: str) -> str:
@@ -135,7 +122,7 @@ def _labels(value: Any, node: Node | None, flow: Flow | None) -> str:
     return ", ".join(names.get(str(v), str(v)) for v in values)
 
 
-def ago(day: date, today: date) -> str:
+def _ago(day: date, today: date) -> str:
     days = (today - day).days
     when = day.strftime("%d.%m.%Y")
     if days <= 0:
@@ -149,7 +136,7 @@ def _when(value: dict[str, Any], node: WhenNode, flow: Flow, today: date) -> str
     bucket = value.get("bucket")
     if bucket == WHEN_DATE and isinstance(value.get("date"), str):
         try:
-            return ago(date.fromisoformat(value["date"]), today)
+            return _ago(date.fromisoformat(value["date"]), today)
         except ValueError:
             return str(value["date"])
     text = next((t for b, t in node.options.items() if b == bucket), None)

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.console.auth import ConsoleSession
 from bot.console.core import NOTICES, Console
 from bot.console.deadline import Deadline, agg_area, deadline
-from bot.console.fact_sheet import language_name
+from bot.console.language_names import language_name
 from bot.web.render import render
 from storage import audit, cases, teams
 from storage.crypto import CryptoError

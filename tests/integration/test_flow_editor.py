@@ -432,6 +432,12 @@ async def test_authorisation_matrix_over_every_editor_route(env: Console_) -> No
         assert resp.status in (400, 403), path
 
 
+def changed_lines(old: str, new: str) -> list[str]:
+    """The removed and added lines between two sources, as a review shows them."""
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+    return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
 async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Console_) -> None:
     sid, csrf = await admin(env)
     await new_draft(env, sid, csrf)
@@ -449,13 +455,7 @@ async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Cons
     async with env.office.store.read() as tx:
         after = await flow_drafts.get(tx, "mini")
     assert after is not None
-    changed = [
-        line
-        for line in difflib.unified_diff(
-            before.source.splitlines(), after.source.splitlines(), lineterm="", n=0
-        )
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    changed = changed_lines(before.source, after.source)
     # The flow-style text mapping keeps its style; comments and every other line stay.
     assert changed == [
         '-    text: {de: "Sind Sie jetzt in Gefahr?", en: "Are you in danger right now?"}',
@@ -473,13 +473,7 @@ async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Cons
     async with env.office.store.read() as tx:
         crisis = await flow_drafts.get(tx, "mini")
     assert crisis is not None and crisis.source.startswith("# A small flow")
-    diff = [
-        line
-        for line in difflib.unified_diff(
-            after.source.splitlines(), crisis.source.splitlines(), lineterm="", n=0
-        )
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    diff = changed_lines(after.source, crisis.source)
     assert len(diff) == 2 and "suizid*" in diff[1], diff
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from bot.console.fact_sheet import Fact, crisis_reason, facts, language_name, short_question
+from bot.console.fact_sheet import Fact, crisis_reason, facts, short_question
+from bot.console.language_names import language_name
 from dialogs.loader import load_flow
 
 INTAKE = load_flow(Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml")
