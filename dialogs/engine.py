@@ -182,7 +182,8 @@ def _typed_choice(text: str, options: tuple[ChoiceOption, ...]) -> str | None:
     if typed.isdecimal():
         number = int(typed)
         return options[number - 1].id if 1 <= number <= len(options) else None
-    return next((o.id for o in options if _fold(o.label) == typed), None)
+    # The short label too: it is what a messenger's button showed.
+    return next((o.id for o in options if typed in {_fold(o.label), _fold(o.short)} - {""}), None)
 
 
 def _pick_one(inp: Input, options: tuple[ChoiceOption, ...]) -> str | None:
@@ -617,12 +618,13 @@ class _Run:
         """The choices offered at `node`, labelled in the current language."""
         pairs: list[tuple[str, dict[str, str]]]
         match node:
-            case MultiChoiceNode():
+            case MultiChoiceNode() | SingleChoiceNode():
                 return tuple(
-                    ChoiceOption(c.id, self.text(c.label), c.exclusive) for c in node.choices
+                    ChoiceOption(
+                        c.id, self.text(c.label), c.exclusive, self.text(c.short) if c.short else ""
+                    )
+                    for c in node.choices
                 )
-            case SingleChoiceNode():
-                pairs = [(c.id, c.label) for c in node.choices]
             case YesNoNode() | CrisisCheckNode():
                 pairs = [("yes", node.yes), ("no", node.no)]
             case ConsentNode():

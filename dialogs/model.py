@@ -8,6 +8,7 @@ See docs/flow-format.md for the format as an admin reads it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -52,9 +53,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SHORT_LABEL_MAX = 40
+"""Longer labels are cut off on a messenger's button; such a choice gets a `short` label."""
+
+
 class Choice(Strict):
     id: Ident
     label: Text
+    short: Text | None = None
+    """A short form of a long label for a narrow button (Telegram), at most SHORT_LABEL_MAX
+    characters; the channel then says the whole label in the question's text."""
     next: Ident | None = None
     """Where this choice leads (single choice only); the node's `next` otherwise."""
     exclusive: bool = False
@@ -228,6 +236,29 @@ INPUT_NODES = (
 def more_text(node: Node) -> Text | None:
     """A node's detail behind "more", where its kind has one."""
     return node.more if isinstance(node, MessageNode | _Asking) else None
+
+
+def node_texts(node: Node) -> Iterator[tuple[str, tuple[str | int, ...], Text]]:
+    """Every text of one node: (its id within the node, e.g. `choice:work`, its path relative
+    to the node, the text). The translations table, the PO files and the validator walk this."""
+    if not isinstance(node, BranchNode):
+        yield "text", ("text",), node.text
+    if (more := more_text(node)) is not None:
+        yield "more", ("more",), more
+    if isinstance(node, SingleChoiceNode | MultiChoiceNode):
+        for j, choice in enumerate(node.choices):
+            yield f"choice:{choice.id}", ("choices", j, "label"), choice.label
+            if choice.short is not None:
+                yield f"choice:{choice.id}:short", ("choices", j, "short"), choice.short
+    if isinstance(node, WhenNode):
+        for bucket, text in node.options.items():
+            yield f"option:{bucket}", ("options", bucket), text
+    if isinstance(node, YesNoNode | CrisisCheckNode):
+        yield "yes", ("yes",), node.yes
+        yield "no", ("no",), node.no
+    if isinstance(node, ConsentNode):
+        yield "accept", ("accept",), node.accept
+        yield "decline", ("decline",), node.decline
 
 
 class TalkNow(Strict):

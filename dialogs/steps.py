@@ -103,6 +103,8 @@ class ChoiceOption:
     label: str
     exclusive: bool = False
     """Only on its own ("not sure", "prefer not to say") in a multiple choice."""
+    short: str = ""
+    """A short form of a long label for a narrow button; empty when the label is short."""
 
 
 InputKind = Literal["none", "choice", "choices", "text", "date"]

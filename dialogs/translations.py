@@ -32,17 +32,9 @@ from enum import StrEnum
 from dialogs.errors import Path
 from dialogs.model import (
     ANY_LANGUAGE,
-    BranchNode,
-    ConsentNode,
-    CrisisCheckNode,
     Flow,
-    MultiChoiceNode,
-    Node,
-    SingleChoiceNode,
     Text,
-    WhenNode,
-    YesNoNode,
-    more_text,
+    node_texts,
 )
 
 HASH_LENGTH = 8
@@ -152,24 +144,5 @@ def _texts(flow: Flow) -> Iterator[tuple[str, Path, Text]]:
             text = getattr(flow.crisis.talk_now, key)
             yield f"crisis:talk_now:{key}", ("crisis", "talk_now", key), text
     for i, node in enumerate(flow.nodes):
-        for suffix, rel, text in _node_texts(node):
+        for suffix, rel, text in node_texts(node):
             yield f"node:{node.id}:{suffix}", ("nodes", i, *rel), text
-
-
-def _node_texts(node: Node) -> Iterator[tuple[str, Path, Text]]:
-    if not isinstance(node, BranchNode):
-        yield "text", ("text",), node.text
-    if (more := more_text(node)) is not None:
-        yield "more", ("more",), more
-    if isinstance(node, SingleChoiceNode | MultiChoiceNode):
-        for j, choice in enumerate(node.choices):
-            yield f"choice:{choice.id}", ("choices", j, "label"), choice.label
-    if isinstance(node, WhenNode):
-        for bucket, text in node.options.items():
-            yield f"option:{bucket}", ("options", bucket), text
-    if isinstance(node, YesNoNode | CrisisCheckNode):
-        yield "yes", ("yes",), node.yes
-        yield "no", ("no",), node.no
-    if isinstance(node, ConsentNode):
-        yield "accept", ("accept",), node.accept
-        yield "decline", ("decline",), node.decline

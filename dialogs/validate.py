@@ -20,6 +20,7 @@ from dialogs.model import (
     INPUT_NODES,
     OPTIONAL_UI_TEXTS,
     PLACEHOLDER,
+    SHORT_LABEL_MAX,
     UI_TEXTS,
     WHEN_BUCKETS,
     BranchNode,
@@ -37,7 +38,7 @@ from dialogs.model import (
     Text,
     WhenNode,
     YesNoNode,
-    more_text,
+    node_texts,
 )
 
 TERMINAL_NODES = (HandoverNode, EndNode)
@@ -319,7 +320,7 @@ class _Checker:
                 # What happens next may give the case code, created at that moment.
                 yield ("crisis", "talk_now", key), getattr(talk_now, key), key in ("open", "closed")
         for i, node in enumerate(self.flow.nodes):
-            for rel, text in _node_texts(node):
+            for _, rel, text in node_texts(node):
                 yield (
                     ("nodes", i, *rel),
                     text,
@@ -331,6 +332,12 @@ class _Checker:
             self.check_translations(path, text)
             for lang, value in text.items():
                 self.check_placeholders((*path, lang), value, handover)
+                if path[-1] == "short" and len(value) > SHORT_LABEL_MAX:
+                    self.error(
+                        (*path, lang),
+                        f"a short label has at most {SHORT_LABEL_MAX} characters, "
+                        f"this one {len(value)}",
+                    )
 
     def check_translations(self, path: Path, text: Text) -> None:
         if ANY_LANGUAGE in text:
@@ -601,26 +608,6 @@ class _Checker:
         return {
             n.key: n for n in self.flow.nodes if isinstance(n, INPUT_NODES) and n.id in ancestors
         }
-
-
-def _node_texts(node: Node) -> Iterator[tuple[Path, Text]]:
-    """The texts of one node, by path relative to the node."""
-    if not isinstance(node, BranchNode):
-        yield ("text",), node.text
-    if (more := more_text(node)) is not None:
-        yield ("more",), more
-    if isinstance(node, SingleChoiceNode | MultiChoiceNode):
-        for j, choice in enumerate(node.choices):
-            yield ("choices", j, "label"), choice.label
-    if isinstance(node, WhenNode):
-        for bucket, text in node.options.items():
-            yield ("options", bucket), text
-    if isinstance(node, YesNoNode | CrisisCheckNode):
-        yield ("yes",), node.yes
-        yield ("no",), node.no
-    if isinstance(node, ConsentNode):
-        yield ("accept",), node.accept
-        yield ("decline",), node.decline
 
 
 def _answer_values(node: Node) -> list[str] | None:

@@ -126,6 +126,8 @@ class InboundMessage:
 class Option:
     id: str
     label: str
+    short: str = ""
+    """A short form of a long label, for a channel whose buttons are narrow."""
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,10 @@ class OutboundMessage:
     case_code: str | None = None
     """Set on the message that tells the person their case code (after handover)."""
     suggested: tuple[str, ...] = ()
+    """Choice ids to show pre-selected for the person to confirm (free-text understanding)."""
     more: str = ""
     """Detail the person can open ("Mehr dazu"); a channel without such a control shows it
     after the text."""
-    """Choice ids to show pre-selected for the person to confirm (free-text understanding)."""
     owner: str | None = None
     """Set on a notice that the case changed hands (closed by the office, reopened by a
     message, a new conversation begun), so a live page can follow: the new owner."""

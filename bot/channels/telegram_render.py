@@ -120,6 +120,10 @@ def render(message: OutboundMessage) -> Rendered:
         kind: CallbackKind = "t" if message.expects == "choices" else "c"
         if all(fits(kind, c.id, message.seq) for c in message.choices):
             rows.extend(_choice_rows(message, kind))
+            if details := [c.label for c in message.choices if c.short not in ("", c.label)]:
+                # A button shows about 40 characters; what a short label leaves out is said
+                # in the question, so nobody picks from a cut-off "Einkaufen und Dienstl…".
+                text = f"{text}\n\n" + "\n".join(f"• {d}" for d in details)
         else:
             # Ids too long for a button: the engine takes the numbers typed instead.
             numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(message.choices, 1))
@@ -141,7 +145,9 @@ def _choice_rows(message: OutboundMessage, kind: CallbackKind) -> list[list[Inli
     suggested = set(message.suggested)
     buttons = [
         InlineKeyboardButton(
-            CHECKED + c.label if kind == "t" and c.id in suggested else c.label,
+            CHECKED + (c.short or c.label)
+            if kind == "t" and c.id in suggested
+            else c.short or c.label,
             callback_data=data(kind, c.id, message.seq),
         )
         for c in message.choices

@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import (
 
 from dialogs.errors import Path, dotted
 from dialogs.loader import source_map
-from dialogs.model import ANY_LANGUAGE, WHEN_BUCKETS, Condition
+from dialogs.model import ANY_LANGUAGE, SHORT_LABEL_MAX, WHEN_BUCKETS, Condition
 from dialogs.translations import source_hash
 
 TEXT_KEYS = ("text", "more", "yes", "no", "accept", "decline")
@@ -176,6 +176,15 @@ def node_form(data: dict[str, Any], index: int) -> NodeForm:
                     f"choices[{j}].label", f"Auswahl {cid}", _text(choice.get("label"), langs)
                 )
             )
+            if "short" in choice:
+                texts.append(
+                    TextField(
+                        f"choices[{j}].short",
+                        f"Auswahl {cid}, Kurzform für Telegram-Knöpfe "
+                        f"(höchstens {SHORT_LABEL_MAX} Zeichen)",
+                        _text(choice.get("short"), langs),
+                    )
+                )
             if node.get("kind") == "single_choice":
                 nexts.append(
                     NextField(
@@ -296,8 +305,9 @@ def text_id(node: dict[str, Any], path: str) -> str:
     """The translation table's id of a node's text (`node:municipality:choice:garbsen`)."""
     node_id = node.get("id")
     if path.startswith("choices["):
-        holder, _ = _container(node, _path(path))
-        return f"node:{node_id}:choice:{holder.get('id')}"
+        holder, key = _container(node, _path(path))
+        suffix = ":short" if key == "short" else ""
+        return f"node:{node_id}:choice:{holder.get('id')}{suffix}"
     if path.startswith("options."):
         return f"node:{node_id}:option:{path.removeprefix('options.')}"
     return f"node:{node_id}:{path}"

@@ -1063,7 +1063,9 @@ class ConversationService:
             "kind": message.kind,
             "language": language,
             "expects": message.expects,
-            "choices": [[c.id, c.label] for c in message.choices],
+            "choices": [
+                [c.id, c.label, c.short] if c.short else [c.id, c.label] for c in message.choices
+            ],
             "exclusive": [c.id for c in message.choices if c.exclusive],
             "min_choices": message.min_choices,
             "max_choices": message.max_choices,
@@ -1115,7 +1117,7 @@ async def _offered_label(tx: Tx, conversation_id: int, choice: str) -> str | Non
     lines = await conversations.bot_phase_lines(tx, conversation_id)
     for line in reversed(lines):
         if line.sender == "bot" and line.body.get("choices"):
-            return next((str(t) for i, t in line.body["choices"] if i == choice), None)
+            return next((str(t) for i, t, *_ in line.body["choices"] if i == choice), None)
     return None
 
 

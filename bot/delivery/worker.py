@@ -56,7 +56,7 @@ def to_outbound(
         kind=p.get("kind", "info"),
         language=p.get("language", "de"),
         expects=p.get("expects", "none"),
-        choices=tuple(Option(i, label) for i, label in p.get("choices", [])),
+        choices=tuple(Option(*choice) for choice in p.get("choices", [])),
         exclusive=tuple(p.get("exclusive", ())),
         min_choices=p.get("min_choices", 0),
         max_choices=p.get("max_choices"),

@@ -8,6 +8,7 @@ from bot.console import flow_form
 from bot.console.flow_diff import counts, diff_rows
 from dialogs.loader import parse_flow
 from tests.conftest import FLOWS
+from tests.telegram.conftest import INTAKE
 
 MINI = (FLOWS / "mini.yaml").read_text(encoding="utf-8")
 
@@ -114,3 +115,15 @@ def test_diff_rows_mark_changes_in_words_and_signs() -> None:
     assert rows[3].sign == "+" and rows[3].word == "hinzugefügt"
     assert counts(rows) == (1, 1)
     assert diff_rows(old, old) == []
+
+
+def test_a_short_label_is_edited_beside_its_label_and_its_translations_go_outdated() -> None:
+    data = flow_form.load(INTAKE.read_text(encoding="utf-8"))
+    index = next(i for i, n in enumerate(data["nodes"]) if n["id"] == "life_area")
+    form = flow_form.node_form(data, index)
+    shorts = [t for t in form.texts if t.path.endswith(".short")]
+    assert shorts and all("Kurzform" in t.label for t in shorts)
+    shop = next(t for t in shorts if t.values["de"] == "Einkaufen und Dienstleistungen")
+    flow_form.apply_node_form(data, index, {f"t:{shop.path}:de": ["Einkaufen, Dienste"]})
+    made = data["translation_sources"]["en"]
+    assert "node:life_area:choice:goods_services:short" in made  # English now outdated

@@ -461,3 +461,20 @@ def test_the_danger_path_texts_need_every_language_and_only_open_closed_get_the_
     assert errors(text) == [
         f"{where}: placeholder {{case_code}} may only be used in handover and end texts"
     ]
+
+
+def test_a_short_label_is_translated_and_fits_a_button() -> None:
+    long = "Stadt Hannover mit allen ihren Stadtteilen und Ortschaften"
+    text = mutate(
+        "label: {de: Stadt, en: City}",
+        f"label: {{de: Stadt, en: City}}\n        short: {{de: {long}}}",
+    )
+    found = errors(text)
+    assert f"{at(text, '{de: ' + long + '}')}: missing translation: en" in found
+    assert f"{at(text, long)}: a short label has at most 40 characters, this one 58" in found
+    ok = mutate(
+        "label: {de: Stadt, en: City}",
+        "label: {de: Stadt, en: City}\n        short: {de: Stadt, en: City}",
+    )
+    assert validate_flow(parse_flow(ok, "f.yaml")) == []
+    assert "node:place:choice:city:short" in {e.id for e in entries(parse_flow(ok, "f.yaml"))}

@@ -333,7 +333,12 @@ def test_choice_labels_are_distinct_so_they_can_be_typed(flow: Flow) -> None:
         if not isinstance(node, SingleChoiceNode | MultiChoiceNode):
             continue
         for lang in LANGUAGES:
-            labels = [in_language(c.label, lang).casefold() for c in node.choices]
+            # A short label (what a Telegram button shows) can be typed too.
+            labels = [
+                typed
+                for c in node.choices
+                for typed in {in_language(t, lang).casefold() for t in (c.label, c.short) if t}
+            ]
             assert len(labels) == len(set(labels)), f"{node.id} ({lang}) repeats a label"
 
 
@@ -662,6 +667,24 @@ def test_a_person_can_answer_by_typing_the_labels(flow: Flow, language: str) -> 
     assert handover.answers["municipality"] == "hannover"
     assert handover.answers["account"] is None
     assert handover.incident_date is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_short_labels_a_telegram_button_shows_can_be_typed(flow: Flow, language: str) -> None:
+    def short(key: str, choice_id: str) -> TextInput:
+        choice = next(c for c in node_by_key(flow, key).choices if c.id == choice_id)
+        assert choice.short is not None
+        return TextInput(in_language(choice.short, language))
+
+    inputs = intake_inputs(language)
+    inputs[5] = short("life_area", "goods_services")
+    inputs[7] = short("grounds", "racism")
+    inputs[11] = short("contact", "contact_later")
+    _, outputs = play(flow, inputs)
+    [handover] = handovers(outputs)
+    assert handover.answers["life_area"] == ["goods_services"]
+    assert handover.answers["grounds"] == ["racism"]
+    assert handover.answers["contact"] == "contact_later"
 
 
 EMAIL_WORD = {

@@ -12,7 +12,7 @@ from bot.channels import telegram_texts as texts
 from bot.channels.base import InboundMessage, InvalidMessage, Option, OutboundMessage
 from bot.channels.telegram import parse_command, source_tag
 from dialogs.loader import load_flow
-from dialogs.model import SingleChoiceNode
+from dialogs.model import MultiChoiceNode, SingleChoiceNode
 from tests.telegram.conftest import INTAKE
 
 
@@ -140,3 +140,45 @@ def test_long_labels_keep_a_row_each() -> None:
     r = render.render(prompt(expects="choice", choices=long))
     assert r.keyboard is not None
     assert all(len(row) == 1 for row in r.keyboard.inline_keyboard)
+
+
+def test_a_long_label_has_its_short_form_on_the_button_and_its_whole_text_in_the_question() -> None:
+    shop = "Einkaufen und Dienstleistungen (z. B. Geschäft, Restaurant, Club, Vertrag, Bank)"
+    r = render.render(
+        prompt(
+            expects="choices",
+            choices=(
+                Option("work", "Arbeit"),
+                Option("goods_services", shop, "Einkaufen und Dienstleistungen"),
+            ),
+            actions=(Option("done", "Fertig"),),
+        )
+    )
+    assert r.keyboard is not None
+    labels = [b.text for row in r.keyboard.inline_keyboard for b in row]
+    assert labels == ["Arbeit", "Einkaufen und Dienstleistungen", "Fertig"]
+    assert f"• {shop}" in r.chunks[-1]
+    assert "• Arbeit" not in r.chunks[-1]  # a short label is not said twice
+
+
+def test_the_shipped_intake_puts_no_label_over_40_characters_on_a_button() -> None:
+    flow = load_flow(INTAKE)
+    for node in flow.nodes:
+        if not isinstance(node, SingleChoiceNode | MultiChoiceNode):
+            continue
+        for language in flow.languages:
+            options = tuple(
+                Option(
+                    c.id,
+                    flow.text(c.label, language),
+                    flow.text(c.short, language) if c.short else "",
+                )
+                for c in node.choices
+            )
+            kind = "choices" if isinstance(node, MultiChoiceNode) else "choice"
+            r = render.render(prompt(expects=kind, choices=options, language=language))
+            assert r.keyboard is not None
+            too_long = [
+                b.text for row in r.keyboard.inline_keyboard for b in row if len(b.text) > 40
+            ]
+            assert not too_long, f"{node.id} ({language})"
