@@ -361,7 +361,9 @@
     var nodes = [];
     var describe = p.seq != null ? 'text-' + p.seq : null;
     if (p.expects === 'choice') {
-      var set = el('fieldset', { 'class': 'choices' }, [el('legend', { 'class': 'visually-hidden', dir: 'auto', lang: lang, text: p.text })]);
+      // Two answers (yes/no, the consent) share a row where they fit, as on the page.
+      var pair = (p.choices || []).length === 2 ? ' choices--pair' : '';
+      var set = el('fieldset', { 'class': 'choices' + pair }, [el('legend', { 'class': 'visually-hidden', dir: 'auto', lang: lang, text: p.text })]);
       // A pre-selected answer (the browser's language, what the account suggested) comes
       // first and stands out: one tap confirms it.
       var suggested = p.suggested || [];

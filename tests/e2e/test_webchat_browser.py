@@ -722,3 +722,37 @@ async def test_the_browsers_language_is_offered_first_and_a_page_choice_answers_
     more = page.locator("li.msg details.more").last
     await more.locator("summary").click()
     await expect(more).to_contain_text("Art. 9 GDPR")
+
+
+@pytest.mark.parametrize("language", ["de", "en", "ar"])
+async def test_the_intro_and_the_consent_with_its_answers_fit_one_phone_screen(
+    server: Server, make_context: MakeContext, shots: Path, language: str
+) -> None:
+    # A 390 px phone opened on a language link ("?lang=de" on the office's page): the
+    # language question is answered, the office's intro and the consent come first, and
+    # both answers are on the first screen. (Leichte Sprache says more, in short lines: its
+    # consent needs one scroll.)
+    context = await make_context(has_touch=True, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/chat?lang={language}")
+    answers = page.locator("#composer fieldset.choices button")
+    await expect(answers).to_have_count(2)
+    assert await page.evaluate("window.scrollY") == 0
+    await expect(page.locator(".msg--bot").first).to_be_in_viewport()
+    for i in range(2):
+        await expect(answers.nth(i)).to_be_in_viewport(ratio=1)
+    if language == "de":
+        await shot(page, shots, "consent-390")
+
+
+async def test_without_javascript_the_consent_and_its_answers_are_on_one_phone_screen(
+    server: Server, make_context: MakeContext
+) -> None:
+    page = await (await make_context(java_script_enabled=False)).new_page()
+    await page.goto(f"{server.url}/chat?lang=de")
+    await page.locator("#answer-form button[value=start]").click()
+    answers = page.locator("#composer fieldset.choices button")
+    await expect(answers).to_have_count(2)
+    await expect(page.locator(".msg--bot").last).to_be_in_viewport(ratio=1)
+    for i in range(2):
+        await expect(answers.nth(i)).to_be_in_viewport(ratio=1)
