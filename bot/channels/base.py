@@ -164,6 +164,12 @@ class OutboundMessage:
     message, a new conversation begun), so a live page can follow: the new owner."""
 
 
+class SlowDown(Exception):
+    """The backend refused a message for now (too many from this sender or network): nothing
+    of it was stored, so it may be sent again later with the same id. The channel asks the
+    person to wait, in words that say nothing more (a held sender is not told they are held)."""
+
+
 class DeliveryFailed(Exception):
     """Try again later; `retry_after` seconds when the peer said how long to wait."""
 

@@ -30,6 +30,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    SlowDown,
     without_lone_surrogates,
 )
 
@@ -111,7 +112,15 @@ def inbound_route(secret: str, handle: Handler) -> Callable[[web.Request], Await
             return web.json_response({"error": f"body is {exc}"}, status=400)
         except InvalidMessage as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        handled = await handle(msg)
+        try:
+            handled = await handle(msg)
+        except SlowDown:
+            # Nothing stored: the bridge sends it again later with the same message id.
+            return web.json_response(
+                {"error": "too many messages; wait a moment"},
+                status=429,
+                headers={"Retry-After": "60"},
+            )
         return web.json_response({"status": getattr(handled, "status", "processed")})
 
     return receive

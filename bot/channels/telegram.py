@@ -67,6 +67,7 @@ from bot.channels.base import (
     InvalidMessage,
     OutboundMessage,
     RecipientUnreachable,
+    SlowDown,
     without_lone_surrogates,
 )
 from bot.office import legal
@@ -335,8 +336,16 @@ class TelegramReceiver:
             await self.bot.leave_chat(chat_id)
 
     async def _deliver(self, msg: InboundMessage) -> str:
-        """Hand the message to the service; its status ("stale" for an old button)."""
-        handled = await self.backend.handle(msg)
+        """Hand the message to the service; its status ("stale" for an old button,
+        "throttled" when it was refused for now and the person asked to wait)."""
+        try:
+            handled = await self.backend.handle(msg)
+        except SlowDown:
+            # Answered, not raised: a raised error would make Telegram send the update again
+            # and again. Nothing was stored; the person may send it again later.
+            chat_id = int(msg.address)
+            await self._say(chat_id, "slow_down", self._language(chat_id, None))
+            return "throttled"
         self.memory.get(int(msg.address)).seen = True
         return str(getattr(handled, "status", "processed"))
 
@@ -450,7 +459,11 @@ class TelegramReceiver:
             fields["in_reply_to"] = cb.question
         msg = InboundMessage(NAME, str(chat_id), f"c{query.id}", **fields)
         await self._first_contact(chat_id, language)
-        if await self._deliver(msg) == "stale":
+        status = await self._deliver(msg)
+        if status == "throttled":
+            await self._answer(query)
+            return
+        if status == "stale":
             # A button of an earlier question (after a restart the adapter's memory cannot
             # tell; the service can): it answers nothing, and its keyboard goes.
             await self._answer(query, texts.text("stale_button", language))

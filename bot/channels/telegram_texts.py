@@ -261,6 +261,18 @@ T: Final[dict[str, dict[str, str]]] = {
         "en": "This question has already been answered.",
         "ar": "تمت الإجابة عن هذا السؤال بالفعل.",
     },
+    "slow_down": {
+        "de": (
+            "Das waren viele Nachrichten in kurzer Zeit. "
+            "Bitte warten Sie etwas und schreiben Sie dann noch einmal."
+        ),
+        "ls": (
+            "Sie haben sehr viele Nachrichten geschickt.\n"
+            "Bitte warten Sie etwas.\nDann schreiben Sie noch einmal."
+        ),
+        "en": "That was a lot of messages in a short time. Please wait a while, then write again.",
+        "ar": "كانت هذه رسائل كثيرة في وقت قصير. يُرجى الانتظار قليلًا ثم الكتابة مرة أخرى.",
+    },
     "busy": {
         "de": "Das hat gerade nicht geklappt. Bitte versuchen Sie es gleich noch einmal.",
         "ls": "Das hat nicht geklappt.\nBitte versuchen Sie es gleich noch einmal.",

@@ -30,6 +30,7 @@ from bot.channels.base import (
     InboundMessage,
     InvalidMessage,
     OutboundMessage,
+    SlowDown,
     without_lone_surrogates,
 )
 from bot.conversation.service import ResumeConflict, TooManyNewConversations
@@ -818,6 +819,9 @@ class _Session:
             await self.error(
                 "rate_limited", "too many new chats from here; please wait a while", frame.id
             )
+            return
+        except SlowDown:
+            await self.error("rate_limited", "too many messages; wait a moment", frame.id)
             return
         except Exception:
             log.exception("webchat: a message could not be stored")

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bot import metrics
-from bot.channels.base import InboundMessage
+from bot.channels.base import InboundMessage, SlowDown
 from bot.clock import Clock
 from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
@@ -170,9 +170,17 @@ class ResumeConflict(Exception):
     """This device already holds another case; it cannot take over a second one."""
 
 
-class TooManyNewConversations(Exception):
-    """The sender's network has started as many conversations as it may for now; nothing of
-    the message was stored, so it may be sent again later with the same id."""
+class TooManyNewConversations(SlowDown):
+    """The sender's network has started as many conversations as it may for now."""
+
+
+class HeldTooOften(SlowDown):
+    """A contact whose messages are held as abuse sent more than the tight limit allows."""
+
+
+HELD_BURST = 5
+"""Messages a held contact may send at once; then one every HELD_INTERVAL seconds."""
+HELD_INTERVAL = 600.0
 
 
 class ContactLocks:
@@ -239,6 +247,9 @@ class ConversationService:
         self.turns = ContactLocks()
         """Serialises a person's driven turns, which hold no contact lock while the driver
         is asked: Rasa calls our actions during that wait, and they take the contact lock."""
+        self.held_messages = KeyedLimiter(HELD_BURST, 1 / HELD_INTERVAL, clock.monotonic)
+        """A held contact's messages are stored (for the admins, as evidence) but only a few:
+        a flood of abuse must not fill the database. Per process, forgotten on restart."""
         self.new_conversations: KeyedLimiter | None = None
         """New conversations per client network (`InboundMessage.client`), checked where a
         conversation is created, so every path that can create one (the web chat's socket
@@ -840,6 +851,9 @@ class ConversationService:
         target = conv or await conversations.latest_for(tx, contact.id)
         if target is None:
             return None
+        if not self.held_messages.take(str(contact.id)):
+            # Raised inside the transaction: the receipt rolls back, nothing is stored.
+            raise HeldTooOften
         await conversations.append(tx, target.id, "person", _inbound_body(msg) | {"held": True})
         log.info("contact %s: a message was held (marked as abuse)", contact.id)
         return Handled("processed", target.id, None)

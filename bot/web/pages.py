@@ -27,12 +27,11 @@ from urllib.parse import parse_qsl, urlsplit
 from aiohttp import web
 
 from bot.channels import webchat
-from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage
+from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, SlowDown
 from bot.conversation.service import (
     ConversationService,
     History,
     ResumeConflict,
-    TooManyNewConversations,
 )
 from bot.office import legal
 from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail
@@ -582,7 +581,7 @@ class ChatPages:
             await self._apply(view, t, form, op, mid, at, client)
         except BadForm:
             view.error, view.status = t["err_bad_form"], 400
-        except TooManyNewConversations:
+        except SlowDown:  # too many new chats from here, or a held sender's flood
             view.error, view.status = t["err_rate_limited"], 429
         except Exception:
             log.exception("webchat page: a form could not be processed")

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot.channels.base import SlowDown
+from bot.clock import ManualClock
+from bot.conversation.service import HELD_BURST, HELD_INTERVAL
 from storage import audit, cases, teams
 from tests.integration.test_console import (
     Console_,
@@ -100,3 +105,33 @@ async def test_held_messages_reach_no_queue_and_only_admins_read_them(env: Conso
         logged = [(e[1], e[2], e[3]) for e in await audit.entries(tx)]
     assert ("contact.blocked", case_id, "hate") in logged
     assert any(a == "contact.unblocked" and c == case_id for a, c, _ in logged)
+
+
+async def test_a_held_sender_may_send_only_a_few_messages_and_is_asked_to_wait(
+    env: Console_,
+) -> None:
+    clock = ManualClock(env.clock())
+    person, case_id = await intake(env.office, env.channel, clock=clock)
+    counsellor = await session_of(env, "berater-region")
+    await _post(env, counsellor, f"/console/cases/{case_id}/block", reason="spam", confirm="yes")
+
+    for i in range(HELD_BURST):
+        assert await person.send(text=f"Spam {i}") == []
+    with pytest.raises(SlowDown):
+        await person.send("flood-1", text="Spam, noch mehr")
+    admin = await _admin_in_region(env)
+    _, page = await _page(env, admin, f"/console/cases/{case_id}")
+    assert page.count("Spam ") == HELD_BURST and "noch mehr" not in page  # nothing stored
+
+    # The limit refills slowly; the refused message, sent again with its id, is then kept.
+    clock.advance(seconds=HELD_INTERVAL)
+    await person.send("flood-1", text="Spam, noch mehr")
+    _, page = await _page(env, admin, f"/console/cases/{case_id}")
+    assert "noch mehr" in page
+    with pytest.raises(SlowDown):
+        await person.send(text="Und noch eine")
+
+    # Someone not held is not limited by this.
+    other, _ = await intake(env.office, env.channel, clock=clock)
+    for i in range(HELD_BURST + 2):
+        await other.send(text=f"Nachricht {i}")
