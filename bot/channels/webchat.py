@@ -573,8 +573,12 @@ def ws_route(
     channel: WebChatChannel,
     allowed_origins: Callable[[], Sequence[str]],
     limits: Limits,
+    *,
+    case_codes: bool = True,
 ) -> Route:
-    """`allowed_origins` is asked at every handshake: admins change it while we run."""
+    """`allowed_origins` is asked at every handshake: admins change it while we run.
+    `case_codes`: False where a case code must never be taken (the console's preview: a
+    real person's case must not move into it)."""
     code_tries = limits.code_tries
 
     async def chat_socket(request: web.Request) -> web.StreamResponse:
@@ -588,7 +592,7 @@ def ws_route(
         try:
             ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT)
             await ws.prepare(request)
-            session = _Session(backend, channel, ws, client, code_tries)
+            session = _Session(backend, channel, ws, client, code_tries if case_codes else None)
             try:
                 await _converse(ws, session, limits)
             finally:
@@ -663,7 +667,7 @@ class _Session:
         channel: WebChatChannel,
         ws: web.WebSocketResponse,
         client: str,
-        code_tries: KeyedLimiter,
+        code_tries: KeyedLimiter | None,
     ) -> None:
         self.backend = backend
         self.channel = channel
@@ -709,12 +713,12 @@ class _Session:
         if isinstance(frame, Resume):
             await self._resume(frame.code)
         elif isinstance(frame, Delete):
-            await self.backend.forget(NAME, self.address)
+            await self.backend.forget(self.channel.name, self.address)
             await self.send({"type": "deleted"})
             self.close()
             await self.ws.close()
         elif isinstance(frame, Typing):
-            await self.backend.person_typing(NAME, self.address)
+            await self.backend.person_typing(self.channel.name, self.address)
         else:
             await self._message(frame)
 
@@ -729,7 +733,7 @@ class _Session:
         self.language = frame.language
         self.language_chosen = frame.chosen
         self.channel.attach(self.address, self.ws, self._catch_up)
-        history = await self.backend.history(NAME, self.address, self.token)
+        history = await self.backend.history(self.channel.name, self.address, self.token)
         await self._welcome(history, resumed and history.owner is not None)
         if history.owner is None:
             # A new chat: the first question comes at once, in the page's language.
@@ -743,7 +747,7 @@ class _Session:
         sent = self.channel.sent_to(self.ws)
         # Everything up to the highest number a catch-up or the welcome saw is on the page.
         floor = self.channel.floor.get(self.ws, 0)
-        history = await self.backend.history(NAME, self.address, self.token, floor)
+        history = await self.backend.history(self.channel.name, self.address, self.token, floor)
         for line in history.lines:
             # The person's own lines are on their page already (shown when sent).
             if line.seq not in sent and line.sender != "person":
@@ -773,11 +777,16 @@ class _Session:
 
     async def _resume(self, code: str) -> None:
         assert self.address is not None
+        if self.code_tries is None:
+            await self.error("bad_frame", "no case codes here")
+            return
         if not self.code_tries.take(self.client):
             await self.error("code_rate_limited", "too many tries; please wait ten minutes")
             return
         try:
-            history = await self.backend.resume_with_code(NAME, self.address, self.token, code)
+            history = await self.backend.resume_with_code(
+                self.channel.name, self.address, self.token, code
+            )
         except ResumeConflict:
             await self.error("resume_conflict", "this device already holds another conversation")
             return
@@ -808,7 +817,12 @@ class _Session:
             self.language_chosen = True
         try:
             msg = InboundMessage(
-                NAME, self.address, frame.id, session_token=self.token, client=self.client, **fields
+                self.channel.name,
+                self.address,
+                frame.id,
+                session_token=self.token,
+                client=self.client,
+                **fields,
             )
         except InvalidMessage as exc:
             await self.error("bad_frame", str(exc), frame.id)

@@ -8,8 +8,11 @@ reaches a team's queue, and statistics, which are counted only when a counsellor
 case, never see it. Replies go through the outbox like all replies; the preview channel
 drops them, because the page shows the transcript.
 
-The page is the chat page's plain-form path (no chat.js), posting to the console's preview
-URL, which only a logged-in admin reaches; it says on top that it is a preview.
+The page is the real chat page with chat.js, on a socket of its own
+(`/console/flows/{id}/preview/ws`) and its own channel, so replies are pushed live as on the
+public chat; without JavaScript its forms post to the console's preview URL. Only a logged-in
+admin reaches either; the page says on top, all the time, that it is a preview, and Escape
+does not leave the console there.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.channels.base import OutboundMessage
+from bot.channels import webchat
 from bot.console.flow_pages import FlowPages, check, preview_flow
 from bot.conversation.flows import FlowCatalog, NoPublishedFlow
 from bot.conversation.service import ConversationService
@@ -39,13 +42,12 @@ BANNER: Final = (
 )
 
 
-class DiscardChannel:
-    """Where preview replies are 'delivered': nowhere (the page reads the transcript)."""
-
-    name = CHANNEL
-
-    async def send(self, message: OutboundMessage) -> None:
-        return None
+def preview_channel() -> webchat.WebChatChannel:
+    """Where preview replies are delivered: the preview page's socket, if it has one (the
+    plain-form page reads the transcript instead)."""
+    channel = webchat.WebChatChannel()
+    channel.name = CHANNEL
+    return channel
 
 
 class DraftCatalog(FlowCatalog):
@@ -62,11 +64,19 @@ class DraftCatalog(FlowCatalog):
 
 
 class Previews:
-    def __init__(self, pages: FlowPages, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        pages: FlowPages,
+        store: Store,
+        settings: Settings,
+        channel: webchat.WebChatChannel,
+    ) -> None:
         self.pages = pages
         self.store = store
         self.settings = settings
+        self.channel = channel
         self._chats: dict[str, ChatPages] = {}
+        self._sockets: dict[str, webchat.Route] = {}
 
     def _chat(self, request: web.Request, flow_id: str) -> ChatPages:
         if WEBCHAT_LIMITS not in request.app:
@@ -124,6 +134,25 @@ class Previews:
         if isinstance(chat, web.Response):
             return chat
         return await chat.post_chat(request)
+
+    async def socket(self, request: web.Request) -> web.StreamResponse:
+        """The preview page's WebSocket: the web chat's protocol, on the draft's service.
+        Only from the console's own origin (no other site may drive an admin's preview)."""
+        chat = await self._ready(request)
+        if isinstance(chat, web.Response):
+            return chat
+        flow_id = self.pages.flow_id(request)
+        route = self._sockets.get(flow_id)
+        if route is None:
+            route = webchat.ws_route(
+                chat.service,
+                self.channel,
+                lambda: (),
+                request.app[WEBCHAT_LIMITS],
+                case_codes=False,
+            )
+            self._sockets[flow_id] = route
+        return await route(request)
 
     async def referrer_policy(self, request: web.Request, response: web.StreamResponse) -> None:
         """The chat's own-site check needs the real Origin on its form posts, which browsers

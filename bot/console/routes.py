@@ -20,7 +20,7 @@ from bot.console.audit_page import add_audit_route
 from bot.console.case_pages import CasePages
 from bot.console.core import Console
 from bot.console.flow_pages import FlowPages
-from bot.console.flow_preview import CHANNEL, DiscardChannel, Previews
+from bot.console.flow_preview import CHANNEL, Previews, preview_channel
 from bot.console.live import stream
 from bot.console.login_pages import LoginPages
 from bot.console.office_pages import add_office_routes
@@ -144,8 +144,9 @@ def add_routes(app: web.Application, console: Console) -> None:
 def add_flow_routes(app: web.Application, console: Console) -> None:
     """Register /console/flows…; call after the console's own security headers are added."""
     pages = FlowPages(console)
-    previews = Previews(pages, console.store, app[SETTINGS])
-    app[CHANNELS].setdefault(CHANNEL, DiscardChannel())
+    channel = preview_channel()
+    previews = Previews(pages, console.store, app[SETTINGS], channel)
+    app[CHANNELS][CHANNEL] = channel
     base = "/console/flows"
     flow = base + "/{flow_id}"
     r = app.router
@@ -166,4 +167,5 @@ def add_flow_routes(app: web.Application, console: Console) -> None:
     r.add_post(flow + "/versions/{number:[0-9]+}/rollback", pages.post_rollback)
     r.add_get(flow + "/preview", previews.get)
     r.add_post(flow + "/preview", previews.post)
+    r.add_get(flow + "/preview/ws", previews.socket)
     app.on_response_prepare.append(previews.referrer_policy)

@@ -9,7 +9,9 @@
   if (!body || !body.hasAttribute('data-chat') || !window.WebSocket) return;
 
   var PREFIX = 'anlaufstelle.chat.';
-  var KEY = PREFIX + 'session';
+  // The console's preview keeps its own session: an admin's device may hold a real chat too.
+  var preview = body.getAttribute('data-preview') === '1';
+  var KEY = PREFIX + (preview ? 'preview-session' : 'session');
   var REMEMBER = PREFIX + 'remember';
   var SIZE = PREFIX + 'textsize';
   var cfg = {
@@ -550,7 +552,7 @@
   function connect() {
     clearTimeout(timer);
     if (stopped) return;
-    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat/ws';
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + (body.getAttribute('data-ws') || '/chat/ws');
     var slow = setTimeout(function () { if (!welcomed) setStatus(T.status_connecting, true); }, 1500);
     try { ws = new WebSocket(url); } catch (e) { clearTimeout(slow); reconnectLater(); return; }
     var socket = ws;
@@ -697,6 +699,7 @@
   $('quick-exit').addEventListener('click', quickExit);
   document.addEventListener('keydown', function (event) {
     if (event.key !== 'Escape' || event.isComposing) return;
+    if (preview) return; // an admin trying a draft in the console: Escape must not leave it
     if (document.querySelector('dialog[open]')) return; // there Escape closes the dialog
     // In a field Escape means "never mind" (and a screen reader uses it there): it must not
     // throw away what is typed. The button stays one tap away.

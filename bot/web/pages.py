@@ -404,7 +404,7 @@ class ChatPages:
         """Where the page's forms post to."""
         self.preview = preview
         """(banner text, link back) of the console's flow preview: the page says it is a
-        preview and runs without chat.js, on the plain-form path."""
+        preview, on its own socket (`path` + "/ws") and its own stored session."""
         self.settings = settings
         self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5, clock=limits.monotonic)
@@ -502,6 +502,7 @@ class ChatPages:
             action=self.path,
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
+            ws_path=self.path + "/ws",
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 

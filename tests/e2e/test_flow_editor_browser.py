@@ -140,13 +140,21 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     # The preview: the chat page, marked as a preview, playing the draft.
     await page.get_by_role("link", name="Entwurf (YAML)").click()
     await page.get_by_role("link", name="Vorschau im Chat: Deutsch").click()
-    await expect(page.locator("#preview-banner")).to_contain_text("Vorschau")
+    banner = page.locator("#preview-banner")
+    await expect(banner).to_contain_text("Vorschau")
     preview = Chat(page)
-    await page.get_by_role("button", name="Chat beginnen").click()
-    # The preview was opened in German: the language question is answered by that choice.
+    # The real chat (chat.js, on the preview's own socket) starts by itself; the preview was
+    # opened in German, so the language question is answered by that choice.
     await preview.wait_for_question(CONSENT_QUESTION)
+    await expect(page.locator("#connection-status")).to_be_empty()  # connected, live
+    await page.keyboard.press("Escape")  # leaves the public chat, never the console
     await danger_question_after_consent(preview)
     await preview.wait_for_question(NEW)
+    assert "/console/flows/intake/preview" in page.url
+    await page.mouse.wheel(0, 3000)
+    await expect(banner).to_be_in_viewport()  # says "preview" all the time
+    await assert_accessible(page, "on the preview")
+    await page.screenshot(path=str(shots / "flow-preview.png"), full_page=False)
     assert server.cases() == []
     await page.get_by_role("link", name="Zurück zum Editor").click()
 

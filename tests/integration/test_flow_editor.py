@@ -159,6 +159,14 @@ async def test_edit_validate_publish_keep_running_conversations_and_roll_back(
     assert "1 Zeilen hinzugefügt (+), 1 Zeilen entfernt (\N{MINUS SIGN})" in diff
     assert re.search(r"entfernt</td>\s*<td><code>.*Sind Sie jetzt in Gefahr", diff)
     assert re.search(r"hinzugefügt</td>\s*<td><code>.*in diesem Moment", diff)
+    # Node by node: the one changed field, before and after, and nothing else.
+    by_node = diff[diff.index('id="node-changes"') : diff.index("<h2>Zeilen</h2>")]
+    assert by_node.count("<h3>") == 1 and "</code>: geändert</h3>" in by_node
+    assert re.search(
+        r"<code>text\.de</code></th>\s*<td[^>]*>Sind Sie jetzt in Gefahr\?</td>\s*"
+        r"<td[^>]*>Sind Sie in diesem Moment in Gefahr\?</td>",
+        by_node,
+    ), by_node
 
     unconfirmed = await post(env, sid, csrf, "/console/flows/mini/versions/1/rollback")
     assert "notice=unconfirmed" in unconfirmed.headers["Location"]
@@ -299,7 +307,9 @@ async def test_preview_plays_the_draft_and_creates_no_case_and_no_counter(
     )
     url = "/console/flows/mini/preview"
     page = await get(env, sid, url + "?lang=de")
-    assert "Vorschau" in page and 'id="preview-banner"' in page and "chat.js" not in page
+    assert "Vorschau" in page and 'id="preview-banner"' in page
+    # The real chat (chat.js) on the preview's own socket; these forms are its no-JS path.
+    assert "chat.js" in page and 'data-ws="/console/flows/mini/preview/ws"' in page
     assert 'action="/console/flows/mini/preview#latest"' in page
 
     async def press(html: str, op: str, **extra: str) -> str:
