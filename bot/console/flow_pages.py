@@ -35,6 +35,7 @@ from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
+from bot.console.flow_node_diff import node_changes
 from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
@@ -560,6 +561,7 @@ class FlowPages:
             raise web.HTTPNotFound()
         rows = diff_rows(sources[old][1], sources[new][1])
         added, removed = counts(rows)
+        by_node = node_changes(sources[old][1], sources[new][1])
         return self._page(
             "diff.html",
             session,
@@ -573,6 +575,7 @@ class FlowPages:
             rows=rows,
             added=added,
             removed=removed,
+            by_node=by_node,
         )
 
     # ------------------------------------------------------------ diagram
