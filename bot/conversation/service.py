@@ -36,6 +36,7 @@ from bot.office.hours import OfficeHours
 from bot.rasa import texts as driven_texts
 from bot.ratelimit import KeyedLimiter
 from dialogs import engine
+from dialogs.bidi import isolate_latin
 from dialogs.crisis import find_crisis
 from dialogs.model import Flow, FreeTextNode, HandoverNode
 from dialogs.steps import (
@@ -1060,6 +1061,8 @@ class ConversationService:
         held = created is not None and (code_box or CODE_SLOT in text)
         if "{response_time}" in text:
             text = text.replace("{response_time}", self._response_time(language, flow, now))
+        # Right to left: German names and the case code keep their place among the words.
+        text = isolate_latin(text, language)
         actions = []
         if message.expects == "choices":
             actions.append(("done", flow.ui_text("done", language)))
@@ -1087,7 +1090,7 @@ class ConversationService:
             "actions": actions,
             "case_code": None,
             "suggested": list(message.suggested),
-            "more": message.more,
+            "more": isolate_latin(message.more, language),
         } | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
 
     def _response_time(self, language: str, flow: Flow, now: datetime) -> str:
@@ -1216,7 +1219,7 @@ def _notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]
     """A bot notice about the case's state; `owner` lets a live page follow the change."""
     return {
         "sender": "bot",
-        "text": text,
+        "text": isolate_latin(text, language),
         "kind": "info",
         "language": language,
         "expects": "text",
