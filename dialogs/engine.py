@@ -687,7 +687,7 @@ class _Run:
         target = choice.next or node.next
         if target is None:
             raise EngineError(f"choice '{choice.id}' of node '{node.id}' leads nowhere")
-        language = choice.id if node.sets_language else None
+        language = (choice.language or choice.id) if node.sets_language else None
         return _Answer(choice.id, target, language=language)
 
     def binary(self, node: YesNoNode | ConsentNode | CrisisCheckNode, inp: Input) -> _Outcome:

@@ -67,6 +67,9 @@ class Choice(Strict):
     """Where this choice leads (single choice only); the node's `next` otherwise."""
     exclusive: bool = False
     """Multiple choice: picking this clears every other pick ("not sure", "prefer not to say")."""
+    language: Ident | None = None
+    """At a `sets_language` question, the language a choice whose id is not one sets ("another
+    language": the questions go on in English, the person may write in any language)."""
 
 
 class Condition(Strict):

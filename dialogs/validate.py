@@ -467,11 +467,17 @@ class _Checker:
                     (*at, "choices", j),
                     f"choice '{choice.id}' has no next and node '{node.id}' has no next",
                 )
-            if node.sets_language and choice.id not in self.languages:
+            if node.sets_language and (choice.language or choice.id) not in self.languages:
                 self.error(
-                    (*at, "choices", j, "id"),
-                    f"choice '{choice.id}' sets the language but is not one of languages: "
-                    + ", ".join(self.flow.languages),
+                    (*at, "choices", j, "language" if choice.language else "id"),
+                    f"choice '{choice.id}' sets the language but is not one of languages "
+                    "(give it a `language` that is): " + ", ".join(self.flow.languages),
+                )
+            if choice.language is not None and not node.sets_language:
+                self.error(
+                    (*at, "choices", j, "language"),
+                    "language only applies to a choice of a sets_language question",
+                    key=True,
                 )
             if choice.exclusive:
                 self.error(

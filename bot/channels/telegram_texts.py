@@ -69,7 +69,7 @@ T: Final[dict[str, dict[str, str]]] = {
     # configured (bot/office/legal.py says which link).
     "privacy_link": {
         "de": "\nDatenschutzerklärung: {url}",
-        "ls": "\nMehr zum Daten·schutz: {url}",
+        "ls": "\nMehr zum Daten-Schutz: {url}",
         "en": "\nPrivacy notice: {url}",
         "ar": "\nإشعار الخصوصية: {url}",
     },

@@ -86,7 +86,11 @@ def facts(answers: dict[str, Any], flow: Flow | None, today: date) -> list[Fact]
 def _fact(label: str, value: Any, node: Node | None, flow: Flow | None, today: date) -> Fact:
     if value is None or value == "" or value == []:
         return Fact(label, "übersprungen", "skipped")
-    if isinstance(node, SingleChoiceNode) and node.sets_language:
+    if (
+        isinstance(node, SingleChoiceNode)
+        and node.sets_language
+        and (flow is None or str(value) in flow.languages)
+    ):
         return Fact(label, language_name(str(value)))
     if isinstance(node, FreeTextNode):
         return Fact(label, str(value), "account")

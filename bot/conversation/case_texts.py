@@ -17,9 +17,9 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
         "de": "Ihr Gespräch wurde mit dem Fall-Code auf einem anderen Gerät geöffnet. Hier "
         "kommen keine Nachrichten mehr an. Wenn Sie das nicht waren: Bitte melden Sie sich "
         "bei der Beratungsstelle.",
-        "ls": "Jemand hat Ihr Gespräch auf einem anderen Gerät geöffnet. Mit Ihrem Code. "
+        "ls": "Jemand hat Ihr Gespräch auf einem anderen Gerät geöffnet. Mit Ihrem Fall-Code. "
         "Hier kommen jetzt keine Nachrichten mehr an. Waren Sie das nicht? "
-        "Dann melden Sie sich bitte bei der Beratungs·stelle.",
+        "Dann melden Sie sich bitte bei der Beratungs-Stelle.",
         "en": "Your conversation was opened on another device with the case code. No more "
         "messages arrive here. If that was not you, please contact the counselling office.",
         "ar": "فُتحت محادثتك على جهاز آخر باستخدام رمز الحالة. لن تصل رسائل إلى هنا بعد الآن. "
@@ -28,7 +28,7 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
     "closed": {
         "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Sie können uns trotzdem "
         "wieder schreiben: Wenn Sie hier schreiben, öffnen wir Ihren Fall wieder.",
-        "ls": "Die Beratungs·stelle hat Ihren Fall beendet. Sie wollen uns wieder schreiben? "
+        "ls": "Die Beratungs-Stelle hat Ihren Fall beendet. Sie wollen uns wieder schreiben? "
         "Dann schreiben Sie hier. Dann machen wir Ihren Fall wieder auf.",
         "en": "The counselling office has closed your case. You can still write to us: "
         "if you write here, we reopen your case.",
@@ -37,8 +37,8 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
     "reopened": {
         "de": "Ihr Fall war abgeschlossen. Wir haben ihn wieder geöffnet: "
         "Ihre Nachricht ist bei der Beratungsstelle angekommen.",
-        "ls": "Ihr Fall war beendet. Wir haben den Fall wieder auf·gemacht. "
-        "Die Beratungs·stelle hat Ihre Nachricht.",
+        "ls": "Ihr Fall war beendet. Wir haben den Fall wieder auf-gemacht. "
+        "Die Beratungs-Stelle hat Ihre Nachricht.",
         "en": "Your case was closed. We have reopened it: "
         "your message has reached the counselling office.",
         "ar": "كانت حالتك مغلقة. أعدنا فتحها: وصلت رسالتك إلى مكتب الاستشارة.",
@@ -47,7 +47,7 @@ TEXTS: Final[Mapping[Notice, Mapping[str, str]]] = {
         "de": "Ihr früherer Fall ist abgeschlossen. Hier beginnt ein neues Gespräch; "
         "die Beratungsstelle sieht, dass es zu Ihrem früheren Fall gehört.",
         "ls": "Ihr alter Fall ist beendet. Jetzt beginnt ein neues Gespräch. "
-        "Die Beratungs·stelle sieht: Das Gespräch gehört zu Ihrem alten Fall.",
+        "Die Beratungs-Stelle sieht: Das Gespräch gehört zu Ihrem alten Fall.",
         "en": "Your earlier case is closed. A new conversation starts here; "
         "the counselling office sees that it belongs to your earlier case.",
         "ar": "حالتك السابقة مغلقة. تبدأ هنا محادثة جديدة، "
@@ -81,7 +81,7 @@ CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
     "telegram": {
         "de": "Einen Fall-Code brauchen Sie in Telegram nicht: Schreiben Sie einfach hier in "
         "diesem Chat weiter, auch später.",
-        "ls": "Sie brauchen in Telegram keinen Code. Schreiben Sie einfach hier weiter. "
+        "ls": "Sie brauchen in Telegram keinen Fall-Code. Schreiben Sie einfach hier weiter. "
         "Auch später.",
         "en": "You need no case code in Telegram: just keep writing in this chat, also later.",
         "ar": "لا تحتاج إلى رمز حالة في تيليغرام: تابع الكتابة في هذه المحادثة، حتى لاحقًا.",
@@ -89,8 +89,9 @@ CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
     "other": {
         "de": "Ihr Fall-Code: {code}\nBitte schreiben Sie sich diesen Code auf. Mit dem Code "
         "können Sie später wiederkommen. Sie können damit auch das Gespräch löschen lassen.",
-        "ls": "Das ist Ihr Code: {code}\nBitte schreiben Sie den Code auf.\nMit dem Code können "
-        "Sie später wieder zu uns kommen.\nMit dem Code können Sie auch alles löschen lassen.",
+        "ls": "Das ist Ihr Fall-Code: {code}\nBitte schreiben Sie den Fall-Code auf.\n"
+        "Mit dem Fall-Code können Sie später wieder zu uns kommen.\n"
+        "Mit dem Fall-Code können Sie auch alles löschen lassen.",
         "en": "Your case code: {code}\nPlease write this code down. With it you can come back "
         "later. You can also use it to have the conversation deleted.",
         "ar": "رمز حالتك: {code}\nيرجى كتابة هذا الرمز. يمكنك العودة به لاحقًا، "

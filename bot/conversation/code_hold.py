@@ -30,9 +30,9 @@ GONE: Final[Mapping[str, str]] = {
     "de": "Ihr Fall-Code wird nur einmal gezeigt und nirgends gespeichert. Wenn Sie ihn nicht "
     "notiert haben: Schreiben Sie einfach hier weiter. Die Beratungsstelle kann Ihnen einen "
     "neuen Code geben.",
-    "ls": "Ihr Code wird nur ein Mal gezeigt. Wir speichern den Code nicht. "
-    "Sie haben den Code nicht aufgeschrieben? Dann schreiben Sie einfach hier weiter. "
-    "Die Beratungs·stelle gibt Ihnen einen neuen Code.",
+    "ls": "Ihr Fall-Code wird nur ein Mal gezeigt. Wir speichern den Fall-Code nicht. "
+    "Sie haben den Fall-Code nicht aufgeschrieben? Dann schreiben Sie einfach hier weiter. "
+    "Die Beratungs-Stelle gibt Ihnen einen neuen Fall-Code.",
     "en": "Your case code is shown only once and kept nowhere. If you did not write it down: "
     "just keep writing here. The office can give you a new code.",
     "ar": "يُعرض رمز حالتك مرة واحدة فقط ولا يُحفظ في أي مكان. إذا لم تكتبه: تابع الكتابة "

@@ -117,13 +117,13 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "settings": {
         "de": "Sprache und Schriftgröße",
-        "ls": "Sprache und Schrift·größe",
+        "ls": "Sprache und Schrift-Größe",
         "en": "Language and text size",
         "ar": "اللغة وحجم الخط",
     },
     "text_size": {
         "de": "Schriftgröße",
-        "ls": "Schrift·größe",
+        "ls": "Schrift-Größe",
         "en": "Text size",
         "ar": "حجم الخط",
     },
@@ -169,7 +169,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "sender_counsellor": {
         "de": "Beratungsstelle (ein Mensch)",
-        "ls": "Beratungs·stelle: Ein Mensch schreibt",
+        "ls": "Beratungs-Stelle: Ein Mensch schreibt",
         "en": "Counselling office (a person)",
         "ar": "مكتب الاستشارة (شخص حقيقي)",
     },
@@ -181,7 +181,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "case_code_label": {
         "de": "Ihr Fall-Code",
-        "ls": "Ihr Fall·code",
+        "ls": "Ihr Fall-Code",
         "en": "Your case code",
         "ar": "رمز حالتك",
     },
@@ -189,8 +189,8 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "de": "Schreiben Sie sich den Code auf. Sie müssen nicht hier warten: Kommen Sie "
         "später auf diese Seite zurück und geben Sie den Code ein, dann lesen Sie die Antwort "
         "der Beratung und können weiterschreiben, auch auf einem anderen Gerät.",
-        "ls": "Schreiben Sie den Code auf. Sie müssen nicht hier warten. Kommen Sie später "
-        "wieder auf diese Seite. Geben Sie den Code ein. Dann lesen Sie die Antwort. Das geht "
+        "ls": "Schreiben Sie den Fall-Code auf. Sie müssen nicht hier warten. Kommen Sie später "
+        "wieder auf diese Seite. Geben Sie den Fall-Code ein. Dann lesen Sie die Antwort. Das geht "
         "auch an einem anderen Handy oder Computer.",
         "en": "Write the code down. You need not wait here: come back to this page later and "
         "enter the code to read the counsellor's answer and continue, also on another device.",
@@ -199,19 +199,19 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "copy_code": {
         "de": "Code kopieren",
-        "ls": "Code kopieren",
+        "ls": "Fall-Code kopieren",
         "en": "Copy code",
         "ar": "نسخ الرمز",
     },
     "copied": {
         "de": "Der Code ist kopiert.",
-        "ls": "Der Code ist kopiert.",
+        "ls": "Der Fall-Code ist kopiert.",
         "en": "The code has been copied.",
         "ar": "تم نسخ الرمز.",
     },
     "copy_failed": {
         "de": "Kopieren ging nicht. Bitte schreiben Sie den Code ab.",
-        "ls": "Kopieren hat nicht geklappt. Bitte schreiben Sie den Code ab.",
+        "ls": "Kopieren hat nicht geklappt. Bitte schreiben Sie den Fall-Code ab.",
         "en": "Copying did not work. Please write the code down.",
         "ar": "لم ينجح النسخ. يرجى كتابة الرمز يدويًا.",
     },
@@ -272,7 +272,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "message_label": {
         "de": "Ihre Nachricht an die Beratungsstelle",
-        "ls": "Ihre Nachricht an die Beratungs·stelle",
+        "ls": "Ihre Nachricht an die Beratungs-Stelle",
         "en": "Your message to the counselling office",
         "ar": "رسالتك إلى مكتب الاستشارة",
     },
@@ -332,7 +332,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "start_text": {
         "de": "Der Chat stellt Ihnen ein paar Fragen. Danach meldet sich die Beratungsstelle.",
-        "ls": "Der Chat fragt Sie ein paar Dinge. Danach schreibt Ihnen die Beratungs·stelle.",
+        "ls": "Der Chat fragt Sie ein paar Dinge. Danach schreibt Ihnen die Beratungs-Stelle.",
         "en": "The chat asks you a few questions. Then the counselling office gets back to you.",
         "ar": "ستطرح عليك المحادثة بعض الأسئلة. بعد ذلك سيتواصل معك مكتب الاستشارة.",
     },
@@ -357,8 +357,8 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     "handed_over": {
         "de": "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch, "
         "keine automatische Antwort mehr. Sie können hier weiterschreiben.",
-        "ls": "Die Beratungs·stelle hat Ihre Nachricht. Ab jetzt schreibt Ihnen ein Mensch. "
-        "Nicht mehr der Computer. Sie können hier weiter·schreiben.",
+        "ls": "Die Beratungs-Stelle hat Ihre Nachricht. Ab jetzt schreibt Ihnen ein Mensch. "
+        "Nicht mehr der Computer. Sie können hier weiter-schreiben.",
         "en": "Your request is with the counselling office. From now on a person answers you, "
         "not an automatic reply. You can keep writing here.",
         "ar": "طلبك لدى مكتب الاستشارة. من الآن يرد عليك شخص حقيقي وليس ردًا آليًا. "
@@ -385,7 +385,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     "case_closed": {
         "de": "Die Beratungsstelle hat Ihren Fall abgeschlossen. Wenn Sie hier schreiben, "
         "wird er wieder geöffnet.",
-        "ls": "Die Beratungs·stelle hat Ihren Fall beendet. Sie schreiben hier? "
+        "ls": "Die Beratungs-Stelle hat Ihren Fall beendet. Sie schreiben hier? "
         "Dann machen wir den Fall wieder auf.",
         "en": "The counselling office has closed your case. If you write here, it is reopened.",
         "ar": "أغلق مكتب الاستشارة حالتك. إذا كتبت هنا، يُعاد فتحها.",
@@ -393,8 +393,8 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     "unreadable": {
         "de": "Dieses Gespräch ist bei der Beratungsstelle. Geben Sie Ihren Fall-Code ein, "
         "um es auf diesem Gerät zu lesen.",
-        "ls": "Das Gespräch ist bei der Beratungs·stelle. Sie wollen es hier lesen? "
-        "Dann geben Sie Ihren Fall·code ein.",
+        "ls": "Das Gespräch ist bei der Beratungs-Stelle. Sie wollen es hier lesen? "
+        "Dann geben Sie Ihren Fall-Code ein.",
         "en": "This conversation is with the counselling office. Enter your case code to "
         "read it on this device.",
         "ar": "هذه المحادثة لدى مكتب الاستشارة. أدخل رمز حالتك لقراءتها على هذا الجهاز.",
@@ -408,25 +408,25 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "resume_heading": {
         "de": "Ich habe einen Fall-Code",
-        "ls": "Ich habe einen Fall·code",
+        "ls": "Ich habe einen Fall-Code",
         "en": "I have a case code",
         "ar": "لدي رمز حالة",
     },
     "resume_label": {
         "de": "Fall-Code",
-        "ls": "Fall·code",
+        "ls": "Fall-Code",
         "en": "Case code",
         "ar": "رمز الحالة",
     },
     "resume_hint": {
         "de": "12 Zeichen, zum Beispiel K7QF-3MZP-9TXA",
-        "ls": "Der Code hat 12 Zeichen. Zum Beispiel: K7QF-3MZP-9TXA",
+        "ls": "Der Fall-Code hat 12 Zeichen. Zum Beispiel: K7QF-3MZP-9TXA",
         "en": "12 characters, for example K7QF-3MZP-9TXA",
         "ar": "12 حرفًا، مثلًا K7QF-3MZP-9TXA",
     },
     "resume_button": {
         "de": "Gespräch fortsetzen",
-        "ls": "Weiter·schreiben",
+        "ls": "Weiter-schreiben",
         "en": "Continue the conversation",
         "ar": "متابعة المحادثة",
     },
@@ -447,7 +447,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "de": "Ohne JavaScript merkt sich dieses Gerät den Chat nicht. Notieren Sie Ihren "
         "Fall-Code, um später weiterzuschreiben.",
         "ls": "Ohne JavaScript merkt sich das Gerät den Chat nicht. Schreiben Sie Ihren "
-        "Fall·code auf. Dann können Sie später weiter·schreiben.",
+        "Fall-Code auf. Dann können Sie später weiter-schreiben.",
         "en": "Without JavaScript this device does not remember the chat. Note your case "
         "code to continue later.",
         "ar": "بدون JavaScript لا يتذكر هذا الجهاز المحادثة. احتفظ برمز حالتك لتتابع لاحقًا.",
@@ -501,7 +501,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "delete_hint": {
         "de": "Löscht alles, was Sie hier geschrieben haben, auch bei der Beratungsstelle.",
-        "ls": "Dann ist alles weg, was Sie hier geschrieben haben. Auch bei der Beratungs·stelle.",
+        "ls": "Dann ist alles weg, was Sie hier geschrieben haben. Auch bei der Beratungs-Stelle.",
         "en": "Deletes everything you wrote here, also at the counselling office.",
         "ar": "يحذف كل ما كتبته هنا، بما في ذلك لدى مكتب الاستشارة.",
     },
@@ -519,7 +519,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "delete_confirm_text": {
         "de": "Das lässt sich nicht rückgängig machen. Ihr Fall-Code gilt danach nicht mehr.",
-        "ls": "Danach ist das Gespräch für immer weg. Ihr Fall·code geht dann nicht mehr.",
+        "ls": "Danach ist das Gespräch für immer weg. Ihr Fall-Code geht dann nicht mehr.",
         "en": "This cannot be undone. Your case code will no longer work.",
         "ar": "لا يمكن التراجع عن ذلك. لن يعمل رمز حالتك بعد الحذف.",
     },
@@ -562,7 +562,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     # ------------------------------------------------------------ connection status (JS)
     "counsellor_typing": {
         "de": "Die Beratungsstelle schreibt …",
-        "ls": "Die Beratungs·stelle schreibt gerade …",
+        "ls": "Die Beratungs-Stelle schreibt gerade …",
         "en": "The counselling office is typing …",
         "ar": "مكتب الاستشارة يكتب …",
     },
@@ -621,7 +621,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "de": "Ihr Gespräch konnte nicht gefunden werden. Beginnen Sie neu oder geben Sie "
         "Ihren Fall-Code ein.",
         "ls": "Wir finden Ihr Gespräch nicht. Fangen Sie neu an. Oder geben Sie Ihren "
-        "Fall·code ein.",
+        "Fall-Code ein.",
         "en": "Your conversation could not be found. Start again or enter your case code.",
         "ar": "تعذر العثور على محادثتك. ابدأ من جديد أو أدخل رمز حالتك.",
     },
@@ -645,13 +645,13 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "err_code_format": {
         "de": "Ein Fall-Code hat 12 Zeichen: Ziffern und Buchstaben, zum Beispiel K7QF-3MZP-9TXA.",
-        "ls": "Ein Fall·code hat 12 Zeichen. Zahlen und Buchstaben. Zum Beispiel: K7QF-3MZP-9TXA",
+        "ls": "Ein Fall-Code hat 12 Zeichen. Zahlen und Buchstaben. Zum Beispiel: K7QF-3MZP-9TXA",
         "en": "A case code has 12 characters, digits and letters, for example K7QF-3MZP-9TXA.",
         "ar": "يتكون رمز الحالة من 12 حرفًا ورقمًا، مثلًا K7QF-3MZP-9TXA.",
     },
     "err_code_not_found": {
         "de": "Zu diesem Code gibt es kein Gespräch. Bitte prüfen Sie den Code.",
-        "ls": "Zu diesem Code gibt es kein Gespräch. Bitte prüfen Sie den Code.",
+        "ls": "Zu diesem Fall-Code gibt es kein Gespräch. Bitte prüfen Sie den Fall-Code.",
         "en": "No conversation has this code. Please check the code.",
         "ar": "لا توجد محادثة بهذا الرمز. يرجى التحقق من الرمز.",
     },
@@ -692,7 +692,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "accessibility_link": {
         "de": "Erklärung zur Barrierefreiheit",
-        "ls": "Erklärung zur Barriere·freiheit",
+        "ls": "Erklärung zur Barriere-Freiheit",
         "en": "Accessibility statement",
         "ar": "بيان إمكانية الوصول",
     },
@@ -704,7 +704,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "privacy_link": {
         "de": "Datenschutzerklärung",
-        "ls": "Daten·schutz",
+        "ls": "Daten-Schutz",
         "en": "Privacy notice",
         "ar": "إشعار الخصوصية",
     },
@@ -733,7 +733,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     "st_contact_missing": {
         "de": "Die Kontaktadresse ist noch nicht eingerichtet: Die Beratungsstelle hat sie hier "
         "noch nicht eingetragen.",
-        "ls": "Hier fehlt noch eine Adresse. Die Beratungs·stelle hat sie noch nicht eingetragen.",
+        "ls": "Hier fehlt noch eine Adresse. Die Beratungs-Stelle hat sie noch nicht eingetragen.",
         "en": "The contact address is not configured yet: the office has not entered it here.",
         "ar": "عنوان الاتصال غير مُعدّ بعد: لم يُدخله المكتب هنا.",
     },
@@ -769,7 +769,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "feedback_sent": {
         "de": "Danke. Ihre Rückmeldung ist an die Beratungsstelle gegangen.",
-        "ls": "Danke. Die Beratungs·stelle hat Ihre Nachricht bekommen.",
+        "ls": "Danke. Die Beratungs-Stelle hat Ihre Nachricht bekommen.",
         "en": "Thank you. Your feedback has gone to the office.",
         "ar": "شكرًا. أُرسلت ملاحظاتك إلى المكتب.",
     },
@@ -799,7 +799,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "WCAG 2.1 auf Stufe AA und die Norm EN 301 549. Diese Erklärung gilt für den Chat "
         "unter dieser Adresse.",
         "ls": "{office} will: Alle Menschen können den Chat gut benutzen. Das steht in einem "
-        "Gesetz. Das Gesetz heißt: Niedersächsisches Behinderten·gleich·stellungs·gesetz. "
+        "Gesetz. Das Gesetz heißt: Niedersächsisches Behinderten-Gleich-Stellungs-Gesetz. "
         "Hier steht: Was ist schon gut? Was ist noch nicht gut?",
         "en": "{office} aims to make this chat accessible in line with the Lower Saxony "
         "Disability Equality Act (NBGG). The standard is WCAG 2.1 level AA and EN 301 549. "
@@ -810,14 +810,14 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "st_status_heading": {
         "de": "Stand der Vereinbarkeit",
-        "ls": "Ist der Chat barriere·frei?",
+        "ls": "Ist der Chat barriere-frei?",
         "en": "Compliance status",
         "ar": "حالة التوافق",
     },
     "st_status": {
         "de": "Der Chat ist teilweise mit den Anforderungen vereinbar. Die unten genannten "
         "Punkte sind noch nicht barrierefrei oder noch nicht geprüft.",
-        "ls": "Der Chat ist zum Teil barriere·frei. Einige Dinge sind noch nicht gut. "
+        "ls": "Der Chat ist zum Teil barriere-frei. Einige Dinge sind noch nicht gut. "
         "Die Dinge stehen hier unten.",
         "en": "The chat is partially compliant. The points below are not yet accessible or "
         "not yet tested.",
@@ -841,7 +841,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "de": "Neue Nachrichten werden Screenreadern über einen Live-Bereich angesagt. Je nach "
         "Screenreader und Browser kommt es vor, dass eine Nachricht nicht oder doppelt "
         "angesagt wird.",
-        "ls": "Ein Vorlese·programm liest neue Nachrichten vor. Manchmal liest es eine "
+        "ls": "Ein Vorlese-Programm liest neue Nachrichten vor. Manchmal liest es eine "
         "Nachricht nicht vor. Oder es liest sie 2 Mal vor.",
         "en": "New messages are announced to screen readers through a live region. Depending "
         "on the screen reader and browser, a message may not be announced, or be announced "
@@ -854,7 +854,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "Englisch. Bei Arabisch ist nur die Bedienung übersetzt. Die Texte in Leichter "
         "Sprache wurden noch nicht von einer Prüfgruppe gelesen.",
         "ls": "Die Fragen gibt es auf Deutsch, in Leichter Sprache und auf Englisch. Auf "
-        "Arabisch gibt es nur die Knöpfe. Die Leichte Sprache hat noch keine Prüf·gruppe "
+        "Arabisch gibt es nur die Knöpfe. Die Leichte Sprache hat noch keine Prüf-Gruppe "
         "gelesen.",
         "en": "The chat's questions exist in German, Easy German and English so far. In "
         "Arabic only the controls are translated. The Easy German texts have not yet been "
@@ -891,7 +891,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "de": "Selbstbewertung mit automatischen Tests (axe-core), Tastaturbedienung, "
         "Vergrößerung auf 200 %, einer Bildschirmbreite von 320 Pixeln und ohne JavaScript. "
         "Stand: {date}.",
-        "ls": "Wir haben den Chat selbst geprüft. Mit Computer·programmen. Nur mit der "
+        "ls": "Wir haben den Chat selbst geprüft. Mit Computer-Programmen. Nur mit der "
         "Tastatur. Mit großer Schrift. Auf kleinen Bildschirmen. Stand: {date}.",
         "en": "Self-assessment with automated tests (axe-core), keyboard use, 200 % zoom, a "
         "320 pixel wide screen and without JavaScript. Last reviewed: {date}.",
@@ -922,7 +922,7 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
         "Sie sich an die Schlichtungsstelle bei der Landesbeauftragten für Menschen mit "
         "Behinderungen Niedersachsen wenden. Das Verfahren ist kostenlos.",
         "ls": "Wir antworten Ihnen nicht? Oder die Antwort hilft Ihnen nicht? Dann können Sie "
-        "sich an die Schlichtungs·stelle wenden. Sie ist bei der Landes·beauftragten für "
+        "sich an die Schlichtungs-Stelle wenden. Sie ist bei der Landes-Beauftragten für "
         "Menschen mit Behinderungen in Niedersachsen. Das kostet nichts.",
         "en": "If we do not answer your report, or not satisfactorily, you can turn to the "
         "conciliation body (Schlichtungsstelle) of the Lower Saxony Commissioner for People "
@@ -933,8 +933,8 @@ T: Final[dict[str, dict[UiLanguage, str]]] = {
     },
     "st_enforcement_link": {
         "de": "Landesbeauftragte für Menschen mit Behinderungen Niedersachsen – Schlichtungsstelle",
-        "ls": "Landes·beauftragte für Menschen mit Behinderungen Niedersachsen – "
-        "Schlichtungs·stelle",
+        "ls": "Landes-Beauftragte für Menschen mit Behinderungen Niedersachsen – "
+        "Schlichtungs-Stelle",
         "en": "Lower Saxony Commissioner for People with Disabilities – Schlichtungsstelle",
         "ar": "مفوضة ولاية ساكسونيا السفلى لشؤون الأشخاص ذوي الإعاقة – هيئة التسوية",
     },

@@ -15,6 +15,7 @@ import pytest
 from bot.channels.base import TypingChannel
 from bot.keys import CHANNELS, SERVICE
 from storage import cases, teams
+from storage.records import CaseContent
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.telegram.conftest import MakeTelegram, Telegram
 from tests.telegram.harness import BotMessage, Person
@@ -32,6 +33,28 @@ async def toggle(person: Person, prompt: BotMessage, data: str) -> BotMessage:
             return now
         await asyncio.sleep(0.05)
     raise AssertionError(f"{data} was not toggled")
+
+
+async def to_life_area(person: Person) -> BotMessage:
+    """The shipped intake in German up to the life-area question (a multiple choice)."""
+    await person.command("/start")
+    await person.next()  # the privacy notice
+    await person.tap(await person.prompt(), "c:de")
+    await person.tap(await person.prompt(), "c:accept")
+    await person.tap(await person.prompt(), "c:no")
+    await person.tap(await person.prompt(), "c:this_week")
+    return await person.prompt()
+
+
+async def the_only_case(tg: Telegram) -> CaseContent:
+    """The one case in the queue, read as the region team's counsellor reads it."""
+    async with tg.office.store.read() as tx:
+        [entry] = await cases.queue(tx)
+        keys = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert keys is not None
+        key = await cases.private_key_for_team(tx, entry.case_id, keys.team_keys)
+        assert key is not None
+        return await cases.read(tx, entry.case_id, key)
 
 
 async def intake(person: Person) -> BotMessage:

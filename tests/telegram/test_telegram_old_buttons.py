@@ -7,23 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from storage import cases, teams
-from tests.conftest import COUNSELLOR_PASSWORD
 from tests.telegram.conftest import MakeTelegram
 from tests.telegram.harness import BotMessage, Person
-from tests.telegram.test_telegram_live import intake, toggle
+from tests.telegram.test_telegram_live import intake, the_only_case, to_life_area, toggle
 
 STALE = "Diese Frage ist schon beantwortet."
 
 
 async def _to_municipality(anna: Person) -> BotMessage:
-    await anna.command("/start")
-    await anna.next()  # the privacy notice
-    await anna.tap(await anna.prompt(), "c:de")
-    await anna.tap(await anna.prompt(), "c:accept")
-    await anna.tap(await anna.prompt(), "c:no")
-    await anna.tap(await anna.prompt(), "c:this_week")
-    area = await anna.prompt()
+    area = await to_life_area(anna)
     await toggle(anna, area, "t:work")
     await anna.tap(area, "a:done")
     return await anna.prompt()
@@ -68,13 +60,7 @@ async def test_an_old_button_after_the_handover_reaches_no_case(
     assert any(STALE in text for text in answered), answered
     now = await anna.current(heard)
     assert "Freunde" not in now.text.split("➡️")[-1]  # the question does not claim it
-    async with tg.office.store.read() as tx:
-        [entry] = await cases.queue(tx)
-        keys = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
-        assert keys is not None
-        key = await cases.private_key_for_team(tx, entry.case_id, keys.team_keys)
-        assert key is not None
-        content = await cases.read(tx, entry.case_id, key)
+    content = await the_only_case(tg)
     said = [line.body for line in content.transcript if line.sender == "person"]
     assert not any("friends_family" in str(body) for body in said), said
     assert "friends_family" not in str(content.answers)

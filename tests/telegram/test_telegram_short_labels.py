@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from storage import cases, teams
-from tests.conftest import COUNSELLOR_PASSWORD
 from tests.telegram.conftest import MakeTelegram
 from tests.telegram.harness import Person
-from tests.telegram.test_telegram_live import toggle
+from tests.telegram.test_telegram_live import the_only_case, to_life_area, toggle
 
 SHOP = (
     "Einkaufen und Dienstleistungen (z. B. Geschäft, Restaurant, Club, Vertrag, Versicherung, Bank)"
@@ -23,13 +21,7 @@ async def test_a_long_answer_has_a_short_button_and_is_said_whole_in_the_questio
 ) -> None:
     tg = await make_telegram("intake")
     anna = person(language_code="de")
-    await anna.command("/start")
-    await anna.next()  # the privacy notice
-    await anna.tap(await anna.prompt(), "c:de")
-    await anna.tap(await anna.prompt(), "c:accept")
-    await anna.tap(await anna.prompt(), "c:no")
-    await anna.tap(await anna.prompt(), "c:this_week")
-    area = await anna.prompt()
+    area = await to_life_area(anna)
 
     buttons = [b["text"] for row in area.keyboard for b in row]
     assert "Einkaufen und Dienstleistungen" in buttons
@@ -54,13 +46,7 @@ async def test_a_long_answer_has_a_short_button_and_is_said_whole_in_the_questio
     await anna.tap(await anna.prompt(), "c:no_answer")
     await anna.next()  # the handover
 
-    async with tg.office.store.read() as tx:
-        [entry] = await cases.queue(tx)
-        keys = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
-        assert keys is not None
-        key = await cases.private_key_for_team(tx, entry.case_id, keys.team_keys)
-        assert key is not None
-        content = await cases.read(tx, entry.case_id, key)
+    content = await the_only_case(tg)
     assert content.answers["life_area"] == ["goods_services"]
     assert content.answers["grounds"] == ["racism"]
     said = [str(line.body) for line in content.transcript if line.sender == "person"]

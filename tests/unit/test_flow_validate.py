@@ -380,7 +380,16 @@ def test_sets_language_choices_must_be_flow_languages() -> None:
     text = mutate("routes: {city: city_team}", "routes: {de: city_team}", text)
     assert errors(text) == [
         f"{at(text, 'region', 0)}: choice 'region' sets the language but is not one of "
-        "languages: de, en"
+        "languages (give it a `language` that is): de, en"
+    ]
+    # "Another language": a choice that sets a language of the flow for the questions.
+    other = mutate("- id: region", "- id: other\n        language: en", text)
+    other = mutate("label: {de: Region, en: Region}", "label: {de: Andere, en: Other}", other)
+    assert validate_flow(parse_flow(other, "f.yaml")) == []
+    wrong = mutate("language: en", "language: fr", other)
+    assert errors(wrong) == [
+        f"{at(wrong, 'fr')}: choice 'other' sets the language but is not one of "
+        "languages (give it a `language` that is): de, en"
     ]
 
 

@@ -285,7 +285,20 @@ def test_the_language_can_be_chosen_by_its_own_name(flow: Flow) -> None:
         "ru": {ANY_LANGUAGE: "Русский"},
         "pl": {ANY_LANGUAGE: "Polski"},
         "fa": {ANY_LANGUAGE: "فارسی"},
+        "other": {ANY_LANGUAGE: "Andere Sprache / Other language"},
     }
+
+
+def test_another_language_goes_on_in_english_and_says_any_language_may_be_written(
+    flow: Flow,
+) -> None:
+    state, outputs = play(flow, [Start(), ChoiceInput("other")])
+    assert state.language == "en" and state.answers["language"] == "other"
+    said = messages(outputs)
+    assert "You can write in any language" in said[-3].text and "jeder Sprache" in said[-3].text
+    consent = flow.node("consent")
+    assert isinstance(consent, ConsentNode)
+    assert said[-1].text == in_language(consent.text, "en")
 
 
 # ---------------------------------------------------------------- categories
