@@ -106,6 +106,8 @@ class Hello(_Frame):
     language: Lang | None = None
     chosen: bool = False
     """The person chose `language` on the page (not a browser guess): no language question."""
+    source: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = None
+    """The outreach tag of the link the page was opened by: counted when a new chat starts."""
 
 
 class Resume(_Frame):
@@ -678,6 +680,7 @@ class _Session:
         self.address: str | None = None
         self.language: str | None = None
         self.language_chosen = False
+        self.source: str | None = None
         self.conversation: int | None = None
         """The conversation this page shows (its line numbers are that conversation's)."""
 
@@ -732,6 +735,7 @@ class _Session:
         self.address = address_for(self.token)
         self.language = frame.language
         self.language_chosen = frame.chosen
+        self.source = frame.source
         self.channel.attach(self.address, self.ws, self._catch_up)
         history = await self.backend.history(self.channel.name, self.address, self.token)
         await self._welcome(history, resumed and history.owner is not None)
@@ -811,6 +815,8 @@ class _Session:
             if frame.command == "start":
                 fields["language"] = self.language
                 fields["language_chosen"] = self.language_chosen
+                # Counted once per page: starting again is not a second visit.
+                fields["source"], self.source = self.source, None
         else:
             fields = {"language": frame.language}
             self.language = frame.language

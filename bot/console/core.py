@@ -52,6 +52,7 @@ STATIC_FILES: Final = {
     "console.js": "text/javascript",
     "console-keys.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
+    "flyer.css": "text/css",
 }
 
 NOTICES: Final = {

@@ -24,12 +24,13 @@ from bot.console.flow_preview import CHANNEL, Previews, preview_channel
 from bot.console.live import stream
 from bot.console.login_pages import LoginPages
 from bot.console.office_pages import add_office_routes
+from bot.console.outreach_pages import add_outreach_routes
 from bot.console.queue_pages import QueuePages
 from bot.console.request_pages import add_request_routes
 from bot.console.settings_pages import add_settings_routes
 from bot.console.statistics_pages import add_statistics_routes
 from bot.console.translation_pages import add_translation_routes
-from bot.keys import CHANNELS, CLOCK, CONSOLE, OFFICE_CONFIG, SERVICE, SETTINGS, STORE
+from bot.keys import CHANNELS, CLOCK, CONSOLE, OFFICE_CONFIG, SERVICE, SETTINGS, STORE, TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,22 @@ def setup_console(app: web.Application) -> None:
     add_statistics_routes(app, console)
     add_accessibility_route(app, console, settings)
     add_request_routes(app, console, settings.webchat.office_name)
+    add_outreach_routes(app, console, app[OFFICE_CONFIG], settings, lambda: _telegram_name(app))
 
 
 SESSION_SWEEP_SECONDS = 60.0
+
+
+def _telegram_name(app: web.Application) -> str | None:
+    """The bot's username for its t.me link, once Telegram is running (None before and
+    without Telegram)."""
+    runtime = app.get(TELEGRAM)
+    if runtime is None:
+        return None
+    try:
+        return runtime.bot.username
+    except RuntimeError:  # not initialised yet: no getMe answer so far
+        return None
 
 
 def _nudge_after_case_actions(console: Console) -> Middleware:

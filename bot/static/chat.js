@@ -21,7 +21,8 @@
     langChosen: body.getAttribute('data-lang-chosen') === '1',
     langGuess: body.getAttribute('data-lang-guess') || null,
     office: body.getAttribute('data-office') || '',
-    embed: body.getAttribute('data-embed') === '1'
+    embed: body.getAttribute('data-embed') === '1',
+    source: body.getAttribute('data-source') || null
   };
   var T = JSON.parse(document.getElementById('chat-texts').textContent);
 
@@ -557,7 +558,7 @@
     try { ws = new WebSocket(url); } catch (e) { clearTimeout(slow); reconnectLater(); return; }
     var socket = ws;
     socket.onopen = function () {
-      socket.send(JSON.stringify({ type: 'hello', session: session || null, language: (cfg.langChosen ? cfg.flowLang : cfg.langGuess) || null, chosen: cfg.langChosen }));
+      socket.send(JSON.stringify({ type: 'hello', session: session || null, language: (cfg.langChosen ? cfg.flowLang : cfg.langGuess) || null, chosen: cfg.langChosen, source: cfg.source }));
     };
     socket.onmessage = function (ev) {
       var f;

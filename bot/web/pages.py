@@ -27,7 +27,13 @@ from urllib.parse import parse_qsl, urlsplit
 from aiohttp import web
 
 from bot.channels import webchat
-from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage, InvalidMessage, SlowDown
+from bot.channels.base import (
+    MAX_TEXT_LENGTH,
+    SOURCE_TAG,
+    InboundMessage,
+    InvalidMessage,
+    SlowDown,
+)
 from bot.conversation.service import (
     ConversationService,
     History,
@@ -162,6 +168,15 @@ class View:
     does not ask for the language again; otherwise it was guessed from the browser."""
     guess: str | None = None
     """Not chosen: the flow language the browser prefers, pre-selected at that question."""
+    source: str | None = None
+    """The outreach tag of the link the person came by (`?src=`, a flyer's QR code), counted
+    once when the chat starts, never stored with the conversation."""
+
+
+def _source_tag(value: str | None) -> str | None:
+    """An outreach tag as a link carries it; anything else is no tag (never an error: a
+    mangled link still opens the chat)."""
+    return value if value and SOURCE_TAG.fullmatch(value) else None
 
 
 def _frame_lang(language: Any) -> str | None:
@@ -494,6 +509,7 @@ class ChatPages:
             confirm_restart=view.confirm_restart,
             chosen=view.chosen,
             guess=view.guess or "",
+            source=view.source or "",
             notice=view.notice,
             max_text=MAX_TEXT_LENGTH,
             flow_language=texts.FLOW_LANGUAGE[view.lang] or "",
@@ -513,10 +529,21 @@ class ChatPages:
         lang = _page_language(request, self.offered)
         embed = request.query.get("embed") == "1"
         chosen = request.query.get("lang") == lang
-        guess = None if chosen else _guess(request, self.flow_languages)
+        asked = request.query.get("lang")
+        if chosen:
+            guess = None
+        elif asked in self.flow_languages:
+            # A language the chat speaks but the page chrome not yet (a Turkish flyer's
+            # link): offered first at the chat's language question, one tap confirms it.
+            guess = asked
+        else:
+            guess = _guess(request, self.flow_languages)
+        source = _source_tag(request.query.get("src"))
         # A fresh token for this page: nothing is stored until the person starts the chat,
         # and a re-submitted start form reuses it instead of opening a second conversation.
-        return self._page(View(lang, embed, webchat.new_token(), chosen=chosen, guess=guess))
+        return self._page(
+            View(lang, embed, webchat.new_token(), chosen=chosen, guess=guess, source=source)
+        )
 
     async def _refresh_offered(self) -> None:
         try:
@@ -559,6 +586,7 @@ class ChatPages:
             at = _one(form, "at", 20)
             chosen = _one(form, "chosen", 1) == "1"
             guess = _one(form, "guess", 16) or None
+            source = _source_tag(_one(form, "src", 32))
         except BadForm:
             return self._bad_form(texts.DEFAULT_LANGUAGE, False)
         t = texts.texts_for(lang)
@@ -577,7 +605,7 @@ class ChatPages:
             chosen = True
         if guess not in self.flow_languages or chosen:
             guess = None
-        view = View(lang, embed, token, chosen=chosen, guess=guess)
+        view = View(lang, embed, token, chosen=chosen, guess=guess, source=source)
         try:
             await self._apply(view, t, form, op, mid, at, client)
         except BadForm:
@@ -653,6 +681,7 @@ class ChatPages:
                     command="start",
                     language=flow_lang if view.chosen else view.guess,
                     language_chosen=view.chosen,
+                    source=view.source,
                 )
             return
         if op.startswith("lang:"):

@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.channels import webchat
 from bot.keys import SERVICE
 from bot.settings import DeliverySettings, Settings, WebChatSettings
-from storage import cases, teams
+from storage import cases, stats, teams
 from storage.models import Conversation
 from tests.conftest import COUNSELLOR_PASSWORD, Office
 
@@ -291,3 +291,20 @@ async def test_a_self_made_session_token_counts_as_a_new_chat(office: Office) ->
         await again.send({"type": "hello", "session": session})
         assert (await again.next("welcome"))["history"][-1]["sender"] == "bot"
         assert (await again.answer(choice="accept"))["status"] == "processed"
+
+
+async def test_a_page_opened_by_a_flyer_link_counts_its_place_once(
+    client: Any, office: Office
+) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de", "source": "plakat-hbf"})
+    await chat.next("welcome")
+    await chat.until_prompt()
+    await chat.send({"type": "command", "id": "again-1", "command": "start"})
+    await chat.until_prompt()
+    bad = await connect(client)
+    await bad.send({"type": "hello", "language": "de", "source": "<script>"})
+    assert (await bad.next("error"))["code"] == "bad_frame"  # said, not silently dropped
+    async with office.store.read() as tx:
+        rows = await stats.table(tx)
+    assert [(r.dimension, r.value, r.count) for r in rows] == [("source", "plakat-hbf", 1)]
