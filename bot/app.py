@@ -20,7 +20,7 @@ from aiohttp import web, web_response
 from aiohttp.typedefs import Handler, Middleware
 
 from bot import log_safety, metrics_http, resources
-from bot.channels import bridge, telegram, webchat
+from bot.channels import bridge, signal, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.console.routes import setup_console
@@ -37,6 +37,7 @@ from bot.keys import (
     OFFICE_CONFIG,
     SERVICE,
     SETTINGS,
+    SIGNAL,
     STORE,
     TELEGRAM,
     WEBCHAT,
@@ -51,7 +52,7 @@ from bot.office.new_case_alerts import NewCaseAlerts
 from bot.ratelimit import KeyedLimiter
 from bot.settings import Settings
 from bot.web.routes import setup_pages
-from storage import notify, outbox
+from storage import leader, meta, notify, outbox
 from storage.notify import OUTBOX_CHANNEL, WEBCHAT_CHANNEL, Listener
 from storage.store import Store
 
@@ -172,6 +173,23 @@ def create_app(
         if settings.telegram.mode == "webhook":
             app.router.add_post(telegram.WEBHOOK_PATH, runtime.route())
         app.cleanup_ctx.append(_telegram)
+    if settings.signal.enabled:
+        signal_runtime = signal.SignalRuntime(
+            settings.signal,
+            app[SERVICE],
+            app[SERVICE].languages,
+            settings.legal,
+            MetaCursor(store, "signal.last_event_id"),
+            leader.Lease(store.db, leader.SIGNAL_EVENTS),
+        )
+        app[SIGNAL] = signal_runtime
+        registry[signal.NAME] = signal_runtime.channel
+        # Not a readiness condition: the web chat and Telegram work without it; the admins
+        # see its state, /readyz names it as degraded.
+        app[HEALTH].add("signal", lambda: signal_runtime.reachable, required=False)
+        if CONSOLE in app:
+            app[CONSOLE].channel_states[signal.NAME] = lambda: signal_runtime.state
+        app.cleanup_ctx.append(_signal)
     if settings.rasa.drive_conversations:
         settings.rasa.resolved_rest_url()  # a missing URL stops the start, not the first message
         app.cleanup_ctx.append(_rasa_driver)
@@ -315,6 +333,30 @@ async def _telegram(app: web.Application) -> AsyncIterator[None]:
     await app[TELEGRAM].start()
     yield
     await app[TELEGRAM].stop()
+
+
+class MetaCursor:
+    """A position in a sidecar's event stream, kept in the store (an event id, nothing
+    about anyone)."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    async def load(self) -> str | None:
+        async with self.store.read() as tx:
+            return await meta.get(tx, self.key)
+
+    async def save(self, event_id: str) -> None:
+        async with self.store.tx() as tx:
+            await meta.put(tx, self.key, event_id[:64])
+
+
+async def _signal(app: web.Application) -> AsyncIterator[None]:
+    # Before the delivery worker's context: started before it, stopped after it.
+    await app[SIGNAL].start()
+    yield
+    await app[SIGNAL].stop()
 
 
 async def _run_forever(coro_name: str, task: asyncio.Task[None]) -> AsyncIterator[None]:

@@ -33,6 +33,9 @@ async def readyz(request: web.Request) -> web.Response:
         failing.insert(0, "schema")
     if failing:
         return web.json_response({"status": "not ready", "failing": failing}, status=503)
+    degraded = request.app[HEALTH].degraded()
+    if degraded:
+        return web.json_response({"status": "ready", "degraded": degraded})
     return web.json_response({"status": "ready"})
 
 

@@ -10,7 +10,7 @@ from typing import Final
 
 from aiohttp import web
 
-from bot.channels import telegram, webchat
+from bot.channels import signal, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.console.core import Console
@@ -30,6 +30,7 @@ CHANNELS: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 WEBCHAT = web.AppKey("webchat", webchat.WebChatChannel)
 WEBCHAT_LIMITS = web.AppKey("webchat_limits", webchat.Limits)
 TELEGRAM = web.AppKey("telegram", telegram.TelegramRuntime)
+SIGNAL = web.AppKey("signal", signal.SignalRuntime)
 OFFICE_CONFIG = web.AppKey("office_config", OfficeConfig)
 CONSOLE: Final = web.AppKey("console", Console)
 HEALTH = web.AppKey("health", Probes)

@@ -11,12 +11,18 @@ class Probes:
     """What the background parts report: name -> a check that is True while it runs."""
 
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    optional: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    """Parts the process works without (a messenger sidecar): named, never failing it."""
 
-    def add(self, name: str, check: Callable[[], bool]) -> None:
-        self.checks[name] = check
+    def add(self, name: str, check: Callable[[], bool], *, required: bool = True) -> None:
+        (self.checks if required else self.optional)[name] = check
 
     def remove(self, name: str) -> None:
         self.checks.pop(name, None)
+        self.optional.pop(name, None)
 
     def failing(self) -> list[str]:
         return sorted(name for name, check in self.checks.items() if not check())
+
+    def degraded(self) -> list[str]:
+        return sorted(name for name, check in self.optional.items() if not check())

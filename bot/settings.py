@@ -392,6 +392,40 @@ class TelegramSettings(BaseModel):
         return value
 
 
+class SignalSettings(BaseModel):
+    """The Signal channel (docs/signal.md): a signal-cli daemon in HTTP mode beside the service
+    (`signal-cli -a ACCOUNT daemon --http 127.0.0.1:8080`); it runs when `url` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    """The signal-cli daemon's HTTP address, e.g. http://signal-cli:8080 (never published)."""
+    account: str | None = None
+    """Only for a daemon in multi-account mode (started without -a): the office's account (its
+    number or ACI), sent with every request."""
+    webchat_url: str | None = None
+    """The web chat's public address, named in the privacy notice as the more private way."""
+    reconnect_seconds: float = Field(default=2.0, gt=0, le=300)
+    """First pause before the event stream is opened again after it broke (doubling, at most
+    a minute)."""
+    request_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    """How long one request to signal-cli may take before it counts as failed (and is
+    retried: a reply stays in the outbox)."""
+
+    @field_validator("url", "webchat_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s\"'<>]+$", value):
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+
 class NotificationSettings(BaseModel):
     """Content-free alerts about new cases: an e-mail and/or a Telegram group message per team.
 
@@ -580,6 +614,7 @@ class Settings(BaseSettings):
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     office_hours: OfficeHoursSettings = Field(default_factory=OfficeHoursSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    signal: SignalSettings = Field(default_factory=SignalSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     legal: LegalSettings = Field(default_factory=LegalSettings)
 

@@ -29,6 +29,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels import telegram_texts as texts
 from bot.channels.base import OutboundMessage
+from bot.channels.text_render import pieces
 
 MAX_CALLBACK_BYTES: Final = 64
 MAX_TEXT: Final = 4096
@@ -87,22 +88,9 @@ def parse_callback(raw: str | None) -> Callback | None:
 
 
 def split_text(text: str, limit: int = MAX_TEXT // 2) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends or spaces where possible.
-
-    Half of Telegram's limit: it counts UTF-16 code units, and a character may need two.
-    """
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = rest.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    pieces.append(rest)
-    return [p for p in pieces if p] or [""]
+    """Pieces for Telegram: half of its limit, because it counts UTF-16 code units and a
+    character may need two."""
+    return pieces(text, limit) or [""]
 
 
 def render(message: OutboundMessage) -> Rendered:

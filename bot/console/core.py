@@ -114,7 +114,8 @@ class Console:
         self.timezone = timezone
         self.channels: Mapping[str, Channel] = channels or {}
         """The running channels, for the typing hint (replies go through the outbox)."""
-        """The office's time zone: times on the pages and statistics months are local."""
+        self.channel_states: dict[str, Callable[[], str]] = {}
+        """Channels that depend on a sidecar (Signal): name -> its state now, for the admins."""
         self.settings = settings
         self.clock = clock
         self.live = LiveBus()

@@ -105,6 +105,7 @@ class OfficePages:
             notice=NOTICES.get(request.query.get("notice", "")),
             now=self.console.clock(),
             held=[(case_id, self.console.office_time(since)) for case_id, since in held if case_id],
+            channel_states={name: state() for name, state in self.console.channel_states.items()},
         )
 
     # ------------------------------------------------------------ counsellors

@@ -70,7 +70,7 @@ def text(notice: Notice, language: str, default_language: str = "de") -> str:
     return by_language.get(language) or by_language.get(default_language) or by_language["de"]
 
 
-CODELESS_CHANNELS: Final = frozenset({"telegram"})
+CODELESS_CHANNELS: Final = frozenset({"telegram", "signal"})
 """Channels that take no case code: the chat itself is the way back, so no code is shown."""
 
 CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
@@ -85,6 +85,15 @@ CODE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
         "Auch später.",
         "en": "You need no case code in Telegram: just keep writing in this chat, also later.",
         "ar": "لا تحتاج إلى رمز حالة في تيليغرام: تابع الكتابة في هذه المحادثة، حتى لاحقًا.",
+    },
+    # Nor does Signal: the chat is the way back, and it is end-to-end encrypted.
+    "signal": {
+        "de": "Einen Fall-Code brauchen Sie in Signal nicht: Schreiben Sie einfach hier in "
+        "diesem Chat weiter, auch später.",
+        "ls": "Sie brauchen in Signal keinen Fall-Code. Schreiben Sie einfach hier weiter. "
+        "Auch später.",
+        "en": "You need no case code in Signal: just keep writing in this chat, also later.",
+        "ar": "لا تحتاج إلى رمز حالة في سيغنال: تابع الكتابة في هذه المحادثة، حتى لاحقًا.",
     },
     "other": {
         "de": "Ihr Fall-Code: {code}\nBitte schreiben Sie sich diesen Code auf. Mit dem Code "

@@ -1048,7 +1048,7 @@ class ConversationService:
             # then (only its Argon2id wrap is stored), so say where it is, on every channel
             # that shows codes (the web chat's box is not shown again).
             shown = flow.text(flow.crisis.talk_now.code_shown, language)
-            kind = "telegram" if channel == "telegram" else "other"
+            kind = channel if channel in case_texts.CODELESS_CHANNELS else "other"
             note = case_texts.code_note(kind, shown, language, flow.default_language)
             text = text.replace("{case_code_note}", note).rstrip()
         elif created is None and CODE_SLOT in text and flow.crisis.talk_now is not None:

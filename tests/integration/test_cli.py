@@ -799,7 +799,7 @@ def test_diagram_prints_mermaid(cli: Cli) -> None:
 # ------------------------------------------------------------------------- simulate
 
 LANGUAGE_CHOICE = {"de": "1", "ls": "2", "en": "3"}
-HANDOVER = {"de": "Ihr Fall-Code: ", "ls": "Das ist Ihr Code: ", "en": "Your case code: "}
+HANDOVER = {"de": "Ihr Fall-Code: ", "ls": "Das ist Ihr Fall-Code: ", "en": "Your case code: "}
 
 
 def intake_answers(language: str, account: str) -> list[str]:

@@ -270,3 +270,21 @@ def test_dockerfile_copies_every_package() -> None:
         package = pattern.rstrip("*").rstrip(".")
         assert re.search(rf"(^|\s){package}/?\s", copied), f"Dockerfile does not COPY {package}/"
     assert 'pip install ".' in " ".join(rest for word, rest in _dockerfile_instructions())
+
+
+def test_signal_cli_is_an_unpublished_profile_with_its_data_in_a_volume(
+    compose: dict[str, Any],
+) -> None:
+    signal = compose["services"]["signal-cli"]
+    assert signal["profiles"] == ["signal"]
+    assert "ports" not in signal  # reachable from the service's network only
+    command = signal["command"]
+    assert command[command.index("daemon") + 1 : command.index("daemon") + 3] == [
+        "--http",
+        "0.0.0.0:8080",
+    ]
+    assert any(v.startswith("signal-data:") for v in signal["volumes"])
+    assert "signal-data" in compose["volumes"]
+    env = compose["services"][APP]["environment"]
+    # Off unless .env names the daemon: the file works without the profile.
+    assert env["ANLAUFSTELLE_SIGNAL__URL"] == "${SIGNAL_URL:-}"

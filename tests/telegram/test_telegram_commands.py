@@ -173,10 +173,11 @@ async def test_the_app_language_is_offered_first_and_one_tap_confirms_it(
     await ayse.command("/start")
     question = await ayse.prompt()
     assert "In welcher Sprache" in question.text
-    # Türkçe alone on the first row, then every other language, none missing.
+    # Türkçe alone on the first row, then every other language (and "another language"),
+    # none missing.
     assert [b["text"] for b in question.keyboard[0]] == ["Türkçe"]
     assert sorted(question.data) == sorted(
-        f"c:{code}" for code in ("de", "ls", "en", "tr", "ar", "uk", "ru", "pl", "fa")
+        f"c:{code}" for code in ("de", "ls", "en", "tr", "ar", "uk", "ru", "pl", "fa", "other")
     )
     await ayse.tap(question, "c:tr")
     consent = await ayse.prompt()
