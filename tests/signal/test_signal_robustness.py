@@ -8,14 +8,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
-from bot.keys import SERVICE, SIGNAL
+from bot.app import create_app
+from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
+from bot.keys import CONSOLE, SERVICE, SIGNAL
+from bot.settings import DeliverySettings, Settings, SignalSettings, WebChatSettings
 from storage import cases, teams
-from tests.conftest import COUNSELLOR_PASSWORD
+from tests.conftest import COUNSELLOR_PASSWORD, Office
+from tests.integration.test_console import Console_, _page, session_of
 from tests.signal.conftest import MakeSignal, Person, Signal
+from tests.signal.fake_signal_cli import FakeSignalCli
 
 
 async def _handover(env: Signal, anna: Person) -> int:
@@ -184,3 +193,38 @@ async def test_commands_in_words_and_what_signal_cannot_take(
     await anna.next("deleted")
     history = await env.app[SERVICE].history("signal", anna.aci, None)
     assert history.owner is None
+
+
+async def test_the_admins_see_whether_signal_cli_answers(
+    office: Office, signal_cli: FakeSignalCli
+) -> None:
+    settings = Settings(
+        delivery=DeliverySettings(poll_seconds=0.05),
+        webchat=WebChatSettings(trusted_proxies=["127.0.0.1"]),
+        signal=SignalSettings(url=signal_cli.url, reconnect_seconds=0.05),
+    )
+    clock = ManualClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    app = create_app(settings, office.store, flow_id="mini", clock=clock)
+    state = Console_(None, app[CONSOLE], clock, MemoryChannel(), office)  # type: ignore[arg-type]
+    async with office.store.tx(clock()) as tx:
+        admin_id = await teams.add_counsellor(
+            tx, "admin", COUNSELLOR_PASSWORD, role="admin", teams={}
+        )
+        state.secrets["admin"] = pyotp.random_base32()
+        await teams.set_totp_secret(tx, admin_id, state.secrets["admin"])
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        state.client = client
+        env = Signal(client, signal_cli, office)
+        await env.connected()
+        admin = await session_of(state, "admin")
+        _, page = await _page(state, admin, "/console/office")
+        assert '<p id="signal-state">Signal: verbunden' in page
+
+        await signal_cli.stop()
+        deadline = time.monotonic() + 10
+        while app[SIGNAL].state != "unreachable":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        _, page = await _page(state, admin, "/console/office")
+        assert 'role="alert" id="signal-state"' in page and "nicht erreichbar" in page
+        await signal_cli.start()
