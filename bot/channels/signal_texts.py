@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  # texts for people use real typography: en dashes, not hyphens
+# ruff: noqa: E501, RUF001  # texts for people use real typography: en dashes, not hyphens
 """What the Signal adapter itself says (not the flow's questions), in the languages the
 adapter speaks; any other conversation language hears German."""
 
@@ -8,7 +8,7 @@ from typing import Final
 
 from bot.channels.text_render import Words
 
-LANGUAGES: Final = ("de", "ls", "en", "ar")
+LANGUAGES: Final = ("de", "ls", "en", "ar", "tr", "uk", "ru", "pl", "fa")
 DEFAULT_LANGUAGE: Final = "de"
 
 T: Final[dict[str, dict[str, str]]] = {
@@ -51,24 +51,44 @@ T: Final[dict[str, dict[str, str]]] = {
             "يمكنك حذف بياناتك لدينا في أي وقت باستخدام /delete، و‏/help تعرض كل الأوامر."
             "{legal}"
         ),
+        "tr": "Başlamadan önce veri koruma hakkında bir not:\n• Signal bu sohbeti uçtan uca şifreler: Signal'in kendisi okuyamaz.\n• Telefon numaranızı değil, bir Signal hesap kimliği görürüz ve hiçbir numara kaydetmeyiz.\n• Web sohbetimiz daha da korunaklıdır: hesap ve telefon numarası gerekmez.{webchat}\n/delete ile bizdeki bilgilerinizi istediğiniz zaman silebilirsiniz; /help tüm komutları gösterir.{legal}",
+        "uk": "Перш ніж почати, примітка щодо захисту даних:\n• Signal шифрує цей чат наскрізно: сам Signal не може його прочитати.\n• Ми бачимо ідентифікатор облікового запису Signal, а не Ваш номер телефону, і не зберігаємо жодного номера.\n• Наш вебчат захищений ще краще: без облікового запису і без номера телефону.{webchat}\nКомандою /delete Ви будь-коли можете видалити свої дані в нас; /help показує всі команди.{legal}",
+        "ru": "Прежде чем начать, замечание о защите данных:\n• Signal шифрует этот чат сквозным шифрованием: сам Signal не может его прочитать.\n• Мы видим идентификатор учётной записи Signal, а не Ваш номер телефона, и не храним никаких номеров.\n• Наш веб-чат защищён ещё лучше: без учётной записи и без номера телефона.{webchat}\nКомандой /delete Вы в любой момент можете удалить свои данные у нас; /help показывает все команды.{legal}",
+        "pl": "Zanim zaczniemy, uwaga o ochronie danych:\n• Signal szyfruje ten czat end-to-end: sam Signal nie może go przeczytać.\n• Widzimy identyfikator konta Signal, a nie Twój numer telefonu, i nie zapisujemy żadnego numeru.\n• Nasz czat na stronie jest jeszcze lepiej chroniony: bez konta i bez numeru telefonu.{webchat}\nPoleceniem /delete możesz w każdej chwili usunąć swoje dane u nas; /help pokazuje wszystkie polecenia.{legal}",
+        "fa": "پیش از شروع، نکته‌ای درباره حفاظت از داده‌ها:\n• سیگنال این گفتگو را سرتاسری رمزگذاری می‌کند: خود سیگنال نمی‌تواند آن را بخواند.\n• ما شناسه حساب سیگنال را می‌بینیم، نه شماره تلفن شما را، و هیچ شماره‌ای ذخیره نمی‌کنیم.\n• گفتگوی وب‌سایت ما امن‌تر است: بدون حساب و بدون شماره تلفن.{webchat}\nبا /delete هر وقت بخواهید می‌توانید اطلاعات خود را نزد ما پاک کنید؛ /help همه فرمان‌ها را نشان می‌دهد.{legal}",
     },
     "webchat_link": {
         "de": "\nWeb-Chat: {url}",
         "ls": "\nChat im Internet: {url}",
         "en": "\nWeb chat: {url}",
         "ar": "\nالمحادثة على الموقع: {url}",
+        "tr": "\nWeb sohbeti: {url}",
+        "uk": "\nВебчат: {url}",
+        "ru": "\nВеб-чат: {url}",
+        "pl": "\nCzat na stronie: {url}",
+        "fa": "\nگفتگوی وب‌سایت: {url}",
     },
     "privacy_link": {
         "de": "\nDatenschutzerklärung: {url}",
         "ls": "\nMehr zum Daten-Schutz: {url}",
         "en": "\nPrivacy notice: {url}",
         "ar": "\nإشعار الخصوصية: {url}",
+        "tr": "\nGizlilik bildirimi: {url}",
+        "uk": "\nПовідомлення про захист даних: {url}",
+        "ru": "\nУведомление о защите данных: {url}",
+        "pl": "\nInformacja o ochronie danych: {url}",
+        "fa": "\nاطلاعیه حریم خصوصی: {url}",
     },
     "imprint_link": {
         "de": "\nImpressum: {url}",
         "ls": "\nWer ist für den Chat verantwortlich? {url}",
         "en": "\nImprint: {url}",
         "ar": "\nبيانات الناشر: {url}",
+        "tr": "\nKünye: {url}",
+        "uk": "\nВихідні дані: {url}",
+        "ru": "\nВыходные данные: {url}",
+        "pl": "\nStopka redakcyjna: {url}",
+        "fa": "\nمشخصات ناشر: {url}",
     },
     "help": {
         "de": (
@@ -111,12 +131,22 @@ T: Final[dict[str, dict[str, str]]] = {
             "/delete – حذف بياناتك لدينا\n"
             "/help – هذه المساعدة"
         ),
+        "tr": "Bu sohbet nasıl işler:\n• Bir cevabın numarasıyla, birkaç numarayla (1, 3) ya da cevabı yazarak yanıtlayın.\n/back – son soruya dön\n/restart – yeniden başla\n/language – dili değiştir\n/delete – bizdeki bilgilerinizi sil\n/help – bu yardım",
+        "uk": "Як працює цей чат:\n• Відповідайте номером відповіді, кількома номерами (1, 3) або напишіть відповідь.\n/back – до попереднього питання\n/restart – почати заново\n/language – змінити мову\n/delete – видалити Ваші дані в нас\n/help – ця довідка",
+        "ru": "Как работает этот чат:\n• Отвечайте номером ответа, несколькими номерами (1, 3) или напишите ответ.\n/back – к предыдущему вопросу\n/restart – начать заново\n/language – сменить язык\n/delete – удалить Ваши данные у нас\n/help – эта справка",
+        "pl": "Jak działa ten czat:\n• Odpowiadaj numerem odpowiedzi, kilkoma numerami (1, 3) albo napisz odpowiedź.\n/back – do poprzedniego pytania\n/restart – zacznij od nowa\n/language – zmień język\n/delete – usuń swoje dane u nas\n/help – ta pomoc",
+        "fa": "این گفتگو چطور کار می‌کند:\n• با شماره یک پاسخ، با چند شماره (1، 3) یا با نوشتن پاسخ جواب دهید.\n/back – به پرسش قبلی\n/restart – شروع دوباره\n/language – تغییر زبان\n/delete – پاک کردن اطلاعات شما نزد ما\n/help – این راهنما",
     },
     "language_prompt": {
         "de": "Welche Sprache möchten Sie? Schreiben Sie zum Beispiel: /sprache en\n{languages}",
         "ls": "Welche Sprache wollen Sie? Schreiben Sie zum Beispiel: /sprache en\n{languages}",
         "en": "Which language would you like? Write, for example: /language de\n{languages}",
         "ar": "أي لغة تريد؟ اكتب مثلًا: /language en\n{languages}",
+        "tr": "Hangi dili istersiniz? Örneğin şunu yazın: /language tr\n{languages}",
+        "uk": "Якою мовою Ви хочете писати? Напишіть, наприклад: /language uk\n{languages}",
+        "ru": "На каком языке Вы хотите писать? Напишите, например: /language ru\n{languages}",
+        "pl": "W jakim języku chcesz pisać? Napisz na przykład: /language pl\n{languages}",
+        "fa": "به کدام زبان می‌خواهید بنویسید؟ برای نمونه بنویسید: /language fa\n{languages}",
     },
     "delete_confirm": {
         "de": (
@@ -136,6 +166,11 @@ T: Final[dict[str, dict[str, str]]] = {
             "هل تريد حقًا حذف كل ما كتبته لنا هنا؟ تُحذف أيضًا حالتك لدى الاستشارة. "
             "إذا نعم، اكتب: /delete yes"
         ),
+        "tr": "Burada bize yazdığınız her şey gerçekten silinsin mi? Danışma ekibindeki vakanız da silinir. Evetse şunu yazın: /delete yes",
+        "uk": "Справді видалити все, що Ви нам тут написали? Ваше звернення в консультантів теж буде видалено. Якщо так, напишіть: /delete yes",
+        "ru": "Действительно удалить всё, что Вы нам здесь написали? Ваше обращение у консультантов тоже будет удалено. Если да, напишите: /delete yes",
+        "pl": "Naprawdę usunąć wszystko, co nam tu napisałeś(-aś)? Twoja sprawa w poradni też zostanie usunięta. Jeśli tak, napisz: /delete yes",
+        "fa": "واقعاً هر چه اینجا برای ما نوشته‌اید پاک شود؟ پرونده شما نزد تیم مشاوره هم پاک می‌شود. اگر بله، بنویسید: /delete yes",
     },
     "deleted": {
         "de": (
@@ -148,6 +183,11 @@ T: Final[dict[str, dict[str, str]]] = {
         ),
         "en": "Your data with us is deleted. If you write again, a new conversation begins.",
         "ar": "تم حذف بياناتك لدينا. إذا كتبت مرة أخرى تبدأ محادثة جديدة.",
+        "tr": "Bizdeki bilgileriniz silindi. Yeniden yazarsanız yeni bir konuşma başlar.",
+        "uk": "Ваші дані в нас видалено. Якщо Ви напишете знову, почнеться нова розмова.",
+        "ru": "Ваши данные у нас удалены. Если Вы напишете снова, начнётся новый разговор.",
+        "pl": "Twoje dane u nas zostały usunięte. Jeśli napiszesz ponownie, zacznie się nowa rozmowa.",
+        "fa": "اطلاعات شما نزد ما پاک شد. اگر دوباره بنویسید، گفتگوی تازه‌ای شروع می‌شود.",
     },
     "non_text": {
         "de": (
@@ -169,12 +209,22 @@ T: Final[dict[str, dict[str, str]]] = {
             "يمكنني قراءة النص فقط هنا. لا يمكنني استقبال الصور أو الرسائل الصوتية أو الملصقات "
             "أو الملفات، ولم يُحفظ منها شيء. يُرجى كتابة إجابتك نصًا."
         ),
+        "tr": "Burada yalnızca metin okuyabiliyorum. Fotoğraf, sesli mesaj, çıkartma ve dosya alamıyorum; bunlardan hiçbiri kaydedilmedi. Lütfen cevabınızı metin olarak yazın.",
+        "uk": "Тут я можу читати лише текст. Фото, голосові повідомлення, стікери й файли я не приймаю; нічого з цього не збережено. Будь ласка, напишіть відповідь текстом.",
+        "ru": "Здесь я могу читать только текст. Фото, голосовые сообщения, стикеры и файлы я не принимаю; ничего из этого не сохранено. Пожалуйста, напишите ответ текстом.",
+        "pl": "Tutaj mogę czytać tylko tekst. Nie przyjmuję zdjęć, wiadomości głosowych, naklejek ani plików; nic z tego nie zostało zapisane. Napisz odpowiedź tekstem.",
+        "fa": "اینجا فقط می‌توانم متن بخوانم. عکس، پیام صوتی، استیکر و فایل را نمی‌پذیرم؛ هیچ‌کدام ذخیره نشد. لطفاً پاسخ خود را به‌صورت متن بنویسید.",
     },
     "too_long": {
         "de": "Diese Nachricht ist zu lang (höchstens 10.000 Zeichen). Bitte teilen Sie sie auf.",
         "ls": "Die Nachricht ist zu lang.\nBitte schreiben Sie mehrere kürzere Nachrichten.",
         "en": "This message is too long (at most 10,000 characters). Please split it up.",
         "ar": "هذه الرسالة طويلة جدًا (10000 حرف كحد أقصى). يُرجى تقسيمها.",
+        "tr": "Bu mesaj çok uzun (en fazla 10.000 karakter). Lütfen bölün.",
+        "uk": "Це повідомлення задовге (щонайбільше 10 000 символів). Будь ласка, розділіть його.",
+        "ru": "Это сообщение слишком длинное (не более 10 000 символов). Пожалуйста, разделите его.",
+        "pl": "Ta wiadomość jest za długa (najwyżej 10 000 znaków). Podziel ją.",
+        "fa": "این پیام بیش از حد طولانی است (حداکثر ۱۰٬۰۰۰ نویسه). لطفاً آن را تقسیم کنید.",
     },
     "slow_down": {
         "de": (
@@ -187,6 +237,11 @@ T: Final[dict[str, dict[str, str]]] = {
         ),
         "en": "That was a lot of messages in a short time. Please wait a while, then write again.",
         "ar": "كانت هذه رسائل كثيرة في وقت قصير. يُرجى الانتظار قليلًا ثم الكتابة مرة أخرى.",
+        "tr": "Kısa sürede çok fazla mesaj geldi. Lütfen biraz bekleyin, sonra yeniden yazın.",
+        "uk": "Це було багато повідомлень за короткий час. Будь ласка, трохи зачекайте й напишіть знову.",
+        "ru": "Это было много сообщений за короткое время. Пожалуйста, немного подождите и напишите снова.",
+        "pl": "To było dużo wiadomości w krótkim czasie. Poczekaj chwilę i napisz ponownie.",
+        "fa": "در زمان کوتاهی پیام‌های زیادی فرستاده شد. لطفاً کمی صبر کنید و دوباره بنویسید.",
     },
     "busy": {
         "de": (
@@ -195,6 +250,11 @@ T: Final[dict[str, dict[str, str]]] = {
         "ls": "Das hat nicht geklappt.\nBitte schreiben Sie Ihre Nachricht gleich noch einmal.",
         "en": "That did not work just now. Please send your message again in a moment.",
         "ar": "لم ينجح ذلك الآن. يُرجى إرسال رسالتك مرة أخرى بعد قليل.",
+        "tr": "Bu şu anda olmadı. Lütfen mesajınızı biraz sonra yeniden gönderin.",
+        "uk": "Зараз це не вдалося. Будь ласка, надішліть повідомлення ще раз трохи згодом.",
+        "ru": "Сейчас это не получилось. Пожалуйста, отправьте сообщение ещё раз чуть позже.",
+        "pl": "Teraz to się nie udało. Wyślij wiadomość ponownie za chwilę.",
+        "fa": "الان انجام نشد. لطفاً پیام خود را کمی بعد دوباره بفرستید.",
     },
 }
 
@@ -234,6 +294,51 @@ WORDS: Final[dict[str, Words]] = {
         or_number="أو أجب برقم.",
         back="/back – إلى السؤال السابق",
         restart="/restart – البدء من جديد",
+    ),
+    "tr": Words(
+        bot="Otomatik yanıt:",
+        counsellor="Danışma ekibinden mesaj (bir insan yazıyor):",
+        pick_one="Numarayla cevap verin ya da cevabı yazın.",
+        pick_several="Birkaç numara yazabilirsiniz, örneğin: 1, 3",
+        or_number="Ya da bir numarayla cevap verin.",
+        back="/back – son soruya dön",
+        restart="/restart – yeniden başla",
+    ),
+    "uk": Words(
+        bot="Автоматична відповідь:",
+        counsellor="Повідомлення від консультантів (пише людина):",
+        pick_one="Відповідайте номером або напишіть відповідь.",
+        pick_several="Можна написати кілька номерів, наприклад: 1, 3",
+        or_number="Або відповідайте номером.",
+        back="/back – до попереднього питання",
+        restart="/restart – почати заново",
+    ),
+    "ru": Words(
+        bot="Автоматический ответ:",
+        counsellor="Сообщение от консультантов (пишет человек):",
+        pick_one="Отвечайте номером или напишите ответ.",
+        pick_several="Можно написать несколько номеров, например: 1, 3",
+        or_number="Или отвечайте номером.",
+        back="/back – к предыдущему вопросу",
+        restart="/restart – начать заново",
+    ),
+    "pl": Words(
+        bot="Odpowiedź automatyczna:",
+        counsellor="Wiadomość od poradni (pisze człowiek):",
+        pick_one="Odpowiedz numerem albo napisz odpowiedź.",
+        pick_several="Możesz napisać kilka numerów, na przykład: 1, 3",
+        or_number="Albo odpowiedz numerem.",
+        back="/back – do poprzedniego pytania",
+        restart="/restart – zacznij od nowa",
+    ),
+    "fa": Words(
+        bot="پاسخ خودکار:",
+        counsellor="پیام از تیم مشاوره (یک انسان می‌نویسد):",
+        pick_one="با شماره پاسخ دهید یا پاسخ را بنویسید.",
+        pick_several="می‌توانید چند شماره بنویسید، برای نمونه: 1، 3",
+        or_number="یا با یک شماره پاسخ دهید.",
+        back="/back – به پرسش قبلی",
+        restart="/restart – شروع دوباره",
     ),
 }
 

@@ -707,8 +707,9 @@ class TelegramRuntime:
         """The command menu in the client, per language; nice to have, so failures pass."""
         with contextlib.suppress(TelegramError):
             await self.bot.set_my_commands(menu_commands(texts.DEFAULT_LANGUAGE))
-            for language in ("en", "ar"):
-                await self.bot.set_my_commands(menu_commands(language), language_code=language)
+            for language in texts.LANGUAGES:
+                if language not in (texts.DEFAULT_LANGUAGE, "ls"):  # Telegram has no "ls"
+                    await self.bot.set_my_commands(menu_commands(language), language_code=language)
 
     async def stop(self) -> None:
         if self.poller is not None and self._task is not None:

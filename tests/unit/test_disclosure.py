@@ -15,9 +15,29 @@ from bot.channels import telegram_texts
 from bot.rasa import texts as rasa_texts
 from bot.web import texts as web_texts
 
-AUTOMATIC = {"de": "Automatisch", "ls": "Automatisch", "en": "Automatic", "ar": "آلي"}
+AUTOMATIC = {
+    "de": "Automatisch",
+    "ls": "Automatisch",
+    "en": "Automatic",
+    "ar": "آلي",
+    "tr": "Otomatik",
+    "uk": "Автоматична",
+    "ru": "Автоматический",
+    "pl": "automatyczna",
+    "fa": "خودکار",
+}
 """The word for "automatic" in each language's label."""
-PERSON = {"de": "Mensch", "ls": "Mensch", "en": "person", "ar": "شخص"}
+PERSON = {
+    "de": "Mensch",
+    "ls": "Mensch",
+    "en": "person",
+    "ar": "شخص",
+    "tr": "insan",
+    "uk": "людина",
+    "ru": "человек",
+    "pl": "człowiek",
+    "fa": "انسان",
+}
 """The word that says a human writes."""
 
 
