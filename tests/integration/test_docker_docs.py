@@ -29,7 +29,7 @@ PROXY_DOC = ROOT / "docs" / "reverse-proxy.md"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 PUBLIC_URL = "https://beratung.example.org"
-_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[?-][^}]*)?\}")
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}")
 
 
 def _code_blocks(path: Path, language: str) -> list[str]:
@@ -58,7 +58,9 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` with the given .env."""
 
     def one(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, default, fallback = match.group(1), match.group(2), match.group(3)
+        if default is not None and not env.get(name):  # ${VAR:-x}: optional, x without it
+            return fallback
         assert name in env, f"{name} is needed by docker-compose.yml; docs/docker.md sets it"
         return env[name]
 

@@ -45,7 +45,7 @@ async def rows(tg: Telegram) -> tuple[int, int]:
             "النصوص",
         ),
         ({"location": {"latitude": 52.37, "longitude": 9.73}}, "de", "nur Text"),
-        ({"document": {"file_id": "d1", "file_unique_id": "u4"}}, "tr", "nur Text"),
+        ({"document": {"file_id": "d1", "file_unique_id": "u4"}}, "tr", "yalnızca metin"),  # noqa: RUF001  # Turkish
     ],
 )
 async def test_non_text_messages_get_a_kind_reply_and_nothing_is_stored(
