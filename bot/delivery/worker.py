@@ -103,6 +103,10 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Deliver until stopped or cancelled; sleeps until woken or the poll interval passed."""
         while not self._stopping:
+            # Cleared before the round, not after it: a wake that comes while the round runs
+            # (a reply committed after its query looked) is kept and starts the next round
+            # at once, instead of waiting for the poll interval.
+            self._wake.clear()
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -113,7 +117,6 @@ class DeliveryWorker:
                 sent = 0
             if sent or self._stopping:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
