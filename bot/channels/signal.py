@@ -267,7 +267,9 @@ class SignalChannel:
             return RecipientUnreachable("the person is no longer on Signal")
         if "RATE" in upper or "PROOF_REQUIRED" in upper:
             return DeliveryFailed("Signal's rate limit", _retry_after(data))
-        return DeliveryFailed(f"signal-cli refused the message ({what[:80]})")
+        # signal-cli's own message may name the recipient: only a constant kind is logged.
+        kind = what if re.fullmatch(r"[A-Z_]{1,40}", what) else "an error"
+        return DeliveryFailed(f"signal-cli refused the message ({kind})")
 
     async def typing(self, address: str) -> None:
         if self.client is None:

@@ -42,6 +42,9 @@ class FakeSignalCli:
     unregistered: set[str] = field(default_factory=set)
     rate_limited: int = 0
     """So many `send` calls from now on fail with Signal's rate limit."""
+    fail_once: str | None = None
+    """The next `send` fails with this error message ({recipient} filled in, as signal-cli's
+    messages name the recipient)."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _listeners: set[asyncio.Queue[tuple[int, dict[str, Any]]]] = field(default_factory=set)
     _runner: web.AppRunner | None = None
@@ -142,6 +145,9 @@ class FakeSignalCli:
             recipients = params.get("recipient") or []
             if isinstance(recipients, str):
                 recipients = [recipients]
+            if self.fail_once is not None:
+                message, self.fail_once = self.fail_once.format(recipient=recipients[0]), None
+                return _error(rid, -1, message)
             if self.rate_limited:
                 self.rate_limited -= 1
                 limited = {"type": "RATE_LIMIT_FAILURE", "retryAfterSeconds": 1}
