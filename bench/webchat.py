@@ -563,6 +563,13 @@ def _ratio(value: float, base: float) -> str:
 
 
 def throughput_line(service: LoadResult, echo: LoadResult) -> str:
+    for name, result in (("the service", service), ("the echo", echo)):
+        if not result.latencies:
+            # Never 0 round trips/s or "nan ms": the window was shorter than one round trip.
+            return (
+                f"{service.concurrency} conversations: no round trip of {name} completed in "
+                f"the {result.seconds:g} s window (measure longer: --seconds)"
+            )
     parts = [
         f"{service.concurrency} conversations: {service.rate:.0f} round trips/s = "
         f"{_ratio(service.rate, echo.rate)} {TIMES} echo ({echo.rate:.0f}/s)"

@@ -402,6 +402,8 @@ class SignalReceiver:
         if data.get("groupInfo") or data.get("groupV2"):
             log.info("signal: a group message was ignored (the office answers people alone)")
             return
+        if data.get("reaction") or data.get("remoteDelete"):
+            return  # an emoji on a message, or "delete for everyone": nothing to answer
         timestamp = envelope.get("timestamp") or data.get("timestamp")
         if not isinstance(timestamp, int):
             return

@@ -60,3 +60,13 @@ def test_the_benchmark_goes_through_the_service_and_prints_ratios(
     # The idle connections went through a real `anlaufstelle serve`: each started a chat.
     served = webchat.db_counts(tmp_path / "serve" / webchat.DB_FILE)
     assert served.conversations == webchat.IDLE_WARMUP + 10
+
+
+def test_a_window_without_a_round_trip_says_so_instead_of_zero_or_nan() -> None:
+    echo = webchat.LoadResult(50, 2.0, latencies=[0.001] * 100)
+    slow = webchat.LoadResult(50, 2.0, latencies=[])
+    line = webchat.throughput_line(slow, echo)
+    assert "no round trip of the service completed in the 2 s window" in line
+    assert "nan" not in line and " 0 round trips" not in line
+    some = webchat.LoadResult(50, 2.0, latencies=[0.3] * 5)
+    assert "round trips/s" in webchat.throughput_line(some, echo)

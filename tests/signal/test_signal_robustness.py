@@ -186,7 +186,16 @@ async def test_commands_in_words_and_what_signal_cannot_take(
     anna.fake.incoming(anna.aci, None, attachments=[{"contentType": "image/jpeg", "size": 1}])
     assert "only read text" in await anna.next("only read text")
     anna.fake.incoming(anna.aci, "in a group", group=True)
-    assert await anna.quiet() == []
+    anna.fake.publish(
+        {
+            "envelope": {
+                "sourceUuid": anna.aci,
+                "timestamp": 1,
+                "dataMessage": {"timestamp": 1, "reaction": {"emoji": "👍"}},
+            }
+        }
+    )
+    assert await anna.quiet() == []  # neither a group nor a reaction gets an answer
 
     anna.say("/delete")
     assert "/delete yes" in await anna.next("Really delete")
