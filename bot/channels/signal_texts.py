@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.channels.messenger_texts import LINKS
 from bot.channels.text_render import Words
 
 LANGUAGES: Final = ("de", "ls", "en", "ar", "tr", "uk", "ru", "pl", "fa")
 DEFAULT_LANGUAGE: Final = "de"
 
 T: Final[dict[str, dict[str, str]]] = {
+    **LINKS,  # shared with the other messengers
     "privacy": {
         "de": (
             "Bevor es losgeht, ein Hinweis zum Datenschutz:\n"
@@ -56,39 +58,6 @@ T: Final[dict[str, dict[str, str]]] = {
         "ru": "Прежде чем начать, замечание о защите данных:\n• Signal шифрует этот чат сквозным шифрованием: сам Signal не может его прочитать.\n• Мы видим идентификатор учётной записи Signal, а не Ваш номер телефона, и не храним никаких номеров.\n• Наш веб-чат защищён ещё лучше: без учётной записи и без номера телефона.{webchat}\nКомандой /delete Вы в любой момент можете удалить свои данные у нас; /help показывает все команды.{legal}",
         "pl": "Zanim zaczniemy, uwaga o ochronie danych:\n• Signal szyfruje ten czat end-to-end: sam Signal nie może go przeczytać.\n• Widzimy identyfikator konta Signal, a nie Twój numer telefonu, i nie zapisujemy żadnego numeru.\n• Nasz czat na stronie jest jeszcze lepiej chroniony: bez konta i bez numeru telefonu.{webchat}\nPoleceniem /delete możesz w każdej chwili usunąć swoje dane u nas; /help pokazuje wszystkie polecenia.{legal}",
         "fa": "پیش از شروع، نکته‌ای درباره حفاظت از داده‌ها:\n• سیگنال این گفتگو را سرتاسری رمزگذاری می‌کند: خود سیگنال نمی‌تواند آن را بخواند.\n• ما شناسه حساب سیگنال را می‌بینیم، نه شماره تلفن شما را، و هیچ شماره‌ای ذخیره نمی‌کنیم.\n• گفتگوی وب‌سایت ما امن‌تر است: بدون حساب و بدون شماره تلفن.{webchat}\nبا /delete هر وقت بخواهید می‌توانید اطلاعات خود را نزد ما پاک کنید؛ /help همه فرمان‌ها را نشان می‌دهد.{legal}",
-    },
-    "webchat_link": {
-        "de": "\nWeb-Chat: {url}",
-        "ls": "\nChat im Internet: {url}",
-        "en": "\nWeb chat: {url}",
-        "ar": "\nالمحادثة على الموقع: {url}",
-        "tr": "\nWeb sohbeti: {url}",
-        "uk": "\nВебчат: {url}",
-        "ru": "\nВеб-чат: {url}",
-        "pl": "\nCzat na stronie: {url}",
-        "fa": "\nگفتگوی وب‌سایت: {url}",
-    },
-    "privacy_link": {
-        "de": "\nDatenschutzerklärung: {url}",
-        "ls": "\nMehr zum Daten-Schutz: {url}",
-        "en": "\nPrivacy notice: {url}",
-        "ar": "\nإشعار الخصوصية: {url}",
-        "tr": "\nGizlilik bildirimi: {url}",
-        "uk": "\nПовідомлення про захист даних: {url}",
-        "ru": "\nУведомление о защите данных: {url}",
-        "pl": "\nInformacja o ochronie danych: {url}",
-        "fa": "\nاطلاعیه حریم خصوصی: {url}",
-    },
-    "imprint_link": {
-        "de": "\nImpressum: {url}",
-        "ls": "\nWer ist für den Chat verantwortlich? {url}",
-        "en": "\nImprint: {url}",
-        "ar": "\nبيانات الناشر: {url}",
-        "tr": "\nKünye: {url}",
-        "uk": "\nВихідні дані: {url}",
-        "ru": "\nВыходные данные: {url}",
-        "pl": "\nStopka redakcyjna: {url}",
-        "fa": "\nمشخصات ناشر: {url}",
     },
     "help": {
         "de": (

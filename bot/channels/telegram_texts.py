@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.channels.messenger_texts import LINKS
+
 LANGUAGES: Final = ("de", "ls", "en", "ar", "tr", "uk", "ru", "pl", "fa")
 DEFAULT_LANGUAGE: Final = "de"
 LANGUAGE_NAMES: Final = {
@@ -32,6 +34,7 @@ LANGUAGE_NAMES: Final = {
 """Each language's name in itself, for the /language buttons."""
 
 T: Final[dict[str, dict[str, str]]] = {
+    **LINKS,  # shared with the other messengers
     "privacy": {
         "de": (
             "Bevor es losgeht, ein Hinweis zum Datenschutz:\n"
@@ -75,30 +78,6 @@ T: Final[dict[str, dict[str, str]]] = {
         "pl": "Zanim zaczniemy, uwaga o ochronie danych:\n• Telegram wymaga konta z Twoim numerem telefonu.\n• Telegram przechowuje czaty z botami na swoich serwerach, także ten czat.\n• Nie widzimy Twojego numeru telefonu i o niego nie pytamy.\nNasz czat na stronie jest jeszcze lepiej chroniony: bez konta i bez numeru telefonu.{webchat}\nPoleceniem /delete możesz w każdej chwili usunąć swoje dane u nas.{legal}",
         "fa": "پیش از شروع، نکته‌ای درباره حفاظت از داده‌ها:\n• تلگرام به حسابی با شماره تلفن شما نیاز دارد.\n• تلگرام گفتگو با ربات‌ها را روی سرورهای خود نگه می‌دارد، این گفتگو را هم.\n• ما شماره تلفن شما را نمی‌بینیم و آن را نمی‌پرسیم.\nگفتگوی وب‌سایت ما امن‌تر است: بدون حساب و بدون شماره تلفن.{webchat}\nبا /delete هر وقت بخواهید می‌توانید اطلاعات خود را نزد ما پاک کنید.{legal}",
     },
-    # The office's privacy notice and imprint, appended to the first-contact notice when
-    # configured (bot/office/legal.py says which link).
-    "privacy_link": {
-        "de": "\nDatenschutzerklärung: {url}",
-        "ls": "\nMehr zum Daten-Schutz: {url}",
-        "en": "\nPrivacy notice: {url}",
-        "ar": "\nإشعار الخصوصية: {url}",
-        "tr": "\nGizlilik bildirimi: {url}",
-        "uk": "\nПовідомлення про захист даних: {url}",
-        "ru": "\nУведомление о защите данных: {url}",
-        "pl": "\nInformacja o ochronie danych: {url}",
-        "fa": "\nاطلاعیه حریم خصوصی: {url}",
-    },
-    "imprint_link": {
-        "de": "\nImpressum: {url}",
-        "ls": "\nWer ist für den Chat verantwortlich? {url}",
-        "en": "\nImprint: {url}",
-        "ar": "\nبيانات الناشر: {url}",
-        "tr": "\nKünye: {url}",
-        "uk": "\nВихідні дані: {url}",
-        "ru": "\nВыходные данные: {url}",
-        "pl": "\nStopka redakcyjna: {url}",
-        "fa": "\nمشخصات ناشر: {url}",
-    },
     # Every message of the bot (not of a counsellor) starts with this line (AI Act Art. 50):
     # the person knows a program answers, not a person.
     "bot": {
@@ -111,17 +90,6 @@ T: Final[dict[str, dict[str, str]]] = {
         "ru": "Автоматический ответ:",
         "pl": "Odpowiedź automatyczna:",
         "fa": "پاسخ خودکار:",
-    },
-    "webchat_link": {
-        "de": "\nWeb-Chat: {url}",
-        "ls": "\nChat im Internet: {url}",
-        "en": "\nWeb chat: {url}",
-        "ar": "\nالمحادثة على الموقع: {url}",
-        "tr": "\nWeb sohbeti: {url}",
-        "uk": "\nВебчат: {url}",
-        "ru": "\nВеб-чат: {url}",
-        "pl": "\nCzat na stronie: {url}",
-        "fa": "\nگفتگوی وب‌سایت: {url}",
     },
     "non_text": {
         "de": (
