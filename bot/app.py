@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web, web_response
 from aiohttp.typedefs import Handler, Middleware
 
-from bot import log_safety, metrics_http, resources
+from bot import log_safety, metrics_http, resources, ui_texts
 from bot.channels import bridge, signal, telegram, webchat
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -119,6 +119,7 @@ def create_app(
     config.on_change(use_hours)
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_office_config)
+    app.cleanup_ctx.append(_ui_texts)
     add_health_routes(app)
     app.router.add_get("/", index)
     if settings.webchat.enabled:
@@ -394,8 +395,18 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
 
             live.relay = relay_console
 
+    reloads: set[asyncio.Task[None]] = set()
+
+    def reload_texts(_payload: str = "") -> None:
+        task = asyncio.create_task(ui_texts.reload(store), name="ui-texts-reload")
+        reloads.add(task)  # held until done: a bare task may be collected mid-way
+        task.add_done_callback(reloads.discard)
+
+    handlers[notify.UI_TEXTS_CHANNEL] = reload_texts
+
     def catch_up() -> None:
         worker.wake()
+        reload_texts()
         if chat is not None:
             chat.catch_up_all()
         if console is not None:
@@ -456,6 +467,25 @@ async def _office_config(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(refresh(), name="office-config")
     async for _ in _run_forever("office settings refresher", task):
+        yield
+
+
+async def _ui_texts(app: web.Application) -> AsyncIterator[None]:
+    """The translations admins imported, at start and then every REFRESH_SECONDS (PostgreSQL
+    replicas also reload at once when told, see `_delivery_worker`)."""
+    store = app[STORE]
+    await ui_texts.reload(store)
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await ui_texts.reload(store)
+            except Exception:
+                log.exception("reading the imported translations failed; will try again")
+
+    task = asyncio.create_task(refresh(), name="ui-texts")
+    async for _ in _run_forever("translations refresher", task):
         yield
 
 

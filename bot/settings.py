@@ -595,6 +595,11 @@ class Settings(BaseSettings):
             "ls": "meistens in 2 Tagen. Nicht am Wochenende.",
             "en": "usually within two working days",
             "ar": "عادةً خلال يومي عمل",
+            "tr": "genellikle iki iş günü içinde",
+            "uk": "зазвичай протягом двох робочих днів",
+            "ru": "обычно в течение двух рабочих дней",
+            "pl": "zwykle w ciągu dwóch dni roboczych",
+            "fa": "معمولاً ظرف دو روز کاری",
         }
     )
     """Expected response time per language, shown at handover; outside `office_hours` the

@@ -154,14 +154,14 @@ def import_po(
     flow = parse_flow(flow_source, flow_file, complete=False)
     lines = po_text.splitlines()
     _check_language(flow, language, add_language, lines, po_file)
-    po = _parse(po_text, po_file)
+    po = parse(po_text, po_file)
     header_language = po.metadata.get("Language", "").strip()
     if header_language and header_language != language:
         raise PoErrors(
             [
                 PoError(
                     po_file,
-                    _header_line(lines, "Language"),
+                    header_line(lines, "Language"),
                     f"this file is for language '{header_language}', not '{language}'",
                 )
             ]
@@ -180,7 +180,7 @@ def import_po(
         if not item.msgctxt:
             errors.append(PoError(po_file, start, "entry without msgctxt (the text id)"))
             continue
-        ctxt_line = _keyword_line(lines, start, "msgctxt")
+        ctxt_line = keyword_line(lines, start, "msgctxt")
         if item.msgctxt in seen:
             errors.append(
                 PoError(
@@ -198,9 +198,9 @@ def import_po(
             )
             continue
         if item.msgstr.strip():
-            problem = _placeholder_problem(item.msgid, item.msgstr)
+            problem = placeholder_problem(item.msgid, item.msgstr)
             if problem:
-                errors.append(PoError(po_file, _keyword_line(lines, start, "msgstr"), problem))
+                errors.append(PoError(po_file, keyword_line(lines, start, "msgstr"), problem))
                 continue
             taken.append((entry, item))
     if errors:
@@ -211,7 +211,7 @@ def import_po(
 def _check_language(
     flow: Flow, language: str, add_language: bool, lines: list[str], po_file: str
 ) -> None:
-    line = _header_line(lines, "Language")
+    line = header_line(lines, "Language")
     if language == flow.default_language:
         message = f"'{language}' is the source language of flow '{flow.id}', not a translation"
     elif language in flow.languages:
@@ -228,7 +228,9 @@ def _check_language(
     raise PoErrors([PoError(po_file, line, message)])
 
 
-def _parse(po_text: str, po_file: str) -> polib.POFile:
+def parse(po_text: str, po_file: str) -> polib.POFile:
+    """Read PO text; PoErrors with the line of the first problem (also used for the
+    service's UI catalog, bot/i18n/po_files.py)."""
     # polib.pofile() reads a *file* when its argument names one; text that ends in a line
     # break names no file, so an uploaded "/etc/passwd" is parsed as (bad) PO text.
     text = po_text if po_text.endswith("\n") else po_text + "\n"
@@ -254,7 +256,7 @@ def _parse(po_text: str, po_file: str) -> polib.POFile:
         raise PoErrors([PoError(po_file, 1, "not a readable PO file")]) from None
 
 
-def _placeholder_problem(msgid: str, msgstr: str) -> str | None:
+def placeholder_problem(msgid: str, msgstr: str) -> str | None:
     rest = _PLACEHOLDER.sub("", msgstr)
     if "{" in rest or "}" in rest:
         return "the translation has a { or } that is not part of a {placeholder}"
@@ -327,14 +329,14 @@ def _check_applied(flow: Flow, language: str, patch: yaml_patch.FlowPatch) -> No
             raise RuntimeError(f"the edited flow does not read back the text at {path}")
 
 
-def _header_line(lines: list[str], field: str) -> int:
+def header_line(lines: list[str], field: str) -> int:
     for n, line in enumerate(lines, start=1):
         if line.startswith(f'"{field}:'):
             return n
     return 1
 
 
-def _keyword_line(lines: list[str], start: int, keyword: str) -> int:
+def keyword_line(lines: list[str], start: int, keyword: str) -> int:
     """The line of `keyword` in the entry that begins at line `start` (1-based)."""
     for n in range(max(start, 1), len(lines) + 1):
         if lines[n - 1].startswith(keyword + " "):

@@ -354,6 +354,22 @@ class OfficeSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class UiTranslation(Base):
+    """A translation of one of the service's texts that an admin imported (a PO file); it
+    takes precedence over the shipped one. Texts for everybody: no personal data."""
+
+    __tablename__ = "ui_translations"
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    forms: Mapped[list[str]] = mapped_column(JSON)
+    """One text, or the plural forms in the language's gettext order."""
+    source: Mapped[str] = mapped_column(Text)
+    """The German text it was translated from."""
+    reviewed: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class StatCounter(Base):
     """Anonymous statistics: how many closed cases had a given value, per month.
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 OUTBOX_CHANNEL: Final = "anlaufstelle_outbox"
 WEBCHAT_CHANNEL: Final = "anlaufstelle_webchat"
 CONSOLE_CHANNEL: Final = "anlaufstelle_console"
+UI_TEXTS_CHANNEL: Final = "anlaufstelle_ui_texts"
+"""An admin imported translations of the service's texts: every replica reloads them."""
 RECONNECT_SECONDS: Final = 1.0
 
 

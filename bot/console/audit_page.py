@@ -57,6 +57,7 @@ ACTIONS: Final = {
     "flow.published": "Dialog veröffentlicht",
     "flow.rolled_back": "Dialog auf eine frühere Version zurückgesetzt",
     "flow.translation_imported": "Übersetzung eines Dialogs eingespielt",
+    "ui.translation_imported": "Übersetzung der Texte des Dienstes eingespielt",
     "settings.changed": "Einstellung geändert",
     "settings.reset": "Einstellung zurückgesetzt",
     "statistics.exported": "Statistik exportiert",

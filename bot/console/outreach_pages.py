@@ -24,8 +24,9 @@ from bot.channels.base import SOURCE_TAG
 from bot.console.auth import is_https
 from bot.console.core import Console
 from bot.console.language_names import language_name
+from bot.i18n.languages import direction, html_lang
 from bot.office.config import OfficeConfig
-from bot.office.flyer_texts import FLYER, HTML_LANG, RTL, UNREVIEWED, FlyerText
+from bot.office.flyer_texts import LANGUAGES, FlyerText, flyer_text, unreviewed
 from bot.office.hours_text import weekly_hours
 from bot.settings import Settings
 from bot.web.render import render
@@ -87,7 +88,7 @@ class OutreachPages:
             csrf=session.csrf,
             error=error,
             formats=FORMATS,
-            languages=[(code, language_name(code), code in UNREVIEWED) for code in FLYER],
+            languages=[(code, language_name(code), unreviewed(code)) for code in LANGUAGES],
             telegram=self.telegram_name() is not None,
             tag=request.query.get("tag", ""),
         )
@@ -98,7 +99,7 @@ class OutreachPages:
             return session
         tag = request.query.get("tag", "")
         kind = request.query.get("format", "a6")
-        languages = [code for code in request.query.getall("lang", []) if code in FLYER]
+        languages = [code for code in request.query.getall("lang", []) if code in LANGUAGES]
         if not SOURCE_TAG.fullmatch(tag):
             return await self._form(
                 request, "Der Ort braucht 1 bis 32 Buchstaben, Ziffern, - oder _.", 400
@@ -117,9 +118,9 @@ class OutreachPages:
             sheets.append(
                 Sheet(
                     language=code,
-                    html_lang=HTML_LANG.get(code, code),
-                    dir="rtl" if code in RTL else "ltr",
-                    text=FLYER[code],
+                    html_lang=html_lang(code),
+                    dir=direction(code),
+                    text=flyer_text(code),
                     hours=weekly_hours(hours, code),
                     web_url=web_url,
                     web_qr=qr_svg(web_url, web_url),

@@ -30,6 +30,7 @@ from bot.console.request_pages import add_request_routes
 from bot.console.settings_pages import add_settings_routes
 from bot.console.statistics_pages import add_statistics_routes
 from bot.console.translation_pages import add_translation_routes
+from bot.console.ui_text_pages import add_ui_text_routes
 from bot.keys import CHANNELS, CLOCK, CONSOLE, OFFICE_CONFIG, SERVICE, SETTINGS, STORE, TELEGRAM
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def add_routes(app: web.Application, console: Console) -> None:
     )
     r.add_get("/console/static/{name}", console.static)
     add_translation_routes(app, console)
+    add_ui_text_routes(app, console)
     app.on_response_prepare.append(console.security_headers)
     add_flow_routes(app, console)
 

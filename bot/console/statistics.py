@@ -28,9 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from babel.dates import get_month_names
 from markupsafe import Markup, escape
 
-from bot.office.texts import GERMAN_MONTHS
 from dialogs.model import Flow, MultiChoiceNode, SingleChoiceNode
 
 SMALL_CELL: Final = 5
@@ -70,7 +70,8 @@ FIXED_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
 }
 """Labels that no flow knows; flows, teams and outcomes bring the rest."""
 
-MONTHS: Final = GERMAN_MONTHS
+MONTHS: Final = tuple(get_month_names("wide", "format", locale="de")[m] for m in range(1, 13))
+"""The console speaks German; the month names come from CLDR (Babel)."""
 
 Hidden = Literal["", "small", "secondary"]
 

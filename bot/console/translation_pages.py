@@ -48,7 +48,7 @@ HTML_LANGUAGE: Final = {"ls": "de"}
 """Flow codes that are no BCP 47 language: Leichte Sprache is German."""
 
 
-class _BadUpload(Exception):
+class BadUpload(Exception):
     pass
 
 
@@ -178,8 +178,8 @@ class TranslationPages:
         if isinstance(session, web.Response):
             return session
         try:
-            fields = await _read_upload(request)
-        except _BadUpload:
+            fields = await read_upload(request)
+        except BadUpload:
             return self.console.forbidden(
                 "Das Formular war ungültig oder die Datei zu groß. Bitte laden Sie die Seite neu."
             )
@@ -284,12 +284,12 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-async def _read_upload(request: web.Request) -> dict[str, bytes]:
+async def read_upload(request: web.Request) -> dict[str, bytes]:
     """The parts of a multipart form, each at most MAX_PO_BYTES; nested parts refused."""
     if request.content_type != "multipart/form-data":
-        raise _BadUpload
+        raise BadUpload
     if request.content_length is not None and request.content_length > MAX_PO_BYTES + 16384:
-        raise _BadUpload
+        raise BadUpload
     try:
         reader = await request.multipart()
         fields: dict[str, bytes] = {}
@@ -298,17 +298,17 @@ async def _read_upload(request: web.Request) -> dict[str, bytes]:
             if part is None:
                 return fields
             if not isinstance(part, BodyPartReader) or part.name is None or part.name in fields:
-                raise _BadUpload
+                raise BadUpload
             data = bytearray()
             while chunk := await part.read_chunk(64 * 1024):
                 data.extend(chunk)
                 if len(data) > MAX_PO_BYTES:
-                    raise _BadUpload
+                    raise BadUpload
             fields[part.name] = bytes(data)
     except (ValueError, AssertionError):
         # aiohttp's multipart reader raises these on a body that is not multipart.
-        raise _BadUpload from None
-    raise _BadUpload  # more parts than the form has
+        raise BadUpload from None
+    raise BadUpload  # more parts than the form has
 
 
 def add_translation_routes(app: web.Application, console: Console) -> None:

@@ -12,11 +12,11 @@ and the office can give a new one.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.clock import Clock
+from bot.i18n.catalog import UI
 
 CODE_SLOT: Final = "{case_code}"
 """Where a stored bot line had the code; filled in only on the way to the person."""
@@ -26,22 +26,10 @@ HELD: Final = "case_code_held"
 
 CONSOLE_TEXT: Final = "[Fall-Code: nur der Person gezeigt, nirgends gespeichert]"
 
-GONE: Final[Mapping[str, str]] = {
-    "de": "Ihr Fall-Code wird nur einmal gezeigt und nirgends gespeichert. Wenn Sie ihn nicht "
-    "notiert haben: Schreiben Sie einfach hier weiter. Die Beratungsstelle kann Ihnen einen "
-    "neuen Code geben.",
-    "ls": "Ihr Fall-Code wird nur ein Mal gezeigt. Wir speichern den Fall-Code nicht. "
-    "Sie haben den Fall-Code nicht aufgeschrieben? Dann schreiben Sie einfach hier weiter. "
-    "Die Beratungs-Stelle gibt Ihnen einen neuen Fall-Code.",
-    "en": "Your case code is shown only once and kept nowhere. If you did not write it down: "
-    "just keep writing here. The office can give you a new code.",
-    "ar": "يُعرض رمز حالتك مرة واحدة فقط ولا يُحفظ في أي مكان. إذا لم تكتبه: تابع الكتابة "
-    "هنا فقط. يمكن لمكتب الاستشارة أن يعطيك رمزًا جديدًا.",
-}
-
 
 def gone_text(language: str) -> str:
-    return GONE.get(language) or GONE["de"]
+    """For a code asked for again after it was shown (the catalog's `case.code_gone`)."""
+    return UI.get(language, "case.code_gone")
 
 
 class CodeHold:

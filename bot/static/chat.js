@@ -25,6 +25,7 @@
     source: body.getAttribute('data-source') || null
   };
   var T = JSON.parse(document.getElementById('chat-texts').textContent);
+  var P = JSON.parse(document.getElementById('chat-plurals').textContent);
 
   var $ = function (id) { return document.getElementById(id); };
   var list = $('chat-messages');
@@ -110,9 +111,17 @@
       return values && values[name] !== undefined ? String(values[name]) : m;
     });
   }
-  // singular for one answer ("mindestens eine Antwort"), as the server's no-JS errors say it
-  function countText(key, n) {
-    return n === 1 ? T[key + '_one'] : fmt(key, { n: n });
+  // the form for a count by the language's CLDR plural rules, as the server's no-JS errors
+  // pick it (Babel on the server, Intl.PluralRules here: the same CLDR data)
+  function countText(key, n, values) {
+    var forms = P[key] || {};
+    var category = 'other';
+    try { category = new Intl.PluralRules(document.documentElement.lang || 'de').select(n); } catch (e) { /* old browser: 'other' */ }
+    var said = forms[category] || forms.other || '';
+    var all = values || { n: n };
+    return said.replace(/\{(\w+)\}/g, function (m, name) {
+      return all[name] !== undefined ? String(all[name]) : m;
+    });
   }
   function newId() {
     var bytes = new Uint8Array(12);
@@ -296,7 +305,7 @@
     var area = el('textarea', { id: 'message-input', name: 'text', rows: '4', dir: 'auto', maxlength: String(max), 'aria-describedby': describedBy });
     var nodes = [el('label', { 'for': 'message-input', 'data-t': labelKey, text: T[labelKey] }), area];
     if (counter) {
-      var count = el('p', { id: 'char-count', 'class': 'hint char-count', 'data-max': String(max), text: fmt('chars_count', { n: 0, max: max }) });
+      var count = el('p', { id: 'char-count', 'class': 'hint char-count', 'data-max': String(max), text: countText('chars_count', max, { n: 0, max: max }) });
       area.setAttribute('aria-describedby', describedBy + ' char-count');
       nodes.push(count);
     }
@@ -765,6 +774,7 @@
       .then(function (r) { if (!r.ok) throw new Error('texts'); return r.json(); })
       .then(function (data) {
         T = data.texts;
+        P = data.plurals;
         cfg.lang = data.lang;
         cfg.flowLang = data.flow_language;
         cfg.langChosen = true;
@@ -839,7 +849,7 @@
     if (!counter || event.target.id !== 'message-input') return;
     var max = Number(counter.getAttribute('data-max'));
     var n = event.target.value.length;
-    counter.textContent = fmt('chars_count', { n: n, max: max });
+    counter.textContent = countText('chars_count', max, { n: n, max: max });
     if (n >= max && !full) setStatus(T.chars_full, false);
     full = n >= max;
   });

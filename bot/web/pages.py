@@ -14,6 +14,7 @@ reply and is complete when `handle()` returns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -459,6 +460,8 @@ class ChatPages:
         the legal footer."""
         return {
             "t": texts.texts_for(lang),
+            "plurals": texts.plurals_for(lang),
+            "count_text": functools.partial(texts.count_text, lang),
             "lang": lang,
             "html_lang": texts.HTML_LANG[lang],
             "dir": texts.DIRECTION[lang],
@@ -561,7 +564,7 @@ class ChatPages:
         if not webchat.same_site_post(request, self.origins()):
             log.warning("webchat: a form post from another site was refused")
             lang = texts.DEFAULT_LANGUAGE
-            error = texts.T["err_bad_form"][lang]
+            error = texts.text(lang, "err_bad_form")
             return self._page(View(lang, False, webchat.new_token(), error=error, status=403))
         try:
             form = await read_form(request)
@@ -571,7 +574,7 @@ class ChatPages:
                     texts.DEFAULT_LANGUAGE,
                     False,
                     webchat.new_token(),
-                    error=texts.T["err_too_large"][texts.DEFAULT_LANGUAGE],
+                    error=texts.text(texts.DEFAULT_LANGUAGE, "err_too_large"),
                     status=413,
                 )
             )
@@ -765,9 +768,15 @@ class ChatPages:
             if prompt.expects != "choices" or unknown:
                 fail(t["err_unknown_choice"], where="answer")
             elif len(picks) < prompt.min_choices:
-                fail(_count_text(t, "choose_at_least", prompt.min_choices), where="answer")
+                fail(
+                    texts.count_text(view.lang, "choose_at_least", prompt.min_choices),
+                    where="answer",
+                )
             elif prompt.max_choices is not None and len(picks) > prompt.max_choices:
-                fail(_count_text(t, "choose_at_most", prompt.max_choices), where="answer")
+                fail(
+                    texts.count_text(view.lang, "choose_at_most", prompt.max_choices),
+                    where="answer",
+                )
             else:
                 await self._handle(view, mid, client, choices=tuple(picks))
         else:  # send
@@ -836,7 +845,7 @@ class ChatPages:
             text = _one(form, "text", MAX_FEEDBACK).strip()
         except (FormTooLarge, BadForm):
             lang = texts.DEFAULT_LANGUAGE
-            return self._statement(lang, False, error=texts.T["err_bad_form"][lang], status=400)
+            return self._statement(lang, False, error=texts.text(lang, "err_bad_form"), status=400)
         t = texts.texts_for(lang)
         if not text:
             return self._statement(lang, embed, error=t["feedback_empty"], status=400)
@@ -889,7 +898,7 @@ class ChatPages:
         if not webchat.same_site_post(request, self.origins()):
             log.warning("webchat: an export post from another site was refused")
             lang = texts.DEFAULT_LANGUAGE
-            error = texts.T["err_bad_form"][lang]
+            error = texts.text(lang, "err_bad_form")
             return self._page(View(lang, False, webchat.new_token(), error=error, status=403))
         try:
             form = await read_form(request)
@@ -968,6 +977,7 @@ class ChatPages:
                 "dir": texts.DIRECTION[ui],
                 "flow_language": texts.FLOW_LANGUAGE[ui],
                 "texts": texts.texts_for(ui),
+                "plurals": texts.plurals_for(ui),
             },
             headers={"Cache-Control": "public, max-age=3600"},
         )
@@ -1032,8 +1042,3 @@ def add_routes(app: web.Application, pages: ChatPages) -> None:
     app.router.add_get("/chat/texts/{lang}.json", pages.texts_json, name="chat-texts")
     app.router.add_static("/chat/static/", STATIC_DIR, name="chat-static")
     app.on_response_prepare.append(pages.security_headers)
-
-
-def _count_text(t: dict[str, str], key: str, n: int) -> str:
-    """The text for a count of answers, singular for one ("mindestens eine Antwort")."""
-    return t[f"{key}_one"] if n == 1 else t[key].format(n=n)

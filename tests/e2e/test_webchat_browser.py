@@ -23,6 +23,7 @@ require_playwright()
 from playwright.async_api import BrowserContext, Page, WebSocket, expect  # noqa: E402
 from playwright.async_api import Error as PlaywrightError  # noqa: E402
 
+from bot.web import texts  # noqa: E402
 from tests.e2e.chat import (  # noqa: E402
     ANSWER_LABEL,
     CASE_CODE_FIELD,
@@ -700,7 +701,7 @@ async def test_one_language_choice_for_the_chat_and_the_page(
 async def test_the_browsers_language_is_offered_first_and_a_page_choice_answers_it(
     server: Server, make_context: MakeContext, shots: Path
 ) -> None:
-    # A Turkish phone: the page has no Turkish chrome yet, but the chat offers Türkçe first.
+    # A Turkish phone: the page speaks Turkish, and the chat offers Türkçe first.
     page = await (await make_context(bypass_csp=True, locale="tr-TR")).new_page()
     chat = Chat(page)
     # The log's and the composer's names follow the page's language: find them by place.
@@ -711,6 +712,9 @@ async def test_the_browsers_language_is_offered_first_and_a_page_choice_answers_
     first = chat.composer.locator("fieldset.choices button").first
     await expect(first).to_have_text("Türkçe")
     await expect(first).to_have_class(re.compile(r"\bbtn-suggested\b"))
+    await expect(page.locator("html")).to_have_attribute("lang", "tr")
+    quick_exit = texts.text("tr", "quick_exit")
+    await expect(page.get_by_role("link", name=quick_exit)).to_be_visible()
     await assert_accessible(page, "with a pre-selected language")
     await shot(page, shots, "language-guessed")
 

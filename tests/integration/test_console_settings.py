@@ -104,8 +104,8 @@ async def test_saved_hours_change_what_the_bot_says_without_a_restart(env: Conso
     assert where == "/console/office/settings?notice=saved#hours-h"
     handover = await _handover(env)
     assert (
-        "Das Büro ist gerade geschlossen. Es ist wieder geöffnet am Montag, 30. November, ab 9 Uhr."
-        in handover.text
+        "Das Büro ist gerade geschlossen. Es ist wieder geöffnet am Montag, 30. November, "
+        "ab 09:00 Uhr." in handover.text
     )
     stored = await _stored(env)
     assert stored["office_hours"]["wednesday"] == []

@@ -92,7 +92,7 @@ async def test_the_download_matches_the_transcript_before_and_after_the_handover
 async def test_nothing_to_download_without_a_conversation_or_a_session(client: Client) -> None:
     page = await get_page(client)
     body = await download(client, page.answer, status=404)
-    assert texts.T["export_nothing"]["de"] in body
+    assert texts.text("de", "export_nothing") in body
     await download(client, page.answer, status=400, session="not-a-token")
     foreign = await client.post(
         "/chat/export",

@@ -97,16 +97,16 @@ async def test_every_page_links_privacy_imprint_and_accessibility(client: Client
         assert re.search(
             r'id="privacy-link"[^>]*target="_blank" rel="noopener noreferrer"', page.html
         )
-        assert texts.T["privacy_link"][lang] in page.html, name  # type: ignore[index]
+        assert texts.text(lang, "privacy_link") in page.html, name
 
 
 async def test_our_imprint_page_shows_the_text_in_the_language_or_german(client: Client) -> None:
     en = await get_page(client, "/chat/imprint?lang=en")
     assert "<h1>Imprint (legal notice)</h1>" in en.html
-    assert IMPRINT_EN in en.html and texts.T["legal_other_language"]["en"] not in en.html
+    assert IMPRINT_EN in en.html and texts.text("en", "legal_other_language") not in en.html
     ls = await get_page(client, "/chat/imprint?lang=ls")
     assert '<div id="legal-text" class="legal-text" lang="de" dir="auto">' in ls.html
-    assert texts.T["legal_other_language"]["ls"] in ls.html  # said, not hidden
+    assert texts.text("ls", "legal_other_language") in ls.html  # said, not hidden
     # Paragraphs at blank lines; a line break inside one stays (white-space: pre-line).
     assert "<p>Region Hannover\nHildesheimer Straße 20</p>" in ls.html
     assert "<p>Vertreten durch den Regionspräsidenten</p>" in ls.html
@@ -131,7 +131,7 @@ async def test_without_settings_the_pages_say_what_is_missing(bare: Client) -> N
     statement = await get_page(bare, "/chat/accessibility")
     assert "feedback-contact-missing" in statement.ids
     assert "feedback-contact" not in statement.ids and "example.org" not in statement.html
-    assert texts.T["st_contact_missing"]["de"] in statement.html
+    assert texts.text("de", "st_contact_missing") in statement.html
 
 
 async def test_every_bot_line_is_visibly_labelled_automatic(client: Client) -> None:

@@ -100,7 +100,7 @@ async def test_handover_outside_hours_says_when_the_office_opens_again(office: O
     handover = await person.complete_intake()
     assert handover.text.endswith(
         "Antwort in zwei Werktagen. Das Büro ist gerade geschlossen. Es ist wieder geöffnet "
-        "am Montag, 30. November, ab 9 Uhr. Sie können uns trotzdem schon schreiben: "
+        "am Montag, 30. November, ab 09:00 Uhr. Sie können uns trotzdem schon schreiben: "
         "Ihre Nachrichten warten hier auf uns."
     )
     # The handover already said it: writing on in the same closed period gets no notice.
@@ -112,7 +112,7 @@ async def test_handover_in_english_outside_hours(office: Office) -> None:
     handover = await person.complete_intake(language="en")
     assert handover.text.endswith(
         "Answer within two working days. The office is closed right now. It opens again on "
-        "Monday, 30 November, at 9 am. You can still write to us: your messages will wait "
+        "Monday 30 November, at 09:00. You can still write to us: your messages will wait "
         "here for us."
     )
 
@@ -137,7 +137,7 @@ async def test_a_waiting_person_is_told_once_per_closed_period(office: Office) -
     (notice,) = await write("Am Abend noch eine Frage.")
     assert notice.text == (
         "Ihre Nachricht ist angekommen und wartet hier auf uns. Das Büro ist gerade "
-        "geschlossen. Es ist wieder geöffnet am Donnerstag, 26. November, ab 9 Uhr."
+        "geschlossen. Es ist wieder geöffnet am Donnerstag, 26. November, ab 09:00 Uhr."
     )
     assert (notice.sender, notice.kind, notice.language) == ("bot", "info", "de")
     assert person.last is not None and person.last.replies == 1
@@ -153,7 +153,7 @@ async def test_a_waiting_person_is_told_once_per_closed_period(office: Office) -
     assert await write("Am Morgen.") == []
     clock.now = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # Thursday 16:30: a new closed period
     (again,) = await write("Am nächsten Abend.")
-    assert "wieder geöffnet am Freitag, 27. November, ab 9 Uhr." in again.text
+    assert "wieder geöffnet am Freitag, 27. November, ab 09:00 Uhr." in again.text
 
     # Every message is kept for the counsellor, the notices only added to the transcript.
     # (6 = the intake's person lines: start, consent, danger, when, municipality, account.)

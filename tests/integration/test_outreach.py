@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from bot.office.flyer_texts import FLYER
+from bot.office.flyer_texts import flyer_text
 from storage import stats
 from tests.conftest import Office
 from tests.integration.test_console import Console_, _page, session_of
@@ -24,7 +24,7 @@ async def test_an_admin_makes_a_flyer_per_place_and_language(env: Console_) -> N
     assert status == 200, flyer
     assert flyer.count('<article class="sheet"') == 3
     assert 'class="flyer-a4"' in flyer
-    assert FLYER["tr"].title in flyer and FLYER["ar"].title in flyer
+    assert flyer_text("tr").title in flyer and flyer_text("ar").title in flyer
     assert 'lang="ar" dir="rtl"' in flyer
     links = re.findall(r'<span class="url" dir="ltr">([^<]+)</span>', flyer)
     assert [link.split("/chat?")[1] for link in links] == [

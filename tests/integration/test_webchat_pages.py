@@ -214,7 +214,7 @@ async def test_a_choice_of_several_is_one_form_with_checkboxes(client: Client) -
     page = await get_page(client)
     page, _ = await submit(client, page.answer, "start")
     page, _ = await submit(client, page.answer, "done", status=400, choices=["accept"])
-    assert texts.T["err_unknown_choice"]["de"] in page.html
+    assert texts.text("de", "err_unknown_choice") in page.html
     assert 'role="alert"' in page.html
 
 
@@ -224,7 +224,7 @@ async def test_bad_input_gets_a_clear_error_never_a_500(client: Client) -> None:
     consent = page.answer
 
     page, _ = await submit(client, consent, "choice:maybe", status=400)
-    assert texts.T["err_unknown_choice"]["de"] in page.html
+    assert texts.text("de", "err_unknown_choice") in page.html
     assert "Fehler:" in page.html.split("</title>")[0]
     assert page.answer.ops == ["choice:accept", "choice:decline"]  # the question is still there
 
@@ -232,18 +232,18 @@ async def test_bad_input_gets_a_clear_error_never_a_500(client: Client) -> None:
     for op in ("choice:no", "choice:today", "choice:garbsen"):
         page, _ = await submit(client, page.answer, op)
     page, _ = await submit(client, page.answer, "send", status=400, text="x" * 501)
-    assert texts.T["err_text_too_long"]["de"].format(max=500) in page.html
+    assert texts.text("de", "err_text_too_long").format(max=500) in page.html
     assert 'aria-invalid="true"' in page.html
     assert 'aria-describedby="text-' in page.html and "form-error" in page.html
     assert "x" * 501 in page.html  # nothing typed is lost
 
     page, _ = await submit(client, page.answer, "send", status=400, text="   ")
-    assert texts.T["err_text_empty"]["de"] in page.html
+    assert texts.text("de", "err_text_empty") in page.html
 
     forged = dict(page.answer.fields, session="not-a-token")
     resp = await client.post("/chat", data={**forged, "op": "choice:accept"})
     assert resp.status == 400
-    assert texts.T["err_session"]["de"] in await resp.text()
+    assert texts.text("de", "err_session") in await resp.text()
 
     garbage = dict(page.answer.fields, session="A" * 43)  # well-formed, unknown: a new chat
     resp = await client.post("/chat", data={**garbage, "op": "send", "text": "hallo"})
@@ -258,7 +258,7 @@ async def test_bad_input_gets_a_clear_error_never_a_500(client: Client) -> None:
     ):
         resp = await client.post("/chat", data=body, headers={"Content-Type": kind})
         assert resp.status == 400, body
-        assert texts.T["err_bad_form"]["de"] in await resp.text()
+        assert texts.text("de", "err_bad_form") in await resp.text()
         assert_safe_headers(resp)
 
     resp = await client.post(
@@ -267,14 +267,14 @@ async def test_bad_input_gets_a_clear_error_never_a_500(client: Client) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert resp.status == 413
-    assert texts.T["err_too_large"]["de"] in await resp.text()
+    assert texts.text("de", "err_too_large") in await resp.text()
 
 
 async def test_case_codes_are_checked_and_tries_limited(client: Client) -> None:
     page = await get_page(client)
     resume = page.forms["resume-form"]
     page, _ = await submit(client, resume, "resume", status=400, code="nonsense")
-    assert texts.T["err_code_format"]["de"] in page.html
+    assert texts.text("de", "err_code_format") in page.html
     statuses = []
     for _ in range(6):
         resp = await client.post(
@@ -284,7 +284,7 @@ async def test_case_codes_are_checked_and_tries_limited(client: Client) -> None:
         assert "Set-Cookie" not in resp.headers
     assert statuses[:5] == [400] * 5
     assert statuses[5] == 429
-    assert texts.T["err_code_rate_limited"]["de"] in await resp.text()
+    assert texts.text("de", "err_code_rate_limited") in await resp.text()
 
 
 async def test_the_case_code_opens_the_conversation_on_another_browser(client: Client) -> None:
@@ -311,7 +311,7 @@ async def test_delete_asks_first_then_forgets(client: Client, office: Office) ->
     cancelled, _ = await submit(client, confirm, "delete-cancel")
     assert "Dürfen wir Ihre Angaben speichern?" in cancelled.messages()
     page, _ = await submit(client, confirm, "delete-confirm")
-    assert texts.T["deleted_notice"]["de"] in page.html
+    assert texts.text("de", "deleted_notice") in page.html
     assert page.messages() == []
     assert page.answer.fields["session"] != confirm.fields["session"]
 
@@ -339,7 +339,7 @@ async def test_arabic_and_leichte_sprache_pages_where_the_flow_has_them(
 ) -> None:
     page = await get_page(intake_client, "/chat?lang=ar")
     assert page.root == {"lang": "ar", "dir": "rtl"}
-    assert texts.T["quick_exit"]["ar"] in page.html
+    assert texts.text("ar", "quick_exit") in page.html
     page = await get_page(intake_client, "/chat?lang=ls")
     assert page.root["lang"] == "de"
     assert 'id="ls-marker" class="ls-marker">' in page.html
@@ -358,13 +358,13 @@ async def test_a_language_chosen_on_the_page_is_not_asked_again(intake_client: C
     page = await get_page(
         intake_client, "/chat", headers={"Accept-Language": "tr-TR,tr;q=0.9,de;q=0.5"}
     )
-    assert page.root["lang"] == "de"  # no Turkish page yet ...
+    assert page.root["lang"] == "tr"  # the Turkish page ...
     page, _ = await submit(intake_client, page.answer, "start")
     assert "In welcher Sprache" in page.messages()[-1]
     buttons = re.findall(
         r'<button type="submit" name="op" value="choice:(\w+)" class="([^"]+)"', page.html
     )
-    assert buttons[0] == ("tr", "btn btn-choice btn-suggested")  # ... but Türkçe first
+    assert buttons[0] == ("tr", "btn btn-choice btn-suggested")  # ... and Türkçe first
     assert len([b for b in buttons if "btn-suggested" in b[1]]) == 1
     page, _ = await submit(intake_client, page.answer, "choice:tr")
     assert "Antidiskriminierungsstelle der Region Hannover" in page.messages()[-2]
@@ -428,7 +428,7 @@ async def test_embed_script_static_files_and_texts(client: Client) -> None:
 
     resp = await client.get("/chat/texts/ar.json")
     data = await resp.json()
-    assert data["dir"] == "rtl" and data["texts"]["quick_exit"] == texts.T["quick_exit"]["ar"]
+    assert data["dir"] == "rtl" and data["texts"]["quick_exit"] == texts.text("ar", "quick_exit")
     assert (await client.get("/chat/texts/xx.json")).status == 404
 
 
@@ -495,7 +495,7 @@ async def test_the_plain_forms_share_the_new_chat_limit_with_the_socket(office: 
             started.append(page)
             assert page.messages()[-1] == "Dürfen wir Ihre Angaben speichern?"
         page, _ = await submit(c, (await get_page(c)).answer, "start", status=429)
-        assert texts.T["err_rate_limited"]["de"] in page.html
+        assert texts.text("de", "err_rate_limited") in page.html
         async with office.store.tx() as tx:
             assert await tx.session.scalar(select(func.count(Conversation.id))) == 3
         # A conversation already started goes on.
@@ -540,7 +540,9 @@ async def test_nothing_ticked_is_refused_in_the_singular(
         ("en-US,en;q=0.9,de;q=0.8", "en", "ltr"),
         ("ar-EG,ar;q=0.9", "ar", "rtl"),
         ("fr-FR,de;q=0.5", "de", "ltr"),  # no French page: the next one the browser takes
-        ("tr", "de", "ltr"),  # none the page speaks: German
+        ("tr", "tr", "ltr"),
+        ("fa-IR,fa;q=0.9", "fa", "rtl"),
+        ("es", "de", "ltr"),  # none the page speaks: German
         ("de;q=0.2,en;q=0.8", "en", "ltr"),  # by weight, not by order
         ("en;q=x,,;", "de", "ltr"),  # malformed: ignored, never an error
     ],

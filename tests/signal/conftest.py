@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channels.signal_texts import WORDS
+from bot.channels.signal_texts import LANGUAGES, words
 from bot.conversation.flows import publish_files
 from bot.keys import SIGNAL
 from bot.settings import DeliverySettings, Settings, SignalSettings
@@ -28,7 +28,7 @@ from tests.conftest import Office
 from tests.signal.fake_signal_cli import FakeSignalCli
 from tests.telegram.conftest import INTAKE
 
-BOT_LABELS = {w.bot for w in WORDS.values()}
+BOT_LABELS = {words(lang).bot for lang in LANGUAGES}
 
 
 @pytest.fixture

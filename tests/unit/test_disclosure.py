@@ -44,10 +44,10 @@ PERSON = {
 @pytest.mark.parametrize("language", web_texts.LANGUAGES)
 def test_the_web_chat_labels_bot_lines_automatic_and_counsellors_human(language: str) -> None:
     assert language in AUTOMATIC, f"add the word for 'automatic' in {language!r} here"
-    label = web_texts.T["sender_bot"][language]  # type: ignore[index]
-    assert AUTOMATIC[language].lower() in label.lower()
-    assert PERSON[language].lower() in web_texts.T["sender_counsellor"][language].lower()  # type: ignore[index]
-    assert PERSON[language].lower() in web_texts.T["handed_over"][language].lower()  # type: ignore[index]
+    said = web_texts.texts_for(web_texts.language_of(language))
+    assert AUTOMATIC[language].lower() in said["sender_bot"].lower()
+    assert PERSON[language].lower() in said["sender_counsellor"].lower()
+    assert PERSON[language].lower() in said["handed_over"].lower()
 
 
 @pytest.mark.parametrize("language", telegram_texts.LANGUAGES)

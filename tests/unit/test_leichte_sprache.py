@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.channels import telegram_texts
-from bot.conversation import case_texts
-from bot.office import texts as office_texts
-from bot.web import texts as web_texts
+from bot.i18n.catalog import UI
 from dialogs.loader import load_flow
 from dialogs.translations import entries
 from tests.telegram.conftest import INTAKE
@@ -19,17 +16,11 @@ BARE_CODE = re.compile(r"(?<!Fall-)\bCode\b")
 
 
 def ls_texts() -> Iterator[tuple[str, str]]:
-    for key, web in web_texts.T.items():
-        yield f"web:{key}", web["ls"]
-    for key, telegram in telegram_texts.T.items():
-        if "ls" in telegram:
-            yield f"telegram:{key}", telegram["ls"]
-    for notice, case in case_texts.TEXTS.items():
-        if "ls" in case:
-            yield f"case:{notice}", case["ls"]
-    wording = office_texts.WORDING["ls"]
-    for field in ("closed", "opens", "write_anyway", "received"):
-        yield f"office:{field}", getattr(wording, field)
+    for key, declared in UI.texts.items():
+        yield key, UI.get("ls", key)
+        if declared.is_plural:
+            for form in UI.by_category("ls", key).values():
+                yield key, form
     for entry in entries(load_flow(INTAKE)):
         if "ls" in entry.text:
             yield entry.id, entry.text["ls"]

@@ -1,0 +1,1 @@
+"""Texts for people in every language: declarations, catalogs, plural rules, PO files."""
