@@ -177,33 +177,18 @@ class TranslationPages:
         session = await self._admin(request)
         if isinstance(session, web.Response):
             return session
-        try:
-            fields = await read_upload(request)
-        except BadUpload:
-            return self.console.forbidden(
-                "Das Formular war ungültig oder die Datei zu groß. Bitte laden Sie die Seite neu."
-            )
-        csrf = fields.get("csrf", b"").decode("ascii", errors="replace")
-        if not tokens_match(session.csrf, csrf):
-            return self.console.forbidden(
-                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
-            )
+        fields = await checked_upload(self.console, request, session)
+        if isinstance(fields, web.Response):
+            return fields
         published = await self._published()
         if published is None:
             return self._no_flow(session)
         lang = fields.get("lang", b"").decode("utf-8", errors="replace")
         if not _LANGUAGE.match(lang) or lang not in tr.translated_languages(published.flow):
             return self._refused(session, published, lang, ["Bitte wählen Sie eine Sprache."])
-        raw = fields.get("po", b"")
-        if not raw.strip():
-            return self._refused(session, published, lang, ["Bitte wählen Sie eine PO-Datei."])
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            return self._refused(
-                session, published, lang, [f"Zeile {line}: Die Datei ist kein UTF-8-Text."]
-            )
+        text = po_text(fields)
+        if isinstance(text, PoRefusal):
+            return self._refused(session, published, lang, [text.message])
         source_name = f"{published.flow.id} (Version {published.version.number})"
         try:
             done = po.import_po(published.version.source, source_name, text, f"{lang}.po", lang)
@@ -266,6 +251,39 @@ class TranslationPages:
             chosen=lang,
             status=400,
         )
+
+
+async def checked_upload(
+    console: Console, request: web.Request, session: ConsoleSession
+) -> dict[str, bytes] | web.Response:
+    """The fields of an upload form whose CSRF token is the session's, or the refusal."""
+    try:
+        fields = await read_upload(request)
+    except BadUpload:
+        return console.forbidden(
+            "Das Formular war ungültig oder die Datei zu groß. Bitte laden Sie die Seite neu."
+        )
+    csrf = fields.get("csrf", b"").decode("ascii", errors="replace")
+    if not tokens_match(session.csrf, csrf):
+        return console.forbidden("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
+    return fields
+
+
+@dataclass(frozen=True)
+class PoRefusal:
+    message: str
+
+
+def po_text(fields: Mapping[str, bytes]) -> str | PoRefusal:
+    """The uploaded PO file as text, or what is wrong with it (said to the admin)."""
+    raw = fields.get("po", b"")
+    if not raw.strip():
+        return PoRefusal("Bitte wählen Sie eine PO-Datei.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return PoRefusal(f"Zeile {line}: Die Datei ist kein UTF-8-Text.")
 
 
 def _imported_notice(query: Mapping[str, str]) -> str | None:

@@ -13,9 +13,9 @@ from typing import Final
 from aiohttp import web
 
 from bot import ui_texts
-from bot.console.auth import ConsoleSession, tokens_match
+from bot.console.auth import ConsoleSession
 from bot.console.core import Console
-from bot.console.translation_pages import BadUpload, read_upload
+from bot.console.translation_pages import PoRefusal, checked_upload, po_text
 from bot.i18n import po_files
 from bot.i18n.catalog import TRANSLATED, UI, Status
 from bot.i18n.languages import SOURCE_LANGUAGE, html_lang
@@ -153,28 +153,15 @@ class UiTextPages:
         session = await self._admin(request)
         if isinstance(session, web.Response):
             return session
-        try:
-            fields = await read_upload(request)
-        except BadUpload:
-            return self.console.forbidden(
-                "Das Formular war ungültig oder die Datei zu groß. Bitte laden Sie die Seite neu."
-            )
-        csrf = fields.get("csrf", b"").decode("ascii", errors="replace")
-        if not tokens_match(session.csrf, csrf):
-            return self.console.forbidden(
-                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
-            )
+        fields = await checked_upload(self.console, request, session)
+        if isinstance(fields, web.Response):
+            return fields
         lang = fields.get("lang", b"").decode("utf-8", errors="replace")
         if lang not in TRANSLATED:
             return self._refused(session, lang, ["Bitte wählen Sie eine Sprache."])
-        raw = fields.get("po", b"")
-        if not raw.strip():
-            return self._refused(session, lang, ["Bitte wählen Sie eine PO-Datei."])
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            return self._refused(session, lang, [f"Zeile {line}: Die Datei ist kein UTF-8-Text."])
+        text = po_text(fields)
+        if isinstance(text, PoRefusal):
+            return self._refused(session, lang, [text.message])
         try:
             imported = po_files.import_po(UI, lang, text, f"{lang}.po")
         except PoErrors as exc:
