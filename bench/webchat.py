@@ -1,10 +1,12 @@
 """Web chat round trips over real WebSockets, against a bare aiohttp WebSocket echo server.
 
     .venv/bin/python -m bench.webchat [--conversations 50 500] [--seconds N] [--idle N]
+                                      [--database sqlite postgresql]
 
 Throughput and latency. The app from `bot.app.create_app` runs in this process on an SQLite
-file in a temporary directory (opened as `anlaufstelle serve` opens it: server key file,
-migrations, the pragmas of `storage.db.Database`, the shipped intake published), so every
+file in a temporary directory, then on a throwaway PostgreSQL cluster (tests/pg.py), opened as
+`anlaufstelle serve` opens it (server key file, migrations, the pragmas of
+`storage.db.Database`, the shipped intake published), so every
 answer goes through the whole pipeline: frame parsing, `ConversationService.handle` (engine
 step, encryption, commit), the outbox, the delivery worker and the WebSocket push. The
 clients run in a second process (so client and server do not share one event loop): each
@@ -12,9 +14,14 @@ one says `hello`, then answers the intake's prompts in a loop — eleven answers
 language choice to the contact question, then `command: restart`, so nobody is ever handed
 over and the dialog never ends. A round trip is the time from sending an answer (or the
 restart) to receiving the next bot `message` frame of kind `prompt`; round trips per second and
-the percentiles count the round trips that ended inside the measured window (after a warm-up
-of up to 1 s). The soft open-file limit is raised (resource.setrlimit) when it is too low for
-the sockets of the run.
+the percentiles count the round trips that ended inside the measured window. The warm-up lasts
+until every client has had one round trip (at least 1 s), and the window is at least
+`--seconds` and at least five times the slowest warm-up round trip, so a window never ends
+before the latency it measures (and if nothing completes it says so, never 0/s or nan). The
+server's CPU per round trip is this process's CPU time (all threads: the event loop,
+aiosqlite's and asyncpg's) during the clients' run divided by the frames they sent; the
+PostgreSQL server's own processes are not in it. The soft open-file limit is raised
+(resource.setrlimit) when it is too low for the sockets of the run.
 
 The baseline is a bare aiohttp WebSocket server that answers every frame with one `message`
 frame of kind `prompt` (and `hello` with a `welcome` first), set up in the same process in the
@@ -73,6 +80,12 @@ CONNECT_AT_ONCE = 50
 IDLE_WARMUP = 20
 """Connections opened (and kept) before the idle measurement starts, to warm the server up."""
 SETTLE_SECONDS = 1.0
+WARMUP_LIMIT = 120.0
+"""Seconds the warm-up may take for every client's first round trip (bounds the phase)."""
+WINDOW_ROUND_TRIPS = 5
+"""The measured window is at least this many of the slowest warm-up round trips long."""
+WINDOW_LIMIT = 120.0
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 DRAIN_SECONDS = 10.0
 START_SECONDS = 60.0
 STOP_SECONDS = 20.0
@@ -232,6 +245,13 @@ class LoadResult:
     sent: int = 0
     """Every answer/command frame sent, warm-up included."""
     acks: int = 0
+    cpu_seconds: float = 0.0
+    """CPU time of the server's process (all its threads) while the clients ran; filled in
+    by the server side, not the client process."""
+
+    @property
+    def cpu_per_round_trip(self) -> float:
+        return self.cpu_seconds / self.sent if self.sent else float("nan")
 
     @property
     def rate(self) -> float:
@@ -269,10 +289,26 @@ async def connected(port: int, count: int) -> AsyncIterator[list[Client]]:
 
 
 async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadResult:
-    result = LoadResult(count, seconds)
+    """Warm up until every client has had a round trip (or `warmup` passed, whichever is
+    later, at most WARMUP_LIMIT), then measure a window of at least `seconds` and at least
+    WINDOW_ROUND_TRIPS times the slowest warm-up round trip: a window shorter than the
+    latency would count nothing, or only the lucky ones."""
     async with connected(port, count) as clients:
-        start = time.perf_counter() + warmup
-        end = start + seconds
+        warm: list[float] = []
+        began = time.perf_counter()
+
+        async def warm_up(client: Client) -> None:
+            warm.append(await client.round_trip())
+            while time.perf_counter() - began < warmup:
+                warm.append(await client.round_trip())
+
+        await asyncio.wait_for(
+            asyncio.gather(*(warm_up(c) for c in clients)), WARMUP_LIMIT + warmup
+        )
+        window = min(max(seconds, WINDOW_ROUND_TRIPS * max(warm)), WINDOW_LIMIT)
+        result = LoadResult(count, window)
+        start = time.perf_counter()
+        end = start + window
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
@@ -310,8 +346,11 @@ async def listening(app: web.Application) -> AsyncIterator[int]:
 
 
 @contextlib.asynccontextmanager
-async def service_app(directory: Path) -> AsyncIterator[tuple[web.Application, Store]]:
-    """The real app on a fresh SQLite file, opened the way `anlaufstelle serve` opens it."""
+async def service_app(
+    directory: Path, database_url: str | None = None
+) -> AsyncIterator[tuple[web.Application, Store]]:
+    """The real app on a fresh SQLite file (or the PostgreSQL database at `database_url`),
+    opened the way `anlaufstelle serve` opens it."""
     from bot.app import create_app
     from bot.cli.bootstrap import open_store, shipped_flows
     from bot.conversation.flows import publish_files
@@ -321,6 +360,7 @@ async def service_app(directory: Path) -> AsyncIterator[tuple[web.Application, S
     # The per-connection flood limit is lifted: these clients answer back to back.
     settings = Settings(
         data_dir=directory,
+        database_url=database_url,
         kdf_memory_kib=1024,
         kdf_time_cost=1,
         webchat=WebChatSettings(
@@ -362,6 +402,23 @@ def db_counts(path: Path) -> DbCounts:
             lines=count("messages"),
             waiting=count("outbox"),
             cases=count("cases"),
+        )
+
+
+async def store_counts(store: Store) -> DbCounts:
+    from sqlalchemy import text
+
+    async with store.read() as tx:
+
+        async def count(table: str) -> int:
+            return int(await tx.session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+
+        return DbCounts(
+            conversations=await count("conversations"),
+            received=await count("inbound_receipts"),
+            lines=await count("messages"),
+            waiting=await count("outbox"),
+            cases=await count("cases"),
         )
 
 
@@ -488,6 +545,7 @@ class Options:
     seconds: float
     idle: int
     directory: Path | None
+    databases: list[str]
 
 
 def parse_args(argv: Sequence[str] | None) -> Options | int:
@@ -522,6 +580,14 @@ def parse_args(argv: Sequence[str] | None) -> Options | int:
         default=None,
         help="keep the benchmark's data here (default: a temporary directory, removed)",
     )
+    parser.add_argument(
+        "--database",
+        nargs="+",
+        choices=sorted(NAMES),
+        default=["sqlite", "postgresql"],
+        help="the service's databases, one run each (default: sqlite postgresql; PostgreSQL "
+        "as a throwaway cluster like the tests')",
+    )
     parser.add_argument("--echo-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.echo_server is not None:
@@ -529,7 +595,7 @@ def parse_args(argv: Sequence[str] | None) -> Options | int:
         return 0
     if min(args.conversations) < 1 or args.seconds <= 0 or args.idle < 0:
         parser.error("--conversations must be at least 1, --seconds positive, --idle >= 0")
-    return Options(args.conversations, args.seconds, args.idle, args.dir)
+    return Options(args.conversations, args.seconds, args.idle, args.dir, args.database)
 
 
 def raise_open_file_limit(needed: int) -> str:
@@ -562,21 +628,28 @@ def _ratio(value: float, base: float) -> str:
     return f"{r:.0f}" if r >= 10 else f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
 
 
-def throughput_line(service: LoadResult, echo: LoadResult) -> str:
+def throughput_line(service: LoadResult, echo: LoadResult, database: str = "SQLite") -> str:
+    where = f"{service.concurrency} conversations on {database}"
     for name, result in (("the service", service), ("the echo", echo)):
         if not result.latencies:
             # Never 0 round trips/s or "nan ms": the window was shorter than one round trip.
             return (
-                f"{service.concurrency} conversations: no round trip of {name} completed in "
+                f"{where}: no round trip of {name} completed in "
                 f"the {result.seconds:g} s window (measure longer: --seconds)"
             )
     parts = [
-        f"{service.concurrency} conversations: {service.rate:.0f} round trips/s = "
-        f"{_ratio(service.rate, echo.rate)} {TIMES} echo ({echo.rate:.0f}/s)"
+        f"{where}: {service.rate:.0f} round trips/s = "
+        f"{_ratio(service.rate, echo.rate)} {TIMES} echo ({echo.rate:.0f}/s) in "
+        f"{service.seconds:.3g} s"
     ]
     for p in (50, 99):
         mine, theirs = percentile(service.latencies, p), percentile(echo.latencies, p)
         parts.append(f"p{p} {_ms(mine)} = {_ratio(mine, theirs)} {TIMES} echo p{p} {_ms(theirs)}")
+    mine, theirs = service.cpu_per_round_trip, echo.cpu_per_round_trip
+    parts.append(
+        f"server CPU {_ms(mine)} per round trip = {_ratio(mine, theirs)} {TIMES} echo "
+        f"({_ms(theirs)})"
+    )
     return "; ".join(parts)
 
 
@@ -598,33 +671,50 @@ async def run(opts: Options, directory: Path, out: TextIO) -> None:
     warmup = min(1.0, opts.seconds / 2)
     spawn = multiprocessing.get_context("spawn")
     loop = asyncio.get_running_loop()
-    sent = acks = 0
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as clients:
-        # One service (app, database, delivery worker) and one echo server for all levels.
-        async with (
-            service_app(directory / "inprocess") as (app, store),
-            listening(app) as service_port,
-            listening(echo_app()) as echo_port,
-        ):
 
-            async def measure(port: int, n: int) -> LoadResult:
-                return await loop.run_in_executor(clients, drive, port, n, warmup, opts.seconds)
+        async def measure(port: int, n: int) -> LoadResult:
+            # The servers run in this process: its CPU time is theirs (the clients' is not).
+            cpu = time.process_time()
+            result = await loop.run_in_executor(clients, drive, port, n, warmup, opts.seconds)
+            result.cpu_seconds = time.process_time() - cpu
+            return result
 
-            for n in opts.conversations:
-                echo = await measure(echo_port, n)
-                service = await measure(service_port, n)
-                sent += service.sent
-                acks += service.acks
-                say(throughput_line(service, echo))
-            # Every prompt arrived; wait until the worker has also removed it from the outbox.
-            await _outbox_drained(store)
-        counts = db_counts(directory / "inprocess" / DB_FILE)
-    say(
-        f"service database: {counts.conversations} conversations, {counts.received} messages "
-        f"received ({sent} answers sent + {sum(opts.conversations)} starts at hello), "
-        f"{counts.lines} transcript lines, {counts.waiting} replies waiting in the outbox, "
-        f"{counts.cases} cases; {acks} acks seen"
-    )
+        for database in opts.databases:
+            with contextlib.ExitStack() as stack:
+                url = None
+                if database == "postgresql":
+                    from tests import pg
+
+                    try:
+                        url = stack.enter_context(pg.start_cluster("bench_webchat")).url
+                    except pg.PostgresUnavailable as exc:
+                        say(f"PostgreSQL: not measured ({exc})")
+                        continue
+                name = NAMES[database]
+                sent = acks = 0
+                # One service (app, database, delivery worker) and one echo for all levels.
+                async with (
+                    service_app(directory / database, url) as (app, store),
+                    listening(app) as service_port,
+                    listening(echo_app()) as echo_port,
+                ):
+                    for n in opts.conversations:
+                        echo = await measure(echo_port, n)
+                        service = await measure(service_port, n)
+                        sent += service.sent
+                        acks += service.acks
+                        say(throughput_line(service, echo, name))
+                    # Every prompt arrived; wait until the worker removed them from the outbox.
+                    await _outbox_drained(store)
+                    counts = await store_counts(store)
+                say(
+                    f"service database ({name}): {counts.conversations} conversations, "
+                    f"{counts.received} messages received ({sent} answers sent + "
+                    f"{sum(opts.conversations)} starts at hello), {counts.lines} transcript "
+                    f"lines, {counts.waiting} replies waiting in the outbox, {counts.cases} "
+                    f"cases; {acks} acks seen"
+                )
     if opts.idle:
         service_idle = await idle_service(directory / "serve", opts.idle)
         echo_idle = await idle_echo(opts.idle)

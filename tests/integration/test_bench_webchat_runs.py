@@ -22,17 +22,23 @@ def test_the_benchmark_goes_through_the_service_and_prints_ratios(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = webchat.main(
-        ["--conversations", "3", "--seconds", "2", "--idle", "10", "--dir", str(tmp_path)]
+        [
+            *("--conversations", "3", "--seconds", "2", "--idle", "10"),
+            *("--database", "sqlite", "postgresql", "--dir", str(tmp_path)),
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
 
-    assert re.search(
-        rf"^3 conversations: \d+ round trips/s = {NUMBER} {X} echo \(\d+/s\); "
-        rf"p50 {MS} = {NUMBER} {X} echo p50 {MS}; p99 {MS} = {NUMBER} {X} echo p99 {MS}$",
-        out,
-        re.MULTILINE,
-    ), out
+    for database in ("SQLite", "PostgreSQL"):
+        assert re.search(
+            rf"^3 conversations on {database}: \d+ round trips/s = {NUMBER} {X} echo "
+            rf"\(\d+/s\) in {NUMBER} s; p50 {MS} = {NUMBER} {X} echo p50 {MS}; "
+            rf"p99 {MS} = {NUMBER} {X} echo p99 {MS}; "
+            rf"server CPU {MS} per round trip = {NUMBER} {X} echo \({MS}\)$",
+            out,
+            re.MULTILINE,
+        ), out
     assert re.search(
         rf"^idle connections \(10, after hello\): -?{NUMBER} KiB each = \S+ {X} echo "
         rf"\(-?{NUMBER} KiB each\); server RSS {NUMBER} → {NUMBER} MiB",
@@ -40,22 +46,24 @@ def test_the_benchmark_goes_through_the_service_and_prints_ratios(
         re.MULTILINE,
     ), out
 
-    # What the clients report against what the service stored.
-    found = re.search(
-        r"^service database: (\d+) conversations, (\d+) messages received \((\d+) answers sent "
-        r"\+ (\d+) starts at hello\), (\d+) transcript lines, (\d+) replies waiting in the "
-        r"outbox, (\d+) cases; (\d+) acks seen$",
+    # What the clients report against what the service stored, on each database.
+    found = re.findall(
+        r"^service database \((\w+)\): (\d+) conversations, (\d+) messages received "
+        r"\((\d+) answers sent \+ (\d+) starts at hello\), (\d+) transcript lines, (\d+) "
+        r"replies waiting in the outbox, (\d+) cases; (\d+) acks seen$",
         out,
         re.MULTILINE,
     )
-    assert found, out
-    conversations, received, sent, starts, lines, waiting, cases, acks = map(int, found.groups())
-    assert sent > 0
-    assert (conversations, starts, waiting, cases) == (3, 3, 0, 0)
-    assert received == sent + starts == acks  # each answer was stored, and acknowledged
-    assert lines >= 2 * received  # the person's line and at least one reply each
+    assert [f[0] for f in found] == ["SQLite", "PostgreSQL"], out
+    for database, *numbers in found:
+        conversations, received, sent, starts, lines, waiting, cases, acks = map(int, numbers)
+        assert sent > 0, database
+        assert (conversations, starts, waiting, cases) == (3, 3, 0, 0), database
+        assert received == sent + starts == acks  # each answer was stored, and acknowledged
+        assert lines >= 2 * received  # the person's line and at least one reply each
+    received = int(found[0][2])
 
-    counts = webchat.db_counts(tmp_path / "inprocess" / webchat.DB_FILE)
+    counts = webchat.db_counts(tmp_path / "sqlite" / webchat.DB_FILE)
     assert (counts.conversations, counts.received, counts.waiting) == (3, received, 0)
     # The idle connections went through a real `anlaufstelle serve`: each started a chat.
     served = webchat.db_counts(tmp_path / "serve" / webchat.DB_FILE)
