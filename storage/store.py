@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.case_material import CodePool
+from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 
@@ -33,8 +33,6 @@ class Tx:
     kdf: KdfParams
     now: datetime
     backend: str
-    codes: CodePool | None = field(default=None, compare=False, repr=False)
-    """Case codes with their keys made ahead (storage/case_material.py); None: derive now."""
     removals: list[str] = field(default_factory=list, compare=False, repr=False)
     """What this transaction removed or resealed whose older copies must also leave the
     database files: the store clears SQLite's write-ahead log after the commit."""
@@ -60,12 +58,22 @@ class Store:
         self.keys = keys
         self.kdf = kdf or KdfParams()
         self.codes = CodePool()
-        """Case codes and their Argon2id keys made ahead, outside any transaction."""
+        """New cases' key pairs, codes and Argon2id keys made ahead, outside any transaction."""
         self.clock = clock
         """Stamps transactions begun without an explicit time; the app factory sets it to the
         service's clock, so storage and service never disagree about the date."""
         self._clearing: asyncio.Task[None] | None = None
         self._clear_again = False
+
+    async def case_material(self) -> CaseMaterial:
+        """What a handover or a code replacement needs that is slow to make (storage/
+        case_material.py): made ahead, or now in a worker thread. Call it before opening the
+        transaction that uses it; unused, it is simply dropped."""
+        return await self.codes.take(self.kdf)
+
+    def ready_case_material(self) -> CaseMaterial | None:
+        """Material made ahead, if any is ready; never waits (safe inside a transaction)."""
+        return self.codes.take_ready(self.kdf)
 
     @contextlib.asynccontextmanager
     async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
@@ -77,7 +85,6 @@ class Store:
                 self.kdf,
                 now or self.clock(),
                 self.db.backend,
-                codes=self.codes,
             )
             yield tx
         if tx.removals:
