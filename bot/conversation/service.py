@@ -979,11 +979,12 @@ class ConversationService:
             if made is None:
                 raise _NeedsCaseMaterial
         body = _inbound_body(msg)
-        labels = _choice_labels(flow, state, local_now)
-        if msg.choice is not None and msg.choice in labels:
-            body["label"] = labels[msg.choice]
-        elif msg.choices is not None:
-            body["labels"] = [labels.get(c, c) for c in msg.choices]
+        if msg.choice is not None or msg.choices is not None:
+            labels = _choice_labels(flow, state, local_now)
+            if msg.choice is not None and msg.choice in labels:
+                body["label"] = labels[msg.choice]
+            elif msg.choices is not None:
+                body["labels"] = [labels.get(c, c) for c in msg.choices]
         await conversations.append(tx, conv.id, "person", body)
         sent = 0
         if notice is not None:
@@ -1316,10 +1317,7 @@ def _load_state(
 
 def _choice_labels(flow: Flow, state: DialogState, now: datetime) -> dict[str, str]:
     """Labels of the choices the person was answering, for a readable transcript."""
-    if state.node is None or state.finished:
-        return {}
-    shown = engine.step(flow, state, Start(), now).messages
-    return {c.id: c.label for m in shown for c in m.choices}
+    return {c.id: c.label for c in engine.offered(flow, state, now)}
 
 
 def _inbound_body(msg: InboundMessage) -> dict[str, Any]:
