@@ -23,7 +23,7 @@ import contextlib
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -72,36 +72,44 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+NICE: Final = 10
+"""The material threads' nice value: the scheduler serves the event loop and SQLite's writer
+first (a nice-10 thread gets about a tenth of a core that a busy nice-0 thread wants), yet a
+machine busy with other work does not starve the handovers."""
+
+
 def _yield_to_others() -> None:
-    """Run this thread at the lowest priority (Linux gives each thread its own nice value),
-    so the scheduler serves the event loop and SQLite's writer first."""
+    """Lower this thread's priority (Linux gives each thread its own nice value)."""
     with contextlib.suppress(AttributeError, OSError):  # not on Linux, or not allowed
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
-THREADS: Final = ThreadPoolExecutor(
-    max_workers=max(1, _cores() - 1),
-    thread_name_prefix="case-material",
-    initializer=_yield_to_others,
-)
-"""Where case material is made (argon2 releases the GIL while it works): at low priority, on
-at most all cores but one, so the event loop and SQLite's writer keep theirs. A burst of
-handovers that asks for more than that waits for itself, not everyone else's messages for
-it. (Derivations inside a transaction, at a login or for a code a person typed, still run on
-the loop's default threads as before: they must not queue behind these.)"""
-
-
-async def make(kdf: KdfParams) -> CaseMaterial:
-    """Fresh material, made on `THREADS`: call it outside any transaction, it takes as long
-    as one Argon2id derivation (and any made before it that still wait for a thread)."""
-    return await asyncio.get_running_loop().run_in_executor(THREADS, _make, kdf)
+def material_threads() -> Executor:
+    """Where case material is made (argon2 releases the GIL while it works): at a lower
+    priority, on all cores but one, so the event loop and SQLite's writer keep theirs. A
+    burst of handovers that asks for more waits for itself, not everyone else's messages for
+    it. (Derivations inside a transaction, at a login or for a code a person typed, still
+    run on the loop's default threads as before: they must not queue behind these.)"""
+    return ThreadPoolExecutor(
+        max_workers=max(1, _cores() - 1),
+        thread_name_prefix="case-material",
+        initializer=_yield_to_others,
+    )
 
 
 class CodePool:
-    def __init__(self, size: int = SIZE) -> None:
+    """Case material made ahead, and made on demand, on threads of the pool's own."""
+
+    def __init__(self, size: int = SIZE, threads: Executor | None = None) -> None:
         self.size = size
+        self.threads = threads or material_threads()
         self._ready: list[CaseMaterial] = []
         self._filling: asyncio.Task[None] | None = None
+
+    async def make(self, kdf: KdfParams) -> CaseMaterial:
+        """Fresh material: outside any transaction, it takes as long as one Argon2id
+        derivation (and any asked for before it that still wait for a thread)."""
+        return await asyncio.get_running_loop().run_in_executor(self.threads, _make, kdf)
 
     @property
     def ready(self) -> int:
@@ -120,7 +128,7 @@ class CodePool:
 
     async def take(self, kdf: KdfParams) -> CaseMaterial:
         """Material made ahead, or made now in a worker thread; outside any transaction."""
-        return self.take_ready(kdf) or await make(kdf)
+        return self.take_ready(kdf) or await self.make(kdf)
 
     def refill(self, kdf: KdfParams) -> None:
         """Make entries up to the pool's size in the background (one task at a time)."""
@@ -135,14 +143,17 @@ class CodePool:
         self._ready = [m for m in self._ready if m.code.params == kdf]
         while len(self._ready) < self.size:
             try:
-                self._ready.append(await make(kdf))
+                self._ready.append(await self.make(kdf))
             except Exception:  # the next handover makes its own; nothing is lost
                 log.exception("making case material ahead failed")
                 return
 
     async def close(self) -> None:
+        """Drop what is ready and what waits for a thread; the pool may be used again."""
         if self._filling is not None:
             self._filling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._filling
         self._ready.clear()
+        self.threads.shutdown(wait=False, cancel_futures=True)
+        self.threads = material_threads()

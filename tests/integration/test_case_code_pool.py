@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.memory import MemoryChannel
-from storage import case_material, cases, teams
+from storage import cases, teams
 from storage.case_material import SIZE, CodePool
 from storage.models import Case
 from tests.conftest import Office
@@ -95,9 +95,8 @@ class _GatedExecutor(ThreadPoolExecutor):
 
 
 @pytest.fixture
-async def gate(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[_GatedExecutor]:
+async def gate() -> AsyncIterator[_GatedExecutor]:
     executor = _GatedExecutor()
-    monkeypatch.setattr(case_material, "THREADS", executor)
     try:
         yield executor
     finally:
@@ -108,7 +107,8 @@ async def gate(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[_GatedExecutor]
 async def test_others_are_answered_while_a_handover_waits_for_its_case_code(
     office: Office, gate: _GatedExecutor
 ) -> None:
-    office.store.codes = CodePool(size=0)  # the handover must make its own material
+    # Nothing made ahead: the handover must make its own material, on the gated threads.
+    office.store.codes = CodePool(size=0, threads=gate)
     handing_over = Person(office.store, MemoryChannel())
     other = Person(office.store, MemoryChannel())
     for fields in (
