@@ -13,6 +13,13 @@ pragmas exactly as `storage.db.Database` sets them):
   an Argon2id wrap of the case code, resealing the transcript), sent on their own;
 - delivery worker: `DeliveryWorker` drains the outbox to a `MemoryChannel`.
 
+With `--mixed` it measures one thing instead, always with the production Argon2id
+parameters: how much handovers slow everyone else down. C people at once answer the intake's
+questions short of its end (messages that never hand over), once on their own and once with
+a handover (another person's last answer) mixed in after every 19 of their messages, i.e.
+1 handover per 20 messages; printed are the other people's p50 and p99 with and without the
+handovers, and their ratio within each round.
+
 A warm-up round comes first; each figure is the median of three rounds, printed as a ratio to
 the baseline. Nothing here asserts a speed: a benchmark reports, it never fails on timing.
 """
@@ -246,6 +253,79 @@ class Bench:
         await asyncio.gather(*(finish() for _ in range(concurrency)))
         return Round(count, time.perf_counter() - start, latencies)
 
+    # -- handovers mixed into other people's messages
+
+    async def _bot_phase(
+        self, budget: int, latencies: list[float], progress: asyncio.Event
+    ) -> None:
+        """People answering the intake short of its last question (no message hands over)."""
+        while budget > 0:
+            person = next(self.people)
+            for msg in intake_messages(f"person-{person}", person)[: INTAKE_LENGTH - 1][:budget]:
+                if await self._send(msg, latencies):
+                    raise ScriptOutOfStep(f"{msg.client_message_id} handed over")
+                budget -= 1
+                progress.set()
+
+    async def ready_for_handover(self, count: int, concurrency: int) -> list[InboundMessage]:
+        """`count` people brought to the last question (not timed): their last answers."""
+        scripts = []
+        for _ in range(count):
+            person = next(self.people)
+            scripts.append(intake_messages(f"person-{person}", person))
+        pending = iter(scripts)
+        untimed: list[float] = []
+
+        async def prepare() -> None:
+            for script in pending:  # shared iterator: each script is taken by one task
+                for msg in script[:-1]:
+                    await self._send(msg, untimed)
+
+        await asyncio.gather(*(prepare() for _ in range(concurrency)))
+        return [script[-1] for script in scripts]
+
+    async def mixed(
+        self, messages: int, people: int, finals: Sequence[InboundMessage], every: int
+    ) -> tuple[Round, Round]:
+        """`messages` from `people` walkers in the bot phase, and one of `finals` sent after
+        every `every - 1` of them (not waited for by the walkers). Returns the walkers' round
+        and the handovers' round."""
+        shares = [messages // people + (i < messages % people) for i in range(people)]
+        latencies: list[list[float]] = [[] for _ in shares]
+        handover_latencies: list[float] = []
+        progress = asyncio.Event()
+
+        def done() -> int:
+            return sum(len(lat) for lat in latencies)
+
+        async def hand_over(msg: InboundMessage) -> None:
+            if not await self._send(msg, handover_latencies):
+                raise ScriptOutOfStep(f"{msg.client_message_id} did not hand over")
+
+        async def inject() -> None:
+            sent: list[asyncio.Task[None]] = []
+            for k, msg in enumerate(finals, start=1):
+                while done() < k * (every - 1):
+                    progress.clear()
+                    await progress.wait()
+                sent.append(asyncio.create_task(hand_over(msg)))
+            await asyncio.gather(*sent)
+
+        start = time.perf_counter()
+        walkers = asyncio.gather(
+            *(
+                self._bot_phase(share, lat, progress)
+                for share, lat in zip(shares, latencies, strict=True)
+            )
+        )
+        await asyncio.gather(walkers, inject())
+        seconds = time.perf_counter() - start
+        others = [x for lat in latencies for x in lat]
+        return (
+            Round(len(others), seconds, others),
+            Round(len(finals), seconds, handover_latencies),
+        )
+
     # -- delivery
 
     async def delivery(self) -> Round:
@@ -272,6 +352,31 @@ class Results:
     delivery: list[Round] = field(default_factory=list)
 
 
+@dataclass
+class MixedResults:
+    alone: list[Round] = field(default_factory=list)
+    """Other people's messages without handovers."""
+    mixed: list[Round] = field(default_factory=list)
+    """The same people's messages with 1 handover per `HANDOVER_EVERY` messages."""
+    handovers: list[Round] = field(default_factory=list)
+
+
+HANDOVER_EVERY = 20
+"""One handover per this many messages in the mixed run."""
+
+
+async def mixed_round(bench: Bench, messages: int, people: int) -> MixedResults:
+    r = MixedResults()
+    finals = await bench.ready_for_handover(messages // (HANDOVER_EVERY - 1), people)
+    alone, _ = await bench.mixed(messages, people, (), HANDOVER_EVERY)
+    mixed, handovers = await bench.mixed(messages, people, finals, HANDOVER_EVERY)
+    r.alone.append(alone)
+    r.mixed.append(mixed)
+    r.handovers.append(handovers)
+    await bench.delivery()  # the outbox back to empty, as a running worker keeps it
+    return r
+
+
 async def one_round(bench: Bench, messages: int, people: int, handovers: int) -> Results:
     r = Results()
     r.baseline.append(await bench.baseline_inserts(messages))
@@ -291,6 +396,7 @@ class Options:
     handovers: int
     production_kdf: bool
     directory: Path | None
+    mixed: bool = False
 
 
 def parse_args(argv: Sequence[str] | None) -> Options:
@@ -325,6 +431,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "test parameters; makes handovers far slower",
     )
     parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="instead: other people's latency with and without a handover per "
+        f"{HANDOVER_EVERY} messages, always with the production Argon2id parameters",
+    )
+    parser.add_argument(
         "--dir",
         type=Path,
         default=None,
@@ -334,7 +446,14 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     for name in ("messages", "conversations", "handovers"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    return Options(args.messages, args.conversations, args.handovers, args.production_kdf, args.dir)
+    return Options(
+        args.messages,
+        args.conversations,
+        args.handovers,
+        args.production_kdf or args.mixed,
+        args.dir,
+        args.mixed,
+    )
 
 
 def filesystem_of(path: Path) -> str:
@@ -371,6 +490,7 @@ async def open_store(path: Path, kdf: KdfParams) -> tuple[Store, Table]:
         await meta.check_server_key(tx)
         await teams.create_team(tx, "region", "Region Hannover")  # the intake's only team
     await publish_files(store, [SHIPPED_INTAKE])
+    store.codes.refill(kdf)  # as the app does at start (bot/app.py `_code_pool`)
     # The baseline table sits in the same file, written through the same engine.
     metadata = MetaData()
     baseline = Table(
@@ -440,6 +560,55 @@ def report(results: Results, opts: Options, out: TextIO) -> None:
     out.write(f"  (outbox drained to a MemoryChannel: {delivered:.0f} replies per round)\n")
 
 
+def report_mixed(results: MixedResults, opts: Options, out: TextIO) -> None:
+    def p(rounds: list[Round], q: float) -> float:
+        return statistics.median(percentile(r.latencies, q) for r in rounds)
+
+    def each(q: float) -> str:
+        return " / ".join(
+            f"{percentile(m.latencies, q) / percentile(a.latencies, q):.2f}"
+            for a, m in zip(results.alone, results.mixed, strict=True)
+        )
+
+    def ratio(q: float) -> float:
+        return statistics.median(
+            percentile(m.latencies, q) / percentile(a.latencies, q)
+            for a, m in zip(results.alone, results.mixed, strict=True)
+        )
+
+    n = len(results.alone[0].latencies)
+    h = len(results.handovers[0].latencies)
+    out.write(
+        f"other people's messages, {opts.conversations} at once, {n} per round\n"
+        f"  without handovers: p50 {_ms(p(results.alone, 50))}, "
+        f"p99 {_ms(p(results.alone, 99))}\n"
+        f"  with 1 handover per {HANDOVER_EVERY} messages ({h} per round): "
+        f"p50 {_ms(p(results.mixed, 50))}, p99 {_ms(p(results.mixed, 99))}\n"
+        f"  with/without: p50 {ratio(50):.2f} {TIMES}   [rounds: {each(50)}], "
+        f"p99 {ratio(99):.2f} {TIMES}   [rounds: {each(99)}]\n"
+        f"  the handover messages themselves: p50 {_ms(p(results.handovers, 50))}, "
+        f"p99 {_ms(p(results.handovers, 99))}\n"
+    )
+
+
+async def run_mixed(opts: Options, bench: Bench, out: TextIO) -> None:
+    out.write(
+        f"workload: {opts.conversations} people at once answering the shipped intake short of "
+        f"its end, {opts.messages} messages per round, alone and then with one handover "
+        f"per {HANDOVER_EVERY} messages; warm-up, then the median of {ROUNDS} rounds\n"
+    )
+    out.flush()
+    warm = HANDOVER_EVERY * opts.conversations
+    await mixed_round(bench, warm, opts.conversations)
+    results = MixedResults()
+    for _ in range(ROUNDS):
+        r = await mixed_round(bench, opts.messages, opts.conversations)
+        results.alone += r.alone
+        results.mixed += r.mixed
+        results.handovers += r.handovers
+    report_mixed(results, opts, out)
+
+
 async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
     kdf = KdfParams() if opts.production_kdf else KdfParams.fast()
     path = directory / DB_FILE
@@ -449,12 +618,21 @@ async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
             f"database: {path} ({filesystem_of(directory)}), SQLite {sqlite3.sqlite_version}, "
             f"as storage.db sets it up: {await pragmas(store.db)}\n"
             f"KDF: {describe_kdf(kdf, opts.production_kdf)}\n"
+        )
+        bench = Bench(store, baseline)
+        if opts.mixed:
+            await run_mixed(opts, bench, out)
+            out.write(
+                f"in total: {bench.totals.messages} messages handled, {bench.totals.cases} "
+                "cases created (warm-up included)\n"
+            )
+            return bench.totals
+        out.write(
             f"workload: {opts.conversations} people at once walking the shipped intake "
             f"({INTAKE_LENGTH} messages each), {opts.messages} messages per round, "
             f"{opts.handovers} separate handovers; warm-up, then the median of {ROUNDS} rounds\n"
         )
         out.flush()
-        bench = Bench(store, baseline)
         # Warm-up, not reported: each person walks the intake once, and one handover.
         await one_round(bench, INTAKE_LENGTH * opts.conversations, opts.conversations, 1)
         results = Results()
@@ -471,6 +649,7 @@ async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
         )
         return bench.totals
     finally:
+        await store.codes.close()
         await store.db.dispose()
 
 

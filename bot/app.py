@@ -380,7 +380,12 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
             log.info("delivery: %s replies leased by the previous run offered again", freed)
     worker = app[WORKER]
     chat = app.get(WEBCHAT)
-    handlers: dict[str, Callable[[str], None]] = {OUTBOX_CHANNEL: lambda _payload: worker.wake()}
+    handlers: dict[str, Callable[[str], None]] = {
+        OUTBOX_CHANNEL: lambda _payload: worker.wake(),
+        # A flow version published on another replica (or by the CLI): new conversations
+        # here start on it too (bot/conversation/flows.py keeps the published version).
+        notify.FLOWS_CHANNEL: lambda _payload: store.flow_publications.bump(),
+    }
     if chat is not None:
         # A delivery on another replica for a page whose socket is here: it is pushed here.
         handlers[WEBCHAT_CHANNEL] = lambda payload: chat.relayed(*payload.split(":", 1))
@@ -407,6 +412,7 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     def catch_up() -> None:
         worker.wake()
         reload_texts()
+        store.flow_publications.bump()  # a publication may have gone unheard meanwhile
         if chat is not None:
             chat.catch_up_all()
         if console is not None:

@@ -149,6 +149,20 @@ def step(
     return StepResult(run.state, tuple(run.outputs))
 
 
+def offered(flow: Flow, state: DialogState, now: datetime) -> tuple[ChoiceOption, ...]:
+    """The choices of the question on screen in `state`: what a `step` with `Start()` would
+    show again, found without a step (for the transcript's labels of a pressed button).
+
+    Empty before the start and after the end. Only reads `state`.
+    """
+    if state.node is None or state.finished is not None:
+        return ()
+    run = _Run(flow, state, now)
+    if state.paused_for is not None:
+        return (run.after_talk_now() if state.case_created else run.crisis_box()).choices
+    return run.options(run.current())
+
+
 # ---------------------------------------------------------------- answers
 
 

@@ -17,12 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 
 from storage import conversations, notes
-from storage.case_material import CodeMaterial, derive
+from storage.case_material import CaseMaterial
 from storage.crypto import (
     CryptoError,
     KdfParams,
     aad_for,
-    generate_keypair,
     new_salt,
     normalize_case_code,
     open_sealed,
@@ -67,27 +66,20 @@ class HandoverRequest:
     session_token: bytes | None = None
 
 
-async def _code_material(tx: Tx) -> CodeMaterial:
-    """A new case code with its Argon2id key: made ahead where the store keeps a pool, so
-    the slow derivation does not run while this transaction holds the writer."""
-    if tx.codes is not None:
-        return await tx.codes.take(tx.kdf)
-    return await derive(tx.kdf)
-
-
 def _wrap_aad(case_id: int, kind: str, team_key_id: int | None = None) -> bytes:
     return aad_for("case-key", case_id, kind, team_key_id or 0)
 
 
-async def hand_over(tx: Tx, req: HandoverRequest) -> CaseCreated:
+async def hand_over(tx: Tx, req: HandoverRequest, made: CaseMaterial) -> CaseCreated:
     """Create the case in the team's queue and make the conversation the queue's.
 
     In the same transaction: the bot-phase lines are resealed to the case key and the
     bot-phase state is wiped, so from now on only a key holder can read the conversation.
+    `made`: the case's key pair and code, made before the transaction (`Store.case_material`),
+    so nothing slow runs while it holds the writer.
     """
     team_key_id, team_public = await active_team_key(tx, req.team_id)
-    pair = generate_keypair()
-    material = await _code_material(tx)
+    pair, material = made.pair, made.code
     code = material.code
     tx.removed_secrets("handover")  # bot-phase lines and state under the server key
     case = Case(
@@ -511,10 +503,11 @@ async def add_session_wrap(tx: Tx, case_id: int, private_key: bytes, token: byte
     await tx.session.flush()
 
 
-async def replace_code(tx: Tx, case_id: int, private_key: bytes) -> str:
+async def replace_code(tx: Tx, case_id: int, private_key: bytes, made: CaseMaterial) -> str:
     """A new case code: the old code and every device's session wrap stop opening the case
-    (someone may have read the old code); the returned code is shown once, stored nowhere."""
-    material = await _code_material(tx)
+    (someone may have read the old code); the returned code is shown once, stored nowhere.
+    `made`: made before the transaction (`Store.case_material`); only its code is used."""
+    material = made.code
     code = material.code
     await tx.session.execute(
         delete(CaseKeyWrap).where(

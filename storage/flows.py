@@ -6,6 +6,7 @@ import hashlib
 
 from sqlalchemy import func, select
 
+from storage import notify
 from storage.models import FlowVersion
 from storage.records import FlowVersionRef
 from storage.store import Tx
@@ -29,7 +30,8 @@ def _ref(row: FlowVersion) -> FlowVersionRef:
 
 
 async def publish(tx: Tx, flow_id: str, source: str, by: str, note: str = "") -> FlowVersionRef:
-    """Store `source` as the next numbered version: new conversations start on it."""
+    """Store `source` as the next numbered version: new conversations start on it (every
+    process that caches the published version learns of it when this commits)."""
     last = await tx.session.scalar(
         select(func.max(FlowVersion.number)).where(FlowVersion.flow_id == flow_id)
     )
@@ -44,6 +46,8 @@ async def publish(tx: Tx, flow_id: str, source: str, by: str, note: str = "") ->
     )
     tx.session.add(row)
     await tx.session.flush()
+    tx.published_flow(flow_id)
+    await notify.announce_flow(tx)
     return _ref(row)
 
 

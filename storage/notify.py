@@ -1,8 +1,9 @@
 """Cross-replica signals over PostgreSQL LISTEN/NOTIFY.
 
-Two kinds: "there are replies in the outbox" (the delivery workers of every replica wake at
-once instead of at their next poll), and "there is news for this web chat address" (the
-replica that holds the person's socket pushes it). Payloads carry a keyed pseudonym at most,
+Among them: "there are replies in the outbox" (the delivery workers of every replica wake
+at once instead of at their next poll), "there is news for this web chat address" (the
+replica that holds the person's socket pushes it), and "a flow version was published" (every
+replica forgets the published version it cached). Payloads carry a keyed pseudonym at most,
 never content or an address. On SQLite (one process) everything here is a no-op. A missed
 signal costs a poll interval or a page's next reconnect, never a message: the database is
 the truth, and a listener that lost its connection reconnects and asks everyone to catch up.
@@ -29,6 +30,8 @@ WEBCHAT_CHANNEL: Final = "anlaufstelle_webchat"
 CONSOLE_CHANNEL: Final = "anlaufstelle_console"
 UI_TEXTS_CHANNEL: Final = "anlaufstelle_ui_texts"
 """An admin imported translations of the service's texts: every replica reloads them."""
+FLOWS_CHANNEL: Final = "anlaufstelle_flows"
+"""A flow version was published: every replica forgets the published version it cached."""
 RECONNECT_SECONDS: Final = 1.0
 
 
@@ -38,6 +41,12 @@ async def announce_outbox(tx: Tx) -> None:
         await tx.session.execute(
             text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL}
         )
+
+
+async def announce_flow(tx: Tx) -> None:
+    """Tell every replica, when this transaction commits, that a flow version was published."""
+    if tx.backend == "postgresql":
+        await tx.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": FLOWS_CHANNEL})
 
 
 async def publish(db: Database, channel: str, payload: str) -> None:

@@ -17,11 +17,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.case_material import CodePool
+from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Generation:
+    """A counter that moves whenever something a process may cache has changed; a cache
+    keeps the value it read with and reads again when the value moved."""
+
+    value: int = 0
+
+    def bump(self) -> None:
+        self.value += 1
 
 
 @dataclass(frozen=True)
@@ -33,14 +44,19 @@ class Tx:
     kdf: KdfParams
     now: datetime
     backend: str
-    codes: CodePool | None = field(default=None, compare=False, repr=False)
-    """Case codes with their keys made ahead (storage/case_material.py); None: derive now."""
     removals: list[str] = field(default_factory=list, compare=False, repr=False)
     """What this transaction removed or resealed whose older copies must also leave the
     database files: the store clears SQLite's write-ahead log after the commit."""
+    flow_publications: Generation = field(default_factory=Generation, compare=False, repr=False)
+    """The store's count of flow publications seen (bot/conversation/flows.py caches the
+    published version by it); moved after the commit of a transaction that published."""
+    published: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def removed_secrets(self, what: str) -> None:
         self.removals.append(what)
+
+    def published_flow(self, flow_id: str) -> None:
+        self.published.append(flow_id)
 
     @property
     def locks_rows(self) -> bool:
@@ -60,12 +76,25 @@ class Store:
         self.keys = keys
         self.kdf = kdf or KdfParams()
         self.codes = CodePool()
-        """Case codes and their Argon2id keys made ahead, outside any transaction."""
+        """New cases' key pairs, codes and Argon2id keys made ahead, outside any transaction."""
         self.clock = clock
         """Stamps transactions begun without an explicit time; the app factory sets it to the
         service's clock, so storage and service never disagree about the date."""
         self._clearing: asyncio.Task[None] | None = None
         self._clear_again = False
+        self.flow_publications = Generation()
+        """Moves when a flow version is published: by a transaction of this process once it
+        committed, by another replica's through its notification (`notify.FLOWS_CHANNEL`)."""
+
+    async def case_material(self) -> CaseMaterial:
+        """What a handover or a code replacement needs that is slow to make (storage/
+        case_material.py): made ahead, or now in a worker thread. Call it before opening the
+        transaction that uses it; unused, it is simply dropped."""
+        return await self.codes.take(self.kdf)
+
+    def ready_case_material(self) -> CaseMaterial | None:
+        """Material made ahead, if any is ready; never waits (safe inside a transaction)."""
+        return self.codes.take_ready(self.kdf)
 
     @contextlib.asynccontextmanager
     async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
@@ -77,9 +106,11 @@ class Store:
                 self.kdf,
                 now or self.clock(),
                 self.db.backend,
-                codes=self.codes,
+                flow_publications=self.flow_publications,
             )
             yield tx
+        if tx.published:
+            self.flow_publications.bump()
         if tx.removals:
             self._clear_wal_soon()
 
@@ -110,7 +141,14 @@ class Store:
     async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """A transaction for reading only; must not write (SQLite would refuse mid-way)."""
         async with self.db.read_transaction() as session:
-            yield Tx(session, self.keys, self.kdf, now or self.clock(), self.db.backend)
+            yield Tx(
+                session,
+                self.keys,
+                self.kdf,
+                now or self.clock(),
+                self.db.backend,
+                flow_publications=self.flow_publications,
+            )
 
     def contact_pseudonym(self, channel: str, address: str) -> str:
         """Keyed hash of a channel address: the conversation lock key, never the address."""

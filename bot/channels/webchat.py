@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -363,7 +364,7 @@ class WebChatChannel:
         return self._sent.setdefault(ws, set())
 
     async def send(self, message: OutboundMessage) -> None:
-        frame = outbound_frame(message)
+        frame = json.dumps(outbound_frame(message))  # once, for each of the person's tabs
         for ws in list(self._sockets.get(message.address, ())):
             if message.seq is not None:
                 sent = self.sent_to(ws)
@@ -383,16 +384,16 @@ class WebChatChannel:
             await self._relay("t", address)
 
     async def _push(self, address: str, frame: dict[str, Any]) -> None:
+        encoded = json.dumps(frame)
         for ws in list(self._sockets.get(address, ())):
-            await self._push_one(address, ws, frame)
+            await self._push_one(address, ws, encoded)
 
-    async def _push_one(
-        self, address: str, ws: web.WebSocketResponse, frame: dict[str, Any]
-    ) -> None:
+    async def _push_one(self, address: str, ws: web.WebSocketResponse, frame: str) -> None:
+        """Send one frame, JSON-encoded once by the caller for all of the address's sockets."""
         if ws.closed:
             return
         try:
-            await ws.send_json(frame)
+            await ws.send_str(frame)
         except (ConnectionResetError, RuntimeError):
             # The browser went away mid-send; it replays the line from history on return.
             self.detach(address, ws)

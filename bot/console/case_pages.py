@@ -372,11 +372,12 @@ class CasePages:
         if first_value(form, "confirm") != "yes":
             return redirect(f"/console/cases/{entry.case_id}?notice=unconfirmed#code-h")
         disconnect = first_value(form, "disconnect") == "yes"
+        made = await self.console.store.case_material()  # Argon2id before the transaction
         async with self.console.store.tx(self.console.clock()) as tx:
             key = await cases.private_key_for_team(tx, entry.case_id, session.keys.team_keys)
             if key is None:
                 return self.console.forbidden("Ihre Schlüssel öffnen diesen Fall nicht.")
-            code = await cases.replace_code(tx, entry.case_id, key)
+            code = await cases.replace_code(tx, entry.case_id, key, made)
             contact = await cases.contact_of(tx, entry.case_id)
             if disconnect and contact is not None:
                 await contacts.park(tx, contact)

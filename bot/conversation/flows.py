@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Final
 
 from dialogs.loader import load_flow, parse_flow
 from dialogs.model import Flow
@@ -17,26 +19,49 @@ log = logging.getLogger(__name__)
 SHIPPED_INTAKE = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml"
 
 
+CURRENT_MAX_AGE: Final = timedelta(seconds=60)
+"""How long the published version is trusted without a word of a publication: a publication
+by another process that sends none (`anlaufstelle flows publish` beside a running service on
+SQLite) reaches new conversations within this time."""
+
+
 class NoPublishedFlow(Exception):
     """No version of the flow has been published yet."""
 
 
 class FlowCatalog:
-    """Parsed flows by version id. Versions are immutable, so the cache never goes stale."""
+    """Parsed flows by version id, and which version is published.
+
+    Versions are immutable, so the parsed flows never go stale. The published version is
+    read once and kept until a publication is seen (`Tx.flow_publications`: moved by this
+    process's publishing transactions once they commit, and by other replicas' through
+    their notification) or `CURRENT_MAX_AGE` has passed: a new conversation need not read
+    the flow's source (~150 kB) inside its write transaction.
+    """
 
     def __init__(self, flow_id: str = "intake", *, pinned_version: int | None = None) -> None:
         self.flow_id = flow_id
         self.pinned_version = pinned_version
         """New conversations start on this version instead of the published one (simulation)."""
         self._parsed: dict[int, Flow] = {}
+        self._current: tuple[FlowVersionRef, int, datetime] | None = None
+        """The published version, the count of publications and the time it was read at."""
 
     async def current(self, tx: Tx) -> FlowVersionRef:
         if self.pinned_version is not None:
             return await flow_versions.by_id(tx, self.pinned_version)
-        version = await flow_versions.current(tx, self.flow_id)
-        if version is None:
+        # Read before the query: a publication that commits meanwhile moves it past this.
+        seen = tx.flow_publications.value
+        cached = self._current
+        if cached is not None:
+            version, at_count, read_at = cached
+            if at_count == seen and timedelta(0) <= tx.now - read_at < CURRENT_MAX_AGE:
+                return version
+        found = await flow_versions.current(tx, self.flow_id)
+        if found is None:
             raise NoPublishedFlow(f"no version of flow {self.flow_id!r} is published")
-        return version
+        self._current = (found, seen, tx.now)
+        return found
 
     async def flow(self, tx: Tx, version_id: int) -> Flow:
         cached = self._parsed.get(version_id)

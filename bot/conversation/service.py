@@ -56,6 +56,7 @@ from dialogs.steps import (
     TextInput,
 )
 from storage import audit, cases, contacts, conversations, notes, notify, outbox, stats
+from storage.case_material import CaseMaterial
 from storage.cases import HandoverRequest
 from storage.crypto import CryptoError
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
@@ -179,6 +180,12 @@ class HeldTooOften(SlowDown):
     """A contact whose messages are held as abuse sent more than the tight limit allows."""
 
 
+class _NeedsCaseMaterial(Exception):
+    """A handover found no case key pair and code made ahead. Raised inside the transaction,
+    which rolls back with nothing stored; `handle` makes the material outside it (a worker
+    thread) and runs the message's unit of work once more, now with it."""
+
+
 HELD_BURST = 5
 """Messages a held contact may send at once; then one every HELD_INTERVAL seconds."""
 HELD_INTERVAL = 600.0
@@ -267,8 +274,13 @@ class ConversationService:
         with metrics.UNIT_OF_WORK.time():
             async with self.locks.hold(key):
                 suggested = await self._understand(msg) if self.nlu and msg.text else ()
-                async with self.store.tx(self.clock()) as tx:
-                    handled = await self._handle(tx, msg, suggested)
+                try:
+                    handled = await self._unit(msg, suggested, None)
+                except _NeedsCaseMaterial:
+                    # Nothing was stored. No Argon2id or key generation inside a transaction:
+                    # made here, in a worker thread, while the writer serves everyone else.
+                    made = await self.store.case_material()
+                    handled = await self._unit(msg, suggested, made)
         if handled.case is not None:
             metrics.HANDOVERS.inc()
         if self.on_activity is not None and (
@@ -278,6 +290,15 @@ class ConversationService:
         if handled.replies and self.on_outbox is not None:
             self.on_outbox()
         return handled
+
+    async def _unit(
+        self, msg: InboundMessage, suggested: Suggested, made: CaseMaterial | None
+    ) -> Handled:
+        """The message's one transaction. `made`: a new case's material made beforehand; None:
+        one made ahead is taken if the message hands over (`_NeedsCaseMaterial` if none is
+        ready). Unused, it is simply dropped."""
+        async with self.store.tx(self.clock()) as tx:
+            return await self._handle(tx, msg, suggested, made)
 
     async def languages(self) -> Sequence[str]:
         """The languages of the flow new conversations start on (what a channel may offer)."""
@@ -555,7 +576,10 @@ class ConversationService:
 
         `session_token`: the person's device may reread the case (the web chat's secret);
         only a handover the person asked for on that device has it, not one Rasa asked for.
+        The case's key pair and code are made before the transaction (dropped when the
+        conversation turns out not to be the bot's any more).
         """
+        made = await self.store.case_material()
         async with self.store.tx(self.clock()) as tx:
             conv = await conversations.active_for(tx, contact.id)
             if conv is None:  # closed in between by the idle sweeper: nothing to hand over
@@ -581,6 +605,7 @@ class ConversationService:
                     language=language,
                     session_token=session_token,
                 ),
+                made,
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"via={intake.via}")
             self.codes.put(created.case_id, created.case_code)
@@ -808,7 +833,13 @@ class ConversationService:
             return ()
         return tuple((await self.nlu.suggest(flow, msg.text)).items())
 
-    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
+    async def _handle(
+        self,
+        tx: Tx,
+        msg: InboundMessage,
+        suggested: Suggested = (),
+        made: CaseMaterial | None = None,
+    ) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
@@ -838,7 +869,7 @@ class ConversationService:
                 # Outreach counts: a monthly counter only, never stored with the conversation.
                 await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
         if conv.owner == "bot" or await _dialog_goes_on(tx, conv):
-            return await self._bot_turn(tx, contact, conv, msg, suggested, notice)
+            return await self._bot_turn(tx, contact, conv, msg, suggested, notice, made)
         return await self._to_case(tx, contact, conv, msg)
 
     async def _held(
@@ -927,9 +958,10 @@ class ConversationService:
         msg: InboundMessage,
         suggested: Suggested = (),
         notice: case_texts.Notice | None = None,
+        made: CaseMaterial | None = None,
     ) -> Handled:
         """One step of the dialog; `notice` first tells the person that this is a new
-        conversation (their message came after a closed or deleted one)."""
+        conversation (their message came after a closed or deleted one). `made`: see `_unit`."""
         flow = await self.catalog.flow(tx, conv.flow_version_id)
         raw = await conversations.load_state(tx, conv.id)
         state = _load_state(raw, flow, msg.language, conv.id)
@@ -938,12 +970,21 @@ class ConversationService:
         result = engine.step(
             flow, state, _to_input(msg, suggested), local_now, office_open=office_open
         )
+        if conv.case_id is None and any(
+            isinstance(e, CrisisHandoverRequested | HandoverRequested) for e in result.effects
+        ):
+            # A new case: its material is known before anything is written (or the unit
+            # rolls back at once to have it made outside the transaction).
+            made = made or self.store.ready_case_material()
+            if made is None:
+                raise _NeedsCaseMaterial
         body = _inbound_body(msg)
-        labels = _choice_labels(flow, state, local_now)
-        if msg.choice is not None and msg.choice in labels:
-            body["label"] = labels[msg.choice]
-        elif msg.choices is not None:
-            body["labels"] = [labels.get(c, c) for c in msg.choices]
+        if msg.choice is not None or msg.choices is not None:
+            labels = _choice_labels(flow, state, local_now)
+            if msg.choice is not None and msg.choice in labels:
+                body["label"] = labels[msg.choice]
+            elif msg.choices is not None:
+                body["labels"] = [labels.get(c, c) for c in msg.choices]
         await conversations.append(tx, conv.id, "person", body)
         sent = 0
         if notice is not None:
@@ -969,6 +1010,7 @@ class ConversationService:
                         language=effect.language,
                         session_token=msg.session_token,
                     ),
+                    _present(made),
                 )
                 await audit.record(
                     tx, "system", "case.created", created.case_id, f"team={effect.team} crisis=now"
@@ -996,6 +1038,7 @@ class ConversationService:
                         language=effect.language,
                         session_token=msg.session_token,
                     ),
+                    _present(made),
                 )
                 await audit.record(
                     tx, "system", "case.created", created.case_id, f"team={effect.team}"
@@ -1105,6 +1148,11 @@ class ConversationService:
         return office_texts.closed_response_time(
             during, language, flow.default_language, hours.next_opening(now)
         )
+
+
+def _present(made: CaseMaterial | None) -> CaseMaterial:
+    assert made is not None  # `_bot_turn` has it before anything is written
+    return made
 
 
 async def _dialog_goes_on(tx: Tx, conv: ConversationRef) -> bool:
@@ -1269,10 +1317,7 @@ def _load_state(
 
 def _choice_labels(flow: Flow, state: DialogState, now: datetime) -> dict[str, str]:
     """Labels of the choices the person was answering, for a readable transcript."""
-    if state.node is None or state.finished:
-        return {}
-    shown = engine.step(flow, state, Start(), now).messages
-    return {c.id: c.label for m in shown for c in m.choices}
+    return {c.id: c.label for c in engine.offered(flow, state, now)}
 
 
 def _inbound_body(msg: InboundMessage) -> dict[str, Any]:

@@ -45,3 +45,27 @@ def test_the_benchmark_goes_through_the_service_and_prints_ratios(
     assert _count(db, "bench_baseline") == 2 * 13 + 3 * 52
     assert _count(db, "outbox") == 0  # the delivery worker drained every reply
     assert f"{messages} messages handled, {cases} cases created" in out
+
+
+def test_the_mixed_benchmark_reports_other_peoples_latency_with_and_without_handovers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = conversation.main(
+        ["--mixed", "--messages", "38", "--conversations", "2", "--dir", str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+
+    assert "production parameters, KdfParams()" in out
+    assert re.search(r"without handovers: p50 [\d.]+ ms, p99 [\d.]+ ms", out)
+    assert re.search(r"with 1 handover per 20 messages \(2 per round\): p50 [\d.]+ ms", out)
+    assert re.search(rf"with/without: p50 \d+\.\d\d {conversation.TIMES} .* p99 \d+\.\d\d", out)
+
+    # Warm-up: 40 messages each way and 40 // 19 = 2 handovers; each of 3 rounds: 38 messages
+    # each way and 2 handovers. Every handover person answered 12 questions before.
+    cases = 2 + 3 * 2
+    messages = 2 * 40 + 3 * 2 * 38 + cases * 13
+    db = tmp_path / conversation.DB_FILE
+    assert _count(db, "cases") == cases
+    assert _count(db, "inbound_receipts") == messages
+    assert f"{messages} messages handled, {cases} cases created" in out

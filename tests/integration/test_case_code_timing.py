@@ -28,6 +28,7 @@ async def test_a_wrong_code_with_a_real_first_group_takes_as_long_as_a_random_on
         KdfParams(time_cost=2, memory_cost_kib=16 * 1024),
         clock=office.store.clock,
     )
+    made = await store.case_material()
     async with store.tx() as tx:
         contact = await contacts.contact_for(tx, "memory", "person")
         version = await flows.current(tx, "mini")
@@ -36,6 +37,7 @@ async def test_a_wrong_code_with_a_real_first_group_takes_as_long_as_a_random_on
         created = await cases.hand_over(
             tx,
             cases.HandoverRequest(conversation.id, "region", {}, False, None, "memory", "de"),
+            made,
         )
     code = created.case_code
     real_group = code[:4] + "-" + "".join(_other_symbol(c) for c in code[5:9]) + code[9:]

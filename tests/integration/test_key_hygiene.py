@@ -293,13 +293,14 @@ async def test_a_wrap_below_the_key_derivation_floor_opens_nothing(office: Offic
     # Made with the test's cheap costs; an installation configured as an office must be
     # (or anything above the floor) treats such wraps as not its own.
     _, case_id = await intake(office, MemoryChannel())
+    made = await office.store.case_material()
     async with office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", office.recovery["region"])
         await teams.add_counsellor(
             tx, "billig", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
         )
         code = await cases.replace_code(
-            tx, case_id, await cases.private_key_for_team(tx, case_id, keys) or b""
+            tx, case_id, await cases.private_key_for_team(tx, case_id, keys) or b"", made
         )
     assert KdfParams.fast().weaker_than(PRODUCTION_FLOOR)
     configured = Store(office.store.db, office.store.keys, PRODUCTION_FLOOR, clock=SystemClock())

@@ -5,6 +5,7 @@ reconnects by itself."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from bot.channels import webchat
 from bot.clock import SystemClock
 from bot.keys import SERVICE, WEBCHAT, WORKER
 from bot.settings import DeliverySettings, Settings
-from storage import cases, teams
+from storage import cases, flows, teams
 from storage.crypto import KdfParams
 from storage.db import Database
 from storage.store import Store
@@ -116,3 +117,26 @@ async def test_a_cut_signal_connection_reconnects_and_catches_up(
     assert live["text"] == "Sind Sie noch da?"
     ready = await (await replicas.a.get("/readyz")).json()
     assert ready["failing"] == ["delivery worker"]  # stopped above; the listener is back
+
+
+async def _first_question(client: Client) -> str:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    await chat.next("welcome")
+    return str((await chat.until_prompt())["text"])
+
+
+async def test_a_flow_published_on_another_replica_is_where_new_conversations_start(
+    replicas: Replicas, office: Office
+) -> None:
+    assert await _first_question(replicas.a) == "Dürfen wir Ihre Angaben speichern?"
+    source = office.flow_path.read_text(encoding="utf-8")
+    changed = source.replace("Dürfen wir Ihre Angaben speichern?", "Dürfen wir speichern?")
+    async with replicas.b_store.tx() as tx:  # an admin publishes in B's console
+        await flows.publish(tx, "mini", changed, "admin")
+    # A learns of it by B's notification (no restart, no wait for the cache's age).
+    for _ in range(100):
+        if await _first_question(replicas.a) == "Dürfen wir speichern?":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("replica A still starts conversations on the old version")

@@ -48,6 +48,7 @@ async def _keys_of(store: Store, username: str, password: str) -> dict[int, byte
 
 
 async def _case_in(store: Store, team_id: str) -> int:
+    made = await store.case_material()
     async with store.tx() as tx:
         contact = await contacts.contact_for(tx, "memory", f"person-{team_id}")
         version = await flows.current(tx, "mini")
@@ -58,6 +59,7 @@ async def _case_in(store: Store, team_id: str) -> int:
             cases.HandoverRequest(
                 conversation.id, team_id, {}, False, None, "memory", "de", session_token=None
             ),
+            made,
         )
     return created.case_id
 

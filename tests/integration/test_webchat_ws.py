@@ -168,6 +168,21 @@ async def test_reconnecting_with_the_session_restores_the_history(client: Any) -
     assert (await again.next("ack"))["status"] == "duplicate"
 
 
+async def test_two_tabs_of_one_person_get_the_same_reply(client: Any) -> None:
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    session = (await chat.next("welcome"))["session"]
+    await chat.until_prompt()
+    tab = await connect(client)
+    await tab.send({"type": "hello", "session": session})
+    await tab.next("welcome")
+
+    await chat.answer(choice="accept")
+    here, there = await chat.until_prompt(), await tab.until_prompt()
+    assert here == there
+    assert here["text"] == "Sind Sie jetzt in Gefahr?"
+
+
 async def _complete(chat: Chat) -> str:
     await chat.send({"type": "hello", "language": "de"})
     return await _complete_after_hello(chat)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dialogs import engine
 from dialogs.engine import EngineError, holds, new_state, step
 from dialogs.loader import load_flow, parse_flow
 from dialogs.model import Condition, Flow
@@ -694,3 +695,43 @@ def test_an_exclusive_answer_with_others_gets_the_flows_precise_text_where_it_ha
     # Any other wrong answer keeps the general text.
     other = step(precise, state, ChoicesInput(("nope",)), NOW)
     assert other.messages[0].text == "Please choose"
+
+
+# ---------------------------------------------------------------- the question on screen
+
+SHIPPED = load_flow(Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml")
+SHIPPED_WALK: list[Input] = [
+    Start(language="de"),
+    ChoiceInput("de"),
+    ChoiceInput("accept"),
+    ChoiceInput("no"),
+    ChoiceInput("this_week"),
+    ChoicesInput(("work",)),
+    ChoiceInput("garbsen"),
+    ChoicesInput(("racism",)),
+    TextInput("Man hat mir die Wohnung nicht gegeben."),
+    ChoiceInput("affected"),
+    ChoicesInput(("information",)),
+    ChoiceInput("anonymous_chat"),
+    ChoiceInput("social_media"),
+]
+DANGER_WALK: list[Input] = [
+    *SHIPPED_WALK[:3],
+    ChoiceInput("yes"),  # in danger: the crisis box with "a person now" or "go on"
+    ChoiceInput("talk_now"),  # the case is created; the dialog may go on
+    ChoiceInput("go_on"),
+    *SHIPPED_WALK[4:],
+]
+WORDS_WALK: list[Input] = [*SHIPPED_WALK[:8], TextInput("ich will nicht mehr leben"), Back()]
+
+
+@pytest.mark.parametrize("walk", [SHIPPED_WALK, DANGER_WALK, WORDS_WALK])
+def test_offered_names_the_choices_of_the_question_on_screen(walk: list[Input]) -> None:
+    state = new_state(SHIPPED)
+    seen = 0
+    for inp in [*walk, Restart()]:
+        shown = [c for m in step(SHIPPED, state, Start(), NOW).messages for c in m.choices]
+        assert list(engine.offered(SHIPPED, state, NOW)) == (shown if state.node else [])
+        seen += bool(shown)
+        state = step(SHIPPED, state, inp, NOW).state
+    assert seen >= len(walk) - 3

@@ -1,0 +1,78 @@
+"""New conversations start on the published flow version, which each process keeps instead
+of reading it (with the flow's whole source) for every new conversation: a publication in
+this process counts at once, one by another process that sends no notification (the CLI
+beside a running service on SQLite) within `CURRENT_MAX_AGE`. SQLite and PostgreSQL; the
+notification between replicas is tested in test_replicas_live.py."""
+
+from __future__ import annotations
+
+from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
+from bot.conversation.flows import CURRENT_MAX_AGE
+from bot.conversation.service import ConversationService
+from storage import flows
+from storage.db import Database
+from storage.store import Store
+from tests.conftest import Office
+from tests.integration.test_conversation import NOW, Person
+
+OLD = "Dürfen wir Ihre Angaben speichern?"
+NEW = "Dürfen wir speichern?"
+
+
+class Process:
+    """One service process: every person here is served by the same service and catalog."""
+
+    def __init__(self, office: Office) -> None:
+        self.office = office
+        self.clock = ManualClock(NOW)
+        self.channel = MemoryChannel()
+        self.service: ConversationService = Person(office.store, self.channel, self.clock).service
+
+    def person(self) -> Person:
+        person = Person(self.office.store, self.channel, self.clock)
+        person.service = self.service
+        return person
+
+    async def first_question(self, person: Person | None = None) -> str:
+        replies = await (person or self.person()).send(command="start", language="de")
+        return replies[-1].text
+
+
+def _changed(office: Office) -> str:
+    return office.flow_path.read_text(encoding="utf-8").replace(OLD, NEW)
+
+
+async def test_a_publication_in_this_process_counts_for_the_next_new_conversation(
+    office: Office,
+) -> None:
+    here = Process(office)
+    first = here.person()
+    assert await here.first_question(first) == OLD
+
+    async with office.store.tx() as tx:
+        await flows.publish(tx, "mini", _changed(office), "admin")
+
+    assert await here.first_question() == NEW
+    # A conversation goes on with the version it began on.
+    assert await here.first_question(first) == OLD
+
+
+async def test_a_publication_by_another_process_counts_within_the_maximum_age(
+    office: Office,
+) -> None:
+    here = Process(office)
+    assert await here.first_question() == OLD
+
+    url = office.store.db.url.render_as_string(hide_password=False)
+    cli = Store(Database(url), office.store.keys, office.store.kdf, clock=here.clock)
+    try:
+        async with cli.tx() as tx:
+            await flows.publish(tx, "mini", _changed(office), "cli")
+    finally:
+        await cli.db.dispose()
+
+    here.clock.advance(seconds=CURRENT_MAX_AGE.total_seconds() - 1)
+    assert await here.first_question() == OLD  # not told, so not read again yet
+    here.clock.advance(seconds=1)
+    assert await here.first_question() == NEW
