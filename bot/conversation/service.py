@@ -31,6 +31,7 @@ from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.typing_board import TypingBoard
+from bot.evidence import clean as evidence
 from bot.office import texts as office_texts
 from bot.office.hours import OfficeHours
 from bot.rasa import texts as driven_texts
@@ -55,7 +56,17 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import audit, cases, contacts, conversations, notes, notify, outbox, stats
+from storage import (
+    attachments,
+    audit,
+    cases,
+    contacts,
+    conversations,
+    notes,
+    notify,
+    outbox,
+    stats,
+)
 from storage.cases import HandoverRequest
 from storage.crypto import CryptoError
 from storage.records import CaseCreated, ContactRef, ConversationRef, Owner, TranscriptLine
@@ -167,6 +178,16 @@ class History:
     """Which conversation the lines are of (a new one numbers its lines from 1 again)."""
 
 
+class AttachmentRefused(Exception):
+    """A file was not taken; nothing of it was stored. `reason` is a code safe to log that
+    the channel turns into words: one of `evidence.Reason`, "case_full" (too many files or
+    bytes in this conversation) or "no_conversation" (nothing to attach it to yet)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class ResumeConflict(Exception):
     """This device already holds another case; it cannot take over a second one."""
 
@@ -221,8 +242,11 @@ class ConversationService:
         nlu: Understander | None = None,
         office_hours: OfficeHours | None = None,
         codes: CodeHold | None = None,
+        evidence_limits: evidence.Limits | None = None,
     ) -> None:
         self.store = store
+        self.evidence_limits = evidence_limits or evidence.Limits()
+        """How large and how many files people may send (settings `[attachments]`)."""
         self.codes = codes or CodeHold(clock)
         """New cases' codes until shown; give the delivery worker the same hold."""
         self.catalog = catalog
@@ -262,13 +286,17 @@ class ConversationService:
         While the case waits in the queue and the office is closed, the person gets one short
         notice per closed period that their message waits (see `_closed_notice`)."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
-        if self.driver is not None:
+        clean: evidence.CleanFile | None = None
+        if msg.attachment is not None:
+            # CPU work on a worker thread, before any lock or transaction.
+            clean = await self._clean(msg.attachment)
+        elif self.driver is not None:
             return await self._handle_driven(key, msg, self.driver)
         with metrics.UNIT_OF_WORK.time():
             async with self.locks.hold(key):
                 suggested = await self._understand(msg) if self.nlu and msg.text else ()
                 async with self.store.tx(self.clock()) as tx:
-                    handled = await self._handle(tx, msg, suggested)
+                    handled = await self._handle(tx, msg, suggested, clean)
         if handled.case is not None:
             metrics.HANDOVERS.inc()
         if self.on_activity is not None and (
@@ -808,12 +836,68 @@ class ConversationService:
             return ()
         return tuple((await self.nlu.suggest(flow, msg.text)).items())
 
-    async def _handle(self, tx: Tx, msg: InboundMessage, suggested: Suggested = ()) -> Handled:
+    async def _clean(self, raw: bytes) -> evidence.CleanFile:
+        try:
+            return await asyncio.to_thread(evidence.clean, raw, self.evidence_limits)
+        except evidence.Refused as refused:
+            log.info("a file was refused: %s (%d bytes)", refused.reason, len(raw))
+            raise AttachmentRefused(refused.reason) from None
+
+    async def _attach(
+        self,
+        tx: Tx,
+        contact: ContactRef,
+        conv: ConversationRef | None,
+        clean: evidence.CleanFile,
+    ) -> Handled:
+        """A clean file into the person's open conversation, as one of their lines: under
+        the server key in the bot phase (the dialog does not move; the question stays
+        open), sealed to the case after handover. A held contact's file is dropped unseen."""
+        if contact.blocked:
+            log.info("contact %s: a file was dropped (marked as abuse)", contact.id)
+            return Handled("processed", None, None)
+        if conv is None:
+            raise AttachmentRefused("no_conversation")
+        limits = self.evidence_limits
+        used = await attachments.usage(tx, conv.id)
+        if used.files >= limits.max_files or used.bytes + len(clean.data) > limits.max_case_bytes:
+            raise AttachmentRefused("case_full")  # raised in the transaction: nothing stays
+        body = attachments.line_body(
+            clean.media_type,
+            clean.data,
+            width=clean.width,
+            height=clean.height,
+            pages=clean.pages,
+        )
+        await attachments.add(tx, conv.id, body, clean.data)
+        log.info(
+            "conversation %s: a file (%s, %d bytes) for case %s",
+            conv.id,
+            clean.media_type,
+            len(clean.data),
+            conv.case_id,
+        )
+        replies = 0
+        if conv.case_id is not None:
+            self.typing.stopped(conv.case_id)
+            if conv.owner == "queued" and await self._closed_notice(tx, contact, conv):
+                replies = 1
+        return Handled("processed", conv.id, conv.owner, replies=replies)
+
+    async def _handle(
+        self,
+        tx: Tx,
+        msg: InboundMessage,
+        suggested: Suggested = (),
+        clean: evidence.CleanFile | None = None,
+    ) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        if clean is not None:
+            return await self._attach(tx, contact, conv, clean)
         if contact.blocked:
             held = await self._held(tx, contact, conv, msg)
             if held is not None:
