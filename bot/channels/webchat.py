@@ -227,6 +227,7 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "owner",
         "choice",
         "choices",
+        "attachment",
     ):
         if key in body:
             frame[key] = body[key]
