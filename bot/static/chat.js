@@ -852,6 +852,9 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-t-label]'), function (node) {
       node.setAttribute('aria-label', T[node.getAttribute('data-t-label')]);
     });
+    Array.prototype.forEach.call(document.querySelectorAll('.attach-limits'), function (node) {
+      node.textContent = fmt('attach_limits', { mb: node.getAttribute('data-mb') });
+    });
   }
   function switchLanguage(lang, fromChat) {
     fetch('/chat/texts/' + encodeURIComponent(lang) + '.json', { credentials: 'omit' })

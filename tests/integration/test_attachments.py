@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 from bot.channels.memory import MemoryChannel
 from bot.conversation.service import AttachmentRefused
 from bot.evidence.clean import Limits, clean
-from storage import attachments, cases, teams
+from storage import attachments, cases, conversations, teams
 from storage.crypto import CryptoError
 from storage.models import AttachmentChunk, Message
 from storage.store import Store
@@ -183,6 +184,16 @@ async def test_deleting_a_case_shreds_its_files(office: Office) -> None:
         await cases.delete_case(tx, case_id)
     assert await _chunk_count(office.store) == 1  # only the other person's
     await other.service.forget(other.channel.name, other.address)
+    assert await _chunk_count(office.store) == 0
+
+
+async def test_a_bot_phase_file_expires_with_its_idle_conversation(office: Office) -> None:
+    person = Person(office.store, MemoryChannel())
+    await _start(person)
+    await person.send(attachment=photo("JPEG"))
+    assert await _chunk_count(office.store) == 1
+    async with office.store.tx(datetime.now(UTC) + timedelta(days=30)) as tx:
+        assert await conversations.expire_idle(tx, timedelta(hours=72)) == 1
     assert await _chunk_count(office.store) == 0
 
 
