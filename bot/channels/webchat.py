@@ -774,6 +774,7 @@ class _Session:
                 "owner": history.owner,
                 "case_closed": history.owner == "closed" and history.case_id is not None,
                 "readable": history.readable,
+                "files": bool(getattr(history, "files", False)),
                 "history": [
                     message_frame(line.body, line.seq, line.sender) for line in history.lines
                 ],

@@ -176,12 +176,15 @@ class History:
     """False when the conversation was handed over and this device holds no key for it."""
     conversation_id: int | None = None
     """Which conversation the lines are of (a new one numbers its lines from 1 again)."""
+    files: bool = False
+    """The person may send files now: the conversation is open and they gave consent."""
 
 
 class AttachmentRefused(Exception):
     """A file was not taken; nothing of it was stored. `reason` is a code safe to log that
     the channel turns into words: one of `evidence.Reason`, "case_full" (too many files or
-    bytes in this conversation) or "no_conversation" (nothing to attach it to yet)."""
+    bytes in this conversation), "no_conversation" (nothing to attach it to yet) or
+    "no_consent" (the person has not agreed to the storing yet)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -326,7 +329,10 @@ class ConversationService:
                 return History(None, (), None)
             if conv.case_id is None:
                 lines = await conversations.bot_phase_lines(tx, conv.id, after)
-                return History(conv.owner, self._for_person(lines), None, conversation_id=conv.id)
+                files = conv.owner == "bot" and await self._consented(tx, conv)
+                return History(
+                    conv.owner, self._for_person(lines), None, conversation_id=conv.id, files=files
+                )
             key = (
                 None
                 if token is None
@@ -339,7 +345,14 @@ class ConversationService:
             except CryptoError:  # changed in the database: show nothing rather than a forgery
                 log.error("case %s: content failed its integrity check", conv.case_id)
                 return History(conv.owner, (), conv.case_id, False, conv.id)
-            return History(conv.owner, self._for_person(found), conv.case_id, True, conv.id)
+            return History(
+                conv.owner,
+                self._for_person(found),
+                conv.case_id,
+                True,
+                conv.id,
+                files=conv.owner in ("queued", "counsellor"),
+            )
 
     def _for_person(self, lines: Sequence[TranscriptLine]) -> tuple[TranscriptLine, ...]:
         """Stored lines as the person sees them again: a new case's code in its slot while
@@ -843,6 +856,16 @@ class ConversationService:
             log.info("a file was refused: %s (%d bytes)", refused.reason, len(raw))
             raise AttachmentRefused(refused.reason) from None
 
+    async def _consented(self, tx: Tx, conv: ConversationRef) -> bool:
+        """In the bot phase: the person agreed to the storing (the flow's consent question).
+        A conversation driven by an external dialog manager keeps its state elsewhere: no
+        files before the handover there."""
+        if self.driver is not None:
+            return False
+        flow = await self.catalog.flow(tx, conv.flow_version_id)
+        state = _load_state(await conversations.load_state(tx, conv.id), flow, None, conv.id)
+        return engine.consented(flow, state)
+
     async def _attach(
         self,
         tx: Tx,
@@ -858,6 +881,8 @@ class ConversationService:
             return Handled("processed", None, None)
         if conv is None:
             raise AttachmentRefused("no_conversation")
+        if conv.case_id is None and not await self._consented(tx, conv):
+            raise AttachmentRefused("no_consent")
         limits = self.evidence_limits
         used = await attachments.usage(tx, conv.id)
         if used.files >= limits.max_files or used.bytes + len(clean.data) > limits.max_case_bytes:

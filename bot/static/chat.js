@@ -36,6 +36,9 @@
   var dialog = $('delete-dialog');
   var original = composerBody.cloneNode(true);
   var attachForm = $('attach-form');
+  // Files only once the person agreed to the storing (the welcome says; a consent given
+  // here opens it too) and while the conversation is open. The server checks again.
+  var filesAllowed = false;
 
   var ws = null;
   var welcomed = false;
@@ -245,7 +248,7 @@
     var li = messageItem(f, f.text || '');
     list.appendChild(li);
     if (!firstNew) firstNew = li;
-    if (f.case_code) owner = 'queued';
+    if (f.case_code) { owner = 'queued'; filesAllowed = true; }
     else if (f.sender === 'counsellor') {
       owner = 'counsellor';
       // An answer from a person is what they waited for: in view at once, and counted in
@@ -348,7 +351,7 @@
       ]));
     }
     if (typed && $('message-input')) $('message-input').value = typed;
-    if (attachForm && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
+    if (attachForm && filesAllowed && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
       attachForm.hidden = false;
       composerBody.appendChild(attachForm);
     }
@@ -531,6 +534,7 @@
       return;
     }
     if (op === 'start') {
+      filesAllowed = false;
       // A new conversation numbers its lines from 1 again: forget which numbers were shown,
       // or its first questions would be taken for repeats of the old ones and dropped.
       if (session && welcomed) { owner = 'bot'; prompt = null; shown = {}; queue({ type: 'command', command: 'start' }, null); } else restartChat();
@@ -555,6 +559,7 @@
       queue({ type: 'answer', choices: picks }, labels.join(', '));
       answered = prompt.seq;
     } else if (op.indexOf('choice:') === 0) {
+      if (op === 'choice:accept') filesAllowed = true;
       queue({ type: 'answer', choice: op.slice(7) }, op === 'choice:skip' ? T.skipped : button.textContent);
       answered = prompt ? prompt.seq : null;
     } else if (op.indexOf('command:') === 0) {
@@ -701,6 +706,7 @@
         saveSession(session);
         owner = f.owner || null;
         caseClosed = !!f.case_closed;
+        filesAllowed = !!f.files;
         if (f.resumed && !f.readable) notice(T.unreadable);
         $('code-error').textContent = '';
         if (f.resumed) $('case-code-input').value = '';

@@ -37,6 +37,7 @@ ERROR_KEYS: Final = {
     "polyglot": "err_file_mixed",
     "case_full": "err_file_case_full",
     "no_conversation": "err_file_no_chat",
+    "no_consent": "err_file_no_consent",
 }
 
 

@@ -543,7 +543,9 @@ class ChatPages:
             return None
         limits = self.service.evidence_limits
         return {
-            "shown": mode in ("prompt", "message") and not _case_closed(view.history),
+            "shown": mode in ("prompt", "message")
+            and view.history is not None
+            and view.history.files,
             "action": "/chat/attach",
             "mb": round(limits.max_bytes / (1024 * 1024)),
             "error": view.error if view.error_field == "file" else None,

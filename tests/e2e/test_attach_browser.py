@@ -111,3 +111,31 @@ async def test_a_phone_photo_reaches_the_counsellor_without_its_gps_position(
     assert GPS_CANARY not in data and b"Exif" not in data
     image = Image.open(io.BytesIO(data))
     assert dict(image.getexif()) == {} and image.size == (900, 1200)
+
+
+@pytest.mark.timeout(120)
+async def test_without_javascript_the_file_form_posts_and_the_page_shows_the_file(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    page = await (
+        await make_context(bypass_csp=True, viewport=PHONE, java_script_enabled=False)
+    ).new_page()
+    await page.goto(f"{server.url}/chat")
+    await page.get_by_role("button", name="Chat beginnen").click()
+    await page.get_by_role("button", name="Deutsch", exact=True).click()
+    await expect(page.get_by_text(HINT)).to_be_hidden()  # not before the consent
+    await page.get_by_role("button", name="Ja, ich bin einverstanden").click()
+    await expect(page.get_by_text(HINT)).to_be_visible()
+    await _choose(page, photo("PNG", size=(300, 400)), "screenshot.png")
+    await page.get_by_role("button", name="Datei senden").click()
+    await expect(
+        page.locator("li.msg--person p.msg-text").filter(has_text=FILE_LINE)
+    ).to_be_visible()
+    await expect(page.locator("#notice")).to_have_text("Datei gesendet.")
+    # Nothing chosen: the browser still posts the form; the page says what to do.
+    await page.get_by_role("button", name="Datei senden").click()
+    await expect(page.locator("#attach-error")).to_have_text(
+        "Bitte wählen Sie zuerst eine Datei aus."
+    )
+    await expect(page.get_by_label(ATTACH_LABEL)).to_have_attribute("aria-invalid", "true")
+    await page.screenshot(path=str(shots / "attach-nojs-390.png"), full_page=True)

@@ -135,7 +135,11 @@ async def test_bad_files_and_full_cases_are_refused_and_nothing_is_stored(
     with pytest.raises(AttachmentRefused) as nothing:
         await person.send(attachment=photo("JPEG"))
     assert nothing.value.reason == "no_conversation"
-    await _start(person)
+    await person.send(command="start", language="de")
+    with pytest.raises(AttachmentRefused) as unasked:  # the consent question is open
+        await person.send(attachment=photo("JPEG"))
+    assert unasked.value.reason == "no_consent"
+    await person.send(choice="accept")
     for data, reason in (
         (b"\x00" * 300_000, "too_large"),
         (bomb(), "too_many_pixels"),

@@ -45,6 +45,10 @@ async def attach(
     return json.loads(text) if as_json else Page(text)
 
 
+def _hidden(page: Page) -> bool:
+    return " hidden>" in page.html.split('id="attach-form"')[1].split(">")[0] + ">"
+
+
 async def _chunks(office: Office) -> int:
     async with office.store.read() as tx:
         return int(await tx.session.scalar(select(func.count()).select_from(AttachmentChunk)) or 0)
@@ -54,15 +58,20 @@ async def test_a_photo_goes_into_the_transcript_without_javascript(
     client: Client, office: Office
 ) -> None:
     page = await get_page(client)
-    assert "attach-form" in page.forms and "hidden" in page.html.split('id="attach-form"')[1][:400]
+    assert "attach-form" in page.forms and _hidden(page)
     page, _ = await submit(client, page.answer, "start")
+    assert _hidden(page)  # not before the person agreed to the storing
+    page = await attach(client, page.forms["attach-form"], photo("JPEG"), 400)
+    assert "wenn Sie der Speicherung zugestimmt haben" in page.html
+    page, _ = await submit(client, page.answer, "choice:accept")
+    assert not _hidden(page)
     form = page.forms["attach-form"]
     assert form.attrs["enctype"] == "multipart/form-data"
     assert 'for="attach-input"' in page.html and 'type="file"' in page.html
     assert "Wir entfernen Ort und Kameradaten aus der Datei" in page.html
     page = await attach(client, form, photo("JPEG", size=(800, 600)))
-    assert page.messages() == ["Dürfen wir Ihre Angaben speichern?", "Datei: Bild, 4 KB"]
-    assert page.answer.ops == ["choice:accept", "choice:decline"]  # still the open question
+    assert page.messages()[-2:] == ["Sind Sie jetzt in Gefahr?", "Datei: Bild, 4 KB"]
+    assert page.answer.ops[:2] == ["choice:yes", "choice:no"]  # still the open question
     assert await _chunks(office) == 1
 
     # A file the service refuses: a clear error at the field, the page goes on.
@@ -79,6 +88,7 @@ async def test_a_photo_goes_into_the_transcript_without_javascript(
 async def test_with_javascript_the_same_form_answers_json(client: Client, office: Office) -> None:
     page = await get_page(client)
     page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.answer, "choice:accept")
     form = page.forms["attach-form"]
     reply = await attach(client, form, photo("PNG"), as_json=True, content_type="text/plain")
     assert reply["ok"] is True and reply["line"].startswith("Datei: Bild,")

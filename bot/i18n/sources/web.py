@@ -229,6 +229,10 @@ TEXTS: Final[tuple[Text, ...]] = (
         "zusammen.",
     ),
     text("web.err_file_no_chat", "Bitte beginnen Sie zuerst den Chat."),
+    text(
+        "web.err_file_no_consent",
+        "Dateien können Sie senden, wenn Sie der Speicherung zugestimmt haben.",
+    ),
     text("web.err_no_question", "Gerade ist keine Frage offen. Hier ist der aktuelle Stand."),
     text("web.footer_privacy", "Keine Cookies. Kein Tracking."),
     text("web.accessibility_link", "Erklärung zur Barrierefreiheit"),
