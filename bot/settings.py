@@ -503,9 +503,10 @@ class AttachmentSettings(BaseModel):
     """All files of one conversation together, in MB (MiB)."""
     max_files_per_case: int = Field(default=20, ge=1, le=500)
     """Files one conversation may hold."""
-    max_megapixels: float = Field(default=50.0, gt=0, le=500)
+    max_megapixels: float = Field(default=50.0, gt=0, le=89)
     """Largest image (width times height, in millions of pixels), read from the file's header
-    before anything is decoded: a small file that unpacks into a huge image is refused."""
+    before anything is decoded: a small file that unpacks into a huge image is refused. At
+    most 89, where Pillow's own guard against decompression bombs starts."""
 
     def limits(self) -> EvidenceLimits:
         mib = 1024 * 1024

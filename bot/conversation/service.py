@@ -250,6 +250,7 @@ class ConversationService:
         self.store = store
         self.evidence_limits = evidence_limits or evidence.Limits()
         """How large and how many files people may send (settings `[attachments]`)."""
+        self._cleaning = asyncio.Semaphore(2)
         self.codes = codes or CodeHold(clock)
         """New cases' codes until shown; give the delivery worker the same hold."""
         self.catalog = catalog
@@ -850,8 +851,11 @@ class ConversationService:
         return tuple((await self.nlu.suggest(flow, msg.text)).items())
 
     async def _clean(self, raw: bytes) -> evidence.CleanFile:
+        """Decoding a large image takes hundreds of MB for a moment: two at a time at most,
+        so a burst of uploads cannot exhaust the memory (the others wait their turn)."""
         try:
-            return await asyncio.to_thread(evidence.clean, raw, self.evidence_limits)
+            async with self._cleaning:
+                return await asyncio.to_thread(evidence.clean, raw, self.evidence_limits)
         except evidence.Refused as refused:
             log.info("a file was refused: %s (%d bytes)", refused.reason, len(raw))
             raise AttachmentRefused(refused.reason) from None
