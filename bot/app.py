@@ -106,6 +106,7 @@ def create_app(
         timezone=ZoneInfo(settings.office_timezone),
         office_hours=settings.office_schedule(),
         codes=codes,
+        evidence_limits=settings.attachments.limits(),
     )
     config = OfficeConfig(settings, store)
     app[OFFICE_CONFIG] = config

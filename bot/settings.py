@@ -34,6 +34,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceParseError
 
+from bot.evidence.limits import Limits as EvidenceLimits
 from bot.office.holidays import Region
 from bot.office.hours import OfficeHours, Span, parse_closed, parse_day
 from storage.db import hide_password, url_with_password
@@ -487,6 +488,36 @@ class DeliverySettings(BaseModel):
     """How long a worker may hold a message before another worker may try it again."""
 
 
+class AttachmentSettings(BaseModel):
+    """Files people send in the web chat (screenshots, photos, PDF documents): checked by
+    their content, stripped of metadata (location, camera, author) and stored encrypted like
+    every message (bot/evidence, storage/attachments.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Off: the chat offers no file field and refuses uploads."""
+    max_file_mb: float = Field(default=10.0, gt=0, le=100)
+    """Largest file, in MB (MiB), as sent and after cleaning."""
+    max_case_mb: float = Field(default=30.0, gt=0, le=1000)
+    """All files of one conversation together, in MB (MiB)."""
+    max_files_per_case: int = Field(default=20, ge=1, le=500)
+    """Files one conversation may hold."""
+    max_megapixels: float = Field(default=50.0, gt=0, le=89)
+    """Largest image (width times height, in millions of pixels), read from the file's header
+    before anything is decoded: a small file that unpacks into a huge image is refused. At
+    most 89, where Pillow's own guard against decompression bombs starts."""
+
+    def limits(self) -> EvidenceLimits:
+        mib = 1024 * 1024
+        return EvidenceLimits(
+            max_bytes=int(self.max_file_mb * mib),
+            max_pixels=int(self.max_megapixels * 1_000_000),
+            max_case_bytes=int(self.max_case_mb * mib),
+            max_files=self.max_files_per_case,
+        )
+
+
 class MetricsSettings(BaseModel):
     """Prometheus metrics on a listen address of their own (bot/metrics.py): counts and
     gauges only, nothing about a person or a case's content; off unless enabled."""
@@ -622,6 +653,7 @@ class Settings(BaseSettings):
     signal: SignalSettings = Field(default_factory=SignalSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     legal: LegalSettings = Field(default_factory=LegalSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
 
     @field_validator("office_timezone")
     @classmethod

@@ -258,6 +258,15 @@ def _language_choice(node: Node, language: str) -> Choice | None:
     return None
 
 
+def consented(flow: Flow, state: DialogState) -> bool:
+    """The person has agreed to the storing of what they send: every consent question of the
+    flow was answered with accept (stored as True; a flow without one asks nothing first).
+    Files are taken only then: a photo can say more than any answer."""
+    return all(
+        state.answers.get(node.key) is True for node in flow.nodes if isinstance(node, ConsentNode)
+    )
+
+
 def team_for(routing: TeamRouting, answers: dict[str, Any]) -> str:
     """The team an answer routes to, else the default team."""
     if routing.by is not None:

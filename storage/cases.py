@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from storage import conversations, notes
+from storage import attachments, conversations, notes
 from storage.case_material import CaseMaterial
 from storage.crypto import (
     CryptoError,
@@ -134,6 +134,7 @@ async def hand_over(tx: Tx, req: HandoverRequest, made: CaseMaterial) -> CaseCre
         .values(case_id=case.id, state_ct=None)
     )
     await conversations.reseal_to_case(tx, req.conversation_id, case.id, pair.public)
+    await attachments.reseal_to_case(tx, req.conversation_id, case.id, pair.public)
     await tx.session.flush()
     return CaseCreated(case.id, code)
 
@@ -671,6 +672,7 @@ async def delete_case(tx: Tx, case_id: int) -> None:
     ).all()
     conv_ids = [c for c, _ in conv_rows]
     contact_ids = {k for _, k in conv_rows}
+    await attachments.delete_for(tx, conv_ids)
     await tx.session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
     await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id.in_(contact_ids)))
     await tx.session.execute(

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from storage.crypto import aad_for, seal
 from storage.integrity import require, stamp
-from storage.models import Case, Contact, Conversation, Message, OutboxItem
+from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
 from storage.records import ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
@@ -95,6 +95,9 @@ async def bot_phase_lines(tx: Tx, conversation_id: int, after: int = 0) -> list[
 async def delete_unhanded(tx: Tx, conversation_id: int) -> None:
     """Delete a conversation that has no case (the person asked, or it ended unfinished)."""
     tx.removed_secrets("conversation deleted")
+    await tx.session.execute(
+        delete(AttachmentChunk).where(AttachmentChunk.conversation_id == conversation_id)
+    )
     await tx.session.execute(delete(Message).where(Message.conversation_id == conversation_id))
     await tx.session.execute(
         delete(Conversation).where(
@@ -265,6 +268,9 @@ async def expire_idle(tx: Tx, idle: timedelta) -> int:
     )
     stale = select(Conversation.id).where(
         Conversation.owner == "closed", Conversation.case_id.is_(None)
+    )
+    await tx.session.execute(
+        delete(AttachmentChunk).where(AttachmentChunk.conversation_id.in_(stale))
     )
     await tx.session.execute(delete(Message).where(Message.conversation_id.in_(stale)))
     # A channel address is kept only while it is needed: for an open conversation or a case.

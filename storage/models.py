@@ -232,6 +232,25 @@ class Message(Base):
     """Row MAC under the server key (storage/integrity.py): this service wrote the row."""
 
 
+class AttachmentChunk(Base):
+    """A piece of a file a person sent (bot/evidence made it clean first). The file's line in
+    the transcript (`Message`, same conversation and `seq`) says what it is and carries the
+    SHA-256 of the whole; the pieces are encrypted like that line: under the server key
+    before handover, sealed to the case public key after it, each with associated data that
+    binds it to its case (or conversation), line and index."""
+
+    __tablename__ = "attachment_chunks"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq", "idx"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    idx: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class InboundReceipt(Base):
     """Makes inbound processing idempotent: a row per (contact, keyed hash of client message id)."""
 

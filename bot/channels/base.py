@@ -6,6 +6,7 @@ back; it knows nothing of flows, storage or the conversation service's decisions
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -97,6 +98,10 @@ class InboundMessage:
     """The transcript number of the question a pressed button belongs to (Telegram keeps old
     keyboards): a button of any other question than the current one is refused, so an old
     button never changes an answer or reaches a case."""
+    attachment: bytes | None = dataclasses.field(default=None, repr=False)
+    """A file the person sent, as it came (the conversation service checks and cleans it,
+    bot/evidence). An adapter that can fetch files (web chat today; Telegram getFile and
+    Signal attachments later) puts the bytes here; never shown in a repr or a log."""
 
     def __post_init__(self) -> None:
         # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable
@@ -105,10 +110,14 @@ class InboundMessage:
             value = getattr(self, field.name)
             if isinstance(value, str | tuple):
                 object.__setattr__(self, field.name, without_lone_surrogates(value))
-        given = [x for x in (self.text, self.choice, self.choices, self.command) if x is not None]
+        given = [
+            x
+            for x in (self.text, self.choice, self.choices, self.command, self.attachment)
+            if x is not None
+        ]
         if len(given) > 1:
             raise InvalidMessage(
-                "a message carries text, a choice, choices or a command, not several"
+                "a message carries text, a choice, choices, a command or a file, not several"
             )
         if not given and self.language is None:
             raise InvalidMessage("empty message")

@@ -228,6 +228,7 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "owner",
         "choice",
         "choices",
+        "attachment",
     ):
         if key in body:
             frame[key] = body[key]
@@ -774,6 +775,7 @@ class _Session:
                 "owner": history.owner,
                 "case_closed": history.owner == "closed" and history.case_id is not None,
                 "readable": history.readable,
+                "files": bool(getattr(history, "files", False)),
                 "history": [
                     message_frame(line.body, line.seq, line.sender) for line in history.lines
                 ],

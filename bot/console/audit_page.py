@@ -29,6 +29,8 @@ ACTIONS: Final = {
     "audit.viewed": "Protokoll angesehen",
     "case.created": "Fall angelegt (Übergabe an das Team)",
     "case.viewed": "Fall geöffnet (entschlüsselt)",
+    "case.file_viewed": "Vorschau einer Datei der Person angesehen (entschlüsselt)",
+    "case.file_downloaded": "Datei der Person heruntergeladen (entschlüsselt)",
     "case.claimed": "Fall übernommen",
     "case.released": "Fall zurück in die Warteschlange",
     "case.replied": "Antwort an die Person geschrieben",

@@ -87,6 +87,8 @@ class Line:
     """The bot line's kind ("prompt", "info", "crisis", ...)."""
     held: bool = False
     """Written while the person's messages were held as abuse: shown to admins only."""
+    file: dict[str, Any] | None = None
+    """A file the person sent: its type, size and whether a preview can be drawn."""
 
     @property
     def folded(self) -> bool:
@@ -111,7 +113,44 @@ class NoteView:
     text: str
 
 
+FILE_KINDS: Final = {
+    "image/jpeg": "Bild (JPEG)",
+    "image/png": "Bild (PNG)",
+    "image/webp": "Bild (WebP)",
+    "application/pdf": "PDF-Dokument",
+}
+
+
+def _size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
+def _file(body: dict[str, Any]) -> dict[str, Any] | None:
+    meta = body.get("attachment")
+    if not isinstance(meta, dict):
+        return None
+    media_type = str(meta.get("type"))
+    raw_size = meta.get("size")
+    size = raw_size if isinstance(raw_size, int) else 0
+    extra = ""
+    if isinstance(meta.get("width"), int) and isinstance(meta.get("height"), int):
+        extra = f", {meta['width']} \N{MULTIPLICATION SIGN} {meta['height']} Pixel"
+    elif isinstance(meta.get("pages"), int):
+        extra = f", {meta['pages']} {'Seite' if meta['pages'] == 1 else 'Seiten'}"
+    return {
+        "kind": FILE_KINDS.get(media_type, "Datei"),
+        "size": _size(size),
+        "text": f"Datei: {FILE_KINDS.get(media_type, 'Datei')}, {_size(size)}{extra}",
+        "image": media_type.startswith("image/"),
+    }
+
+
 def _line_text(body: dict[str, Any]) -> str:
+    found = _file(body)
+    if found is not None:
+        return str(found["text"])
     for key in ("text", "label"):
         if body.get(key):
             return str(body[key])
@@ -130,6 +169,12 @@ class CasePages:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+
+    async def case_of(
+        self, request: web.Request, session: ConsoleSession
+    ) -> QueueEntry | web.Response:
+        """The case of the request's path, or the page that refuses it (another team)."""
+        return await self._case(request, session)
 
     async def _case(
         self, request: web.Request, session: ConsoleSession
@@ -289,6 +334,9 @@ class CasePages:
                         "sender_label": x.sender_label,
                         "text": x.text,
                         "at": x.at,
+                        "file": None
+                        if x.file is None
+                        else x.file | {"href": f"/console/cases/{entry.case_id}/files/{x.seq}"},
                     }
                     for x in lines
                 ],
@@ -558,6 +606,7 @@ def _line(line: TranscriptLine, tz: tzinfo) -> Line:
         _local_time(line.created_at, tz),
         str(line.body.get("kind") or ""),
         bool(line.body.get("held")),
+        _file(line.body) if line.sender == "person" else None,
     )
 
 

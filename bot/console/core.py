@@ -222,10 +222,13 @@ class Console:
             return
         h = response.headers
         # Assigned, not setdefault: the console is never framed, whatever the chat allows.
-        h["Content-Security-Policy"] = (
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-        )
+        # A person's file keeps its own, stricter policy (sandbox: nothing in it runs).
+        if not h.get("Content-Security-Policy", "").startswith("sandbox"):
+            h["Content-Security-Policy"] = (
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                "frame-ancestors 'none'"
+            )
         h["X-Frame-Options"] = "DENY"
         h["Referrer-Policy"] = "no-referrer"
         h["X-Content-Type-Options"] = "nosniff"

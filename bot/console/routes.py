@@ -19,6 +19,7 @@ from bot.console.accessibility_page import add_accessibility_route, footer_links
 from bot.console.audit_page import add_audit_route
 from bot.console.case_pages import CasePages
 from bot.console.core import Console
+from bot.console.file_pages import add_file_routes
 from bot.console.flow_pages import FlowPages
 from bot.console.flow_preview import CHANNEL, Previews, preview_channel
 from bot.console.live import stream
@@ -151,6 +152,7 @@ def add_routes(app: web.Application, console: Console) -> None:
         case.post_case_action,
     )
     r.add_get("/console/static/{name}", console.static)
+    add_file_routes(app, console)
     add_translation_routes(app, console)
     add_ui_text_routes(app, console)
     app.on_response_prepare.append(console.security_headers)

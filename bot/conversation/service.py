@@ -31,6 +31,7 @@ from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.typing_board import TypingBoard
+from bot.evidence import clean as evidence
 from bot.office import texts as office_texts
 from bot.office.hours import OfficeHours
 from bot.rasa import texts as driven_texts
@@ -55,7 +56,17 @@ from dialogs.steps import (
     Start,
     TextInput,
 )
-from storage import audit, cases, contacts, conversations, notes, notify, outbox, stats
+from storage import (
+    attachments,
+    audit,
+    cases,
+    contacts,
+    conversations,
+    notes,
+    notify,
+    outbox,
+    stats,
+)
 from storage.case_material import CaseMaterial
 from storage.cases import HandoverRequest
 from storage.crypto import CryptoError
@@ -166,6 +177,19 @@ class History:
     """False when the conversation was handed over and this device holds no key for it."""
     conversation_id: int | None = None
     """Which conversation the lines are of (a new one numbers its lines from 1 again)."""
+    files: bool = False
+    """The person may send files now: the conversation is open and they gave consent."""
+
+
+class AttachmentRefused(Exception):
+    """A file was not taken; nothing of it was stored. `reason` is a code safe to log that
+    the channel turns into words: one of `evidence.Reason`, "case_full" (too many files or
+    bytes in this conversation), "no_conversation" (nothing to attach it to yet) or
+    "no_consent" (the person has not agreed to the storing yet)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class ResumeConflict(Exception):
@@ -228,8 +252,12 @@ class ConversationService:
         nlu: Understander | None = None,
         office_hours: OfficeHours | None = None,
         codes: CodeHold | None = None,
+        evidence_limits: evidence.Limits | None = None,
     ) -> None:
         self.store = store
+        self.evidence_limits = evidence_limits or evidence.Limits()
+        """How large and how many files people may send (settings `[attachments]`)."""
+        self._cleaning = asyncio.Semaphore(2)
         self.codes = codes or CodeHold(clock)
         """New cases' codes until shown; give the delivery worker the same hold."""
         self.catalog = catalog
@@ -269,18 +297,22 @@ class ConversationService:
         While the case waits in the queue and the office is closed, the person gets one short
         notice per closed period that their message waits (see `_closed_notice`)."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
-        if self.driver is not None:
+        clean: evidence.CleanFile | None = None
+        if msg.attachment is not None:
+            # CPU work on a worker thread, before any lock or transaction.
+            clean = await self._clean(msg.attachment)
+        elif self.driver is not None:
             return await self._handle_driven(key, msg, self.driver)
         with metrics.UNIT_OF_WORK.time():
             async with self.locks.hold(key):
                 suggested = await self._understand(msg) if self.nlu and msg.text else ()
                 try:
-                    handled = await self._unit(msg, suggested, None)
+                    handled = await self._unit(msg, suggested, None, clean)
                 except _NeedsCaseMaterial:
                     # Nothing was stored. No Argon2id or key generation inside a transaction:
                     # made here, in a worker thread, while the writer serves everyone else.
                     made = await self.store.case_material()
-                    handled = await self._unit(msg, suggested, made)
+                    handled = await self._unit(msg, suggested, made, clean)
         if handled.case is not None:
             metrics.HANDOVERS.inc()
         if self.on_activity is not None and (
@@ -292,13 +324,17 @@ class ConversationService:
         return handled
 
     async def _unit(
-        self, msg: InboundMessage, suggested: Suggested, made: CaseMaterial | None
+        self,
+        msg: InboundMessage,
+        suggested: Suggested,
+        made: CaseMaterial | None,
+        clean: evidence.CleanFile | None = None,
     ) -> Handled:
         """The message's one transaction. `made`: a new case's material made beforehand; None:
         one made ahead is taken if the message hands over (`_NeedsCaseMaterial` if none is
         ready). Unused, it is simply dropped."""
         async with self.store.tx(self.clock()) as tx:
-            return await self._handle(tx, msg, suggested, made)
+            return await self._handle(tx, msg, suggested, made, clean)
 
     async def languages(self) -> Sequence[str]:
         """The languages of the flow new conversations start on (what a channel may offer)."""
@@ -319,7 +355,10 @@ class ConversationService:
                 return History(None, (), None)
             if conv.case_id is None:
                 lines = await conversations.bot_phase_lines(tx, conv.id, after)
-                return History(conv.owner, self._for_person(lines), None, conversation_id=conv.id)
+                files = conv.owner == "bot" and await self._consented(tx, conv)
+                return History(
+                    conv.owner, self._for_person(lines), None, conversation_id=conv.id, files=files
+                )
             key = (
                 None
                 if token is None
@@ -332,7 +371,14 @@ class ConversationService:
             except CryptoError:  # changed in the database: show nothing rather than a forgery
                 log.error("case %s: content failed its integrity check", conv.case_id)
                 return History(conv.owner, (), conv.case_id, False, conv.id)
-            return History(conv.owner, self._for_person(found), conv.case_id, True, conv.id)
+            return History(
+                conv.owner,
+                self._for_person(found),
+                conv.case_id,
+                True,
+                conv.id,
+                files=conv.owner in ("queued", "counsellor"),
+            )
 
     def _for_person(self, lines: Sequence[TranscriptLine]) -> tuple[TranscriptLine, ...]:
         """Stored lines as the person sees them again: a new case's code in its slot while
@@ -833,18 +879,84 @@ class ConversationService:
             return ()
         return tuple((await self.nlu.suggest(flow, msg.text)).items())
 
+    async def _clean(self, raw: bytes) -> evidence.CleanFile:
+        """Decoding a large image takes hundreds of MB for a moment: two at a time at most,
+        so a burst of uploads cannot exhaust the memory (the others wait their turn)."""
+        try:
+            async with self._cleaning:
+                return await asyncio.to_thread(evidence.clean, raw, self.evidence_limits)
+        except evidence.Refused as refused:
+            log.info("a file was refused: %s (%d bytes)", refused.reason, len(raw))
+            raise AttachmentRefused(refused.reason) from None
+
+    async def _consented(self, tx: Tx, conv: ConversationRef) -> bool:
+        """In the bot phase: the person agreed to the storing (the flow's consent question).
+        A conversation driven by an external dialog manager keeps its state elsewhere: no
+        files before the handover there."""
+        if self.driver is not None:
+            return False
+        flow = await self.catalog.flow(tx, conv.flow_version_id)
+        state = _load_state(await conversations.load_state(tx, conv.id), flow, None, conv.id)
+        return engine.consented(flow, state)
+
+    async def _attach(
+        self,
+        tx: Tx,
+        contact: ContactRef,
+        conv: ConversationRef | None,
+        clean: evidence.CleanFile,
+    ) -> Handled:
+        """A clean file into the person's open conversation, as one of their lines: under
+        the server key in the bot phase (the dialog does not move; the question stays
+        open), sealed to the case after handover. A held contact's file is dropped unseen."""
+        if contact.blocked:
+            log.info("contact %s: a file was dropped (marked as abuse)", contact.id)
+            return Handled("processed", None, None)
+        if conv is None:
+            raise AttachmentRefused("no_conversation")
+        if conv.case_id is None and not await self._consented(tx, conv):
+            raise AttachmentRefused("no_consent")
+        limits = self.evidence_limits
+        used = await attachments.usage(tx, conv.id)
+        if used.files >= limits.max_files or used.bytes + len(clean.data) > limits.max_case_bytes:
+            raise AttachmentRefused("case_full")  # raised in the transaction: nothing stays
+        body = attachments.line_body(
+            clean.media_type,
+            clean.data,
+            width=clean.width,
+            height=clean.height,
+            pages=clean.pages,
+        )
+        await attachments.add(tx, conv.id, body, clean.data)
+        log.info(
+            "conversation %s: a file (%s, %d bytes) for case %s",
+            conv.id,
+            clean.media_type,
+            len(clean.data),
+            conv.case_id,
+        )
+        replies = 0
+        if conv.case_id is not None:
+            self.typing.stopped(conv.case_id)
+            if conv.owner == "queued" and await self._closed_notice(tx, contact, conv):
+                replies = 1
+        return Handled("processed", conv.id, conv.owner, replies=replies)
+
     async def _handle(
         self,
         tx: Tx,
         msg: InboundMessage,
         suggested: Suggested = (),
         made: CaseMaterial | None = None,
+        clean: evidence.CleanFile | None = None,
     ) -> Handled:
         contact = await contacts.contact_for(tx, msg.channel, msg.address)
         if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
             log.info("contact %s: duplicate message ignored", contact.id)
             return Handled("duplicate", None, None)
         conv = await conversations.active_for(tx, contact.id)
+        if clean is not None:
+            return await self._attach(tx, contact, conv, clean)
         if contact.blocked:
             held = await self._held(tx, contact, conv, msg)
             if held is not None:

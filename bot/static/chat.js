@@ -35,6 +35,10 @@
   var noticeEl = $('notice');
   var dialog = $('delete-dialog');
   var original = composerBody.cloneNode(true);
+  var attachForm = $('attach-form');
+  // Files only once the person agreed to the storing (the welcome says; a consent given
+  // here opens it too) and while the conversation is open. The server checks again.
+  var filesAllowed = false;
 
   var ws = null;
   var welcomed = false;
@@ -139,6 +143,7 @@
 
   // ---------------------------------------------------------------- the conversation log
   function personText(f) {
+    if (f.attachment) return fileLine(f.attachment);
     if (f.text) return f.text;
     if (f.label) return f.label;
     if (f.labels && f.labels.length) return f.labels.join(', ');
@@ -243,7 +248,7 @@
     var li = messageItem(f, f.text || '');
     list.appendChild(li);
     if (!firstNew) firstNew = li;
-    if (f.case_code) owner = 'queued';
+    if (f.case_code) { owner = 'queued'; filesAllowed = true; }
     else if (f.sender === 'counsellor') {
       owner = 'counsellor';
       // An answer from a person is what they waited for: in view at once, and counted in
@@ -346,6 +351,10 @@
       ]));
     }
     if (typed && $('message-input')) $('message-input').value = typed;
+    if (attachForm && filesAllowed && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
+      attachForm.hidden = false;
+      composerBody.appendChild(attachForm);
+    }
     var del = $('delete-form');
     if (del) del.hidden = owner === null && !list.children.length;
     var exp = $('export-form');
@@ -525,6 +534,7 @@
       return;
     }
     if (op === 'start') {
+      filesAllowed = false;
       // A new conversation numbers its lines from 1 again: forget which numbers were shown,
       // or its first questions would be taken for repeats of the old ones and dropped.
       if (session && welcomed) { owner = 'bot'; prompt = null; shown = {}; queue({ type: 'command', command: 'start' }, null); } else restartChat();
@@ -549,6 +559,7 @@
       queue({ type: 'answer', choices: picks }, labels.join(', '));
       answered = prompt.seq;
     } else if (op.indexOf('choice:') === 0) {
+      if (op === 'choice:accept') filesAllowed = true;
       queue({ type: 'answer', choice: op.slice(7) }, op === 'choice:skip' ? T.skipped : button.textContent);
       answered = prompt ? prompt.seq : null;
     } else if (op.indexOf('command:') === 0) {
@@ -556,6 +567,84 @@
       answered = prompt ? prompt.seq : null;
     }
     renderComposer();
+  }
+
+  // ---------------------------------------------------------------- files
+  // The same multipart form as without JavaScript, sent with XMLHttpRequest for its upload
+  // progress; the picture is previewed from the person's own device, never fetched back.
+  function sizeText(n) {
+    var nf = new Intl.NumberFormat(document.documentElement.lang || 'de', { maximumFractionDigits: 1 });
+    return n < 1048576 ? nf.format(Math.max(1, Math.round(n / 1024))) + ' KB' : nf.format(n / 1048576) + ' MB';
+  }
+  function fileLine(a) {
+    var kind = a.type === 'application/pdf' ? T.attachment_pdf : T.attachment_image;
+    return fmt('attachment_line', { kind: kind, size: sizeText(a.size || 0) });
+  }
+  function thumb(file) {
+    if (!file || !/^image\/(jpeg|png|webp)$/.test(file.type) || !window.URL) return null;
+    var img = el('img', { 'class': 'attach-thumb', alt: '', src: URL.createObjectURL(file) });
+    img.addEventListener('load', function () { URL.revokeObjectURL(img.src); });
+    return img;
+  }
+  function wireAttach(f) {
+    var input = f.querySelector('input[type="file"]');
+    var preview = $('attach-preview');
+    var bar = $('attach-progress');
+    var error = $('attach-error');
+    var fail = function (text) {
+      error.textContent = text;
+      input.setAttribute('aria-invalid', 'true');
+      bar.hidden = true;
+    };
+    input.addEventListener('change', function () {
+      preview.textContent = '';
+      error.textContent = '';
+      input.removeAttribute('aria-invalid');
+      var img = thumb(input.files[0]);
+      if (img) preview.appendChild(img);
+      preview.hidden = !img;
+    });
+    f.addEventListener('submit', function (event) {
+      if (!enhanced) return;
+      event.preventDefault();
+      var file = input.files[0];
+      if (!file) { fail(T.err_file_empty); return; }
+      var max = Number(f.querySelector('.attach-limits').getAttribute('data-mb')) * 1048576;
+      if (file.size > max) { fail(fmt('err_file_too_large', { mb: max / 1048576 })); return; }
+      var data = new FormData(f);
+      data.set('session', session || '');
+      data.set('mid', newId());
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', f.getAttribute('action').split('#')[0]);
+      xhr.setRequestHeader('Accept', 'application/json');
+      bar.hidden = false;
+      bar.value = 0;
+      var button = $('attach-button');
+      button.disabled = true;
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        bar.value = Math.round(100 * e.loaded / e.total);
+        setStatus(fmt('attach_sending', { percent: bar.value }), true);
+      };
+      xhr.onloadend = function () {
+        button.disabled = false;
+        var reply = null;
+        try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = null; }
+        if (!reply || !reply.ok) { setStatus('', false); fail(reply && reply.error ? reply.error : T.err_unavailable); return; }
+        bar.hidden = true;
+        var li = messageItem({ sender: 'person' }, reply.line || fileLine({ type: file.type, size: file.size }));
+        li.classList.add('msg--file');
+        var img = thumb(file);
+        if (img) li.appendChild(img);
+        list.appendChild(li);
+        li.scrollIntoView({ block: 'nearest' });
+        input.value = '';
+        preview.textContent = '';
+        preview.hidden = true;
+        setStatus(T.attach_sent, false);
+      };
+      xhr.send(data);
+    });
   }
 
   // ---------------------------------------------------------------- the connection
@@ -617,6 +706,7 @@
         saveSession(session);
         owner = f.owner || null;
         caseClosed = !!f.case_closed;
+        filesAllowed = !!f.files;
         if (f.resumed && !f.readable) notice(T.unreadable);
         $('code-error').textContent = '';
         if (f.resumed) $('case-code-input').value = '';
@@ -768,6 +858,9 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-t-label]'), function (node) {
       node.setAttribute('aria-label', T[node.getAttribute('data-t-label')]);
     });
+    Array.prototype.forEach.call(document.querySelectorAll('.attach-limits'), function (node) {
+      node.textContent = fmt('attach_limits', { mb: node.getAttribute('data-mb') });
+    });
   }
   function switchLanguage(lang, fromChat) {
     fetch('/chat/texts/' + encodeURIComponent(lang) + '.json', { credentials: 'omit' })
@@ -854,6 +947,7 @@
     full = n >= max;
   });
   document.addEventListener('submit', onSubmit);
+  if (attachForm) wireAttach(attachForm);
   window.addEventListener('online', retryNow);
   document.addEventListener('visibilitychange', function () {
     if (document.hidden) return;

@@ -125,6 +125,25 @@
     text.textContent = line.text;
     item.appendChild(meta);
     item.appendChild(text);
+    if (line.file) {
+      var file = document.createElement("p");
+      file.className = "file";
+      if (line.file.image) {
+        var img = document.createElement("img");
+        img.className = "file-preview";
+        img.src = line.file.href + "/preview.png";
+        img.alt = "Vorschau: " + line.file.kind + " der Person";
+        img.width = 160;
+        file.appendChild(img);
+      }
+      var link = document.createElement("a");
+      link.className = "file-download";
+      link.href = line.file.href;
+      link.setAttribute("download", "");
+      link.textContent = line.file.kind + " herunterladen (" + line.file.size + ")";
+      file.appendChild(link);
+      item.appendChild(file);
+    }
     list.appendChild(item);
     keepAtEnd();
   }

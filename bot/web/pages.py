@@ -46,6 +46,7 @@ from bot.ratelimit import KeyedLimiter
 from bot.settings import ORIGIN, LegalSettings, WebChatSettings
 from bot.web import texts
 from bot.web.export import export_text
+from bot.web.file_text import file_line
 from bot.web.render import render
 from bot.web.texts import UiLanguage
 from storage.crypto import normalize_case_code
@@ -201,7 +202,9 @@ def _prompt_of(frame: dict[str, Any]) -> Prompt:
     )
 
 
-def _person_text(frame: dict[str, Any], t: dict[str, str]) -> str:
+def _person_text(frame: dict[str, Any], t: dict[str, str], lang: str = "de") -> str:
+    if isinstance(frame.get("attachment"), dict):
+        return file_line(frame["attachment"], t, lang)
     if frame.get("text"):
         return str(frame["text"])
     if frame.get("label"):
@@ -217,7 +220,9 @@ def _person_text(frame: dict[str, Any], t: dict[str, str]) -> str:
     return ""  # commands and language switches are not shown as lines
 
 
-def transcript(history: History | None, t: dict[str, str]) -> tuple[list[Line], Prompt | None]:
+def transcript(
+    history: History | None, t: dict[str, str], lang: str = "de"
+) -> tuple[list[Line], Prompt | None]:
     """The lines to show and the question waiting for an answer (bot phase only)."""
     if history is None:
         return [], None
@@ -226,9 +231,10 @@ def transcript(history: History | None, t: dict[str, str]) -> tuple[list[Line], 
     for raw in history.lines:
         frame = webchat.message_frame(raw.body, raw.seq, raw.sender)
         if raw.sender == "person":
-            text = _person_text(frame, t)
+            text = _person_text(frame, t, lang)
             if text:
-                lines.append(Line(raw.seq, "person", "", text, None, None))
+                kind = "file" if "attachment" in frame else ""
+                lines.append(Line(raw.seq, "person", kind, text, None, None))
             continue
         kind = str(frame.get("kind") or "info")
         lines.append(
@@ -404,8 +410,11 @@ class ChatPages:
         origins: Callable[[], Sequence[str]] | None = None,
         legal_settings: LegalSettings | None = None,
         feedback: FeedbackMail | None = None,
+        attachments: bool = True,
     ) -> None:
         self.service = service
+        self.attachments = attachments
+        """People may send files (settings `attachments.enabled`)."""
         self.flow_languages: Sequence[str] = ()
         """The published flow's languages; refreshed by every page request."""
         self.offered: tuple[UiLanguage, ...] = texts.LANGUAGES
@@ -476,7 +485,7 @@ class ChatPages:
 
     def _page(self, view: View) -> web.Response:
         t = texts.texts_for(view.lang)
-        lines, prompt = transcript(view.history, t)
+        lines, prompt = transcript(view.history, t, view.lang)
         mode = _mode(view.history, prompt)
         latest = None
         person = [i for i, line in enumerate(lines) if line.sender == "person"]
@@ -522,8 +531,25 @@ class ChatPages:
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
             ws_path=self.path + "/ws",
+            attach=self._attach_view(mode, view),
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
+
+    def _attach_view(self, mode: Mode, view: View) -> dict[str, Any] | None:
+        """The composer's file form: shown while a question is open or the case is written
+        to (chat.js shows it the same way); never in the console's preview (a counsellor's
+        file would land in no real case)."""
+        if not self.attachments or self.preview is not None:
+            return None
+        limits = self.service.evidence_limits
+        return {
+            "shown": mode in ("prompt", "message")
+            and view.history is not None
+            and view.history.files,
+            "action": "/chat/attach",
+            "mb": round(limits.max_bytes / (1024 * 1024)),
+            "error": view.error if view.error_field == "file" else None,
+        }
 
     # -- GET /chat
 
@@ -913,7 +939,7 @@ class ChatPages:
         t = texts.texts_for(lang)
         address = webchat.address_for(token)
         history = await self.service.history(self.channel, address, token)
-        lines, _ = transcript(history, t)
+        lines, _ = transcript(history, t, lang)
         if not lines or not history.readable:
             view = View(lang, embed, token, history=history, error=t["export_nothing"])
             view.status = 404

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.keys import CLOCK, OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
 from bot.office.feedback import feedback_mail
+from bot.web.attach import add_attach_route
 from bot.web.pages import ChatPages, add_routes
 
 
@@ -21,5 +22,7 @@ def setup_pages(app: web.Application) -> None:
         origins=app[OFFICE_CONFIG].allowed_origins,
         legal_settings=app[SETTINGS].legal,
         feedback=feedback_mail(app[SETTINGS], app[CLOCK]),
+        attachments=app[SETTINGS].attachments.enabled,
     )
     add_routes(app, pages)
+    add_attach_route(app, pages)

@@ -173,7 +173,7 @@ async def test_from_the_web_chat_to_a_closed_and_deleted_case(
     answer = "Am Montag vormittags, danke!"
     await chat.composer.get_by_label(MESSAGE_LABEL).fill(answer)
     await expect(counsellor.get_by_text("Die Person schreibt gerade")).to_be_visible()
-    await chat.composer.get_by_role("button", name=SEND).click()
+    await chat.composer.get_by_role("button", name=SEND, exact=True).click()
     await expect(transcript).to_contain_text(answer, timeout=15_000)
     assert "Neu laden" not in await counsellor.locator("#live:visible").all_inner_texts()
 

@@ -190,7 +190,7 @@ async def test_the_case_code_brings_the_conversation_back_on_a_new_device(
 
     message = "Ich habe noch eine Frage zur Frist."
     await chat.composer.get_by_label(MESSAGE_LABEL).fill(message)
-    await chat.composer.get_by_role("button", name=SEND).click()
+    await chat.composer.get_by_role("button", name=SEND, exact=True).click()
     mine = chat.own_lines(message)
     await expect(mine).to_have_count(1)
     await expect(mine.get_by_text(SENDING)).to_have_count(0)  # acknowledged by the server
@@ -214,7 +214,7 @@ async def test_the_chat_reconnects_by_itself_and_sends_a_pending_answer_once(
     status = page.get_by_role("status").filter(has_text="Verbindung unterbrochen")
     await expect(status).to_be_visible()
     await chat.composer.get_by_label("Ihre Antwort", exact=True).fill(ACCOUNT_DE)
-    await chat.composer.get_by_role("button", name=SEND).click()
+    await chat.composer.get_by_role("button", name=SEND, exact=True).click()
     mine = chat.own_lines(ACCOUNT_DE)
     await expect(mine).to_have_count(1)
     await expect(mine.get_by_text(SENDING)).to_be_visible()  # shown as pending

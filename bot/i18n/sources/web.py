@@ -189,6 +189,50 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Ihre Nachricht konnte gerade nicht gespeichert werden. Bitte versuchen Sie es "
         "gleich noch einmal.",
     ),
+    text("web.attach_heading", "Datei senden"),
+    text("web.attach_label", "Foto, Bildschirmfoto oder PDF anhängen"),
+    text(
+        "web.attach_hint",
+        "Wir entfernen Ort und Kameradaten aus der Datei, bevor wir sie speichern.",
+    ),
+    text("web.attach_limits", "JPEG, PNG, WebP oder PDF, bis {mb} MB."),
+    text("web.attach_button", "Datei senden"),
+    text("web.attach_sending", "Datei wird gesendet: {percent} %"),
+    text("web.attach_sent", "Datei gesendet."),
+    text("web.attachment_image", "Bild"),
+    text("web.attachment_pdf", "PDF-Dokument"),
+    text("web.attachment_line", "Datei: {kind}, {size}"),
+    text("web.err_file_empty", "Bitte wählen Sie zuerst eine Datei aus."),
+    text("web.err_file_too_large", "Die Datei ist zu groß. Erlaubt sind bis zu {mb} MB."),
+    text(
+        "web.err_file_type",
+        "Diese Datei können wir nicht annehmen. Bitte senden Sie ein Foto (JPEG, PNG, WebP) "
+        "oder ein PDF.",
+    ),
+    text(
+        "web.err_file_broken",
+        "Die Datei ist beschädigt oder unvollständig. Bitte versuchen Sie es mit einer "
+        "anderen Datei.",
+    ),
+    text(
+        "web.err_file_pixels",
+        "Das Bild ist zu groß. Bitte senden Sie ein kleineres Bild oder ein Bildschirmfoto.",
+    ),
+    text(
+        "web.err_file_mixed",
+        "Die Datei enthält noch etwas anderes als ein Bild oder Dokument. Bitte senden Sie "
+        "ein Bildschirmfoto davon.",
+    ),
+    text(
+        "web.err_file_case_full",
+        "Sie können hier keine weiteren Dateien senden: höchstens {count} Dateien und {mb} MB "
+        "zusammen.",
+    ),
+    text("web.err_file_no_chat", "Bitte beginnen Sie zuerst den Chat."),
+    text(
+        "web.err_file_no_consent",
+        "Dateien können Sie senden, wenn Sie der Speicherung zugestimmt haben.",
+    ),
     text("web.err_no_question", "Gerade ist keine Frage offen. Hier ist der aktuelle Stand."),
     text("web.footer_privacy", "Keine Cookies. Kein Tracking."),
     text("web.accessibility_link", "Erklärung zur Barrierefreiheit"),

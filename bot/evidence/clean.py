@@ -1,0 +1,233 @@
+"""Turn an uploaded file into a clean copy, or refuse it with a reason.
+
+What a file's bytes say, not its name or declared type, decides what it is: the magic bytes
+must name a format we take (JPEG, PNG, WebP, PDF) and the whole file must decode as that
+format. Images are decoded, turned upright (EXIF orientation applied), converted to sRGB and
+re-encoded from their pixels alone, so EXIF (GPS, camera, time), XMP, IPTC, comments and
+embedded thumbnails are left behind. PDFs lose their document information, every XMP
+metadata stream, embedded files, JavaScript and open actions; the APPn segments (EXIF, XMP)
+of JPEG images inside them are cut out.
+
+Runs in a worker thread (CPU-bound); call it before a database transaction, never inside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import pikepdf
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from bot.evidence.jpeg_segments import strip_app_segments
+from bot.evidence.limits import Limits
+
+# Pillow logs every EXIF tag's value at DEBUG level while it reads one (GPS position,
+# camera, owner): with the service's log level at DEBUG, that would write the very data we
+# strip into the log. Its warnings stay.
+logging.getLogger("PIL").setLevel(logging.INFO)
+logging.getLogger("pikepdf").setLevel(logging.INFO)
+
+Reason = Literal["empty", "too_large", "unknown_type", "malformed", "too_many_pixels", "polyglot"]
+
+IMAGE_TYPES: Final = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+PDF_TYPE: Final = "application/pdf"
+MAX_PDF_PAGES: Final = 500
+
+
+__all__ = ["CleanFile", "Limits", "Reason", "Refused", "clean", "is_polyglot", "sniff"]
+
+
+class Refused(Exception):
+    """The file is not taken. `reason` is safe to log and picks the text the person sees."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason: Reason = reason
+
+
+@dataclass(frozen=True, repr=False)
+class CleanFile:
+    data: bytes
+    media_type: str
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+
+    @property
+    def kind(self) -> Literal["image", "pdf"]:
+        return "pdf" if self.media_type == PDF_TYPE else "image"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def __repr__(self) -> str:  # never the bytes, which could end up in a log
+        return f"CleanFile({self.media_type}, {len(self.data)} bytes)"
+
+
+def sniff(data: bytes) -> str | None:
+    """The format the first bytes name, or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data.startswith(b"%PDF-"):
+        return "PDF"
+    return None
+
+
+_FOREIGN_MARKERS: Final = (b"<script", b"<html", b"<!doctype", b"<svg", b"<?php")
+
+
+def is_polyglot(data: bytes, fmt: str) -> bool:
+    """The file also reads as another format: a PDF header near the start of an image (PDF
+    readers look at the first 1024 bytes), a ZIP directory at the end (ZIP readers start
+    there), or markup a browser would run."""
+    if fmt != "PDF" and b"%PDF-" in data[:1024]:
+        return True
+    if b"PK\x05\x06" in data[-65_557:] or data.startswith(b"PK\x03\x04"):
+        return True
+    lowered = data.lower()
+    return any(marker in lowered for marker in _FOREIGN_MARKERS)
+
+
+DEFAULT_LIMITS: Final = Limits()
+
+
+def clean(data: bytes, limits: Limits = DEFAULT_LIMITS) -> CleanFile:
+    """A clean copy of `data`, or `Refused`."""
+    if not data:
+        raise Refused("empty")
+    if len(data) > limits.max_bytes:
+        raise Refused("too_large")
+    fmt = sniff(data)
+    if fmt is None:
+        raise Refused("unknown_type")
+    if is_polyglot(data, fmt):
+        raise Refused("polyglot")
+    result = _clean_pdf(data) if fmt == "PDF" else _clean_image(data, fmt, limits.max_pixels)
+    if len(result.data) > limits.max_bytes:
+        raise Refused("too_large")
+    return result
+
+
+# ------------------------------------------------------------------------------- images
+
+
+def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
+    with warnings.catch_warnings():
+        # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; our own limit
+        # is checked from the header before any pixel is decoded.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+                width, height = im.size
+                if width <= 0 or height <= 0:
+                    raise Refused("malformed")
+                if width * height > max_pixels:
+                    raise Refused("too_many_pixels")
+                im.load()
+                upright = ImageOps.exif_transpose(im)
+                pixels = _srgb(upright if upright is not None else im)
+        except Refused:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise Refused("too_many_pixels") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+            raise Refused("malformed") from None
+        except Exception:  # a decoder's own error type: still a file we cannot read
+            raise Refused("malformed") from None
+    out = io.BytesIO()
+    # A new image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC,
+    # comments, thumbnails) is carried along.
+    fresh = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+    if fmt == "JPEG":
+        fresh.save(out, "JPEG", quality=90, optimize=True)
+    elif fmt == "PNG":
+        fresh.save(out, "PNG", optimize=False)
+    else:
+        fresh.save(out, "WEBP", quality=90, method=4)
+    return CleanFile(out.getvalue(), IMAGE_TYPES[fmt], fresh.width, fresh.height)
+
+
+_SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _srgb(im: Image.Image) -> Image.Image:
+    """The pixels in sRGB (so the colour profile, which can name a device, can be dropped),
+    in a mode every output format takes: RGB, RGBA or L."""
+    alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+    target = "RGBA" if alpha else ("L" if im.mode in ("1", "L", "I;16", "I") else "RGB")
+    icc = im.info.get("icc_profile")
+    if icc and target != "L":
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            base = im.convert("RGBA" if alpha else "RGB")
+            converted = ImageCms.profileToProfile(base, source, _SRGB, outputMode=base.mode)
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unusable profile: the pixels as they are
+    if im.mode == "I;16" or im.mode == "I":
+        return im.point(lambda v: v / 256).convert("L")
+    return im.convert(target)
+
+
+# ------------------------------------------------------------------------------- PDF
+
+
+def _clean_pdf(data: bytes) -> CleanFile:
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pages = len(pdf.pages)
+            if pages == 0 or pages > MAX_PDF_PAGES:
+                raise Refused("malformed")
+            _strip_pdf(pdf)
+            out = io.BytesIO()
+            pdf.save(out, deterministic_id=True, fix_metadata_version=False)
+    except Refused:
+        raise
+    except pikepdf.PasswordError:
+        raise Refused("malformed") from None
+    except Exception:  # pikepdf.PdfError and whatever a damaged file raises
+        raise Refused("malformed") from None
+    return CleanFile(out.getvalue(), PDF_TYPE, pages=pages)
+
+
+_ROOT_DROP: Final = ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/AcroForm", "/SpiderInfo")
+
+
+def _strip_pdf(pdf: pikepdf.Pdf) -> None:
+    if "/Info" in pdf.trailer:
+        del pdf.trailer["/Info"]
+    root = pdf.Root
+    for key in _ROOT_DROP:
+        if key in root:
+            del root[key]
+    if "/Names" in root:
+        names = root.Names
+        for key in ("/EmbeddedFiles", "/JavaScript"):
+            if key in names:
+                del names[key]
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            continue
+        for key in ("/Metadata", "/PieceInfo", "/AA"):
+            if key in obj:
+                del obj[key]
+        if (
+            isinstance(obj, pikepdf.Stream)
+            and obj.get("/Subtype") == "/Image"
+            and obj.get("/Filter") == "/DCTDecode"
+        ):
+            raw = obj.read_raw_bytes()
+            stripped = strip_app_segments(raw)
+            if stripped != raw:
+                obj.write(stripped, filter=pikepdf.Name.DCTDecode)

@@ -1,0 +1,97 @@
+"""Files in the console: shown in the transcript with type, size and a server-drawn preview,
+downloaded decrypted, never runnable, audited; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from bot.console.audit_page import ACTIONS
+from storage import audit
+from tests.evidence_files import AUTHOR_CANARY, GPS_CANARY, document, photo
+from tests.integration.test_console import Console_, intake, session_of
+
+
+def _assert_inert(resp: object, media_type: str, disposition: str) -> None:
+    headers = resp.headers  # type: ignore[attr-defined]
+    assert headers["Content-Type"].startswith(media_type)
+    assert headers["Content-Security-Policy"].startswith("sandbox")
+    assert headers["Content-Disposition"].startswith(disposition)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+
+
+async def test_a_photo_and_a_pdf_show_in_the_case_and_download_clean(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    await person.send(attachment=photo("JPEG", size=(900, 600)))
+    await person.send(attachment=document())
+    sid, _ = await session_of(env, "berater-region")
+    cookie = {"Cookie": f"console={sid}"}
+    page = await (await env.client.get(f"/console/cases/{case_id}", headers=cookie)).text()
+    assert "Datei: Bild (JPEG), " in page and "900 \N{MULTIPLICATION SIGN} 600 Pixel" in page
+    assert "Datei: PDF-Dokument, " in page and "1 Seite" in page
+    photo_seq, pdf_seq = (
+        int(x.split("/files/")[1].split('"')[0])
+        for x in page.split('class="file-download" href="')[1:]
+    )
+    preview = await env.client.get(
+        f"/console/cases/{case_id}/files/{photo_seq}/preview.png", headers=cookie
+    )
+    assert preview.status == 200
+    _assert_inert(preview, "image/png", "inline")
+    assert Image.open(io.BytesIO(await preview.read())).size == (320, 213)
+
+    download = await env.client.get(f"/console/cases/{case_id}/files/{photo_seq}", headers=cookie)
+    assert download.status == 200
+    _assert_inert(download, "image/jpeg", "attachment")
+    assert (
+        f'filename="fall-{case_id}-datei-{photo_seq}.jpg"'
+        in download.headers["Content-Disposition"]
+    )
+    data = await download.read()
+    assert GPS_CANARY not in data and dict(Image.open(io.BytesIO(data)).getexif()) == {}
+
+    pdf = await env.client.get(f"/console/cases/{case_id}/files/{pdf_seq}", headers=cookie)
+    _assert_inert(pdf, "application/pdf", "attachment")
+    body = await pdf.read()
+    assert body.startswith(b"%PDF-") and AUTHOR_CANARY.encode() not in body
+    assert (
+        await env.client.get(
+            f"/console/cases/{case_id}/files/{pdf_seq}/preview.png", headers=cookie
+        )
+    ).status == 404
+    assert (await env.client.get(f"/console/cases/{case_id}/files/1", headers=cookie)).status == 404
+
+    # Live: a file sent while the page is open comes with its link.
+    status = await env.client.get(
+        f"/console/cases/{case_id}/status.json?after={pdf_seq}", headers=cookie
+    )
+    assert (await status.json())["lines"] == []
+    await person.send(attachment=photo("PNG"))
+    status = await env.client.get(
+        f"/console/cases/{case_id}/status.json?after={pdf_seq}", headers=cookie
+    )
+    (line,) = (await status.json())["lines"]
+    assert line["file"]["href"] == f"/console/cases/{case_id}/files/{pdf_seq + 1}"
+
+    async with env.office.store.read() as tx:
+        entries = [e for e in await audit.entries(tx) if e[2] == case_id]
+    actions = [e[1] for e in entries]
+    assert actions.count("case.file_downloaded") == 2 and actions.count("case.file_viewed") == 1
+    assert GPS_CANARY.decode() not in repr(entries)
+    assert ACTIONS["case.file_downloaded"].startswith("Datei der Person")
+
+
+async def test_another_team_and_anonymous_get_no_file(env: Console_) -> None:
+    person, case_id = await intake(env.office, env.channel)
+    await person.send(attachment=photo("JPEG"))
+    path = f"/console/cases/{case_id}/files/7"
+    anonymous = await env.client.get(path, allow_redirects=False)
+    assert anonymous.status == 303
+    sid, _ = await session_of(env, "berater-stadt")
+    other = await env.client.get(path, headers={"Cookie": f"console={sid}"})
+    assert other.status == 403
+    async with env.office.store.read() as tx:
+        entries = [e for e in await audit.entries(tx) if e[2] == case_id]
+    assert "case.file_downloaded" not in [e[1] for e in entries]

@@ -1,0 +1,111 @@
+"""Evidence files are checked by content and stripped of metadata (bot/evidence)."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from bot.evidence.clean import Limits, Refused, clean
+from bot.evidence.jpeg_segments import strip_app_segments
+from bot.evidence.thumbnail import thumbnail
+from tests.evidence_files import AUTHOR_CANARY, GPS_CANARY, bomb, document, photo
+
+
+def _rgb(im: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int]:
+    pixel = im.convert("RGB").getpixel(xy)
+    assert isinstance(pixel, tuple)
+    return pixel[0], pixel[1], pixel[2]
+
+
+def _no_metadata(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    assert dict(im.getexif()) == {}
+    assert not {"exif", "xmp", "XML:com.adobe.xmp", "icc_profile", "comment", "Author"} & set(
+        im.info
+    )
+    assert GPS_CANARY not in data and AUTHOR_CANARY.encode() not in data
+    assert b"CANARY" not in data and b"Exif" not in data
+    return im
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_an_image_loses_gps_camera_and_author_and_keeps_its_pixels(fmt: str) -> None:
+    cleaned = clean(photo(fmt))
+    assert cleaned.media_type == f"image/{fmt.lower()}"
+    im = _no_metadata(cleaned.data)
+    assert im.format == fmt and im.size == (64, 48) == (cleaned.width, cleaned.height)
+    r, _, b = _rgb(im, (5, 24))
+    assert r > 150 and b < 100  # the red half is still on the left
+
+
+def test_the_orientation_is_applied_before_the_tag_goes() -> None:
+    cleaned = clean(photo("JPEG", orientation=6))  # "rotate 90° clockwise to view"
+    im = _no_metadata(cleaned.data)
+    assert im.size == (48, 64)
+    r, _, _ = _rgb(im, (24, 5))
+    assert r > 150  # the red left half is now on top
+
+
+def test_a_pdf_loses_document_info_xmp_and_the_exif_of_its_images() -> None:
+    cleaned = clean(document())
+    assert cleaned.media_type == "application/pdf" and cleaned.pages == 1
+    assert AUTHOR_CANARY.encode() not in cleaned.data and GPS_CANARY not in cleaned.data
+    with pikepdf.open(io.BytesIO(cleaned.data)) as pdf:
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
+        image = pdf.pages[0].Resources.XObject.Im0
+        assert Image.open(io.BytesIO(image.read_raw_bytes())).size == (64, 48)
+
+
+def test_jpeg_segments_are_cut_but_the_scan_stays() -> None:
+    data = photo("JPEG")
+    stripped = strip_app_segments(data)
+    assert GPS_CANARY not in stripped and AUTHOR_CANARY.encode() not in stripped
+    assert Image.open(io.BytesIO(stripped)).size == (64, 48)
+    assert strip_app_segments(b"not a jpeg") == b"not a jpeg"
+
+
+def _refused(data: bytes, limits: Limits | None = None) -> str:
+    with pytest.raises(Refused) as caught:
+        clean(data, limits or Limits())
+    return caught.value.reason
+
+
+def test_files_too_large_bombs_and_unknown_types_are_refused() -> None:
+    assert _refused(b"") == "empty"
+    assert _refused(photo("JPEG"), Limits(max_bytes=500)) == "too_large"
+    assert _refused(bomb()) == "too_many_pixels"
+    assert _refused(photo("PNG", size=(200, 200)), Limits(max_pixels=10_000)) == "too_many_pixels"
+    gif = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(gif, "GIF")
+    assert _refused(gif.getvalue()) == "unknown_type"
+    assert _refused(b"<svg xmlns='http://www.w3.org/2000/svg'/>") == "unknown_type"
+    assert _refused(b"MZ\x90\x00 an executable renamed to photo.jpg") == "unknown_type"
+
+
+def test_malformed_files_are_refused() -> None:
+    jpeg = photo("JPEG")
+    assert _refused(jpeg[:40]) == "malformed"  # cut off in the header
+    assert _refused(b"\xff\xd8\xff\xe0" + b"\x00" * 200) == "malformed"
+    assert _refused(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20) == "malformed"
+    assert _refused(b"%PDF-1.7\n" + b"nothing of a pdf" * 10) == "malformed"
+    assert _refused(b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 40) == "malformed"
+
+
+def test_polyglots_are_refused() -> None:
+    jpeg = photo("JPEG")
+    zip_tail = b"PK\x03\x04" + b"\x00" * 26 + b"PK\x05\x06" + b"\x00" * 18
+    assert _refused(jpeg + zip_tail) == "polyglot"
+    assert _refused(jpeg[:20] + b"%PDF-1.4 " + jpeg[20:]) == "polyglot"
+    assert _refused(jpeg + b"<script>alert(1)</script>") == "polyglot"
+    assert _refused(document() + b"<html><script>alert(1)</script>") == "polyglot"
+
+
+def test_a_thumbnail_is_a_small_fresh_png() -> None:
+    big = clean(photo("JPEG", size=(1200, 900)))
+    small = Image.open(io.BytesIO(thumbnail(big.data)))
+    assert small.format == "PNG" and max(small.size) == 320
+    with pytest.raises((OSError, ValueError)):
+        thumbnail(b"%PDF-1.4")
