@@ -168,7 +168,11 @@ def create_app(
         app.cleanup_ctx.append(_rasa_nlu)
     if settings.telegram.enabled:
         runtime = telegram.TelegramRuntime(
-            settings.telegram, app[SERVICE], app[SERVICE].languages, settings.legal
+            settings.telegram,
+            app[SERVICE],
+            app[SERVICE].languages,
+            settings.legal,
+            app[SERVICE].evidence_limits,
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel

@@ -179,6 +179,16 @@ class SlowDown(Exception):
     person to wait, in words that say nothing more (a held sender is not told they are held)."""
 
 
+class FileRefused(Exception):
+    """The backend did not take a file (nothing of it was stored). `reason` is a code safe to
+    log that the channel turns into words (see bot/conversation/service.py
+    `AttachmentRefused` for the codes)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class DeliveryFailed(Exception):
     """Try again later; `retry_after` seconds when the peer said how long to wait."""
 

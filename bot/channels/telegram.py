@@ -12,8 +12,9 @@ hands handler errors to error handlers instead of raising them, and we must know
 update was stored before we acknowledge it. A plain `telegram.Bot` sends and parses.
 
 Some messages are the adapter's own and never pass the service or the database: the privacy
-notice at the first contact, the reply to voice messages and photos (whose content is dropped
-unread), the refusal of groups, /help, the /language and /delete keyboards.
+notice at the first contact, the reply to voice messages, stickers and locations (whose content
+is dropped unread), the refusal of groups, /help, the /language and /delete keyboards. Photos
+and documents are fetched (getFile) and handed to the service as a file.
 
 Privacy: the address given to the service is the chat id as a string; the service stores it
 only encrypted and looks it up by a keyed hash. Nothing here logs a chat id, a name or a text,
@@ -63,6 +64,7 @@ from bot.channels import telegram_texts as texts
 from bot.channels.base import (
     SOURCE_TAG,
     DeliveryFailed,
+    FileRefused,
     InboundMessage,
     InvalidMessage,
     OutboundMessage,
@@ -70,6 +72,8 @@ from bot.channels.base import (
     SlowDown,
     without_lone_surrogates,
 )
+from bot.evidence.limits import Limits
+from bot.evidence.refusals import refusal_text
 from bot.office import legal
 from bot.settings import LegalSettings, TelegramSettings
 
@@ -107,6 +111,24 @@ Languages = Callable[[], Awaitable[Sequence[str]]]
 """The languages the current flow speaks, for the /language buttons."""
 
 
+@dataclass(frozen=True)
+class SentFile:
+    file_id: str
+    size: int | None
+    """As Telegram announces it (None when it does not say)."""
+
+
+def sent_file(message: Message) -> SentFile | None:
+    """The file of a photo (its largest size) or a document; None for anything else (voice
+    messages, stickers, videos, locations are not taken)."""
+    if message.photo:
+        largest = max(message.photo, key=lambda p: p.width * p.height)
+        return SentFile(largest.file_id, largest.file_size)
+    if message.document is not None:
+        return SentFile(message.document.file_id, message.document.file_size)
+    return None
+
+
 def quiet_http_logs() -> None:
     """httpx logs every request URL at INFO, and Bot API URLs contain the bot token; PTB logs
     request parameters (texts, chat ids) at DEBUG. Neither may reach our logs."""
@@ -119,6 +141,8 @@ def build_bot(settings: TelegramSettings) -> Bot:
     return Bot(
         settings.resolved_token(),
         base_url=settings.base_url,
+        # Files come from ".../file/bot<token>/<path>" beside ".../bot<token>/<method>".
+        base_file_url=settings.base_url.removesuffix("bot") + "file/bot",
         request=HTTPXRequest(connect_timeout=10, read_timeout=20, write_timeout=20),
         get_updates_request=HTTPXRequest(
             connect_timeout=10, read_timeout=settings.poll_timeout_seconds + 10
@@ -268,11 +292,14 @@ class TelegramReceiver:
         languages: Languages,
         webchat_url: str | None = None,
         legal_settings: LegalSettings | None = None,
+        file_limits: Limits | None = None,
     ) -> None:
         self.bot = bot
         self.backend = backend
         self.memory = memory
         self.languages = languages
+        self.file_limits = file_limits or Limits()
+        """The office's file limits: a larger file is not even downloaded."""
         self.webchat_url = webchat_url
         self.legal = legal_settings or LegalSettings()
         """The office's privacy notice and imprint, linked in the first-contact notice."""
@@ -319,8 +346,17 @@ class TelegramReceiver:
                 for kind in legal.KINDS
                 if (url := legal.public_link(self.legal, kind, language)) is not None
             )
+        await self._tell(chat_id, language, texts.text(key, language, **values), markup)
+
+    async def _tell(
+        self,
+        chat_id: int,
+        language: str,
+        body: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         # The adapter's own messages are automatic too, and say so like the bot's.
-        text = f"{texts.text('bot', language)}\n{texts.text(key, language, **values)}"
+        text = f"{texts.text('bot', language)}\n{body}"
         await self.bot.send_message(chat_id, text, reply_markup=markup)
 
     async def _decline(self, chat_id: int, chat_type: str, hint: str | None) -> None:
@@ -366,9 +402,13 @@ class TelegramReceiver:
         hint = user.language_code if user else None
         language = self._language(chat_id, hint)
         if message.text is None:
-            # Voice, photo, sticker, document, location …: not read, not stored.
-            log.info("telegram: a non-text message was declined")
-            await self._say(chat_id, "non_text", language)
+            sent = sent_file(message)
+            if sent is None:
+                # Voice, sticker, location, video …: not read, not stored.
+                log.info("telegram: a non-text message was declined")
+                await self._say(chat_id, "non_text", language)
+                return
+            await self._file(chat_id, message, sent, language)
             return
         address, client_id = str(chat_id), f"m{message.message_id}"
         command = parse_command(message.text)
@@ -405,6 +445,39 @@ class TelegramReceiver:
             return
         await self._first_contact(chat_id, language)
         await self._deliver(msg)
+
+    async def _file(self, chat_id: int, message: Message, sent: SentFile, language: str) -> None:
+        """A photo or document: fetched through the Bot API (getFile) and handed to the
+        service as it came; the service checks and cleans it before anything is stored."""
+        limits = self.file_limits
+        if sent.size is not None and sent.size > limits.max_bytes:
+            await self._tell(chat_id, language, refusal_text("too_large", language, limits))
+            return
+        try:
+            found = await self.bot.get_file(sent.file_id)
+            data = bytes(await found.download_as_bytearray())
+        except BadRequest:
+            # Telegram gives bots files up to 20 MB only ("file is too big").
+            log.info("telegram: a file could not be fetched (refused by the Bot API)")
+            await self._tell(chat_id, language, refusal_text("too_large", language, limits))
+            return
+        if len(data) > limits.max_bytes:
+            await self._tell(chat_id, language, refusal_text("too_large", language, limits))
+            return
+        msg = InboundMessage(NAME, str(chat_id), f"m{message.message_id}", attachment=data)
+        await self._first_contact(chat_id, language)
+        try:
+            await self._deliver(msg)
+        except FileRefused as refused:
+            await self._tell(chat_id, language, refusal_text(refused.reason, language, limits))
+            return
+        await self._say(chat_id, "file_received", language)
+        if message.caption:
+            # What the person wrote with it counts as their next message.
+            caption = InboundMessage(
+                NAME, str(chat_id), f"m{message.message_id}c", text=message.caption
+            )
+            await self._deliver(caption)
 
     # -- buttons
 
@@ -671,13 +744,20 @@ class TelegramRuntime:
         backend: Backend,
         languages: Languages,
         legal_settings: LegalSettings | None = None,
+        file_limits: Limits | None = None,
     ) -> None:
         self.settings = settings
         self.bot = build_bot(settings)
         self.memory = ChatMemory()
         self.channel = TelegramChannel(self.bot, self.memory)
         self.receiver = TelegramReceiver(
-            self.bot, backend, self.memory, languages, settings.webchat_url, legal_settings
+            self.bot,
+            backend,
+            self.memory,
+            languages,
+            settings.webchat_url,
+            legal_settings,
+            file_limits,
         )
         self.poller = (
             Poller(self.bot, self.receiver, settings) if settings.mode == "polling" else None

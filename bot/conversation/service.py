@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bot import metrics
-from bot.channels.base import InboundMessage, SlowDown
+from bot.channels.base import FileRefused, InboundMessage, SlowDown
 from bot.clock import Clock
 from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
@@ -181,15 +181,11 @@ class History:
     """The person may send files now: the conversation is open and they gave consent."""
 
 
-class AttachmentRefused(Exception):
+class AttachmentRefused(FileRefused):
     """A file was not taken; nothing of it was stored. `reason` is a code safe to log that
     the channel turns into words: one of `evidence.Reason`, "case_full" (too many files or
     bytes in this conversation), "no_conversation" (nothing to attach it to yet) or
     "no_consent" (the person has not agreed to the storing yet)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class ResumeConflict(Exception):

@@ -19,6 +19,7 @@ from aiohttp import BodyPartReader, web
 from bot.channels import webchat
 from bot.channels.base import InboundMessage, InvalidMessage, SlowDown
 from bot.conversation.service import AttachmentRefused
+from bot.evidence.refusals import refusal_text
 from bot.web import texts
 from bot.web.file_text import file_line
 from bot.web.pages import _CLIENT_ID, ChatPages, View, _ui_language
@@ -27,18 +28,6 @@ log = logging.getLogger(__name__)
 
 FIELD_LIMIT: Final = 200
 MAX_PARTS: Final = 12
-
-ERROR_KEYS: Final = {
-    "empty": "err_file_empty",
-    "too_large": "err_file_too_large",
-    "unknown_type": "err_file_type",
-    "malformed": "err_file_broken",
-    "too_many_pixels": "err_file_pixels",
-    "polyglot": "err_file_mixed",
-    "case_full": "err_file_case_full",
-    "no_conversation": "err_file_no_chat",
-    "no_consent": "err_file_no_consent",
-}
 
 
 class _Bad(Exception):
@@ -147,11 +136,7 @@ async def post_attach(pages: ChatPages, request: web.Request) -> web.Response:
     except InvalidMessage:
         view.error, view.status, view.error_field = t["err_file_empty"], 400, "file"
     except AttachmentRefused as refused:
-        key = ERROR_KEYS.get(refused.reason, "err_file_broken")
-        case_mb = round(limits.max_case_bytes / (1024 * 1024))
-        view.error = t[key].format(
-            mb=case_mb if key == "err_file_case_full" else mb, count=limits.max_files
-        )
+        view.error = refusal_text(refused.reason, lang, limits)
         view.status, view.error_field = (413 if refused.reason == "too_large" else 400), "file"
     except SlowDown:
         view.error, view.status = t["err_rate_limited"], 429

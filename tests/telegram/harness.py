@@ -153,6 +153,10 @@ class WireProxy:
         self.webhook_target: str | None = None
         self.webhook_secret: str | None = None
         self.relayed: list[int] = []
+        self.files: dict[str, tuple[str, bytes]] = {}
+        """Files a person sent, by file_id: the path getFile names and the bytes behind it
+        (the emulator has neither getFile nor file downloads)."""
+        self.downloads: list[str] = []
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
 
@@ -168,6 +172,7 @@ class WireProxy:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/relay", self._relay)
+        app.router.add_get(r"/file/bot{token}/{path:.+}", self._file)
         app.router.add_route("*", r"/bot{token}/{method}", self._bot)
         self._session = aiohttp.ClientSession()
         self._runner = web.AppRunner(app, access_log=None)
@@ -183,6 +188,33 @@ class WireProxy:
     def fail(self, method: str, *faults: Fault) -> None:
         """Answer the next calls of `method` with these faults, in order."""
         self.faults.setdefault(method, []).extend(faults)
+
+    def offer_file(self, file_id: str, data: bytes, path: str) -> None:
+        """What Telegram's servers hold for a file a person sent."""
+        self.files[file_id] = (path, data)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        for known, data in self.files.values():
+            if known == path and request.match_info["token"] == TOKEN:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return web.Response(status=404)
+
+    def _get_file(self, params: dict[str, Any]) -> web.Response:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            description = "Bad Request: invalid file_id"
+            body = {"ok": False, "error_code": 400, "description": description}
+            return web.json_response(body, status=400)
+        path, data = self.files[file_id]
+        result = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(data),
+            "file_path": path,
+        }
+        return web.json_response({"ok": True, "result": result})
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -206,6 +238,8 @@ class WireProxy:
             return web.json_response(fault.body, status=fault.status)
         if method in LOCAL_ANSWERS:
             return web.json_response({"ok": True, "result": LOCAL_ANSWERS[method]})
+        if method == "getFile":
+            return self._get_file(params)
         if method == "getWebhookInfo":
             return web.json_response(
                 {

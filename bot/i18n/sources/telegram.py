@@ -25,9 +25,14 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("telegram.bot", "Automatische Antwort:"),
     text(
         "telegram.non_text",
-        "Ich kann hier nur Text lesen. Sprachnachrichten, Fotos, Sticker, Dateien und "
-        "Standorte kann ich nicht annehmen; davon wurde nichts gespeichert. Bitte schreiben "
-        "Sie Ihre Antwort als Text oder tippen Sie auf eine der Antworten.",
+        "Hier kann ich Text, Fotos und PDF-Dateien annehmen. Sprachnachrichten, Sticker, "
+        "Videos und Standorte kann ich nicht annehmen; davon wurde nichts gespeichert. Bitte "
+        "schreiben Sie Ihre Antwort als Text oder tippen Sie auf eine der Antworten.",
+    ),
+    text(
+        "telegram.file_received",
+        "Ihre Datei ist angekommen. Standort- und Kameradaten haben wir vor dem Speichern "
+        "entfernt.",
     ),
     text(
         "telegram.group_decline",
