@@ -4,6 +4,7 @@ each carrying a canary that must never reach the disk or a log."""
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 
 import pikepdf
@@ -91,3 +92,31 @@ def bomb(side: int = 30_000) -> bytes:
         + _chunk(b"IDAT", rows)
         + _chunk(b"IEND", b"")
     )
+
+
+VOICE_CANARY = "CANARY-VOICE-Erika-Handy"
+
+
+def voice(seconds: float = 1.0, tag: str = VOICE_CANARY) -> bytes:
+    """A Telegram-like voice message: one Ogg Opus stream (head, tags naming a person, and
+    20 ms frames of silence) as mutagen and players read it."""
+    from mutagen.ogg import OggPage
+
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    comment = f"ARTIST={tag}".encode()
+    tags = b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", 1)
+    tags += struct.pack("<I", len(comment)) + comment
+    frames = max(1, int(seconds * 50))
+    pages = []
+    for sequence, packets, position in (
+        (0, [head], 0),
+        (1, [tags], 0),
+        (2, [b"\xf8\xff\xfe"] * frames, 312 + frames * 960),
+    ):
+        page = OggPage()  # type: ignore[no-untyped-call]
+        page.packets, page.serial, page.sequence, page.position = packets, 7, sequence, position
+        page.first, page.last = sequence == 0, sequence == 2
+        pages.append(page.write())  # type: ignore[no-untyped-call]
+    data = b"".join(pages)
+    assert tag.encode() in data
+    return data

@@ -119,13 +119,15 @@ class SentFile:
 
 
 def sent_file(message: Message) -> SentFile | None:
-    """The file of a photo (its largest size) or a document; None for anything else (voice
-    messages, stickers, videos, locations are not taken)."""
+    """The file of a photo (its largest size), a document or a voice message (taken as a
+    file, never transcribed); None for anything else (stickers, videos, locations)."""
     if message.photo:
         largest = max(message.photo, key=lambda p: p.width * p.height)
         return SentFile(largest.file_id, largest.file_size)
     if message.document is not None:
         return SentFile(message.document.file_id, message.document.file_size)
+    if message.voice is not None:
+        return SentFile(message.voice.file_id, message.voice.file_size)
     return None
 
 

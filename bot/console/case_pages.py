@@ -118,6 +118,7 @@ FILE_KINDS: Final = {
     "image/png": "Bild (PNG)",
     "image/webp": "Bild (WebP)",
     "application/pdf": "PDF-Dokument",
+    "audio/ogg": "Sprachnachricht (Ogg Opus)",
 }
 
 

@@ -28,6 +28,7 @@ EXTENSIONS: Final = {
     "image/png": "png",
     "image/webp": "webp",
     "application/pdf": "pdf",
+    "audio/ogg": "ogg",
 }
 SANDBOX: Final = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 

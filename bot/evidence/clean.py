@@ -1,10 +1,11 @@
 """Turn an uploaded file into a clean copy, or refuse it with a reason.
 
 What a file's bytes say, not its name or declared type, decides what it is: the magic bytes
-must name a format we take (JPEG, PNG, WebP, PDF) and the whole file must decode as that
-format. Images are decoded, turned upright (EXIF orientation applied), converted to sRGB and
-re-encoded from their pixels alone, so EXIF (GPS, camera, time), XMP, IPTC, comments and
-embedded thumbnails are left behind. PDFs lose their document information, every XMP
+must name a format we take (JPEG, PNG, WebP, PDF, and Ogg Opus voice messages,
+bot/evidence/voice.py) and the whole file must decode as that format. Images are decoded,
+turned upright (EXIF orientation applied), converted to sRGB and re-encoded from their
+pixels alone, so EXIF (GPS, camera, time), XMP, IPTC, comments and embedded thumbnails are
+left behind. PDFs lose their document information, every XMP
 metadata stream, embedded files, JavaScript and open actions; the APPn segments (EXIF, XMP)
 of JPEG images inside them are cut out.
 
@@ -25,6 +26,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from bot.evidence.jpeg_segments import strip_app_segments
 from bot.evidence.limits import Limits
+from bot.evidence.voice import OGG_TYPE, NotVoice, clean_voice
 
 # Pillow logs every EXIF tag's value at DEBUG level while it reads one (GPS position,
 # camera, owner): with the service's log level at DEBUG, that would write the very data we
@@ -59,7 +61,9 @@ class CleanFile:
     pages: int | None = None
 
     @property
-    def kind(self) -> Literal["image", "pdf"]:
+    def kind(self) -> Literal["image", "pdf", "audio"]:
+        if self.media_type == OGG_TYPE:
+            return "audio"
         return "pdf" if self.media_type == PDF_TYPE else "image"
 
     @property
@@ -78,6 +82,8 @@ def sniff(data: bytes) -> str | None:
         return "PNG"
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data.startswith(b"OggS"):
+        return "OGG"
     if data.startswith(b"%PDF-"):
         return "PDF"
     return None
@@ -112,10 +118,23 @@ def clean(data: bytes, limits: Limits = DEFAULT_LIMITS) -> CleanFile:
         raise Refused("unknown_type")
     if is_polyglot(data, fmt):
         raise Refused("polyglot")
-    result = _clean_pdf(data) if fmt == "PDF" else _clean_image(data, fmt, limits.max_pixels)
+    if fmt == "PDF":
+        result = _clean_pdf(data)
+    elif fmt == "OGG":
+        result = _clean_ogg(data)
+    else:
+        result = _clean_image(data, fmt, limits.max_pixels)
     if len(result.data) > limits.max_bytes:
         raise Refused("too_large")
     return result
+
+
+def _clean_ogg(data: bytes) -> CleanFile:
+    try:
+        voice, _seconds = clean_voice(data)
+    except NotVoice:
+        raise Refused("malformed") from None
+    return CleanFile(voice, OGG_TYPE)
 
 
 # ------------------------------------------------------------------------------- images

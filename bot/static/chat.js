@@ -577,7 +577,7 @@
     return n < 1048576 ? nf.format(Math.max(1, Math.round(n / 1024))) + ' KB' : nf.format(n / 1048576) + ' MB';
   }
   function fileLine(a) {
-    var kind = a.type === 'application/pdf' ? T.attachment_pdf : T.attachment_image;
+    var kind = a.type === 'application/pdf' ? T.attachment_pdf : a.type === 'audio/ogg' ? T.attachment_audio : T.attachment_image;
     return fmt('attachment_line', { kind: kind, size: sizeText(a.size || 0) });
   }
   function thumb(file) {

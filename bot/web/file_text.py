@@ -18,7 +18,9 @@ def size_text(size: int, language: str) -> str:
 
 
 def file_line(meta: dict[str, Any], t: dict[str, str], language: str) -> str:
-    kind = t["attachment_pdf"] if meta.get("type") == "application/pdf" else t["attachment_image"]
+    kind = {"application/pdf": t["attachment_pdf"], "audio/ogg": t["attachment_audio"]}.get(
+        str(meta.get("type")), t["attachment_image"]
+    )
     size = meta.get("size")
     return t["attachment_line"].format(
         kind=kind, size=size_text(size if isinstance(size, int) else 0, language)

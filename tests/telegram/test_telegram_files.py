@@ -18,7 +18,14 @@ from bot.evidence.refusals import refusal_text
 from storage import attachments, cases, teams
 from storage.models import AttachmentChunk
 from tests.conftest import COUNSELLOR_PASSWORD
-from tests.evidence_files import AUTHOR_CANARY, GPS_CANARY, document, photo
+from tests.evidence_files import (
+    AUTHOR_CANARY,
+    GPS_CANARY,
+    VOICE_CANARY,
+    document,
+    photo,
+    voice,
+)
 from tests.telegram.conftest import MakeTelegram, Telegram
 from tests.telegram.harness import Person
 from tests.telegram.test_telegram_live import intake
@@ -88,6 +95,32 @@ async def test_a_photo_and_a_pdf_reach_the_case_without_their_metadata(
         assert "/Author" not in pdf.docinfo
     assert AUTHOR_CANARY.encode() not in stored[1].data
     assert "Das Schild" in texts_after  # the caption came as the person's words
+
+
+async def test_a_voice_message_is_kept_as_a_file_without_its_tags(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram("intake")
+    anna = person(language_code="de")
+    await intake(anna)
+    raw = voice(seconds=3.0)
+    tg.proxy.offer_file("v-1", raw, "voice/file_7.oga")
+    await anna.send(
+        voice={"file_id": "v-1", "file_unique_id": "u-v-1", "duration": 3, "file_size": len(raw)}
+    )
+    await anna.next(lambda m: m.text == texts.text("file_received", "de"))
+    async with tg.office.store.tx() as tx:
+        (entry,) = await cases.queue(tx)
+        session = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert session is not None
+        key = await cases.private_key_for_team(tx, entry.case_id, session.team_keys)
+        assert key is not None
+        content = await cases.read(tx, entry.case_id, key)
+        (line,) = [x for x in content.transcript if "attachment" in x.body]
+        stored = await attachments.read(tx, entry.case_id, line.seq, key)
+    assert stored.meta["type"] == "audio/ogg"
+    assert VOICE_CANARY.encode() not in stored.data
+    assert stored.data.count(b"\xf8\xff\xfe") == raw.count(b"\xf8\xff\xfe")
 
 
 async def test_files_that_cannot_be_taken_are_refused_in_words_and_leave_nothing(

@@ -6,12 +6,21 @@ import io
 
 import pikepdf
 import pytest
+from mutagen.oggopus import OggOpus
 from PIL import Image
 
 from bot.evidence.clean import Limits, Refused, clean
 from bot.evidence.jpeg_segments import strip_app_segments
 from bot.evidence.thumbnail import thumbnail
-from tests.evidence_files import AUTHOR_CANARY, GPS_CANARY, bomb, document, photo
+from tests.evidence_files import (
+    AUTHOR_CANARY,
+    GPS_CANARY,
+    VOICE_CANARY,
+    bomb,
+    document,
+    photo,
+    voice,
+)
 
 
 def _rgb(im: Image.Image, xy: tuple[int, int]) -> tuple[int, int, int]:
@@ -109,3 +118,26 @@ def test_a_thumbnail_is_a_small_fresh_png() -> None:
     assert small.format == "PNG" and max(small.size) == 320
     with pytest.raises((OSError, ValueError)):
         thumbnail(b"%PDF-1.4")
+
+
+def test_a_voice_message_keeps_its_sound_and_loses_its_tags() -> None:
+    raw = voice(seconds=2.0)
+    cleaned = clean(raw)
+    assert cleaned.media_type == "audio/ogg" and cleaned.kind == "audio"
+    assert VOICE_CANARY.encode() not in cleaned.data
+    heard = OggOpus(io.BytesIO(cleaned.data))  # type: ignore[no-untyped-call]
+    assert heard.info is not None and heard.info.length == pytest.approx(2.0, abs=0.05)
+    assert dict(heard.tags or {}) == {}
+    assert raw.count(b"\xf8\xff\xfe") == cleaned.data.count(b"\xf8\xff\xfe")  # the sound
+
+
+def test_what_only_starts_like_a_voice_message_is_refused() -> None:
+    raw = voice()
+    for broken in (
+        raw + b"<html>trailing</html>",  # something after the stream
+        raw[:40],  # cut off
+        b"OggS" + bytes(200),  # the magic and nothing behind it
+        raw + voice().replace(b"\x07\x00\x00\x00", b"\x08\x00\x00\x00", 1),  # a second stream
+    ):
+        with pytest.raises(Refused):
+            clean(broken)

@@ -25,7 +25,7 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("telegram.bot", "Automatische Antwort:"),
     text(
         "telegram.non_text",
-        "Hier kann ich Text, Fotos und PDF-Dateien annehmen. Sprachnachrichten, Sticker, "
+        "Hier kann ich Text, Fotos, PDF-Dateien und Sprachnachrichten annehmen. Sticker, "
         "Videos und Standorte kann ich nicht annehmen; davon wurde nichts gespeichert. Bitte "
         "schreiben Sie Ihre Antwort als Text oder tippen Sie auf eine der Antworten.",
     ),

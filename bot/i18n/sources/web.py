@@ -201,6 +201,7 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("web.attach_sent", "Datei gesendet."),
     text("web.attachment_image", "Bild"),
     text("web.attachment_pdf", "PDF-Dokument"),
+    text("web.attachment_audio", "Sprachnachricht"),
     text("web.attachment_line", "Datei: {kind}, {size}"),
     text("web.err_file_empty", "Bitte wählen Sie zuerst eine Datei aus."),
     text("web.err_file_too_large", "Die Datei ist zu groß. Erlaubt sind bis zu {mb} MB."),
