@@ -351,7 +351,8 @@
       ]));
     }
     if (typed && $('message-input')) $('message-input').value = typed;
-    if (attachForm && filesAllowed && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
+    var crisisLast = !!(last && last.classList.contains('msg--crisis'));
+    if (attachForm && filesAllowed && !crisisLast && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
       attachForm.hidden = false;
       composerBody.appendChild(attachForm);
     }

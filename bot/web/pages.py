@@ -531,21 +531,22 @@ class ChatPages:
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
             ws_path=self.path + "/ws",
-            attach=self._attach_view(mode, view),
+            attach=self._attach_view(mode, view, lines),
         )
         return web.Response(text=html, content_type="text/html", status=view.status)
 
-    def _attach_view(self, mode: Mode, view: View) -> dict[str, Any] | None:
+    def _attach_view(self, mode: Mode, view: View, lines: Sequence[Line]) -> dict[str, Any] | None:
         """The composer's file form: shown while a question is open or the case is written
-        to (chat.js shows it the same way); never in the console's preview (a counsellor's
-        file would land in no real case)."""
+        to, not under the crisis resources (chat.js shows it the same way); never in the
+        console's preview (a counsellor's file would land in no real case)."""
         if not self.attachments or self.preview is not None:
             return None
         limits = self.service.evidence_limits
         return {
             "shown": mode in ("prompt", "message")
             and view.history is not None
-            and view.history.files,
+            and view.history.files
+            and not any(line.kind == "crisis" for line in lines[-1:]),
             "action": "/chat/attach",
             "mb": round(limits.max_bytes / (1024 * 1024)),
             "error": view.error if view.error_field == "file" else None,
