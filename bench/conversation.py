@@ -227,21 +227,7 @@ class Bench:
 
     async def handovers(self, count: int, concurrency: int) -> Round:
         """`count` people brought to the last question (not timed), then their last answers."""
-        scripts = []
-        for _ in range(count):
-            person = next(self.people)
-            scripts.append(intake_messages(f"person-{person}", person))
-        pending = iter(scripts)
-        untimed: list[float] = []
-
-        async def prepare() -> None:
-            for script in pending:  # shared iterator: each script is taken by one task
-                for msg in script[:-1]:
-                    await self._send(msg, untimed)
-
-        await asyncio.gather(*(prepare() for _ in range(concurrency)))
-
-        finals = iter(script[-1] for script in scripts)
+        finals = iter(await self.ready_for_handover(count, concurrency))
         latencies: list[float] = []
 
         async def finish() -> None:

@@ -163,15 +163,7 @@ class TranslationPages:
         lang = request.match_info["lang"]
         if lang not in tr.translated_languages(published.flow):
             raise web.HTTPNotFound()
-        text = po.export_po(published.flow, lang)
-        name = f"{published.flow.id}-{lang}.po"
-        return web.Response(
-            body=text.encode("utf-8"),
-            headers={
-                "Content-Type": "text/x-gettext-translation; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="{name}"',
-            },
-        )
+        return po_download(po.export_po(published.flow, lang), f"{published.flow.id}-{lang}.po")
 
     async def post_import(self, request: web.Request) -> web.Response:
         session = await self._admin(request)
@@ -251,6 +243,16 @@ class TranslationPages:
             chosen=lang,
             status=400,
         )
+
+
+def po_download(text: str, name: str) -> web.Response:
+    return web.Response(
+        body=text.encode("utf-8"),
+        headers={
+            "Content-Type": "text/x-gettext-translation; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
 
 
 async def checked_upload(

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot import ui_texts
 from bot.console.auth import ConsoleSession
 from bot.console.core import Console
-from bot.console.translation_pages import PoRefusal, checked_upload, po_text
+from bot.console.translation_pages import PoRefusal, checked_upload, po_download, po_text
 from bot.i18n import po_files
 from bot.i18n.catalog import TRANSLATED, UI, Status
 from bot.i18n.languages import SOURCE_LANGUAGE, html_lang
@@ -141,13 +141,7 @@ class UiTextPages:
         lang = request.match_info["lang"]
         if lang not in TRANSLATED:
             raise web.HTTPNotFound()
-        return web.Response(
-            body=po_files.export_po(UI, lang).encode("utf-8"),
-            headers={
-                "Content-Type": "text/x-gettext-translation; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="anlaufstelle-{lang}.po"',
-            },
-        )
+        return po_download(po_files.export_po(UI, lang), f"anlaufstelle-{lang}.po")
 
     async def post_import(self, request: web.Request) -> web.Response:
         session = await self._admin(request)
