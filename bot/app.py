@@ -173,6 +173,7 @@ def create_app(
             app[SERVICE].languages,
             settings.legal,
             app[SERVICE].evidence_limits,
+            settings.resolved_spool_dir,
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel

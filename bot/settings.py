@@ -508,6 +508,15 @@ class AttachmentSettings(BaseModel):
     before anything is decoded: a small file that unpacks into a huge image is refused. At
     most 89, where Pillow's own guard against decompression bombs starts."""
 
+    uploads_at_once: int = Field(default=8, ge=1, le=100)
+    """Files that may be arriving at the same time (per process). The next one is turned
+    away with "please try again in a minute": a flood of uploads costs a bounded amount of
+    memory and disk and leaves the chat answering everyone else."""
+    spool_dir: Path | None = None
+    """Where a file waits while it arrives: on disk, encrypted with a key that lives only in
+    memory, in a file without a name (nothing is left after a crash). Default: `uploads` in
+    `data_dir` (not /tmp, which may be memory)."""
+
     def limits(self) -> EvidenceLimits:
         mib = 1024 * 1024
         return EvidenceLimits(
@@ -683,6 +692,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file (init kwargs carry the TOML file's values).
         return (env_settings, init_settings)
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        return self.attachments.spool_dir or self.data_dir / "uploads"
 
     @property
     def resolved_database_url(self) -> str:

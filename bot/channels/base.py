@@ -64,6 +64,15 @@ class InvalidMessage(ValueError):
     """An inbound message that cannot be processed; the message is safe to show (no content)."""
 
 
+class ArrivedFile(Protocol):
+    """A file that arrived and waits to be read once, whole, for cleaning (storage/spool.py)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def read(self) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """One thing a person did: typed text, picked choices, or a command.
@@ -98,10 +107,10 @@ class InboundMessage:
     """The transcript number of the question a pressed button belongs to (Telegram keeps old
     keyboards): a button of any other question than the current one is refused, so an old
     button never changes an answer or reaches a case."""
-    attachment: bytes | None = dataclasses.field(default=None, repr=False)
+    attachment: bytes | ArrivedFile | None = dataclasses.field(default=None, repr=False)
     """A file the person sent, as it came (the conversation service checks and cleans it,
-    bot/evidence). An adapter that can fetch files (web chat today; Telegram getFile and
-    Signal attachments later) puts the bytes here; never shown in a repr or a log."""
+    bot/evidence): its bytes, or where they wait (the web chat spools an upload to disk,
+    encrypted, while it arrives). Never shown in a repr or a log."""
 
     def __post_init__(self) -> None:
         # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable

@@ -33,7 +33,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Final, Protocol, cast
 
 from aiohttp import web
 from telegram import (
@@ -76,6 +77,7 @@ from bot.evidence.limits import Limits
 from bot.evidence.refusals import refusal_text
 from bot.office import legal
 from bot.settings import LegalSettings, TelegramSettings
+from storage.spool import Spool, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +297,7 @@ class TelegramReceiver:
         webchat_url: str | None = None,
         legal_settings: LegalSettings | None = None,
         file_limits: Limits | None = None,
+        spool_dir: Path | None = None,
     ) -> None:
         self.bot = bot
         self.backend = backend
@@ -302,6 +305,8 @@ class TelegramReceiver:
         self.languages = languages
         self.file_limits = file_limits or Limits()
         """The office's file limits: a larger file is not even downloaded."""
+        self.spool_dir = spool_dir
+        """Where a fetched file waits, encrypted, until the service has cleaned it."""
         self.webchat_url = webchat_url
         self.legal = legal_settings or LegalSettings()
         """The office's privacy notice and imprint, linked in the first-contact notice."""
@@ -455,24 +460,27 @@ class TelegramReceiver:
         if sent.size is not None and sent.size > limits.max_bytes:
             await self._tell(chat_id, language, refusal_text("too_large", language, limits))
             return
-        try:
-            found = await self.bot.get_file(sent.file_id)
-            data = bytes(await found.download_as_bytearray())
-        except BadRequest:
-            # Telegram gives bots files up to 20 MB only ("file is too big").
-            log.info("telegram: a file could not be fetched (refused by the Bot API)")
-            await self._tell(chat_id, language, refusal_text("too_large", language, limits))
-            return
-        if len(data) > limits.max_bytes:
-            await self._tell(chat_id, language, refusal_text("too_large", language, limits))
-            return
-        msg = InboundMessage(NAME, str(chat_id), f"m{message.message_id}", attachment=data)
-        await self._first_contact(chat_id, language)
-        try:
-            await self._deliver(msg)
-        except FileRefused as refused:
-            await self._tell(chat_id, language, refusal_text(refused.reason, language, limits))
-            return
+        with Spool(limits.max_bytes, self.spool_dir) as spool:
+            try:
+                found = await self.bot.get_file(sent.file_id)
+                # Into the spool (sealed, on disk) at once: the download's buffer is the
+                # only copy in memory until the service cleans the file in its turn.
+                await found.download_to_memory(cast(BinaryIO, spool))
+            except BadRequest:
+                # Telegram gives bots files up to 20 MB only ("file is too big").
+                log.info("telegram: a file could not be fetched (refused by the Bot API)")
+                await self._tell(chat_id, language, refusal_text("too_large", language, limits))
+                return
+            except TooLarge:
+                await self._tell(chat_id, language, refusal_text("too_large", language, limits))
+                return
+            msg = InboundMessage(NAME, str(chat_id), f"m{message.message_id}", attachment=spool)
+            await self._first_contact(chat_id, language)
+            try:
+                await self._deliver(msg)
+            except FileRefused as refused:
+                await self._tell(chat_id, language, refusal_text(refused.reason, language, limits))
+                return
         await self._say(chat_id, "file_received", language)
         if message.caption:
             # What the person wrote with it counts as their next message.
@@ -747,6 +755,7 @@ class TelegramRuntime:
         languages: Languages,
         legal_settings: LegalSettings | None = None,
         file_limits: Limits | None = None,
+        spool_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.bot = build_bot(settings)
@@ -760,6 +769,7 @@ class TelegramRuntime:
             settings.webchat_url,
             legal_settings,
             file_limits,
+            spool_dir,
         )
         self.poller = (
             Poller(self.bot, self.receiver, settings) if settings.mode == "polling" else None

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bot import metrics
-from bot.channels.base import FileRefused, InboundMessage, SlowDown
+from bot.channels.base import ArrivedFile, FileRefused, InboundMessage, SlowDown
 from bot.clock import Clock
 from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD, CodeHold
@@ -875,14 +875,23 @@ class ConversationService:
             return ()
         return tuple((await self.nlu.suggest(flow, msg.text)).items())
 
-    async def _clean(self, raw: bytes) -> evidence.CleanFile:
+    async def _clean(self, raw: bytes | ArrivedFile) -> evidence.CleanFile:
         """Decoding a large image takes hundreds of MB for a moment: two at a time at most,
-        so a burst of uploads cannot exhaust the memory (the others wait their turn)."""
+        so a burst of uploads cannot exhaust the memory (the others wait their turn). A
+        spooled upload is read into memory only here, in its turn."""
+        size = len(raw) if isinstance(raw, bytes) else raw.size
+        if size > self.evidence_limits.max_bytes:
+            raise AttachmentRefused("too_large")
+        limits = self.evidence_limits
+
+        def clean() -> evidence.CleanFile:
+            return evidence.clean(raw if isinstance(raw, bytes) else raw.read(), limits)
+
         try:
             async with self._cleaning:
-                return await asyncio.to_thread(evidence.clean, raw, self.evidence_limits)
+                return await asyncio.to_thread(clean)
         except evidence.Refused as refused:
-            log.info("a file was refused: %s (%d bytes)", refused.reason, len(raw))
+            log.info("a file was refused: %s (%d bytes)", refused.reason, size)
             raise AttachmentRefused(refused.reason) from None
 
     async def _consented(self, tx: Tx, conv: ConversationRef) -> bool:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.keys import CLOCK, OFFICE_CONFIG, SERVICE, SETTINGS, WEBCHAT_LIMITS
 from bot.office.feedback import feedback_mail
-from bot.web.attach import add_attach_route
+from bot.web.attach import Uploads, add_attach_route
 from bot.web.pages import ChatPages, add_routes
 
 
@@ -25,4 +25,6 @@ def setup_pages(app: web.Application) -> None:
         attachments=app[SETTINGS].attachments.enabled,
     )
     add_routes(app, pages)
-    add_attach_route(app, pages)
+    settings = app[SETTINGS]
+    uploads = Uploads(settings.resolved_spool_dir, settings.attachments.uploads_at_once)
+    add_attach_route(app, pages, uploads)

@@ -333,4 +333,9 @@ TEXTS: Final[tuple[Text, ...]] = (
         "web.st_enforcement_link",
         "Landesbeauftragte für Menschen mit Behinderungen Niedersachsen – Schlichtungsstelle",
     ),
+    text(
+        "web.err_files_busy",
+        "Gerade kommen sehr viele Dateien an. Bitte senden Sie Ihre Datei in einer Minute "
+        "noch einmal.",
+    ),
 )
