@@ -509,9 +509,10 @@ class AttachmentSettings(BaseModel):
     most 89, where Pillow's own guard against decompression bombs starts."""
 
     uploads_at_once: int = Field(default=8, ge=1, le=100)
-    """Files that may be arriving at the same time (per process). The next one is turned
-    away with "please try again in a minute": a flood of uploads costs a bounded amount of
-    memory and disk and leaves the chat answering everyone else."""
+    """Uploads (posts of the chat's file form, up to 10 files each) that may be arriving at
+    the same time (per process). The next one is turned away with "please try again in a
+    minute": a flood of uploads costs a bounded amount of memory and disk and leaves the chat
+    answering everyone else."""
     spool_dir: Path | None = None
     """Where a file waits while it arrives: on disk, encrypted with a key that lives only in
     memory, in a file without a name (nothing is left after a crash). Default: `uploads` in

@@ -4,6 +4,10 @@ without importing the image and PDF libraries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+FILES_PER_POST: Final = 10
+"""Files the web chat's form takes at once (each becomes a message of its own)."""
 
 
 @dataclass(frozen=True)

@@ -601,17 +601,23 @@
       preview.textContent = '';
       error.textContent = '';
       input.removeAttribute('aria-invalid');
-      var img = thumb(input.files[0]);
-      if (img) preview.appendChild(img);
-      preview.hidden = !img;
+      var shown = 0;
+      Array.prototype.forEach.call(input.files, function (file) {
+        var img = thumb(file);
+        if (img) { preview.appendChild(img); shown += 1; }
+      });
+      preview.hidden = !shown;
     });
     f.addEventListener('submit', function (event) {
       if (!enhanced) return;
       event.preventDefault();
-      var file = input.files[0];
-      if (!file) { fail(T.err_file_empty); return; }
-      var max = Number(f.querySelector('.attach-limits').getAttribute('data-mb')) * 1048576;
-      if (file.size > max) { fail(fmt('err_file_too_large', { mb: max / 1048576 })); return; }
+      var files = Array.prototype.slice.call(input.files);
+      if (!files.length) { fail(T.err_file_empty); return; }
+      var limits = f.querySelector('.attach-limits');
+      var max = Number(limits.getAttribute('data-mb')) * 1048576;
+      var most = Number(limits.getAttribute('data-files'));
+      if (files.length > most) { fail(countText('err_too_many_files', most)); return; }
+      if (files.some(function (file) { return file.size > max; })) { fail(fmt('err_file_too_large', { mb: max / 1048576 })); return; }
       var data = new FormData(f);
       data.set('session', session || '');
       data.set('mid', newId());
@@ -631,18 +637,25 @@
         button.disabled = false;
         var reply = null;
         try { reply = JSON.parse(xhr.responseText); } catch (e) { reply = null; }
-        if (!reply || !reply.ok) { setStatus('', false); fail(reply && reply.error ? reply.error : T.err_unavailable); return; }
+        var lines = reply && reply.lines ? reply.lines : [];
+        // The thumbnails belong to the lines only when every file went in, in order.
+        var whole = lines.length === files.length;
+        lines.forEach(function (line, i) {
+          var li = messageItem({ sender: 'person' }, line);
+          li.classList.add('msg--file');
+          var img = whole ? thumb(files[i]) : null;
+          if (img) li.appendChild(img);
+          list.appendChild(li);
+          li.scrollIntoView({ block: 'nearest' });
+        });
         bar.hidden = true;
-        var li = messageItem({ sender: 'person' }, reply.line || fileLine({ type: file.type, size: file.size }));
-        li.classList.add('msg--file');
-        var img = thumb(file);
-        if (img) li.appendChild(img);
-        list.appendChild(li);
-        li.scrollIntoView({ block: 'nearest' });
-        input.value = '';
-        preview.textContent = '';
-        preview.hidden = true;
-        setStatus(T.attach_sent, false);
+        if (lines.length) {
+          input.value = '';
+          preview.textContent = '';
+          preview.hidden = true;
+        }
+        if (!reply || !reply.ok) { setStatus('', false); fail(reply && reply.error ? reply.error : T.err_unavailable); return; }
+        setStatus(lines.length === 1 ? T.attach_sent : countText('attach_sent_count', lines.length), false);
       };
       xhr.send(data);
     });

@@ -20,8 +20,9 @@ from typing import Final
 from aiohttp import BodyPartReader, web
 
 from bot.channels import webchat
-from bot.channels.base import InboundMessage, InvalidMessage, SlowDown
+from bot.channels.base import InboundMessage, SlowDown
 from bot.conversation.service import AttachmentRefused
+from bot.evidence.limits import FILES_PER_POST, Limits
 from bot.evidence.refusals import refusal_text
 from bot.web import texts
 from bot.web.file_text import file_line
@@ -31,15 +32,17 @@ from storage.spool import Spool, TooLarge
 log = logging.getLogger(__name__)
 
 FIELD_LIMIT: Final = 200
-MAX_PARTS: Final = 12
+MAX_FILES: Final = FILES_PER_POST
+MAX_PARTS: Final = 12 + MAX_FILES
 READ_CHUNK: Final = 64 * 1024
 
 
 @dataclass
 class Uploads:
-    """Files arriving now: where they wait while they arrive (encrypted, on disk) and how
-    many may arrive at once in this process; the next one is turned away with a plain "try
-    again in a minute" instead of taking memory, disk or the cleaner's time from everyone."""
+    """Posts with files arriving now: where the files wait while they arrive (encrypted, on
+    disk) and how many posts may arrive at once in this process; the next one is turned
+    away with a plain "try again in a minute" instead of taking memory, disk or the
+    cleaner's time from everyone."""
 
     directory: Path | None = None
     at_once: int = 8
@@ -54,32 +57,38 @@ class _Bad(Exception):
 
 
 async def _read(
-    request: web.Request, max_file: int, uploads: Uploads, admit: Callable[[], str | None]
-) -> tuple[dict[str, str], Spool | None]:
-    """The form's fields and its file, spooled to disk as it arrives (never whole in
-    memory). `admit` is asked when the file begins (the page's hidden fields come first, so
-    a refusal can still show the person's conversation): a reason to refuse, or None."""
+    request: web.Request,
+    limits: Limits,
+    uploads: Uploads,
+    admit: Callable[[], str | None],
+    spools: list[Spool],
+) -> dict[str, str]:
+    """The form's fields; its files go into `spools`, on disk as they arrive (never whole
+    in memory). `admit` is asked when the first file begins (the page's hidden fields come
+    first, so a refusal can still show the person's conversation): a reason to refuse, or
+    None; then the post holds one of the `uploads` places until the caller closes it."""
     if request.content_type != "multipart/form-data":
         raise _Bad("form")
     fields: dict[str, str] = {}
-    spool: Spool | None = None
     reader = await request.multipart()
+    budget = limits.max_case_bytes  # no more than one conversation could hold
     try:
         for _ in range(MAX_PARTS):
             part = await reader.next()
             if part is None:
-                return fields, spool
+                return fields
             if not isinstance(part, BodyPartReader) or not part.name:
                 raise _Bad("form", fields)
             if part.name == "file":
-                if spool is not None:
-                    raise _Bad("form", fields)
-                refused = admit()
-                if refused is not None:
+                if len(spools) >= MAX_FILES:
+                    raise _Bad("too_many", fields)
+                if not spools and (refused := admit()) is not None:
                     raise _Bad(refused, fields)
-                spool = _open_spool(max_file, uploads)
+                spool = Spool(min(limits.max_bytes, budget), uploads.directory)
+                spools.append(spool)
                 while chunk := await part.read_chunk(READ_CHUNK):
                     spool.write(chunk)
+                budget -= spool.size
                 continue
             body = bytearray()
             while chunk := await part.read_chunk(READ_CHUNK):
@@ -94,43 +103,33 @@ async def _read(
                 raise _Bad("form", fields) from None
         raise _Bad("form", fields)
     except TooLarge:
-        _close(spool, uploads)
         raise _Bad("too_large", fields) from None
-    except BaseException:
-        _close(spool, uploads)
-        raise
 
 
-def _open_spool(max_file: int, uploads: Uploads) -> Spool:
-    spool = Spool(max_file, uploads.directory)
-    uploads.arriving += 1
-    return spool
-
-
-def _close(spool: Spool | None, uploads: Uploads) -> None:
-    if spool is not None:
-        spool.close()
-        uploads.arriving -= 1
-
-
-def _reply(
-    pages: ChatPages, view: View, wants_json: bool, line: str | None = None
-) -> web.Response | None:
+def _reply(view: View, wants_json: bool, lines: list[str] | None = None) -> web.Response | None:
     if not wants_json:
         return None
+    said: dict[str, object] = {"ok": not view.error, "lines": lines or []}
     if view.error:
-        return web.json_response({"ok": False, "error": view.error}, status=view.status)
-    return web.json_response({"ok": True, "line": line})
+        said["error"] = view.error
+    # Some files in, one refused: the post as such went through.
+    return web.json_response(said, status=view.status if view.error and not lines else 200)
 
 
-async def _own_line(pages: ChatPages, token: bytes, lang: str, t: dict[str, str]) -> str | None:
-    """The person's newest file line as the transcript shows it (the cleaned file's size)."""
+async def _own_lines(
+    pages: ChatPages, token: bytes, lang: str, t: dict[str, str], count: int
+) -> list[str]:
+    """The person's newest `count` file lines as the transcript shows them (the cleaned
+    files' sizes), oldest first."""
     history = await pages.service.history(pages.channel, webchat.address_for(token), token)
+    found: list[str] = []
     for raw in reversed(history.lines):
         meta = raw.body.get("attachment") if raw.sender == "person" else None
         if isinstance(meta, dict):
-            return file_line(meta, t, lang)
-    return None
+            found.append(file_line(meta, t, lang))
+            if len(found) == count:
+                break
+    return found[::-1]
 
 
 async def post_attach(pages: ChatPages, uploads: Uploads, request: web.Request) -> web.Response:
@@ -140,43 +139,67 @@ async def post_attach(pages: ChatPages, uploads: Uploads, request: web.Request) 
         log.warning("webchat: a file post was refused (off, or from another site)")
         view = View(lang, False, webchat.new_token(), error=texts.text(lang, "err_bad_form"))
         view.status = 403
-        return _reply(pages, view, wants_json) or pages._page(view)
+        return _reply(view, wants_json) or pages._page(view)
     limits = pages.service.evidence_limits
     client = webchat.client_key(request, pages.limits)
+    holding = False
 
     def admit() -> str | None:
+        nonlocal holding
         if not pages.posts.take(client):
             return "rate_limited"
-        return "busy" if uploads.arriving >= uploads.at_once else None
+        if uploads.arriving >= uploads.at_once:
+            return "busy"
+        uploads.arriving += 1
+        holding = True
+        return None
 
-    spool: Spool | None = None
+    spools: list[Spool] = []
     try:
         try:
-            fields, spool = await _read(request, limits.max_bytes, uploads, admit)
+            fields = await _read(request, limits, uploads, admit, spools)
         except _Bad as bad:
             return await _refused(pages, bad, wants_json, limits.max_bytes)
-        return await _handle(pages, fields, spool, client, wants_json)
+        files = [spool for spool in spools if spool.size]  # a field sent with nothing chosen
+        return await _handle(pages, fields, files, client, wants_json)
     finally:
-        _close(spool, uploads)
+        for spool in spools:
+            spool.close()
+        if holding:
+            uploads.arriving -= 1
 
 
-_STATUS: Final = {"too_large": 413, "rate_limited": 429, "busy": 503, "form": 400}
+_STATUS: Final = {
+    "too_large": 413,
+    "too_many": 413,
+    "rate_limited": 429,
+    "busy": 503,
+    "form": 400,
+}
+_ERROR: Final = {
+    "too_large": "err_file_too_large",
+    "too_many": "err_bad_form",
+    "rate_limited": "err_rate_limited",
+    "busy": "err_files_busy",
+}
 
 
 async def _refused(pages: ChatPages, bad: _Bad, wants_json: bool, max_bytes: int) -> web.Response:
     """An upload turned away before the service saw it. With the page's hidden fields read,
     the person's conversation is shown again with the reason beside the file field."""
     view, t = await _view(pages, bad.fields)
-    key = {"too_large": "err_file_too_large", "rate_limited": "err_rate_limited"}.get(
-        bad.reason, "err_files_busy" if bad.reason == "busy" else "err_bad_form"
-    )
-    view.error = t[key].format(mb=round(max_bytes / (1024 * 1024)))
+    if bad.reason == "too_many":
+        view.error = texts.count_text(view.lang, "err_too_many_files", MAX_FILES)
+    else:
+        view.error = t[_ERROR.get(bad.reason, "err_bad_form")].format(
+            mb=round(max_bytes / (1024 * 1024))
+        )
     view.status = _STATUS[bad.reason]
     if bad.reason != "form":
         view.error_field = "file"
     log.info("webchat: a file was turned away (%s)", bad.reason)
     if wants_json:
-        return _reply(pages, view, wants_json) or pages._page(view)
+        return _reply(view, wants_json) or pages._page(view)
     if webchat.decode_token(bad.fields.get("session", "")) is None:
         return pages._page(view)  # no conversation to show
     return await pages._with_history(view)
@@ -198,10 +221,12 @@ async def _view(pages: ChatPages, fields: dict[str, str]) -> tuple[View, dict[st
 async def _handle(
     pages: ChatPages,
     fields: dict[str, str],
-    spool: Spool | None,
+    spools: list[Spool],
     client: str,
     wants_json: bool,
 ) -> web.Response:
+    """Each file as one message of the person's, in the order chosen. One the service
+    refuses does not stop the others; its reason is shown at the field."""
     limits = pages.service.evidence_limits
     view, t = await _view(pages, fields)
     lang = view.lang
@@ -209,33 +234,45 @@ async def _handle(
     mid = fields.get("mid", "")
     if token is None or not _CLIENT_ID.match(mid):
         view.error, view.status = t["err_session"], 400
-        return _reply(pages, view, wants_json) or await pages._with_history(view)
-    line = None
-    try:
-        msg = InboundMessage(
-            pages.channel,
-            webchat.address_for(token),
-            mid,
-            attachment=spool if spool is not None and spool.size else None,
-            session_token=token,
-            client=client if pages.preview is None else None,
-        )
-        await pages.service.handle(msg)
-    except InvalidMessage:
+        return _reply(view, wants_json) or await pages._with_history(view)
+    if not spools:
         view.error, view.status, view.error_field = t["err_file_empty"], 400, "file"
-    except AttachmentRefused as refused:
-        view.error = refusal_text(refused.reason, lang, limits)
-        view.status, view.error_field = (413 if refused.reason == "too_large" else 400), "file"
-    except SlowDown:
-        view.error, view.status = t["err_rate_limited"], 429
-    except Exception:
-        log.exception("webchat: a file could not be processed")
-        view.error, view.status = t["err_unavailable"], 503
-    else:
-        view.notice = t["attach_sent"]
+        return _reply(view, wants_json) or await pages._with_history(view)
+    sent = 0
+    for index, spool in enumerate(spools):
+        try:
+            msg = InboundMessage(
+                pages.channel,
+                webchat.address_for(token),
+                # One id per file, derived from the post's: a repeated post repeats them all.
+                mid if index == 0 else f"{mid[:90]}-f{index}",
+                attachment=spool,
+                session_token=token,
+                client=client if pages.preview is None else None,
+            )
+            await pages.service.handle(msg)
+        except AttachmentRefused as refused:
+            if not view.error:
+                view.error = refusal_text(refused.reason, lang, limits)
+                view.status = 413 if refused.reason == "too_large" else 400
+                view.error_field = "file"
+            continue
+        except SlowDown:
+            view.error, view.status = t["err_rate_limited"], 429
+            break
+        except Exception:
+            log.exception("webchat: a file could not be processed")
+            view.error, view.status = t["err_unavailable"], 503
+            break
+        sent += 1
+    lines: list[str] = []
+    if sent:
+        view.notice = (
+            t["attach_sent"] if sent == 1 else texts.count_text(lang, "attach_sent_count", sent)
+        )
         if wants_json:
-            line = await _own_line(pages, token, lang, t)
-    return _reply(pages, view, wants_json, line) or await pages._with_history(view)
+            lines = await _own_lines(pages, token, lang, t, sent)
+    return _reply(view, wants_json, lines) or await pages._with_history(view)
 
 
 def add_attach_route(

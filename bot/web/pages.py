@@ -40,6 +40,7 @@ from bot.conversation.service import (
     History,
     ResumeConflict,
 )
+from bot.evidence.limits import FILES_PER_POST
 from bot.office import legal
 from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail
 from bot.ratelimit import KeyedLimiter
@@ -549,6 +550,7 @@ class ChatPages:
             and not any(line.kind == "crisis" for line in lines[-1:]),
             "action": "/chat/attach",
             "mb": round(limits.max_bytes / (1024 * 1024)),
+            "files": FILES_PER_POST,
             "error": view.error if view.error_field == "file" else None,
         }
 

@@ -80,13 +80,27 @@ async def test_a_phone_photo_reaches_the_counsellor_without_its_gps_position(
     )
     await expect(person.get_by_label(ATTACH_LABEL)).to_have_attribute("aria-invalid", "true")
 
+    # Two at once (a screenshot and a photo): a line each, each with its picture.
+    await person.get_by_label(ATTACH_LABEL).set_input_files(
+        [
+            {"name": "Screenshot.png", "mimeType": "image/png", "buffer": photo("PNG")},
+            {"name": "IMG_2.webp", "mimeType": "image/webp", "buffer": photo("WEBP")},
+        ]
+    )
+    await expect(person.locator("#attach-preview img")).to_have_count(2)
+    await expect(person.get_by_label(ATTACH_LABEL)).not_to_have_attribute("aria-invalid", "true")
+    await chat.composer.get_by_role("button", name="Datei senden").click()
+    await expect(chat.log.locator("li.msg--file p.msg-text")).to_have_count(3)
+    await expect(chat.log.locator("li.msg--file img.attach-thumb")).to_have_count(3)
+    await expect(person.get_by_text("2 Dateien gesendet.")).to_be_attached()
+
     await chat.answer_by_mouse(INTAKE_DE[3:])
     await chat.case_code()
     # After a reload the conversation still shows the file (from the server this time).
     await person.reload()
     await expect(
         chat.log.locator("li.msg--person p.msg-text").filter(has_text=FILE_LINE)
-    ).to_be_visible()
+    ).to_have_count(3)
     case_id = max(row["id"] for row in server.cases())
 
     # The counsellor: the file in the transcript with a preview drawn by the server.

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from storage.models import AttachmentChunk
 from tests.conftest import Office
-from tests.evidence_files import GPS_CANARY, bomb, photo
+from tests.evidence_files import GPS_CANARY, bomb, document, photo
 from tests.integration.test_webchat_pages import Client, Form, Page, get_page, submit
 from tests.integration.test_webchat_pages import client as client  # re-exported: the fixture
 
@@ -19,7 +19,7 @@ from tests.integration.test_webchat_pages import client as client  # re-exported
 async def attach(
     client: Client,
     form: Form,
-    data: bytes | None,
+    data: bytes | list[bytes] | None,
     status: int = 200,
     *,
     as_json: bool = False,
@@ -30,12 +30,13 @@ async def attach(
     for key, value in form.fields.items():
         body.add_field(key, value)
     # A browser sends the file field even when nothing was chosen: empty, without a name.
-    body.add_field(
-        "file",
-        data or b"",
-        filename=filename if data is not None else "",
-        content_type=content_type if data is not None else "application/octet-stream",
-    )
+    for one in data if isinstance(data, list) else [data]:
+        body.add_field(
+            "file",
+            one or b"",
+            filename=filename if one is not None else "",
+            content_type=content_type if one is not None else "application/octet-stream",
+        )
     headers = {"Origin": f"http://127.0.0.1:{client.port}", "Sec-Fetch-Site": "same-origin"}
     if as_json:
         headers["Accept"] = "application/json"
@@ -91,10 +92,14 @@ async def test_with_javascript_the_same_form_answers_json(client: Client, office
     page, _ = await submit(client, page.answer, "choice:accept")
     form = page.forms["attach-form"]
     reply = await attach(client, form, photo("PNG"), as_json=True, content_type="text/plain")
-    assert reply["ok"] is True and reply["line"].startswith("Datei: Bild,")
+    assert reply["ok"] is True and [line[:12] for line in reply["lines"]] == ["Datei: Bild,"]
     form.fields["mid"] = "j-second-upload-0001"
     reply = await attach(client, form, b"\x00" * (11 * 1024 * 1024), 413, as_json=True)
-    assert reply == {"ok": False, "error": "Die Datei ist zu groß. Erlaubt sind bis zu 10 MB."}
+    assert reply == {
+        "ok": False,
+        "lines": [],
+        "error": "Die Datei ist zu groß. Erlaubt sind bis zu 10 MB.",
+    }
 
 
 async def test_a_file_from_another_site_is_refused(client: Client, office: Office) -> None:
@@ -112,3 +117,28 @@ async def test_a_file_from_another_site_is_refused(client: Client, office: Offic
     assert resp.status == 403
     assert await _chunks(office) == 0
     assert GPS_CANARY  # the planted file never got in
+
+
+async def test_several_files_in_one_post_become_lines_of_their_own(
+    client: Client, office: Office
+) -> None:
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.answer, "choice:accept")
+    assert " multiple " in page.html.split('id="attach-input"')[1][:200]
+    page = await attach(
+        client, page.forms["attach-form"], [photo("JPEG"), b"GIF89a nope", document()], 400
+    )
+    # The two good ones went in, in order; the one refused is named at the field.
+    assert page.messages()[-2:] == ["Datei: Bild, 1 KB", "Datei: PDF-Dokument, 1 KB"]
+    assert "Diese Datei können wir nicht annehmen" in page.html
+    assert await _chunks(office) == 2
+
+    form = page.forms["attach-form"]
+    form.fields["mid"] = "j-several-files-0001"
+    reply = await attach(client, form, [photo("PNG"), photo("WEBP")], as_json=True)
+    assert reply["ok"] is True and len(reply["lines"]) == 2
+    form.fields["mid"] = "j-too-many-files-01"
+    reply = await attach(client, form, [photo("PNG")] * 11, 413, as_json=True)
+    assert reply["error"] == "Bitte senden Sie höchstens 10 Dateien auf einmal."
+    assert await _chunks(office) == 4

@@ -338,4 +338,10 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Gerade kommen sehr viele Dateien an. Bitte senden Sie Ihre Datei in einer Minute "
         "noch einmal.",
     ),
+    plural("web.attach_sent_count", "{n} Datei gesendet.", "{n} Dateien gesendet."),
+    plural(
+        "web.err_too_many_files",
+        "Bitte senden Sie nur eine Datei auf einmal.",
+        "Bitte senden Sie höchstens {n} Dateien auf einmal.",
+    ),
 )
