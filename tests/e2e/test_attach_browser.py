@@ -93,6 +93,7 @@ async def test_a_phone_photo_reaches_the_counsellor_without_its_gps_position(
     await expect(chat.log.locator("li.msg--file p.msg-text")).to_have_count(3)
     await expect(chat.log.locator("li.msg--file img.attach-thumb")).to_have_count(3)
     await expect(person.get_by_text("2 Dateien gesendet.")).to_be_attached()
+    await person.screenshot(path=str(shots / "attach-two-390.png"), full_page=True)
 
     await chat.answer_by_mouse(INTAKE_DE[3:])
     await chat.case_code()
