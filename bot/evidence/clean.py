@@ -1,13 +1,15 @@
 """Turn an uploaded file into a clean copy, or refuse it with a reason.
 
 What a file's bytes say, not its name or declared type, decides what it is: the magic bytes
-must name a format we take (JPEG, PNG, WebP, PDF, and Ogg Opus voice messages,
+must name a format we take (JPEG, PNG, WebP, HEIC/HEIF, PDF, and Ogg Opus voice messages,
 bot/evidence/voice.py) and the whole file must decode as that format. Images are decoded,
 turned upright (EXIF orientation applied), converted to sRGB and re-encoded from their
 pixels alone, so EXIF (GPS, camera, time), XMP, IPTC, comments and embedded thumbnails are
-left behind. PDFs lose their document information, every XMP
-metadata stream, embedded files, JavaScript and open actions; the APPn segments (EXIF, XMP)
-of JPEG images inside them are cut out.
+left behind. HEIC photos (bot/evidence/heif.py) come out as JPEG: only Safari shows HEIC,
+and the counsellor must see and open the file; of several images (a burst, a live photo)
+the primary one is kept, and depth maps and auxiliary images are never read. PDFs lose
+their document information, every XMP metadata stream, embedded files, JavaScript and open
+actions; the APPn segments (EXIF, XMP) of JPEG images inside them are cut out.
 
 Runs in a worker thread (CPU-bound); call it before a database transaction, never inside.
 """
@@ -24,6 +26,7 @@ from typing import Final, Literal
 import pikepdf
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from bot.evidence import heif
 from bot.evidence.jpeg_segments import strip_app_segments
 from bot.evidence.limits import Limits
 from bot.evidence.voice import OGG_TYPE, NotVoice, clean_voice
@@ -36,7 +39,13 @@ logging.getLogger("pikepdf").setLevel(logging.INFO)
 
 Reason = Literal["empty", "too_large", "unknown_type", "malformed", "too_many_pixels", "polyglot"]
 
-IMAGE_TYPES: Final = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# What each image format is stored as: HEIF is re-encoded as JPEG.
+IMAGE_TYPES: Final = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/jpeg",
+}
 PDF_TYPE: Final = "application/pdf"
 MAX_PDF_PAGES: Final = 500
 
@@ -86,7 +95,9 @@ def sniff(data: bytes) -> str | None:
         return "OGG"
     if data.startswith(b"%PDF-"):
         return "PDF"
-    return None
+    if heif.is_heif(data):
+        return "HEIF"
+    return None  # also any other `ftyp` file: MP4 and MOV videos, AVIF
 
 
 _FOREIGN_MARKERS: Final = (b"<script", b"<html", b"<!doctype", b"<svg", b"<?php")
@@ -141,6 +152,9 @@ def _clean_ogg(data: bytes) -> CleanFile:
 
 
 def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
+    if fmt == "HEIF":
+        _check_heif_sizes(data, max_pixels)
+        heif.register_opener()
     with warnings.catch_warnings():
         # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; our own limit
         # is checked from the header before any pixel is decoded.
@@ -167,13 +181,35 @@ def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
     # A new image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC,
     # comments, thumbnails) is carried along.
     fresh = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
-    if fmt == "JPEG":
+    if fmt == "HEIF":
+        fresh = _flatten(fresh)
+    if IMAGE_TYPES[fmt] == "image/jpeg":
         fresh.save(out, "JPEG", quality=90, optimize=True)
     elif fmt == "PNG":
         fresh.save(out, "PNG", optimize=False)
     else:
         fresh.save(out, "WEBP", quality=90, method=4)
     return CleanFile(out.getvalue(), IMAGE_TYPES[fmt], fresh.width, fresh.height)
+
+
+def _check_heif_sizes(data: bytes, max_pixels: int) -> None:
+    """Every image the container declares, not only the cropped primary size Pillow reports,
+    stays within the pixel limit."""
+    try:
+        sizes = heif.declared_sizes(data)
+    except heif.BadContainer:
+        raise Refused("malformed") from None
+    if any(width * height > max_pixels for width, height in sizes):
+        raise Refused("too_many_pixels")
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """JPEG has no transparency: a HEIF with an alpha plane goes onto white."""
+    if im.mode != "RGBA":
+        return im
+    white = Image.new("RGB", im.size, (255, 255, 255))
+    white.paste(im, mask=im.getchannel("A"))
+    return white
 
 
 _SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
