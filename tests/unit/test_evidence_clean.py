@@ -178,6 +178,7 @@ def test_videos_and_other_iso_media_files_are_an_unknown_type() -> None:
         body = major + b"\x00\x00\x02\x00" + b"".join(compatible)
         return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
 
+    assert clean(photo("HEIF")).media_type == "image/jpeg"  # the photo's `ftyp` is taken
     mdat = (16).to_bytes(4, "big") + b"mdat" + bytes(8)
     assert _refused(ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41") + mdat) == "unknown_type"
     assert _refused(ftyp(b"qt  ", b"qt  ") + mdat) == "unknown_type"  # a MOV from an iPhone
