@@ -54,7 +54,7 @@ def photo(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), orientation: int 
     return data
 
 
-def heic(im: Image.Image, exif: bytes, *more: Image.Image) -> bytes:
+def heic(im: Image.Image, exif: bytes, *more: Image.Image, quality: int = 90) -> bytes:
     """An iPhone-like HEIC (HEVC, brands heic/mif1) written by pillow-heif without teaching
     Pillow the format (the service registers its opener itself): EXIF with GPS and XMP on
     the primary image, `more` images after it as in a burst. An EXIF orientation becomes
@@ -66,7 +66,7 @@ def heic(im: Image.Image, exif: bytes, *more: Image.Image) -> bytes:
         heif.add_from_pillow(other)
     out = io.BytesIO()
     xmp = f"<x:xmpmeta>{AUTHOR_CANARY}</x:xmpmeta>".encode()
-    heif.save(out, quality=90, exif=exif, xmp=xmp, primary_index=0)
+    heif.save(out, quality=quality, exif=exif, xmp=xmp, primary_index=0)
     data = out.getvalue()
     assert data[4:12] == b"ftypheic" and GPS_CANARY in data and AUTHOR_CANARY.encode() in data
     return data

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pikepdf
 import pytest
 from mutagen.oggopus import OggOpus
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from bot.evidence.clean import Limits, Refused, clean
 from bot.evidence.jpeg_segments import strip_app_segments
@@ -171,6 +172,21 @@ def test_of_a_burst_only_the_primary_image_is_kept() -> None:
     assert im.size == (64, 48) and getattr(im, "n_frames", 1) == 1
     r, g, _ = _rgb(im, (30, 20))
     assert r > 150 and g < 100
+
+
+def test_a_heic_that_grows_as_jpeg_is_taken_at_a_lower_quality() -> None:
+    # Fine detail, packed tight by HEVC: about twice the bytes as a JPEG of quality 90.
+    detail = Image.frombytes("L", (512, 384), random.Random(18).randbytes(512 * 384))
+    ramp = Image.linear_gradient("L").resize((512, 384))
+    im = Image.merge("RGB", (ramp, detail.filter(ImageFilter.GaussianBlur(0.6)), ramp))
+    raw = heic(im, exif_with_gps().tobytes(), quality=30)
+    limits = Limits(max_bytes=60_000)
+    assert len(raw) < limits.max_bytes < len(clean(raw).data)
+    cleaned = clean(raw, limits)
+    assert len(cleaned.data) <= limits.max_bytes and cleaned.media_type == "image/jpeg"
+    assert _no_metadata(cleaned.data).size == (512, 384)
+    # Not at any price: what does not fit at the lowest quality is still too large.
+    assert _refused(raw, Limits(max_bytes=40_000)) == "too_large"
 
 
 def test_videos_and_other_iso_media_files_are_an_unknown_type() -> None:
