@@ -45,11 +45,41 @@ def photo(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), orientation: int 
         im.save(out, "PNG", exif=exif, pnginfo=info)
     elif fmt == "WEBP":
         im.save(out, "WEBP", exif=exif, xmp=f"<x:xmpmeta>{AUTHOR_CANARY}</x:xmpmeta>".encode())
+    elif fmt == "HEIF":
+        return heic(im, exif)
     else:
         im.save(out, "JPEG", exif=exif, quality=95, comment=AUTHOR_CANARY.encode())
     data = out.getvalue()
     assert GPS_CANARY in data
     return data
+
+
+def heic(im: Image.Image, exif: bytes, *more: Image.Image, quality: int = 90) -> bytes:
+    """An iPhone-like HEIC (HEVC, brands heic/mif1) written by pillow-heif without teaching
+    Pillow the format (the service registers its opener itself): EXIF with GPS and XMP on
+    the primary image, `more` images after it as in a burst. An EXIF orientation becomes
+    the container's rotation (`irot`), as in an iPhone's photos."""
+    from pillow_heif import from_pillow
+
+    heif = from_pillow(im)
+    for other in more:
+        heif.add_from_pillow(other)
+    out = io.BytesIO()
+    xmp = f"<x:xmpmeta>{AUTHOR_CANARY}</x:xmpmeta>".encode()
+    heif.save(out, quality=quality, exif=exif, xmp=xmp, primary_index=0)
+    data = out.getvalue()
+    assert data[4:12] == b"ftypheic" and GPS_CANARY in data and AUTHOR_CANARY.encode() in data
+    return data
+
+
+def heic_claiming(side: int, size: tuple[int, int] = (640, 480)) -> bytes:
+    """A small HEIC whose header (its `ispe` box) says side x side pixels. At 64 x 48 the
+    encoder adds a crop (`clap`) to the picture, and the crop's size is what a reader
+    reports: the large size then hides behind a small one."""
+    data = photo("HEIF", size=size)
+    at = data.index(b"ispe") + 8  # after the box type and its version and flags
+    assert data.count(b"ispe") == 1
+    return data[:at] + side.to_bytes(4, "big") * 2 + data[at + 8 :]
 
 
 def document() -> bytes:

@@ -1,13 +1,15 @@
 """Turn an uploaded file into a clean copy, or refuse it with a reason.
 
 What a file's bytes say, not its name or declared type, decides what it is: the magic bytes
-must name a format we take (JPEG, PNG, WebP, PDF, and Ogg Opus voice messages,
+must name a format we take (JPEG, PNG, WebP, HEIC/HEIF, PDF, and Ogg Opus voice messages,
 bot/evidence/voice.py) and the whole file must decode as that format. Images are decoded,
 turned upright (EXIF orientation applied), converted to sRGB and re-encoded from their
 pixels alone, so EXIF (GPS, camera, time), XMP, IPTC, comments and embedded thumbnails are
-left behind. PDFs lose their document information, every XMP
-metadata stream, embedded files, JavaScript and open actions; the APPn segments (EXIF, XMP)
-of JPEG images inside them are cut out.
+left behind. HEIC photos (bot/evidence/heif.py) come out as JPEG: only Safari shows HEIC,
+and the counsellor must see and open the file; of several images (a burst, a live photo)
+the primary one is kept, and depth maps and auxiliary images are never read. PDFs lose
+their document information, every XMP metadata stream, embedded files, JavaScript and open
+actions; the APPn segments (EXIF, XMP) of JPEG images inside them are cut out.
 
 Runs in a worker thread (CPU-bound); call it before a database transaction, never inside.
 """
@@ -24,6 +26,7 @@ from typing import Final, Literal
 import pikepdf
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from bot.evidence import heif
 from bot.evidence.jpeg_segments import strip_app_segments
 from bot.evidence.limits import Limits
 from bot.evidence.voice import OGG_TYPE, NotVoice, clean_voice
@@ -36,7 +39,13 @@ logging.getLogger("pikepdf").setLevel(logging.INFO)
 
 Reason = Literal["empty", "too_large", "unknown_type", "malformed", "too_many_pixels", "polyglot"]
 
-IMAGE_TYPES: Final = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# What each image format is stored as: HEIF is re-encoded as JPEG.
+IMAGE_TYPES: Final = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/jpeg",
+}
 PDF_TYPE: Final = "application/pdf"
 MAX_PDF_PAGES: Final = 500
 
@@ -86,7 +95,9 @@ def sniff(data: bytes) -> str | None:
         return "OGG"
     if data.startswith(b"%PDF-"):
         return "PDF"
-    return None
+    if heif.is_heif(data):
+        return "HEIF"
+    return None  # also any other `ftyp` file: MP4 and MOV videos, AVIF
 
 
 _FOREIGN_MARKERS: Final = (b"<script", b"<html", b"<!doctype", b"<svg", b"<?php")
@@ -123,7 +134,7 @@ def clean(data: bytes, limits: Limits = DEFAULT_LIMITS) -> CleanFile:
     elif fmt == "OGG":
         result = _clean_ogg(data)
     else:
-        result = _clean_image(data, fmt, limits.max_pixels)
+        result = _clean_image(data, fmt, limits)
     if len(result.data) > limits.max_bytes:
         raise Refused("too_large")
     return result
@@ -140,7 +151,10 @@ def _clean_ogg(data: bytes) -> CleanFile:
 # ------------------------------------------------------------------------------- images
 
 
-def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
+def _clean_image(data: bytes, fmt: str, limits: Limits) -> CleanFile:
+    if fmt == "HEIF":
+        _check_heif_sizes(data, limits.max_pixels)
+        heif.register_opener()
     with warnings.catch_warnings():
         # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; our own limit
         # is checked from the header before any pixel is decoded.
@@ -150,7 +164,7 @@ def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
                 width, height = im.size
                 if width <= 0 or height <= 0:
                     raise Refused("malformed")
-                if width * height > max_pixels:
+                if width * height > limits.max_pixels:
                     raise Refused("too_many_pixels")
                 im.load()
                 upright = ImageOps.exif_transpose(im)
@@ -163,17 +177,57 @@ def _clean_image(data: bytes, fmt: str, max_pixels: int) -> CleanFile:
             raise Refused("malformed") from None
         except Exception:  # a decoder's own error type: still a file we cannot read
             raise Refused("malformed") from None
-    out = io.BytesIO()
     # A new image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC,
     # comments, thumbnails) is carried along.
     fresh = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
-    if fmt == "JPEG":
-        fresh.save(out, "JPEG", quality=90, optimize=True)
-    elif fmt == "PNG":
-        fresh.save(out, "PNG", optimize=False)
+    if fmt == "HEIF":
+        fresh = _flatten(fresh)
+    if IMAGE_TYPES[fmt] == "image/jpeg":
+        encoded = _jpeg(fresh, limits.max_bytes)
     else:
-        fresh.save(out, "WEBP", quality=90, method=4)
-    return CleanFile(out.getvalue(), IMAGE_TYPES[fmt], fresh.width, fresh.height)
+        out = io.BytesIO()
+        if fmt == "PNG":
+            fresh.save(out, "PNG", optimize=False)
+        else:
+            fresh.save(out, "WEBP", quality=90, method=4)
+        encoded = out.getvalue()
+    return CleanFile(encoded, IMAGE_TYPES[fmt], fresh.width, fresh.height)
+
+
+_JPEG_QUALITIES: Final = (90, 80, 70)
+
+
+def _jpeg(im: Image.Image, max_bytes: int) -> bytes:
+    """The picture as JPEG within the file limit if a lower quality gets it there: HEVC packs
+    a photo about twice as tight as JPEG, so an iPhone's 4 MB HEIC can come out above the
+    limit at quality 90, and the person would be told their file is too large."""
+    out = io.BytesIO()
+    for quality in _JPEG_QUALITIES:
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=quality, optimize=True)
+        if out.tell() <= max_bytes:
+            break
+    return out.getvalue()
+
+
+def _check_heif_sizes(data: bytes, max_pixels: int) -> None:
+    """Every image the container declares, not only the cropped primary size Pillow reports,
+    stays within the pixel limit."""
+    try:
+        sizes = heif.declared_sizes(data)
+    except heif.BadContainer:
+        raise Refused("malformed") from None
+    if any(width * height > max_pixels for width, height in sizes):
+        raise Refused("too_many_pixels")
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """JPEG has no transparency: a HEIF with an alpha plane goes onto white."""
+    if im.mode != "RGBA":
+        return im
+    white = Image.new("RGB", im.size, (255, 255, 255))
+    white.paste(im, mask=im.getchannel("A"))
+    return white
 
 
 _SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

@@ -582,9 +582,17 @@
     return fmt('attachment_line', { kind: kind, size: sizeText(a.size || 0) });
   }
   function thumb(file) {
-    if (!file || !/^image\/(jpeg|png|webp)$/.test(file.type) || !window.URL) return null;
+    if (!file || !/^image\/(jpeg|png|webp|heic|heif)$/.test(file.type) || !window.URL) return null;
     var img = el('img', { 'class': 'attach-thumb', alt: '', src: URL.createObjectURL(file) });
     img.addEventListener('load', function () { URL.revokeObjectURL(img.src); });
+    // Only Safari draws HEIC: elsewhere the broken picture goes again (the server sends JPEG).
+    img.addEventListener('error', function () {
+      URL.revokeObjectURL(img.src);
+      var box = img.parentNode;
+      if (!box) return;
+      box.removeChild(img);
+      if (box.id === 'attach-preview' && !box.firstChild) box.hidden = true;
+    });
     return img;
   }
   function wireAttach(f) {

@@ -154,3 +154,26 @@ async def test_without_javascript_the_file_form_posts_and_the_page_shows_the_fil
     )
     await expect(page.get_by_label(ATTACH_LABEL)).to_have_attribute("aria-invalid", "true")
     await page.screenshot(path=str(shots / "attach-nojs-390.png"), full_page=True)
+
+
+@pytest.mark.timeout(120)
+async def test_an_iphone_heic_goes_up_where_the_browser_cannot_draw_it(
+    server: Server, make_context: MakeContext
+) -> None:
+    person = await (
+        await make_context(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    ).new_page()
+    chat = Chat(person)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:3])
+    field = person.get_by_label(ATTACH_LABEL)
+    await expect(field).to_have_attribute("accept", re.compile(r"image/heic.*\.heic"))
+    # Chromium draws no HEIC: no broken picture stays in the preview or the conversation.
+    await field.set_input_files(
+        {"name": "IMG_4711.HEIC", "mimeType": "image/heic", "buffer": photo("HEIF")}
+    )
+    await expect(person.locator("#attach-preview")).to_be_hidden()
+    await chat.composer.get_by_role("button", name="Datei senden").click()
+    await expect(chat.log.locator("li.msg--file p.msg-text")).to_have_text(FILE_LINE)
+    await expect(person.locator("#attach-error")).to_have_text("")
+    await expect(chat.log.locator("li.msg--file img")).to_have_count(0)

@@ -8,9 +8,11 @@ import io
 from PIL import Image
 
 from bot.console.audit_page import ACTIONS
-from storage import audit
+from storage import audit, cases
 from tests.evidence_files import AUTHOR_CANARY, GPS_CANARY, document, photo
 from tests.integration.test_console import Console_, intake, session_of
+from tests.integration.test_webchat_attach import attach
+from tests.integration.test_webchat_pages import get_page, submit
 
 
 def _assert_inert(resp: object, media_type: str, disposition: str) -> None:
@@ -95,3 +97,49 @@ async def test_another_team_and_anonymous_get_no_file(env: Console_) -> None:
     async with env.office.store.read() as tx:
         entries = [e for e in await audit.entries(tx) if e[2] == case_id]
     assert "case.file_downloaded" not in [e[1] for e in entries]
+
+
+async def test_an_iphone_photo_from_the_web_chat_downloads_as_an_upright_jpeg(
+    env: Console_,
+) -> None:
+    # The person's side: the real chat page without JavaScript, the photo as an iPhone sends
+    # it (HEIC, turned by its container, GPS in its EXIF), then the rest of the intake.
+    page = await get_page(env.client)
+    page, _ = await submit(env.client, page.answer, "start")
+    page, _ = await submit(env.client, page.answer, "choice:accept")
+    raw = photo("HEIF", size=(640, 480), orientation=6)
+    page = await attach(
+        env.client,
+        page.forms["attach-form"],
+        raw,
+        filename="IMG_4711.HEIC",
+        content_type="image/heic",
+    )
+    assert page.messages()[-1].startswith("Datei: Bild, ")
+    for op in ("choice:no", "choice:today", "choice:garbsen"):
+        page, _ = await submit(env.client, page.answer, op)
+    page, _ = await submit(env.client, page.answer, "send", text="Das Schild am Eingang.")
+    async with env.office.store.read() as tx:
+        (entry,) = await cases.queue(tx)
+
+    # The counsellor's side: a picture they can see and open in any browser.
+    sid, _ = await session_of(env, "berater-region")
+    cookie = {"Cookie": f"console={sid}"}
+    case_page = await env.client.get(f"/console/cases/{entry.case_id}", headers=cookie)
+    html = await case_page.text()
+    assert "Datei: Bild (JPEG), " in html and "480 \N{MULTIPLICATION SIGN} 640 Pixel" in html
+    (seq,) = (
+        int(x.split("/files/")[1].split('"')[0])
+        for x in html.split('class="file-download" href="')[1:]
+    )
+    download = await env.client.get(f"/console/cases/{entry.case_id}/files/{seq}", headers=cookie)
+    assert download.status == 200
+    _assert_inert(download, "image/jpeg", "attachment")
+    assert download.headers["Content-Disposition"].endswith('.jpg"')
+    data = await download.read()
+    assert GPS_CANARY not in data and AUTHOR_CANARY.encode() not in data and b"Exif" not in data
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and image.size == (480, 640)
+    assert dict(image.getexif()) == {}
+    red, _, blue = image.convert("RGB").getpixel((240, 40))  # type: ignore[misc]
+    assert red > 150 and blue < 100  # the left half of the shot, upright on top

@@ -150,3 +150,29 @@ async def test_files_that_cannot_be_taken_are_refused_in_words_and_leave_nothing
         refusal_text(reason, "en", limits) for reason in ("malformed", "unknown_type")
     }
     assert await chunks(tg) == 0
+
+
+async def test_an_iphone_photo_sent_as_a_file_lands_as_a_jpeg(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    # Sent "as a file" (Telegram keeps the original then): the HEIC as the iPhone made it.
+    tg = await make_telegram("intake")
+    anna = person(language_code="de")
+    await intake(anna)
+    raw = photo("HEIF", size=(640, 480), orientation=6)
+    await anna.send(**sent_document(tg, "h-1", raw, "IMG_4711.HEIC"))
+    await anna.next(lambda m: m.text == texts.text("file_received", "de"))
+    async with tg.office.store.tx() as tx:
+        (entry,) = await cases.queue(tx)
+        session = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert session is not None
+        key = await cases.private_key_for_team(tx, entry.case_id, session.team_keys)
+        assert key is not None
+        content = await cases.read(tx, entry.case_id, key)
+        (line,) = [x for x in content.transcript if "attachment" in x.body]
+        stored = await attachments.read(tx, entry.case_id, line.seq, key)
+    assert stored.meta["type"] == "image/jpeg"
+    assert GPS_CANARY not in stored.data and b"Exif" not in stored.data
+    image = Image.open(io.BytesIO(stored.data))
+    assert image.format == "JPEG" and image.size == (480, 640)
+    assert dict(image.getexif()) == {}

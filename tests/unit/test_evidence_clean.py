@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pikepdf
 import pytest
 from mutagen.oggopus import OggOpus
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from bot.evidence.clean import Limits, Refused, clean
 from bot.evidence.jpeg_segments import strip_app_segments
@@ -18,6 +19,9 @@ from tests.evidence_files import (
     VOICE_CANARY,
     bomb,
     document,
+    exif_with_gps,
+    heic,
+    heic_claiming,
     photo,
     voice,
 )
@@ -141,3 +145,76 @@ def test_what_only_starts_like_a_voice_message_is_refused() -> None:
     ):
         with pytest.raises(Refused):
             clean(broken)
+
+
+# ------------------------------------------------------------------------------- HEIC
+
+
+def test_an_iphone_heic_becomes_an_upright_jpeg_without_exif() -> None:
+    raw = photo("HEIF", orientation=6)  # "rotate 90° clockwise to view", as iPhones write
+    cleaned = clean(raw)
+    assert cleaned.media_type == "image/jpeg" and cleaned.kind == "image"
+    im = _no_metadata(cleaned.data)
+    assert im.format == "JPEG" and im.size == (48, 64) == (cleaned.width, cleaned.height)
+    assert "exif" not in im.info and dict(im.getexif()) == {}
+    r, _, b = _rgb(im, (24, 5))
+    assert r > 150 and b < 100  # the red left half is now on top
+    r, _, b = _rgb(im, (24, 58))
+    assert r < 100 and b > 150
+
+
+def test_of_a_burst_only_the_primary_image_is_kept() -> None:
+    primary = Image.new("RGB", (64, 48), (220, 20, 20))
+    others = [Image.new("RGB", (128, 96), (20, 200, 20)) for _ in range(2)]
+    raw = heic(primary, exif_with_gps().tobytes(), *others)
+    cleaned = clean(raw)
+    im = _no_metadata(cleaned.data)
+    assert im.size == (64, 48) and getattr(im, "n_frames", 1) == 1
+    r, g, _ = _rgb(im, (30, 20))
+    assert r > 150 and g < 100
+
+
+def test_a_heic_that_grows_as_jpeg_is_taken_at_a_lower_quality() -> None:
+    # Fine detail, packed tight by HEVC: about twice the bytes as a JPEG of quality 90.
+    detail = Image.frombytes("L", (512, 384), random.Random(18).randbytes(512 * 384))
+    ramp = Image.linear_gradient("L").resize((512, 384))
+    im = Image.merge("RGB", (ramp, detail.filter(ImageFilter.GaussianBlur(0.6)), ramp))
+    raw = heic(im, exif_with_gps().tobytes(), quality=30)
+    limits = Limits(max_bytes=60_000)
+    assert len(raw) < limits.max_bytes < len(clean(raw).data)
+    cleaned = clean(raw, limits)
+    assert len(cleaned.data) <= limits.max_bytes and cleaned.media_type == "image/jpeg"
+    assert _no_metadata(cleaned.data).size == (512, 384)
+    # Not at any price: what does not fit at the lowest quality is still too large.
+    assert _refused(raw, Limits(max_bytes=40_000)) == "too_large"
+
+
+def test_videos_and_other_iso_media_files_are_an_unknown_type() -> None:
+    def ftyp(major: bytes, *compatible: bytes) -> bytes:
+        body = major + b"\x00\x00\x02\x00" + b"".join(compatible)
+        return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
+
+    assert clean(photo("HEIF")).media_type == "image/jpeg"  # the photo's `ftyp` is taken
+    mdat = (16).to_bytes(4, "big") + b"mdat" + bytes(8)
+    assert _refused(ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41") + mdat) == "unknown_type"
+    assert _refused(ftyp(b"qt  ", b"qt  ") + mdat) == "unknown_type"  # a MOV from an iPhone
+    assert _refused(ftyp(b"avif", b"mif1", b"avif") + mdat) == "unknown_type"
+    assert _refused(ftyp(b"mif1", b"mif1", b"avif", b"miaf") + mdat) == "unknown_type"
+    # An iPhone video keeps its `ftyp` but the name and declared type of a photo: still no.
+    heic_named_video = ftyp(b"qt  ", b"qt  ") + photo("HEIF")[28:]
+    assert _refused(heic_named_video) == "unknown_type"
+
+
+def test_a_cut_off_or_broken_heic_is_malformed() -> None:
+    raw = photo("HEIF", size=(640, 480))
+    assert _refused(raw[:40]) == "malformed"  # cut off in the header
+    assert _refused(raw[: len(raw) // 2]) == "malformed"
+    assert _refused(raw[:-16]) == "malformed"  # the picture's data cut short
+    assert _refused(raw[:28] + b"\x00" * (len(raw) - 28)) == "malformed"  # only the brands
+
+
+def test_a_heic_claiming_a_huge_size_is_refused_before_decoding() -> None:
+    assert _refused(heic_claiming(8_000)) == "too_many_pixels"  # 64 million pixels
+    assert _refused(heic_claiming(2_000), Limits(max_pixels=1_000_000)) == "too_many_pixels"
+    # A small crop in front of a huge picture: the crop's size is not what counts.
+    assert _refused(heic_claiming(8_000, size=(64, 48))) == "too_many_pixels"

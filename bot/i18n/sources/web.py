@@ -195,7 +195,7 @@ TEXTS: Final[tuple[Text, ...]] = (
         "web.attach_hint",
         "Wir entfernen Ort und Kameradaten aus der Datei, bevor wir sie speichern.",
     ),
-    text("web.attach_limits", "JPEG, PNG, WebP oder PDF, bis {mb} MB."),
+    text("web.attach_limits", "JPEG, PNG, WebP, HEIC oder PDF, bis {mb} MB."),
     text("web.attach_button", "Datei senden"),
     text("web.attach_sending", "Datei wird gesendet: {percent} %"),
     text("web.attach_sent", "Datei gesendet."),
@@ -207,8 +207,8 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("web.err_file_too_large", "Die Datei ist zu groß. Erlaubt sind bis zu {mb} MB."),
     text(
         "web.err_file_type",
-        "Diese Datei können wir nicht annehmen. Bitte senden Sie ein Foto (JPEG, PNG, WebP) "
-        "oder ein PDF.",
+        "Diese Datei können wir nicht annehmen. Bitte senden Sie ein Foto (JPEG, PNG, WebP, "
+        "HEIC) oder ein PDF.",
     ),
     text(
         "web.err_file_broken",
