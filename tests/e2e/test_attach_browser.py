@@ -16,7 +16,7 @@ from tests.e2e.helpers import require_playwright
 require_playwright()
 
 from PIL import Image  # noqa: E402
-from playwright.async_api import Page, expect  # noqa: E402
+from playwright.async_api import FilePayload, Page, expect  # noqa: E402
 
 from tests.e2e.chat import Chat  # noqa: E402
 from tests.e2e.helpers import (  # noqa: E402
@@ -83,8 +83,8 @@ async def test_a_phone_photo_reaches_the_counsellor_without_its_gps_position(
     # Two at once (a screenshot and a photo): a line each, each with its picture.
     await person.get_by_label(ATTACH_LABEL).set_input_files(
         [
-            {"name": "Screenshot.png", "mimeType": "image/png", "buffer": photo("PNG")},
-            {"name": "IMG_2.webp", "mimeType": "image/webp", "buffer": photo("WEBP")},
+            FilePayload(name="Screenshot.png", mimeType="image/png", buffer=photo("PNG")),
+            FilePayload(name="IMG_2.webp", mimeType="image/webp", buffer=photo("WEBP")),
         ]
     )
     await expect(person.locator("#attach-preview img")).to_have_count(2)
