@@ -36,13 +36,24 @@ async def _get(client: Client, path: str) -> tuple[int, dict[str, object]]:
     return resp.status, await resp.json()
 
 
+async def _ready(client: Client) -> None:
+    """Until everything has started (on a busy machine the replicas' listener takes a moment)."""
+    for _ in range(200):
+        if (await _get(client, "/readyz"))[0] == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(await _get(client, "/readyz"))
+
+
 async def test_a_running_service_is_alive_and_ready(client: Client) -> None:
     assert await _get(client, "/livez") == (200, {"status": "alive"})
+    await _ready(client)
     assert await _get(client, "/readyz") == (200, {"status": "ready"})
     assert await _get(client, "/healthz") == (200, {"status": "ok"})
 
 
 async def test_a_stopped_delivery_worker_makes_it_not_ready_but_alive(client: Client) -> None:
+    await _ready(client)
     worker = client.app[WORKER]
     worker.stop()  # as if its task had ended: replies would no longer go out
     for _ in range(100):
@@ -57,6 +68,7 @@ async def test_a_stopped_delivery_worker_makes_it_not_ready_but_alive(client: Cl
 async def test_a_schema_from_another_version_makes_it_not_ready(
     client: Client, office: Office
 ) -> None:
+    await _ready(client)
     async with office.store.db.engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     assert await _get(client, "/readyz") == (503, {"status": "not ready", "failing": ["schema"]})
