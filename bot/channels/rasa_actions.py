@@ -56,7 +56,8 @@ from rasa_sdk.types import DomainDict
 from bot import bounded_json
 from bot.bounded_json import JsonRejected
 from bot.channels.base import without_lone_surrogates
-from bot.conversation.service import ConversationService, ExternalIntake
+from bot.conversation.external import ExternalIntake
+from bot.conversation.service import ConversationService
 from bot.rasa.intake import (
     CRISIS_SLOT,
     FORM_SLOTS,

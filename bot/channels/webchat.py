@@ -34,7 +34,7 @@ from bot.channels.base import (
     SlowDown,
     without_lone_surrogates,
 )
-from bot.conversation.service import ResumeConflict, TooManyNewConversations
+from bot.conversation.units import ResumeConflict, TooManyNewConversations
 from bot.ratelimit import KeyedLimiter, TokenBucket
 
 log = logging.getLogger(__name__)

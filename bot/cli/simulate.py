@@ -21,7 +21,8 @@ from bot.cli.bootstrap import FirstStart, open_store
 from bot.clock import SystemClock
 from bot.conversation.code_hold import CodeHold
 from bot.conversation.flows import FlowCatalog, check_teams
-from bot.conversation.service import ConversationService, Handled
+from bot.conversation.service import ConversationService
+from bot.conversation.units import Handled
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from dialogs.loader import load_flow

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.console.auth import ConsoleSession
 from bot.console.core import Console, first_value, redirect
-from bot.conversation.service import History
+from bot.conversation.history import History
 from bot.ratelimit import KeyedLimiter
 from bot.web import texts
 from bot.web.export import export_text

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.channels.base import MAX_TEXT_LENGTH
-from bot.conversation.service import ExternalReply
+from bot.conversation.driven_turn import ExternalReply
 
 log = logging.getLogger(__name__)
 

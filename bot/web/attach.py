@@ -21,7 +21,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.channels import webchat
 from bot.channels.base import InboundMessage, SlowDown
-from bot.conversation.service import AttachmentRefused
+from bot.conversation.units import AttachmentRefused
 from bot.evidence.limits import FILES_PER_POST, Limits
 from bot.evidence.refusals import refusal_text
 from bot.web import texts

@@ -35,11 +35,9 @@ from bot.channels.base import (
     InvalidMessage,
     SlowDown,
 )
-from bot.conversation.service import (
-    ConversationService,
-    History,
-    ResumeConflict,
-)
+from bot.conversation.history import History
+from bot.conversation.service import ConversationService
+from bot.conversation.units import ResumeConflict
 from bot.evidence.limits import FILES_PER_POST
 from bot.office import legal
 from bot.office.feedback import MAX_FEEDBACK, AlertFailed, FeedbackMail

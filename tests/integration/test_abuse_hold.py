@@ -10,7 +10,7 @@ import pytest
 
 from bot.channels.base import SlowDown
 from bot.clock import ManualClock
-from bot.conversation.service import HELD_BURST, HELD_INTERVAL
+from bot.conversation.held import HELD_BURST, HELD_INTERVAL
 from bot.delivery.worker import DeliveryWorker
 from storage import audit, cases, teams
 from tests.integration.test_console import (

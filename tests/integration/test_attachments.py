@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from bot.channels.memory import MemoryChannel
-from bot.conversation.service import AttachmentRefused
+from bot.conversation.units import AttachmentRefused
 from bot.evidence.clean import Limits, clean
 from storage import attachments, cases, conversations, teams
 from storage.crypto import CryptoError

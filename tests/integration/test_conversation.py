@@ -15,7 +15,8 @@ from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.conversation.flows import FlowCatalog
-from bot.conversation.service import ConversationService, Handled
+from bot.conversation.service import ConversationService
+from bot.conversation.units import Handled
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import audit, cases, conversations, teams

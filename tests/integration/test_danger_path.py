@@ -16,7 +16,8 @@ from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog, publish_files
 from bot.conversation.handover import by_priority
-from bot.conversation.service import ConversationService, Handled
+from bot.conversation.service import ConversationService
+from bot.conversation.units import Handled
 from bot.delivery.worker import DeliveryWorker
 from bot.office.hours import OfficeHours, parse_span
 from bot.settings import DeliverySettings

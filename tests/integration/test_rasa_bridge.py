@@ -30,8 +30,10 @@ from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.channels.rasa_actions import ACTION_HANDOVER
 from bot.clock import SystemClock
+from bot.conversation.driven_turn import HANDOVER_CHOICE
+from bot.conversation.external import ExternalIntake
 from bot.conversation.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
-from bot.conversation.service import HANDOVER_CHOICE, ConversationService, ExternalIntake
+from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from bot.keys import SERVICE
 from bot.rasa.driver import replies_from

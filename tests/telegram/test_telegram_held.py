@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels import telegram_texts as texts
-from bot.conversation.service import HELD_BURST
+from bot.conversation.held import HELD_BURST
 from storage import cases, contacts
 from tests.telegram.conftest import MakeTelegram
 from tests.telegram.harness import Person
