@@ -111,6 +111,9 @@ def create_app(
     config = OfficeConfig(settings, store)
     app[OFFICE_CONFIG] = config
     service = app[SERVICE]
+    # A reply to the person who just wrote goes out at once; the outbox stays its durable
+    # path (and the only one for everything else).
+    service.pusher = worker
 
     def use_hours(effective: Effective) -> None:
         service.office_hours = effective.schedule

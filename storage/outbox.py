@@ -31,7 +31,8 @@ PARKED = timedelta(days=365)
 
 
 async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
-    """Queue a reply; no flush, so the replies of one turn are inserted together at commit."""
+    """Queue a reply; no flush, so the replies of one turn are inserted together at commit
+    (unless they are to be pushed at once: see `DirectPush`)."""
     delivery_id = secrets.token_hex(16)
     row = OutboxItem(
         contact_id=contact_id,
@@ -41,7 +42,39 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
         attempts=0,
         next_attempt_at=tx.now,
     )
+    push = tx.push
+    direct = push is not None and not push.ruled_out and push.contact_id == contact_id
+    if (
+        push is not None
+        and direct
+        and not push.deliveries
+        and await _waiting(tx, contact_id, push.sent)
+    ):
+        # An earlier reply still waits (a retry): this one must not overtake it.
+        push.ruled_out = direct = False
+    if push is not None and direct:
+        row.lease_until = tx.now + push.lease
+        row.attempts = 1
     tx.session.add(row)
+    if push is not None and direct:
+        await tx.session.flush()  # the row id, to delete the row once sent
+        push.deliveries.append(
+            Delivery(row.id, delivery_id, contact_id, push.channel, push.address, payload, 1)
+        )
+
+
+async def _waiting(tx: Tx, contact_id: int, sent: frozenset[int]) -> bool:
+    query = select(OutboxItem.id).where(OutboxItem.contact_id == contact_id)
+    if sent:
+        query = query.where(OutboxItem.id.not_in(sent))
+    return await tx.session.scalar(query.limit(1)) is not None
+
+
+async def release(tx: Tx, outbox_ids: list[int]) -> None:
+    """Replies leased for a direct push that did not happen: the worker's rounds take them."""
+    await tx.session.execute(
+        update(OutboxItem).where(OutboxItem.id.in_(outbox_ids)).values(lease_until=None)
+    )
 
 
 async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 Owner = Literal["bot", "queued", "counsellor", "closed"]
@@ -90,3 +90,23 @@ class Delivery:
     address: str
     payload: dict[str, Any]
     attempts: int
+
+
+@dataclass
+class DirectPush:
+    """A unit of work's replies to the person who wrote, handed back to be sent at once
+    after the commit instead of waiting for a delivery round (bot/delivery/worker.py `push`).
+
+    Their outbox rows are written as usual, already leased to this process: a crash before
+    they are sent or deleted only means the worker offers them again under the same delivery
+    ids. Not used when earlier replies to the person still wait in the outbox (order)."""
+
+    channel: str
+    address: str
+    lease: timedelta
+    sent: frozenset[int] = frozenset()
+    """Rows pushed before and sent, not deleted yet: they do not hold the next reply back."""
+    contact_id: int | None = None
+    """Set once the unit knows who wrote; replies to anyone else go the usual way."""
+    deliveries: list[Delivery] = field(default_factory=list)
+    ruled_out: bool = False

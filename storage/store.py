@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
+from storage.records import DirectPush
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Tx:
     """The store's count of flow publications seen (bot/conversation/flows.py caches the
     published version by it); moved after the commit of a transaction that published."""
     published: list[str] = field(default_factory=list, compare=False, repr=False)
+    push: DirectPush | None = field(default=None, compare=False, repr=False)
+    """Replies to send at once after the commit (storage/outbox.py `enqueue`); None: the
+    delivery worker's rounds send them."""
 
     def removed_secrets(self, what: str) -> None:
         self.removals.append(what)
@@ -97,8 +101,11 @@ class Store:
         return self.codes.take_ready(self.kdf)
 
     @contextlib.asynccontextmanager
-    async def tx(self, now: datetime | None = None) -> AsyncIterator[Tx]:
-        """One transaction; committed when the block ends without error."""
+    async def tx(
+        self, now: datetime | None = None, *, push: DirectPush | None = None
+    ) -> AsyncIterator[Tx]:
+        """One transaction; committed when the block ends without error. `push`: collect
+        the replies to the writer for sending at once after the commit (`Tx.push`)."""
         async with self.db.transaction() as session:
             tx = Tx(
                 session,
@@ -107,6 +114,7 @@ class Store:
                 now or self.clock(),
                 self.db.backend,
                 flow_publications=self.flow_publications,
+                push=push,
             )
             yield tx
         if tx.published:

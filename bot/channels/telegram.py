@@ -102,7 +102,9 @@ RETRY_PAUSE_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
 class Backend(Protocol):
     """The conversation service as the Telegram adapter uses it."""
 
-    async def handle(self, msg: InboundMessage) -> Any: ...
+    async def handle(
+        self, msg: InboundMessage, committed: Callable[[Any], Awaitable[None]] | None = None
+    ) -> Any: ...
 
     async def history(self, channel: str, address: str, token: bytes | None) -> Any: ...
 
@@ -378,11 +380,14 @@ class TelegramReceiver:
         with contextlib.suppress(TelegramError):
             await self.bot.leave_chat(chat_id)
 
-    async def _deliver(self, msg: InboundMessage) -> str:
+    async def _deliver(
+        self, msg: InboundMessage, committed: Callable[[Any], Awaitable[None]] | None = None
+    ) -> str:
         """Hand the message to the service; its status ("stale" for an old button,
-        "throttled" when it was refused for now and the person asked to wait)."""
+        "throttled" when it was refused for now and the person asked to wait). `committed`
+        runs once it is stored, before its replies go out."""
         try:
-            handled = await self.backend.handle(msg)
+            handled = await self.backend.handle(msg, committed)
         except SlowDown:
             # Answered, not raised: a raised error would make Telegram send the update again
             # and again. Nothing was stored; the person may send it again later.
@@ -542,7 +547,23 @@ class TelegramReceiver:
             fields["in_reply_to"] = cb.question
         msg = InboundMessage(NAME, str(chat_id), f"c{query.id}", **fields)
         await self._first_contact(chat_id, language)
-        status = await self._deliver(msg)
+        settled = False
+
+        async def show_answer() -> None:
+            nonlocal settled
+            settled = True
+            await self._answer(query)
+            if message is not None:
+                if chat.prompt_id == message.message_id:
+                    chat.prompt_id = None
+                await self._edit(message, shown)
+
+        async def settle(handled: Any) -> None:
+            # Stored: the question shows its answer before the next question arrives.
+            if str(getattr(handled, "status", "processed")) == "processed":
+                await show_answer()
+
+        status = await self._deliver(msg, settle)
         if status == "throttled":
             await self._answer(query)
             return
@@ -553,11 +574,8 @@ class TelegramReceiver:
             if message is not None:
                 await self._edit(message, None)
             return
-        await self._answer(query)
-        if message is not None:
-            if chat.prompt_id == message.message_id:
-                chat.prompt_id = None
-            await self._edit(message, shown)
+        if not settled:  # a turn an external dialog manager drove
+            await show_answer()
 
     async def _answer(self, query: CallbackQuery, note: str | None = None) -> None:
         """Stops the button's spinner; a failure here loses nothing."""

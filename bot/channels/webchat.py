@@ -281,7 +281,9 @@ class HistoryLike(Protocol):
 class Backend(Protocol):
     """The conversation service as the web chat uses it."""
 
-    async def handle(self, msg: InboundMessage) -> Any: ...
+    async def handle(
+        self, msg: InboundMessage, committed: Callable[[Any], Awaitable[None]] | None = None
+    ) -> Any: ...
 
     async def history(
         self, channel: str, address: str, token: bytes | None, after: int = 0
@@ -836,8 +838,16 @@ class _Session:
         except InvalidMessage as exc:
             await self.error("bad_frame", str(exc), frame.id)
             return
+        acked = False
+
+        async def committed(handled: Any) -> None:
+            # Stored: acknowledged before its replies are pushed, which follow at once.
+            nonlocal acked
+            acked = True
+            await self._acknowledge(frame.id, handled)
+
         try:
-            handled = await self.backend.handle(msg)
+            handled = await self.backend.handle(msg, committed)
         except TooManyNewConversations:
             await self.error(
                 "rate_limited", "too many new chats from here; please wait a while", frame.id
@@ -847,13 +857,20 @@ class _Session:
             await self.error("rate_limited", "too many messages; wait a moment", frame.id)
             return
         except Exception:
+            if acked:  # stored and acknowledged; its replies come by the outbox
+                log.exception("webchat: the replies to a stored message could not be pushed")
+                return
             log.exception("webchat: a message could not be stored")
             await self.error("unavailable", "not stored; it will be sent again", frame.id)
             return
+        if not acked:  # a turn that an external dialog manager drove
+            await self._acknowledge(frame.id, handled)
+
+    async def _acknowledge(self, frame_id: str, handled: Any) -> None:
         if handled.conversation_id is not None and handled.conversation_id != self.conversation:
             # A new conversation on this page (a new start, or after a closed one): its lines
             # are numbered from 1 again, so the old numbers must not hold its lines back.
             if self.conversation is not None:
                 self.channel.reset(self.ws)
             self.conversation = handled.conversation_id
-        await self.send({"type": "ack", "id": frame.id, "status": handled.status})
+        await self.send({"type": "ack", "id": frame_id, "status": handled.status})

@@ -19,9 +19,11 @@ conversation (SELECT … FOR UPDATE) does, and on SQLite the single writer does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import metrics
@@ -64,7 +66,7 @@ from bot.ratelimit import KeyedLimiter
 from dialogs.model import Flow
 from storage import contacts, conversations, stats
 from storage.case_material import CaseMaterial
-from storage.records import ContactRef, Owner
+from storage.records import ContactRef, Delivery, DirectPush, Owner
 from storage.store import Store, Tx
 
 __all__ = [
@@ -89,6 +91,20 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+Committed = Callable[[Handled], Awaitable[None]]
+"""Told a message's outcome as soon as it is durably stored (see `handle`)."""
+
+
+class Pusher(Protocol):
+    """What sends a unit's replies at once after its commit (bot/delivery/worker.py)."""
+
+    @property
+    def lease(self) -> timedelta: ...
+
+    def sent_not_cleared(self) -> frozenset[int]: ...
+
+    async def push(self, deliveries: Sequence[Delivery]) -> int: ...
 
 
 class ConversationService:
@@ -116,6 +132,9 @@ class ConversationService:
         self.response_time = dict(response_time)
         self.clock = clock
         self.on_outbox = on_outbox
+        self.pusher: Pusher | None = None
+        """Sends a unit's replies to the person who wrote at once after the commit (the
+        delivery worker); None: they wait for the worker's next round."""
         self.on_activity: Callable[[], None] | None = None
         """Called after a turn that changed something the counsellors see (a new case, a
         message in a case); the console nudges its open tabs."""
@@ -159,9 +178,11 @@ class ConversationService:
             driven=self.driver is not None,
         )
 
-    async def handle(self, msg: InboundMessage) -> Handled:
+    async def handle(self, msg: InboundMessage, committed: Committed | None = None) -> Handled:
         """Process one inbound message durably; returns once it is committed.
 
+        `committed` is awaited right after the commit, before the replies are pushed (the web
+        chat acknowledges the message there, so its acknowledgement comes before the reply).
         While the case waits in the queue and the office is closed, the person gets one short
         notice per closed period that their message waits (see `notices.closed_notice`)."""
         key = ContactKey(msg.channel, self.store.contact_pseudonym(msg.channel, msg.address))
@@ -175,19 +196,19 @@ class ConversationService:
             async with self.locks.hold(key):
                 suggested = await self._understand(msg) if self.nlu and msg.text else ()
                 try:
-                    handled = await self._unit(msg, suggested, None, clean)
+                    handled = await self._unit(msg, suggested, None, clean, committed)
                 except NeedsCaseMaterial:
                     # Nothing was stored. No Argon2id or key generation inside a transaction:
                     # made here, in a worker thread, while the writer serves everyone else.
                     made = await self.store.case_material()
-                    handled = await self._unit(msg, suggested, made, clean)
+                    handled = await self._unit(msg, suggested, made, clean, committed)
         if handled.case is not None:
             metrics.HANDOVERS.inc()
         if self.on_activity is not None and (
             handled.case is not None or handled.owner in ("queued", "counsellor", "closed")
         ):
             self.on_activity()
-        if handled.replies and self.on_outbox is not None:
+        if handled.replies > handled.pushed and self.on_outbox is not None:
             self.on_outbox()
         return handled
 
@@ -197,13 +218,32 @@ class ConversationService:
         suggested: Suggested,
         made: CaseMaterial | None,
         clean: evidence.CleanFile | None = None,
+        committed: Committed | None = None,
     ) -> Handled:
         """The message's one transaction. `made`: a new case's material made beforehand; None:
         one made ahead is taken if the message hands over (`NeedsCaseMaterial` if none is
         ready). Unused, it is simply dropped."""
         ctx = self._context()
-        async with self.store.tx(self.clock()) as tx:
-            return await _dispatch(tx, ctx, msg, suggested, made, clean)
+        pusher = self.pusher
+        push = (
+            None
+            if pusher is None
+            else DirectPush(msg.channel, msg.address, pusher.lease, pusher.sent_not_cleared())
+        )
+        async with self.store.tx(self.clock(), push=push) as tx:
+            handled = await _dispatch(tx, ctx, msg, suggested, made, clean)
+        if committed is not None:
+            await committed(handled)
+        if push is not None and push.deliveries and pusher is not None:
+            # Still under the person's lock: their next message's replies come after these.
+            try:
+                sent = await pusher.push(push.deliveries)
+            except Exception:
+                # Stored all the same: the worker offers them once their lease ends.
+                log.exception("the replies of a stored message could not be pushed")
+                sent = 0
+            handled = dataclasses.replace(handled, pushed=sent)
+        return handled
 
     async def _understand(self, msg: InboundMessage) -> Suggested:
         """Ask the NLU about a text that answers a free-text node marked `understand` (see
@@ -444,6 +484,8 @@ async def _dispatch(
     message with no open conversation reopens a case or starts one; then the bot's turn or
     the case's."""
     contact: ContactRef = await contacts.contact_for(tx, msg.channel, msg.address)
+    if tx.push is not None:
+        tx.push.contact_id = contact.id  # only replies to the writer are pushed
     if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)

@@ -29,6 +29,9 @@ class Handled:
     owner: Owner | None
     case: CaseCreated | None = None
     replies: int = 0
+    pushed: int = 0
+    """Of the replies, sent already (a direct push after the commit); the rest wait for the
+    delivery worker."""
 
 
 class NeedsCaseMaterial(Exception):

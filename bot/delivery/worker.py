@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -90,6 +90,67 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random()  # noqa: S311  # jitter, not a secret
+        self._pushed: list[int] = []
+        """Rows of replies pushed at once, sent, to be deleted in the next batch."""
+        self._flusher: asyncio.Task[None] | None = None
+        self._clearing: list[int] = []
+
+    def sent_not_cleared(self) -> frozenset[int]:
+        """Outbox rows this process pushed and is about to delete: sent, so no reply after
+        them has to wait for them (`DirectPush.sent`)."""
+        return frozenset(self._pushed) | frozenset(self._clearing)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    async def push(self, deliveries: Sequence[Delivery]) -> int:
+        """Replies committed a moment ago for the person who wrote (their rows leased to us,
+        storage/outbox.py `enqueue`): sent at once, in order, instead of in the next round.
+        Sent ones are deleted in batches (many pushes, one commit); a failure leaves that
+        reply to the usual retries and the rest to the rounds, in order. Returns how many
+        went out."""
+        sent = 0
+        try:
+            for index, delivery in enumerate(deliveries):
+                if not await self._deliver(delivery):
+                    rest = [d.outbox_id for d in deliveries[index + 1 :]]
+                    if rest:
+                        async with self.store.tx(self.clock()) as tx:
+                            await outbox.release(tx, rest)
+                    self.wake()
+                    break
+                self._pushed.append(delivery.outbox_id)
+                sent += 1
+        finally:
+            if self._pushed and (self._flusher is None or self._flusher.done()):
+                self._flusher = asyncio.create_task(self._delete_pushed(), name="delivery-pushed")
+        return sent
+
+    async def _delete_pushed(self) -> None:
+        """Delete what was pushed, in one transaction per batch: while one commits, the next
+        batch gathers. If it fails, the rows stay leased and come again after the lease,
+        under the same delivery ids (the receivers drop what they have seen)."""
+        while self._pushed:
+            done, self._pushed = self._pushed, []
+            self._clearing = done
+            try:
+                async with self.store.tx(self.clock()) as tx:
+                    await outbox.delivered(tx, done)
+            except Exception:
+                log.exception("delivery: %s pushed replies could not be cleared", len(done))
+                return
+            finally:
+                self._clearing = []
+            # A reply queued behind one of these (a counsellor's, say) may go now.
+            self.wake()
+
+    async def flush_pushed(self) -> None:
+        """Wait until every pushed reply's row is deleted (at stop, and for tests)."""
+        while self._flusher is not None and not self._flusher.done():
+            await self._flusher
+        if self._pushed:
+            await self._delete_pushed()
 
     def wake(self) -> None:
         """New replies are waiting (called after a commit that enqueued some)."""
@@ -119,12 +180,12 @@ class DeliveryWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+        await self.flush_pushed()
 
     async def run_once(self) -> int:
         """One round: lease due replies, send them concurrently per person, record results."""
-        lease = timedelta(seconds=self.settings.lease_seconds)
         async with self.store.tx(self.clock()) as tx:
-            due = await outbox.claim_due(tx, self.batch, lease)
+            due = await outbox.claim_due(tx, self.batch, self.lease)
         if not due:
             return 0
         results = await asyncio.gather(*(self._deliver(d) for d in due))
