@@ -560,7 +560,8 @@ def parse_args(argv: Sequence[str] | None) -> Options | int:
         type=int,
         nargs="+",
         default=[50, 500],
-        help="concurrent conversations, one measurement each (default: 50 500)",
+        help="concurrent conversations, one measurement each; 0 leaves the round trips out "
+        "and measures only idle memory (default: 50 500)",
     )
     parser.add_argument(
         "--seconds",
@@ -593,9 +594,14 @@ def parse_args(argv: Sequence[str] | None) -> Options | int:
     if args.echo_server is not None:
         serve_echo(args.echo_server)
         return 0
-    if min(args.conversations) < 1 or args.seconds <= 0 or args.idle < 0:
-        parser.error("--conversations must be at least 1, --seconds positive, --idle >= 0")
-    return Options(args.conversations, args.seconds, args.idle, args.dir, args.database)
+    conversations = [n for n in args.conversations if n != 0]
+    if min(args.conversations) < 0 or args.seconds <= 0 or args.idle < 0:
+        parser.error("--conversations must be at least 0, --seconds positive, --idle >= 0")
+    if not conversations and not args.idle:
+        parser.error("nothing to measure: --conversations 0 and --idle 0")
+    # No throughput levels: no database to run them on either.
+    databases = args.database if conversations else []
+    return Options(conversations, args.seconds, args.idle, args.dir, databases)
 
 
 def raise_open_file_limit(needed: int) -> str:
@@ -729,12 +735,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     opts = parsed
     most = max([*opts.conversations, opts.idle + IDLE_WARMUP])
     limit = raise_open_file_limit(2 * most + 256)
-    out.write(
-        f"web chat over WebSockets on {HOST}: {', '.join(map(str, opts.conversations))} "
-        f"concurrent conversations, {opts.seconds:g} s each after a warm-up; the shipped "
-        f"intake, answered in a loop of {len(CYCLE)} frames (11 answers, then restart); the "
-        f"per-connection flood limit lifted; {os.cpu_count()} CPUs; {limit}\n"
-    )
+    if opts.conversations:
+        measured = (
+            f"{', '.join(map(str, opts.conversations))} concurrent conversations, "
+            f"{opts.seconds:g} s each after a warm-up; the shipped intake, answered in a loop "
+            f"of {len(CYCLE)} frames (11 answers, then restart); the per-connection flood "
+            "limit lifted"
+        )
+    else:
+        measured = f"{opts.idle} idle connections only"
+    out.write(f"web chat over WebSockets on {HOST}: {measured}; {os.cpu_count()} CPUs; {limit}\n")
     out.flush()
     with contextlib.ExitStack() as stack:
         if opts.directory is None:

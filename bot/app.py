@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -228,12 +228,13 @@ def _forwarded_scheme(settings: Settings) -> Middleware:
         )
 
     @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def middleware(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
         request[webchat.CLIENT_ADDRESS] = webchat.client_address(request, trusted)
         if believe and webchat.forwarded_https(request, trusted):
             request[webchat.FORWARDED_HTTPS] = True
-        response: web.StreamResponse = await handler(request)
-        return response
+        # The handler's awaitable, not awaited here: no frame of ours stays beside every
+        # open WebSocket for its lifetime.
+        return handler(request)
 
     return middleware
 

@@ -53,9 +53,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
-async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = REQUEST_ID.set(secrets.token_hex(6))
-    try:
-        return await handler(request)
-    finally:
-        REQUEST_ID.reset(token)
+def request_ids(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    # aiohttp runs every request in a task of its own with a copy of the context, so the id
+    # ends with the request without a reset; and returning the handler's awaitable instead
+    # of awaiting it leaves no frame of ours beside every open WebSocket for its lifetime.
+    REQUEST_ID.set(secrets.token_hex(6))
+    return handler(request)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 class TokenBucket:
     """`capacity` actions at once, refilled at `rate` per second."""
 
+    __slots__ = ("capacity", "clock", "rate", "stamp", "tokens")  # one per open web chat socket
+
     def __init__(self, capacity: float, rate: float, clock: Callable[[], float]) -> None:
         self.capacity = capacity
         self.rate = rate

@@ -667,6 +667,21 @@ async def _converse(ws: web.WebSocketResponse, session: _Session, limits: Limits
 class _Session:
     """One WebSocket connection; bound to a conversation address after `hello`."""
 
+    # One per open socket, most of them idle: slots, not a per-instance dict.
+    __slots__ = (
+        "address",
+        "backend",
+        "channel",
+        "client",
+        "code_tries",
+        "conversation",
+        "language",
+        "language_chosen",
+        "source",
+        "token",
+        "ws",
+    )
+
     def __init__(
         self,
         backend: Backend,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -84,17 +84,23 @@ def _telegram_name(app: web.Application) -> str | None:
 def _nudge_after_case_actions(console: Console) -> Middleware:
     """A claim, reply, note, transfer or close changes what other tabs show: nudge them."""
 
-    @web.middleware
-    async def nudge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def nudging(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
+        if response.status < 400:
+            console.live.nudge()
+        return response
+
+    @web.middleware
+    def nudge(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
         if (
             request.method == "POST"
             and request.path.startswith("/console/cases/")
             and not request.path.endswith("/typing")
-            and response.status < 400
         ):
-            console.live.nudge()
-        return response
+            return nudging(request, handler)
+        # Any other request: its handler's awaitable as it is, so no frame of ours waits
+        # beside every open WebSocket for its lifetime.
+        return handler(request)
 
     return nudge
 

@@ -1012,6 +1012,10 @@ class ChatPages:
     # -- headers on every response
 
     async def security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        if isinstance(response, web.WebSocketResponse):
+            # A WebSocket upgrade (101) is no document and no resource: browsers apply none
+            # of these to it, and its header map lives as long as the socket, idle or not.
+            return
         path = request.path
         chat = path == "/chat" or path.startswith("/chat/")
         ancestors = " ".join(["'self'", *self.frame_origins()]) if chat else "'self'"

@@ -78,3 +78,11 @@ def test_a_window_without_a_round_trip_says_so_instead_of_zero_or_nan() -> None:
     assert "nan" not in line and " 0 round trips" not in line
     some = webchat.LoadResult(50, 2.0, latencies=[0.3] * 5)
     assert "round trips/s" in webchat.throughput_line(some, echo)
+
+
+def test_conversations_zero_measures_only_the_idle_connections() -> None:
+    opts = webchat.parse_args(["--conversations", "0", "--idle", "5"])
+    assert isinstance(opts, webchat.Options)
+    assert (opts.conversations, opts.databases, opts.idle) == ([], [], 5)
+    with pytest.raises(SystemExit):  # nothing left to measure
+        webchat.parse_args(["--conversations", "0", "--idle", "0"])

@@ -66,3 +66,30 @@ async def test_a_request_the_parser_refuses_names_no_versions_either(office: Off
     head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     assert head.startswith("HTTP/1.") and " 400 " in head.splitlines()[0]
     assert "aiohttp" not in head and "Python" not in head
+
+
+async def test_a_web_chat_upgrade_carries_transport_headers_but_no_page_headers(
+    office: Office,
+) -> None:
+    """The 101 of a web chat socket says nothing of versions and keeps HSTS behind a trusted
+    TLS proxy; the page's document headers (CSP and the like) stay off it: a browser applies
+    none of them to a WebSocket, and the header map lives as long as the socket does."""
+    app = create_app(_settings(["127.0.0.1"]), office.store, flow_id="mini")
+    async with TestServer(app, host="127.0.0.1") as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        site = f"127.0.0.1:{server.port}"
+        writer.write(
+            f"GET /chat/ws HTTP/1.1\r\nHost: {site}\r\nOrigin: http://{site}\r\n".encode()
+            + b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Forwarded-Proto: https\r\n\r\n"
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        writer.close()
+    lines = head.decode("latin-1").split("\r\n")
+    assert " 101 " in lines[0], lines[0]
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers["server"] == "Anlaufstelle"
+    assert headers["strict-transport-security"] == "max-age=31536000"
+    for page_only in ("content-security-policy", "permissions-policy", "referrer-policy"):
+        assert page_only not in headers, page_only
