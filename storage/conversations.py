@@ -150,15 +150,12 @@ async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
 
 
 async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], language: str) -> None:
-    await tx.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            state_ct=tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id)),
-            language=language,
-            updated_at=tx.now,
-        )
-    )
+    # On the row the turn holds: written in the same UPDATE as the turn's new lines' sequence
+    # numbers when the transaction flushes, not in an UPDATE of its own.
+    row = await tx.session.get_one(Conversation, conversation_id)
+    row.state_ct = tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id))
+    row.language = language
+    row.updated_at = tx.now
 
 
 async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -> bool:
@@ -212,8 +209,10 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
         created_at=tx.now,
     )
     stamp(tx, line)
+    # No flush: the turn's lines go in together with its other rows when the transaction
+    # flushes (at commit, or before any query that must see them), one INSERT for all lines
+    # and one UPDATE of the conversation row for the sequence number and the state.
     tx.session.add(line)
-    await tx.session.flush()
     return seq
 
 
