@@ -58,10 +58,16 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
                 "address", address.encode(), address_aad(row.id, channel, pseudonym)
             )
     else:
-        if tx.now - row.last_seen_at >= LAST_SEEN_STEP:
-            row.last_seen_at = tx.now
-        if row.unreachable:
-            row.unreachable = False  # they wrote again, so they can be reached again
+        return arrived(tx, row)
+    return _ref(row)
+
+
+def arrived(tx: Tx, row: Contact) -> ContactRef:
+    """A message came from this known contact: seen now, and reachable again."""
+    if tx.now - row.last_seen_at >= LAST_SEEN_STEP:
+        row.last_seen_at = tx.now
+    if row.unreachable:
+        row.unreachable = False  # they wrote again, so they can be reached again
     return _ref(row)
 
 

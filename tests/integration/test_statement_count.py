@@ -40,10 +40,12 @@ def statements(store: Store) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-MOST = 7
-"""Statements of an ordinary bot-phase answer: the contact, the receipt, the conversation,
-one UPDATE of it, its two new lines and the reply's outbox row (PostgreSQL: the lines in one
-INSERT, plus the NOTIFY that wakes the delivery workers)."""
+MOST = {"sqlite": 6, "postgresql": 7}
+"""Statements of an ordinary bot-phase answer. SQLite: the contact with its open
+conversation, the receipt, one UPDATE of the conversation, its two new lines (one INSERT
+each: SQLite cannot return the new ids of a batch in order) and the reply's outbox row.
+PostgreSQL: the conversation selected on its own (FOR UPDATE), the lines in one INSERT, and
+the NOTIFY that wakes the delivery workers."""
 
 
 async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
@@ -59,6 +61,6 @@ async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office)
     clock.advance(seconds=40)  # a person takes a moment to answer
     with statements(office.store) as seen:
         await send(choice="no")
-    assert len(seen) <= MOST, "\n".join(" ".join(sql.split())[:100] for sql in seen)
+    assert len(seen) <= MOST[office.store.db.backend], "\n".join(" ".join(sql.split())[:100] for sql in seen)
     updates = [sql for sql in seen if sql.startswith("UPDATE conversations")]
     assert len(updates) == 1  # sequence numbers and state in one UPDATE of the row
