@@ -61,6 +61,7 @@ async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office)
     clock.advance(seconds=40)  # a person takes a moment to answer
     with statements(office.store) as seen:
         await send(choice="no")
-    assert len(seen) <= MOST[office.store.db.backend], "\n".join(" ".join(sql.split())[:100] for sql in seen)
+    listed = "\n".join(" ".join(sql.split())[:100] for sql in seen)
+    assert len(seen) <= MOST[office.store.db.backend], listed
     updates = [sql for sql in seen if sql.startswith("UPDATE conversations")]
     assert len(updates) == 1  # sequence numbers and state in one UPDATE of the row
