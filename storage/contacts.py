@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 
 from storage.integrity import IntegrityError, address_aad
@@ -19,6 +21,11 @@ def _ref(row: Contact) -> ContactRef:
     return ContactRef(
         row.id, row.channel, row.pseudonym, row.unreachable, row.blocked_at is not None
     )
+
+
+LAST_SEEN_STEP = timedelta(hours=1)
+"""A contact's last activity is kept to the hour: nothing needs it finer, and updating the
+contact row for every message would cost a statement per message."""
 
 
 async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
@@ -51,9 +58,16 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
                 "address", address.encode(), address_aad(row.id, channel, pseudonym)
             )
     else:
+        return arrived(tx, row)
+    return _ref(row)
+
+
+def arrived(tx: Tx, row: Contact) -> ContactRef:
+    """A message came from this known contact: seen now, and reachable again."""
+    if tx.now - row.last_seen_at >= LAST_SEEN_STEP:
         row.last_seen_at = tx.now
-        if row.unreachable:
-            row.unreachable = False  # they wrote again, so they can be reached again
+    if row.unreachable:
+        row.unreachable = False  # they wrote again, so they can be reached again
     return _ref(row)
 
 
@@ -141,12 +155,15 @@ async def mark_unreachable(tx: Tx, contact_id: int) -> None:
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
     ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
-    exists = await tx.session.get(InboundReceipt, (contact_id, ref))
-    if exists is not None:
-        return False
-    tx.session.add(InboundReceipt(contact_id=contact_id, client_ref=ref, created_at=tx.now))
-    await tx.session.flush()
-    return True
+    # One statement: the insert itself tells whether the id was new (no select before it).
+    insert = postgresql_insert if tx.backend == "postgresql" else sqlite_insert
+    taken = await tx.session.scalar(
+        insert(InboundReceipt)
+        .values(contact_id=contact_id, client_ref=ref, created_at=tx.now)
+        .on_conflict_do_nothing()
+        .returning(InboundReceipt.contact_id)
+    )
+    return taken is not None
 
 
 async def block(tx: Tx, contact_id: int) -> bool:

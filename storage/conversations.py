@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from storage import contacts
 from storage.crypto import aad_for, seal
 from storage.integrity import require, stamp
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
-from storage.records import ConversationRef, Owner, TranscriptLine
+from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
 
@@ -46,6 +47,44 @@ async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
         return None
     _keep(tx, row)
     return _ref(row)
+
+
+async def contact_and_active(
+    tx: Tx, channel: str, address: str
+) -> tuple[ContactRef, ConversationRef | None]:
+    """`contacts.contact_for` and `active_for` at once, as a message arrives.
+
+    On SQLite one statement: the contact with its newest open conversation. On PostgreSQL
+    the conversation is selected on its own, FOR UPDATE, which cannot lock the nullable side
+    of an outer join.
+    """
+    if tx.locks_rows:
+        contact = await contacts.contact_for(tx, channel, address)
+        return contact, await active_for(tx, contact.id)
+    newest_open = (
+        select(Conversation.id)
+        .where(Conversation.contact_id == Contact.id, Conversation.owner != "closed")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
+    found = (
+        await tx.session.execute(
+            select(Contact, Conversation)
+            .outerjoin(Conversation, Conversation.id == newest_open)
+            .where(Contact.pseudonym == pseudonym)
+        )
+    ).first()
+    if found is None:  # a new contact, who has no conversation yet
+        return await contacts.contact_for(tx, channel, address), None
+    contact_row, row = found
+    contact = contacts.arrived(tx, contact_row)
+    if row is None:
+        return contact, None
+    _keep(tx, row)
+    return contact, _ref(row)
 
 
 def _keep(tx: Tx, row: Conversation) -> None:
@@ -150,15 +189,12 @@ async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
 
 
 async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], language: str) -> None:
-    await tx.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            state_ct=tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id)),
-            language=language,
-            updated_at=tx.now,
-        )
-    )
+    # On the row the turn holds: written in the same UPDATE as the turn's new lines' sequence
+    # numbers when the transaction flushes, not in an UPDATE of its own.
+    row = await tx.session.get_one(Conversation, conversation_id)
+    row.state_ct = tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id))
+    row.language = language
+    row.updated_at = tx.now
 
 
 async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -> bool:
@@ -212,8 +248,10 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
         created_at=tx.now,
     )
     stamp(tx, line)
+    # No flush: the turn's lines go in together with its other rows when the transaction
+    # flushes (at commit, or before any query that must see them), one INSERT for all lines
+    # and one UPDATE of the conversation row for the sequence number and the state.
     tx.session.add(line)
-    await tx.session.flush()
     return seq
 
 

@@ -38,7 +38,10 @@ RECONNECT_SECONDS: Final = 1.0
 async def announce_outbox(tx: Tx) -> None:
     """Wake listening workers when this transaction commits (PostgreSQL sends it then)."""
     if tx.backend == "postgresql":
-        await tx.session.execute(
+        # On the connection, not the session: a signal needs no flush of the turn's pending
+        # rows first, so they still go in together at commit.
+        connection = await tx.session.connection()
+        await connection.execute(
             text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL}
         )
 

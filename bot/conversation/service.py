@@ -483,13 +483,12 @@ async def _dispatch(
     attached, a held contact's message is kept unseen, a stale button is refused, a
     message with no open conversation reopens a case or starts one; then the bot's turn or
     the case's."""
-    contact: ContactRef = await contacts.contact_for(tx, msg.channel, msg.address)
+    contact, conv = await conversations.contact_and_active(tx, msg.channel, msg.address)
     if tx.push is not None:
         tx.push.contact_id = contact.id  # only replies to the writer are pushed
     if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)
-    conv = await conversations.active_for(tx, contact.id)
     if clean is not None:
         return await files.attach(tx, ctx, contact, conv, clean)
     if contact.blocked:

@@ -1,0 +1,67 @@
+"""The most common message, an ordinary answer in the bot phase, costs few SQL statements
+(issue 16 asks for at most 4; this is where it stands), on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.channels.base import InboundMessage
+from bot.clock import ManualClock
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from storage.store import Store
+from tests.conftest import Office
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every statement sent to the database while the block runs; SQLite's BEGIN IMMEDIATE
+    (the transaction's start, not a statement of the message) is not counted."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if not sql.startswith("BEGIN"):
+            seen.append(sql)
+
+    engine = store.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+MOST = {"sqlite": 6, "postgresql": 7}
+"""Statements of an ordinary bot-phase answer. SQLite: the contact with its open
+conversation, the receipt, one UPDATE of the conversation, its two new lines (one INSERT
+each: SQLite cannot return the new ids of a batch in order) and the reply's outbox row.
+PostgreSQL: the conversation selected on its own (FOR UPDATE), the lines in one INSERT, and
+the NOTIFY that wakes the delivery workers."""
+
+
+async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
+    clock = ManualClock(NOW)
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+
+    async def send(**fields: Any) -> None:
+        msg = InboundMessage("memory", "person-1", f"m{next(_ids)}", **fields)
+        assert (await service.handle(msg)).status == "processed"
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    clock.advance(seconds=40)  # a person takes a moment to answer
+    with statements(office.store) as seen:
+        await send(choice="no")
+    listed = "\n".join(" ".join(sql.split())[:100] for sql in seen)
+    assert len(seen) <= MOST[office.store.db.backend], listed
+    updates = [sql for sql in seen if sql.startswith("UPDATE conversations")]
+    assert len(updates) == 1  # sequence numbers and state in one UPDATE of the row
