@@ -22,7 +22,7 @@ from storage.contacts import address_of
 from storage.crypto import CryptoError
 from storage.integrity import outbox_aad
 from storage.models import OutboxItem
-from storage.records import Delivery
+from storage.records import Delivery, DirectPush
 from storage.store import Tx, from_json, to_json
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,7 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     )
     push = tx.push
     direct = push is not None and not push.ruled_out and push.contact_id == contact_id
-    if (
-        push is not None
-        and direct
-        and not push.deliveries
-        and await _waiting(tx, contact_id, push.sent)
-    ):
+    if push is not None and direct and not push.rows and await _waiting(tx, contact_id, push.sent):
         # An earlier reply still waits (a retry): this one must not overtake it.
         push.ruled_out = direct = False
     if push is not None and direct:
@@ -57,17 +52,24 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
         row.attempts = 1
     tx.session.add(row)
     if push is not None and direct:
-        await tx.session.flush()  # the row id, to delete the row once sent
-        push.deliveries.append(
-            Delivery(row.id, delivery_id, contact_id, push.channel, push.address, payload, 1)
-        )
+        push.rows.append((row, payload))
+
+
+def pushed(push: DirectPush) -> list[Delivery]:
+    """After the commit: the replies to push, with the ids their rows got."""
+    return [
+        Delivery(row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1)
+        for row, payload in push.rows
+    ]
 
 
 async def _waiting(tx: Tx, contact_id: int, sent: frozenset[int]) -> bool:
     query = select(OutboxItem.id).where(OutboxItem.contact_id == contact_id)
     if sent:
         query = query.where(OutboxItem.id.not_in(sent))
-    return await tx.session.scalar(query.limit(1)) is not None
+    # Without flushing the turn's lines early: they go in with one UPDATE of the row.
+    with tx.session.no_autoflush:
+        return await tx.session.scalar(query.limit(1)) is not None
 
 
 async def release(tx: Tx, outbox_ids: list[int]) -> None:

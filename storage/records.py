@@ -108,5 +108,7 @@ class DirectPush:
     """Rows pushed before and sent, not deleted yet: they do not hold the next reply back."""
     contact_id: int | None = None
     """Set once the unit knows who wrote; replies to anyone else go the usual way."""
-    deliveries: list[Delivery] = field(default_factory=list)
+    rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    """The outbox rows to push with their payloads; their ids exist once committed
+    (storage/outbox.py `pushed`)."""
     ruled_out: bool = False

@@ -64,7 +64,7 @@ from bot.evidence import clean as evidence
 from bot.office.hours import OfficeHours
 from bot.ratelimit import KeyedLimiter
 from dialogs.model import Flow
-from storage import contacts, conversations, stats
+from storage import contacts, conversations, outbox, stats
 from storage.case_material import CaseMaterial
 from storage.records import ContactRef, Delivery, DirectPush, Owner
 from storage.store import Store, Tx
@@ -234,10 +234,10 @@ class ConversationService:
             handled = await _dispatch(tx, ctx, msg, suggested, made, clean)
         if committed is not None:
             await committed(handled)
-        if push is not None and push.deliveries and pusher is not None:
+        if push is not None and push.rows and pusher is not None:
             # Still under the person's lock: their next message's replies come after these.
             try:
-                sent = await pusher.push(push.deliveries)
+                sent = await pusher.push(outbox.pushed(push))
             except Exception:
                 # Stored all the same: the worker offers them once their lease ends.
                 log.exception("the replies of a stored message could not be pushed")

@@ -65,3 +65,43 @@ async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office)
     assert len(seen) <= MOST[office.store.db.backend], listed
     updates = [sql for sql in seen if sql.startswith("UPDATE conversations")]
     assert len(updates) == 1  # sequence numbers and state in one UPDATE of the row
+
+
+async def test_a_pushed_reply_costs_fewer_statements_than_a_delivery_round(
+    office: Office,
+) -> None:
+    """The whole way of an answer to its reply: the unit of work and the reply's delivery.
+    Pushed at once (the app's way), the claim and the delete of a delivery round give way to
+    one indexed look at the person's waiting replies and a share of a batched delete."""
+    from bot.channels.memory import MemoryChannel
+    from bot.delivery.worker import DeliveryWorker
+
+    clock = ManualClock(NOW)
+    channel = MemoryChannel()
+
+    async def round_trip(pushed: bool, address: str) -> list[str]:
+        service = ConversationService(
+            office.store, FlowCatalog("mini"), response_time={}, clock=clock
+        )
+        worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
+        service.pusher = worker if pushed else None
+
+        async def send(**fields: Any) -> None:
+            msg = InboundMessage(channel.name, address, f"m{next(_ids)}", **fields)
+            assert (await service.handle(msg)).status == "processed"
+            while await worker.run_once():
+                pass
+            await worker.flush_pushed()
+
+        await send(command="start", language="de")
+        await send(choice="accept")
+        with statements(office.store) as seen:
+            await send(choice="no")
+        assert channel.to(address)[-1].text == "Wann ist es passiert?"
+        return seen
+
+    by_round = await round_trip(False, "person-round")
+    by_push = await round_trip(True, "person-push")
+    # Gone: the lease's UPDATE and the address's SELECT of the round (and one transaction).
+    assert len(by_push) <= len(by_round) - 2, ("\n".join(by_push), "\n".join(by_round))
+    assert len([sql for sql in by_push if sql.startswith("UPDATE conversations")]) == 1
