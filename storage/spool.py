@@ -61,10 +61,21 @@ class Spool:
         self.size += len(data)
         if self.size > self.limit:
             raise TooLarge(self.size)
-        self._buffer.extend(data)
-        while len(self._buffer) >= PIECE:
-            self._seal(bytes(self._buffer[:PIECE]))
-            del self._buffer[:PIECE]
+        # Whole pieces straight from `data` (a download may come in one block): only the
+        # remainder of less than a piece is kept in memory.
+        view = memoryview(data)
+        if self._buffer:
+            take = min(PIECE - len(self._buffer), len(view))
+            self._buffer.extend(view[:take])
+            view = view[take:]
+            if len(self._buffer) < PIECE:
+                return
+            self._seal(bytes(self._buffer))
+            self._buffer.clear()
+        while len(view) >= PIECE:
+            self._seal(bytes(view[:PIECE]))
+            view = view[PIECE:]
+        self._buffer.extend(view)
 
     def read(self) -> bytes:
         """All bytes written, decrypted and checked. Once the last piece is sealed, nothing

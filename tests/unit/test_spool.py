@@ -69,3 +69,17 @@ def test_a_changed_byte_on_disk_is_found_when_it_is_read(tmp_path: Path) -> None
             raw.write(bytes([byte[0] ^ 1]))
         with pytest.raises(SpoolDamaged):
             spool.read()
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [[1] * 70_000, [PIECE - 1, 1, PIECE + 1, 5], [3 * PIECE + 7], [7, 3 * PIECE, PIECE - 7]],
+)
+def test_pieces_of_any_size_read_back_as_written(tmp_path: Path, sizes: list[int]) -> None:
+    data = os.urandom(sum(sizes))
+    with Spool(len(data), tmp_path) as spool:
+        at = 0
+        for size in sizes:
+            spool.write(data[at : at + size])
+            at += size
+        assert spool.read() == data
