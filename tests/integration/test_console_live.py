@@ -77,7 +77,7 @@ class Stream:
         self._task.cancel()
 
     async def next(self) -> str:
-        return await asyncio.wait_for(self.events.get(), 10)
+        return await asyncio.wait_for(self.events.get(), 30)  # a busy machine: see Chat.next
 
 
 async def _handed_over(client: Client, office: Office) -> tuple[Chat, int, int]:

@@ -37,7 +37,9 @@ class Chat:
 
     async def next(self, type_: str | None = None) -> dict[str, Any]:
         while True:
-            frame = json.loads(await asyncio.wait_for(self.ws.receive_str(), 10))
+            # Generous: a handover (Argon2id) on a busy machine takes seconds; a frame that
+            # never comes still fails the test.
+            frame = json.loads(await asyncio.wait_for(self.ws.receive_str(), 30))
             if type_ is None or frame["type"] == type_:
                 return frame  # type: ignore[no-any-return]
 
