@@ -145,6 +145,13 @@ class Store:
         while self._clearing is not None and not self._clearing.done():
             await asyncio.shield(self._clearing)
 
+    async def close(self) -> None:
+        """Let a clearing of the write-ahead log finish, then close every connection. (A
+        clearing cut off by the loop's end left its connection to the garbage collector,
+        whose driver thread then wrote a traceback after the command's own last word.)"""
+        await self.wal_cleared()
+        await self.db.dispose()
+
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """A transaction for reading only; must not write (SQLite would refuse mid-way)."""

@@ -268,7 +268,7 @@ Handler = Callable[[Settings, argparse.Namespace, TextIO], Coroutine[Any, Any, i
 
 async def _init(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     store, first = await open_store(settings, create=True)
-    await store.db.dispose()
+    await store.close()
     if first is None:
         out.write(f"Already initialised: {store.db.safe_url}\n")
     else:
@@ -322,7 +322,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             for sock in sockets:
                 sock.close()
     finally:
-        await store.db.dispose()
+        await store.close()
     return 0
 
 
@@ -362,7 +362,7 @@ async def _purge(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             now=store.clock(),
         )
     finally:
-        await store.db.dispose()
+        await store.close()
     out.write(
         f"{swept.idle_conversations} idle conversations closed and their answers wiped; "
         f"{swept.deleted_cases} cases past the retention period deleted\n"
@@ -379,7 +379,7 @@ async def _stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
         async with store.read() as tx:
             rows = await stats.table(tx)
     finally:
-        await store.db.dispose()
+        await store.close()
     if not rows:
         out.write("No closed cases counted yet.\n")
         return 0
@@ -447,7 +447,7 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             try:
                 office = await OfficeConfig(settings, store).refresh()
             finally:
-                await store.db.dispose()
+                await store.close()
             out.write(f"  database: ok ({store.db.backend}, schema current)\n")
             if office.overrides:
                 out.write(
@@ -492,7 +492,7 @@ async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     try:
         (version,) = await publish_files(store, [args.file], by="cli")
     finally:
-        await store.db.dispose()
+        await store.close()
     out.write(f"flow {version.flow_id}: version {version.number} is published\n")
     return 0
 
@@ -505,7 +505,7 @@ async def _team(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
         async with store.tx() as tx:
             created = await teams.create_team(tx, args.team_id, args.name)
     finally:
-        await store.db.dispose()
+        await store.close()
     out.write(
         f"Team {created.team_id!r} created. Its recovery key, shown only now — write it on paper "
         f"and keep it offline:\n  {created.recovery_key}\n"
@@ -520,7 +520,7 @@ async def _seal_recovery(settings: Settings, args: argparse.Namespace, out: Text
         async with store.tx() as tx:
             changed = await teams.seal_recovery_wraps(tx, args.team_id, recovery)
     finally:
-        await store.db.dispose()
+        await store.close()
     if changed:
         out.write(
             f"Team {args.team_id!r}: its keys are sealed to the recovery key; closing an "
@@ -546,7 +546,7 @@ async def _counsellor(settings: Settings, args: argparse.Namespace, out: TextIO)
                 tx, args.username, password, role=args.role, teams={args.team: keys}
             )
     finally:
-        await store.db.dispose()
+        await store.close()
     out.write(f"Counsellor {args.username!r} added to team {args.team!r}.\n")
     return 0
 
@@ -560,7 +560,7 @@ async def _invite(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
             token = await teams.invite_counsellor(tx, args.username, args.role, {args.team: keys})
             listened = await meta.get(tx, LISTEN_ADDRESS)
     finally:
-        await store.db.dispose()
+        await store.close()
     hours = int(teams.SETUP_VALIDITY.total_seconds() // 3600)
     # This shell's host and port may be defaults while the service runs elsewhere: without
     # a public URL, the address the service itself last listened on is the better guess.

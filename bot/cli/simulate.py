@@ -121,7 +121,7 @@ async def simulate(
             last = await _exchange(service, worker, channel, msg, out)
         return await _summary(store, last, out)
     finally:
-        await store.db.dispose()
+        await store.close()
 
 
 async def _exchange(

@@ -59,7 +59,7 @@ class _Running:
 
     async def close(self, *_: Any) -> None:
         if self.store is not None:
-            await self.store.db.dispose()
+            await self.store.close()
 
 
 def create_server(settings: Settings) -> Any:
