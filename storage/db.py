@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 log = logging.getLogger(__name__)
 # aiosqlite narrates every call at DEBUG, SQL parameters included. Ours are ciphertext and
 # keyed pseudonyms, but a debugging operator should not have to trust that for every query.
@@ -87,6 +89,10 @@ class Database:
         self.url = parsed
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
+        engine_url = parsed
+        if parsed.drivername == "sqlite+aiosqlite":
+            # The same driver with one thread hop per statement (storage/sqlite_driver.py).
+            engine_url = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
         if self.is_sqlite:
             if create and parsed.database and parsed.database != ":memory:":
                 _private_sqlite_files(Path(parsed.database))
@@ -100,7 +106,9 @@ class Database:
             )
         try:
             # hide_parameters: errors in the log must not carry even ciphertext or pseudonyms.
-            self.engine: AsyncEngine = create_async_engine(parsed, hide_parameters=True, **kwargs)
+            self.engine: AsyncEngine = create_async_engine(
+                engine_url, hide_parameters=True, **kwargs
+            )
         except (ArgumentError, InvalidRequestError, ModuleNotFoundError) as exc:
             raise DatabaseUnavailable(
                 f"unsupported database URL {parsed.drivername}:// ({_first_line(exc)}); "

@@ -1,0 +1,116 @@
+"""SQLAlchemy's aiosqlite dialect with one thread hop per statement.
+
+aiosqlite runs each call on its connection's thread, and SQLAlchemy's adapter makes four
+calls per statement: create a cursor, execute, fetch the rows, close the cursor. Each is a
+round trip between the event loop and that thread, and under load each waits for the busy
+loop to come round again, all while the process-wide write lock is held (storage/db.py).
+This cursor does the four in one call on the connection's thread and keeps the rows, so a
+statement costs one hop. Everything else (pooling, transactions, types, errors) is the
+stock dialect's.
+
+Server-side cursors (streamed results) keep the stock implementation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+
+DRIVER = "aiosqlite_onehop"
+"""The driver name under which `Database` creates SQLite engines (`sqlite+aiosqlite_onehop`)."""
+
+_Run = tuple[Any, int, Any, list[Any]]
+
+
+class _Ran:
+    """What the stock adapter wants of an aiosqlite cursor, after the statement ran: its
+    description, row count, last row id and rows, all taken on the connection's thread."""
+
+    __slots__ = ("_connection", "_rows", "description", "lastrowid", "rowcount")
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: Any = None
+        self._rows: list[Any] = []
+
+    @staticmethod
+    def _run(db: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Run:
+        cursor = db.cursor()
+        try:
+            if many:
+                cursor.executemany(operation, parameters)
+            elif parameters is None:
+                cursor.execute(operation)
+            else:
+                cursor.execute(operation, parameters)
+            rows = cursor.fetchall() if cursor.description else []
+            return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        finally:
+            cursor.close()
+
+    async def _call(self, operation: str, parameters: Any, many: bool) -> None:
+        connection = self._connection
+        # aiosqlite's `_execute` queues a function for its thread: the one hop.
+        ran: _Run = await connection._execute(
+            self._run, connection._conn, operation, parameters, many
+        )
+        self.description, self.rowcount, self.lastrowid, self._rows = ran
+
+    async def execute(self, operation: str, parameters: Any = None) -> None:
+        await self._call(operation, parameters, False)
+
+    async def executemany(self, operation: str, parameters: Sequence[Any]) -> None:
+        await self._call(operation, parameters, True)
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def close(self) -> None:
+        self._rows = []
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+    # Nothing left open on the thread: closing is local, no hop.
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return _Ran(connection)
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneHopCursor
+
+
+class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> _OneHopConnection:
+        stock = super().connect(*arg, **kw)
+        return _OneHopConnection(self, stock._connection)
+
+
+class OneHopDialect(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> _OneHopDbapi:
+        return _OneHopDbapi(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")
