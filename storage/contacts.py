@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as DuplicateRow
@@ -152,16 +153,31 @@ async def mark_unreachable(tx: Tx, contact_id: int) -> None:
     )
 
 
+def _receipt(insert: Any) -> Any:
+    # One statement: the insert itself tells whether the id was new (no select before it).
+    # Built once (it runs for every message); the values are bound at execution.
+    receipts = InboundReceipt.__table__.c
+    return (
+        insert(InboundReceipt)
+        .values(
+            contact_id=bindparam("contact_id", type_=receipts.contact_id.type),
+            client_ref=bindparam("client_ref", type_=receipts.client_ref.type),
+            created_at=bindparam("created_at", type_=receipts.created_at.type),
+        )
+        .on_conflict_do_nothing()
+        .returning(InboundReceipt.contact_id)
+    )
+
+
+_RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt(sqlite_insert)}
+
+
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
     ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
-    # One statement: the insert itself tells whether the id was new (no select before it).
-    insert = postgresql_insert if tx.backend == "postgresql" else sqlite_insert
     taken = await tx.session.scalar(
-        insert(InboundReceipt)
-        .values(contact_id=contact_id, client_ref=ref, created_at=tx.now)
-        .on_conflict_do_nothing()
-        .returning(InboundReceipt.contact_id)
+        _RECEIPT[tx.backend],
+        {"contact_id": contact_id, "client_ref": ref, "created_at": tx.now},
     )
     return taken is not None
 

@@ -7,9 +7,9 @@ conditional update: the caller states the owner it expects and learns whether it
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from storage import contacts
 from storage.crypto import aad_for, seal
@@ -61,22 +61,8 @@ async def contact_and_active(
     if tx.locks_rows:
         contact = await contacts.contact_for(tx, channel, address)
         return contact, await active_for(tx, contact.id)
-    newest_open = (
-        select(Conversation.id)
-        .where(Conversation.contact_id == Contact.id, Conversation.owner != "closed")
-        .order_by(Conversation.id.desc())
-        .limit(1)
-        .correlate(Contact)
-        .scalar_subquery()
-    )
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
-    found = (
-        await tx.session.execute(
-            select(Contact, Conversation)
-            .outerjoin(Conversation, Conversation.id == newest_open)
-            .where(Contact.pseudonym == pseudonym)
-        )
-    ).first()
+    found = (await tx.session.execute(_CONTACT_AND_OPEN, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
         return await contacts.contact_for(tx, channel, address), None
     contact_row, row = found
@@ -85,6 +71,22 @@ async def contact_and_active(
         return contact, None
     _keep(tx, row)
     return contact, _ref(row)
+
+
+_NEWEST_OPEN: Final = (
+    select(Conversation.id)
+    .where(Conversation.contact_id == Contact.id, Conversation.owner != "closed")
+    .order_by(Conversation.id.desc())
+    .limit(1)
+    .correlate(Contact)
+    .scalar_subquery()
+)
+_CONTACT_AND_OPEN: Final = (
+    select(Contact, Conversation)
+    .outerjoin(Conversation, Conversation.id == _NEWEST_OPEN)
+    .where(Contact.pseudonym == bindparam("pseudonym"))
+)
+"""Built once: asked for every message that arrives (SQLite)."""
 
 
 def _keep(tx: Tx, row: Conversation) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
@@ -44,7 +44,12 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     )
     push = tx.push
     direct = push is not None and not push.ruled_out and push.contact_id == contact_id
-    if push is not None and direct and not push.rows and await _waiting(tx, contact_id, push.sent):
+    if (
+        push is not None
+        and direct
+        and not push.rows
+        and await _waiting(tx, contact_id, push.sent(contact_id))
+    ):
         # An earlier reply still waits (a retry): this one must not overtake it.
         push.ruled_out = direct = False
     if push is not None and direct:
@@ -63,13 +68,22 @@ def pushed(push: DirectPush) -> list[Delivery]:
     ]
 
 
+_WAITING: Final = (
+    select(OutboxItem.id).where(OutboxItem.contact_id == bindparam("contact_id")).limit(1)
+)
+_WAITING_BUT: Final = _WAITING.where(OutboxItem.id.not_in(bindparam("sent", expanding=True)))
+"""Built once: asked for every reply that could be pushed at once."""
+
+
 async def _waiting(tx: Tx, contact_id: int, sent: frozenset[int]) -> bool:
-    query = select(OutboxItem.id).where(OutboxItem.contact_id == contact_id)
-    if sent:
-        query = query.where(OutboxItem.id.not_in(sent))
+    query, values = (
+        (_WAITING_BUT, {"contact_id": contact_id, "sent": sorted(sent)})
+        if sent
+        else (_WAITING, {"contact_id": contact_id})
+    )
     # Without flushing the turn's lines early: they go in with one UPDATE of the row.
     with tx.session.no_autoflush:
-        return await tx.session.scalar(query.limit(1)) is not None
+        return await tx.session.scalar(query, values) is not None
 
 
 async def release(tx: Tx, outbox_ids: list[int]) -> None:

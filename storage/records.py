@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -104,8 +105,10 @@ class DirectPush:
     channel: str
     address: str
     lease: timedelta
-    sent: frozenset[int] = frozenset()
-    """Rows pushed before and sent, not deleted yet: they do not hold the next reply back."""
+    sent: Callable[[int], frozenset[int]] = lambda _contact_id: frozenset()
+    """A contact's rows pushed before and sent, not deleted yet: they do not hold the next
+    reply back. Asked for the one contact of the unit, so the query names a handful of ids,
+    not every row the process is about to delete."""
     contact_id: int | None = None
     """Set once the unit knows who wrote; replies to anyone else go the usual way."""
     rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)

@@ -102,7 +102,7 @@ class Pusher(Protocol):
     @property
     def lease(self) -> timedelta: ...
 
-    def sent_not_cleared(self) -> frozenset[int]: ...
+    def sent_not_cleared(self, contact_id: int) -> frozenset[int]: ...
 
     async def push(self, deliveries: Sequence[Delivery]) -> int: ...
 
@@ -228,7 +228,7 @@ class ConversationService:
         push = (
             None
             if pusher is None
-            else DirectPush(msg.channel, msg.address, pusher.lease, pusher.sent_not_cleared())
+            else DirectPush(msg.channel, msg.address, pusher.lease, pusher.sent_not_cleared)
         )
         async with self.store.tx(self.clock(), push=push) as tx:
             handled = await _dispatch(tx, ctx, msg, suggested, made, clean)

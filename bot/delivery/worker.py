@@ -90,15 +90,17 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random()  # noqa: S311  # jitter, not a secret
-        self._pushed: list[int] = []
-        """Rows of replies pushed at once, sent, to be deleted in the next batch."""
+        self._pushed: list[Delivery] = []
+        """Replies pushed at once, sent, their rows to be deleted in the next batch."""
         self._flusher: asyncio.Task[None] | None = None
-        self._clearing: list[int] = []
+        self._clearing: list[Delivery] = []
 
-    def sent_not_cleared(self) -> frozenset[int]:
-        """Outbox rows this process pushed and is about to delete: sent, so no reply after
-        them has to wait for them (`DirectPush.sent`)."""
-        return frozenset(self._pushed) | frozenset(self._clearing)
+    def sent_not_cleared(self, contact_id: int) -> frozenset[int]:
+        """The contact's outbox rows this process pushed and is about to delete: sent, so no
+        reply after them has to wait for them (`DirectPush.sent`)."""
+        return frozenset(
+            d.outbox_id for d in (*self._pushed, *self._clearing) if d.contact_id == contact_id
+        )
 
     @property
     def lease(self) -> timedelta:
@@ -120,7 +122,7 @@ class DeliveryWorker:
                             await outbox.release(tx, rest)
                     self.wake()
                     break
-                self._pushed.append(delivery.outbox_id)
+                self._pushed.append(delivery)
                 sent += 1
         finally:
             if self._pushed and (self._flusher is None or self._flusher.done()):
@@ -136,7 +138,7 @@ class DeliveryWorker:
             self._clearing = done
             try:
                 async with self.store.tx(self.clock()) as tx:
-                    await outbox.delivered(tx, done)
+                    await outbox.delivered(tx, [d.outbox_id for d in done])
             except Exception:
                 log.exception("delivery: %s pushed replies could not be cleared", len(done))
                 return
