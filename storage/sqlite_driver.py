@@ -97,6 +97,16 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneHopCursor
 
+    def rollback(self) -> None:
+        # The pool rolls back every connection it gets back, committed or not; after a
+        # commit there is nothing to roll back, and asking costs a trip. (`in_transaction`
+        # only reads SQLite's autocommit flag; no statement runs on a connection being
+        # returned.)
+        db = self._connection._connection
+        if db is not None and not db.in_transaction:
+            return
+        super().rollback()
+
 
 class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _OneHopConnection:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bot.channels.base import InboundMessage
@@ -105,3 +106,35 @@ async def test_a_pushed_reply_costs_fewer_statements_than_a_delivery_round(
     # Gone: the lease's UPDATE and the address's SELECT of the round (and one transaction).
     assert len(by_push) <= len(by_round) - 2, ("\n".join(by_push), "\n".join(by_round))
     assert len([sql for sql in by_push if sql.startswith("UPDATE conversations")]) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_each_sqlite_statement_is_one_trip_to_the_database_thread(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiosqlite runs SQLite on a thread of its own; every call there is a round trip
+    through the busy event loop while the write lock is held. A statement is one trip (not
+    four: cursor, execute, fetch, close), plus the transaction's BEGIN and COMMIT."""
+    import aiosqlite
+
+    clock = ManualClock(NOW)
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+
+    async def send(**fields: Any) -> None:
+        msg = InboundMessage("memory", "person-hops", f"m{next(_ids)}", **fields)
+        assert (await service.handle(msg)).status == "processed"
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    trips = 0
+    stock = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await stock(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    with statements(office.store) as seen:
+        await send(choice="no")
+    assert 0 < trips <= len(seen) + 2, (trips, len(seen))
