@@ -15,6 +15,7 @@ from storage import contacts
 from storage.crypto import aad_for, seal
 from storage.integrity import require, stamp
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
+from storage.pending import pending_rows
 from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
@@ -250,10 +251,10 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
         created_at=tx.now,
     )
     stamp(tx, line)
-    # No flush: the turn's lines go in together with its other rows when the transaction
-    # flushes (at commit, or before any query that must see them), one INSERT for all lines
-    # and one UPDATE of the conversation row for the sequence number and the state.
-    tx.session.add(line)
+    # Not through the ORM: the turn's lines go in as one INSERT when the transaction
+    # commits, or before any query that could read them (storage/pending.py); the sequence
+    # number and the state reach the conversation row in one UPDATE.
+    pending_rows(tx.session.info).lines.append(line)
     return seq
 
 

@@ -22,6 +22,7 @@ from storage.contacts import address_of
 from storage.crypto import CryptoError
 from storage.integrity import outbox_aad
 from storage.models import OutboxItem
+from storage.pending import pending_rows
 from storage.records import Delivery, DirectPush
 from storage.store import Tx, from_json, to_json
 
@@ -55,7 +56,8 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     if push is not None and direct:
         row.lease_until = tx.now + push.lease
         row.attempts = 1
-    tx.session.add(row)
+    # Inserted as one plain INSERT at commit (storage/pending.py); a pushed one with its id.
+    pending_rows(tx.session.info).replies.append((row, push is not None and direct))
     if push is not None and direct:
         push.rows.append((row, payload))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import pending
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
@@ -117,6 +118,9 @@ class Store:
                 push=push,
             )
             yield tx
+            rows = tx.session.info.get(pending.KEY)
+            if rows is not None and (rows.lines or rows.replies):
+                await tx.session.run_sync(rows.write)
         if tx.published:
             self.flow_publications.bump()
         if tx.removals:
