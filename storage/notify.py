@@ -35,15 +35,17 @@ FLOWS_CHANNEL: Final = "anlaufstelle_flows"
 RECONNECT_SECONDS: Final = 1.0
 
 
+_WAKE_WORKERS: Final = text("SELECT pg_notify(:channel, '')").bindparams(channel=OUTBOX_CHANNEL)
+
+
 async def announce_outbox(tx: Tx) -> None:
-    """Wake listening workers when this transaction commits (PostgreSQL sends it then)."""
+    """Wake listening workers when this transaction commits (PostgreSQL sends it then).
+
+    Sent at the commit (`Store.tx`), and only if a reply of the transaction is left to the
+    workers: replies pushed at once are leased to this process, no other worker could take
+    them, so waking every replica for them would cost a statement per message for nothing."""
     if tx.backend == "postgresql":
-        # On the connection, not the session: a signal needs no flush of the turn's pending
-        # rows first, so they still go in together at commit.
-        connection = await tx.session.connection()
-        await connection.execute(
-            text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL}
-        )
+        tx.workers.signal = _WAKE_WORKERS
 
 
 async def announce_flow(tx: Tx) -> None:

@@ -56,6 +56,8 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     if push is not None and direct:
         row.lease_until = tx.now + push.lease
         row.attempts = 1
+    else:
+        tx.workers.replies_waiting = True
     # Inserted as one plain INSERT at commit (storage/pending.py); a pushed one with its id.
     pending_rows(tx.session.info).replies.append((row, push is not None and direct))
     if push is not None and direct:

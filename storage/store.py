@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from storage import pending
 from storage.case_material import CaseMaterial, CodePool
@@ -37,6 +38,16 @@ class Generation:
         self.value += 1
 
 
+@dataclass
+class WakeWorkers:
+    """Whether and how the commit wakes the replicas' delivery workers."""
+
+    signal: Executable | None = None
+    """Set by storage/notify.py `announce_outbox` (PostgreSQL's NOTIFY)."""
+    replies_waiting: bool = False
+    """A reply of the transaction waits for a worker's round (it is not pushed at once)."""
+
+
 @dataclass(frozen=True)
 class Tx:
     """A transaction with what storage needs to encrypt inside it."""
@@ -56,6 +67,13 @@ class Tx:
     push: DirectPush | None = field(default=None, compare=False, repr=False)
     """Replies to send at once after the commit (storage/outbox.py `enqueue`); None: the
     delivery worker's rounds send them."""
+    workers: WakeWorkers = field(default_factory=WakeWorkers, compare=False, repr=False)
+
+    def workers_needed(self) -> bool:
+        """Whether the commit must wake the replicas' delivery workers."""
+        return self.workers.signal is not None and (
+            self.workers.replies_waiting or self.push is None or not self.push.rows
+        )
 
     def removed_secrets(self, what: str) -> None:
         self.removals.append(what)
@@ -121,6 +139,10 @@ class Store:
             rows = tx.session.info.get(pending.KEY)
             if rows is not None and (rows.lines or rows.replies):
                 await tx.session.run_sync(rows.write)
+            signal = tx.workers.signal
+            if signal is not None and tx.workers_needed():
+                # On the connection: a signal needs no flush of the session first.
+                await (await tx.session.connection()).execute(signal)
         if tx.published:
             self.flow_publications.bump()
         if tx.removals:
