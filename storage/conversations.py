@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from storage import contacts
 from storage.crypto import aad_for, seal
@@ -55,15 +56,13 @@ async def contact_and_active(
 ) -> tuple[ContactRef, ConversationRef | None]:
     """`contacts.contact_for` and `active_for` at once, as a message arrives.
 
-    On SQLite one statement: the contact with its newest open conversation. On PostgreSQL
-    the conversation is selected on its own, FOR UPDATE, which cannot lock the nullable side
-    of an outer join.
+    One statement: the contact with its newest open conversation. On PostgreSQL the
+    conversation comes from a LATERAL subquery that locks it (FOR UPDATE cannot lock the
+    nullable side of an outer join, but it can lock the subquery's row).
     """
-    if tx.locks_rows:
-        contact = await contacts.contact_for(tx, channel, address)
-        return contact, await active_for(tx, contact.id)
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
-    found = (await tx.session.execute(_CONTACT_AND_OPEN, {"pseudonym": pseudonym})).first()
+    query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
+    found = (await tx.session.execute(query, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
         return await contacts.contact_for(tx, channel, address), None
     contact_row, row = found
@@ -88,6 +87,20 @@ _CONTACT_AND_OPEN: Final = (
     .where(Contact.pseudonym == bindparam("pseudonym"))
 )
 """Built once: asked for every message that arrives (SQLite)."""
+_OPEN_LOCKED: Final = (
+    select(Conversation)
+    .where(Conversation.contact_id == Contact.id, Conversation.owner != "closed")
+    .order_by(Conversation.id.desc())
+    .limit(1)
+    .with_for_update()
+    .lateral()
+)
+_CONTACT_AND_OPEN_LOCKED: Final = (
+    select(Contact, aliased(Conversation, _OPEN_LOCKED))
+    .outerjoin(_OPEN_LOCKED, true())
+    .where(Contact.pseudonym == bindparam("pseudonym"))
+)
+"""The same for PostgreSQL, the conversation row locked for the transaction."""
 
 
 def _keep(tx: Tx, row: Conversation) -> None:

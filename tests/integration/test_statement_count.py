@@ -41,12 +41,12 @@ def statements(store: Store) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-MOST = {"sqlite": 5, "postgresql": 7}
+MOST = {"sqlite": 5, "postgresql": 6}
 """Statements of an ordinary bot-phase answer. SQLite: the contact with its open
 conversation, the receipt, one UPDATE of the conversation, its two new lines in one INSERT
-(storage/pending.py) and the reply's outbox row. PostgreSQL: the conversation selected on
-its own (FOR UPDATE), and the NOTIFY that wakes the delivery workers (here, without a
-direct push; a pushed reply needs none, see the next test)."""
+(storage/pending.py) and the reply's outbox row. PostgreSQL the same (the conversation
+locked in the first SELECT), and the NOTIFY that wakes the delivery workers (here, without
+a direct push; a pushed reply needs none, see the next test)."""
 
 
 async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
