@@ -41,7 +41,7 @@ _WAKE_WORKERS: Final = text("SELECT pg_notify(:channel, '')").bindparams(channel
 async def announce_outbox(tx: Tx) -> None:
     """Wake listening workers when this transaction commits (PostgreSQL sends it then).
 
-    Sent at the commit (`Store.tx`), and only if a reply of the transaction is left to the
+    Sent with the commit (`Tx.wake_signal`), and only if a reply of the transaction is left to the
     workers: replies pushed at once are leased to this process, no other worker could take
     them, so waking every replica for them would cost a statement per message for nothing."""
     if tx.backend == "postgresql":

@@ -32,29 +32,10 @@ _REPLY: Final = insert(_OUTBOX)
 _REPLY_WITH_ID: Final = _REPLY.returning(_OUTBOX.c.id)
 
 
-def _line_values(row: Message) -> dict[str, Any]:
-    return {
-        "conversation_id": row.conversation_id,
-        "seq": row.seq,
-        "sender": row.sender,
-        "sealed": row.sealed,
-        "body_ct": row.body_ct,
-        "created_at": row.created_at,
-        "mac": row.mac,
-    }
-
-
-def _reply_values(row: OutboxItem) -> dict[str, Any]:
-    return {
-        "contact_id": row.contact_id,
-        "delivery_id": row.delivery_id,
-        "payload_ct": row.payload_ct,
-        "created_at": row.created_at,
-        "attempts": row.attempts,
-        "next_attempt_at": row.next_attempt_at,
-        "lease_until": row.lease_until,
-        "last_error": None,
-    }
+def _values(table: Table, row: Message | OutboxItem) -> dict[str, Any]:
+    """Every column but the generated id, from the (never added) ORM object the caller
+    built and stamped; a column it left unset goes in as NULL."""
+    return {c.key: getattr(row, c.key) for c in table.columns if not c.primary_key}
 
 
 @dataclass
@@ -63,22 +44,25 @@ class PendingRows:
     replies: list[tuple[OutboxItem, bool]] = field(default_factory=list)
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
 
+    def __bool__(self) -> bool:
+        return bool(self.lines or self.replies)
+
     def write(self, session: Session) -> None:
         """Insert what waits (synchronous: inside SQLAlchemy's greenlet)."""
         lines, self.lines = self.lines, []
         replies, self.replies = self.replies, []
         if lines:
-            session.execute(_LINES, [_line_values(row) for row in lines])
+            session.execute(_LINES, [_values(_MESSAGES, row) for row in lines])
         if not replies:
             return
         if not any(wanted for _, wanted in replies):
-            session.execute(_REPLY, [_reply_values(row) for row, _ in replies])
+            session.execute(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
             return
         for row, wanted in replies:
             if wanted:
-                row.id = session.execute(_REPLY_WITH_ID, _reply_values(row)).scalar_one()
+                row.id = session.execute(_REPLY_WITH_ID, _values(_OUTBOX, row)).scalar_one()
             else:
-                session.execute(_REPLY, _reply_values(row))
+                session.execute(_REPLY, _values(_OUTBOX, row))
 
 
 def pending_rows(session_info: dict[Any, Any]) -> PendingRows:
@@ -93,5 +77,5 @@ def pending_rows(session_info: dict[Any, Any]) -> PendingRows:
 def _write_before_a_query(state: ORMExecuteState) -> None:
     session = state.session
     rows: PendingRows | None = session.info.get(KEY)
-    if rows is not None and (rows.lines or rows.replies) and session.autoflush:
+    if rows and session.autoflush:
         rows.write(session)

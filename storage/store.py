@@ -69,11 +69,11 @@ class Tx:
     delivery worker's rounds send them."""
     workers: WakeWorkers = field(default_factory=WakeWorkers, compare=False, repr=False)
 
-    def workers_needed(self) -> bool:
-        """Whether the commit must wake the replicas' delivery workers."""
-        return self.workers.signal is not None and (
-            self.workers.replies_waiting or self.push is None or not self.push.rows
-        )
+    def wake_signal(self) -> Executable | None:
+        """The signal to send with the commit, if the replicas' delivery workers must wake:
+        not for replies that are all pushed at once (leased to this process)."""
+        needed = self.workers.replies_waiting or self.push is None or not self.push.rows
+        return self.workers.signal if needed else None
 
     def removed_secrets(self, what: str) -> None:
         self.removals.append(what)
@@ -137,10 +137,10 @@ class Store:
             )
             yield tx
             rows = tx.session.info.get(pending.KEY)
-            if rows is not None and (rows.lines or rows.replies):
+            if rows:
                 await tx.session.run_sync(rows.write)
-            signal = tx.workers.signal
-            if signal is not None and tx.workers_needed():
+            signal = tx.wake_signal()
+            if signal is not None:
                 # On the connection: a signal needs no flush of the session first.
                 await (await tx.session.connection()).execute(signal)
         if tx.published:

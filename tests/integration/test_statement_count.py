@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -49,17 +49,27 @@ locked in the first SELECT), and the NOTIFY that wakes the delivery workers (her
 a direct push; a pushed reply needs none, see the next test)."""
 
 
-async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
+Send = Callable[..., Awaitable[None]]
+
+
+async def at_a_question(store: Store, address: str) -> Send:
+    """A person who started the mini intake and consented: their next answer is an ordinary
+    bot-phase answer. Returns how they send one."""
     clock = ManualClock(NOW)
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    service = ConversationService(store, FlowCatalog("mini"), response_time={}, clock=clock)
 
     async def send(**fields: Any) -> None:
-        msg = InboundMessage("memory", "person-1", f"m{next(_ids)}", **fields)
+        msg = InboundMessage("memory", address, f"m{next(_ids)}", **fields)
         assert (await service.handle(msg)).status == "processed"
 
     await send(command="start", language="de")
     await send(choice="accept")
     clock.advance(seconds=40)  # a person takes a moment to answer
+    return send
+
+
+async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
+    send = await at_a_question(office.store, "person-1")
     with statements(office.store) as seen:
         await send(choice="no")
     listed = "\n".join(" ".join(sql.split())[:100] for sql in seen)
@@ -122,15 +132,7 @@ async def test_each_sqlite_statement_is_one_trip_to_the_database_thread(
     four: cursor, execute, fetch, close), plus the transaction's BEGIN and COMMIT."""
     import aiosqlite
 
-    clock = ManualClock(NOW)
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-
-    async def send(**fields: Any) -> None:
-        msg = InboundMessage("memory", "person-hops", f"m{next(_ids)}", **fields)
-        assert (await service.handle(msg)).status == "processed"
-
-    await send(command="start", language="de")
-    await send(choice="accept")
+    send = await at_a_question(office.store, "person-hops")
     trips = 0
     stock: Any = aiosqlite.Connection._execute
 
