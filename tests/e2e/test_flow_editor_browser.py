@@ -148,7 +148,9 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     # The real chat (chat.js, on the preview's own socket) starts by itself; the preview was
     # opened in German, so the language question is answered by that choice.
     await preview.wait_for_question(CONSENT_QUESTION)
-    await expect(page.locator("#connection-status")).to_be_empty()  # connected, live
+    # Connected, live: "Verbindung wird aufgebaut …" shows after 1.5 s and goes with the
+    # welcome, which on a loaded machine may take longer than expect's default 5 s.
+    await expect(page.locator("#connection-status")).to_be_empty(timeout=30_000)
     await page.keyboard.press("Escape")  # leaves the public chat, never the console
     await danger_question_after_consent(preview)
     await preview.wait_for_question(NEW)
