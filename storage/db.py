@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_driver
+from storage.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 # aiosqlite narrates every call at DEBUG, SQL parameters included. Ours are ciphertext and
@@ -75,8 +75,9 @@ class Database:
     """One engine per process; one session per unit of work (`transaction()`).
 
     SQLite allows one writer at a time. Rather than let two transactions of this process race
-    for the write lock (and fail with "database is locked"), every transaction takes a
-    process-wide lock and starts with BEGIN IMMEDIATE; other processes wait on busy_timeout.
+    for the write lock (and fail with "database is locked"), units of work take turns at one
+    transaction begun with BEGIN IMMEDIATE, and those that queued together share its commit
+    (storage/group_commit.py); other processes wait on busy_timeout.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, create: bool = True) -> None:
@@ -117,7 +118,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._sqlite_writer = asyncio.Lock()
+        self._sqlite_writer = GroupCommit(self.engine)
 
     @property
     def backend(self) -> str:
@@ -126,12 +127,12 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed when the block ends, rolled back on error."""
-        async with contextlib.AsyncExitStack() as stack:
-            if self.is_sqlite:
-                await stack.enter_async_context(self._sqlite_writer)
-            session = await stack.enter_async_context(self._sessions())
-            async with session.begin():
+        if self.is_sqlite:
+            async with self._sqlite_writer.unit() as session:
                 yield session
+            return
+        async with self._sessions() as session, session.begin():
+            yield session
 
     @contextlib.asynccontextmanager
     async def read_transaction(self) -> AsyncIterator[AsyncSession]:
@@ -150,7 +151,7 @@ class Database:
         docs/threat-model.md."""
         if not self.is_sqlite:
             return True
-        async with self._sqlite_writer, self.engine.connect() as conn:
+        async with self._sqlite_writer.alone(), self.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -176,6 +177,7 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
     async def dispose(self) -> None:
+        await self._sqlite_writer.drain()
         await self.engine.dispose()
 
 

@@ -20,10 +20,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.channels.bridge import NAME as BRIDGE
 from bot.channels.bridge import SIGNATURE_HEADER, sign, signature_ok
 from bot.clock import SystemClock
 from bot.conversation.code_hold import CODE_SLOT
-from storage import cases, teams
+from storage import cases, contacts, conversations, teams
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.store import Store
@@ -232,3 +233,64 @@ async def test_a_canary_appears_nowhere_at_rest_or_in_the_logs(
 def _wal_was_checkpointed(files: list[Path]) -> bool:
     # A clean shutdown may fold the WAL into the database file; then only that file remains.
     return any(p.name == "anlaufstelle.sqlite3" and p.stat().st_size > 0 for p in files)
+
+
+CROWD = 500
+CROWD_STEPS = SCRIPT[:8]  # up to the municipality: no handover, every line in the bot phase
+KILL_AT_ACKS = 400
+
+
+async def test_sigkill_while_hundreds_write_at_once_loses_no_acknowledged_message(
+    service: Server,
+) -> None:
+    """Five hundred people answer at the same moment, so their messages share commits
+    (storage/group_commit.py); the kill cuts through a group. Every message acknowledged
+    before it is stored, once and in order; one not acknowledged may be stored or not."""
+    await service.astart()
+    acked = [0] * CROWD
+    enough = asyncio.Event()
+
+    async def person(http: aiohttp.ClientSession, n: int) -> None:
+        for i, step in enumerate(CROWD_STEPS):
+            body = json.dumps({"contact": f"crowd-{n}", "message_id": f"c{n}-{i}", **step})
+            headers = {SIGNATURE_HEADER: sign(SECRET, body.encode())}
+            try:
+                async with http.post(
+                    f"{service.url}/bridge/messages", data=body, headers=headers
+                ) as resp:
+                    if resp.status != 200:
+                        return
+            except aiohttp.ClientError:
+                return  # the service is gone
+            acked[n] = i + 1
+            if sum(acked) >= KILL_AT_ACKS:
+                enough.set()
+
+    connector = aiohttp.TCPConnector(limit=CROWD)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        crowd = [asyncio.create_task(person(http, n)) for n in range(CROWD)]
+        await asyncio.wait_for(enough.wait(), 120)
+        service.kill()
+        await asyncio.gather(*crowd)
+    assert sum(acked) < CROWD * len(CROWD_STEPS), "the kill came after everyone had finished"
+
+    keys = ServerKey.load(service.data_dir / "server.key")
+    store = Store(Database(f"sqlite+aiosqlite:///{service.database}"), keys, clock=SystemClock())
+    sent = [{k: v for k, v in step.items() if k != "language"} for step in CROWD_STEPS]
+    try:
+        async with store.read() as tx:
+            for n in range(CROWD):
+                contact = await contacts.find(tx, BRIDGE, f"crowd-{n}")
+                conversation = await conversations.active_for(tx, contact.id) if contact else None
+                lines = (
+                    await conversations.bot_phase_lines(tx, conversation.id) if conversation else []
+                )
+                stored = [
+                    {k: v for k, v in line.body.items() if k not in ("label", "labels")}
+                    for line in lines
+                    if line.sender == "person"
+                ]
+                assert stored == sent[: len(stored)], (n, stored)  # in order, none twice
+                assert len(stored) >= acked[n], (n, acked[n], stored)  # nothing acked lost
+    finally:
+        await store.close()

@@ -1,0 +1,120 @@
+"""Group commit on SQLite: units of work of people writing at the same moment share a commit.
+
+SQLite has one writer, and with synchronous=FULL every commit waits for the disk. A unit of
+work that finds the writer free begins the transaction; units that queue for the writer
+meanwhile join it, each in a savepoint of its own, so a unit that fails rolls back alone. A
+commit, queued for the writer behind everyone waiting when the first unit finished, then
+makes all of them durable at once. Every caller returns only after that commit: a message
+is still acknowledged only when it is on disk, and a failed commit fails every unit in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+
+@dataclass(eq=False)
+class _Group:
+    """One open write transaction and the units in it."""
+
+    conn: AsyncConnection
+    durable: asyncio.Future[None]
+    commit_queued: bool = field(default=False)
+
+
+class GroupCommit:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.lock = asyncio.Lock()
+        """The process's one writer; held by one unit (or the commit) at a time."""
+        self._open: _Group | None = None
+        self._commits: set[asyncio.Task[None]] = set()
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """A session for one unit of work; the block's writes are durable when it returns."""
+        async with self.lock:
+            group = self._open
+            first = group is None
+            if group is None:
+                group = await self._begin()
+            # The first unit's session works in the transaction itself (no savepoint
+            # statements when nobody else writes); a failure there takes the transaction,
+            # which holds nothing but that unit.
+            mode = "rollback_only" if first else "create_savepoint"
+            session = AsyncSession(
+                bind=group.conn, join_transaction_mode=mode, expire_on_commit=False
+            )
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                if first:
+                    await self._drop(group)
+                raise
+            finally:
+                await session.close()
+            if not group.commit_queued:
+                group.commit_queued = True
+                task = asyncio.get_running_loop().create_task(self._commit_later(group))
+                self._commits.add(task)
+                task.add_done_callback(self._commits.discard)
+        # Shielded: a caller that gives up waiting does not take the others' commit with it.
+        await asyncio.shield(group.durable)
+
+    @contextlib.asynccontextmanager
+    async def alone(self) -> AsyncIterator[None]:
+        """The writer, with no transaction of this process open (a checkpoint needs that)."""
+        async with self.lock:
+            if self._open is not None:
+                await self._commit(self._open)
+            yield
+
+    async def drain(self) -> None:
+        """Wait for the commits that are queued (before the connections close)."""
+        while self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
+
+    async def _begin(self) -> _Group:
+        conn = await self._engine.connect()
+        try:
+            await conn.begin()  # BEGIN IMMEDIATE (storage/db.py)
+        except BaseException:
+            await conn.close()
+            raise
+        durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A group whose every caller was cancelled still reports its failure nowhere else.
+        durable.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._open = _Group(conn, durable)
+        return self._open
+
+    async def _commit_later(self, group: _Group) -> None:
+        async with self.lock:
+            if not group.durable.done():
+                await self._commit(group)
+
+    async def _commit(self, group: _Group) -> None:
+        """Commit the group (the lock is held) and tell its units how it went."""
+        self._open = None
+        try:
+            await group.conn.commit()
+        except BaseException as exc:
+            group.durable.set_exception(exc)
+            with contextlib.suppress(Exception):
+                await group.conn.rollback()
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            group.durable.set_result(None)
+        finally:
+            await group.conn.close()
+
+    async def _drop(self, group: _Group) -> None:
+        self._open = None
+        group.durable.cancel()
+        await group.conn.close()

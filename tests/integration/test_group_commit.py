@@ -1,0 +1,116 @@
+"""People who write at the same moment share SQLite's commits (storage/group_commit.py); each
+still hears back only once their own message is on disk, and one whose turn fails takes
+nothing of the others' with it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event
+
+from bot.channels.base import InboundMessage
+from bot.clock import ManualClock
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from storage import contacts, conversations
+from storage.db import Database
+from storage.store import Store
+from tests.conftest import Office
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+PEOPLE = 30
+_ids = itertools.count(1)
+
+
+def service_of(store: Store) -> ConversationService:
+    return ConversationService(store, FlowCatalog("mini"), response_time={}, clock=ManualClock(NOW))
+
+
+@contextlib.asynccontextmanager
+async def another_process(store: Store) -> AsyncIterator[Store]:
+    """The same database through connections of its own: it sees only what was committed."""
+    url = store.db.url.render_as_string(hide_password=False)
+    other = Store(Database(url, create=False), store.keys, clock=lambda: NOW)
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
+def commits_of(store: Store) -> list[int]:
+    seen: list[int] = []
+    event.listen(store.db.engine.sync_engine, "commit", lambda _conn: seen.append(1))
+    return seen
+
+
+async def test_people_writing_at_once_share_commits_and_each_hears_back_after_its_own(
+    office: Office,
+) -> None:
+    store = office.store
+    service = service_of(store)
+    commits = commits_of(store)
+
+    async with another_process(store) as other:
+
+        async def person(n: int) -> None:
+            address = f"person-{n}"
+            msg = InboundMessage("memory", address, f"m{next(_ids)}", command="start")
+            assert (await service.handle(msg)).status == "processed"
+            # The moment the person's channel acknowledges: their lines are on disk.
+            async with other.read() as tx:
+                contact = await contacts.find(tx, "memory", address)
+                assert contact is not None, address
+                conversation = await conversations.active_for(tx, contact.id)
+                assert conversation is not None, address
+                lines = await conversations.bot_phase_lines(tx, conversation.id)
+                assert lines, address
+
+        await asyncio.gather(*(person(n) for n in range(PEOPLE)))
+    assert 0 < len(commits) < PEOPLE, f"{len(commits)} commits for {PEOPLE} people at once"
+
+
+async def test_a_failing_turn_takes_nothing_of_the_others_with_it(office: Office) -> None:
+    store = office.store
+
+    class Refused(Exception):
+        pass
+
+    async def unit(n: int) -> int:
+        async with store.tx() as tx:
+            await contacts.contact_for(tx, "memory", f"someone-{n}")
+            await asyncio.sleep(0)  # the others queue meanwhile
+            if n % 3 == 0:  # 0 began the transaction; 3, 6 and 9 joined one
+                raise Refused(n)
+        return n
+
+    results = await asyncio.gather(*(unit(n) for n in range(12)), return_exceptions=True)
+    refused = {n for n, r in enumerate(results) if isinstance(r, Refused)}
+    assert refused == {0, 3, 6, 9}
+    assert all(isinstance(r, (int, Refused)) for r in results), results
+    async with another_process(store) as other, other.read() as tx:
+        for n in range(12):
+            found = await contacts.find(tx, "memory", f"someone-{n}")
+            assert (found is None) == (n in refused), n
+
+
+async def test_clearing_the_log_does_not_wait_for_an_open_group(office: Office) -> None:
+    """The write-ahead log is cleared (after a deletion) while others write: the checkpoint
+    commits their group first instead of waiting ten seconds for its lock."""
+    store = office.store
+
+    async def unit(n: int) -> None:
+        async with store.tx() as tx:
+            await contacts.contact_for(tx, "memory", f"writer-{n}")
+
+    writers = [asyncio.create_task(unit(n)) for n in range(5)]
+    await asyncio.sleep(0)
+    cleared = asyncio.create_task(store.db.clear_wal())
+    await asyncio.wait_for(asyncio.gather(*writers, cleared), 5)
+    assert cleared.result() is True
