@@ -48,21 +48,25 @@ class PendingRows:
         return bool(self.lines or self.replies)
 
     def write(self, session: Session) -> None:
-        """Insert what waits (synchronous: inside SQLAlchemy's greenlet)."""
+        """Insert what waits (synchronous: inside SQLAlchemy's greenlet). On the session's
+        connection: plain table inserts need none of the ORM's statement handling."""
         lines, self.lines = self.lines, []
         replies, self.replies = self.replies, []
+        if not lines and not replies:
+            return
+        conn = session.connection()
         if lines:
-            session.execute(_LINES, [_values(_MESSAGES, row) for row in lines])
+            conn.execute(_LINES, [_values(_MESSAGES, row) for row in lines])
         if not replies:
             return
         if not any(wanted for _, wanted in replies):
-            session.execute(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
+            conn.execute(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
             return
         for row, wanted in replies:
             if wanted:
-                row.id = session.execute(_REPLY_WITH_ID, _values(_OUTBOX, row)).scalar_one()
+                row.id = conn.execute(_REPLY_WITH_ID, _values(_OUTBOX, row)).scalar_one()
             else:
-                session.execute(_REPLY, _values(_OUTBOX, row))
+                conn.execute(_REPLY, _values(_OUTBOX, row))
 
 
 def pending_rows(session_info: dict[Any, Any]) -> PendingRows:
