@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from storage import contacts
 from storage.crypto import aad_for, seal
-from storage.integrity import require, stamp
+from storage.integrity import require, stamp, stamped
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
 from storage.pending import pending_rows
 from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
@@ -208,9 +208,12 @@ async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], langua
     # On the row the turn holds: written in the same UPDATE as the turn's new lines' sequence
     # numbers when the transaction flushes, not in an UPDATE of its own.
     row = await tx.session.get_one(Conversation, conversation_id)
-    row.state_ct = tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id))
-    row.language = language
-    row.updated_at = tx.now
+    pending_rows(tx.session.info).change(
+        row,
+        state_ct=tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id)),
+        language=language,
+        updated_at=tx.now,
+    )
 
 
 async def set_owner(tx: Tx, conversation_id: int, expected: Owner, new: Owner) -> bool:
@@ -241,9 +244,9 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     row = await tx.session.get_one(Conversation, conversation_id)
     require(tx, row, f"conversation {conversation_id}")
     seq = row.next_seq
-    row.next_seq = seq + 1
-    row.updated_at = tx.now
-    stamp(tx, row)
+    held = pending_rows(tx.session.info)
+    held.change(row, next_seq=seq + 1, updated_at=tx.now)
+    held.change(row, mac=stamped(tx, row))
     if row.case_id is None:
         body_ct = tx.keys.encrypt(
             "message", to_json(body), aad_for("message", conversation_id, seq)

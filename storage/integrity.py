@@ -121,7 +121,12 @@ def _mac(keys: ServerKey, row: Stamped) -> bytes:
 
 def stamp(tx: Tx, row: Stamped) -> None:
     """Write the row's MAC; call after every change to what it covers (ids must be set)."""
-    row.mac = _mac(tx.keys, row)
+    row.mac = stamped(tx, row)
+
+
+def stamped(tx: Tx, row: Stamped) -> bytes:
+    """The MAC the row needs as it is now."""
+    return _mac(tx.keys, row)
 
 
 def intact(tx: Tx, row: Stamped) -> bool:

@@ -11,6 +11,11 @@ them either).
 
 Only a reply that is pushed at once needs its new id (storage/outbox.py `pushed`): it is
 inserted on its own with RETURNING, in its place in the order.
+
+The conversation row a turn holds changes with every line (its next sequence number, its
+MAC, the dialog state): those changes are set on the held object as if loaded (no ORM
+history, so no flush of its own) and go in as one UPDATE with the rows, before any query or
+flush of the transaction, so a later change through the ORM lands after them.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Update
 
-from storage.models import Message, OutboxItem
+from storage.models import Conversation, Message, OutboxItem
 
 KEY: Final = "anlaufstelle_pending_rows"
 
@@ -30,6 +37,20 @@ _OUTBOX: Final = cast(Table, OutboxItem.__table__)
 _LINES: Final = insert(_MESSAGES)
 _REPLY: Final = insert(_OUTBOX)
 _REPLY_WITH_ID: Final = _REPLY.returning(_OUTBOX.c.id)
+_CONVERSATIONS: Final = cast(Table, Conversation.__table__)
+_CONVERSATION_UPDATES: dict[frozenset[str], Update] = {}
+"""One prebuilt UPDATE per set of changed columns (a turn changes one of very few sets)."""
+
+
+def _conversation_update(columns: frozenset[str]) -> Update:
+    statement = _CONVERSATION_UPDATES.get(columns)
+    if statement is None:
+        statement = _CONVERSATION_UPDATES[columns] = (
+            update(_CONVERSATIONS)
+            .where(_CONVERSATIONS.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in sorted(columns)})
+        )
+    return statement
 
 
 def _values(table: Table, row: Message | OutboxItem) -> dict[str, Any]:
@@ -43,18 +64,29 @@ class PendingRows:
     lines: list[Message] = field(default_factory=list)
     replies: list[tuple[OutboxItem, bool]] = field(default_factory=list)
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
+    conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Conversation id -> the columns changed on the held row, with their new values."""
 
     def __bool__(self) -> bool:
-        return bool(self.lines or self.replies)
+        return bool(self.lines or self.replies or self.conversations)
+
+    def change(self, row: Conversation, **values: Any) -> None:
+        """Change the held conversation row; written with the other waiting rows."""
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+        self.conversations.setdefault(row.id, {}).update(values)
 
     def write(self, session: Session) -> None:
         """Insert what waits (synchronous: inside SQLAlchemy's greenlet). On the session's
         connection: plain table inserts need none of the ORM's statement handling."""
         lines, self.lines = self.lines, []
         replies, self.replies = self.replies, []
-        if not lines and not replies:
+        changed, self.conversations = self.conversations, {}
+        if not lines and not replies and not changed:
             return
         conn = session.connection()
+        for row_id, values in changed.items():
+            conn.execute(_conversation_update(frozenset(values)), {"row_id": row_id, **values})
         if lines:
             conn.execute(_LINES, [_values(_MESSAGES, row) for row in lines])
         if not replies:
@@ -82,4 +114,11 @@ def _write_before_a_query(state: ORMExecuteState) -> None:
     session = state.session
     rows: PendingRows | None = session.info.get(KEY)
     if rows and session.autoflush:
+        rows.write(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_before_a_flush(session: Session, *_: Any) -> None:
+    rows: PendingRows | None = session.info.get(KEY)
+    if rows:
         rows.write(session)
