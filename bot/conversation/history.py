@@ -82,13 +82,16 @@ def for_person(codes: CodeHold, lines: Sequence[TranscriptLine]) -> tuple[Transc
 
 
 async def resume(
-    tx: Tx, ctx: Context, channel: str, address: str, token: bytes | None, code: str
+    tx: Tx,
+    ctx: Context,
+    channel: str,
+    address: str,
+    token: bytes | None,
+    found: tuple[int, bytes],
 ) -> History | None:
-    """Move the case of `code` to this device; None if the code fits no case (see
+    """Move the case a code opened (`found`: its id and private key, from
+    `cases.private_key_for_code`) to this device; None if the case is gone meanwhile (see
     `ConversationService.resume_with_code`)."""
-    found = await cases.private_key_for_code(tx, code)
-    if found is None:
-        return None
     case_id, private = found
     owner_contact = await cases.contact_of(tx, case_id)
     if owner_contact is None:

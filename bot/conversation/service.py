@@ -64,7 +64,7 @@ from bot.evidence import clean as evidence
 from bot.office.hours import OfficeHours
 from bot.ratelimit import KeyedLimiter
 from dialogs.model import Flow
-from storage import contacts, conversations, outbox, stats
+from storage import cases, contacts, conversations, outbox, stats
 from storage.case_material import CaseMaterial
 from storage.records import ContactRef, Delivery, DirectPush, Owner
 from storage.store import Store, Tx
@@ -294,8 +294,14 @@ class ConversationService:
         """
         key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
         ctx = self._context()
+        async with self.store.read(self.clock()) as tx:
+            # Argon2id (a quarter of a second) before the write transaction: on SQLite no
+            # other person's message waits for it.
+            found = await cases.private_key_for_code(tx, code)
+        if found is None:
+            return None
         async with self.locks.hold(key), self.store.tx(self.clock()) as tx:
-            resumed = await history.resume(tx, ctx, channel, address, token, code)
+            resumed = await history.resume(tx, ctx, channel, address, token, found)
         if resumed is None:
             return None
         log.info("case %s resumed with its code on a new device", resumed.case_id)
