@@ -205,8 +205,8 @@ async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
 
 
 async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], language: str) -> None:
-    # On the row the turn holds: written in the same UPDATE as the turn's new lines' sequence
-    # numbers when the transaction flushes, not in an UPDATE of its own.
+    # On the row the turn holds: written in the same UPDATE as the turn's next sequence
+    # number, with the turn's waiting rows (storage/pending.py), not in an UPDATE of its own.
     row = await tx.session.get_one(Conversation, conversation_id)
     pending_rows(tx.session.info).change(
         row,

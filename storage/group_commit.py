@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -24,13 +24,13 @@ class _Group:
 
     conn: AsyncConnection
     durable: asyncio.Future[None]
-    commit_queued: bool = field(default=False)
+    commit_queued: bool = False
 
 
 class GroupCommit:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self.lock = asyncio.Lock()
+        self._lock = asyncio.Lock()
         """The process's one writer; held by one unit (or the commit) at a time."""
         self._open: _Group | None = None
         self._commits: set[asyncio.Task[None]] = set()
@@ -38,7 +38,7 @@ class GroupCommit:
     @contextlib.asynccontextmanager
     async def unit(self) -> AsyncIterator[AsyncSession]:
         """A session for one unit of work; the block's writes are durable when it returns."""
-        async with self.lock:
+        async with self._lock:
             group = self._open
             first = group is None
             if group is None:
@@ -70,7 +70,7 @@ class GroupCommit:
     @contextlib.asynccontextmanager
     async def alone(self) -> AsyncIterator[None]:
         """The writer, with no transaction of this process open (a checkpoint needs that)."""
-        async with self.lock:
+        async with self._lock:
             if self._open is not None:
                 await self._commit(self._open)
             yield
@@ -94,7 +94,7 @@ class GroupCommit:
         return self._open
 
     async def _commit_later(self, group: _Group) -> None:
-        async with self.lock:
+        async with self._lock:
             if not group.durable.done():
                 await self._commit(group)
 
