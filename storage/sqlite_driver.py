@@ -4,9 +4,9 @@ aiosqlite runs each call on its connection's thread, and SQLAlchemy's adapter ma
 calls per statement: create a cursor, execute, fetch the rows, close the cursor. Each is a
 round trip between the event loop and that thread, and under load each waits for the busy
 loop to come round again, all while the process's one writer is held
-(storage/group_commit.py). This cursor does the four in one call on the connection's thread and keeps the rows, so a
-statement costs one hop. Everything else (pooling, transactions, types, errors) is the
-stock dialect's.
+(storage/group_commit.py). This cursor does the four in one call on the connection's thread
+and keeps the rows, so a statement costs one hop. Everything else (pooling, transactions,
+types, errors) is the stock dialect's.
 
 Server-side cursors (streamed results) keep the stock implementation.
 """
