@@ -158,14 +158,14 @@ def _receipt(insert: Any) -> Any:
     # Built once (it runs for every message); the values are bound at execution.
     receipts = InboundReceipt.__table__.c
     return (
-        insert(InboundReceipt)
+        insert(InboundReceipt.__table__)
         .values(
             contact_id=bindparam("contact_id", type_=receipts.contact_id.type),
             client_ref=bindparam("client_ref", type_=receipts.client_ref.type),
             created_at=bindparam("created_at", type_=receipts.created_at.type),
         )
         .on_conflict_do_nothing()
-        .returning(InboundReceipt.contact_id)
+        .returning(receipts.contact_id)
     )
 
 
@@ -175,7 +175,9 @@ _RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
     ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
-    taken = await tx.session.scalar(
+    # On the connection: a plain insert needs none of the ORM's statement handling.
+    connection = await tx.session.connection()
+    taken = await connection.scalar(
         _RECEIPT[tx.backend],
         {"contact_id": contact_id, "client_ref": ref, "created_at": tx.now},
     )

@@ -26,26 +26,35 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Update
 
 from storage.models import Conversation, Message, OutboxItem
+from storage.statement_batch import Batch, Statement
 
 KEY: Final = "anlaufstelle_pending_rows"
 
 _MESSAGES: Final = cast(Table, Message.__table__)
 _OUTBOX: Final = cast(Table, OutboxItem.__table__)
-_LINES: Final = insert(_MESSAGES)
-_REPLY: Final = insert(_OUTBOX)
-_REPLY_WITH_ID: Final = _REPLY.returning(_OUTBOX.c.id)
+
+
+def _insert(table: Table) -> Statement:
+    """Every column but the generated id, each a bound parameter of its own name."""
+    return Statement(
+        insert(table).values({c.key: bindparam(c.key) for c in table.columns if not c.primary_key})
+    )
+
+
+_LINES: Final = _insert(_MESSAGES)
+_REPLY: Final = _insert(_OUTBOX)
+_REPLY_WITH_ID: Final = Statement(_REPLY.statement.returning(_OUTBOX.c.id))
 _CONVERSATIONS: Final = cast(Table, Conversation.__table__)
-_CONVERSATION_UPDATES: dict[frozenset[str], Update] = {}
-"""One prebuilt UPDATE per set of changed columns (a turn changes one of very few sets)."""
+_CONVERSATION_UPDATES: dict[frozenset[str], Statement] = {}
+"""One prepared UPDATE per set of changed columns (a turn changes one of very few sets)."""
 
 
-def _conversation_update(columns: frozenset[str]) -> Update:
+def _conversation_update(columns: frozenset[str]) -> Statement:
     statement = _CONVERSATION_UPDATES.get(columns)
     if statement is None:
-        statement = _CONVERSATION_UPDATES[columns] = (
+        statement = _CONVERSATION_UPDATES[columns] = Statement(
             update(_CONVERSATIONS)
             .where(_CONVERSATIONS.c.id == bindparam("row_id"))
             .values({name: bindparam(name) for name in sorted(columns)})
@@ -77,28 +86,28 @@ class PendingRows:
         self.conversations.setdefault(row.id, {}).update(values)
 
     def write(self, session: Session) -> None:
-        """Insert what waits (synchronous: inside SQLAlchemy's greenlet). On the session's
-        connection: plain table inserts need none of the ORM's statement handling."""
+        """Insert what waits (synchronous: inside SQLAlchemy's greenlet): plain statements on
+        the session's connection, in one trip to SQLite's thread (storage/statement_batch.py);
+        they need none of the ORM's statement handling."""
         lines, self.lines = self.lines, []
         replies, self.replies = self.replies, []
         changed, self.conversations = self.conversations, {}
         if not lines and not replies and not changed:
             return
-        conn = session.connection()
+        batch = Batch()
         for row_id, values in changed.items():
-            conn.execute(_conversation_update(frozenset(values)), {"row_id": row_id, **values})
-        if lines:
-            conn.execute(_LINES, [_values(_MESSAGES, row) for row in lines])
-        if not replies:
-            return
-        if not any(wanted for _, wanted in replies):
-            conn.execute(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
-            return
-        for row, wanted in replies:
-            if wanted:
-                row.id = conn.execute(_REPLY_WITH_ID, _values(_OUTBOX, row)).scalar_one()
-            else:
-                conn.execute(_REPLY, _values(_OUTBOX, row))
+            batch.add(_conversation_update(frozenset(values)), {"row_id": row_id, **values})
+        batch.add_many(_LINES, [_values(_MESSAGES, row) for row in lines])
+        wanting: list[OutboxItem] = []
+        if any(wanted for _, wanted in replies):
+            for row, wanted in replies:
+                batch.add(_REPLY_WITH_ID if wanted else _REPLY, _values(_OUTBOX, row))
+                if wanted:
+                    wanting.append(row)
+        else:
+            batch.add_many(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
+        for row, new_id in zip(wanting, batch.run(session.connection()), strict=True):
+            row.id = new_id
 
 
 def pending_rows(session_info: dict[Any, Any]) -> PendingRows:

@@ -5,8 +5,9 @@ calls per statement: create a cursor, execute, fetch the rows, close the cursor.
 round trip between the event loop and that thread, and under load each waits for the busy
 loop to come round again, all while the process's one writer is held
 (storage/group_commit.py). This cursor does the four in one call on the connection's thread
-and keeps the rows, so a statement costs one hop. Everything else (pooling, transactions,
-types, errors) is the stock dialect's.
+and keeps the rows, so a statement costs one hop; `run_batch` runs several prepared
+statements in one hop (storage/statement_batch.py). Everything else (pooling,
+transactions, types, errors) is the stock dialect's.
 
 Server-side cursors (streamed results) keep the stock implementation.
 """
@@ -24,6 +25,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util.concurrency import await_
 
 DRIVER = "aiosqlite_onehop"
 """The driver name under which `Database` creates SQLite engines (`sqlite+aiosqlite_onehop`)."""
@@ -93,9 +96,45 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return cursor
 
 
+Work = Sequence[tuple[str, Any, bool]]
+"""Statements for `BatchConnection.run_batch`: (SQL, its parameters, executemany or not)."""
+
+
+def _run_batch(db: sqlite3.Connection, work: Work) -> list[Any]:
+    returned = []
+    cursor = db.cursor()
+    try:
+        for sql, parameters, many in work:
+            try:
+                if many:
+                    cursor.executemany(sql, parameters)
+                else:
+                    cursor.execute(sql, parameters)
+                if cursor.description:
+                    rows = cursor.fetchall()  # to the end: SQLite finishes the statement then
+                    returned.append(rows[0][0] if rows else None)
+            except sqlite3.Error as error:
+                # What SQLAlchemy would have raised for it; the parameters stay out of it
+                # (and so out of any log line).
+                raise DBAPIError.instance(
+                    sql, None, error, sqlite3.Error, hide_parameters=True
+                ) from error
+    finally:
+        cursor.close()
+    return returned
+
+
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneHopCursor
+
+    def run_batch(self, work: Work) -> list[Any]:
+        """Run the statements one after the other in a single call on the connection's
+        thread, in its open transaction (storage/statement_batch.py); from inside
+        SQLAlchemy's greenlet. The first column of each returning statement's first row."""
+        connection = self._connection
+        ran: list[Any] = await_(connection._execute(_run_batch, connection._conn, work))
+        return ran
 
     def rollback(self) -> None:
         # The pool rolls back every connection it gets back, committed or not; after a
@@ -122,5 +161,8 @@ class OneHopDialect(SQLiteDialect_aiosqlite):
     def import_dbapi(cls) -> _OneHopDbapi:
         return _OneHopDbapi(__import__("aiosqlite"), __import__("sqlite3"))
 
+
+BatchConnection = _OneHopConnection
+"""The connection class whose `run_batch` runs several statements in one trip."""
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")

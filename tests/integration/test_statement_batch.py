@@ -1,0 +1,94 @@
+"""A turn's writes go to the database as one batch of prepared statements
+(storage/statement_batch.py): the rows come out as SQLAlchemy would have written them, and a
+statement the database refuses fails the transaction with SQLAlchemy's error, without the
+values in its text, leaving nothing of the transaction behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, bindparam, exc, insert, select, update
+
+from storage import contacts
+from storage.models import Contact, InboundReceipt
+from storage.statement_batch import Batch, Statement
+from tests.conftest import Office
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+RECEIPTS = cast(Table, InboundReceipt.__table__)
+CONTACTS = cast(Table, Contact.__table__)
+RECEIPT = Statement(
+    insert(RECEIPTS).values(
+        contact_id=bindparam("contact_id"),
+        client_ref=bindparam("client_ref"),
+        created_at=bindparam("created_at"),
+    )
+)
+RECEIPT_RETURNING = Statement(RECEIPT.statement.returning(RECEIPTS.c.client_ref))
+SEEN = Statement(
+    update(CONTACTS)
+    .where(CONTACTS.c.id == bindparam("row_id"))
+    .values(last_seen_at=bindparam("last_seen_at"))
+)
+
+
+async def test_a_batch_writes_what_the_orm_would_have(office: Office) -> None:
+    store = office.store
+    later = NOW + timedelta(hours=3)
+    async with store.tx(NOW) as tx:
+        contact = await contacts.contact_for(tx, "memory", "person-batch")
+        batch = Batch()
+        batch.add(SEEN, {"row_id": contact.id, "last_seen_at": later})
+        batch.add_many(
+            RECEIPT,
+            [
+                {"contact_id": contact.id, "client_ref": f"r{n}", "created_at": NOW}
+                for n in range(3)
+            ],
+        )
+        batch.add(
+            RECEIPT_RETURNING, {"contact_id": contact.id, "client_ref": "r9", "created_at": NOW}
+        )
+        returned = await tx.session.run_sync(lambda s: batch.run(s.connection()))
+    assert returned == ["r9"]
+    async with store.read() as tx:
+        rows = (
+            await tx.session.execute(
+                select(InboundReceipt.client_ref, InboundReceipt.created_at)
+                .where(InboundReceipt.contact_id == contact.id)
+                .order_by(InboundReceipt.client_ref)
+            )
+        ).all()
+        seen = await tx.session.scalar(select(Contact.last_seen_at).where(Contact.id == contact.id))
+    assert [(ref, at) for ref, at in rows] == [(f"r{n}", NOW) for n in (0, 1, 2, 9)]
+    assert seen == later  # the column's own type processing (an aware UTC time) applied
+
+
+async def test_a_refused_statement_fails_the_transaction_without_its_values(
+    office: Office,
+) -> None:
+    store = office.store
+    async with store.tx(NOW) as tx:
+        contact = await contacts.contact_for(tx, "memory", "person-refused")
+    canary = "canary-7f3a-plaintext"
+    batch = Batch()
+    batch.add(SEEN, {"row_id": contact.id, "last_seen_at": NOW + timedelta(days=1)})
+    twice = {"contact_id": contact.id, "client_ref": canary, "created_at": NOW}
+    batch.add_many(RECEIPT, [twice, twice])
+
+    async def write() -> None:
+        async with store.tx(NOW) as tx:
+            await tx.session.run_sync(lambda s: batch.run(s.connection()))
+
+    with pytest.raises(exc.IntegrityError) as refused:
+        await write()
+    assert canary not in str(refused.value)
+    async with store.read() as tx:
+        left = await tx.session.scalar(
+            select(InboundReceipt.client_ref).where(InboundReceipt.contact_id == contact.id)
+        )
+        seen = await tx.session.scalar(select(Contact.last_seen_at).where(Contact.id == contact.id))
+    assert left is None
+    assert seen == NOW  # the UPDATE before the refused INSERT is gone too
