@@ -88,25 +88,35 @@ class RequestPages:
             return self._page(
                 session, error="Zu viele Versuche. Bitte warten Sie eine Minute.", status=429
             )
+        store, now = self.console.store, self.console.clock()
         tampered = False
-        async with self.console.store.tx(self.console.clock()) as tx:
+        content = None
+        # The code's Argon2id derivation (and the export's decryption) in a read transaction:
+        # on SQLite nobody else's message waits for it. The write transaction after it only
+        # audits and deletes.
+        async with store.read(now) as tx:
             found = await cases.private_key_for_code(tx, code)
+            if found is not None and op == "access":
+                try:
+                    content = await cases.read(tx, found[0], found[1])
+                except CryptoError:
+                    tampered = True
+        pseudonym = None
+        async with store.tx(now) as tx:
+            if found is not None and op == "delete" and await cases.status_of(tx, found[0]) is None:
+                found = None  # deleted meanwhile (by the person, or another admin)
             if found is None:
                 await audit.record(tx, session.actor, "request.code_not_found")
             else:
-                case_id, key = found
+                case_id = found[0]
                 if op == "delete":
                     pseudonym = await cases.pseudonym_of(tx, case_id)
                     await cases.delete_case(tx, case_id)
                     await audit.record(tx, session.actor, "case.deleted", case_id, "request")
+                elif tampered:
+                    await audit.record(tx, session.actor, "case.integrity_failed", case_id)
                 else:
-                    try:
-                        content = await cases.read(tx, case_id, key)
-                    except CryptoError:
-                        await audit.record(tx, session.actor, "case.integrity_failed", case_id)
-                        tampered = True
-                    else:
-                        await audit.record(tx, session.actor, "case.access_request", case_id)
+                    await audit.record(tx, session.actor, "case.access_request", case_id)
         if tampered:
             return self._page(
                 session,
@@ -126,6 +136,7 @@ class RequestPages:
             if pseudonym is not None:  # Rasa's copy, once ours is gone
                 await self.console.service.forget_in_driver([pseudonym])
             return redirect(f"{PATH}?notice=deleted")
+        assert content is not None  # read above for an access request whose case was found
         t = texts.texts_for("de")
         lines, _ = transcript(History("closed", tuple(content.transcript), case_id), t)
         return web.Response(

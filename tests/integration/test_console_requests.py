@@ -4,9 +4,14 @@ counsellor, no guessing at speed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+
+from bot.channels.base import InboundMessage
 from storage import audit, cases
+from storage.crypto import KdfParams
 from tests.integration.test_console import Console_, _page, intake, session_of
 
 PATH = "/console/office/requests"
@@ -79,3 +84,32 @@ async def test_only_admins_and_only_a_few_codes_a_minute(env: Console_) -> None:
     for _ in range(10):
         assert (await _ask(env, admin, op="access", code="AAAA-AAAA-AAAA")).status == 404
     assert (await _ask(env, admin, op="access", code="AAAA-AAAA-AAAA")).status == 429
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_typed_code_does_not_hold_up_people_writing_meanwhile(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code's Argon2id derivation runs before the write transaction: on SQLite's one
+    writer a person's message completes while an admin's request still derives."""
+    derived = asyncio.Event()
+    real_kdf = cases.slow_kdf
+
+    async def derive(*args: Any) -> bytes:
+        key = await real_kdf(*args)
+        derived.set()  # only watched: the derivation itself is the real one
+        return key
+
+    monkeypatch.setattr(cases, "slow_kdf", derive)
+    admin = await session_of(env, "admin")
+    env.console.store.kdf = KdfParams(time_cost=9, memory_cost_kib=65536)  # 3x production
+    asking = asyncio.create_task(
+        _ask(env, admin, op="delete", code="ABCD-EFGH-JKLM", confirm="yes")
+    )
+    await asyncio.sleep(0.3)  # the derivation has begun (it takes about a second)
+    assert not derived.is_set()
+    other = InboundMessage(env.channel.name, "someone-else", "m1", command="start", language="de")
+    assert (await env.console.service.handle(other)).status == "processed"
+    assert not derived.is_set(), "the person's message waited for the derivation"
+    assert (await asking).status == 404  # a code that fits no case deletes nothing
+    assert any(r[1] == "request.code_not_found" for r in await _audit(env))
