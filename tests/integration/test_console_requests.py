@@ -12,6 +12,7 @@ import pytest
 from bot.channels.base import InboundMessage
 from storage import audit, cases
 from storage.crypto import KdfParams
+from storage.kdf import slow_kdf
 from tests.integration.test_console import Console_, _page, intake, session_of
 
 PATH = "/console/office/requests"
@@ -93,7 +94,7 @@ async def test_a_typed_code_does_not_hold_up_people_writing_meanwhile(
     """The code's Argon2id derivation runs before the write transaction: on SQLite's one
     writer a person's message completes while an admin's request still derives."""
     derived = asyncio.Event()
-    real_kdf = cases.slow_kdf
+    real_kdf = slow_kdf
 
     async def derive(*args: Any) -> bytes:
         key = await real_kdf(*args)
