@@ -258,6 +258,22 @@ def transcript(
     return lines, prompt
 
 
+def replied_in(history: History | None, offered: Sequence[UiLanguage]) -> UiLanguage | None:
+    """The language of the bot's replies to the person's latest message, where the page
+    speaks it: a language picked in the chat's own question is the page's too. chat.js
+    follows such a reply the same way; without it, the no-JS page would ask in Turkish and
+    go on with German buttons, statuses and case-code box."""
+    if history is None:
+        return None
+    for raw in reversed(history.lines):
+        if raw.sender == "person":
+            return None
+        language = raw.body.get("language") if raw.sender == "bot" else None
+        if isinstance(language, str):
+            return next((lang for lang in offered if lang == language), None)
+    return None
+
+
 def _mode(history: History | None, prompt: Prompt | None) -> Mode:
     if history is None or history.owner is None:
         return "start"
@@ -645,7 +661,8 @@ class ChatPages:
         except Exception:
             log.exception("webchat page: a form could not be processed")
             view.error, view.status = t["err_unavailable"], 503
-        return await self._with_history(view)
+        answered = op in ("send", "done") or op.startswith(("choice:", "command:"))
+        return await self._with_history(view, follow=answered)
 
     def _bad_form(self, lang: UiLanguage, embed: bool) -> web.Response:
         t = texts.texts_for(lang)
@@ -653,7 +670,10 @@ class ChatPages:
             View(lang, embed, webchat.new_token(), error=t["err_bad_form"], status=400)
         )
 
-    async def _with_history(self, view: View) -> web.Response:
+    async def _with_history(self, view: View, follow: bool = False) -> web.Response:
+        """Render `view` with the conversation as it stands. `follow`: the post answered the
+        chat, so its replies' language becomes the page's (not after an error, which is
+        already worded in the page's language; never after the person picked the page's)."""
         if view.history is None:
             address = webchat.address_for(view.token)
             try:
@@ -662,6 +682,10 @@ class ChatPages:
                 log.exception("webchat page: history could not be read")
                 t = texts.texts_for(view.lang)
                 view.error, view.status = t["err_unavailable"], 503
+        if follow and view.error is None:
+            followed = replied_in(view.history, self.offered)
+            if followed is not None and followed != view.lang:
+                view.lang, view.chosen = followed, True
         return self._page(view)
 
     async def _handle(self, view: View, mid: str, client: str, **fields: Any) -> None:

@@ -376,6 +376,32 @@ async def test_a_language_chosen_on_the_page_is_not_asked_again(intake_client: C
     assert page.messages()[-1].startswith("• We only store your answers in this chat")
 
 
+@pytest.mark.parametrize(("language", "direction"), [("tr", "ltr"), ("fa", "rtl")])
+async def test_a_language_chosen_in_the_chat_is_the_page_s_too(
+    intake_client: Client, language: str, direction: str
+) -> None:
+    # A German browser, the language picked in the chat's first question, without
+    # JavaScript: the buttons, statuses and case-code box around the questions follow it
+    # (chat.js does the same), not only the questions.
+    page = await get_page(intake_client, "/chat")
+    page, _ = await submit(intake_client, page.answer, "start")
+    assert "In welcher Sprache" in page.messages()[-1]
+    assert page.root["lang"] == "de"
+    page, _ = await submit(intake_client, page.answer, f"choice:{language}")
+    assert page.root == {"lang": language, "dir": direction}
+    assert page.answer.fields["lang"] == language
+    assert page.forms["resume-form"].fields["lang"] == language
+    for key in ("quick_exit", "more_heading", "footer_privacy"):
+        assert texts.text(language, key) in page.html
+        assert texts.text("de", key) not in page.html
+    # The next answer keeps it; an error is said in it.
+    page, _ = await submit(intake_client, page.answer, "choice:accept")
+    assert page.root["lang"] == language
+    page, _ = await submit(intake_client, page.answer, "choice:nonsense", status=400)
+    assert page.root["lang"] == language
+    assert texts.text(language, "err_unknown_choice") in page.html
+
+
 async def test_every_response_has_the_security_headers_and_no_cookie(client: Client) -> None:
     for url in ("/chat", "/chat?embed=1", "/chat/accessibility", "/chat/accessibility?lang=en"):
         resp = await client.get(url)
