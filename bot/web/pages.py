@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -1007,10 +1008,11 @@ class ChatPages:
     # -- GET /chat/embed.js and /chat/texts/{lang}.json
 
     async def embed_js(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(
-            STATIC_DIR / "embed.js",
+        return web.Response(
+            text=embed_script(),
+            content_type="text/javascript",
+            charset="utf-8",
             headers={
-                "Content-Type": "text/javascript; charset=utf-8",
                 "Cache-Control": "public, max-age=3600",
                 "Cross-Origin-Resource-Policy": "cross-origin",
             },
@@ -1066,6 +1068,26 @@ class ChatPages:
             )
         else:
             h.setdefault("Cache-Control", "no-store")
+
+
+@functools.cache
+def _embed_source() -> str:
+    return (STATIC_DIR / "embed.js").read_text(encoding="utf-8")
+
+
+def embed_script() -> str:
+    """static/embed.js with its labels from the catalog, built per request: an admin's
+    imported translation reaches partner sites like the chat page. JSON with ASCII escapes
+    is a valid JavaScript literal whatever the texts hold."""
+    labels = {
+        lang: [texts.text(lang, "heading"), texts.text(lang, "embed_close")]
+        for lang in texts.LANGUAGES
+    }
+    rtl = [lang for lang in texts.LANGUAGES if texts.DIRECTION[lang] == "rtl"]
+    script = re.sub(
+        r"/\*LABELS\*/[^\n]*;", lambda _: f"{json.dumps(labels)};", _embed_source(), count=1
+    )
+    return script.replace("/*RTL*/[]", json.dumps(rtl), 1)
 
 
 def contact_href(contact: str) -> str | None:

@@ -6,6 +6,7 @@ hidden fields and buttons out of the returned HTML like a browser would.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.conversation.flows import publish_files
+from bot.i18n.catalog import UI, Translation
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from bot.web import texts
 from storage import cases
@@ -456,6 +458,29 @@ async def test_embed_script_static_files_and_texts(client: Client) -> None:
     data = await resp.json()
     assert data["dir"] == "rtl" and data["texts"]["quick_exit"] == texts.text("ar", "quick_exit")
     assert (await client.get("/chat/texts/xx.json")).status == 404
+
+
+async def test_the_launcher_speaks_every_language_of_the_chat(client: Client) -> None:
+    def labels_of(script: str) -> tuple[dict[str, list[str]], list[str]]:
+        found = re.search(r"var LABELS = (.*);\n\s*var RTL = (.*);\n", script)
+        assert found is not None
+        return json.loads(found.group(1)), json.loads(found.group(2))
+
+    labels, rtl = labels_of(await (await client.get("/chat/embed.js")).text())
+    assert list(labels) == list(texts.LANGUAGES)
+    for lang, (button, close) in labels.items():
+        assert button == texts.text(lang, "heading")
+        assert close == texts.text(lang, "embed_close")
+    assert labels["tr"][1] == "Sohbeti kapat"
+    assert "\N{MIDDLE DOT}" not in labels["ls"][1]  # Leichte Sprache: the hyphen
+    assert sorted(rtl) == ["ar", "fa"]
+    # A translation an admin imports reaches partner sites too.
+    UI.install({"tr": {"web.embed_close": Translation(("Kapat",), "Chat schließen", True)}})
+    try:
+        labels, _ = labels_of(await (await client.get("/chat/embed.js")).text())
+    finally:
+        UI.install({})
+    assert labels["tr"][1] == "Kapat"
 
 
 async def test_page_semantics_for_browsers_and_tests(client: Client) -> None:
