@@ -935,7 +935,7 @@ class ChatPages:
             contact=self.settings.accessibility_contact.strip(),
             contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
-            date=texts.STATEMENT_DATE,
+            date=texts.statement_date(lang),
             skip_target="#main",
             skip_key="skip_to_content",
         )

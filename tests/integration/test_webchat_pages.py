@@ -432,6 +432,12 @@ async def test_the_accessibility_statement(client: Client) -> None:
         assert "mailto:barrieren@region-hannover.example" in page.html
         assert "behindertenbeauftragte-niedersachsen.de" in page.html
         assert page.html.count("<h1") == 1
+    # The review date as each language writes it (CLDR), never an ISO date.
+    cldr = {"de": "25. November 2026", "tr": "25 Kasım 2026", "fa": "نوامبر"}  # noqa: RUF001
+    for lang, said in cldr.items():
+        page = await get_page(client, f"/chat/accessibility?lang={lang}")
+        assert said in page.html
+        assert "2026-11-25" not in page.html
 
 
 async def test_embed_script_static_files_and_texts(client: Client) -> None:
