@@ -872,15 +872,24 @@
   });
 
   // ---------------------------------------------------------------- language, size, remember
+  // The page's nodes and those held out of it for later: the file form (shown only from the
+  // consent on) and the plain forms kept for a WebSocket that fails. Relabelling only the
+  // document left them in the language the page was loaded in.
+  function everywhere(selector, fn) {
+    [document, attachForm, original].forEach(function (root) {
+      if (!root || (root !== document && document.contains(root))) return;
+      Array.prototype.forEach.call(root.querySelectorAll(selector), fn);
+    });
+  }
   function relabel() {
-    Array.prototype.forEach.call(document.querySelectorAll('[data-t]'), function (node) {
+    everywhere('[data-t]', function (node) {
       var key = node.getAttribute('data-t');
       if (T[key] !== undefined) node.textContent = T[key];
     });
-    Array.prototype.forEach.call(document.querySelectorAll('[data-t-label]'), function (node) {
+    everywhere('[data-t-label]', function (node) {
       node.setAttribute('aria-label', T[node.getAttribute('data-t-label')]);
     });
-    Array.prototype.forEach.call(document.querySelectorAll('.attach-limits'), function (node) {
+    everywhere('.attach-limits', function (node) {
       node.textContent = fmt('attach_limits', { mb: node.getAttribute('data-mb') });
     });
   }
@@ -897,7 +906,7 @@
         document.documentElement.dir = data.dir;
         document.title = T.page_title + ' – ' + cfg.office;
         $('ls-marker').hidden = data.lang !== 'ls';
-        Array.prototype.forEach.call(document.querySelectorAll('input[name="lang"]'), function (i) { i.value = data.lang; });
+        everywhere('input[name="lang"]', function (i) { i.value = data.lang; });
         Array.prototype.forEach.call(document.querySelectorAll('#language-form button'), function (b) {
           if (b.getAttribute('data-lang') === data.lang) b.setAttribute('aria-current', 'true');
           else b.removeAttribute('aria-current');

@@ -3,23 +3,23 @@
    Adds one accessible button that opens the chat in a panel with an iframe, or in a new
    tab on very small screens. Styles are set through the CSSOM (allowed under a strict
    style-src), no cookies, nothing sent to anyone but the office's own server.
-   Optional attributes on the script tag: data-lang="de|ls|en|ar", data-label="…". */
+   Optional attributes on the script tag: data-lang="de|ls|en|ar|tr|uk|ru|pl|fa",
+   data-label="…". */
 (function () {
   'use strict';
   var script = document.currentScript;
   if (!script || window.__anlaufstelleEmbed) return;
   window.__anlaufstelleEmbed = true;
   var origin = new URL(script.src, location.href).origin;
-  var LABELS = {
-    de: ['Chat: Hilfe bei Diskriminierung', 'Chat schließen'],
-    ls: ['Chat: Hilfe bei Diskriminierung', 'Chat zu·machen'],
-    en: ['Chat: help with discrimination', 'Close chat'],
-    ar: ['محادثة: مساعدة في حالات التمييز', 'إغلاق المحادثة']
-  };
+  // [button, close button] per language and the languages written right to left: the server
+  // fills both in from the text catalog (bot/web/pages.py, embed_script), so the launcher
+  // speaks every language of the chat, in the translations admins import too.
+  var LABELS = /*LABELS*/{ de: ['Chat: Hilfe bei Diskriminierung', 'Chat schließen'] };
+  var RTL = /*RTL*/[];
   var page = (document.documentElement.lang || 'de').toLowerCase().slice(0, 2);
   var lang = script.getAttribute('data-lang') || (LABELS[page] ? page : 'de');
   if (!LABELS[lang]) lang = 'de';
-  var rtl = lang === 'ar';
+  var rtl = RTL.indexOf(lang) >= 0;
   var chatUrl = origin + '/chat?embed=1&lang=' + encodeURIComponent(lang);
   var fullUrl = origin + '/chat?lang=' + encodeURIComponent(lang);
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -256,6 +257,22 @@ def transcript(
     if history.owner not in ("bot", "queued"):
         prompt = None
     return lines, prompt
+
+
+def replied_in(history: History | None, offered: Sequence[UiLanguage]) -> UiLanguage | None:
+    """The language of the bot's replies to the person's latest message, where the page
+    speaks it: a language picked in the chat's own question is the page's too. chat.js
+    follows such a reply the same way; without it, the no-JS page would ask in Turkish and
+    go on with German buttons, statuses and case-code box."""
+    if history is None:
+        return None
+    for raw in reversed(history.lines):
+        if raw.sender == "person":
+            return None
+        language = raw.body.get("language") if raw.sender == "bot" else None
+        if isinstance(language, str):
+            return next((lang for lang in offered if lang == language), None)
+    return None
 
 
 def _mode(history: History | None, prompt: Prompt | None) -> Mode:
@@ -645,7 +662,8 @@ class ChatPages:
         except Exception:
             log.exception("webchat page: a form could not be processed")
             view.error, view.status = t["err_unavailable"], 503
-        return await self._with_history(view)
+        answered = op in ("send", "done") or op.startswith(("choice:", "command:"))
+        return await self._with_history(view, follow=answered)
 
     def _bad_form(self, lang: UiLanguage, embed: bool) -> web.Response:
         t = texts.texts_for(lang)
@@ -653,7 +671,10 @@ class ChatPages:
             View(lang, embed, webchat.new_token(), error=t["err_bad_form"], status=400)
         )
 
-    async def _with_history(self, view: View) -> web.Response:
+    async def _with_history(self, view: View, follow: bool = False) -> web.Response:
+        """Render `view` with the conversation as it stands. `follow`: the post answered the
+        chat, so its replies' language becomes the page's (not after an error, which is
+        already worded in the page's language; never after the person picked the page's)."""
         if view.history is None:
             address = webchat.address_for(view.token)
             try:
@@ -662,6 +683,10 @@ class ChatPages:
                 log.exception("webchat page: history could not be read")
                 t = texts.texts_for(view.lang)
                 view.error, view.status = t["err_unavailable"], 503
+        if follow and view.error is None:
+            followed = replied_in(view.history, self.offered)
+            if followed is not None and followed != view.lang:
+                view.lang, view.chosen = followed, True
         return self._page(view)
 
     async def _handle(self, view: View, mid: str, client: str, **fields: Any) -> None:
@@ -910,7 +935,7 @@ class ChatPages:
             contact=self.settings.accessibility_contact.strip(),
             contact_href=contact_href(self.settings.accessibility_contact.strip()),
             enforcement_url=texts.ENFORCEMENT_URL,
-            date=texts.STATEMENT_DATE,
+            date=texts.statement_date(lang),
             skip_target="#main",
             skip_key="skip_to_content",
         )
@@ -983,10 +1008,11 @@ class ChatPages:
     # -- GET /chat/embed.js and /chat/texts/{lang}.json
 
     async def embed_js(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(
-            STATIC_DIR / "embed.js",
+        return web.Response(
+            text=embed_script(),
+            content_type="text/javascript",
+            charset="utf-8",
             headers={
-                "Content-Type": "text/javascript; charset=utf-8",
                 "Cache-Control": "public, max-age=3600",
                 "Cross-Origin-Resource-Policy": "cross-origin",
             },
@@ -1042,6 +1068,26 @@ class ChatPages:
             )
         else:
             h.setdefault("Cache-Control", "no-store")
+
+
+@functools.cache
+def _embed_source() -> str:
+    return (STATIC_DIR / "embed.js").read_text(encoding="utf-8")
+
+
+def embed_script() -> str:
+    """static/embed.js with its labels from the catalog, built per request: an admin's
+    imported translation reaches partner sites like the chat page. JSON with ASCII escapes
+    is a valid JavaScript literal whatever the texts hold."""
+    labels = {
+        lang: [texts.text(lang, "heading"), texts.text(lang, "embed_close")]
+        for lang in texts.LANGUAGES
+    }
+    rtl = [lang for lang in texts.LANGUAGES if texts.DIRECTION[lang] == "rtl"]
+    script = re.sub(
+        r"/\*LABELS\*/[^\n]*;", lambda _: f"{json.dumps(labels)};", _embed_source(), count=1
+    )
+    return script.replace("/*RTL*/[]", json.dumps(rtl), 1)
 
 
 def contact_href(contact: str) -> str | None:

@@ -7,7 +7,10 @@ and direction, and the texts of one language as the templates and chat.js use th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
+
+from babel.dates import format_date
 
 from bot.i18n import languages
 from bot.i18n.catalog import UI
@@ -25,8 +28,8 @@ default language (the conversation service and the engine ignore unknown languag
 LANGUAGE_NAMES: Final[dict[UiLanguage, str]] = {lang: languages.NAMES[lang] for lang in LANGUAGES}
 """Each language's name in itself, for the language switch."""
 
-STATEMENT_DATE: Final = "2026-11-25"
-"""When the accessibility statement was last reviewed (ISO date; update on every review)."""
+STATEMENT_DATE: Final = date(2026, 11, 25)
+"""When the accessibility statement was last reviewed (update on every review)."""
 ENFORCEMENT_URL: Final = "https://www.behindertenbeauftragte-niedersachsen.de/"
 """Niedersachsen's enforcement body for accessibility (verify before going live)."""
 
@@ -53,6 +56,12 @@ def text(language: str, key: str) -> str:
 def plurals_for(language: UiLanguage) -> dict[str, dict[str, str]]:
     """The texts with a count, by CLDR plural category (chat.js picks with Intl.PluralRules)."""
     return UI.plurals(language, PREFIX)
+
+
+def statement_date(language: UiLanguage) -> str:
+    """The statement's review date as people of `language` write it (CLDR through Babel):
+    "25. November 2026", "25 listopada 2026"; an ISO date broke apart in right-to-left text."""
+    return format_date(STATEMENT_DATE, "long", locale=languages.cldr_locale(language))
 
 
 def count_text(language: UiLanguage, key: str, n: int, /, **values: object) -> str:

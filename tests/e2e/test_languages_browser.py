@@ -13,6 +13,7 @@ require_playwright()
 
 from playwright.async_api import Page, expect  # noqa: E402
 
+from bot.web import texts as page_texts  # noqa: E402
 from tests.e2e.helpers import MakeContext, Server, assert_accessible  # noqa: E402
 
 pytestmark = [
@@ -94,3 +95,14 @@ async def test_the_whole_intake_in_each_language(
     assert langs <= {lang, None, "de"}, langs  # "de": the bilingual language question
     if language in ("ar", "fa"):
         assert await asked.last.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    # The page around the questions followed the language chosen in the chat: every label
+    # of the page, the file form too (held out of the page until the consent), in it.
+    await expect(page.locator("#attach-form")).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == lang
+    labels = await page.eval_on_selector_all(
+        "[data-t]", "nodes => nodes.map(n => [n.getAttribute('data-t'), n.textContent])"
+    )
+    said = page_texts.texts_for(page_texts.language_of(language))
+    wrong = [(key, text) for key, text in labels if key in said and text != said[key]]
+    assert wrong == []
+    assert said["attach_heading"] in [text for key, text in labels if key == "attach_heading"]

@@ -6,6 +6,7 @@ hidden fields and buttons out of the returned HTML like a browser would.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.conversation.flows import publish_files
+from bot.i18n.catalog import UI, Translation
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from bot.web import texts
 from storage import cases
@@ -376,6 +378,32 @@ async def test_a_language_chosen_on_the_page_is_not_asked_again(intake_client: C
     assert page.messages()[-1].startswith("• We only store your answers in this chat")
 
 
+@pytest.mark.parametrize(("language", "direction"), [("tr", "ltr"), ("fa", "rtl")])
+async def test_a_language_chosen_in_the_chat_is_the_page_s_too(
+    intake_client: Client, language: str, direction: str
+) -> None:
+    # A German browser, the language picked in the chat's first question, without
+    # JavaScript: the buttons, statuses and case-code box around the questions follow it
+    # (chat.js does the same), not only the questions.
+    page = await get_page(intake_client, "/chat")
+    page, _ = await submit(intake_client, page.answer, "start")
+    assert "In welcher Sprache" in page.messages()[-1]
+    assert page.root["lang"] == "de"
+    page, _ = await submit(intake_client, page.answer, f"choice:{language}")
+    assert page.root == {"lang": language, "dir": direction}
+    assert page.answer.fields["lang"] == language
+    assert page.forms["resume-form"].fields["lang"] == language
+    for key in ("quick_exit", "more_heading", "footer_privacy"):
+        assert texts.text(language, key) in page.html
+        assert texts.text("de", key) not in page.html
+    # The next answer keeps it; an error is said in it.
+    page, _ = await submit(intake_client, page.answer, "choice:accept")
+    assert page.root["lang"] == language
+    page, _ = await submit(intake_client, page.answer, "choice:nonsense", status=400)
+    assert page.root["lang"] == language
+    assert texts.text(language, "err_unknown_choice") in page.html
+
+
 async def test_every_response_has_the_security_headers_and_no_cookie(client: Client) -> None:
     for url in ("/chat", "/chat?embed=1", "/chat/accessibility", "/chat/accessibility?lang=en"):
         resp = await client.get(url)
@@ -404,6 +432,12 @@ async def test_the_accessibility_statement(client: Client) -> None:
         assert "mailto:barrieren@region-hannover.example" in page.html
         assert "behindertenbeauftragte-niedersachsen.de" in page.html
         assert page.html.count("<h1") == 1
+    # The review date as each language writes it (CLDR), never an ISO date.
+    cldr = {"de": "25. November 2026", "tr": "25 Kasım 2026", "fa": "نوامبر"}  # noqa: RUF001
+    for lang, said in cldr.items():
+        page = await get_page(client, f"/chat/accessibility?lang={lang}")
+        assert said in page.html
+        assert "2026-11-25" not in page.html
 
 
 async def test_embed_script_static_files_and_texts(client: Client) -> None:
@@ -430,6 +464,29 @@ async def test_embed_script_static_files_and_texts(client: Client) -> None:
     data = await resp.json()
     assert data["dir"] == "rtl" and data["texts"]["quick_exit"] == texts.text("ar", "quick_exit")
     assert (await client.get("/chat/texts/xx.json")).status == 404
+
+
+async def test_the_launcher_speaks_every_language_of_the_chat(client: Client) -> None:
+    def labels_of(script: str) -> tuple[dict[str, list[str]], list[str]]:
+        found = re.search(r"var LABELS = (.*);\n\s*var RTL = (.*);\n", script)
+        assert found is not None
+        return json.loads(found.group(1)), json.loads(found.group(2))
+
+    labels, rtl = labels_of(await (await client.get("/chat/embed.js")).text())
+    assert list(labels) == list(texts.LANGUAGES)
+    for lang, (button, close) in labels.items():
+        assert button == texts.text(lang, "heading")
+        assert close == texts.text(lang, "embed_close")
+    assert labels["tr"][1] == "Sohbeti kapat"
+    assert "\N{MIDDLE DOT}" not in labels["ls"][1]  # Leichte Sprache: the hyphen
+    assert sorted(rtl) == ["ar", "fa"]
+    # A translation an admin imports reaches partner sites too.
+    UI.install({"tr": {"web.embed_close": Translation(("Kapat",), "Chat schließen", True)}})
+    try:
+        labels, _ = labels_of(await (await client.get("/chat/embed.js")).text())
+    finally:
+        UI.install({})
+    assert labels["tr"][1] == "Kapat"
 
 
 async def test_page_semantics_for_browsers_and_tests(client: Client) -> None:

@@ -72,6 +72,28 @@ def test_the_check_would_notice_a_table_of_translations() -> None:
     assert _language_tables(tree) == [1]
 
 
+_JS_TABLE = re.compile(
+    r"""\b(?:{})\s*:\s*\[?\s*['"]""".format("|".join(sorted(set(LANGUAGES) - {"de"})))
+)
+"""A translation keyed by a language in a script (`en: 'Close chat'`)."""
+
+
+def test_the_person_s_scripts_keep_no_translations_of_their_own() -> None:
+    """chat.js takes its texts from /chat/texts/<lang>.json, embed.js from the server that
+    serves it: a table of its own would leave out languages, as the launcher's once did."""
+    found = [
+        path.name
+        for path in (BOT / "static").glob("*.js")
+        if not path.name.startswith("console") and _JS_TABLE.search(path.read_text("utf-8"))
+    ]
+    assert found == []
+
+
+def test_the_script_check_would_notice_a_table_of_translations() -> None:
+    assert _JS_TABLE.search("var L = { de: ['Chat'], en: ['Chat'] };")
+    assert not _JS_TABLE.search("var L = { de: ['Chat'] };")
+
+
 class _Words(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -14,6 +14,8 @@ from bot.i18n.text import Text, plural, text
 TEXTS: Final[tuple[Text, ...]] = (
     text("web.page_title", "Chat"),
     text("web.heading", "Chat: Hilfe bei Diskriminierung"),
+    # The launcher on partner sites (static/embed.js) opens with web.heading, closes with:
+    text("web.embed_close", "Chat schließen"),
     text("web.intro", "Anonym und kostenlos. Sie müssen keinen Namen nennen."),
     text("web.more", "Mehr dazu"),
     text("web.ls_marker", "Leichte Sprache"),
