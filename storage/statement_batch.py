@@ -61,7 +61,8 @@ class Statement:
             compiled: Any = self.statement.compile(dialect=dialect)
             names = tuple(compiled.positiontup or ())
             processors = tuple(
-                compiled.binds[name].type._cached_bind_processor(dialect) for name in names
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
             )
             found = self._prepared[dialect.name] = _Prepared(
                 compiled.string, names, processors, bool(compiled.effective_returning)
