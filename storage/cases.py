@@ -8,6 +8,7 @@ person's case code and, on the web chat, for their browser session token.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from storage.crypto import (
     new_salt,
     normalize_case_code,
     open_sealed,
+    public_key_of,
     seal,
     session_key,
     unwrap,
@@ -476,6 +478,17 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
 _DUMMY_SALT = new_salt()
 _DUMMY_WRAP = wrap(secrets.token_bytes(32), secrets.token_bytes(32), _wrap_aad(0, "code"))
 """Opened by no code: what a code whose first group fits no case is tried against."""
+
+
+async def opened_by(tx: Tx, case_id: int, private_key: bytes) -> bool:
+    """Whether the case with this id is the one the private key opens, row-locked on
+    PostgreSQL. A key found in an earlier transaction may belong to a case deleted since,
+    whose id SQLite can give to a new case: acting on the id alone would act on that one."""
+    query = select(Case.public_key).where(Case.id == case_id)
+    if tx.locks_rows:
+        query = query.with_for_update()
+    public_key = await tx.session.scalar(query)
+    return public_key is not None and hmac.compare_digest(public_key, public_key_of(private_key))
 
 
 async def private_key_for_session(tx: Tx, case_id: int, token: bytes) -> bytes | None:

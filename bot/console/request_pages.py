@@ -103,8 +103,10 @@ class RequestPages:
                     tampered = True
         pseudonym = None
         async with store.tx(now) as tx:
-            if found is not None and op == "delete" and await cases.status_of(tx, found[0]) is None:
-                found = None  # deleted meanwhile (by the person, or another admin)
+            if found is not None and not await cases.opened_by(tx, *found):
+                # Deleted meanwhile (by the person, another admin, retention); on SQLite its
+                # id may already be a new case's, which this code does not open.
+                found, content, tampered = None, None, False
             if found is None:
                 await audit.record(tx, session.actor, "request.code_not_found")
             else:

@@ -11,7 +11,6 @@ import pytest
 
 from bot.channels.base import InboundMessage
 from storage import audit, cases
-from storage.crypto import KdfParams
 from storage.kdf import slow_kdf
 from tests.integration.test_console import Console_, _page, intake, session_of
 
@@ -92,25 +91,58 @@ async def test_a_typed_code_does_not_hold_up_people_writing_meanwhile(
     env: Console_, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The code's Argon2id derivation runs before the write transaction: on SQLite's one
-    writer a person's message completes while an admin's request still derives."""
-    derived = asyncio.Event()
-    real_kdf = slow_kdf
+    writer a person's message completes while an admin's request is still deriving."""
+    started, release = asyncio.Event(), asyncio.Event()
 
     async def derive(*args: Any) -> bytes:
-        key = await real_kdf(*args)
-        derived.set()  # only watched: the derivation itself is the real one
-        return key
+        started.set()
+        await release.wait()  # a derivation that lasts until the person's message is in
+        return await slow_kdf(*args)
 
     monkeypatch.setattr(cases, "slow_kdf", derive)
     admin = await session_of(env, "admin")
-    env.console.store.kdf = KdfParams(time_cost=9, memory_cost_kib=65536)  # 3x production
     asking = asyncio.create_task(
         _ask(env, admin, op="delete", code="ABCD-EFGH-JKLM", confirm="yes")
     )
-    await asyncio.sleep(0.3)  # the derivation has begun (it takes about a second)
-    assert not derived.is_set()
+    await asyncio.wait_for(started.wait(), 10)
     other = InboundMessage(env.channel.name, "someone-else", "m1", command="start", language="de")
-    assert (await env.console.service.handle(other)).status == "processed"
-    assert not derived.is_set(), "the person's message waited for the derivation"
+    try:
+        handled = await asyncio.wait_for(env.console.service.handle(other), 10)
+    finally:
+        release.set()
+    assert handled.status == "processed"
     assert (await asking).status == 404  # a code that fits no case deletes nothing
     assert any(r[1] == "request.code_not_found" for r in await _audit(env))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_case_deleted_while_the_code_is_tried_takes_no_other_case_with_it(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite gives a deleted case's id to the next new case. A case deleted (by the person,
+    say) while the admin's code was being tried, and a new person's case handed over
+    meanwhile: the deletion must not fall on the new case."""
+    person, first = await intake(env.office, env.channel, account="Der erste Fall")
+    assert person.last is not None and person.last.case is not None
+    code = person.last.case.case_code
+    lookup = cases.private_key_for_code
+    newcomer: list[int] = []
+
+    async def meanwhile(tx: Any, typed: str) -> tuple[int, bytes] | None:
+        found = await lookup(tx, typed)
+        async with env.office.store.tx(env.clock()) as other:
+            await cases.delete_case(other, first)
+        newcomer.append((await intake(env.office, env.channel, account="Ein neuer Fall"))[1])
+        return found
+
+    monkeypatch.setattr(cases, "private_key_for_code", meanwhile)
+    admin = await session_of(env, "admin")
+    for op in ("access", "delete"):
+        resp = await _ask(env, admin, op=op, code=code, confirm="yes")
+        assert resp.status == 404, op
+        assert "Ein neuer Fall" not in await resp.text()
+    assert newcomer[0] == first  # the id came back, which is what makes this matter
+    async with env.office.store.read(env.clock()) as tx:
+        for case_id in newcomer:
+            assert await cases.entry(tx, case_id) is not None
+    assert not [r for r in await _audit(env) if r[1] in ("case.deleted", "case.access_request")]
