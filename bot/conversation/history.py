@@ -93,6 +93,8 @@ async def resume(
     `cases.private_key_for_code`) to this device; None if the case is gone meanwhile (see
     `ConversationService.resume_with_code`)."""
     case_id, private = found
+    if not await cases.opened_by(tx, case_id, private):
+        return None  # deleted meanwhile; on SQLite its id may be a new person's case by now
     owner_contact = await cases.contact_of(tx, case_id)
     if owner_contact is None:
         return None

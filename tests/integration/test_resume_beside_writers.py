@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot.channels.base import InboundMessage
+from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
+from storage import cases
 from storage.crypto import KdfParams
 from storage.store import Store
 from tests.conftest import Office
+from tests.integration.test_console import intake
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -39,3 +43,38 @@ async def test_another_persons_message_does_not_wait_for_a_typed_case_code(
     assert (await service.handle(other)).status == "processed"
     assert not resuming.done(), "the other person's message waited for the derivation"
     assert await resuming is None  # a code that fits no case opens nothing
+
+
+async def test_a_case_deleted_while_its_code_is_tried_opens_no_other_case(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite gives a deleted case's id to the next new case. The case is deleted (on its
+    first device, say) while its code is tried on a new one, and a newcomer's case is handed
+    over meanwhile: the code must not move the newcomer's case to the new device."""
+    channel = MemoryChannel()
+    person, first = await intake(office, channel, account="Der erste Fall")
+    assert person.last is not None and person.last.case is not None
+    code = person.last.case.case_code
+    lookup = cases.private_key_for_code
+    newcomers = []
+
+    async def meanwhile(tx: Any, typed: str) -> tuple[int, bytes] | None:
+        found = await lookup(tx, typed)
+        async with office.store.tx() as other:
+            await cases.delete_case(other, first)
+        newcomers.append(await intake(office, channel, account="Ein neuer Fall"))
+        return found
+
+    monkeypatch.setattr(cases, "private_key_for_code", meanwhile)
+    service = ConversationService(
+        office.store, FlowCatalog("mini"), response_time={}, clock=ManualClock(NOW)
+    )
+    assert await service.resume_with_code("webchat", "device-new", None, code) is None
+    newcomer, second = newcomers[0]
+    assert second == first  # the id came back, which is what makes this matter
+    # The newcomer's case stays theirs: their next message still reaches it on their device.
+    await newcomer.send(text="Noch eine Frage")
+    assert newcomer.last is not None and newcomer.last.status == "processed"
+    async with office.store.read() as tx:
+        assert await cases.contact_of(tx, second) is not None
+        assert await cases.entry(tx, second) is not None
