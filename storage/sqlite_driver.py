@@ -96,26 +96,25 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return cursor
 
 
-Work = Sequence[tuple[str, Any, bool]]
-"""Statements for `BatchConnection.run_batch`: (SQL, its parameters, executemany or not)."""
+Work = Sequence[tuple[str, Any]]
+"""Statements for `BatchConnection.run_batch`: (SQL, its parameters)."""
 
 
 def _run_batch(db: sqlite3.Connection, work: Work) -> list[Any]:
     returned = []
     cursor = db.cursor()
     try:
-        for sql, parameters, many in work:
+        for sql, parameters in work:
             try:
-                if many:
-                    cursor.executemany(sql, parameters)
-                else:
-                    cursor.execute(sql, parameters)
+                cursor.execute(sql, parameters)
                 if cursor.description:
                     rows = cursor.fetchall()  # to the end: SQLite finishes the statement then
                     returned.append(rows[0][0] if rows else None)
             except sqlite3.Error as error:
-                # What SQLAlchemy would have raised for it; the parameters stay out of it
-                # (and so out of any log line).
+                # What SQLAlchemy would have raised for it, without the parameters (so out of
+                # any log line). SQLAlchemy's own error handling (handle_error events,
+                # invalidating a connection it deems disconnected) is not involved: none is
+                # used here, and an SQLite file does not disconnect.
                 raise DBAPIError.instance(
                     sql, None, error, sqlite3.Error, hide_parameters=True
                 ) from error

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from storage import sqlite_driver
 
@@ -56,6 +56,8 @@ class Statement:
     _prepared: dict[str, _Prepared] = field(default_factory=dict)
 
     def prepared(self, dialect: Dialect) -> _Prepared:
+        # By dialect name: the service's engines of one kind are configured alike
+        # (storage/db.py), so their SQL and type processing are the same.
         found = self._prepared.get(dialect.name)
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect)
@@ -81,7 +83,8 @@ class Batch:
         self.steps.append((statement, [values], False))
 
     def add_many(self, statement: Statement, rows: Sequence[Values]) -> None:
-        """Rows for an INSERT without RETURNING."""
+        """Rows for an INSERT without RETURNING (they go in as one multi-row INSERT)."""
+        assert isinstance(statement.statement, Insert) and not statement.statement._returning
         if rows:
             self.steps.append((statement, rows, True))
 
@@ -94,14 +97,14 @@ class Batch:
             for statement, rows, many in self.steps:
                 prepared = statement.prepared(dialect)
                 if not many:
-                    work.append((prepared.sql, prepared.parameters(rows[0]), False))
+                    work.append((prepared.sql, prepared.parameters(rows[0])))
                     continue
                 # A turn's few rows of a table as one INSERT (SQLite steps an executemany
                 # once per row); far within SQLite's limit of bound parameters.
                 for start in range(0, len(rows), _ROWS_PER_INSERT):
                     chunk = rows[start : start + _ROWS_PER_INSERT]
                     flat = [p for r in chunk for p in prepared.parameters(r)]
-                    work.append((prepared.rows(len(chunk)), flat, False))
+                    work.append((prepared.rows(len(chunk)), flat))
             return raw.run_batch(work)
         returned = []
         for statement, rows, many in self.steps:
