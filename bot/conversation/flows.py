@@ -63,6 +63,11 @@ class FlowCatalog:
         self._current = (found, seen, tx.now)
         return found
 
+    def remember(self, version_id: int, flow: Flow) -> None:
+        """A version parsed elsewhere (publishing validated it): kept, so its first use does
+        not parse it again inside a write transaction."""
+        self._parsed.setdefault(version_id, flow)
+
     async def flow(self, tx: Tx, version_id: int) -> Flow:
         cached = self._parsed.get(version_id)
         if cached is None:
