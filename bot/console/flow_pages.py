@@ -25,7 +25,9 @@ Audit (ids only): draft created/saved/discarded, published, rolled back.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -125,6 +127,25 @@ class Checked:
 def check(source: str, flow_id: str) -> Checked:
     flow, errors = check_flow(source, f"{flow_id}.yaml")
     return Checked(flow, [_error_view(x) for x in locate(source, f"{flow_id}.yaml", errors)])
+
+
+_CHECKED: OrderedDict[tuple[str, str], Checked] = OrderedDict()
+_CHECKED_KEPT: Final = 16
+
+
+async def checked_source(source: str, flow_id: str) -> Checked:
+    """`check`, on a worker thread and kept for the last few texts: validating the shipped
+    intake takes a third of a second, which on the event loop every person connected to
+    this process would wait for, at every view of a draft or version page."""
+    key = (flow_id, hashlib.sha256(source.encode()).hexdigest())
+    found = _CHECKED.get(key)
+    if found is None:
+        found = await asyncio.to_thread(check, source, flow_id)
+        _CHECKED[key] = found
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    _CHECKED.move_to_end(key)
+    return found
 
 
 def _error_view(located: Located) -> ErrorView:
@@ -261,7 +282,7 @@ class FlowPages:
             draft = await flow_drafts.get(tx, flow_id)
         if not versions and draft is None:
             raise web.HTTPNotFound()
-        checked = check(draft.source, flow_id) if draft else None
+        checked = await checked_source(draft.source, flow_id) if draft else None
         return self._page(
             "flow.html",
             session,
@@ -310,11 +331,11 @@ class FlowPages:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:
             return redirect(f"/console/flows/{flow_id}?notice=gone")
-        return self._draft_page(
+        return await self._draft_page(
             session, flow_id, draft, draft.source, NOTICES.get(request.query.get("notice", ""))
         )
 
-    def _draft_page(
+    async def _draft_page(
         self,
         session: ConsoleSession,
         flow_id: str,
@@ -328,7 +349,7 @@ class FlowPages:
         publish_error: str | None = None,
         note: str = "",
     ) -> web.Response:
-        checked = check(source, flow_id)
+        checked = await checked_source(source, flow_id)
         rows = diff_rows(theirs.source, source) if theirs is not None else []
         names: dict[str, str] = {str(k): v for k, v in texts.LANGUAGE_NAMES.items()}
         return self._page(
@@ -405,7 +426,7 @@ class FlowPages:
             session.keys.username,
             current.updated_at,
         )
-        return self._draft_page(
+        return await self._draft_page(
             session, flow_id, stale, source, None, conflict=message, theirs=current, status=409
         )
 
@@ -468,7 +489,7 @@ class FlowPages:
             if version is not None:
                 self._parsed(version.id, flow)
                 return redirect(f"/console/flows/{flow_id}?notice=published#versions")
-        return self._draft_page(
+        return await self._draft_page(
             session,
             flow_id,
             draft,
@@ -491,8 +512,7 @@ class FlowPages:
         """Why `source` cannot be published now (None: it can), and the flow it makes."""
         if not note:
             return "Bitte beschreiben Sie die Änderung in einer Notiz.", None
-        # On a worker thread: the event loop serves everyone else meanwhile.
-        checked = await asyncio.to_thread(check, source, flow_id)
+        checked = await checked_source(source, flow_id)
         if not checked.ok or checked.flow is None:
             n = len(checked.errors)
             return (
@@ -559,7 +579,7 @@ class FlowPages:
             flow_id=flow_id,
             versions=versions,
             draft=draft,
-            checked=check(draft.source, flow_id) if draft else None,
+            checked=await checked_source(draft.source, flow_id) if draft else None,
             notice=None,
             error=problem,
         )
@@ -623,7 +643,7 @@ class FlowPages:
             if not found:
                 raise web.HTTPNotFound()
             which, source, label = str(found[0].number), found[0].source, _version_label(found[0])
-        checked = check(source, flow_id)
+        checked = await checked_source(source, flow_id)
         flow = checked.flow
         lang = request.query.get("lang", "")
         if flow is not None and lang not in flow.languages:
@@ -658,7 +678,7 @@ class FlowPages:
             draft = await flow_drafts.get(tx, flow_id)
         if draft is None:
             return redirect(f"/console/flows/{flow_id}?notice=gone")
-        checked = check(draft.source, flow_id)
+        checked = await checked_source(draft.source, flow_id)
         try:
             data = flow_form.load(draft.source)
         except flow_form.NotEditable:
@@ -716,7 +736,7 @@ class FlowPages:
             node = flow_form.node_form(data, index)
         except flow_form.NotEditable:
             return redirect(f"/console/flows/{flow_id}/draft")
-        checked = check(source, flow_id)
+        checked = await checked_source(source, flow_id)
         states = _text_states(checked.flow, data["nodes"][index], node)
         errors = [e for e in checked.errors if e.node_index == index]
         paths = [f.path for f in node.texts] + [f.path for f in node.nexts]
@@ -805,7 +825,7 @@ class FlowPages:
             data = flow_form.load(draft.source)
         except flow_form.NotEditable:
             return redirect(f"/console/flows/{flow_id}/draft")
-        checked = check(draft.source, flow_id)
+        checked = await checked_source(draft.source, flow_id)
         errors = [
             e for e in checked.errors if e.node_index is None and e.field.startswith("crisis")
         ]

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.channels import webchat
-from bot.console.flow_pages import FlowPages, check, preview_flow
+from bot.console.flow_pages import FlowPages, checked_source, preview_flow
 from bot.conversation.flows import FlowCatalog, NoPublishedFlow
 from bot.conversation.service import ConversationService
 from bot.keys import CLOCK, WEBCHAT_LIMITS
@@ -118,7 +118,7 @@ class Previews:
             raise web.HTTPNotFound()
         checked = digest(draft.source)
         if self._valid.get(flow_id) != checked:
-            if not check(draft.source, flow_id).ok:
+            if not (await checked_source(draft.source, flow_id)).ok:
                 return self.pages.console.page(
                     "message.html",
                     status=409,

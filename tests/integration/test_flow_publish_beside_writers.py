@@ -1,12 +1,13 @@
-"""Publishing a flow validates it (a third of a second for the shipped intake) outside the
-write transaction and the event loop, so on SQLite people's messages go on meanwhile; and
-the service knows the new version at once, so its first conversation does not parse it
-again inside a write transaction."""
+"""Showing or publishing a flow validates it (a third of a second for the shipped intake)
+outside the write transaction and the event loop, so people's messages go on meanwhile; and
+the service knows a new version at once, so its first conversation does not parse it again
+inside a write transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from bot.console import flow_pages
 from bot.conversation import flows
 from dialogs import loader
 from tests.integration.test_console import Console_
-from tests.integration.test_flow_editor import admin, new_draft, post
+from tests.integration.test_flow_editor import admin, get, new_draft, post
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -37,6 +38,8 @@ async def test_people_write_on_while_a_flow_is_validated_for_publishing(
         return real_check(source, flow_id)
 
     monkeypatch.setattr(flow_pages, "check", check)
+    # A draft this process has not validated yet (another replica showed it to the admin).
+    monkeypatch.setattr(flow_pages, "_CHECKED", OrderedDict(), raising=False)
     publishing = asyncio.create_task(
         post(env, sid, csrf, "/console/flows/mini/draft/publish", revision=str(revision), note="x")
     )
@@ -79,3 +82,36 @@ async def test_the_first_conversation_on_a_new_version_parses_nothing(
     async with env.office.store.read() as tx:
         newest = await service.catalog.current(tx)
     assert newest.number == 2
+
+
+async def test_people_write_on_while_an_admin_views_a_draft(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Showing a draft validates it (with its errors by line): on a worker thread, so the
+    people this process serves do not wait for it."""
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    started, release = threading.Event(), threading.Event()
+    waited: list[bool] = []
+    real_check = flow_pages.check
+
+    def check(source: str, flow_id: str) -> flow_pages.Checked:
+        started.set()
+        waited.append(release.wait(5))
+        return real_check(source, flow_id)
+
+    monkeypatch.setattr(flow_pages, "check", check)
+    monkeypatch.setattr(flow_pages, "_CHECKED", OrderedDict(), raising=False)
+    viewing = asyncio.create_task(get(env, sid, "/console/flows/mini/draft"))
+    assert await asyncio.to_thread(started.wait, 10)
+    other = InboundMessage(env.channel.name, "someone", "m1", command="start", language="de")
+    try:
+        handled = await asyncio.wait_for(env.console.service.handle(other), 10)
+    finally:
+        release.set()
+    assert handled.status == "processed"
+    assert 'name="source"' in await viewing
+    assert waited == [True], "the person's message waited for the validation"
+    # Shown again, the same text is not validated again.
+    await get(env, sid, "/console/flows/mini/draft")
+    assert len(waited) == 1
