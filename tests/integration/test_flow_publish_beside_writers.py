@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import pytest
 
@@ -19,30 +20,30 @@ from dialogs import loader
 from tests.integration.test_console import Console_
 from tests.integration.test_flow_editor import admin, get, new_draft, post
 
+T = TypeVar("T")
+
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-async def test_people_write_on_while_a_flow_is_validated_for_publishing(
-    env: Console_, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sid, csrf = await admin(env)
-    _, revision = await new_draft(env, sid, csrf)
+async def while_validating(
+    env: Console_, monkeypatch: pytest.MonkeyPatch, request: Awaitable[T]
+) -> tuple[T, list[bool]]:
+    """Run the admin's `request` with a validation that lasts until a person's message is
+    in (or gives up after 5 s), for a draft this process has not validated yet (another
+    replica showed it). Returns the request's result and, per validation, whether the
+    person's message came in while it waited."""
     started, release = threading.Event(), threading.Event()
     waited: list[bool] = []
     real_check = flow_pages.check
 
     def check(source: str, flow_id: str) -> flow_pages.Checked:
         started.set()
-        # A validation that lasts until the person's message is in (or gives up).
         waited.append(release.wait(5))
         return real_check(source, flow_id)
 
     monkeypatch.setattr(flow_pages, "check", check)
-    # A draft this process has not validated yet (another replica showed it to the admin).
     monkeypatch.setattr(flow_pages, "_CHECKED", OrderedDict(), raising=False)
-    publishing = asyncio.create_task(
-        post(env, sid, csrf, "/console/flows/mini/draft/publish", revision=str(revision), note="x")
-    )
+    running = asyncio.ensure_future(request)
     assert await asyncio.to_thread(started.wait, 10)
     other = InboundMessage(env.channel.name, "someone", "m1", command="start", language="de")
     try:
@@ -50,7 +51,18 @@ async def test_people_write_on_while_a_flow_is_validated_for_publishing(
     finally:
         release.set()
     assert handled.status == "processed"
-    await publishing
+    return await running, waited
+
+
+async def test_people_write_on_while_a_flow_is_validated_for_publishing(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid, csrf = await admin(env)
+    _, revision = await new_draft(env, sid, csrf)
+    publish = post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", revision=str(revision), note="x"
+    )
+    _, waited = await while_validating(env, monkeypatch, publish)
     assert waited == [True], "the person's message waited for the validation"
 
 
@@ -91,26 +103,10 @@ async def test_people_write_on_while_an_admin_views_a_draft(
     people this process serves do not wait for it."""
     sid, csrf = await admin(env)
     await new_draft(env, sid, csrf)
-    started, release = threading.Event(), threading.Event()
-    waited: list[bool] = []
-    real_check = flow_pages.check
-
-    def check(source: str, flow_id: str) -> flow_pages.Checked:
-        started.set()
-        waited.append(release.wait(5))
-        return real_check(source, flow_id)
-
-    monkeypatch.setattr(flow_pages, "check", check)
-    monkeypatch.setattr(flow_pages, "_CHECKED", OrderedDict(), raising=False)
-    viewing = asyncio.create_task(get(env, sid, "/console/flows/mini/draft"))
-    assert await asyncio.to_thread(started.wait, 10)
-    other = InboundMessage(env.channel.name, "someone", "m1", command="start", language="de")
-    try:
-        handled = await asyncio.wait_for(env.console.service.handle(other), 10)
-    finally:
-        release.set()
-    assert handled.status == "processed"
-    assert 'name="source"' in await viewing
+    page, waited = await while_validating(
+        env, monkeypatch, get(env, sid, "/console/flows/mini/draft")
+    )
+    assert 'name="source"' in page
     assert waited == [True], "the person's message waited for the validation"
     # Shown again, the same text is not validated again.
     await get(env, sid, "/console/flows/mini/draft")
