@@ -9,6 +9,13 @@ and keeps the rows, so a statement costs one hop; `run_batch` runs several prepa
 statements in one hop (storage/statement_batch.py). Everything else (pooling,
 transactions, types, errors) is the stock dialect's.
 
+Savepoints ride along: a unit of work that joins another's transaction (storage/
+group_commit.py) is wrapped in a savepoint, and SQLAlchemy sends SAVEPOINT and RELEASE as
+statements of their own, each a full execution and a hop. Neither answers anything the
+caller waits for, so they are kept and sent in the same hop as the connection's next
+statement, batch or commit, in their order; a rollback to a savepoint goes at once, after
+whatever was kept. A full rollback drops what was kept (it undoes every savepoint anyway).
+
 Server-side cursors (streamed results) keep the stock implementation.
 """
 
@@ -38,17 +45,21 @@ class _Ran:
     """What the stock adapter wants of an aiosqlite cursor, after the statement ran: its
     description, row count, last row id and rows, all taken on the connection's thread."""
 
-    __slots__ = ("_connection", "_rows", "description", "lastrowid", "rowcount")
+    __slots__ = ("_adapted", "_connection", "_rows", "description", "lastrowid", "rowcount")
 
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
+    def __init__(self, adapted: _OneHopConnection) -> None:
+        self._adapted = adapted
+        self._connection = adapted._connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: Any = None
         self._rows: list[Any] = []
 
     @staticmethod
-    def _run(db: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Run:
+    def _run(
+        db: sqlite3.Connection, kept: list[str], operation: str, parameters: Any, many: bool
+    ) -> _Run:
+        _run_kept(db, kept)
         cursor = db.cursor()
         try:
             if many:
@@ -66,7 +77,7 @@ class _Ran:
         connection = self._connection
         # aiosqlite's `_execute` queues a function for its thread: the one hop.
         ran: _Run = await connection._execute(
-            self._run, connection._conn, operation, parameters, many
+            self._run, connection._conn, self._adapted.take_kept(), operation, parameters, many
         )
         self.description, self.rowcount, self.lastrowid, self._rows = ran
 
@@ -90,7 +101,9 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     _awaitable_cursor_close = False
 
     def _make_new_cursor(self, connection: Any) -> Any:
-        return _Ran(connection)
+        adapted = self._adapt_connection
+        assert isinstance(adapted, _OneHopConnection)  # made only by _OneHopConnection
+        return _Ran(adapted)
 
     def _aenter_cursor(self, cursor: Any) -> Any:
         return cursor
@@ -100,7 +113,19 @@ Work = Sequence[tuple[str, Any]]
 """Statements for `BatchConnection.run_batch`: (SQL, its parameters)."""
 
 
-def _run_batch(db: sqlite3.Connection, work: Work) -> list[Any]:
+def _run_kept(db: sqlite3.Connection, kept: list[str]) -> None:
+    """The savepoint statements kept for this hop, before its own work."""
+    for sql in kept:
+        db.execute(sql)
+
+
+def _commit(db: sqlite3.Connection, kept: list[str]) -> None:
+    _run_kept(db, kept)
+    db.commit()
+
+
+def _run_batch(db: sqlite3.Connection, kept: list[str], work: Work) -> list[Any]:
+    _run_kept(db, kept)
     returned = []
     cursor = db.cursor()
     try:
@@ -124,22 +149,46 @@ def _run_batch(db: sqlite3.Connection, work: Work) -> list[Any]:
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_kept",)
     _cursor_cls = _OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._kept: list[str] = []
+
+    def keep(self, sql: str) -> None:
+        """A savepoint statement to send with the next hop (see the module's docstring)."""
+        self._kept.append(sql)
+
+    def take_kept(self) -> list[str]:
+        kept, self._kept = self._kept, []
+        return kept
+
+    def commit(self) -> None:
+        connection = self._connection
+        if not connection._connection:
+            return
+        try:
+            await_(connection._execute(_commit, connection._conn, self.take_kept()))
+        except Exception as error:
+            self._handle_exception(error)
 
     def run_batch(self, work: Work) -> list[Any]:
         """Run the statements one after the other in a single call on the connection's
         thread, in its open transaction (storage/statement_batch.py); from inside
         SQLAlchemy's greenlet. The first column of each returning statement's first row."""
         connection = self._connection
-        ran: list[Any] = await_(connection._execute(_run_batch, connection._conn, work))
+        ran: list[Any] = await_(
+            connection._execute(_run_batch, connection._conn, self.take_kept(), work)
+        )
         return ran
 
     def rollback(self) -> None:
         # The pool rolls back every connection it gets back, committed or not; after a
         # commit there is nothing to roll back, and asking costs a trip. (`in_transaction`
         # only reads SQLite's autocommit flag; no statement runs on a connection being
-        # returned.)
+        # returned.) Kept savepoint statements go with the rollback's undoing.
+        self._kept = []
         db = self._connection._connection
         if db is not None and not db.in_transaction:
             return
@@ -155,6 +204,15 @@ class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
 class OneHopDialect(SQLiteDialect_aiosqlite):
     driver = DRIVER
     supports_statement_cache = True
+
+    # The same statements SQLAlchemy's compiler would make of the names.
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        sql = f"SAVEPOINT {self.identifier_preparer.quote(name)}"
+        connection.connection.dbapi_connection.keep(sql)
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        sql = f"RELEASE SAVEPOINT {self.identifier_preparer.quote(name)}"
+        connection.connection.dbapi_connection.keep(sql)
 
     @classmethod
     def import_dbapi(cls) -> _OneHopDbapi:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -81,7 +82,7 @@ locked in the first SELECT), and the NOTIFY that wakes the delivery workers (her
 a direct push; a pushed reply needs none, see the next test)."""
 
 
-Send = Callable[..., Awaitable[None]]
+Send = Callable[..., Coroutine[Any, Any, None]]
 
 
 async def at_a_question(store: Store, address: str) -> Send:
@@ -177,3 +178,58 @@ async def test_an_answer_s_writes_are_one_trip_to_the_database_thread(
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     await send(choice="no")
     assert trips == 2 + 1 + 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit of work that joins a transaction another person's unit opened (group commit,
+    storage/group_commit.py) is wrapped in a savepoint. SAVEPOINT and RELEASE answer
+    nothing the turn waits for: they go in the trips the turn makes anyway, so a joined
+    answer costs its three trips (contact, receipt, writes) and no more; the group's
+    COMMIT takes the RELEASE along."""
+    import aiosqlite
+
+    from storage import contacts
+
+    store = office.store
+    send = await at_a_question(store, "person-joins")
+    trips: list[list[str]] = []
+    stock: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append([])
+        return await stock(self, fn, *args, **kwargs)
+
+    def traced(sql: str) -> None:
+        trips[-1].append(" ".join(sql.split()[:3]))  # shapes only: no values in a message
+
+    def trace(dbapi_conn: Any, *_: Any) -> None:
+        await_(dbapi_conn.driver_connection.set_trace_callback(traced))
+
+    opened, go_on = asyncio.Event(), asyncio.Event()
+
+    async def someone_else() -> None:
+        async with store.tx() as tx:
+            await contacts.find(tx, "memory", "someone-else")
+            opened.set()
+            await go_on.wait()  # the answer queues for the writer meanwhile
+
+    event.listen(store.db.engine.sync_engine, "checkout", trace)
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    try:
+        other = asyncio.create_task(someone_else())
+        await opened.wait()
+        answer = asyncio.create_task(send(choice="no"))
+        await asyncio.sleep(0.05)
+        go_on.set()
+        await asyncio.gather(other, answer)
+    finally:
+        event.remove(store.db.engine.sync_engine, "checkout", trace)
+    start = next(i for i, trip in enumerate(trips) if any("SAVEPOINT" in s for s in trip))
+    joined = trips[start:]
+    assert joined[0][0].startswith("SAVEPOINT") and joined[0][1].startswith("SELECT"), joined
+    assert [s for s in joined[2] if s.startswith("RELEASE")] == [], joined  # not before writes
+    assert len(joined) == 4, joined  # contact, receipt, writes, the group's commit
+    assert joined[3][0].startswith("RELEASE") and joined[3][-1] == "COMMIT", joined
