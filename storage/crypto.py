@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import stat
+import struct
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -123,19 +124,31 @@ def aad_for(*parts: str | int) -> bytes:
     """
     if not parts:
         raise ValueError("aad_for needs at least one part; an empty aad binds nothing")
-    out = bytearray()
+    out = []
     for part in parts:
+        # Exact types first: several dozen calls per message (every MAC, every blob).
+        kind = type(part)
+        if kind is str:
+            data = part.encode("utf-8")  # type: ignore[union-attr]  # it is a str
+            out.append(b"s" + _LENGTH(len(data)) + data)
+        elif kind is int:
+            data = b"%d" % part  # type: ignore[str-format]  # it is an int
+            out.append(b"i" + _LENGTH(len(data)) + data)
         # bool is an int subclass; True and 1 would otherwise encode the same way.
-        if isinstance(part, bool):
+        elif isinstance(part, bool):
             raise TypeError("aad_for takes str or int parts, not bool")
-        if isinstance(part, int):
-            tag, data = b"i", str(part).encode("ascii")
+        elif isinstance(part, int):
+            data = str(part).encode("ascii")
+            out.append(b"i" + _LENGTH(len(data)) + data)
         elif isinstance(part, str):
-            tag, data = b"s", part.encode("utf-8")
+            data = part.encode("utf-8")
+            out.append(b"s" + _LENGTH(len(data)) + data)
         else:
             raise TypeError(f"aad_for takes str or int parts, not {type(part).__name__}")
-        out += tag + len(data).to_bytes(4, "big") + data
-    return bytes(out)
+    return b"".join(out)
+
+
+_LENGTH: Final = struct.Struct(">I").pack
 
 
 # --- key pairs and write-only sealing --------------------------------------------------------
@@ -231,19 +244,27 @@ def open_sealed(private_key: bytes, blob: bytes, aad: bytes) -> bytes:
 
 def _aead_encrypt(fmt: bytes, key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     _require_key(key, "wrapping key")
+    return _encrypt_with(fmt, AESGCM(key), plaintext, aad)
+
+
+def _encrypt_with(fmt: bytes, aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     nonce = secrets.token_bytes(NONCE_SIZE)
-    return fmt + nonce + AESGCM(key).encrypt(nonce, plaintext, fmt + aad)
+    return fmt + nonce + aead.encrypt(nonce, plaintext, fmt + aad)
 
 
 def _aead_decrypt(fmt: bytes, key: bytes, blob: bytes, aad: bytes) -> bytes:
     _require_key(key, "wrapping key")
+    return _decrypt_with(fmt, AESGCM(key), blob, aad)
+
+
+def _decrypt_with(fmt: bytes, aead: AESGCM, blob: bytes, aad: bytes) -> bytes:
     if len(blob) < _WRAPPED_MIN:
         raise CryptoError("encrypted blob is truncated")
     if blob[:1] != fmt:
         raise CryptoError("encrypted blob has an unexpected format")
     nonce, ciphertext = blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :]
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, fmt + aad)
+        return aead.decrypt(nonce, ciphertext, fmt + aad)
     except InvalidTag:
         raise CryptoError("encrypted blob failed authentication") from None
 
@@ -284,7 +305,7 @@ class ServerKey:
     purpose cannot be passed off as another. Lookup pseudonyms use a separate HMAC pepper.
     """
 
-    __slots__ = ("__key", "_subkeys")
+    __slots__ = ("__key", "_ciphers", "_macs", "_pepper", "_subkeys")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes) or len(key) != KEY_SIZE:
@@ -294,6 +315,11 @@ class ServerKey:
             )
         self.__key = key
         self._subkeys: dict[bytes, bytes] = {}
+        # Per purpose, made at its first use (several times per message otherwise): the
+        # cipher of its encryption subkey, the MAC subkey; the pseudonym kinds seen.
+        self._ciphers: dict[str, AESGCM] = {}
+        self._macs: dict[str, bytes] = {}
+        self._pepper: dict[str, bytes] = {}
 
     @classmethod
     def generate(cls) -> ServerKey:
@@ -422,20 +448,28 @@ class ServerKey:
             self._subkeys[label] = key
         return key
 
+    def _cipher(self, purpose: str) -> AESGCM:
+        cipher = self._ciphers.get(purpose)
+        if cipher is None:
+            _check_name("purpose", purpose)
+            cipher = self._ciphers[purpose] = AESGCM(self._subkey(aad_for("encrypt", purpose)))
+        return cipher
+
     def encrypt(self, purpose: str, plaintext: bytes, aad: bytes) -> bytes:
         """Encrypt for the server itself under the subkey of ``purpose`` (e.g. "state")."""
-        _check_name("purpose", purpose)
-        return _aead_encrypt(_SERVER_V1, self._subkey(aad_for("encrypt", purpose)), plaintext, aad)
+        return _encrypt_with(_SERVER_V1, self._cipher(purpose), plaintext, aad)
 
     def decrypt(self, purpose: str, blob: bytes, aad: bytes) -> bytes:
-        _check_name("purpose", purpose)
-        return _aead_decrypt(_SERVER_V1, self._subkey(aad_for("encrypt", purpose)), blob, aad)
+        return _decrypt_with(_SERVER_V1, self._cipher(purpose), blob, aad)
 
     def mac(self, purpose: str, data: bytes) -> bytes:
         """A MAC under the subkey of ``purpose``: proves a row was written by this service
         (someone who can write to the database but lacks the server key cannot make one)."""
-        _check_name("purpose", purpose)
-        return hmac.digest(self._subkey(aad_for("mac", purpose)), data, "sha256")
+        key = self._macs.get(purpose)
+        if key is None:
+            _check_name("purpose", purpose)
+            key = self._macs[purpose] = self._subkey(aad_for("mac", purpose))
+        return hmac.digest(key, data, "sha256")
 
     def pseudonym(self, kind: str, value: str) -> str:
         """A stable keyed hash of ``value`` for lookups (contact ids, case codes).
@@ -444,8 +478,10 @@ class ServerKey:
         Telegram ids; ``kind`` is bound in so equal values of two kinds do not link up.
         Callers normalise ``value`` first (e.g. :func:`normalize_case_code`).
         """
-        _check_name("kind", kind)
-        pepper = self._subkey(aad_for("pseudonym-pepper"))
+        pepper = self._pepper.get(kind)
+        if pepper is None:
+            _check_name("kind", kind)
+            pepper = self._pepper[kind] = self._subkey(aad_for("pseudonym-pepper"))
         # hmac.digest: the same HMAC in one call into OpenSSL (it runs for every message)
         return hmac.digest(pepper, aad_for(kind, value), "sha256").hex()
 

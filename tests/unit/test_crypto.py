@@ -56,6 +56,24 @@ def test_aad_for_is_unambiguous() -> None:
     assert aad_for(CASE, 1) == aad_for(CASE, 1)
 
 
+def test_aad_for_keeps_its_stored_encoding() -> None:
+    """The associated data of every stored blob is recomputed when it is read: a changed
+    encoding would make the whole database unreadable."""
+    assert aad_for("message", 12, "ä", -3) == (
+        b"s\x00\x00\x00\x07messagei\x00\x00\x00\x0212s\x00\x00\x00\x02\xc3\xa4i\x00\x00\x00\x02-3"
+    )
+
+    class Code(str):
+        pass
+
+    class Count(int):
+        pass
+
+    assert aad_for(Code("x"), Count(5)) == aad_for("x", 5)
+    with pytest.raises(TypeError):
+        aad_for(b"bytes")  # type: ignore[arg-type]
+
+
 def test_aad_for_rejects_empty_and_bool() -> None:
     with pytest.raises(ValueError, match="at least one"):
         aad_for()
