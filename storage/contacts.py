@@ -169,17 +169,20 @@ def _receipt(insert: Any) -> Any:
     )
 
 
-_RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt(sqlite_insert)}
+RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt(sqlite_insert)}
+
+
+def receipt_values(tx: Tx, contact_id: int, client_message_id: str) -> dict[str, Any]:
+    ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
+    return {"contact_id": contact_id, "client_ref": ref, "created_at": tx.now}
 
 
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
-    ref = tx.keys.pseudonym("client-message", f"{contact_id}:{client_message_id}")
     # On the connection: a plain insert needs none of the ORM's statement handling.
     connection = await tx.session.connection()
     taken = await connection.scalar(
-        _RECEIPT[tx.backend],
-        {"contact_id": contact_id, "client_ref": ref, "created_at": tx.now},
+        RECEIPT[tx.backend], receipt_values(tx, contact_id, client_message_id)
     )
     return taken is not None
 

@@ -49,7 +49,11 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
         push is not None
         and direct
         and not push.rows
-        and await _waiting(tx, contact_id, push.sent(contact_id))
+        and (
+            push.earlier_waiting
+            if push.earlier_waiting is not None
+            else await _waiting(tx, contact_id, push.sent(contact_id))
+        )
     ):
         # An earlier reply still waits (a retry): this one must not overtake it.
         push.ruled_out = direct = False

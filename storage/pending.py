@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Insert, Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,16 +36,16 @@ _MESSAGES: Final = cast(Table, Message.__table__)
 _OUTBOX: Final = cast(Table, OutboxItem.__table__)
 
 
-def _insert(table: Table) -> Statement:
+def _insert(table: Table) -> Insert:
     """Every column but the generated id, each a bound parameter of its own name."""
-    return Statement(
-        insert(table).values({c.key: bindparam(c.key) for c in table.columns if not c.primary_key})
+    return insert(table).values(
+        {c.key: bindparam(c.key) for c in table.columns if not c.primary_key}
     )
 
 
-_LINES: Final = _insert(_MESSAGES)
-_REPLY: Final = _insert(_OUTBOX)
-_REPLY_WITH_ID: Final = Statement(_REPLY.statement.returning(_OUTBOX.c.id))
+_LINES: Final = Statement(_insert(_MESSAGES))
+_REPLY: Final = Statement(_insert(_OUTBOX))
+_REPLY_WITH_ID: Final = Statement(_insert(_OUTBOX).returning(_OUTBOX.c.id))
 _CONVERSATIONS: Final = cast(Table, Conversation.__table__)
 _CONVERSATION_UPDATES: dict[frozenset[str], Statement] = {}
 """One prepared UPDATE per set of changed columns (a turn changes one of very few sets)."""

@@ -111,6 +111,9 @@ class DirectPush:
     not every row the process is about to delete."""
     contact_id: int | None = None
     """Set once the unit knows who wrote; replies to anyone else go the usual way."""
+    earlier_waiting: bool | None = None
+    """Whether an earlier reply to the person still waits in the outbox, if the message's
+    arrival already asked (storage/arrival.py); None: asked when the first reply is queued."""
     rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     """The outbox rows to push with their payloads; their ids exist once committed
     (storage/outbox.py `pushed`)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
@@ -50,9 +50,10 @@ class _Prepared:
 
 @dataclass
 class Statement:
-    """A Core statement (INSERT, UPDATE) with named bound parameters, prepared per dialect."""
+    """A Core statement (INSERT, UPDATE, or a plain-text query that answers one value) with
+    named bound parameters, prepared per dialect."""
 
-    statement: UpdateBase
+    statement: UpdateBase | TextClause
     _prepared: dict[str, _Prepared] = field(default_factory=dict)
 
     def prepared(self, dialect: Dialect) -> _Prepared:
@@ -66,8 +67,11 @@ class Statement:
                 compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                 for name in names
             )
+            returns = not isinstance(self.statement, UpdateBase) or bool(
+                compiled.effective_returning
+            )
             found = self._prepared[dialect.name] = _Prepared(
-                compiled.string, names, processors, bool(compiled.effective_returning)
+                compiled.string, names, processors, returns
             )
         return found
 

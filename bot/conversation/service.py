@@ -64,7 +64,7 @@ from bot.evidence import clean as evidence
 from bot.office.hours import OfficeHours
 from bot.ratelimit import KeyedLimiter
 from dialogs.model import Flow
-from storage import cases, contacts, conversations, outbox, stats
+from storage import arrival, cases, conversations, outbox, stats
 from storage.case_material import CaseMaterial
 from storage.records import ContactRef, Delivery, DirectPush, Owner
 from storage.store import Store, Tx
@@ -492,7 +492,7 @@ async def _dispatch(
     contact, conv = await conversations.contact_and_active(tx, msg.channel, msg.address)
     if tx.push is not None:
         tx.push.contact_id = contact.id  # only replies to the writer are pushed
-    if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
+    if not await arrival.take_receipt(tx, contact.id, msg.client_message_id):
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)
     if clean is not None:

@@ -233,3 +233,46 @@ async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
     assert [s for s in joined[2] if s.startswith("RELEASE")] == [], joined  # not before writes
     assert len(joined) == 4, joined  # contact, receipt, writes, the group's commit
     assert joined[3][0].startswith("RELEASE") and joined[3][-1] == "COMMIT", joined
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply pushed at once must not overtake an earlier one still waiting in the outbox,
+    so the unit asks; it asks in the same trip that takes the message's receipt
+    (storage/arrival.py): the same five trips as an answer whose reply waits for the worker."""
+    import aiosqlite
+
+    from bot.channels.memory import MemoryChannel
+    from bot.delivery.worker import DeliveryWorker
+
+    clock = ManualClock(NOW)
+    channel = MemoryChannel()
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
+    service.pusher = worker
+
+    async def send(**fields: Any) -> int:
+        msg = InboundMessage(channel.name, "person-pushed", f"m{next(_ids)}", **fields)
+        handled = await service.handle(msg)
+        assert handled.status == "processed"
+        return handled.pushed
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    await worker.flush_pushed()  # the sent reply's row deleted (batched, in a unit of its own)
+    trips = 0
+    stock: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await stock(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    assert await send(choice="no") == 1
+    monkeypatch.undo()
+    assert trips == 2 + 1 + 2
+    assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
+    await worker.flush_pushed()
