@@ -19,14 +19,13 @@ from tests.conftest import Office
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RECEIPTS = cast(Table, InboundReceipt.__table__)
 CONTACTS = cast(Table, Contact.__table__)
-RECEIPT = Statement(
-    insert(RECEIPTS).values(
-        contact_id=bindparam("contact_id"),
-        client_ref=bindparam("client_ref"),
-        created_at=bindparam("created_at"),
-    )
+_INSERT_RECEIPT = insert(RECEIPTS).values(
+    contact_id=bindparam("contact_id"),
+    client_ref=bindparam("client_ref"),
+    created_at=bindparam("created_at"),
 )
-RECEIPT_RETURNING = Statement(RECEIPT.statement.returning(RECEIPTS.c.client_ref))
+RECEIPT = Statement(_INSERT_RECEIPT)
+RECEIPT_RETURNING = Statement(_INSERT_RECEIPT.returning(RECEIPTS.c.client_ref))
 SEEN = Statement(
     update(CONTACTS)
     .where(CONTACTS.c.id == bindparam("row_id"))
