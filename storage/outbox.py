@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
@@ -29,6 +29,7 @@ from storage.store import Tx, from_json, to_json
 log = logging.getLogger(__name__)
 
 PARKED = timedelta(days=365)
+_OUTBOX_TABLE: Final = cast(Table, OutboxItem.__table__)
 
 
 async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
@@ -150,7 +151,10 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
 
 
 async def delivered(tx: Tx, outbox_ids: list[int]) -> None:
-    await tx.session.execute(delete(OutboxItem).where(OutboxItem.id.in_(outbox_ids)))
+    # On the connection: the ORM's bulk delete would look through the session for the rows
+    # first, for nothing (no transaction that delivers changes them afterwards).
+    connection = await tx.session.connection()
+    await connection.execute(delete(_OUTBOX_TABLE).where(_OUTBOX_TABLE.c.id.in_(outbox_ids)))
 
 
 async def release_leases(tx: Tx) -> int:

@@ -4,10 +4,15 @@ worker, and an earlier reply still waiting is never overtaken. SQLite and Postgr
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.channels.base import InboundMessage
+from sqlalchemy import event
+
+from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
@@ -89,3 +94,109 @@ async def test_a_reply_that_cannot_be_pushed_is_retried_by_the_worker_in_order(
         pass
     assert wired.texts("p-2") == reference.texts("ref")
     assert await wired.waiting() == 0
+
+
+class HeldChannel(MemoryChannel):
+    """The person's device, slow to take the next message until `go` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> None:
+        await self.go.wait()
+        await super().send(message)
+
+
+async def test_a_reply_behind_a_pushed_one_goes_out_as_soon_as_that_one_is_cleared(
+    office: Office,
+) -> None:
+    """Another process's unit (here: a second service on the same database) queues a reply
+    to the person while their pushed reply is still being sent: it waits behind it (order),
+    and goes out once the pushed one is sent and cleared, not at the worker's next poll."""
+    channel = HeldChannel()
+    clock = ManualClock(NOW)
+    pushing = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    beside = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(
+        office.store, {channel.name: channel}, DeliverySettings(poll_seconds=30), clock=clock
+    )
+    pushing.pusher = worker
+    beside.on_outbox = worker.wake
+    channel.go.set()
+    await pushing.handle(InboundMessage(channel.name, "p-3", f"m{next(_ids)}", command="start"))
+    await pushing.handle(InboundMessage(channel.name, "p-3", f"m{next(_ids)}", choice="accept"))
+    await worker.flush_pushed()
+    rounds = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.05)  # the worker's first round found nothing and waits
+        channel.go.clear()
+        first = asyncio.create_task(
+            pushing.handle(InboundMessage(channel.name, "p-3", f"m{next(_ids)}", choice="no"))
+        )
+        await _within_5_s(lambda: _waiting_rows(office), 1)
+        handled = await beside.handle(
+            InboundMessage(channel.name, "p-3", f"m{next(_ids)}", text="gestern")
+        )
+        assert handled.pushed == 0 and handled.replies > 0  # left to the worker, behind
+        await asyncio.sleep(0.1)
+        assert len(channel.to("p-3")) == 2  # nothing overtook the pushed reply
+        channel.go.set()
+        await first
+        everything = 3 + handled.replies
+        await _within_5_s(lambda: _sent(channel, "p-3"), everything)
+        assert channel.to("p-3")[2].text == "Wann ist es passiert?"
+        await worker.flush_pushed()
+        await _within_5_s(lambda: _gone(office), 1)  # the round's delete commits after its send
+        assert len(channel.to("p-3")) == everything  # nothing twice
+    finally:
+        worker.stop()
+        await rounds
+
+
+async def _waiting_rows(office: Office) -> int:
+    async with office.store.read() as tx:
+        return await outbox.pending(tx)
+
+
+async def _sent(channel: MemoryChannel, address: str) -> int:
+    return len(channel.to(address))
+
+
+async def _gone(office: Office) -> int:
+    return int(await _waiting_rows(office) == 0)
+
+
+async def _within_5_s(count: Callable[[], Awaitable[int]], at_least: int) -> None:
+    for _ in range(500):
+        if await count() >= at_least:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not {at_least} within 5 s but {await count()}")
+
+
+async def test_clearing_pushed_replies_starts_no_delivery_round_of_its_own(office: Office) -> None:
+    """Pushed replies' rows are deleted in batches; with nothing queued behind them, that is
+    all: no round of the worker looks through the outbox for nothing (a transaction each)."""
+    wired = Wired(office)
+    rounds = asyncio.create_task(wired.worker.run())
+    looked: list[str] = []
+
+    def claims(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.lstrip().startswith("SELECT") and "lease_until" in sql:
+            looked.append("round")
+
+    engine = office.store.db.engine.sync_engine
+    try:
+        await asyncio.sleep(0.05)  # the worker's first round found nothing and waits
+        event.listen(engine, "before_cursor_execute", claims)
+        assert await wired.send("p-4", command="start", language="de") >= 1
+        assert await wired.send("p-4", choice="accept") >= 1
+        assert await wired.waiting() == 0
+        await asyncio.sleep(0.1)
+        assert looked == []
+        assert wired.texts("p-4")[-1] == "Sind Sie jetzt in Gefahr?"
+    finally:
+        event.remove(engine, "before_cursor_execute", claims)
+        wired.worker.stop()
+        await rounds
