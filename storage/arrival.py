@@ -1,8 +1,10 @@
-"""A message's arrival, in one trip to SQLite's thread: its receipt taken (a repeated client
-message id is refused) and, when its replies are to be pushed at once, whether an earlier
-reply to the person still waits in the outbox (it must not be overtaken; storage/outbox.py
-`enqueue`). Both need only the contact, and asked one by one they were two trips through
-the busy event loop while the writer is held."""
+"""A message's arrival: its receipt taken (a repeated client message id is refused) and,
+when its replies are to be pushed at once, whether an earlier reply to the person still
+waits in the outbox (it must not be overtaken; storage/outbox.py `enqueue`). Both need only
+the contact: on SQLite they go in one trip to its thread (asked one by one they were two
+trips through the busy event loop while the writer is held); on PostgreSQL one after the
+other on the connection. Either way on the connection, so a light unit (storage/light.py)
+asks them without a session."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, text
 
-from storage import contacts
+from storage import contacts, outbox
 from storage.contacts import receipt_values
 from storage.statement_batch import Batch, Statement
 from storage.store import Tx
@@ -28,11 +30,18 @@ JSON array (SQLite's json_each), so the statement is the same whatever their num
 
 
 async def take_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
-    """`contacts.record_receipt`, and on SQLite with a direct push the outbox's answer for it
+    """`contacts.record_receipt`, and with a direct push the outbox's answer for it
     (`DirectPush.earlier_waiting`). False when the message was already processed."""
     push = tx.push
-    if push is None or push.contact_id != contact_id or tx.backend != "sqlite":
+    if push is None or push.contact_id != contact_id:
         return await contacts.record_receipt(tx, contact_id, client_message_id)
+    if tx.backend != "sqlite":
+        # Statements to the server one after the other (no thread to hop to), on the
+        # connection, so a light unit (storage/light.py) can ask too.
+        taken = await contacts.record_receipt(tx, contact_id, client_message_id)
+        if taken:
+            push.earlier_waiting = await outbox.earlier_waiting(tx, contact_id, push)
+        return taken
     batch = Batch()
     batch.add(_RECEIPT, receipt_values(tx, contact_id, client_message_id))
     sent = json.dumps(sorted(push.sent(contact_id)))
@@ -41,7 +50,7 @@ async def take_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     def run(connection: Connection) -> list[Any]:
         return batch.run(connection)
 
-    connection = await tx.session.connection()
+    connection = await tx.connection()
     taken, waiting = await connection.run_sync(run)
     push.earlier_waiting = waiting is not None
     return taken is not None

@@ -180,7 +180,7 @@ def receipt_values(tx: Tx, contact_id: int, client_message_id: str) -> dict[str,
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
     # On the connection: a plain insert needs none of the ORM's statement handling.
-    connection = await tx.session.connection()
+    connection = await tx.connection()
     taken = await connection.scalar(
         RECEIPT[tx.backend], receipt_values(tx, contact_id, client_message_id)
     )

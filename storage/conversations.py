@@ -12,11 +12,11 @@ from typing import Any, Final
 from sqlalchemy import bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
-from storage import contacts
+from storage import contacts, light
 from storage.crypto import aad_for, seal
+from storage.held import HeldConversation
 from storage.integrity import require, stamp, stamped
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
-from storage.pending import pending_rows
 from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
 from storage.store import Tx, from_json, to_json
 
@@ -61,6 +61,8 @@ async def contact_and_active(
     nullable side of an outer join, but it can lock the subquery's row).
     """
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
+    if tx.light is not None:
+        return await light.contact_and_active(tx, pseudonym)
     query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
     found = (await tx.session.execute(query, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
@@ -195,8 +197,15 @@ async def get(tx: Tx, conversation_id: int) -> ConversationRef:
     return _ref(await tx.session.get_one(Conversation, conversation_id))
 
 
+async def _row(tx: Tx, conversation_id: int) -> Conversation | HeldConversation:
+    """The conversation row the unit holds (read with the contact as the message arrived)."""
+    if tx.light is not None:
+        return light.held(tx, conversation_id)
+    return await tx.session.get_one(Conversation, conversation_id)
+
+
 async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
-    row = await tx.session.get_one(Conversation, conversation_id)
+    row = await _row(tx, conversation_id)
     if row.state_ct is None:
         return None
     raw = tx.keys.decrypt("state", row.state_ct, aad_for("state", conversation_id))
@@ -207,8 +216,8 @@ async def load_state(tx: Tx, conversation_id: int) -> dict[str, Any] | None:
 async def save_state(tx: Tx, conversation_id: int, state: dict[str, Any], language: str) -> None:
     # On the row the turn holds: written in the same UPDATE as the turn's next sequence
     # number, with the turn's waiting rows (storage/pending.py), not in an UPDATE of its own.
-    row = await tx.session.get_one(Conversation, conversation_id)
-    pending_rows(tx.session.info).change(
+    row = await _row(tx, conversation_id)
+    tx.pending.change(
         row,
         state_ct=tx.keys.encrypt("state", to_json(state), aad_for("state", conversation_id)),
         language=language,
@@ -241,10 +250,10 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     Before handover the line is under the server key (the bot must be able to reseal it);
     afterwards it is sealed write-only to the case public key.
     """
-    row = await tx.session.get_one(Conversation, conversation_id)
+    row = await _row(tx, conversation_id)
     require(tx, row, f"conversation {conversation_id}")
     seq = row.next_seq
-    held = pending_rows(tx.session.info)
+    held = tx.pending
     held.change(row, next_seq=seq + 1, updated_at=tx.now)
     held.change(row, mac=stamped(tx, row))
     if row.case_id is None:
@@ -270,18 +279,25 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     # Not through the ORM: the turn's lines go in as one INSERT when the transaction
     # commits, or before any query that could read them (storage/pending.py); the sequence
     # number and the state reach the conversation row in one UPDATE.
-    pending_rows(tx.session.info).lines.append(line)
+    tx.pending.lines.append(line)
     return seq
 
 
 async def newest_bot_line(tx: Tx, conversation_id: int) -> int | None:
     """The number of the bot's newest line (in the bot phase: the question on screen), from
     clear metadata."""
-    return await tx.session.scalar(
-        select(func.max(Message.seq)).where(
-            Message.conversation_id == conversation_id, Message.sender == "bot"
-        )
-    )
+    values = {"conversation_id": conversation_id}
+    if tx.light is not None and not tx.pending:  # nothing of the unit's own to read
+        newest: int | None = (await tx.light.conn.execute(_NEWEST_BOT, values)).scalar()
+        return newest
+    found: int | None = await tx.session.scalar(_NEWEST_BOT, values)
+    return found
+
+
+_MESSAGES = Message.__table__.c
+_NEWEST_BOT: Final = select(func.max(_MESSAGES.seq)).where(
+    _MESSAGES.conversation_id == bindparam("conversation_id"), _MESSAGES.sender == "bot"
+)
 
 
 async def last_line_at(tx: Tx, conversation_id: int, sender: str) -> datetime | None:

@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -133,6 +134,18 @@ class Database:
             return
         async with self._sessions() as session, session.begin():
             yield session
+
+    @contextlib.asynccontextmanager
+    async def light_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction for a unit without an ORM session (storage/
+        light.py); committed when the block ends, rolled back on error. On SQLite the
+        writer's, in a savepoint of the group commit."""
+        if self.is_sqlite:
+            async with self._sqlite_writer.light_unit() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextlib.asynccontextmanager
     async def read_transaction(self) -> AsyncIterator[AsyncSession]:

@@ -59,12 +59,39 @@ class GroupCommit:
                 raise
             finally:
                 await session.close()
-            if not group.commit_queued:
-                group.commit_queued = True
-                task = asyncio.get_running_loop().create_task(self._commit_later(group))
-                self._commits.add(task)
-                task.add_done_callback(self._commits.discard)
+            self._queue_commit(group)
         # Shielded: a caller that gives up waiting does not take the others' commit with it.
+        await asyncio.shield(group.durable)
+
+    def _queue_commit(self, group: _Group) -> None:
+        if not group.commit_queued:
+            group.commit_queued = True
+            task = asyncio.get_running_loop().create_task(self._commit_later(group))
+            self._commits.add(task)
+            task.add_done_callback(self._commits.discard)
+
+    @contextlib.asynccontextmanager
+    async def light_unit(self) -> AsyncIterator[AsyncConnection]:
+        """The group's connection for a unit of work without an ORM session (storage/
+        light.py), in a savepoint of its own, whether it began the group or joined it: a
+        light unit that gives up (`NeedsFullUnit`) leaves nothing behind, and the unit is
+        run again in a session. Durable when the block returns, as `unit`."""
+        async with self._lock:
+            group = self._open
+            if group is None:
+                group = await self._begin()
+            savepoint = await group.conn.begin_nested()
+            try:
+                yield group.conn
+            except BaseException:
+                try:
+                    await savepoint.rollback()
+                finally:
+                    # Whatever else is in the group (perhaps nothing) is still committed.
+                    self._queue_commit(group)
+                raise
+            await savepoint.commit()
+            self._queue_commit(group)
         await asyncio.shield(group.durable)
 
     @contextlib.asynccontextmanager

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from storage import meta
 from storage.crypto import CryptoError, ServerKey, aad_for
+from storage.held import HeldConversation
 from storage.models import (
     Case,
     CaseNote,
@@ -41,7 +42,9 @@ from storage.store import Tx
 
 log = logging.getLogger(__name__)
 
-Stamped: TypeAlias = Team | TeamKey | Counsellor | Case | Conversation | Message | CaseNote
+Stamped: TypeAlias = (
+    Team | TeamKey | Counsellor | Case | Conversation | HeldConversation | Message | CaseNote
+)
 
 
 class IntegrityError(CryptoError):
@@ -75,7 +78,7 @@ def _case(row: Case) -> bytes:
     return aad_for("case", row.id, row.public_key.hex(), _digest(row.summary_ct))
 
 
-def _conversation(row: Conversation) -> bytes:
+def _conversation(row: Conversation | HeldConversation) -> bytes:
     return aad_for("conversation", row.id, row.contact_id, row.case_id or 0, row.next_seq)
 
 
@@ -116,6 +119,9 @@ _PARTS: Final[dict[type, Callable[..., bytes]]] = {
 
 
 def _mac(keys: ServerKey, row: Stamped) -> bytes:
+    # A light unit's plain conversation row (storage/held.py) has the ORM row's MAC.
+    if isinstance(row, HeldConversation):
+        return keys.mac("row", _conversation(row))
     return keys.mac("row", _PARTS[type(row)](row))
 
 

@@ -22,7 +22,6 @@ from storage.contacts import address_of
 from storage.crypto import CryptoError
 from storage.integrity import outbox_aad
 from storage.models import OutboxItem
-from storage.pending import pending_rows
 from storage.records import Delivery, DirectPush
 from storage.store import Tx, from_json, to_json
 
@@ -64,7 +63,7 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     else:
         tx.workers.replies_waiting = True
     # Inserted as one plain INSERT at commit (storage/pending.py); a pushed one with its id.
-    pending_rows(tx.session.info).replies.append((row, push is not None and direct))
+    tx.pending.replies.append((row, push is not None and direct))
     if push is not None and direct:
         push.rows.append((row, payload))
 
@@ -84,15 +83,25 @@ _WAITING_BUT: Final = _WAITING.where(OutboxItem.id.not_in(bindparam("sent", expa
 """Built once: asked for every reply that could be pushed at once."""
 
 
+def _waiting_query(contact_id: int, sent: frozenset[int]) -> tuple[Any, dict[str, Any]]:
+    if sent:
+        return _WAITING_BUT, {"contact_id": contact_id, "sent": sorted(sent)}
+    return _WAITING, {"contact_id": contact_id}
+
+
 async def _waiting(tx: Tx, contact_id: int, sent: frozenset[int]) -> bool:
-    query, values = (
-        (_WAITING_BUT, {"contact_id": contact_id, "sent": sorted(sent)})
-        if sent
-        else (_WAITING, {"contact_id": contact_id})
-    )
+    query, values = _waiting_query(contact_id, sent)
     # Without flushing the turn's lines early: they go in with one UPDATE of the row.
     with tx.session.no_autoflush:
         return await tx.session.scalar(query, values) is not None
+
+
+async def earlier_waiting(tx: Tx, contact_id: int, push: DirectPush) -> bool:
+    """Whether a reply to the contact waits in the outbox that a direct push must not
+    overtake; asked on the connection, as the message arrives (storage/arrival.py)."""
+    query, values = _waiting_query(contact_id, push.sent(contact_id))
+    connection = await tx.connection()
+    return (await connection.execute(query, values)).first() is not None
 
 
 async def release(tx: Tx, outbox_ids: list[int]) -> None:

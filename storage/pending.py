@@ -23,10 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import Insert, Table, bindparam, event, insert, update
+from sqlalchemy import Connection, Insert, Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.held import HeldConversation
 from storage.models import Conversation, Message, OutboxItem
 from storage.statement_batch import Batch, Statement
 
@@ -79,16 +80,21 @@ class PendingRows:
     def __bool__(self) -> bool:
         return bool(self.lines or self.replies or self.conversations)
 
-    def change(self, row: Conversation, **values: Any) -> None:
-        """Change the held conversation row; written with the other waiting rows."""
-        for name, value in values.items():
-            set_committed_value(row, name, value)
+    def change(self, row: Conversation | HeldConversation, **values: Any) -> None:
+        """Change the held conversation row (the session's, or a light unit's: storage/
+        light.py); written with the other waiting rows."""
+        if isinstance(row, Conversation):
+            for name, value in values.items():
+                set_committed_value(row, name, value)
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
         self.conversations.setdefault(row.id, {}).update(values)
 
-    def write(self, session: Session) -> None:
+    def write(self, connection: Connection) -> None:
         """Insert what waits (synchronous: inside SQLAlchemy's greenlet): plain statements on
-        the session's connection, in one trip to SQLite's thread (storage/statement_batch.py);
-        they need none of the ORM's statement handling."""
+        the transaction's connection, in one trip to SQLite's thread (storage/
+        statement_batch.py); they need none of the ORM's statement handling."""
         lines, self.lines = self.lines, []
         replies, self.replies = self.replies, []
         changed, self.conversations = self.conversations, {}
@@ -106,16 +112,8 @@ class PendingRows:
                     wanting.append(row)
         else:
             batch.add_many(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
-        for row, new_id in zip(wanting, batch.run(session.connection()), strict=True):
+        for row, new_id in zip(wanting, batch.run(connection), strict=True):
             row.id = new_id
-
-
-def pending_rows(session_info: dict[Any, Any]) -> PendingRows:
-    """The transaction's waiting rows (kept in its session's `info`)."""
-    rows: PendingRows | None = session_info.get(KEY)
-    if rows is None:
-        rows = session_info[KEY] = PendingRows()
-    return rows
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -123,11 +121,11 @@ def _write_before_a_query(state: ORMExecuteState) -> None:
     session = state.session
     rows: PendingRows | None = session.info.get(KEY)
     if rows and session.autoflush:
-        rows.write(session)
+        rows.write(session.connection())
 
 
 @event.listens_for(Session, "before_flush")
 def _write_before_a_flush(session: Session, *_: Any) -> None:
     rows: PendingRows | None = session.info.get(KEY)
     if rows:
-        rows.write(session)
+        rows.write(session.connection())

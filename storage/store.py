@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
 from storage import pending
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
+from storage.held import Held
 from storage.records import DirectPush
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,20 @@ class WakeWorkers:
     """A reply of the transaction waits for a worker's round (it is not pushed at once)."""
 
 
+class NeedsFullUnit(Exception):
+    """A light unit of work (storage/light.py) met something only a session does: nothing
+    it did stays, and the caller runs the unit again with `Store.tx`."""
+
+
 @dataclass(frozen=True)
 class Tx:
-    """A transaction with what storage needs to encrypt inside it."""
+    """A transaction with what storage needs to encrypt inside it.
 
-    session: AsyncSession
+    Either with an ORM session (`Store.tx`, `Store.read`), or light (`Store.light_tx`): the
+    connection only, for the few things an ordinary message needs (storage/light.py);
+    asking a light one for its session raises `NeedsFullUnit`."""
+
+    orm_session: AsyncSession | None
     keys: ServerKey
     kdf: KdfParams
     now: datetime
@@ -68,6 +78,24 @@ class Tx:
     """Replies to send at once after the commit (storage/outbox.py `enqueue`); None: the
     delivery worker's rounds send them."""
     workers: WakeWorkers = field(default_factory=WakeWorkers, compare=False, repr=False)
+    pending: pending.PendingRows = field(
+        default_factory=pending.PendingRows, compare=False, repr=False
+    )
+    """Rows and changes written in one trip before any query or at the commit."""
+    light: Held | None = field(default=None, compare=False, repr=False)
+    """A light unit's connection and the rows it holds; None: a unit with a session."""
+
+    @property
+    def session(self) -> AsyncSession:
+        if self.orm_session is None:
+            raise NeedsFullUnit
+        return self.orm_session
+
+    async def connection(self) -> AsyncConnection:
+        """The transaction's connection, for Core statements."""
+        if self.light is not None:
+            return self.light.conn
+        return await self.session.connection()
 
     def wake_signal(self) -> Executable | None:
         """The signal to send with the commit, if the replicas' delivery workers must wake:
@@ -105,6 +133,9 @@ class Store:
         service's clock, so storage and service never disagree about the date."""
         self._clearing: asyncio.Task[None] | None = None
         self._clear_again = False
+        self.light_units = True
+        """Whether ordinary messages try a light unit first (`light_tx`). Tests turn it off
+        to compare with sessions."""
         self.flow_publications = Generation()
         """Moves when a flow version is published: by a transaction of this process once it
         committed, by another replica's through its notification (`notify.FLOWS_CHANNEL`)."""
@@ -126,23 +157,52 @@ class Store:
         """One transaction; committed when the block ends without error. `push`: collect
         the replies to the writer for sending at once after the commit (`Tx.push`)."""
         async with self.db.transaction() as session:
-            tx = Tx(
-                session,
-                self.keys,
-                self.kdf,
-                now or self.clock(),
-                self.db.backend,
-                flow_publications=self.flow_publications,
-                push=push,
-            )
+            tx = self._tx(session, None, now, push)
+            session.info[pending.KEY] = tx.pending
             yield tx
-            rows = tx.session.info.get(pending.KEY)
-            if rows:
-                await tx.session.run_sync(rows.write)
+            if tx.pending:
+                await session.run_sync(lambda s: tx.pending.write(s.connection()))
             signal = tx.wake_signal()
             if signal is not None:
                 # On the connection: a signal needs no flush of the session first.
                 await (await tx.session.connection()).execute(signal)
+        self._committed(tx)
+
+    @contextlib.asynccontextmanager
+    async def light_tx(
+        self, now: datetime | None = None, *, push: DirectPush | None = None
+    ) -> AsyncIterator[Tx]:
+        """A unit of work without an ORM session (storage/light.py), for an ordinary
+        message; raises `NeedsFullUnit` (having kept nothing) when it meets anything else."""
+        async with self.db.light_transaction() as conn:
+            tx = self._tx(None, Held(conn), now, push)
+            yield tx
+            if tx.pending:
+                await conn.run_sync(tx.pending.write)
+            signal = tx.wake_signal()
+            if signal is not None:
+                await conn.execute(signal)
+        self._committed(tx)
+
+    def _tx(
+        self,
+        session: AsyncSession | None,
+        held: Held | None,
+        now: datetime | None,
+        push: DirectPush | None,
+    ) -> Tx:
+        return Tx(
+            session,
+            self.keys,
+            self.kdf,
+            now or self.clock(),
+            self.db.backend,
+            flow_publications=self.flow_publications,
+            push=push,
+            light=held,
+        )
+
+    def _committed(self, tx: Tx) -> None:
         if tx.published:
             self.flow_publications.bump()
         if tx.removals:

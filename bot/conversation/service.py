@@ -67,7 +67,7 @@ from dialogs.model import Flow
 from storage import arrival, cases, conversations, outbox, stats
 from storage.case_material import CaseMaterial
 from storage.records import ContactRef, Delivery, DirectPush, Owner
-from storage.store import Store, Tx
+from storage.store import NeedsFullUnit, Store, Tx
 
 __all__ = [
     # What callers used to import from here before the service was split along its jobs.
@@ -225,13 +225,36 @@ class ConversationService:
         ready). Unused, it is simply dropped."""
         ctx = self._context()
         pusher = self.pusher
-        push = (
-            None
-            if pusher is None
-            else DirectPush(msg.channel, msg.address, pusher.lease, pusher.sent_not_cleared)
-        )
-        async with self.store.tx(self.clock(), push=push) as tx:
-            handled = await _dispatch(tx, ctx, msg, suggested, made, clean)
+
+        def new_push() -> DirectPush | None:
+            if pusher is None:
+                return None
+            return DirectPush(msg.channel, msg.address, pusher.lease, pusher.sent_not_cleared)
+
+        now = self.clock()
+        push = new_push()
+        handled: Handled | None = None
+        if self.store.light_units and clean is None:
+            # Most messages need no ORM session (storage/light.py); one that does is run
+            # again in a session, with the case material the first try took, if any.
+            taken: list[CaseMaterial] = []
+
+            def take_ready() -> CaseMaterial | None:
+                found = ctx.ready_case_material()
+                if found is not None:
+                    taken.append(found)
+                return found
+
+            light_ctx = dataclasses.replace(ctx, ready_case_material=take_ready)
+            try:
+                async with self.store.light_tx(now, push=push) as tx:
+                    handled = await _dispatch(tx, light_ctx, msg, suggested, made, clean)
+            except NeedsFullUnit:
+                push = new_push()
+                made = made or (taken[0] if taken else None)
+        if handled is None:
+            async with self.store.tx(now, push=push) as tx:
+                handled = await _dispatch(tx, ctx, msg, suggested, made, clean)
         if committed is not None:
             await committed(handled)
         if push is not None and push.rows and pusher is not None:

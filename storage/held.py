@@ -1,0 +1,31 @@
+"""What a light unit of work holds (storage/light.py): its connection, and the conversation
+rows it read, as plain objects instead of the ORM's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(slots=True, eq=False)
+class HeldConversation:
+    """The columns of a conversation row a turn reads and changes, as read (then as changed:
+    storage/pending.py `change`); its MAC covers the same ones as the ORM row's
+    (storage/integrity.py)."""
+
+    id: int
+    contact_id: int
+    case_id: int | None
+    next_seq: int
+    state_ct: bytes | None
+    mac: bytes | None
+    language: str
+    updated_at: datetime
+
+
+@dataclass(eq=False)
+class Held:
+    conn: AsyncConnection
+    conversations: dict[int, HeldConversation] = field(default_factory=dict)
