@@ -242,14 +242,7 @@ class Store:
     async def read(self, now: datetime | None = None) -> AsyncIterator[Tx]:
         """A transaction for reading only; must not write (SQLite would refuse mid-way)."""
         async with self.db.read_transaction() as session:
-            yield Tx(
-                session,
-                self.keys,
-                self.kdf,
-                now or self.clock(),
-                self.db.backend,
-                flow_publications=self.flow_publications,
-            )
+            yield self._tx(session, None, now, None)
 
     def contact_pseudonym(self, channel: str, address: str) -> str:
         """Keyed hash of a channel address: the conversation lock key, never the address."""

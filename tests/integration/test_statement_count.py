@@ -85,6 +85,21 @@ a direct push; a pushed reply needs none, see the next test)."""
 Send = Callable[..., Coroutine[Any, Any, None]]
 
 
+def trips_to_the_database_thread(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One entry per call queued for aiosqlite's thread from now on (its function's name)."""
+    import aiosqlite
+
+    trips: list[str] = []
+    stock: Any = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await stock(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
 async def at_a_question(store: Store, address: str) -> Send:
     """A person who started the mini intake and consented: their next answer is an ordinary
     bot-phase answer. Returns how they send one."""
@@ -164,20 +179,11 @@ async def test_an_answer_s_writes_are_one_trip_to_the_database_thread(
     taking the receipt are a trip each (the turn needs their answers), the turn's writes
     (the conversation's UPDATE, its lines, its reply) one trip together
     (storage/statement_batch.py), plus the transaction's BEGIN and COMMIT."""
-    import aiosqlite
 
     send = await at_a_question(office.store, "person-hops")
-    trips = 0
-    stock: Any = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await stock(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = trips_to_the_database_thread(monkeypatch)
     await send(choice="no")
-    assert trips == 2 + 1 + 2
+    assert len(trips) == 2 + 1 + 2
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -242,7 +248,6 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     """A reply pushed at once must not overtake an earlier one still waiting in the outbox,
     so the unit asks; it asks in the same trip that takes the message's receipt
     (storage/arrival.py): the same five trips as an answer whose reply waits for the worker."""
-    import aiosqlite
 
     from bot.channels.memory import MemoryChannel
     from bot.delivery.worker import DeliveryWorker
@@ -262,17 +267,9 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     await send(command="start", language="de")
     await send(choice="accept")
     await worker.flush_pushed()  # the sent reply's row deleted (batched, in a unit of its own)
-    trips = 0
-    stock: Any = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await stock(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = trips_to_the_database_thread(monkeypatch)
     assert await send(choice="no") == 1
     monkeypatch.undo()
-    assert trips == 2 + 1 + 2
+    assert len(trips) == 2 + 1 + 2
     assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
     await worker.flush_pushed()
