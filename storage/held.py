@@ -9,6 +9,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+class NeedsFullUnit(Exception):
+    """A light unit of work (storage/light.py) met something only a session does: nothing
+    it did stays, and the caller runs the unit again with `Store.tx`."""
+
+
 @dataclass(slots=True, eq=False)
 class HeldConversation:
     """The columns of a conversation row a turn reads and changes, as read (then as changed:

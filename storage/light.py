@@ -21,10 +21,10 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, bindparam, select, true
 
 from storage.contacts import LAST_SEEN_STEP
-from storage.held import HeldConversation
+from storage.held import HeldConversation, NeedsFullUnit
 from storage.models import Contact, Conversation
 from storage.records import ContactRef, ConversationRef, Owner
-from storage.store import NeedsFullUnit, Tx
+from storage.store import Tx
 
 _CONTACTS: Final = cast(Table, Contact.__table__)
 _CONVERSATIONS: Final = cast(Table, Conversation.__table__)

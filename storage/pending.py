@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Insert, Table, bindparam, event, insert, upda
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.held import HeldConversation
+from storage.held import HeldConversation, NeedsFullUnit
 from storage.models import Conversation, Message, OutboxItem
 from storage.statement_batch import Batch, Statement
 
@@ -88,6 +88,8 @@ class PendingRows:
                 set_committed_value(row, name, value)
         else:
             for name, value in values.items():
+                if name not in HeldConversation.__slots__:
+                    raise NeedsFullUnit  # a column the light unit did not read
                 setattr(row, name, value)
         self.conversations.setdefault(row.id, {}).update(values)
 

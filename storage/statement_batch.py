@@ -114,5 +114,5 @@ class Batch:
         for statement, rows, many in self.steps:
             result = conn.execute(statement.statement, list(rows) if many else rows[0])
             if not many and statement.prepared(conn.dialect).returns:
-                returned.append(result.scalar_one())
+                returned.append(result.scalar())  # None without a row, as on SQLite
         return returned

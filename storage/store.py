@@ -22,7 +22,7 @@ from storage import pending
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
-from storage.held import Held
+from storage.held import Held, NeedsFullUnit
 from storage.records import DirectPush
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,6 @@ class WakeWorkers:
     """Set by storage/notify.py `announce_outbox` (PostgreSQL's NOTIFY)."""
     replies_waiting: bool = False
     """A reply of the transaction waits for a worker's round (it is not pushed at once)."""
-
-
-class NeedsFullUnit(Exception):
-    """A light unit of work (storage/light.py) met something only a session does: nothing
-    it did stays, and the caller runs the unit again with `Store.tx`."""
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,6 @@ async def bot_turn(
             )
             await audit.record(tx, "system", "case.created", created.case_id, f"team={effect.team}")
             log.info("conversation %s handed over as case %s", conv.id, created.case_id)
-        elif isinstance(effect, CrisisDetected):
-            log.warning("conversation %s: crisis resources shown (%s)", conv.id, effect.source)
         elif isinstance(effect, DialogEnded):
             ended = True
 
@@ -153,6 +151,11 @@ async def bot_turn(
         await conversations.save_state(tx, conv.id, result.state.model_dump(mode="json"), language)
     if ended and await conversations.set_owner(tx, conv.id, "bot", "closed"):
         owner = "closed"
+    for effect in result.effects:
+        if isinstance(effect, CrisisDetected):
+            # Last, when nothing of the turn can ask for a session any more: a light unit
+            # that gives up (storage/light.py) must not have said it once already.
+            log.warning("conversation %s: crisis resources shown (%s)", conv.id, effect.source)
     return Handled("processed", conv.id, owner, created, len(result.messages) + sent)
 
 

@@ -66,8 +66,9 @@ from bot.ratelimit import KeyedLimiter
 from dialogs.model import Flow
 from storage import arrival, cases, conversations, outbox, stats
 from storage.case_material import CaseMaterial
+from storage.held import NeedsFullUnit
 from storage.records import ContactRef, Delivery, DirectPush, Owner
-from storage.store import NeedsFullUnit, Store, Tx
+from storage.store import Store, Tx
 
 __all__ = [
     # What callers used to import from here before the service was split along its jobs.

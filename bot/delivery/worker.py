@@ -94,11 +94,11 @@ class DeliveryWorker:
         """Replies pushed at once, sent, their rows to be deleted in the next batch."""
         self._flusher: asyncio.Task[None] | None = None
         self._clearing: list[Delivery] = []
-        self._pushing = 0
-        """Pushes under way (sending, their rows not yet handed to `_pushed`)."""
-        self._behind_pushed = False
-        """Woken while pushed rows still existed: a reply may wait behind one of them, so
-        the rounds look again once they are deleted (and only then)."""
+        self._woken = False
+        """Woken since the last deletion of pushed rows: a reply left to the rounds may sit
+        behind a pushed one (committed before it, not yet deleted), so the rounds look again
+        once the next batch is deleted. Not otherwise: a round that finds nothing is a
+        transaction for nothing, and pushed replies alone never need one."""
 
     def sent_not_cleared(self, contact_id: int) -> frozenset[int]:
         """The contact's outbox rows this process pushed and is about to delete: sent, so no
@@ -118,7 +118,6 @@ class DeliveryWorker:
         reply to the usual retries and the rest to the rounds, in order. Returns how many
         went out."""
         sent = 0
-        self._pushing += 1
         try:
             for index, delivery in enumerate(deliveries):
                 if not await self._deliver(delivery):
@@ -131,7 +130,6 @@ class DeliveryWorker:
                 self._pushed.append(delivery)
                 sent += 1
         finally:
-            self._pushing -= 1
             if self._pushed and (self._flusher is None or self._flusher.done()):
                 self._flusher = asyncio.create_task(self._delete_pushed(), name="delivery-pushed")
         return sent
@@ -151,11 +149,10 @@ class DeliveryWorker:
                 return
             finally:
                 self._clearing = []
-            if self._behind_pushed and not (self._pushing or self._pushed):
+            if self._woken:
                 # A reply queued behind one of these (a counsellor's, say) may go now.
-                # Not otherwise: a round that finds nothing is a transaction for nothing.
-                self._behind_pushed = False
-                self.wake()
+                self._woken = False
+                self._wake.set()
 
     async def flush_pushed(self) -> None:
         """Wait until every pushed reply's row is deleted (at stop, and for tests)."""
@@ -166,8 +163,7 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """New replies are waiting (called after a commit that enqueued some)."""
-        if self._pushing or self._pushed or self._clearing:
-            self._behind_pushed = True
+        self._woken = True
         self._wake.set()
 
     def stop(self) -> None:

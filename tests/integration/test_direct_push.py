@@ -16,7 +16,7 @@ from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
-from bot.conversation.service import ConversationService
+from bot.conversation.service import ConversationService, Handled
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings
 from storage import outbox
@@ -199,4 +199,46 @@ async def test_clearing_pushed_replies_starts_no_delivery_round_of_its_own(offic
     finally:
         event.remove(engine, "before_cursor_execute", claims)
         wired.worker.stop()
+        await rounds
+
+
+async def test_a_reply_committed_before_the_pushed_one_is_sent_goes_out_after_it(
+    office: Office,
+) -> None:
+    """The same, with the other reply committed in the moment between the pushed reply's
+    commit and its push (while the web chat acknowledges the message): the worker's round
+    then finds the pushed reply's row at the head of the person's queue; once that row is
+    deleted, the rounds look again."""
+    channel = MemoryChannel()
+    clock = ManualClock(NOW)
+    pushing = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    beside = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(
+        office.store, {channel.name: channel}, DeliverySettings(poll_seconds=30), clock=clock
+    )
+    pushing.pusher = worker
+    beside.on_outbox = worker.wake
+    await pushing.handle(InboundMessage(channel.name, "p-5", f"m{next(_ids)}", command="start"))
+    await pushing.handle(InboundMessage(channel.name, "p-5", f"m{next(_ids)}", choice="accept"))
+    await worker.flush_pushed()
+    rounds = asyncio.create_task(worker.run())
+    behind: list[Handled] = []
+
+    async def acknowledged(_handled: Handled) -> None:
+        behind.append(
+            await beside.handle(InboundMessage(channel.name, "p-5", f"m{next(_ids)}", text="x"))
+        )
+        await asyncio.sleep(0.2)  # the round the reply woke has looked, and found its head
+
+    try:
+        await asyncio.sleep(0.05)
+        await pushing.handle(
+            InboundMessage(channel.name, "p-5", f"m{next(_ids)}", choice="no"), acknowledged
+        )
+        (handled,) = behind
+        assert handled.pushed == 0 and handled.replies > 0
+        await _within_5_s(lambda: _sent(channel, "p-5"), 3 + handled.replies)
+        assert channel.to("p-5")[2].text == "Wann ist es passiert?"
+    finally:
+        worker.stop()
         await rounds
