@@ -108,13 +108,12 @@ class HeldChannel(MemoryChannel):
         await super().send(message)
 
 
-async def test_a_reply_behind_a_pushed_one_goes_out_as_soon_as_that_one_is_cleared(
-    office: Office,
-) -> None:
-    """Another process's unit (here: a second service on the same database) queues a reply
-    to the person while their pushed reply is still being sent: it waits behind it (order),
-    and goes out once the pushed one is sent and cleared, not at the worker's next poll."""
-    channel = HeldChannel()
+async def beside_a_pushing_service(
+    office: Office, channel: MemoryChannel, address: str
+) -> tuple[ConversationService, ConversationService, DeliveryWorker]:
+    """A service whose replies are pushed, a second one beside it (another process) whose
+    replies are left to the worker's rounds (which poll only every 30 s), and a person at the
+    danger question of the first."""
     clock = ManualClock(NOW)
     pushing = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
     beside = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
@@ -123,10 +122,21 @@ async def test_a_reply_behind_a_pushed_one_goes_out_as_soon_as_that_one_is_clear
     )
     pushing.pusher = worker
     beside.on_outbox = worker.wake
-    channel.go.set()
-    await pushing.handle(InboundMessage(channel.name, "p-3", f"m{next(_ids)}", command="start"))
-    await pushing.handle(InboundMessage(channel.name, "p-3", f"m{next(_ids)}", choice="accept"))
+    await pushing.handle(InboundMessage(channel.name, address, f"m{next(_ids)}", command="start"))
+    await pushing.handle(InboundMessage(channel.name, address, f"m{next(_ids)}", choice="accept"))
     await worker.flush_pushed()
+    return pushing, beside, worker
+
+
+async def test_a_reply_behind_a_pushed_one_goes_out_as_soon_as_that_one_is_cleared(
+    office: Office,
+) -> None:
+    """Another process's unit (here: a second service on the same database) queues a reply
+    to the person while their pushed reply is still being sent: it waits behind it (order),
+    and goes out once the pushed one is sent and cleared, not at the worker's next poll."""
+    channel = HeldChannel()
+    channel.go.set()
+    pushing, beside, worker = await beside_a_pushing_service(office, channel, "p-3")
     rounds = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(0.05)  # the worker's first round found nothing and waits
@@ -210,17 +220,7 @@ async def test_a_reply_committed_before_the_pushed_one_is_sent_goes_out_after_it
     then finds the pushed reply's row at the head of the person's queue; once that row is
     deleted, the rounds look again."""
     channel = MemoryChannel()
-    clock = ManualClock(NOW)
-    pushing = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-    beside = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-    worker = DeliveryWorker(
-        office.store, {channel.name: channel}, DeliverySettings(poll_seconds=30), clock=clock
-    )
-    pushing.pusher = worker
-    beside.on_outbox = worker.wake
-    await pushing.handle(InboundMessage(channel.name, "p-5", f"m{next(_ids)}", command="start"))
-    await pushing.handle(InboundMessage(channel.name, "p-5", f"m{next(_ids)}", choice="accept"))
-    await worker.flush_pushed()
+    pushing, beside, worker = await beside_a_pushing_service(office, channel, "p-5")
     rounds = asyncio.create_task(worker.run())
     behind: list[Handled] = []
 
