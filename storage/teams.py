@@ -14,6 +14,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
@@ -288,8 +289,39 @@ async def add_counsellor(
     return row.id
 
 
+@dataclass(frozen=True)
+class _Rewrap:
+    """The counsellor's private key wrapped anew at the office's raised costs."""
+
+    wrapped: bytes
+    salt: bytes
+    params: dict[str, Any]
+
+
+@dataclass
+class Unlocked:
+    """A login's slow part done (`open_keys`): the keys, and what they were opened with, for
+    `keep` to check again in the write transaction."""
+
+    keys: CounsellorKeys
+    password_hash: str
+    kdf_salt: bytes
+    rewrap: _Rewrap | None
+
+
 async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
-    """Check the password and open the counsellor's team keys; None for a wrong login."""
+    """Check the password and open the counsellor's team keys; None for a wrong login. In
+    one write transaction; where others wait for the writer, `open_keys` in a read
+    transaction and then `keep` in a short write transaction."""
+    unlocked = await open_keys(tx, username, password)
+    return None if unlocked is None else await keep(tx, unlocked)
+
+
+async def open_keys(tx: Tx, username: str, password: str) -> Unlocked | None:
+    """Check the password and open the counsellor's team keys, reading only: the slow part
+    of a login (a password check and a key derivation, with production costs about 0.4 s),
+    so it runs in a read transaction and no person's message waits for it. None for a wrong
+    login."""
     row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == username))
     # Every answer costs the same: one password check and one key derivation, whether the
     # name exists, the account is set up and the password is right or not. Otherwise the
@@ -315,15 +347,15 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         row.private_key_wrapped,
         aad_for("counsellor-key", username),
     )
+    rewrap = None
     if params.weaker_than(tx.kdf):
         # The office raised the costs since this wrap was made: the password is at hand now,
         # so the wrap moves up to them (once; later logins cost the new amount).
         salt = new_salt()
-        row.private_key_wrapped = wrap(
+        wrapped = wrap(
             await slow_kdf(password, salt, tx.kdf), private, aad_for("counsellor-key", username)
         )
-        row.kdf_salt = salt
-        row.kdf_params = tx.kdf.to_dict()
+        rewrap = _Rewrap(wrapped, salt, tx.kdf.to_dict())
     wraps = (
         await tx.session.execute(
             select(TeamKeyWrap, TeamKey)
@@ -332,7 +364,30 @@ async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
         )
     ).all()
     keys = await _open_wraps(tx, private, row.id, [(w, k) for w, k in wraps])
-    return CounsellorKeys(row.id, row.username, row.role, keys, [private])
+    opened = CounsellorKeys(row.id, row.username, row.role, keys, [private])
+    return Unlocked(opened, row.password_hash, row.kdf_salt, rewrap)
+
+
+async def keep(tx: Tx, unlocked: Unlocked) -> CounsellorKeys | None:
+    """In the login's write transaction: the keys, if the account is still as `open_keys`
+    found it (active, the same password and wrap; an admin may have closed it or a new
+    password been set meanwhile), with the raised-cost wrap stored. None, and the keys
+    forgotten, if it changed."""
+    keys = unlocked.keys
+    row = await tx.session.get(Counsellor, keys.counsellor_id)
+    if (
+        row is None
+        or not row.active
+        or row.password_hash != unlocked.password_hash
+        or row.kdf_salt != unlocked.kdf_salt
+    ):
+        keys.forget()
+        return None
+    if unlocked.rewrap is not None:
+        row.private_key_wrapped = unlocked.rewrap.wrapped
+        row.kdf_salt = unlocked.rewrap.salt
+        row.kdf_params = unlocked.rewrap.params
+    return keys
 
 
 _DUMMY_KDF_SALT = new_salt()

@@ -1,0 +1,98 @@
+"""A counsellor's login checks the password and derives the key that opens their team keys
+(about 0.4 s with the production costs) before its write transaction: on SQLite's one
+writer, people's messages do not wait for it. What the write transaction then keeps is
+checked again there: an account closed meanwhile logs nobody in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pyotp
+import pytest
+
+from bot.channels.base import InboundMessage
+from storage import teams
+from storage.crypto import PRODUCTION_FLOOR, KdfParams
+from storage.kdf import slow_kdf
+from storage.models import Counsellor
+from tests.conftest import COUNSELLOR_PASSWORD
+from tests.integration.test_console import Console_, _id_of, login
+
+Meanwhile = Callable[[], Awaitable[None]]
+
+
+async def _login_with_something_meanwhile(
+    env: Console_, monkeypatch: pytest.MonkeyPatch, username: str, meanwhile: Meanwhile
+) -> Any:
+    """Log in; while the login derives its key, run `meanwhile` to its end (within 10 s)."""
+    deriving, done = asyncio.Event(), asyncio.Event()
+
+    async def derive(*args: Any) -> bytes:
+        deriving.set()
+        await done.wait()  # a derivation that lasts until `meanwhile` is over
+        return await slow_kdf(*args)
+
+    monkeypatch.setattr(teams, "slow_kdf", derive)
+    logging_in = asyncio.create_task(login(env, username))
+    try:
+        await asyncio.wait_for(deriving.wait(), 10)
+        await asyncio.wait_for(meanwhile(), 10)
+    finally:
+        done.set()
+    return await logging_in
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_people_write_on_while_a_counsellor_logs_in(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handled = []
+
+    async def a_person_writes() -> None:
+        msg = InboundMessage(env.channel.name, "jemand", "m1", command="start", language="de")
+        handled.append(await env.console.service.handle(msg))
+
+    resp = await _login_with_something_meanwhile(
+        env, monkeypatch, "berater-region", a_person_writes
+    )
+    assert [h.status for h in handled] == ["processed"]
+    assert env.channel.to("jemand"), "the person got no answer"
+    assert resp.status == 303 and resp.headers["Location"] == "/console"
+
+
+async def test_an_account_closed_while_its_login_derives_is_not_logged_in(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def an_admin_closes_it() -> None:
+        async with env.office.store.tx(env.clock()) as tx:
+            assert await teams.deactivate(tx, await _id_of(tx, "berater-stadt")) is not None
+
+    resp = await _login_with_something_meanwhile(
+        env, monkeypatch, "berater-stadt", an_admin_closes_it
+    )
+    assert resp.status == 401
+    assert "console" not in resp.cookies
+
+
+async def test_raised_costs_reach_the_account_through_the_console_login(env: Console_) -> None:
+    async with env.office.store.tx(env.clock()) as tx:
+        cid = await teams.add_counsellor(
+            tx, "frueher", COUNSELLOR_PASSWORD, role="counsellor", teams={}, kdf=PRODUCTION_FLOOR
+        )
+        env.secrets["frueher"] = pyotp.random_base32()
+        await teams.set_totp_secret(tx, cid, env.secrets["frueher"])
+    raised = KdfParams(
+        time_cost=PRODUCTION_FLOOR.time_cost + 1, memory_cost_kib=PRODUCTION_FLOOR.memory_cost_kib
+    )
+    env.office.store.kdf = raised
+    assert (await login(env, "frueher")).status == 303
+    async with env.office.store.read(env.clock()) as tx:
+        row = await tx.session.get(Counsellor, cid)
+        assert row is not None and KdfParams.from_dict(row.kdf_params) == raised
+    # The new wrap opens the key: the next login works as before, and only with the password.
+    env.client.session.cookie_jar.clear()
+    assert (await login(env, "frueher")).status == 303
+    env.client.session.cookie_jar.clear()
+    assert (await login(env, "frueher", password="falsch")).status == 401
