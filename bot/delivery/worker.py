@@ -93,7 +93,9 @@ class DeliveryWorker:
         self._pushed: list[Delivery] = []
         """Replies pushed at once, sent, their rows to be deleted in the next batch."""
         self._flusher: asyncio.Task[None] | None = None
-        self._clearing: list[Delivery] = []
+        self._not_cleared: dict[int, set[int]] = {}
+        """Per contact, the outbox ids of `_pushed` and of the batch being deleted: asked at
+        every message (`sent_not_cleared`), so not searched for in the lists."""
         self._woken = False
         """Woken since the last deletion of pushed rows: a reply left to the rounds may sit
         behind a pushed one (committed before it, not yet deleted), so the rounds look again
@@ -103,9 +105,7 @@ class DeliveryWorker:
     def sent_not_cleared(self, contact_id: int) -> frozenset[int]:
         """The contact's outbox rows this process pushed and is about to delete: sent, so no
         reply after them has to wait for them (`DirectPush.sent`)."""
-        return frozenset(
-            d.outbox_id for d in (*self._pushed, *self._clearing) if d.contact_id == contact_id
-        )
+        return frozenset(self._not_cleared.get(contact_id, ()))
 
     @property
     def lease(self) -> timedelta:
@@ -128,6 +128,7 @@ class DeliveryWorker:
                     self.wake()
                     break
                 self._pushed.append(delivery)
+                self._not_cleared.setdefault(delivery.contact_id, set()).add(delivery.outbox_id)
                 sent += 1
         finally:
             if self._pushed and (self._flusher is None or self._flusher.done()):
@@ -140,7 +141,6 @@ class DeliveryWorker:
         under the same delivery ids (the receivers drop what they have seen)."""
         while self._pushed:
             done, self._pushed = self._pushed, []
-            self._clearing = done
             try:
                 async with self.store.tx(self.clock()) as tx:
                     await outbox.delivered(tx, [d.outbox_id for d in done])
@@ -148,11 +148,19 @@ class DeliveryWorker:
                 log.exception("delivery: %s pushed replies could not be cleared", len(done))
                 return
             finally:
-                self._clearing = []
+                self._cleared(done)
             if self._woken:
                 # A reply queued behind one of these (a counsellor's, say) may go now.
                 self._woken = False
                 self._wake.set()
+
+    def _cleared(self, done: Sequence[Delivery]) -> None:
+        for d in done:
+            ids = self._not_cleared.get(d.contact_id)
+            if ids is not None:
+                ids.discard(d.outbox_id)
+                if not ids:
+                    del self._not_cleared[d.contact_id]
 
     async def flush_pushed(self) -> None:
         """Wait until every pushed reply's row is deleted (at stop, and for tests)."""
