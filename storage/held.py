@@ -30,7 +30,24 @@ class HeldConversation:
     updated_at: datetime
 
 
+KNOWN_CONTACTS_AT_MOST = 100_000
+"""Entries of `KnownContacts` (a few MiB); when full it starts again empty."""
+
+
+class KnownContacts(dict[str, int]):
+    """Contact pseudonym -> contact id, as light units last read them, shared by a store's
+    units: a message of a known contact reads its row and takes its receipt in one trip
+    (storage/arrival.py). Only a guess, checked in that trip: a contact deleted and another
+    given its id makes the unit fall back."""
+
+    def remember(self, pseudonym: str, contact_id: int) -> None:
+        if len(self) >= KNOWN_CONTACTS_AT_MOST:
+            self.clear()
+        self[pseudonym] = contact_id
+
+
 @dataclass(eq=False)
 class Held:
     conn: AsyncConnection
+    known: KnownContacts = field(default_factory=KnownContacts)
     conversations: dict[int, HeldConversation] = field(default_factory=dict)

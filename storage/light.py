@@ -16,6 +16,7 @@ runs the message again in a session. The turn code is the same either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, bindparam, select, true
@@ -24,6 +25,7 @@ from storage.contacts import LAST_SEEN_STEP
 from storage.held import HeldConversation, NeedsFullUnit
 from storage.models import Contact, Conversation
 from storage.records import ContactRef, ConversationRef, Owner
+from storage.statement_batch import Statement
 from storage.store import Tx
 
 _CONTACTS: Final = cast(Table, Contact.__table__)
@@ -88,40 +90,62 @@ _CONTACT_AND_OPEN_LOCKED: Final = (
 """PostgreSQL: the conversation row locked for the unit, as in storage/conversations.py."""
 
 
+CONTACT_AND_OPEN: Final = Statement(_CONTACT_AND_OPEN)
+"""The SQLite query, for a batch (storage/arrival.py: read with the receipt, in one trip)."""
+
+
 async def contact_and_active(tx: Tx, pseudonym: str) -> tuple[ContactRef, ConversationRef | None]:
-    """The contact with its open conversation, held for the unit. A contact that is new,
-    held, marked unreachable or due for its last-seen hour needs a session, and so does a
-    conversation that is not the bot's alone (a case, or none open: a new one begins)."""
+    """The contact with its open conversation, held for the unit (see `hold`)."""
     assert tx.light is not None
     query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
     found = (await tx.light.conn.execute(query, {"pseudonym": pseudonym})).first()
-    if found is None or found.blocked_at is not None or found.unreachable:
+    return hold(tx, pseudonym, None if found is None else found._mapping)
+
+
+def hold(
+    tx: Tx, pseudonym: str, found: Mapping[Any, Any] | None
+) -> tuple[ContactRef, ConversationRef]:
+    """The contact and open conversation `CONTACT_AND_OPEN` found, held for the unit. A
+    contact that is new, held, marked unreachable or due for its last-seen hour needs a
+    session, and so does a conversation that is not the bot's alone (a case, or none open:
+    a new one begins)."""
+    assert tx.light is not None
+    if found is None or found["blocked_at"] is not None or found["unreachable"]:
         raise NeedsFullUnit
-    if tx.now - found.last_seen_at >= LAST_SEEN_STEP:
+    if tx.now - found["last_seen_at"] >= LAST_SEEN_STEP:
         raise NeedsFullUnit
-    if found.conversation_id is None or found.owner != "bot" or found.case_id is not None:
+    conversation_id = found["conversation_id"]
+    if conversation_id is None or found["owner"] != "bot" or found["case_id"] is not None:
         raise NeedsFullUnit
-    contact = ContactRef(found.contact_id, found.channel, pseudonym, False, False)
-    tx.light.conversations[found.conversation_id] = HeldConversation(
-        found.conversation_id,
-        found.contact_id,
-        found.case_id,
-        found.next_seq,
-        found.state_ct,
-        found.mac,
-        found.language,
-        found.updated_at,
+    contact_id = found["contact_id"]
+    tx.light.known.remember(pseudonym, contact_id)
+    contact = ContactRef(contact_id, found["channel"], pseudonym, False, False)
+    tx.light.conversations[conversation_id] = HeldConversation(
+        conversation_id,
+        contact_id,
+        found["case_id"],
+        found["next_seq"],
+        found["state_ct"],
+        found["mac"],
+        found["language"],
+        found["updated_at"],
     )
     return contact, ConversationRef(
-        id=found.conversation_id,
-        contact_id=found.contact_id,
-        owner=cast(Owner, found.owner),
-        language=found.language,
-        flow_version_id=found.flow_version_id,
-        case_id=found.case_id,
-        previous_case_id=found.previous_case_id,
-        updated_at=found.updated_at,
+        id=conversation_id,
+        contact_id=contact_id,
+        owner=cast(Owner, found["owner"]),
+        language=found["language"],
+        flow_version_id=found["flow_version_id"],
+        case_id=found["case_id"],
+        previous_case_id=found["previous_case_id"],
+        updated_at=found["updated_at"],
     )
+
+
+def known_contact(tx: Tx, pseudonym: str) -> int | None:
+    """The contact id a light unit last read for this pseudonym, if any (a guess: see
+    storage/held.py `KnownContacts`)."""
+    return None if tx.light is None else tx.light.known.get(pseudonym)
 
 
 def held(tx: Tx, conversation_id: int) -> HeldConversation:

@@ -134,7 +134,7 @@ def _run_batch(db: sqlite3.Connection, kept: list[str], work: Work) -> list[Any]
                 cursor.execute(sql, parameters)
                 if cursor.description:
                     rows = cursor.fetchall()  # to the end: SQLite finishes the statement then
-                    returned.append(rows[0][0] if rows else None)
+                    returned.append(rows[0] if rows else None)
             except sqlite3.Error as error:
                 # What SQLAlchemy would have raised for it, without the parameters (so out of
                 # any log line). SQLAlchemy's own error handling (handle_error events,
@@ -176,7 +176,8 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def run_batch(self, work: Work) -> list[Any]:
         """Run the statements one after the other in a single call on the connection's
         thread, in its open transaction (storage/statement_batch.py); from inside
-        SQLAlchemy's greenlet. The first column of each returning statement's first row."""
+        SQLAlchemy's greenlet. The first row of each statement that returns rows (None
+        without one)."""
         connection = self._connection
         ran: list[Any] = await_(
             connection._execute(_run_batch, connection._conn, self.take_kept(), work)

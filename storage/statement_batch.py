@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, TextClause
+from sqlalchemy import Connection, Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
@@ -31,13 +31,28 @@ class _Prepared:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     returns: bool
+    columns: tuple[str, ...] = ()
+    """A query's result columns, by their labels (empty for other statements)."""
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
+    fixed: Values = field(default_factory=dict)
+    """Values the statement itself binds (a query's `owner != 'closed'`)."""
     _rows: dict[int, str] = field(default_factory=dict, compare=False)
 
     def parameters(self, values: Values) -> tuple[Any, ...]:
+        given = {**self.fixed, **values} if self.fixed else values
         return tuple(
             value if process is None else process(value)
-            for value, process in zip((values[n] for n in self.names), self.processors, strict=True)
+            for value, process in zip((given[n] for n in self.names), self.processors, strict=True)
         )
+
+    def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
+        """A query's row from the driver, its values as SQLAlchemy would give them."""
+        if raw is None:
+            return None
+        return {
+            name: value if process is None else process(value)
+            for name, value, process in zip(self.columns, raw, self.results, strict=True)
+        }
 
     def rows(self, count: int) -> str:
         """This INSERT for `count` rows in one statement (`VALUES (…), (…)`)."""
@@ -53,7 +68,7 @@ class Statement:
     """A Core statement (INSERT, UPDATE, or a plain-text query that answers one value) with
     named bound parameters, prepared per dialect."""
 
-    statement: UpdateBase | TextClause
+    statement: UpdateBase | TextClause | Select[Any]
     _prepared: dict[str, _Prepared] = field(default_factory=dict)
 
     def prepared(self, dialect: Dialect) -> _Prepared:
@@ -70,27 +85,45 @@ class Statement:
             returns = not isinstance(self.statement, UpdateBase) or bool(
                 compiled.effective_returning
             )
+            columns: tuple[str, ...] = ()
+            results: tuple[Callable[[Any], Any] | None, ...] = ()
+            fixed: dict[str, Any] = {}
+            if isinstance(self.statement, Select):
+                selected = list(self.statement.selected_columns)
+                columns = tuple(str(c.key) for c in selected)
+                results = tuple(
+                    c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected
+                )
+                fixed = {
+                    n: compiled.binds[n].value for n in names if not compiled.binds[n].required
+                }
             found = self._prepared[dialect.name] = _Prepared(
-                compiled.string, names, processors, returns
+                compiled.string, names, processors, returns, columns, results, fixed
             )
         return found
 
 
 @dataclass
 class Batch:
-    """Statements to run in order; `run` returns, per statement that has RETURNING, its
-    first row's first column (in the order of those statements)."""
+    """Statements to run in order; `run` returns, per statement that returns rows, its first
+    row's first column, or for a query added with `add_row` its first row as a dict by
+    column label (None without a row; in the order of those statements)."""
 
-    steps: list[tuple[Statement, Sequence[Values], bool]] = field(default_factory=list)
+    steps: list[tuple[Statement, Sequence[Values], _Kind]] = field(default_factory=list)
 
     def add(self, statement: Statement, values: Values) -> None:
-        self.steps.append((statement, [values], False))
+        self.steps.append((statement, [values], "one"))
+
+    def add_row(self, statement: Statement, values: Values) -> None:
+        """A query whose first row is wanted whole."""
+        assert isinstance(statement.statement, Select)
+        self.steps.append((statement, [values], "row"))
 
     def add_many(self, statement: Statement, rows: Sequence[Values]) -> None:
         """Rows for an INSERT without RETURNING (they go in as one multi-row INSERT)."""
         assert isinstance(statement.statement, Insert) and not statement.statement._returning
         if rows:
-            self.steps.append((statement, rows, True))
+            self.steps.append((statement, rows, "many"))
 
     def run(self, conn: Connection) -> list[Any]:
         """Synchronous, inside SQLAlchemy's greenlet (as in a `run_sync` or a session event)."""
@@ -98,10 +131,15 @@ class Batch:
         if isinstance(raw, sqlite_driver.BatchConnection):
             dialect = conn.dialect
             work = []
-            for statement, rows, many in self.steps:
+            answers: list[Callable[[Any], Any]] = []
+            for statement, rows, kind in self.steps:
                 prepared = statement.prepared(dialect)
-                if not many:
+                if kind != "many":
                     work.append((prepared.sql, prepared.parameters(rows[0])))
+                    if kind == "row":
+                        answers.append(prepared.row)
+                    elif prepared.returns:
+                        answers.append(_first_column)
                     continue
                 # A turn's few rows of a table as one INSERT (SQLite steps an executemany
                 # once per row); far within SQLite's limit of bound parameters.
@@ -109,10 +147,23 @@ class Batch:
                     chunk = rows[start : start + _ROWS_PER_INSERT]
                     flat = [p for r in chunk for p in prepared.parameters(r)]
                     work.append((prepared.rows(len(chunk)), flat))
-            return raw.run_batch(work)
+            return [
+                answer(raw_row)
+                for answer, raw_row in zip(answers, raw.run_batch(work), strict=True)
+            ]
         returned = []
-        for statement, rows, many in self.steps:
-            result = conn.execute(statement.statement, list(rows) if many else rows[0])
-            if not many and statement.prepared(conn.dialect).returns:
+        for statement, rows, kind in self.steps:
+            result = conn.execute(statement.statement, list(rows) if kind == "many" else rows[0])
+            if kind == "row":
+                found = result.first()
+                returned.append(None if found is None else dict(found._mapping))
+            elif kind == "one" and statement.prepared(conn.dialect).returns:
                 returned.append(result.scalar())  # None without a row, as on SQLite
         return returned
+
+
+_Kind = Literal["one", "row", "many"]
+
+
+def _first_column(row: Sequence[Any] | None) -> Any:
+    return None if row is None else row[0]

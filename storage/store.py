@@ -22,7 +22,7 @@ from storage import pending
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
-from storage.held import Held, NeedsFullUnit
+from storage.held import Held, KnownContacts, NeedsFullUnit
 from storage.records import DirectPush
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class Store:
         service's clock, so storage and service never disagree about the date."""
         self._clearing: asyncio.Task[None] | None = None
         self._clear_again = False
+        self.known_contacts = KnownContacts()
         self.light_units = True
         """Whether ordinary messages try a light unit first (`light_tx`). Tests turn it off
         to compare with sessions."""
@@ -170,7 +171,7 @@ class Store:
         """A unit of work without an ORM session (storage/light.py), for an ordinary
         message; raises `NeedsFullUnit` (having kept nothing) when it meets anything else."""
         async with self.db.light_transaction() as conn:
-            tx = self._tx(None, Held(conn), now, push)
+            tx = self._tx(None, Held(conn, self.known_contacts), now, push)
             yield tx
             if tx.pending:
                 await conn.run_sync(tx.pending.write)

@@ -513,10 +513,8 @@ async def _dispatch(
     attached, a held contact's message is kept unseen, a stale button is refused, a
     message with no open conversation reopens a case or starts one; then the bot's turn or
     the case's."""
-    contact, conv = await conversations.contact_and_active(tx, msg.channel, msg.address)
-    if tx.push is not None:
-        tx.push.contact_id = contact.id  # only replies to the writer are pushed
-    if not await arrival.take_receipt(tx, contact.id, msg.client_message_id):
+    contact, conv, taken = await arrival.arrive(tx, msg.channel, msg.address, msg.client_message_id)
+    if not taken:
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)
     if clean is not None:

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -133,3 +134,40 @@ async def test_a_message_that_needs_a_session_keeps_nothing_of_its_light_try(
         )
         assert len(senders) == 6
         assert await tx.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+async def _receipts(store: Store, address: str) -> tuple[int, int]:
+    """The contact's id and how many message receipts it has."""
+    async with store.read() as tx:
+        contact = await contacts.find(tx, "memory", address)
+        assert contact is not None
+        count = await tx.session.scalar(
+            select(func.count()).where(InboundReceipt.contact_id == contact.id)
+        )
+        return contact.id, int(count or 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_deleted_contact_s_id_given_to_someone_else_takes_no_receipt_of_theirs(
+    office: Office,
+) -> None:
+    """A light unit takes a known contact's receipt in the trip that reads the contact,
+    under the id it read last time (storage/arrival.py). SQLite gives a deleted contact's
+    id to the next new contact: a person who asked for deletion and writes again must not
+    take receipts under the id of whoever has it now."""
+    store = office.store
+    channel = MemoryChannel()
+    first = Person(store, channel)
+    for step in STEPS[:3]:
+        assert (await first.service.handle(_message(first, **step))).status == "processed"
+    old_id, _ = await _receipts(store, first.address)
+    await first.service.forget(channel.name, first.address)
+    other = Person(store, channel)
+    await other.service.handle(_message(other, command="start", language="de"))
+    assert (await _receipts(store, other.address)) == (old_id, 1)  # the id, given again
+
+    for step in STEPS[:2]:  # the first person starts anew, under a new id
+        assert (await first.service.handle(_message(first, **step))).status == "processed"
+    new_id, taken = await _receipts(store, first.address)
+    assert new_id != old_id and taken == 2
+    assert (await _receipts(store, other.address)) == (old_id, 1)

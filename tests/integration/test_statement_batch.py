@@ -92,3 +92,27 @@ async def test_a_refused_statement_fails_the_transaction_without_its_values(
         seen = await tx.session.scalar(select(Contact.last_seen_at).where(Contact.id == contact.id))
     assert left is None
     assert seen == NOW  # the UPDATE before the refused INSERT is gone too
+
+
+async def test_a_batch_reads_a_row_as_sqlalchemy_would(office: Office) -> None:
+    """A query in a batch (the contact read with the receipt, storage/arrival.py) answers
+    its first row with the column types' processing (an aware time, a real bool), the
+    statement's own bound values included (`channel != 'telegram'`), and None without a
+    row."""
+    store = office.store
+    async with store.tx(NOW) as tx:
+        contact = await contacts.contact_for(tx, "memory", "person-read")
+    query = select(
+        CONTACTS.c.id.label("contact_id"), CONTACTS.c.unreachable, CONTACTS.c.last_seen_at
+    ).where(CONTACTS.c.pseudonym == bindparam("pseudonym"), CONTACTS.c.channel != "telegram")
+    read = Statement(query)
+    batch = Batch()
+    batch.add_row(read, {"pseudonym": contact.pseudonym})
+    batch.add_row(read, {"pseudonym": "nobody"})
+    async with store.tx(NOW) as tx:
+        found, nobody = await tx.session.run_sync(lambda s: batch.run(s.connection()))
+        expected = (await tx.session.execute(query, {"pseudonym": contact.pseudonym})).one()
+    assert found == dict(expected._mapping)
+    assert found["contact_id"] == contact.id and found["unreachable"] is False
+    assert found["last_seen_at"] == NOW and found["last_seen_at"].utcoffset() == timedelta(0)
+    assert nobody is None

@@ -176,14 +176,15 @@ async def test_an_answer_s_writes_are_one_trip_to_the_database_thread(
 ) -> None:
     """aiosqlite runs SQLite on a thread of its own; every call there is a round trip
     through the busy event loop while the write lock is held. Reading the contact and
-    taking the receipt are a trip each (the turn needs their answers), the turn's writes
-    (the conversation's UPDATE, its lines, its reply) one trip together
-    (storage/statement_batch.py), plus the transaction's BEGIN and COMMIT."""
+    taking the receipt are one trip (the turn needs their answers; the contact's id is known
+    from its last message, storage/arrival.py), the turn's writes (the conversation's
+    UPDATE, its lines, its reply) one trip together (storage/statement_batch.py), plus the
+    transaction's BEGIN and COMMIT."""
 
     send = await at_a_question(office.store, "person-hops")
     trips = trips_to_the_database_thread(monkeypatch)
     await send(choice="no")
-    assert len(trips) == 2 + 1 + 2
+    assert len(trips) == 1 + 1 + 2
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -193,7 +194,7 @@ async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
     """A unit of work that joins a transaction another person's unit opened (group commit,
     storage/group_commit.py) is wrapped in a savepoint. SAVEPOINT and RELEASE answer
     nothing the turn waits for: they go in the trips the turn makes anyway, so a joined
-    answer costs its three trips (contact, receipt, writes) and no more; the group's
+    answer costs its two trips (contact with receipt, writes) and no more; the group's
     COMMIT takes the RELEASE along."""
     import aiosqlite
 
@@ -236,9 +237,9 @@ async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
     start = next(i for i, trip in enumerate(trips) if any("SAVEPOINT" in s for s in trip))
     joined = trips[start:]
     assert joined[0][0].startswith("SAVEPOINT") and joined[0][1].startswith("SELECT"), joined
-    assert [s for s in joined[2] if s.startswith("RELEASE")] == [], joined  # not before writes
-    assert len(joined) == 4, joined  # contact, receipt, writes, the group's commit
-    assert joined[3][0].startswith("RELEASE") and joined[3][-1] == "COMMIT", joined
+    assert [s for s in joined[1] if s.startswith("RELEASE")] == [], joined  # not before writes
+    assert len(joined) == 3, joined  # contact with receipt, writes, the group's commit
+    assert joined[2][0].startswith("RELEASE") and joined[2][-1] == "COMMIT", joined
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -246,8 +247,9 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reply pushed at once must not overtake an earlier one still waiting in the outbox,
-    so the unit asks; it asks in the same trip that takes the message's receipt
-    (storage/arrival.py): the same five trips as an answer whose reply waits for the worker."""
+    so the unit asks; it asks in the same trip that reads the contact and takes the
+    message's receipt (storage/arrival.py): the same four trips as an answer whose reply
+    waits for the worker."""
 
     from bot.channels.memory import MemoryChannel
     from bot.delivery.worker import DeliveryWorker
@@ -270,6 +272,6 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     trips = trips_to_the_database_thread(monkeypatch)
     assert await send(choice="no") == 1
     monkeypatch.undo()
-    assert len(trips) == 2 + 1 + 2
+    assert len(trips) == 1 + 1 + 2
     assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
     await worker.flush_pushed()
