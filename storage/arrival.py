@@ -21,6 +21,9 @@ from storage.statement_batch import Batch, Statement
 from storage.store import Tx
 
 _RECEIPT: Final = Statement(contacts.RECEIPT["sqlite"])
+_RECEIPT_IF_KNOWN: Final = Statement(contacts.RECEIPT_IF_STILL["sqlite"])
+"""The receipt under a remembered contact id, only if that contact still has the
+pseudonym: never under an id deleted (a foreign key error) or given to someone else."""
 _WAITING: Final = Statement(
     text(
         "SELECT 1 FROM outbox WHERE contact_id = :contact_id"
@@ -53,7 +56,10 @@ async def arrive(
     push = tx.push
     batch = Batch()
     batch.add_row(light.CONTACT_AND_OPEN, {"pseudonym": pseudonym})
-    batch.add(_RECEIPT, receipt_values(tx, known, client_message_id))
+    batch.add(
+        _RECEIPT_IF_KNOWN,
+        {**receipt_values(tx, known, client_message_id), "pseudonym": pseudonym},
+    )
     if push is not None:
         push.contact_id = known
         batch.add(_WAITING, {"contact_id": known, "sent": _sent(push, known)})

@@ -700,6 +700,8 @@ async def delete_case(tx: Tx, case_id: int) -> None:
     await tx.session.execute(delete(Case).where(Case.id == case_id))
     # The channel address goes too, unless the person has other conversations with us.
     still_used = select(Conversation.contact_id).where(Conversation.contact_id.in_(contact_ids))
-    await tx.session.execute(
+    gone = await tx.session.execute(
         delete(Contact).where(Contact.id.in_(contact_ids), Contact.id.not_in(still_used))
     )
+    if getattr(gone, "rowcount", 0):
+        tx.contacts_deleted()

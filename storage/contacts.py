@@ -134,6 +134,7 @@ async def park(tx: Tx, contact_id: int) -> None:
 
 async def delete_contact(tx: Tx, contact_id: int) -> None:
     await tx.session.execute(delete(Contact).where(Contact.id == contact_id))
+    tx.contacts_deleted()
 
 
 async def address_of(tx: Tx, contact_id: int) -> tuple[str, str]:
@@ -170,6 +171,34 @@ def _receipt(insert: Any) -> Any:
 
 
 RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt(sqlite_insert)}
+
+
+def _receipt_if_still(insert: Any) -> Any:
+    receipts = InboundReceipt.__table__.c
+    contact = Contact.__table__.c
+    # SQLite needs the SELECT's WHERE to tell its ON CONFLICT from a join's ON.
+    still = select(
+        contact.id,
+        bindparam("client_ref", type_=receipts.client_ref.type),
+        bindparam("created_at", type_=receipts.created_at.type),
+    ).where(
+        contact.id == bindparam("contact_id", type_=contact.id.type),
+        contact.pseudonym == bindparam("pseudonym", type_=contact.pseudonym.type),
+    )
+    return (
+        insert(InboundReceipt.__table__)
+        .from_select(["contact_id", "client_ref", "created_at"], still)
+        .on_conflict_do_nothing()
+        .returning(receipts.contact_id)
+    )
+
+
+RECEIPT_IF_STILL: Final = {
+    "postgresql": _receipt_if_still(postgresql_insert),
+    "sqlite": _receipt_if_still(sqlite_insert),
+}
+"""`RECEIPT` for a contact id known from before, taken only while that contact still has
+the given pseudonym (storage/arrival.py)."""
 
 
 def receipt_values(tx: Tx, contact_id: int, client_message_id: str) -> dict[str, Any]:

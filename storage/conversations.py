@@ -353,7 +353,9 @@ async def expire_idle(tx: Tx, idle: timedelta) -> int:
     orphans = select(Contact.id).where(Contact.id.not_in(needed))
     await tx.session.execute(delete(OutboxItem).where(OutboxItem.contact_id.in_(orphans)))
     await tx.session.execute(delete(Conversation).where(Conversation.contact_id.in_(orphans)))
-    await tx.session.execute(delete(Contact).where(Contact.id.in_(orphans)))
+    gone = await tx.session.execute(delete(Contact).where(Contact.id.in_(orphans)))
+    if getattr(gone, "rowcount", 0):
+        tx.contacts_deleted()
     expired = int(getattr(result, "rowcount", 0))
     if expired:
         tx.removed_secrets("idle conversations expired")

@@ -110,7 +110,10 @@ def hold(
     session, and so does a conversation that is not the bot's alone (a case, or none open:
     a new one begins)."""
     assert tx.light is not None
-    if found is None or found["blocked_at"] is not None or found["unreachable"]:
+    if found is None:
+        tx.light.known.pop(pseudonym, None)
+        raise NeedsFullUnit
+    if found["blocked_at"] is not None or found["unreachable"]:
         raise NeedsFullUnit
     if tx.now - found["last_seen_at"] >= LAST_SEEN_STEP:
         raise NeedsFullUnit

@@ -69,6 +69,9 @@ class Tx:
     """The store's count of flow publications seen (bot/conversation/flows.py caches the
     published version by it); moved after the commit of a transaction that published."""
     published: list[str] = field(default_factory=list, compare=False, repr=False)
+    deleted_contacts: list[bool] = field(default_factory=list, compare=False, repr=False)
+    """Set when contact rows were deleted: the store forgets the contact ids it knows
+    (storage/held.py `KnownContacts`) after the commit."""
     push: DirectPush | None = field(default=None, compare=False, repr=False)
     """Replies to send at once after the commit (storage/outbox.py `enqueue`); None: the
     delivery worker's rounds send them."""
@@ -100,6 +103,9 @@ class Tx:
 
     def removed_secrets(self, what: str) -> None:
         self.removals.append(what)
+
+    def contacts_deleted(self) -> None:
+        self.deleted_contacts.append(True)
 
     def published_flow(self, flow_id: str) -> None:
         self.published.append(flow_id)
@@ -203,6 +209,10 @@ class Store:
             self.flow_publications.bump()
         if tx.removals:
             self._clear_wal_soon()
+        if tx.deleted_contacts:
+            # Not left in memory for a person who asked for deletion (and a stale id would
+            # only cost a fallback).
+            self.known_contacts.clear()
 
     def _clear_wal_soon(self) -> None:
         """Clear the write-ahead log beside the work, not in its way: the caller's reply

@@ -305,6 +305,7 @@ class Unlocked:
 
     keys: CounsellorKeys
     password_hash: str
+    public_key: bytes
     kdf_salt: bytes
     rewrap: _Rewrap | None
 
@@ -365,25 +366,35 @@ async def open_keys(tx: Tx, username: str, password: str) -> Unlocked | None:
     ).all()
     keys = await _open_wraps(tx, private, row.id, [(w, k) for w, k in wraps])
     opened = CounsellorKeys(row.id, row.username, row.role, keys, [private])
-    return Unlocked(opened, row.password_hash, row.kdf_salt, rewrap)
+    return Unlocked(opened, row.password_hash, row.public_key, row.kdf_salt, rewrap)
 
 
 async def keep(tx: Tx, unlocked: Unlocked) -> CounsellorKeys | None:
     """In the login's write transaction: the keys, if the account is still as `open_keys`
-    found it (active, the same password and wrap; an admin may have closed it or a new
-    password been set meanwhile), with the raised-cost wrap stored. None, and the keys
-    forgotten, if it changed."""
+    found it (active, the same password and key pair; an admin may have closed it
+    meanwhile), without the team keys whose wraps went meanwhile (the counsellor left that
+    team), and with the raised-cost wrap stored unless another login stored one first.
+    None, and the keys forgotten, if the account changed."""
     keys = unlocked.keys
     row = await tx.session.get(Counsellor, keys.counsellor_id)
     if (
         row is None
         or not row.active
         or row.password_hash != unlocked.password_hash
-        or row.kdf_salt != unlocked.kdf_salt
+        or row.public_key != unlocked.public_key
     ):
         keys.forget()
         return None
-    if unlocked.rewrap is not None:
+    still = set(
+        await tx.session.scalars(
+            select(TeamKeyWrap.team_key_id).where(
+                TeamKeyWrap.counsellor_id == row.id, TeamKeyWrap.holder == "counsellor"
+            )
+        )
+    )
+    for gone in [key_id for key_id in keys.team_keys if key_id not in still]:
+        del keys.team_keys[gone]
+    if unlocked.rewrap is not None and row.kdf_salt == unlocked.kdf_salt:
         row.private_key_wrapped = unlocked.rewrap.wrapped
         row.kdf_salt = unlocked.rewrap.salt
         row.kdf_params = unlocked.rewrap.params

@@ -117,10 +117,11 @@ class LoginPages:
         async with self.console.store.read(now) as tx:
             # The password check and key derivation (about 0.4 s) in a read transaction: on
             # SQLite's one writer no person's message waits for a counsellor's login.
-            account = await teams.login_account(tx, username)
             unlocked = await teams.open_keys(tx, username, password)
         async with self.console.store.tx(now) as tx:
             keys = None if unlocked is None else await teams.keep(tx, unlocked)
+            # Read here, not with the keys: a second factor reset meanwhile counts.
+            account = await teams.login_account(tx, username)
             step = None
             if keys is not None and account is not None and account.totp_secret is not None:
                 step = totp_step(account.totp_secret, code, now)

@@ -76,6 +76,40 @@ async def test_an_account_closed_while_its_login_derives_is_not_logged_in(
     assert "console" not in resp.cookies
 
 
+async def test_a_second_factor_reset_while_the_login_derives_refuses_the_old_code(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stolen phone stops working at once, also for a login already under way."""
+
+    async def an_admin_resets_it() -> None:
+        async with env.office.store.tx(env.clock()) as tx:
+            cid = await _id_of(tx, "berater-region")
+            assert await teams.reset_second_factor(tx, cid) is not None
+
+    resp = await _login_with_something_meanwhile(
+        env, monkeypatch, "berater-region", an_admin_resets_it
+    )
+    assert resp.status == 401
+    assert "console" not in resp.cookies
+
+
+async def test_a_team_left_while_the_login_derives_gives_no_key_of_that_team(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def an_admin_takes_them_out_of_the_team() -> None:
+        async with env.office.store.tx(env.clock()) as tx:
+            cid = await _id_of(tx, "berater-region")
+            assert await teams.team_ids_of(tx, cid) == ["region"]
+            assert await teams.remove_member(tx, "region", cid) is not None
+
+    resp = await _login_with_something_meanwhile(
+        env, monkeypatch, "berater-region", an_admin_takes_them_out_of_the_team
+    )
+    assert resp.status == 303  # still an account of the office, now in no team
+    session = env.console.sessions.get(resp.cookies["console"].value)
+    assert session is not None and session.keys.team_keys == {}
+
+
 async def test_raised_costs_reach_the_account_through_the_console_login(env: Console_) -> None:
     async with env.office.store.tx(env.clock()) as tx:
         cid = await teams.add_counsellor(
