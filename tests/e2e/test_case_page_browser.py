@@ -15,7 +15,7 @@ from tests.e2e.helpers import require_playwright
 
 require_playwright()
 
-from playwright.async_api import expect  # noqa: E402
+from playwright.async_api import Page, expect  # noqa: E402
 
 from tests.e2e.helpers import (  # noqa: E402
     INTAKE_FRAMES,
@@ -126,6 +126,16 @@ async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
 
 
 @pytest.mark.timeout(150)
+async def _shown(page: Page) -> None:
+    """Wait until the page that just loaded has been painted, as a person sees it before
+    typing: Chromium may still show the previous page (paint holding) and drop keys sent
+    to the new one before its first frame, though its DOM and scripts are ready."""
+    await page.wait_for_load_state("load")
+    await page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
     make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path
 ) -> None:
@@ -155,18 +165,22 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
     await expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Fall \d+$"))
     assert int(page.url.rsplit("/", 1)[-1].split("?")[0]) in waiting
     await expect(page.locator("#shortcuts-open")).to_be_visible()  # the shortcuts are set up
+    await _shown(page)
     await page.keyboard.press("c")
     await expect(page.get_by_role("status").first).to_contain_text("übernommen")
     await expect(page.locator("#shortcuts-open")).to_be_visible()
+    await _shown(page)
     await page.keyboard.press("r")
     await expect(page.locator("#reply-text")).to_be_focused()
     await page.keyboard.type("Guten Tag, ich bin für Sie da.")
     await page.keyboard.press("Control+Enter")
     await expect(page.get_by_role("status").first).to_have_text("Die Nachricht ist unterwegs.")
     await expect(page.locator("#shortcuts-open")).to_be_visible()
+    await _shown(page)
 
     # Letters typed in a field stay in the field.
     await page.keyboard.press("r")
+    await expect(page.locator("#reply-text")).to_be_focused()
     await page.keyboard.type("nq")
     await expect(page.locator("#reply-text")).to_have_value("nq")
 
@@ -176,6 +190,7 @@ async def test_a_case_from_the_queue_to_a_sent_reply_by_keyboard_alone(
     await dialog.get_by_role("button", name="Schließen").click()
     await page.reload()
     await expect(page.locator("#shortcuts-open")).to_be_visible()
+    await _shown(page)
     await page.locator("main").focus()
     before = page.url
     await page.keyboard.press("q")

@@ -99,6 +99,8 @@ async def test_a_listener_whose_connection_was_cut_says_so_and_comes_back(
                     text(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                        # This test's database only: other tests share the cluster.
+                        " AND datname = current_database()"
                     )
                 )
         finally:

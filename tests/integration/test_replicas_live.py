@@ -104,6 +104,8 @@ async def test_a_cut_signal_connection_reconnects_and_catches_up(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                # This test's database only: other tests share the cluster.
+                " AND datname = current_database()"
             )
         )
     # Whatever was signalled while A was cut off, A's page gets it once A is back.
