@@ -21,7 +21,7 @@ from storage.statement_batch import Batch, Statement
 from storage.store import Tx
 
 _RECEIPT: Final = Statement(contacts.RECEIPT["sqlite"])
-_RECEIPT_IF_KNOWN: Final = Statement(contacts.RECEIPT_IF_STILL["sqlite"])
+_RECEIPT_IF_KNOWN: Final = Statement(contacts.RECEIPT_IF_STILL)
 """The receipt under a remembered contact id, only if that contact still has the
 pseudonym: never under an id deleted (a foreign key error) or given to someone else."""
 _WAITING: Final = Statement(
@@ -44,8 +44,9 @@ async def arrive(
     In a light unit on SQLite, for a contact a light unit read before, all in one trip to
     the connection's thread (each trip is a wake-up of the busy event loop): the read, the
     receipt and the outbox's answer go together, the receipt under the contact id known
-    from last time. If the read finds another id there (the contact was deleted and the id
-    given to someone else), the unit falls back (`NeedsFullUnit`) and keeps nothing."""
+    from last time and only while that contact still has the pseudonym. If the read finds
+    no contact or another id (the contact was deleted, perhaps its id given to someone
+    else), the unit falls back (`NeedsFullUnit`) and keeps nothing."""
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
     known = light.known_contact(tx, pseudonym) if tx.backend == "sqlite" else None
     if known is None:

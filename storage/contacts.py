@@ -193,12 +193,9 @@ def _receipt_if_still(insert: Any) -> Any:
     )
 
 
-RECEIPT_IF_STILL: Final = {
-    "postgresql": _receipt_if_still(postgresql_insert),
-    "sqlite": _receipt_if_still(sqlite_insert),
-}
+RECEIPT_IF_STILL: Final = _receipt_if_still(sqlite_insert)
 """`RECEIPT` for a contact id known from before, taken only while that contact still has
-the given pseudonym (storage/arrival.py)."""
+the given pseudonym (storage/arrival.py; SQLite, where the read and it share a trip)."""
 
 
 def receipt_values(tx: Tx, contact_id: int, client_message_id: str) -> dict[str, Any]:

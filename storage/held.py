@@ -31,7 +31,7 @@ class HeldConversation:
 
 
 KNOWN_CONTACTS_AT_MOST = 100_000
-"""Entries of `KnownContacts` (a few MiB); when full it starts again empty."""
+"""Entries of `KnownContacts` (about 20 MiB at most); when full it starts again empty."""
 
 
 class KnownContacts(dict[str, int]):

@@ -121,7 +121,8 @@ def hold(
     if conversation_id is None or found["owner"] != "bot" or found["case_id"] is not None:
         raise NeedsFullUnit
     contact_id = found["contact_id"]
-    tx.light.known.remember(pseudonym, contact_id)
+    if tx.backend == "sqlite":  # only there do the read and the receipt share a trip
+        tx.light.known.remember(pseudonym, contact_id)
     contact = ContactRef(contact_id, found["channel"], pseudonym, False, False)
     tx.light.conversations[conversation_id] = HeldConversation(
         conversation_id,

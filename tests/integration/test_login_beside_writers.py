@@ -17,6 +17,7 @@ from storage import teams
 from storage.crypto import PRODUCTION_FLOOR, KdfParams
 from storage.kdf import slow_kdf
 from storage.models import Counsellor
+from storage.store import Tx
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.integration.test_console import Console_, _id_of, login
 
@@ -62,33 +63,26 @@ async def test_people_write_on_while_a_counsellor_logs_in(
     assert resp.status == 303 and resp.headers["Location"] == "/console"
 
 
-async def test_an_account_closed_while_its_login_derives_is_not_logged_in(
-    env: Console_, monkeypatch: pytest.MonkeyPatch
+async def _close(tx: Tx, counsellor_id: int) -> None:
+    assert await teams.deactivate(tx, counsellor_id) is not None
+
+
+async def _reset_second_factor(tx: Tx, counsellor_id: int) -> None:
+    # A stolen phone stops working at once, also for a login already under way.
+    assert await teams.reset_second_factor(tx, counsellor_id) is not None
+
+
+@pytest.mark.parametrize("admin_action", [_close, _reset_second_factor], ids=["closed", "reset"])
+async def test_an_account_closed_or_reset_while_its_login_derives_is_not_logged_in(
+    env: Console_,
+    monkeypatch: pytest.MonkeyPatch,
+    admin_action: Callable[[Tx, int], Awaitable[None]],
 ) -> None:
-    async def an_admin_closes_it() -> None:
+    async def an_admin_acts() -> None:
         async with env.office.store.tx(env.clock()) as tx:
-            assert await teams.deactivate(tx, await _id_of(tx, "berater-stadt")) is not None
+            await admin_action(tx, await _id_of(tx, "berater-stadt"))
 
-    resp = await _login_with_something_meanwhile(
-        env, monkeypatch, "berater-stadt", an_admin_closes_it
-    )
-    assert resp.status == 401
-    assert "console" not in resp.cookies
-
-
-async def test_a_second_factor_reset_while_the_login_derives_refuses_the_old_code(
-    env: Console_, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A stolen phone stops working at once, also for a login already under way."""
-
-    async def an_admin_resets_it() -> None:
-        async with env.office.store.tx(env.clock()) as tx:
-            cid = await _id_of(tx, "berater-region")
-            assert await teams.reset_second_factor(tx, cid) is not None
-
-    resp = await _login_with_something_meanwhile(
-        env, monkeypatch, "berater-region", an_admin_resets_it
-    )
+    resp = await _login_with_something_meanwhile(env, monkeypatch, "berater-stadt", an_admin_acts)
     assert resp.status == 401
     assert "console" not in resp.cookies
 
