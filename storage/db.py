@@ -215,7 +215,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         read_only = conn.get_execution_options().get("anlaufstelle_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        sql = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, sqlite_driver.BatchConnection):
+            # Sent with the transaction's first statement (storage/sqlite_driver.py): a
+            # trip of its own through the busy event loop answers nothing anyone waits for.
+            dbapi_conn.keep(sql)
+        else:
+            conn.exec_driver_sql(sql)
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -21,8 +21,9 @@ Server-side cursors (streamed results) keep the stock implementation.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -33,6 +34,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     SQLiteDialect_aiosqlite,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "aiosqlite_onehop"
@@ -75,10 +77,15 @@ class _Ran:
 
     async def _call(self, operation: str, parameters: Any, many: bool) -> None:
         connection = self._connection
-        # aiosqlite's `_execute` queues a function for its thread: the one hop.
-        ran: _Run = await connection._execute(
-            self._run, connection._conn, self._adapted.take_kept(), operation, parameters, many
-        )
+        adapted = self._adapted
+        ran: _Run
+        if adapted.in_place():
+            ran = self._run(connection._conn, adapted.take_kept(), operation, parameters, many)
+        else:
+            # aiosqlite's `_execute` queues a function for its thread: the one hop.
+            ran = await connection._execute(
+                self._run, connection._conn, adapted.take_kept(), operation, parameters, many
+            )
         self.description, self.rowcount, self.lastrowid, self._rows = ran
 
     async def execute(self, operation: str, parameters: Any = None) -> None:
@@ -149,12 +156,31 @@ def _run_batch(db: sqlite3.Connection, kept: list[str], work: Work) -> list[Any]
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_kept",)
+    __slots__ = ("_kept", "small_writes")
     _cursor_cls = _OneHopCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._kept: list[str] = []
+        self.small_writes = False
+        """Set while a unit of work whose statements are all small runs on the connection
+        (see `in_place`)."""
+
+    def in_place(self) -> bool:
+        """Whether the next statement runs on the event loop's thread, without a hop.
+
+        A hop costs the busy event loop more than a small statement costs SQLite: it is a
+        wake-up of aiosqlite's thread and one of the loop when the answer comes back, each
+        waiting for the other. What may wait stays on the thread: a BEGIN IMMEDIATE (another
+        process may hold the file's writer for up to busy_timeout), a COMMIT (the disk's
+        flush), and any statement outside a unit marked `small_writes`. Inside such a unit,
+        with the write transaction begun, SQLite waits for nobody: a handful of indexed rows
+        read and written in the page cache, microseconds. Only one caller uses the
+        connection at a time (the group's writer), so the thread is idle meanwhile."""
+        if not self.small_writes:
+            return False
+        db = self._connection._connection
+        return db is not None and db.in_transaction
 
     def keep(self, sql: str) -> None:
         """A savepoint statement to send with the next hop (see the module's docstring)."""
@@ -179,6 +205,8 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         SQLAlchemy's greenlet. The first row of each statement that returns rows (None
         without one)."""
         connection = self._connection
+        if self.in_place():
+            return _run_batch(connection._conn, self.take_kept(), work)
         ran: list[Any] = await_(
             connection._execute(_run_batch, connection._conn, self.take_kept(), work)
         )
@@ -198,6 +226,9 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _OneHopConnection:
+        # Used from the event loop's thread too, never at the same time as from aiosqlite's
+        # (`_OneHopConnection.in_place`); SQLite itself is built thread-safe.
+        kw.setdefault("check_same_thread", False)
         stock = super().connect(*arg, **kw)
         return _OneHopConnection(self, stock._connection)
 
@@ -222,5 +253,22 @@ class OneHopDialect(SQLiteDialect_aiosqlite):
 
 BatchConnection = _OneHopConnection
 """The connection class whose `run_batch` runs several statements in one trip."""
+
+
+@contextlib.contextmanager
+def small_writes(conn: AsyncConnection) -> Iterator[None]:
+    """Statements on `conn` inside the block run without a hop once its write transaction
+    has begun (`_OneHopConnection.in_place`): for units of work known to be small."""
+    sync = conn.sync_connection
+    dbapi_conn = None if sync is None else sync.connection.dbapi_connection
+    if not isinstance(dbapi_conn, _OneHopConnection):
+        yield
+        return
+    dbapi_conn.small_writes = True
+    try:
+        yield
+    finally:
+        dbapi_conn.small_writes = False
+
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")

@@ -171,46 +171,42 @@ async def test_a_pushed_reply_costs_fewer_statements_than_a_delivery_round(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_an_answer_s_writes_are_one_trip_to_the_database_thread(
+async def test_an_answer_makes_two_trips_to_the_database_thread(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """aiosqlite runs SQLite on a thread of its own; every call there is a round trip
-    through the busy event loop while the write lock is held. Reading the contact and
-    taking the receipt are one trip (the turn needs their answers; the contact's id is known
-    from its last message, storage/arrival.py), the turn's writes (the conversation's
-    UPDATE, its lines, its reply) one trip together (storage/statement_batch.py), plus the
-    transaction's BEGIN and COMMIT."""
+    through the busy event loop while the write lock is held. An answer makes two: the one
+    that begins the write transaction (its BEGIN IMMEDIATE may wait for another process),
+    with the contact's read and the receipt, and the COMMIT (the disk's flush). The turn's
+    writes (the conversation's UPDATE, its lines, its reply) run on the event loop's thread
+    in place (storage/sqlite_driver.py `in_place`)."""
 
     send = await at_a_question(office.store, "person-hops")
     trips = trips_to_the_database_thread(monkeypatch)
     await send(choice="no")
-    assert len(trips) == 1 + 1 + 2
+    assert trips == ["_run_batch", "_commit"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
+async def test_an_answer_that_joins_another_s_commit_makes_no_trip_of_its_own(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A unit of work that joins a transaction another person's unit opened (group commit,
-    storage/group_commit.py) is wrapped in a savepoint. SAVEPOINT and RELEASE answer
-    nothing the turn waits for: they go in the trips the turn makes anyway, so a joined
-    answer costs its two trips (contact with receipt, writes) and no more; the group's
-    COMMIT takes the RELEASE along."""
-    import aiosqlite
+    storage/group_commit.py) finds the write lock held: its savepoint, reads and writes
+    run on the event loop's thread, and only the group's COMMIT (with the unit's RELEASE)
+    goes to SQLite's thread."""
+    import threading
 
     from storage import contacts
 
     store = office.store
     send = await at_a_question(store, "person-joins")
-    trips: list[list[str]] = []
-    stock: Any = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append([])
-        return await stock(self, fn, *args, **kwargs)
+    loop_thread = threading.current_thread()
+    ran: list[tuple[str, bool]] = []  # statement's first words, whether on the loop's thread
 
     def traced(sql: str) -> None:
-        trips[-1].append(" ".join(sql.split()[:3]))  # shapes only: no values in a message
+        shape = " ".join(sql.split()[:3])  # shapes only: no values in a message
+        ran.append((shape, threading.current_thread() is loop_thread))
 
     def trace(dbapi_conn: Any, *_: Any) -> None:
         await_(dbapi_conn.driver_connection.set_trace_callback(traced))
@@ -224,7 +220,6 @@ async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
             await go_on.wait()  # the answer queues for the writer meanwhile
 
     event.listen(store.db.engine.sync_engine, "checkout", trace)
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     try:
         other = asyncio.create_task(someone_else())
         await opened.wait()
@@ -234,12 +229,15 @@ async def test_an_answer_that_joins_another_s_commit_sends_its_savepoint_along(
         await asyncio.gather(other, answer)
     finally:
         event.remove(store.db.engine.sync_engine, "checkout", trace)
-    start = next(i for i, trip in enumerate(trips) if any("SAVEPOINT" in s for s in trip))
-    joined = trips[start:]
-    assert joined[0][0].startswith("SAVEPOINT") and joined[0][1].startswith("SELECT"), joined
-    assert [s for s in joined[1] if s.startswith("RELEASE")] == [], joined  # not before writes
-    assert len(joined) == 3, joined  # contact with receipt, writes, the group's commit
-    assert joined[2][0].startswith("RELEASE") and joined[2][-1] == "COMMIT", joined
+    start = next(i for i, (sql, _) in enumerate(ran) if sql.startswith("SAVEPOINT"))
+    joined = ran[start:]
+    commit = next(i for i, (sql, _) in enumerate(joined) if sql == "COMMIT")
+    assert joined[commit - 1][0].startswith("RELEASE"), joined  # kept for the commit's trip
+    assert joined[commit - 1][1] is False and joined[commit][1] is False, joined
+    own = joined[: commit - 1]
+    assert any(sql.startswith("SELECT") for sql, _ in own), joined
+    assert any(sql.startswith("INSERT INTO messages") for sql, _ in own), joined
+    assert all(on_loop for _, on_loop in own), joined  # no trip of its own
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -248,7 +246,7 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
 ) -> None:
     """A reply pushed at once must not overtake an earlier one still waiting in the outbox,
     so the unit asks; it asks in the same trip that reads the contact and takes the
-    message's receipt (storage/arrival.py): the same four trips as an answer whose reply
+    message's receipt (storage/arrival.py): the same two trips as an answer whose reply
     waits for the worker."""
 
     from bot.channels.memory import MemoryChannel
@@ -272,6 +270,44 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     trips = trips_to_the_database_thread(monkeypatch)
     assert await send(choice="no") == 1
     monkeypatch.undo()
-    assert len(trips) == 1 + 1 + 2
+    assert trips == ["_run_batch", "_commit"]
     assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
     await worker.flush_pushed()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_write_transaction_holds_the_file_s_writer_from_its_first_statement(
+    store: Store,
+) -> None:
+    """The BEGIN IMMEDIATE goes with a write transaction's first statement instead of in a
+    trip of its own, and still takes SQLite's write lock there: another process (the command
+    line, a second service on the same file) cannot start writing until the commit, so
+    neither finds its snapshot outdated half-way through a unit of work. A read takes no
+    lock."""
+    import sqlite3
+
+    from storage import contacts
+
+    path = store.db.url.database
+    assert path is not None
+
+    def other_process_can_write() -> bool:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            return False
+        finally:
+            other.close()
+
+    async with store.read() as tx:
+        await contacts.find(tx, "memory", "someone")
+        assert other_process_can_write()
+    async with store.tx() as tx:
+        await contacts.find(tx, "memory", "someone")
+        assert not other_process_can_write()
+    assert other_process_can_write()
