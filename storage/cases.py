@@ -437,23 +437,34 @@ async def private_key_for_team(tx: Tx, case_id: int, team_keys: dict[int, bytes]
 
 async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
     """The case and its private key for a case code the person typed; None if it fits none.
+    In the transaction: `code_wraps` then `open_with_code`, which callers that have others
+    waiting for the database call with no transaction between them."""
+    return await open_with_code(await code_wraps(tx, typed), tx.kdf)
 
-    Costs one Argon2id derivation per case sharing the code's first group (usually one), which
-    is also what makes guessing expensive; callers rate-limit attempts on top. A code whose
-    first group fits no case costs one derivation too: otherwise the answer time would tell
-    a guesser which first groups belong to real cases (~0.3 s against ~0.02 s).
-    """
+
+@dataclass(frozen=True)
+class CodeWraps:
+    """A typed code and the case key wraps it may open (`code_wraps`), for `open_with_code`."""
+
+    code: str
+    wraps: tuple[tuple[int, bytes, bytes, KdfParams], ...]
+    """(case id, wrapped key, salt, derivation costs), costs at or above the floor only."""
+
+
+async def code_wraps(tx: Tx, typed: str) -> CodeWraps | None:
+    """What `open_with_code` tries a typed case code against; None for a code that is no
+    code at all (malformed)."""
     try:
         code = normalize_case_code(typed)
     except ValueError:
         return None
-    wraps = await tx.session.scalars(
+    rows = await tx.session.scalars(
         select(CaseKeyWrap)
         .join(Case, Case.id == CaseKeyWrap.case_id)
         .where(Case.code_lookup == _code_lookup(tx, code), CaseKeyWrap.kind == "code")
     )
-    tried = False
-    for w in wraps:
+    wraps = []
+    for w in rows:
         if w.kdf_salt is None or w.kdf_params is None:
             continue
         params = KdfParams.from_dict(w.kdf_params)
@@ -461,15 +472,33 @@ async def private_key_for_code(tx: Tx, typed: str) -> tuple[int, bytes] | None:
             # A wrap made cheap to guess is not one this installation wrote; it opens nothing.
             log.error("case %s: code wrap below the key derivation floor; ignored", w.case_id)
             continue
-        tried = True
-        key = await slow_kdf(code, w.kdf_salt, params)
+        wraps.append((w.case_id, w.wrapped, w.kdf_salt, params))
+    return CodeWraps(code, tuple(wraps))
+
+
+async def open_with_code(found: CodeWraps | None, kdf: KdfParams) -> tuple[int, bytes] | None:
+    """The case and its private key the code opens, outside any transaction (the slow part:
+    on SQLite even a read transaction would hold its snapshot through it, and a checkpoint
+    that clears the write-ahead log waits for that while holding the writer). `kdf`: the
+    costs this installation writes. None if it opens none.
+
+    Costs one Argon2id derivation per case sharing the code's first group (usually one), which
+    is also what makes guessing expensive; callers rate-limit attempts on top. A code whose
+    first group fits no case costs one derivation too: otherwise the answer time would tell
+    a guesser which first groups belong to real cases (~0.3 s against ~0.02 s).
+    """
+    if found is None:
+        return None
+    code = found.code
+    for case_id, wrapped, salt, params in found.wraps:
+        key = await slow_kdf(code, salt, params)
         try:
-            return w.case_id, unwrap(key, w.wrapped, _wrap_aad(w.case_id, "code"))
+            return case_id, unwrap(key, wrapped, _wrap_aad(case_id, "code"))
         except CryptoError:
             continue
-    if not tried:
+    if not found.wraps:
         # The same work as for a real case: one derivation and an unwrap that fails.
-        key = await slow_kdf(code, _DUMMY_SALT, tx.kdf)
+        key = await slow_kdf(code, _DUMMY_SALT, kdf)
         with contextlib.suppress(CryptoError):
             unwrap(key, _DUMMY_WRAP, _wrap_aad(0, "code"))
     return None

@@ -312,53 +312,39 @@ class Unlocked:
 
 async def unlock(tx: Tx, username: str, password: str) -> CounsellorKeys | None:
     """Check the password and open the counsellor's team keys; None for a wrong login. In
-    one write transaction; where others wait for the writer, `open_keys` in a read
-    transaction and then `keep` in a short write transaction."""
-    unlocked = await open_keys(tx, username, password)
+    one write transaction; where others wait for the writer, `login_rows` in a read
+    transaction, `open_keys` outside any, then `keep` in a short write transaction."""
+    unlocked = await open_keys(await login_rows(tx, username), username, password, tx.kdf)
     return None if unlocked is None else await keep(tx, unlocked)
 
 
-async def open_keys(tx: Tx, username: str, password: str) -> Unlocked | None:
-    """Check the password and open the counsellor's team keys, reading only: the slow part
-    of a login (a password check and a key derivation, with production costs about 0.4 s),
-    so it runs in a read transaction and no person's message waits for it. None for a wrong
-    login."""
+@dataclass(frozen=True)
+class LoginRows:
+    """What a login reads (`login_rows`) before its slow part (`open_keys`), which then
+    needs no transaction: on SQLite even a read transaction would hold its snapshot through
+    the derivation, and a checkpoint that clears the write-ahead log waits for it while
+    holding the writer."""
+
+    counsellor_id: int
+    username: str
+    role: str
+    active: bool
+    password_hash: str | None
+    public_key: bytes
+    kdf_salt: bytes
+    kdf_params: dict[str, Any]
+    private_key_wrapped: bytes
+    team_key_wraps: tuple[tuple[int, bytes], ...]
+    """(team key id, the key sealed to the counsellor) of the intact team keys only."""
+
+
+async def login_rows(tx: Tx, username: str) -> LoginRows | None:
+    """The account of `username` and its team-key wraps, for `open_keys`; None for no
+    account or one not set up. Team key rows this service did not write are left out (a
+    forged key must not be used to read or to seal)."""
     row = await tx.session.scalar(select(Counsellor).where(Counsellor.username == username))
-    # Every answer costs the same: one password check and one key derivation, whether the
-    # name exists, the account is set up and the password is right or not. Otherwise the
-    # answer time would tell a guesser which names exist and, where the second factor is
-    # checked after this, that the password was right (~440 ms against ~190 ms).
     if row is None or row.password_hash is None:
-        await asyncio.to_thread(verify_password, _dummy_hash(), password)
-        await slow_kdf(password or "-", _DUMMY_KDF_SALT, tx.kdf)
         return None
-    params = KdfParams.from_dict(row.kdf_params)
-    if params.weaker_than(tx.kdf.floor()):
-        # Not what this installation writes: a wrap someone made cheap to guess. Refused
-        # at the same cost as any wrong login.
-        log.error("counsellor %s: key derivation costs below the floor; login refused", row.id)
-        await asyncio.to_thread(verify_password, _dummy_hash(), password)
-        await slow_kdf(password or "-", _DUMMY_KDF_SALT, tx.kdf)
-        return None
-    # Checked for a closed account too: refused without it, it would answer faster.
-    right = await asyncio.to_thread(verify_password, row.password_hash, password)
-    if not row.active or not right:
-        await slow_kdf(password or "-", _DUMMY_KDF_SALT, params)
-        return None
-    private = unwrap(
-        await slow_kdf(password, row.kdf_salt, params),
-        row.private_key_wrapped,
-        aad_for("counsellor-key", username),
-    )
-    rewrap = None
-    if params.weaker_than(tx.kdf):
-        # The office raised the costs since this wrap was made: the password is at hand now,
-        # so the wrap moves up to them (once; later logins cost the new amount).
-        salt = new_salt()
-        wrapped = wrap(
-            await slow_kdf(password, salt, tx.kdf), private, aad_for("counsellor-key", username)
-        )
-        rewrap = _Rewrap(wrapped, salt, tx.kdf.to_dict())
     wraps = (
         await tx.session.execute(
             select(TeamKeyWrap, TeamKey)
@@ -366,9 +352,78 @@ async def open_keys(tx: Tx, username: str, password: str) -> Unlocked | None:
             .where(TeamKeyWrap.counsellor_id == row.id, TeamKeyWrap.holder == "counsellor")
         )
     ).all()
-    keys = await _open_wraps(tx, private, row.id, [(w, k) for w, k in wraps])
-    opened = CounsellorKeys(row.id, row.username, row.role, keys, [private])
-    return Unlocked(opened, row.password_hash, row.public_key, row.kdf_salt, rewrap)
+    intact_wraps = []
+    for w, key in wraps:
+        if intact(tx, key):
+            intact_wraps.append((w.team_key_id, w.wrapped))
+        else:
+            log.error("team key %s failed its integrity check; not opened", key.id)
+    return LoginRows(
+        row.id,
+        row.username,
+        row.role,
+        row.active,
+        row.password_hash,
+        row.public_key,
+        row.kdf_salt,
+        row.kdf_params,
+        row.private_key_wrapped,
+        tuple(intact_wraps),
+    )
+
+
+async def open_keys(
+    found: LoginRows | None, username: str, password: str, kdf: KdfParams
+) -> Unlocked | None:
+    """Check the password and open the counsellor's team keys from what `login_rows` read,
+    outside any transaction: the slow part of a login (a password check and a key
+    derivation, with production costs about 0.4 s), so nothing waits for it. `kdf`: the
+    costs this installation writes. None for a wrong login."""
+    # Every answer costs the same: one password check and one key derivation, whether the
+    # name exists, the account is set up and the password is right or not. Otherwise the
+    # answer time would tell a guesser which names exist and, where the second factor is
+    # checked after this, that the password was right (~440 ms against ~190 ms).
+    if found is None:
+        await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, kdf)
+        return None
+    assert found.password_hash is not None  # `login_rows` returns set-up accounts only
+    params = KdfParams.from_dict(found.kdf_params)
+    if params.weaker_than(kdf.floor()):
+        # Not what this installation writes: a wrap someone made cheap to guess. Refused
+        # at the same cost as any wrong login.
+        log.error(
+            "counsellor %s: key derivation costs below the floor; login refused",
+            found.counsellor_id,
+        )
+        await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, kdf)
+        return None
+    # Checked for a closed account too: refused without it, it would answer faster.
+    right = await asyncio.to_thread(verify_password, found.password_hash, password)
+    if not found.active or not right:
+        await slow_kdf(password or "-", _DUMMY_KDF_SALT, params)
+        return None
+    private = unwrap(
+        await slow_kdf(password, found.kdf_salt, params),
+        found.private_key_wrapped,
+        aad_for("counsellor-key", username),
+    )
+    rewrap = None
+    if params.weaker_than(kdf):
+        # The office raised the costs since this wrap was made: the password is at hand now,
+        # so the wrap moves up to them (once; later logins cost the new amount).
+        salt = new_salt()
+        wrapped = wrap(
+            await slow_kdf(password, salt, kdf), private, aad_for("counsellor-key", username)
+        )
+        rewrap = _Rewrap(wrapped, salt, kdf.to_dict())
+    keys = {
+        key_id: open_sealed(private, wrapped, _team_aad(key_id, "counsellor", found.counsellor_id))
+        for key_id, wrapped in found.team_key_wraps
+    }
+    opened = CounsellorKeys(found.counsellor_id, found.username, found.role, keys, [private])
+    return Unlocked(opened, found.password_hash, found.public_key, found.kdf_salt, rewrap)
 
 
 async def keep(tx: Tx, unlocked: Unlocked) -> CounsellorKeys | None:

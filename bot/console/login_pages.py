@@ -114,11 +114,13 @@ class LoginPages:
         # says nothing about whether the name exists.
         locked = guard.locked(username, client)
         now = self.console.clock()
-        async with self.console.store.read(now) as tx:
-            # The password check and key derivation (about 0.4 s) in a read transaction: on
-            # SQLite's one writer no person's message waits for a counsellor's login.
-            unlocked = await teams.open_keys(tx, username, password)
-        async with self.console.store.tx(now) as tx:
+        store = self.console.store
+        async with store.read(now) as tx:
+            found = await teams.login_rows(tx, username)
+        # The password check and key derivation (about 0.4 s) outside any transaction: on
+        # SQLite no person's message waits for a counsellor's login, not even a checkpoint.
+        unlocked = await teams.open_keys(found, username, password, store.kdf)
+        async with store.tx(now) as tx:
             keys = None if unlocked is None else await teams.keep(tx, unlocked)
             # Read here, not with the keys: a second factor reset meanwhile counts.
             account = await teams.login_account(tx, username)

@@ -91,16 +91,19 @@ class RequestPages:
         store, now = self.console.store, self.console.clock()
         tampered = False
         content = None
-        # The code's Argon2id derivation (and the export's decryption) in a read transaction:
-        # on SQLite nobody else's message waits for it. The write transaction after it only
-        # audits and deletes.
+        # The code's Argon2id derivation outside any transaction and the export's decryption
+        # in a read transaction: on SQLite nobody else's message waits for them. The write
+        # transaction after them only audits and deletes.
         async with store.read(now) as tx:
-            found = await cases.private_key_for_code(tx, code)
-            if found is not None and op == "access":
-                try:
-                    content = await cases.read(tx, found[0], found[1])
-                except CryptoError:
-                    tampered = True
+            wraps = await cases.code_wraps(tx, code)
+        found = await cases.open_with_code(wraps, store.kdf)
+        if found is not None and op == "access":
+            async with store.read(now) as tx:
+                if await cases.opened_by(tx, *found):  # not deleted during the derivation
+                    try:
+                        content = await cases.read(tx, found[0], found[1])
+                    except CryptoError:
+                        tampered = True
         pseudonym = None
         async with store.tx(now) as tx:
             if found is not None and not await cases.opened_by(tx, *found):

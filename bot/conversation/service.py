@@ -319,9 +319,10 @@ class ConversationService:
         key = ContactKey(channel, self.store.contact_pseudonym(channel, address))
         ctx = self._context()
         async with self.store.read(self.clock()) as tx:
-            # Argon2id (a quarter of a second) before the write transaction: on SQLite no
-            # other person's message waits for it.
-            found = await cases.private_key_for_code(tx, code)
+            wraps = await cases.code_wraps(tx, code)
+        # Argon2id (a quarter of a second) outside any transaction: on SQLite no other
+        # person's message waits for it.
+        found = await cases.open_with_code(wraps, self.store.kdf)
         if found is None:
             return None
         async with self.locks.hold(key), self.store.tx(self.clock()) as tx:

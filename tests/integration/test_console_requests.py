@@ -125,17 +125,17 @@ async def test_a_case_deleted_while_the_code_is_tried_takes_no_other_case_with_i
     person, first = await intake(env.office, env.channel, account="Der erste Fall")
     assert person.last is not None and person.last.case is not None
     code = person.last.case.case_code
-    lookup = cases.private_key_for_code
+    lookup = cases.open_with_code
     newcomer: list[int] = []
 
-    async def meanwhile(tx: Any, typed: str) -> tuple[int, bytes] | None:
-        found = await lookup(tx, typed)
+    async def meanwhile(wraps: Any, kdf: Any) -> tuple[int, bytes] | None:
+        found = await lookup(wraps, kdf)
         async with env.office.store.tx(env.clock()) as other:
             await cases.delete_case(other, first)
         newcomer.append((await intake(env.office, env.channel, account="Ein neuer Fall"))[1])
         return found
 
-    monkeypatch.setattr(cases, "private_key_for_code", meanwhile)
+    monkeypatch.setattr(cases, "open_with_code", meanwhile)
     admin = await session_of(env, "admin")
     for op in ("access", "delete"):
         resp = await _ask(env, admin, op=op, code=code, confirm="yes")

@@ -63,6 +63,28 @@ async def test_people_write_on_while_a_counsellor_logs_in(
     assert resp.status == 303 and resp.headers["Location"] == "/console"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_write_ahead_log_is_cleared_while_a_counsellor_logs_in(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clearing SQLite's write-ahead log (after a deletion, so no ciphertext of deleted rows
+    stays in it) waits for every reader's snapshot while it holds the writer; a login's
+    derivation must not be such a reader, or every person's message would wait with it."""
+    store = env.office.store
+    cleared = []
+
+    async def a_person_writes_and_the_log_is_cleared() -> None:
+        msg = InboundMessage(env.channel.name, "jemand", "m1", command="start", language="de")
+        await env.console.service.handle(msg)
+        cleared.append(await store.db.clear_wal())
+
+    resp = await _login_with_something_meanwhile(
+        env, monkeypatch, "berater-region", a_person_writes_and_the_log_is_cleared
+    )
+    assert cleared == [True]
+    assert resp.status == 303 and resp.headers["Location"] == "/console"
+
+
 async def _close(tx: Tx, counsellor_id: int) -> None:
     assert await teams.deactivate(tx, counsellor_id) is not None
 
