@@ -126,10 +126,12 @@ class Database:
         return "sqlite" if self.is_sqlite else "postgresql"
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
+    async def transaction(self, *, small: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block ends, rolled back on error.
+        `small`: on SQLite, its statements are all small (a handful of rows each) and run on
+        the event loop's thread once the transaction has begun (storage/sqlite_driver.py)."""
         if self.is_sqlite:
-            async with self._sqlite_writer.unit() as session:
+            async with self._sqlite_writer.unit(small=small) as session:
                 yield session
             return
         async with self._sessions() as session, session.begin():

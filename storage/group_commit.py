@@ -38,8 +38,10 @@ class GroupCommit:
         self._commits: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
-        """A session for one unit of work; the block's writes are durable when it returns."""
+    async def unit(self, *, small: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for one unit of work; the block's writes are durable when it returns.
+        `small`: its statements are all small, and run without a hop once the transaction
+        has begun (`sqlite_driver.small_writes`)."""
         async with self._lock:
             group = self._open
             first = group is None
@@ -52,9 +54,12 @@ class GroupCommit:
             session = AsyncSession(
                 bind=group.conn, join_transaction_mode=mode, expire_on_commit=False
             )
+            # The session's own rollback to its savepoint is as small as its statements.
+            in_place = small_writes(group.conn) if small else contextlib.nullcontext()
             try:
-                async with session.begin():
-                    yield session
+                with in_place:
+                    async with session.begin():
+                        yield session
             except BaseException:
                 if first:
                     await self._drop(group)
@@ -83,18 +88,19 @@ class GroupCommit:
             if group is None:
                 group = await self._begin()
             savepoint = await group.conn.begin_nested()
-            try:
-                # A light unit's statements are a handful of indexed rows: no hop each.
-                with small_writes(group.conn):
-                    yield group.conn
-            except BaseException:
+            # A light unit's statements are a handful of indexed rows, and so is undoing
+            # them: no hop each.
+            with small_writes(group.conn):
                 try:
-                    await savepoint.rollback()
-                finally:
-                    # Whatever else is in the group (perhaps nothing) is still committed.
-                    self._queue_commit(group)
-                raise
-            await savepoint.commit()
+                    yield group.conn
+                except BaseException:
+                    try:
+                        await savepoint.rollback()
+                    finally:
+                        # Whatever else is in the group (perhaps nothing) is still committed.
+                        self._queue_commit(group)
+                    raise
+                await savepoint.commit()
             self._queue_commit(group)
         await asyncio.shield(group.durable)
 

@@ -154,11 +154,12 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def tx(
-        self, now: datetime | None = None, *, push: DirectPush | None = None
+        self, now: datetime | None = None, *, push: DirectPush | None = None, small: bool = False
     ) -> AsyncIterator[Tx]:
         """One transaction; committed when the block ends without error. `push`: collect
-        the replies to the writer for sending at once after the commit (`Tx.push`)."""
-        async with self.db.transaction() as session:
+        the replies to the writer for sending at once after the commit (`Tx.push`). `small`:
+        every statement of the block touches a handful of rows (`Database.transaction`)."""
+        async with self.db.transaction(small=small) as session:
             tx = self._tx(session, None, now, push)
             session.info[pending.KEY] = tx.pending
             yield tx

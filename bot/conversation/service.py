@@ -254,7 +254,8 @@ class ConversationService:
                 push = new_push()
                 made = made or (taken[0] if taken else None)
         if handled is None:
-            async with self.store.tx(now, push=push) as tx:
+            # A message's statements touch a handful of rows; a file's may be megabytes.
+            async with self.store.tx(now, push=push, small=clean is None) as tx:
                 handled = await _dispatch(tx, ctx, msg, suggested, made, clean)
         if committed is not None:
             await committed(handled)

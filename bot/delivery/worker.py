@@ -142,7 +142,7 @@ class DeliveryWorker:
         while self._pushed:
             done, self._pushed = self._pushed, []
             try:
-                async with self.store.tx(self.clock()) as tx:
+                async with self.store.tx(self.clock(), small=True) as tx:
                     await outbox.delivered(tx, [d.outbox_id for d in done])
             except Exception:
                 log.exception("delivery: %s pushed replies could not be cleared", len(done))

@@ -188,6 +188,23 @@ async def test_an_answer_makes_two_trips_to_the_database_thread(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_message_that_needs_a_session_makes_no_more_trips_than_an_answer(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new person's first message needs an ORM session (storage/light.py gives up on a
+    contact it does not know, and the unit runs again in a session: a contact, a
+    conversation, its lines and the greeting). A message's statements touch a handful of
+    rows, so the session's run in place too, as does the light unit's rollback: the trip
+    that began the transaction and the COMMIT, as for an answer."""
+    clock = ManualClock(NOW)
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    trips = trips_to_the_database_thread(monkeypatch)
+    msg = InboundMessage("memory", "person-new", f"m{next(_ids)}", command="start", language="de")
+    assert (await service.handle(msg)).status == "processed"
+    assert trips == ["_run", "_commit"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_an_answer_that_joins_another_s_commit_makes_no_trip_of_its_own(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
