@@ -24,6 +24,7 @@ from storage import conversations
 from storage.crypto import CryptoError, aad_for, open_sealed, seal
 from storage.integrity import IntegrityError, require
 from storage.models import AttachmentChunk, Case, Conversation, Message
+from storage.sqlite_driver import large_step
 from storage.store import Tx, from_json
 
 CHUNK: Final = 512 * 1024
@@ -107,21 +108,24 @@ async def add(tx: Tx, conversation_id: int, body: dict[str, Any], data: bytes) -
 
 async def reseal_to_case(tx: Tx, conversation_id: int, case_id: int, public_key: bytes) -> int:
     """At handover: every piece sent in the bot phase is sealed to the case key."""
-    rows = await tx.session.scalars(
-        select(AttachmentChunk).where(
-            AttachmentChunk.conversation_id == conversation_id,
-            AttachmentChunk.sealed.is_(False),
+    # Up to the case's file limit (hundreds of megabytes): read and written on SQLite's
+    # thread even inside a message's unit, whose other statements run in place.
+    with large_step(await tx.session.connection()):
+        rows = await tx.session.scalars(
+            select(AttachmentChunk).where(
+                AttachmentChunk.conversation_id == conversation_id,
+                AttachmentChunk.sealed.is_(False),
+            )
         )
-    )
-    count = 0
-    for row in rows:
-        plain = tx.keys.decrypt(
-            PURPOSE, row.body_ct, _server_aad(conversation_id, row.seq, row.idx)
-        )
-        row.body_ct = seal(public_key, plain, _case_aad(case_id, row.seq, row.idx))
-        row.sealed = True
-        count += 1
-    await tx.session.flush()
+        count = 0
+        for row in rows:
+            plain = tx.keys.decrypt(
+                PURPOSE, row.body_ct, _server_aad(conversation_id, row.seq, row.idx)
+            )
+            row.body_ct = seal(public_key, plain, _case_aad(case_id, row.seq, row.idx))
+            row.sealed = True
+            count += 1
+        await tx.session.flush()
     return count
 
 

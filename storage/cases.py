@@ -509,12 +509,13 @@ _DUMMY_WRAP = wrap(secrets.token_bytes(32), secrets.token_bytes(32), _wrap_aad(0
 """Opened by no code: what a code whose first group fits no case is tried against."""
 
 
-async def opened_by(tx: Tx, case_id: int, private_key: bytes) -> bool:
+async def opened_by(tx: Tx, case_id: int, private_key: bytes, *, lock: bool = True) -> bool:
     """Whether the case with this id is the one the private key opens, row-locked on
-    PostgreSQL. A key found in an earlier transaction may belong to a case deleted since,
-    whose id SQLite can give to a new case: acting on the id alone would act on that one."""
+    PostgreSQL (unless `lock` is False: only reading it). A key found in an earlier
+    transaction may belong to a case deleted since, whose id SQLite can give to a new case:
+    acting on the id alone would act on that one."""
     query = select(Case.public_key).where(Case.id == case_id)
-    if tx.locks_rows:
+    if tx.locks_rows and lock:
         query = query.with_for_update()
     public_key = await tx.session.scalar(query)
     return public_key is not None and hmac.compare_digest(public_key, public_key_of(private_key))

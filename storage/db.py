@@ -217,14 +217,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         read_only = conn.get_execution_options().get("anlaufstelle_read_only", False)
-        sql = "BEGIN" if read_only else "BEGIN IMMEDIATE"
         dbapi_conn = conn.connection.dbapi_connection
-        if isinstance(dbapi_conn, sqlite_driver.BatchConnection):
+        if not isinstance(dbapi_conn, sqlite_driver.BatchConnection):
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        elif read_only:
             # Sent with the transaction's first statement (storage/sqlite_driver.py): a
-            # trip of its own through the busy event loop answers nothing anyone waits for.
-            dbapi_conn.keep(sql)
+            # trip of its own through the busy event loop answers nothing a reader waits
+            # for, and a deferred BEGIN cannot fail.
+            dbapi_conn.keep("BEGIN")
         else:
-            conn.exec_driver_sql(sql)
+            # At once and on the thread, as any statement outside a small unit: it may wait
+            # for another process that holds the file's writer (busy_timeout), and if it
+            # fails or is cancelled, SQLAlchemy handles it before anyone counts on a
+            # transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_conn.began_writing()
 
 
 def sqlite_file(url: str) -> Path | None:

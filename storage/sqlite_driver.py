@@ -156,15 +156,23 @@ def _run_batch(db: sqlite3.Connection, kept: list[str], work: Work) -> list[Any]
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_kept", "small_writes")
+    __slots__ = ("_kept", "_writer", "small_writes")
     _cursor_cls = _OneHopCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._kept: list[str] = []
+        self._writer = False
+        """The connection's transaction began with BEGIN IMMEDIATE (`began_writing`) and
+        has not ended since: it holds the file's writer."""
         self.small_writes = False
         """Set while a unit of work whose statements are all small runs on the connection
-        (see `in_place`)."""
+        (see `in_place`), cleared for a large step inside one."""
+
+    def began_writing(self) -> None:
+        """The BEGIN IMMEDIATE just sent succeeded: the connection holds the file's writer
+        until its transaction ends."""
+        self._writer = True
 
     def in_place(self) -> bool:
         """Whether the next statement runs on the event loop's thread, without a hop.
@@ -176,11 +184,16 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         flush), and any statement outside a unit marked `small_writes`. Inside such a unit,
         with the write transaction begun, SQLite waits for nobody: a handful of indexed rows
         read and written in the page cache, microseconds. Only one caller uses the
-        connection at a time (the group's writer), so the thread is idle meanwhile."""
-        if not self.small_writes:
-            return False
+        connection at a time (the group's writer), so the thread is idle meanwhile.
+
+        Holding the writer is checked, not assumed: a transaction SQLite ended on its own (an
+        I/O error rolls it back) and one begun by a savepoint are deferred, and their first
+        write could wait for another process."""
         db = self._connection._connection
-        return db is not None and db.in_transaction
+        if db is None or not db.in_transaction:
+            self._writer = False
+            return False
+        return self.small_writes and self._writer
 
     def keep(self, sql: str) -> None:
         """A savepoint statement to send with the next hop (see the module's docstring)."""
@@ -192,6 +205,7 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         connection = self._connection
+        self._writer = False
         if not connection._connection:
             return
         try:
@@ -218,6 +232,7 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         # only reads SQLite's autocommit flag; no statement runs on a connection being
         # returned.) Kept savepoint statements go with the rollback's undoing.
         self._kept = []
+        self._writer = False
         db = self._connection._connection
         if db is not None and not db.in_transaction:
             return
@@ -269,6 +284,22 @@ def small_writes(conn: AsyncConnection) -> Iterator[None]:
         yield
     finally:
         dbapi_conn.small_writes = False
+
+
+@contextlib.contextmanager
+def large_step(conn: AsyncConnection) -> Iterator[None]:
+    """A step inside a `small_writes` block whose statements may be large (many rows,
+    megabytes): they hop to the connection's thread as usual, so the event loop goes on."""
+    sync = conn.sync_connection
+    dbapi_conn = None if sync is None else sync.connection.dbapi_connection
+    if not isinstance(dbapi_conn, _OneHopConnection) or not dbapi_conn.small_writes:
+        yield
+        return
+    dbapi_conn.small_writes = False
+    try:
+        yield
+    finally:
+        dbapi_conn.small_writes = True
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")

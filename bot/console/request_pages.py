@@ -99,7 +99,7 @@ class RequestPages:
         found = await cases.open_with_code(wraps, store.kdf)
         if found is not None and op == "access":
             async with store.read(now) as tx:
-                if await cases.opened_by(tx, *found):  # not deleted during the derivation
+                if await cases.opened_by(tx, *found, lock=False):  # not deleted meanwhile
                     try:
                         content = await cases.read(tx, found[0], found[1])
                     except CryptoError:

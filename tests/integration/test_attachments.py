@@ -7,6 +7,7 @@ import io
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -243,3 +244,46 @@ async def test_a_canary_in_gps_exif_and_the_files_bytes_are_nowhere_at_rest_or_i
     assert "image/jpeg" in logged  # the file was logged, by type and size only
     for needle in (GPS_CANARY.decode(), "CANARY-CAMERA", raw[-16:].hex(), cleaned[:64].hex()):
         assert needle not in logged
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sealing_the_files_at_handover_does_not_hold_up_the_event_loop(
+    office: Office,
+) -> None:
+    """A message's statements run on the event loop's thread (storage/sqlite_driver.py: a
+    handful of rows each), but the handover that seals the bot phase's files to the case
+    reads and rewrites every piece: up to the case's file limit, hundreds of megabytes. Those
+    statements go to SQLite's thread, so every other person's socket is served meanwhile."""
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.util.concurrency import await_
+
+    person = Person(office.store, MemoryChannel())
+    await _start(person)
+    await person.send(attachment=document())
+    loop_thread = threading.current_thread()
+    on_loop: list[tuple[str, bool]] = []
+
+    def traced(sql: str) -> None:
+        if "attachment_chunks" in sql:
+            on_loop.append((" ".join(sql.split()[:2]), threading.current_thread() is loop_thread))
+
+    def trace(dbapi_conn: Any, *_: Any) -> None:
+        await_(dbapi_conn.driver_connection.set_trace_callback(traced))
+
+    engine = office.store.db.engine.sync_engine
+    event.listen(engine, "checkout", trace)
+    try:
+        await person.send(choice="no")
+        await person.send(choice="this_week")
+        await person.send(choice="garbsen")
+        await person.send(text="Man hat mir die Wohnung nicht gegeben.")
+    finally:
+        event.remove(engine, "checkout", trace)
+    assert person.last is not None and person.last.case is not None
+    assert {sql for sql, _ in on_loop} >= {
+        "SELECT attachment_chunks.id,",
+        "UPDATE attachment_chunks",
+    }
+    assert not [sql for sql, here in on_loop if here], on_loop

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.util.concurrency import await_
 
 from bot.channels.base import InboundMessage
 from bot.clock import ManualClock
@@ -114,3 +115,56 @@ async def test_clearing_the_log_does_not_wait_for_an_open_group(office: Office) 
     cleared = asyncio.create_task(store.db.clear_wal())
     await asyncio.wait_for(asyncio.gather(*writers, cleared), 5)
     assert cleared.result() is True
+
+
+async def test_messages_while_another_process_holds_the_writer_fail_clearly_then_go_on(
+    office: Office,
+) -> None:
+    """Another process (the command line, say) holds the file's writer longer than the
+    service waits for it. The message that began the group fails with SQLite's "database is
+    locked", not a broken transaction; the people whose messages queued behind it, and the
+    retry, are processed once the writer is free."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    store = office.store
+    path = store.db.url.database
+    assert path is not None
+
+    def short_wait(dbapi_conn: object, _record: object) -> None:
+        await_(dbapi_conn.driver_connection.execute("PRAGMA busy_timeout=300"))  # type: ignore[attr-defined]
+
+    await store.db.engine.dispose()  # new connections, with the short wait
+    event.listen(store.db.engine.sync_engine, "connect", short_wait)
+    service = service_of(store)
+    for n in range(3):  # each at a question: their next answers are light units
+        address = f"queued-{n}"
+        for msg in (
+            InboundMessage("memory", address, f"m{next(_ids)}", command="start", language="de"),
+            InboundMessage("memory", address, f"m{next(_ids)}", choice="accept"),
+        ):
+            assert (await service.handle(msg)).status == "processed"
+
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    first = InboundMessage("memory", "queued-0", f"m{next(_ids)}", choice="no")
+    answers = [
+        asyncio.create_task(service.handle(first)),
+        *(
+            asyncio.create_task(
+                service.handle(
+                    InboundMessage("memory", f"queued-{n}", f"m{next(_ids)}", choice="no")
+                )
+            )
+            for n in (1, 2)
+        ),
+    ]
+    await asyncio.sleep(0.1)  # they queue behind the first, which waits for the writer
+    await asyncio.wait(answers[:1])
+    other.execute("ROLLBACK")
+    with pytest.raises(OperationalError, match="database is locked"):
+        answers[0].result()
+    assert [(await a).status for a in answers[1:]] == ["processed", "processed"]
+    assert (await service.handle(first)).status == "processed"  # the channel's retry
+    other.close()

@@ -175,16 +175,16 @@ async def test_an_answer_makes_two_trips_to_the_database_thread(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """aiosqlite runs SQLite on a thread of its own; every call there is a round trip
-    through the busy event loop while the write lock is held. An answer makes two: the one
-    that begins the write transaction (its BEGIN IMMEDIATE may wait for another process),
-    with the contact's read and the receipt, and the COMMIT (the disk's flush). The turn's
-    writes (the conversation's UPDATE, its lines, its reply) run on the event loop's thread
-    in place (storage/sqlite_driver.py `in_place`)."""
+    through the busy event loop while the write lock is held. An answer makes two: the
+    BEGIN IMMEDIATE that begins the write transaction (it may wait for another process) and
+    the COMMIT (the disk's flush). The turn's reads and writes (the contact with its
+    conversation and the receipt, then the conversation's UPDATE, its lines, its reply) run
+    on the event loop's thread in place (storage/sqlite_driver.py `in_place`)."""
 
     send = await at_a_question(office.store, "person-hops")
     trips = trips_to_the_database_thread(monkeypatch)
     await send(choice="no")
-    assert trips == ["_run_batch", "_commit"]
+    assert trips == ["_run", "_commit"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -194,8 +194,8 @@ async def test_a_message_that_needs_a_session_makes_no_more_trips_than_an_answer
     """A new person's first message needs an ORM session (storage/light.py gives up on a
     contact it does not know, and the unit runs again in a session: a contact, a
     conversation, its lines and the greeting). A message's statements touch a handful of
-    rows, so the session's run in place too, as does the light unit's rollback: the trip
-    that began the transaction and the COMMIT, as for an answer."""
+    rows, so the session's run in place too, as does the light unit's rollback: the
+    transaction's BEGIN IMMEDIATE and COMMIT, as for an answer."""
     clock = ManualClock(NOW)
     service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
     trips = trips_to_the_database_thread(monkeypatch)
@@ -287,20 +287,20 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     trips = trips_to_the_database_thread(monkeypatch)
     assert await send(choice="no") == 1
     monkeypatch.undo()
-    assert trips == ["_run_batch", "_commit"]
+    assert trips == ["_run", "_commit"]
     assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
     await worker.flush_pushed()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_write_transaction_holds_the_file_s_writer_from_its_first_statement(
+async def test_a_write_transaction_holds_the_file_s_writer_until_its_commit(
     store: Store,
 ) -> None:
-    """The BEGIN IMMEDIATE goes with a write transaction's first statement instead of in a
-    trip of its own, and still takes SQLite's write lock there: another process (the command
-    line, a second service on the same file) cannot start writing until the commit, so
-    neither finds its snapshot outdated half-way through a unit of work. A read takes no
-    lock."""
+    """A write transaction begins with BEGIN IMMEDIATE and so holds SQLite's write lock from
+    its start, which is what lets its statements run on the event loop's thread without
+    waiting: another process (the command line, a second service on the same file) cannot
+    start writing until the commit. A read takes no lock (its BEGIN goes with its first
+    statement)."""
     import sqlite3
 
     from storage import contacts
