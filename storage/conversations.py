@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from storage import contacts, light
 from storage.crypto import aad_for, seal
-from storage.held import HeldConversation
+from storage.held import HeldConversation, NewLine
 from storage.integrity import require, stamp, stamped
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
 from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
@@ -267,14 +267,7 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
         require(tx, case, f"the public key of case {case.id}")
         body_ct = seal(case.public_key, to_json(body), aad_for("case-message", case.id, seq))
         sealed = True
-    line = Message(
-        conversation_id=conversation_id,
-        seq=seq,
-        sender=sender,
-        sealed=sealed,
-        body_ct=body_ct,
-        created_at=tx.now,
-    )
+    line = NewLine(conversation_id, seq, sender, sealed, body_ct, tx.now)
     stamp(tx, line)
     # Not through the ORM: the turn's lines go in as one INSERT when the transaction
     # commits, or before any query that could read them (storage/pending.py); the sequence

@@ -30,6 +30,21 @@ class HeldConversation:
     updated_at: datetime
 
 
+@dataclass(slots=True, eq=False)
+class NewLine:
+    """A transcript line a unit writes (storage/pending.py), as a plain object: the ORM's
+    instance set-up for a row it never tracks cost more than the line's encryption. Its
+    MAC covers the same as a `Message` row's (storage/integrity.py)."""
+
+    conversation_id: int
+    seq: int
+    sender: str
+    sealed: bool
+    body_ct: bytes
+    created_at: datetime
+    mac: bytes | None = None
+
+
 KNOWN_CONTACTS_AT_MOST = 100_000
 """Entries of `KnownContacts` (about 20 MiB at most); when full it starts again empty."""
 

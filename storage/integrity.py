@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from storage import meta
 from storage.crypto import CryptoError, ServerKey, aad_for
-from storage.held import HeldConversation
+from storage.held import HeldConversation, NewLine
 from storage.models import (
     Case,
     CaseNote,
@@ -43,7 +43,15 @@ from storage.store import Tx
 log = logging.getLogger(__name__)
 
 Stamped: TypeAlias = (
-    Team | TeamKey | Counsellor | Case | Conversation | HeldConversation | Message | CaseNote
+    Team
+    | TeamKey
+    | Counsellor
+    | Case
+    | Conversation
+    | HeldConversation
+    | Message
+    | NewLine
+    | CaseNote
 )
 
 
@@ -82,7 +90,7 @@ def _conversation(row: Conversation | HeldConversation) -> bytes:
     return aad_for("conversation", row.id, row.contact_id, row.case_id or 0, row.next_seq)
 
 
-def _message(row: Message) -> bytes:
+def _message(row: Message | NewLine) -> bytes:
     return aad_for(
         "message",
         row.conversation_id,
@@ -122,6 +130,8 @@ def _mac(keys: ServerKey, row: Stamped) -> bytes:
     # A light unit's plain conversation row (storage/held.py) has the ORM row's MAC.
     if isinstance(row, HeldConversation):
         return keys.mac("row", _conversation(row))
+    if isinstance(row, NewLine):  # the same MAC as the `Message` row it becomes
+        return keys.mac("row", _message(row))
     return keys.mac("row", _PARTS[type(row)](row))
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Insert, Table, bindparam, event, insert, upda
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.held import HeldConversation, NeedsFullUnit
+from storage.held import HeldConversation, NeedsFullUnit, NewLine
 from storage.models import Conversation, Message, OutboxItem
 from storage.statement_batch import Batch, Statement
 
@@ -63,15 +63,15 @@ def _conversation_update(columns: frozenset[str]) -> Statement:
     return statement
 
 
-def _values(table: Table, row: Message | OutboxItem) -> dict[str, Any]:
-    """Every column but the generated id, from the (never added) ORM object the caller
-    built and stamped; a column it left unset goes in as NULL."""
+def _values(table: Table, row: NewLine | OutboxItem) -> dict[str, Any]:
+    """Every column but the generated id, from the (never added) object the caller built
+    and stamped; a column an ORM object left unset goes in as NULL."""
     return {c.key: getattr(row, c.key) for c in table.columns if not c.primary_key}
 
 
 @dataclass
 class PendingRows:
-    lines: list[Message] = field(default_factory=list)
+    lines: list[NewLine] = field(default_factory=list)
     replies: list[tuple[OutboxItem, bool]] = field(default_factory=list)
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
