@@ -16,6 +16,15 @@ caller waits for, so they are kept and sent in the same hop as the connection's 
 statement, batch or commit, in their order; a rollback to a savepoint goes at once, after
 whatever was kept. A full rollback drops what was kept (it undoes every savepoint anyway).
 
+A read transaction's deferred BEGIN rides along the same way (it cannot fail). A write
+transaction's BEGIN IMMEDIATE goes at once, on the thread: it may wait for another process.
+
+No hop at all: inside a unit of work marked small (`small_writes`: a message's unit, the
+clearing of pushed replies), once its transaction holds the file's writer, statements run
+on the event loop's thread (`_OneHopConnection.in_place`). They touch a handful of rows in
+the page cache and wait for nobody, and a hop cost the loop more than they do. The COMMIT
+(the disk's flush) and a large step inside such a unit (`large_step`) still hop.
+
 Server-side cursors (streamed results) keep the stock implementation.
 """
 
@@ -196,7 +205,8 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return self.small_writes and self._writer
 
     def keep(self, sql: str) -> None:
-        """A savepoint statement to send with the next hop (see the module's docstring)."""
+        """A statement to send with the next hop: a savepoint's, or a read's BEGIN (see the
+        module's docstring)."""
         self._kept.append(sql)
 
     def take_kept(self) -> list[str]:
@@ -270,36 +280,30 @@ BatchConnection = _OneHopConnection
 """The connection class whose `run_batch` runs several statements in one trip."""
 
 
-@contextlib.contextmanager
-def small_writes(conn: AsyncConnection) -> Iterator[None]:
+def small_writes(conn: AsyncConnection) -> contextlib.AbstractContextManager[None]:
     """Statements on `conn` inside the block run without a hop once its write transaction
-    has begun (`_OneHopConnection.in_place`): for units of work known to be small."""
+    holds the writer (`_OneHopConnection.in_place`): for units of work known to be small."""
+    return _small(conn, True)
+
+
+def large_step(conn: AsyncConnection) -> contextlib.AbstractContextManager[None]:
+    """A step inside a `small_writes` block whose statements may be large (many rows,
+    megabytes): they hop to the connection's thread as usual, so the event loop goes on."""
+    return _small(conn, False)
+
+
+@contextlib.contextmanager
+def _small(conn: AsyncConnection, small: bool) -> Iterator[None]:
     sync = conn.sync_connection
     dbapi_conn = None if sync is None else sync.connection.dbapi_connection
     if not isinstance(dbapi_conn, _OneHopConnection):
         yield
         return
-    dbapi_conn.small_writes = True
+    before, dbapi_conn.small_writes = dbapi_conn.small_writes, small
     try:
         yield
     finally:
-        dbapi_conn.small_writes = False
-
-
-@contextlib.contextmanager
-def large_step(conn: AsyncConnection) -> Iterator[None]:
-    """A step inside a `small_writes` block whose statements may be large (many rows,
-    megabytes): they hop to the connection's thread as usual, so the event loop goes on."""
-    sync = conn.sync_connection
-    dbapi_conn = None if sync is None else sync.connection.dbapi_connection
-    if not isinstance(dbapi_conn, _OneHopConnection) or not dbapi_conn.small_writes:
-        yield
-        return
-    dbapi_conn.small_writes = False
-    try:
-        yield
-    finally:
-        dbapi_conn.small_writes = True
+        dbapi_conn.small_writes = before
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")

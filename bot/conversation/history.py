@@ -90,7 +90,7 @@ async def resume(
     found: tuple[int, bytes],
 ) -> History | None:
     """Move the case a code opened (`found`: its id and private key, from
-    `cases.private_key_for_code`) to this device; None if the case is gone meanwhile (see
+    `cases.open_with_code`) to this device; None if the case is gone meanwhile (see
     `ConversationService.resume_with_code`)."""
     case_id, private = found
     if not await cases.opened_by(tx, case_id, private):
