@@ -45,6 +45,23 @@ class NewLine:
     mac: bytes | None = None
 
 
+@dataclass(slots=True, eq=False)
+class NewReply:
+    """A reply a unit queues in the outbox (storage/outbox.py `enqueue`), as a plain object
+    for the same reason as `NewLine`; `id` is set once the row is inserted, and only for a
+    reply pushed at once (storage/pending.py)."""
+
+    contact_id: int
+    delivery_id: str
+    payload_ct: bytes
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    id: int | None = None
+
+
 KNOWN_CONTACTS_AT_MOST = 100_000
 """Entries of `KnownContacts` (about 20 MiB at most); when full it starts again empty."""
 

@@ -52,6 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def utc_sqlite_text(value: datetime | None) -> str | None:
+    """What `UTCDateTime` binds on SQLite, in one call instead of its two processors: the
+    naive UTC time as SQLAlchemy's SQLite DATETIME writes it ("2026-12-06 18:00:00.000000");
+    for statements prepared once and run per message (storage/statement_batch.py)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; pass an aware one (the service's clock is UTC)")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

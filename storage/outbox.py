@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from storage.contacts import address_of
 from storage.crypto import CryptoError
+from storage.held import NewReply
 from storage.integrity import outbox_aad
 from storage.models import OutboxItem
 from storage.records import Delivery, DirectPush
@@ -35,12 +36,11 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     """Queue a reply; no flush, so the replies of one turn are inserted together at commit
     (unless they are to be pushed at once: see `DirectPush`)."""
     delivery_id = secrets.token_hex(16)
-    row = OutboxItem(
+    row = NewReply(
         contact_id=contact_id,
         delivery_id=delivery_id,
         payload_ct=tx.keys.encrypt("outbox", to_json(payload), outbox_aad(contact_id, delivery_id)),
         created_at=tx.now,
-        attempts=0,
         next_attempt_at=tx.now,
     )
     push = tx.push
@@ -70,10 +70,13 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
 
 def pushed(push: DirectPush) -> list[Delivery]:
     """After the commit: the replies to push, with the ids their rows got."""
-    return [
-        Delivery(row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1)
-        for row, payload in push.rows
-    ]
+    deliveries = []
+    for row, payload in push.rows:
+        assert row.id is not None  # set when the row was inserted (storage/pending.py)
+        deliveries.append(
+            Delivery(row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1)
+        )
+    return deliveries
 
 
 _WAITING: Final = (

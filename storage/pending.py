@@ -20,16 +20,18 @@ flush of the transaction, so a later change through the ORM lands after them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Insert, Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.held import HeldConversation, NeedsFullUnit, NewLine
+from storage.held import HeldConversation, NeedsFullUnit, NewLine, NewReply
 from storage.models import Conversation, Message, OutboxItem
-from storage.statement_batch import Batch, Statement
+from storage.statement_batch import Batch, Statement, Values
 
 KEY: Final = "anlaufstelle_pending_rows"
 
@@ -63,16 +65,26 @@ def _conversation_update(columns: frozenset[str]) -> Statement:
     return statement
 
 
-def _values(table: Table, row: NewLine | OutboxItem) -> dict[str, Any]:
-    """Every column but the generated id, from the (never added) object the caller built
-    and stamped; a column an ORM object left unset goes in as NULL."""
-    return {c.key: getattr(row, c.key) for c in table.columns if not c.primary_key}
+def _columns(table: Table) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """A table's columns but the generated id, and a getter of their values from the plain
+    object that stands for a new row (its attributes are named as the columns)."""
+    names = tuple(c.key for c in table.columns if not c.primary_key)
+    return names, attrgetter(*names)
+
+
+_LINE_COLUMNS: Final = _columns(_MESSAGES)
+_REPLY_COLUMNS: Final = _columns(_OUTBOX)
+
+
+def _values(columns: tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]], row: Any) -> Values:
+    names, get = columns
+    return dict(zip(names, get(row), strict=True))
 
 
 @dataclass
 class PendingRows:
     lines: list[NewLine] = field(default_factory=list)
-    replies: list[tuple[OutboxItem, bool]] = field(default_factory=list)
+    replies: list[tuple[NewReply, bool]] = field(default_factory=list)
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Conversation id -> the columns changed on the held row, with their new values."""
@@ -105,15 +117,15 @@ class PendingRows:
         batch = Batch()
         for row_id, values in changed.items():
             batch.add(_conversation_update(frozenset(values)), {"row_id": row_id, **values})
-        batch.add_many(_LINES, [_values(_MESSAGES, row) for row in lines])
-        wanting: list[OutboxItem] = []
+        batch.add_many(_LINES, [_values(_LINE_COLUMNS, row) for row in lines])
+        wanting: list[NewReply] = []
         if any(wanted for _, wanted in replies):
             for row, wanted in replies:
-                batch.add(_REPLY_WITH_ID if wanted else _REPLY, _values(_OUTBOX, row))
+                batch.add(_REPLY_WITH_ID if wanted else _REPLY, _values(_REPLY_COLUMNS, row))
                 if wanted:
                     wanting.append(row)
         else:
-            batch.add_many(_REPLY, [_values(_OUTBOX, row) for row, _ in replies])
+            batch.add_many(_REPLY, [_values(_REPLY_COLUMNS, row) for row, _ in replies])
         for row, new_id in zip(wanting, batch.run(connection), strict=True):
             row.id = new_id
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from storage.held import NewReply
+
 Owner = Literal["bot", "queued", "counsellor", "closed"]
 CaseStatus = Literal["waiting", "claimed", "closed"]
 
@@ -114,7 +116,7 @@ class DirectPush:
     earlier_waiting: bool | None = None
     """Whether an earlier reply to the person still waits in the outbox, if the message's
     arrival already asked (storage/arrival.py); None: asked when the first reply is queued."""
-    rows: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    rows: list[tuple[NewReply, dict[str, Any]]] = field(default_factory=list)
     """The outbox rows to push with their payloads; their ids exist once committed
     (storage/outbox.py `pushed`)."""
     ruled_out: bool = False

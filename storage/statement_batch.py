@@ -18,8 +18,10 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.types import TypeEngine
 
 from storage import sqlite_driver
+from storage.models import UTCDateTime, utc_sqlite_text
 
 Values = Mapping[str, Any]
 _ROWS_PER_INSERT = 50
@@ -38,12 +40,21 @@ class _Prepared:
     """Values the statement itself binds (a query's `owner != 'closed'`)."""
     _rows: dict[int, str] = field(default_factory=dict, compare=False)
 
-    def parameters(self, values: Values) -> tuple[Any, ...]:
+    _processing: tuple[tuple[int, Callable[[Any], Any]], ...] = field(
+        default=(), compare=False
+    )
+    """The positions whose values need type processing, with their processors."""
+
+    def __post_init__(self) -> None:
+        processing = tuple((i, p) for i, p in enumerate(self.processors) if p is not None)
+        object.__setattr__(self, "_processing", processing)
+
+    def parameters(self, values: Values) -> list[Any]:
         given = {**self.fixed, **values} if self.fixed else values
-        return tuple(
-            value if process is None else process(value)
-            for value, process in zip((given[n] for n in self.names), self.processors, strict=True)
-        )
+        out = [given[n] for n in self.names]
+        for i, process in self._processing:
+            out[i] = process(out[i])
+        return out
 
     def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
         """A query's row from the driver, its values as SQLAlchemy would give them."""
@@ -79,8 +90,7 @@ class Statement:
             compiled: Any = self.statement.compile(dialect=dialect)
             names = tuple(compiled.positiontup or ())
             processors = tuple(
-                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                for name in names
+                _bind_processor(compiled.binds[name].type, dialect) for name in names
             )
             returns = not isinstance(self.statement, UpdateBase) or bool(
                 compiled.effective_returning
@@ -163,6 +173,12 @@ class Batch:
 
 
 _Kind = Literal["one", "row", "many"]
+
+
+def _bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    if dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
+        return utc_sqlite_text  # the same text as SQLAlchemy's two steps, in one
+    return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _first_column(row: Sequence[Any] | None) -> Any:
