@@ -74,7 +74,9 @@ def pushed(push: DirectPush) -> list[Delivery]:
     for row, payload in push.rows:
         assert row.id is not None  # set when the row was inserted (storage/pending.py)
         deliveries.append(
-            Delivery(row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1)
+            Delivery(
+                row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1
+            )
         )
     return deliveries
 

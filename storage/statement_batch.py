@@ -40,9 +40,7 @@ class _Prepared:
     """Values the statement itself binds (a query's `owner != 'closed'`)."""
     _rows: dict[int, str] = field(default_factory=dict, compare=False)
 
-    _processing: tuple[tuple[int, Callable[[Any], Any]], ...] = field(
-        default=(), compare=False
-    )
+    _processing: tuple[tuple[int, Callable[[Any], Any]], ...] = field(default=(), compare=False)
     """The positions whose values need type processing, with their processors."""
 
     def __post_init__(self) -> None:

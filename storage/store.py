@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -256,14 +256,16 @@ class Store:
         return self.keys.pseudonym(f"contact:{channel}", address)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-"""`json.dumps` with these options makes a new encoder per call; this runs several times
-per message."""
+_JSON_OPTIONS: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+"""What `json.dumps(..., sort_keys=True)` did: keys in order, a non-string key (an int) as
+its text. orjson, because this runs several times per message (the line, the reply, the
+dialog state) and the standard library's encoder took a tenth of a message's CPU there."""
 
 
 def to_json(value: Any) -> bytes:
-    return _ENCODE(value).encode()
+    """Compact UTF-8 JSON; a value JSON cannot hold raises TypeError (orjson's error)."""
+    return orjson.dumps(value, option=_JSON_OPTIONS)
 
 
 def from_json(raw: bytes) -> Any:
-    return json.loads(raw.decode())
+    return orjson.loads(raw)
