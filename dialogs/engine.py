@@ -143,10 +143,32 @@ def step(
     After a handover or end the state is returned unchanged with no outputs: the
     conversation service no longer routes messages to the engine then.
     """
-    run = _Run(flow, state.model_copy(deep=True), now, office_open)
+    run = _Run(flow, _working_copy(state), now, office_open)
     if run.state.finished is None:
         run.handle(inp)
     return StepResult(run.state, tuple(run.outputs))
+
+
+def _working_copy(state: DialogState) -> DialogState:
+    """A copy `step` may change without touching the caller's state: its containers copied
+    all the way down. Cheaper than pydantic's deep copy (a generic `copy.deepcopy`, a
+    noticeable part of a step), which the state's JSON-shaped values do not need."""
+    return state.model_copy(
+        update={
+            "answers": _fresh(state.answers),
+            "history": list(state.history),
+            "suggested": _fresh(state.suggested),
+        }
+    )
+
+
+def _fresh(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    if kind is list:
+        return [_fresh(v) for v in value]
+    return value  # str, int, bool, None: immutable
 
 
 def offered(flow: Flow, state: DialogState, now: datetime) -> tuple[ChoiceOption, ...]:
@@ -639,6 +661,13 @@ class _Run:
 
     def options(self, node: InputNode) -> tuple[ChoiceOption, ...]:
         """The choices offered at `node`, labelled in the current language."""
+        key = ("options", node.id, self.state.language)
+        found: tuple[ChoiceOption, ...] | None = self.flow.derived.get(key)
+        if found is None:
+            found = self.flow.derived[key] = self.labelled_options(node)
+        return found
+
+    def labelled_options(self, node: InputNode) -> tuple[ChoiceOption, ...]:
         pairs: list[tuple[str, dict[str, str]]]
         match node:
             case MultiChoiceNode() | SingleChoiceNode():

@@ -8,9 +8,9 @@ See docs/flow-format.md for the format as an admin reads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -323,6 +323,12 @@ class Flow(Strict):
     @cached_property
     def nodes_by_id(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}
+
+    @cached_property
+    def derived(self) -> dict[Hashable, Any]:
+        """What the engine derives from this flow (it never changes once parsed), kept with
+        it: worked out once per flow version, not once per message."""
+        return {}
 
     def text(self, text: Text, language: str) -> str:
         if ANY_LANGUAGE in text:

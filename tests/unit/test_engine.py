@@ -607,6 +607,16 @@ def test_step_does_not_mutate_its_input() -> None:
     assert state.model_dump() == snapshot
 
 
+def test_a_step_shares_no_answer_with_the_state_it_was_given() -> None:
+    answered = step(FLOW, at(TO_GROUNDS), ChoicesInput(("racism",)), NOW).state
+    snapshot = answered.model_dump()
+    later = step(FLOW, answered, Start(), NOW).state
+    later.answers["grounds"].append("age")
+    later.suggested.setdefault("grounds", []).append("age")
+    later.history.append("x")
+    assert answered.model_dump() == snapshot
+
+
 # ---------------------------------------------------------------- inconsistent flows
 
 
