@@ -151,6 +151,19 @@ def aad_for(*parts: str | int) -> bytes:
 _LENGTH: Final = struct.Struct(">I").pack
 
 
+def _keyed(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with `key` set up once: copied per use (`_hmac`), it skips the key
+    set-up that `hmac.digest` repeats per call (a row MAC or a pseudonym is made several
+    times per message)."""
+    return hmac.new(key, digestmod="sha256")
+
+
+def _hmac(keyed: hmac.HMAC, data: bytes) -> bytes:
+    mac = keyed.copy()
+    mac.update(data)
+    return mac.digest()
+
+
 # --- key pairs and write-only sealing --------------------------------------------------------
 
 
@@ -318,8 +331,8 @@ class ServerKey:
         # Per purpose, made at its first use (several times per message otherwise): the
         # cipher of its encryption subkey, the MAC subkey; the pseudonym kinds seen.
         self._ciphers: dict[str, AESGCM] = {}
-        self._macs: dict[str, bytes] = {}
-        self._pepper: dict[str, bytes] = {}
+        self._macs: dict[str, hmac.HMAC] = {}
+        self._pepper: dict[str, hmac.HMAC] = {}
 
     @classmethod
     def generate(cls) -> ServerKey:
@@ -465,11 +478,11 @@ class ServerKey:
     def mac(self, purpose: str, data: bytes) -> bytes:
         """A MAC under the subkey of ``purpose``: proves a row was written by this service
         (someone who can write to the database but lacks the server key cannot make one)."""
-        key = self._macs.get(purpose)
-        if key is None:
+        keyed = self._macs.get(purpose)
+        if keyed is None:
             _check_name("purpose", purpose)
-            key = self._macs[purpose] = self._subkey(aad_for("mac", purpose))
-        return hmac.digest(key, data, "sha256")
+            keyed = self._macs[purpose] = _keyed(self._subkey(aad_for("mac", purpose)))
+        return _hmac(keyed, data)
 
     def pseudonym(self, kind: str, value: str) -> str:
         """A stable keyed hash of ``value`` for lookups (contact ids, case codes).
@@ -481,9 +494,8 @@ class ServerKey:
         pepper = self._pepper.get(kind)
         if pepper is None:
             _check_name("kind", kind)
-            pepper = self._pepper[kind] = self._subkey(aad_for("pseudonym-pepper"))
-        # hmac.digest: the same HMAC in one call into OpenSSL (it runs for every message)
-        return hmac.digest(pepper, aad_for(kind, value), "sha256").hex()
+            pepper = self._pepper[kind] = _keyed(self._subkey(aad_for("pseudonym-pepper")))
+        return _hmac(pepper, aad_for(kind, value)).hex()
 
     def fingerprint(self) -> str:
         """16 hex digits identifying the key, safe to store and log (a one-way derivation)."""

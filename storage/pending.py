@@ -88,6 +88,9 @@ class PendingRows:
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Conversation id -> the columns changed on the held row, with their new values."""
+    stamped: set[int] = field(default_factory=set)
+    """Conversations whose row MAC the unit wrote (storage/conversations.py `append`): the
+    row is the unit's own from then on, its MAC need not be checked again."""
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.replies or self.conversations)

@@ -688,6 +688,11 @@ def test_stable_server_key_derivations() -> None:
     )
     blob = bytes.fromhex("03565e4c35399b3dd53ee5eeefa5efc8c24b7d2e17ac145b7d02cd733cbf36d5c6f0")
     assert key.decrypt("state", blob, aad_for("conv", 1)) == b"hello"
+    # Row MACs (storage/integrity.py) are stored beside every row.
+    for _ in range(2):  # the second from the keyed state kept after the first
+        assert key.mac("row", b"conversation 1").hex() == (
+            "dcd759c23a16445065f578991fe56c6d87796ab55b01dbaf3edb306d7ac3f205"
+        )
 
 
 def test_stable_sealed_format() -> None:
