@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, text
 
-from storage import contacts, conversations, light, outbox
+from storage import contacts, conversations, light, outbox, statement_batch
 from storage.contacts import receipt_values
 from storage.held import NeedsFullUnit
 from storage.records import ContactRef, ConversationRef, DirectPush
@@ -65,7 +65,7 @@ async def arrive(
         push.contact_id = known
         batch.add(_WAITING, {"contact_id": known, "sent": _sent(push, known)})
     connection = await tx.connection()
-    found, taken, *waiting = await connection.run_sync(batch.run)
+    found, taken, *waiting = await statement_batch.run_sync(connection, batch.run)
     contact, conv = light.hold(tx, pseudonym, found)
     if contact.id != known:
         raise NeedsFullUnit

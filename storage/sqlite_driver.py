@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util.concurrency import await_
@@ -278,6 +279,20 @@ class OneHopDialect(SQLiteDialect_aiosqlite):
 
 BatchConnection = _OneHopConnection
 """The connection class whose `run_batch` runs several statements in one trip."""
+
+
+def in_place_connection(conn: AsyncConnection) -> Connection | None:
+    """`conn`'s synchronous connection if its statements run on the event loop's thread
+    right now (`_OneHopConnection.in_place`), else None. Synchronous code that only runs
+    statements (a batch: storage/statement_batch.py) can then be called on it directly:
+    nothing in it waits, so it needs no SQLAlchemy greenlet to wait in."""
+    sync = conn.sync_connection
+    if sync is None or sync.closed or sync.invalidated:
+        return None
+    dbapi_conn = sync.connection.dbapi_connection
+    if isinstance(dbapi_conn, _OneHopConnection) and dbapi_conn.in_place():
+        return sync
+    return None
 
 
 def small_writes(conn: AsyncConnection) -> contextlib.AbstractContextManager[None]:

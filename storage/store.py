@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
-from storage import pending
+from storage import pending, statement_batch
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
@@ -181,7 +181,7 @@ class Store:
             tx = self._tx(None, Held(conn, self.known_contacts), now, push)
             yield tx
             if tx.pending:
-                await conn.run_sync(tx.pending.write)
+                await statement_batch.run_sync(conn, tx.pending.write)
             signal = tx.wake_signal()
             if signal is not None:
                 await conn.execute(signal)
