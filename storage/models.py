@@ -56,13 +56,24 @@ def utc_sqlite_text(value: datetime | None) -> str | None:
     """What `UTCDateTime` binds on SQLite, in one call instead of its two processors: the
     naive UTC time as SQLAlchemy's SQLite DATETIME writes it ("2026-12-06 18:00:00.000000");
     for statements prepared once and run per message (storage/statement_batch.py)."""
+    global _last_text
     if value is None:
         return None
+    last = _last_text
+    if last[0] is value:  # a unit stamps most of its rows with the same `now`
+        return last[1]
     if value.tzinfo is None:
         raise ValueError("naive datetime given; pass an aware one (the service's clock is UTC)")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    _last_text = (value, text)
+    return text
+
+
+_last_text: tuple[datetime | None, str] = (None, "")
+"""The last time `utc_sqlite_text` wrote, with its text (it holds the time, so the identity
+check cannot meet another object at the same address)."""
 
 
 class Base(DeclarativeBase):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, bindparam, exc, insert, select, update
+from sqlalchemy import String, Table, bindparam, exc, insert, select, update
 
 from storage import contacts
 from storage.models import Contact, InboundReceipt
@@ -116,3 +116,39 @@ async def test_a_batch_reads_a_row_as_sqlalchemy_would(office: Office) -> None:
     assert found["contact_id"] == contact.id and found["unreachable"] is False
     assert found["last_seen_at"] == NOW and found["last_seen_at"].utcoffset() == timedelta(0)
     assert nobody is None
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        NOW,
+        NOW.replace(microsecond=5),
+        NOW.replace(microsecond=70).astimezone(timezone(timedelta(hours=-3))),
+    ],
+    ids=["whole-second", "microseconds", "other-zone"],
+)
+async def test_a_batch_stores_a_time_as_the_same_text_as_the_orm(
+    office: Office, moment: datetime
+) -> None:
+    """SQLite compares times as text (the outbox's due replies, the sweeps): a batch's time
+    must be stored exactly as the ORM stores it, whatever its zone or microseconds."""
+    store = office.store
+    async with store.tx(NOW) as tx:
+        contact = await contacts.contact_for(tx, "memory", "person-text")
+        tx.session.add(InboundReceipt(contact_id=contact.id, client_ref="orm", created_at=moment))
+        await tx.session.flush()
+        batch = Batch()
+        batch.add(RECEIPT, {"contact_id": contact.id, "client_ref": "batch", "created_at": moment})
+        await tx.session.run_sync(lambda s: batch.run(s.connection()))
+        if store.db.backend != "sqlite":
+            return
+        texts = dict(
+            (
+                await tx.session.execute(
+                    select(RECEIPTS.c.client_ref, RECEIPTS.c.created_at.cast(String)).where(
+                        RECEIPTS.c.contact_id == contact.id
+                    )
+                )
+            ).all()
+        )
+    assert texts["batch"] == texts["orm"]
