@@ -142,7 +142,7 @@ async def test_a_batch_stores_a_time_as_the_same_text_as_the_orm(
         await tx.session.run_sync(lambda s: batch.run(s.connection()))
         if store.db.backend != "sqlite":
             return
-        texts = dict(
+        texts: dict[str, str] = dict(
             (
                 await tx.session.execute(
                     select(RECEIPTS.c.client_ref, RECEIPTS.c.created_at.cast(String)).where(
