@@ -5,13 +5,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InvalidRequestError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -71,6 +78,9 @@ def _private_sqlite_files(path: Path) -> None:
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
+PING_AFTER_IDLE_SECONDS = 5.0
+"""A pooled PostgreSQL connection idle this long is checked before use (`Database`)."""
+
 
 class Database:
     """One engine per process; one session per unit of work (`transaction()`).
@@ -81,9 +91,17 @@ class Database:
     (storage/group_commit.py); other processes wait on busy_timeout.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, create: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        create: bool = True,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    ) -> None:
         """`create=False`: never make the SQLite file's folder (a caller that only opens an
-        existing database checks for the file with `sqlite_file` before connecting)."""
+        existing database checks for the file with `sqlite_file` before connecting).
+        `ping_after_idle`: see `_ping_idle_connections`."""
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -100,9 +118,11 @@ class Database:
                 _private_sqlite_files(Path(parsed.database))
         else:
             kwargs.update(
+                # No connections beyond the pool: under a rush each one would be opened for
+                # a unit and closed after it (a new server process each time), and the
+                # units queue for the pool in order instead.
                 pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
+                max_overflow=0,
                 # A host that swallows packets should fail start-up in seconds, not a minute.
                 connect_args={"timeout": 10},
             )
@@ -118,6 +138,8 @@ class Database:
             ) from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_idle_connections(self.engine, ping_after_idle)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._sqlite_writer = GroupCommit(self.engine)
 
@@ -194,6 +216,42 @@ class Database:
     async def dispose(self) -> None:
         await self._sqlite_writer.drain()
         await self.engine.dispose()
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle: float) -> None:
+    """Check a pooled PostgreSQL connection before use only if it lay idle for `idle`
+    seconds or more; a dead one (the server restarted, a proxy dropped it) is replaced.
+
+    SQLAlchemy's `pool_pre_ping` checks before every use, and its check is three round trips
+    (BEGIN, an empty query, ROLLBACK): under load that was more than a message's own
+    statements. A connection given back moments ago was alive then; one that died since
+    fails its unit, which is not acknowledged and rolls back, and SQLAlchemy then replaces
+    every connection of the pool (its disconnect handling)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last < idle:
+            return
+        try:
+            dbapi_conn.ping()
+        except Exception as exc:
+            # The pool drops this connection and checks out another (SQLAlchemy's protocol
+            # for "checkout" listeners).
+            raise DisconnectionError("a pooled connection no longer answers") from exc
+
+
+_LAST_USED = "anlaufstelle_last_used"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
