@@ -8,9 +8,9 @@ See docs/flow-format.md for the format as an admin reads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -329,6 +329,15 @@ class Flow(Strict):
         """What the engine derives from this flow (it never changes once parsed), kept with
         it: worked out once per flow version, not once per message."""
         return {}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without what was derived from this flow: pydantic copies the instance's
+        dict, cached values included, and a copy with other nodes (the console's preview)
+        would otherwise look up this flow's nodes."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("nodes_by_id", "derived"):
+            copied.__dict__.pop(name, None)
+        return copied
 
     def text(self, text: Text, language: str) -> str:
         if ANY_LANGUAGE in text:

@@ -252,12 +252,12 @@ async def append(tx: Tx, conversation_id: int, sender: str, body: dict[str, Any]
     """
     row = await _row(tx, conversation_id)
     held = tx.pending
-    if conversation_id not in held.stamped:  # once a unit stamped the row, it knows it
+    if held.stamped.get(conversation_id) is not row:  # a row the unit stamped is its own
         require(tx, row, f"conversation {conversation_id}")
     seq = row.next_seq
     held.change(row, next_seq=seq + 1, updated_at=tx.now)
     held.change(row, mac=stamped(tx, row))
-    held.stamped.add(conversation_id)
+    held.stamped[conversation_id] = row
     if row.case_id is None:
         body_ct = tx.keys.encrypt(
             "message", to_json(body), aad_for("message", conversation_id, seq)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
-    DisconnectionError,
+    InvalidatePoolError,
     InvalidRequestError,
     OperationalError,
 )
@@ -95,13 +94,16 @@ class Database:
         self,
         url: str,
         *,
-        pool_size: int = 10,
+        pool_size: int = 20,
         create: bool = True,
+        idle_clock: Callable[[], float] | None = None,
         ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
     ) -> None:
         """`create=False`: never make the SQLite file's folder (a caller that only opens an
         existing database checks for the file with `sqlite_file` before connecting).
-        `ping_after_idle`: see `_ping_idle_connections`."""
+        PostgreSQL: a pooled connection is checked before use if it lay idle for
+        `ping_after_idle` seconds by `idle_clock` (the service's monotonic clock); without
+        a clock, before every use (`_ping_idle_connections`)."""
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -118,11 +120,14 @@ class Database:
                 _private_sqlite_files(Path(parsed.database))
         else:
             kwargs.update(
-                # No connections beyond the pool: under a rush each one would be opened for
-                # a unit and closed after it (a new server process each time), and the
-                # units queue for the pool in order instead.
+                # No connections beyond the pool (before: 10 and 10 more on demand): under a
+                # rush those were opened for a unit and closed after it (a new server
+                # process each time) whenever the pool had enough idle ones; units queue for
+                # the pool in order instead. The notification listener and the delivery
+                # lease hold one each for good.
                 pool_size=pool_size,
                 max_overflow=0,
+                pool_pre_ping=idle_clock is None,
                 # A host that swallows packets should fail start-up in seconds, not a minute.
                 connect_args={"timeout": 10},
             )
@@ -138,8 +143,8 @@ class Database:
             ) from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        else:
-            _ping_idle_connections(self.engine, ping_after_idle)
+        elif idle_clock is not None:
+            _ping_idle_connections(self.engine, idle_clock, ping_after_idle)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._sqlite_writer = GroupCommit(self.engine)
 
@@ -218,7 +223,9 @@ class Database:
         await self.engine.dispose()
 
 
-def _ping_idle_connections(engine: AsyncEngine, idle: float) -> None:
+def _ping_idle_connections(
+    engine: AsyncEngine, monotonic: Callable[[], float], idle: float
+) -> None:
     """Check a pooled PostgreSQL connection before use only if it lay idle for `idle`
     seconds or more; a dead one (the server restarted, a proxy dropped it) is replaced.
 
@@ -231,24 +238,24 @@ def _ping_idle_connections(engine: AsyncEngine, idle: float) -> None:
 
     @event.listens_for(pool, "connect")
     def _connected(_dbapi_conn: Any, record: Any) -> None:
-        record.info[_LAST_USED] = time.monotonic()
+        record.info[_LAST_USED] = monotonic()
 
     @event.listens_for(pool, "checkin")
     def _checked_in(_dbapi_conn: Any, record: Any) -> None:
         if record is not None:
-            record.info[_LAST_USED] = time.monotonic()
+            record.info[_LAST_USED] = monotonic()
 
     @event.listens_for(pool, "checkout")
     def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         last = record.info.get(_LAST_USED)
-        if last is not None and time.monotonic() - last < idle:
+        if last is not None and monotonic() - last < idle:
             return
         try:
             dbapi_conn.ping()
         except Exception as exc:
-            # The pool drops this connection and checks out another (SQLAlchemy's protocol
-            # for "checkout" listeners).
-            raise DisconnectionError("a pooled connection no longer answers") from exc
+            # The pool replaces this connection and, as after `pool_pre_ping`'s failure,
+            # every other one it holds (a restarted server ended them all).
+            raise InvalidatePoolError("a pooled connection no longer answers") from exc
 
 
 _LAST_USED = "anlaufstelle_last_used"

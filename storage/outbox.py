@@ -72,7 +72,8 @@ def pushed(push: DirectPush) -> list[Delivery]:
     """After the commit: the replies to push, with the ids their rows got."""
     deliveries = []
     for row, payload in push.rows:
-        assert row.id is not None  # set when the row was inserted (storage/pending.py)
+        if row.id is None:  # set when the row was inserted (storage/pending.py)
+            raise RuntimeError("a pushed reply has no outbox id: it was never inserted")
         deliveries.append(
             Delivery(
                 row.id, row.delivery_id, row.contact_id, push.channel, push.address, payload, 1

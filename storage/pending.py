@@ -9,8 +9,9 @@ first thing before any query of the transaction that could read them, exactly wh
 ORM's autoflush would have written them (so a query inside `no_autoflush` does not see
 them either).
 
-Only a reply that is pushed at once needs its new id (storage/outbox.py `pushed`): it is
-inserted on its own with RETURNING, in its place in the order.
+Only a reply that is pushed at once needs its new id (storage/outbox.py `pushed`): on SQLite
+it is inserted on its own with RETURNING, in its place in the order; on PostgreSQL all the
+waiting rows are one statement (`_write_as_one_statement`).
 
 The conversation row a turn holds changes with every line (its next sequence number, its
 MAC, the dialog state): those changes are set on the held object as if loaded (no ORM
@@ -102,9 +103,10 @@ class PendingRows:
     """In the order they were queued (delivery order is by id); True: the id is wanted."""
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Conversation id -> the columns changed on the held row, with their new values."""
-    stamped: set[int] = field(default_factory=set)
-    """Conversations whose row MAC the unit wrote (storage/conversations.py `append`): the
-    row is the unit's own from then on, its MAC need not be checked again."""
+    stamped: dict[int, Conversation | HeldConversation] = field(default_factory=dict)
+    """The conversation rows whose MAC the unit wrote (storage/conversations.py `append`):
+    that object is the unit's own from then on, its MAC need not be checked again (a row
+    read anew is checked as usual)."""
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.replies or self.conversations)
@@ -161,7 +163,7 @@ def _write_as_one_statement(
     replies: list[tuple[NewReply, bool]],
 ) -> None:
     """PostgreSQL: the waiting rows as one statement, its writes as data-modifying CTEs
-    (`WITH c0 AS (UPDATE …), l AS (INSERT …), r0 AS (INSERT … RETURNING id) SELECT …`).
+    (`WITH c0 AS (UPDATE …), l AS (INSERT …), r AS (INSERT … RETURNING id) SELECT …`).
     Each statement is a round trip to the server, with its share of the driver's and
     SQLAlchemy's work; one instead of three per message. The parts see one snapshot and run
     in no promised order, which is fine as each writes its own table; the replies, whose

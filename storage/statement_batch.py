@@ -135,7 +135,8 @@ class Batch:
             self.steps.append((statement, rows, "many"))
 
     def run(self, conn: Connection) -> list[Any]:
-        """Synchronous, inside SQLAlchemy's greenlet (as in a `run_sync` or a session event)."""
+        """Synchronous: inside SQLAlchemy's greenlet (as in a `run_sync` or a session event),
+        or called directly when its statements run in place (`run_sync` below)."""
         raw = conn.connection.dbapi_connection
         if isinstance(raw, sqlite_driver.BatchConnection):
             dialect = conn.dialect

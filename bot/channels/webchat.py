@@ -185,7 +185,7 @@ class FrameError(Exception):
 def _encode(frame: dict[str, Any]) -> str:
     """A frame's JSON text; orjson, since every reply and acknowledgement is one (the
     standard library's encoder cost several times as much)."""
-    return orjson.dumps(frame).decode()
+    return orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def parse_frame(raw: str) -> ClientFrame:

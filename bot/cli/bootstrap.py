@@ -98,9 +98,10 @@ async def open_store(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror})"
             ) from None
     key = server_key(settings, create=create)
-    db = await open_database(settings, create=create)
+    clock = clock or SystemClock()
+    db = await open_database(settings, create=create, clock=clock)
     try:
-        store = Store(db, key, kdf_params(settings), clock=clock or SystemClock())
+        store = Store(db, key, kdf_params(settings), clock=clock)
         first = None
         if create:
             async with exclusive_start(db):
@@ -128,11 +129,16 @@ async def open_store(
         raise
 
 
-async def open_database(settings: Settings, *, create: bool) -> Database:
-    """Connect to the configured database; with create=False an SQLite file must exist."""
+async def open_database(
+    settings: Settings, *, create: bool, clock: Clock | None = None
+) -> Database:
+    """Connect to the configured database; with create=False an SQLite file must exist.
+    `clock` times how long a pooled PostgreSQL connection lay idle (storage/db.py)."""
     url = settings.resolved_database_url
+    idle_clock = (clock or SystemClock()).monotonic
     try:
-        db = Database(url, create=create)  # an unsupported URL is named before a missing file
+        # An unsupported URL is named before a missing file.
+        db = Database(url, create=create, idle_clock=idle_clock)
     except DatabaseUnavailable as exc:
         raise StartupError(str(exc)) from None
     file = sqlite_file(url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import exc, text
 
+from bot.clock import SystemClock
 from storage.db import Database
 from tests import pg
 
@@ -30,10 +31,13 @@ async def _answer(db: Database) -> int:
         return int(await session.scalar(text("SELECT 41 + 1")))
 
 
+@pytest.mark.parametrize("timed", [True, False], ids=["idle-by-the-clock", "without-a-clock"])
 async def test_an_idle_connection_that_died_is_replaced_before_use(
-    fresh_postgres_url: str,
+    fresh_postgres_url: str, timed: bool
 ) -> None:
-    db = Database(fresh_postgres_url, ping_after_idle=0.0)
+    """Idle for the threshold (here none), or always when no clock was given."""
+    clock = SystemClock().monotonic if timed else None
+    db = Database(fresh_postgres_url, idle_clock=clock, ping_after_idle=0.0)
     try:
         assert await _answer(db) == 42
         assert await _end_other_connections(fresh_postgres_url) == 1
@@ -45,7 +49,7 @@ async def test_an_idle_connection_that_died_is_replaced_before_use(
 async def test_a_connection_that_died_just_after_use_fails_one_unit_only(
     fresh_postgres_url: str,
 ) -> None:
-    db = Database(fresh_postgres_url, ping_after_idle=3600.0)
+    db = Database(fresh_postgres_url, idle_clock=SystemClock().monotonic, ping_after_idle=3600.0)
     try:
         assert await _answer(db) == 42
         assert await _end_other_connections(fresh_postgres_url) == 1
