@@ -3,8 +3,9 @@ when its replies are to be pushed at once, whether an earlier reply to the perso
 waits in the outbox (it must not be overtaken; storage/outbox.py `enqueue`). Both need only
 the contact: on SQLite they go in one trip to its thread (asked one by one they were two
 trips through the busy event loop while the writer is held); on PostgreSQL one after the
-other on the connection. Either way on the connection, so a light unit (storage/light.py)
-asks them without a session."""
+other on the connection, the receipt with the locking read of a contact a light unit read
+before. Either way on the connection, so a light unit (storage/light.py) asks them without
+a session."""
 
 from __future__ import annotations
 
@@ -41,14 +42,17 @@ async def arrive(
     receipt taken (`take_receipt`; False: it was already processed), and its replies' push
     pointed at that contact (only replies to the writer are pushed).
 
-    In a light unit on SQLite, for a contact a light unit read before, all in one trip to
-    the connection's thread (each trip is a wake-up of the busy event loop): the read, the
-    receipt and the outbox's answer go together, the receipt under the contact id known
-    from last time and only while that contact still has the pseudonym. If the read finds
-    no contact or another id (the contact was deleted, perhaps its id given to someone
-    else), the unit falls back (`NeedsFullUnit`) and keeps nothing."""
+    In a light unit, for a contact a light unit read before, the receipt goes with the
+    read, under the contact id known from last time and only while that contact still has
+    the pseudonym. On SQLite the read, the receipt and the outbox's answer are one trip to
+    the connection's thread (each trip is a wake-up of the busy event loop); on PostgreSQL
+    the locking read and the receipt are one statement (`_arrive_locked`). If the read
+    finds no contact or another id (the contact was deleted, perhaps its id given to
+    someone else), the unit falls back (`NeedsFullUnit`) and keeps nothing."""
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
-    known = light.known_contact(tx, pseudonym) if tx.backend == "sqlite" else None
+    known = light.known_contact(tx, pseudonym)
+    if known is not None and tx.backend != "sqlite":
+        return await _arrive_locked(tx, pseudonym, known, client_message_id)
     if known is None:
         contact, conv = await conversations.contact_and_active(tx, channel, address)
         if tx.push is not None:
@@ -72,6 +76,35 @@ async def arrive(
     if push is not None:
         push.earlier_waiting = waiting[0] is not None
     return contact, conv, taken is not None
+
+
+async def _arrive_locked(
+    tx: Tx, pseudonym: str, known: int, client_message_id: str
+) -> tuple[ContactRef, ConversationRef | None, bool]:
+    """PostgreSQL, a light unit, a contact read before: the contact with its conversation
+    locked and the receipt in one statement (`light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT`);
+    then, for a pushed reply, whether an earlier one waits: a statement of its own, as it
+    must see what a transaction that held the lock before this one committed."""
+    values = {
+        **receipt_values(tx, known, client_message_id),
+        "pseudonym": pseudonym,
+        "known": known,
+    }
+    del values["contact_id"]  # the receipt's contact is the locked row's
+    connection = await tx.connection()
+    found = (await connection.execute(light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT, values)).first()
+    row = None if found is None else found._mapping
+    contact, conv = light.hold(tx, pseudonym, row)
+    if contact.id != known:
+        raise NeedsFullUnit
+    assert row is not None  # `hold` refused a missing row
+    taken = row["taken"] is not None
+    push = tx.push
+    if push is not None:
+        push.contact_id = known
+        if taken:
+            push.earlier_waiting = await outbox.earlier_waiting(tx, known, push)
+    return contact, conv, taken
 
 
 def _sent(push: DirectPush, contact_id: int) -> str:

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, select, true
+from sqlalchemy import Select, Table, bindparam, select, true
+from sqlalchemy.dialects import postgresql
 
 from storage.contacts import LAST_SEEN_STEP
 from storage.held import HeldConversation, NeedsFullUnit
-from storage.models import Contact, Conversation
+from storage.models import Contact, Conversation, InboundReceipt
 from storage.records import ContactRef, ConversationRef, Owner
 from storage.statement_batch import Statement
 from storage.store import Tx
@@ -90,6 +91,33 @@ _CONTACT_AND_OPEN_LOCKED: Final = (
 """PostgreSQL: the conversation row locked for the unit, as in storage/conversations.py."""
 
 
+def _locked_with_receipt() -> Select[Any]:
+    receipts = cast(Table, InboundReceipt.__table__)
+    found = _CONTACT_AND_OPEN_LOCKED.cte("found")
+    taken = (
+        postgresql.insert(receipts)
+        .from_select(
+            ["contact_id", "client_ref", "created_at"],
+            select(
+                found.c.contact_id,
+                bindparam("client_ref", type_=receipts.c.client_ref.type),
+                bindparam("created_at", type_=receipts.c.created_at.type),
+            ).where(found.c.contact_id == bindparam("known", type_=_C.id.type)),
+        )
+        .on_conflict_do_nothing()
+        .returning(receipts.c.contact_id)
+        .cte("taken")
+    )
+    return select(found, select(taken.c.contact_id).scalar_subquery().label("taken")).add_cte(taken)
+
+
+CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT: Final = _locked_with_receipt()
+"""PostgreSQL: `_CONTACT_AND_OPEN_LOCKED` and the message's receipt in one statement, the
+receipt under the contact id known from the person's last message and only if the locked
+row is still that contact's (storage/arrival.py). The receipt is taken after the lock: it
+reads the locked row. Column `taken`: NULL when the id was already processed or the
+contact is another one."""
+
 CONTACT_AND_OPEN: Final = Statement(_CONTACT_AND_OPEN)
 """The SQLite query, for a batch (storage/arrival.py: read with the receipt, in one trip)."""
 
@@ -121,8 +149,7 @@ def hold(
     if conversation_id is None or found["owner"] != "bot" or found["case_id"] is not None:
         raise NeedsFullUnit
     contact_id = found["contact_id"]
-    if tx.backend == "sqlite":  # only there do the read and the receipt share a trip
-        tx.light.known.remember(pseudonym, contact_id)
+    tx.light.known.remember(pseudonym, contact_id)
     contact = ContactRef(contact_id, found["channel"], pseudonym, False, False)
     tx.light.conversations[conversation_id] = HeldConversation(
         conversation_id,

@@ -157,13 +157,18 @@ def _replica(store: Store) -> ConversationService:
     return ConversationService(other, FlowCatalog("mini"), response_time={}, clock=clock)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("id_given_again", [True, False])
+@pytest.mark.parametrize(
+    ("database_url", "id_given_again"),
+    # PostgreSQL never gives an id again.
+    [("sqlite", True), ("sqlite", False), ("postgresql", False)],
+    indirect=["database_url"],
+)
 async def test_a_person_deleted_elsewhere_who_writes_again_is_a_new_contact(
     office: Office, id_given_again: bool
 ) -> None:
-    """A light unit takes a known contact's receipt in the trip that reads the contact,
-    under the id it read last time (storage/arrival.py). The person asks for deletion on
+    """A light unit takes a known contact's receipt with the read of the contact (one trip
+    on SQLite, one statement on PostgreSQL), under the id it read last time
+    (storage/arrival.py). The person asks for deletion on
     another replica, whose deletion this process's memory does not see, and writes again:
     the id is gone, or (SQLite reuses the highest id) someone else's now. Either way their
     messages are processed as a new contact's, and nobody else's receipts change."""
