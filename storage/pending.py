@@ -182,7 +182,10 @@ def _write_as_one_statement(
         values.update(_prefixed(f"l{j}", _values(_LINE_COLUMNS, line)))
     for k, (reply, _) in enumerate(replies):
         values.update(_prefixed(f"r{k}", _values(_REPLY_COLUMNS, reply)))
-    found = connection.execute(_one_statement(shape), values).all()
+    # Prepared once per shape and sent as plain SQL: SQLAlchemy gives a statement with a
+    # multi-row VALUES no cache key, so through `execute` it compiled it for every message.
+    prepared = _one_statement(shape).prepared(connection.dialect)
+    found = connection.exec_driver_sql(prepared.sql, tuple(prepared.parameters(values))).all()
     if any(wanted for _, wanted in replies):
         ids = {delivery_id: new_id for new_id, delivery_id in found}
         for reply, wanted in replies:
@@ -191,7 +194,11 @@ def _write_as_one_statement(
 
 
 @functools.lru_cache(maxsize=256)
-def _one_statement(shape: _Shape) -> Select[Any]:
+def _one_statement(shape: _Shape) -> Statement:
+    return Statement(_one_select(shape))
+
+
+def _one_select(shape: _Shape) -> Select[Any]:
     """The statement of one shape of waiting rows, built once (its SQL is then cached by
     SQLAlchemy and prepared by the driver like any other)."""
     updates, line_count, wanted = shape
