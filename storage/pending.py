@@ -199,8 +199,8 @@ def _one_statement(shape: _Shape) -> Statement:
 
 
 def _one_select(shape: _Shape) -> Select[Any]:
-    """The statement of one shape of waiting rows, built once (its SQL is then cached by
-    SQLAlchemy and prepared by the driver like any other)."""
+    """The statement of one shape of waiting rows, built and compiled once per shape
+    (`_one_statement`); the driver prepares its SQL like any other."""
     updates, line_count, wanted = shape
     ctes: list[CTE] = []
     for i, columns in enumerate(updates):
@@ -216,6 +216,7 @@ def _one_select(shape: _Shape) -> Select[Any]:
             .values([_bound(f"l{j}", _MESSAGES, _LINE_COLUMNS[0]) for j in range(line_count)])
             .cte("l")
         )
+    # Data-modifying CTEs run to completion whether the main query reads them or not.
     if not wanted:
         return select(literal(1)).add_cte(*ctes)
     # All replies in one INSERT, in their order: their ids (the delivery order) follow it.
@@ -224,7 +225,6 @@ def _one_select(shape: _Shape) -> Select[Any]:
     )
     if not any(wanted):
         return select(literal(1)).add_cte(*ctes, replies.cte("r"))
-    # Data-modifying CTEs run to completion whether the main query reads them or not.
     inserted = replies.returning(_OUTBOX.c.id, _OUTBOX.c.delivery_id).cte("r")
     return select(inserted.c.id, inserted.c.delivery_id).add_cte(*ctes, inserted)
 
