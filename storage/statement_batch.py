@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert, UpdateBase
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import LargeBinary, TypeEngine
 
 from storage import sqlite_driver
 from storage.models import UTCDateTime, utc_sqlite_text
@@ -189,8 +189,13 @@ async def run_sync(conn: AsyncConnection, work: Callable[[Connection], T]) -> T:
 
 
 def _bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    if dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
-        return utc_sqlite_text  # the same text as SQLAlchemy's two steps, in one
+    if dialect.name == "sqlite":
+        if isinstance(kind, UTCDateTime):
+            return utc_sqlite_text  # the same text as SQLAlchemy's two steps, in one
+        if isinstance(kind, LargeBinary):
+            # SQLAlchemy wraps bytes in a memoryview for sqlite3, which binds bytes as the
+            # same BLOB: a copy per sealed value for nothing.
+            return None
     return kind.dialect_impl(dialect).bind_processor(dialect)
 
 

@@ -6,10 +6,12 @@ values in its text, leaving nothing of the transaction behind."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import cast
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import String, Table, bindparam, exc, insert, select, update
+from sqlalchemy import String, Table, bindparam, exc, func, insert, select, update
+from sqlalchemy import cast as cast_
+from sqlalchemy.sql import ColumnElement
 
 from storage import contacts
 from storage.models import Contact, InboundReceipt
@@ -64,6 +66,45 @@ async def test_a_batch_writes_what_the_orm_would_have(office: Office) -> None:
         seen = await tx.session.scalar(select(Contact.last_seen_at).where(Contact.id == contact.id))
     assert [(ref, at) for ref, at in rows] == [(f"r{n}", NOW) for n in (0, 1, 2, 9)]
     assert seen == later and seen.utcoffset() == timedelta(0)  # the column type's processing
+
+
+SEALED = Statement(
+    update(CONTACTS)
+    .where(CONTACTS.c.id == bindparam("row_id"))
+    .values(address_ct=bindparam("address_ct"))
+)
+
+
+async def test_a_batch_stores_sealed_bytes_as_the_orm_does(office: Office) -> None:
+    """Ciphertext goes in as the same binary value (a BLOB on SQLite, bytea on PostgreSQL)
+    and comes back as the same bytes, whether the ORM wrote it or a batch."""
+    store = office.store
+    sealed = bytes(range(256)) + b"\x00tail"
+    async with store.tx(NOW) as tx:
+        by_orm = await contacts.contact_for(tx, "memory", "person-orm-bytes")
+        by_batch = await contacts.contact_for(tx, "memory", "person-batch-bytes")
+        row = await tx.session.get_one(Contact, by_orm.id)
+        row.address_ct = sealed
+        await tx.session.flush()
+        batch = Batch()
+        batch.add(SEALED, {"row_id": by_batch.id, "address_ct": sealed})
+        await tx.session.run_sync(lambda s: batch.run(s.connection()))
+    kind: ColumnElement[Any]
+    if store.db.backend == "sqlite":
+        kind = func.typeof(Contact.address_ct)
+    else:
+        kind = cast_(func.pg_typeof(Contact.address_ct), String)
+    async with store.read() as tx:
+        stored = (
+            await tx.session.execute(
+                select(Contact.id, Contact.address_ct, kind).where(
+                    Contact.id.in_([by_orm.id, by_batch.id])
+                )
+            )
+        ).all()
+    found = {row[0]: (bytes(row[1]), row[2]) for row in stored}
+    assert found[by_batch.id] == found[by_orm.id]
+    assert found[by_batch.id][0] == sealed and found[by_batch.id][1] in {"blob", "bytea"}
 
 
 async def test_a_refused_statement_fails_the_transaction_without_its_values(
