@@ -264,21 +264,16 @@ async def add_counsellor(
         raise TeamError("role must be counsellor or admin")
     if await tx.session.scalar(select(Counsellor.id).where(Counsellor.username == username)):
         raise TeamError(f"a counsellor named {username!r} exists already")
-    params = kdf or tx.kdf
+    made = await new_password(password, kdf or tx.kdf)
     pair = generate_keypair()
-    salt = new_salt()
     row = Counsellor(
         username=username,
         role=role,
-        password_hash=await asyncio.to_thread(hash_password, password),
+        password_hash=made.password_hash,
         public_key=pair.public,
-        private_key_wrapped=wrap(
-            await slow_kdf(password, salt, params),
-            pair.private,
-            aad_for("counsellor-key", username),
-        ),
-        kdf_salt=salt,
-        kdf_params=params.to_dict(),
+        private_key_wrapped=wrap(made.key, pair.private, aad_for("counsellor-key", username)),
+        kdf_salt=made.salt,
+        kdf_params=made.params.to_dict(),
         active=True,
         created_at=tx.now,
     )
@@ -627,8 +622,33 @@ async def setup_username(tx: Tx, token: str) -> str | None:
     return None if row is None else row.username
 
 
-async def complete_setup(tx: Tx, token: str, password: str, totp_secret: str) -> int | None:
-    """Set the password and the TOTP secret of an invited account; the token is used up.
+@dataclass(frozen=True, repr=False)
+class NewPassword:
+    """A new password's slow part (`new_password`), done before the write transaction: its
+    hash for the login's check and the key that will wrap the counsellor's private key."""
+
+    password_hash: str
+    key: bytes
+    salt: bytes
+    params: KdfParams
+
+
+async def new_password(password: str, params: KdfParams) -> NewPassword:
+    """Hash `password` and derive its wrapping key at `params` (with production costs two
+    Argon2id runs, about half a second), outside any transaction: on SQLite's one writer no
+    person's message waits for a counsellor setting up their account."""
+    salt = new_salt()
+    return NewPassword(
+        await asyncio.to_thread(hash_password, password),
+        await slow_kdf(password, salt, params),
+        salt,
+        params,
+    )
+
+
+async def complete_setup(tx: Tx, token: str, password: NewPassword, totp_secret: str) -> int | None:
+    """Set the password (made by `new_password`) and the TOTP secret of an invited account;
+    the token is used up.
 
     Returns the counsellor id, or None if the token is unknown, used or expired.
     """
@@ -654,16 +674,12 @@ async def complete_setup(tx: Tx, token: str, password: str, totp_secret: str) ->
         w.wrapped = seal(pair.public, open_sealed(private, w.wrapped, aad), aad)
     row.public_key = pair.public
     stamp(tx, row)
-    params = tx.kdf
-    salt = new_salt()
-    row.password_hash = await asyncio.to_thread(hash_password, password)
+    row.password_hash = password.password_hash
     row.private_key_wrapped = wrap(
-        await slow_kdf(password, salt, params),
-        pair.private,
-        aad_for("counsellor-key", row.username),
+        password.key, pair.private, aad_for("counsellor-key", row.username)
     )
-    row.kdf_salt = salt
-    row.kdf_params = params.to_dict()
+    row.kdf_salt = password.salt
+    row.kdf_params = password.params.to_dict()
     row.setup_token_hash = None
     row.setup_expires_at = None
     row.failed_logins = 0
@@ -953,13 +969,20 @@ async def needs_password(tx: Tx, token: str) -> bool:
     return row is not None and row.password_hash is not None
 
 
-async def reenrol_second_factor(tx: Tx, token: str, password: str, totp_secret: str) -> int | None:
-    """Enrol a new TOTP secret after a reset: the token and the current password must fit.
-    The token is used up; returns the counsellor id, or None."""
+async def reenrol_second_factor(
+    tx: Tx, token: str, unlocked: Unlocked | None, totp_secret: str
+) -> int | None:
+    """Enrol a new TOTP secret after a reset: the token must still be valid and the current
+    password fit, checked before the write transaction (`login_rows` and `open_keys`, as a
+    login; None for a wrong password) and confirmed here (`keep`). The token is used up;
+    returns the counsellor id, or None."""
     row = await _pending_setup(tx, token)
-    if row is None or row.password_hash is None:
+    if unlocked is None:
         return None
-    keys = await unlock(tx, row.username, password)
+    if row is None or row.password_hash is None or row.id != unlocked.keys.counsellor_id:
+        unlocked.keys.forget()
+        return None
+    keys = await keep(tx, unlocked)
     if keys is None:
         return None
     keys.forget()

@@ -292,8 +292,11 @@ class LoginPages:
             error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
         if error is not None:
             return self._setup_page(request, token, username, secret, error, 400)
-        async with self.console.store.tx(now) as tx:
-            counsellor_id = await teams.complete_setup(tx, token, password, secret)
+        store = self.console.store
+        # The password's hash and key (about half a second) before the write transaction.
+        made = await teams.new_password(password, store.kdf)
+        async with store.tx(now) as tx:
+            counsellor_id = await teams.complete_setup(tx, token, made, secret)
             if counsellor_id is None:
                 return self._setup_gone()
             await audit.record(tx, f"counsellor:{counsellor_id}", "account.setup")
@@ -318,11 +321,18 @@ class LoginPages:
         if totp_step(secret, code, now) is None:
             error = "Der Code aus der Authenticator-App stimmt nicht. Bitte erneut versuchen."
             return self._setup_page(request, token, username, secret, error, 400, True)
-        async with self.console.store.tx(now) as tx:
-            counsellor_id = await teams.reenrol_second_factor(tx, token, password, secret)
+        store = self.console.store
+        async with store.read(now) as tx:
+            found = await teams.login_rows(tx, username)
+        # The password check and key derivation outside any transaction, as at a login.
+        unlocked = await teams.open_keys(found, username, password, store.kdf)
+        async with store.tx(now) as tx:
+            counsellor_id = await teams.reenrol_second_factor(tx, token, unlocked, secret)
             if counsellor_id is not None:
                 await audit.record(tx, f"counsellor:{counsellor_id}", "account.second_factor")
         if counsellor_id is None:
+            if unlocked is not None:  # the password fit: the link was used or withdrawn
+                return self._setup_gone()
             await self.console.sleep(login_delay(1))
             error = "Das Passwort stimmt nicht. Bitte erneut versuchen."
             return self._setup_page(request, token, username, secret, error, 400, True)

@@ -52,8 +52,9 @@ async def test_setup_makes_a_new_key_pair_so_a_leaked_link_and_an_old_copy_open_
         setup_key(token.encode()), wrapped_then, aad_for("counsellor-setup", "neu")
     )
 
+    made = await teams.new_password(PASSWORD, office.store.kdf)
     async with office.store.tx() as tx:
-        assert await teams.complete_setup(tx, token, PASSWORD, "JBSWY3DPEHPK3PXP") == counsellor_id
+        assert await teams.complete_setup(tx, token, made, "JBSWY3DPEHPK3PXP") == counsellor_id
     async with office.store.tx() as tx:
         row = await tx.session.get_one(Counsellor, counsellor_id)
         assert row.public_key != public_then

@@ -1,13 +1,15 @@
 """A counsellor's login checks the password and derives the key that opens their team keys
 (about 0.4 s with the production costs) before its write transaction: on SQLite's one
 writer, people's messages do not wait for it. What the write transaction then keeps is
-checked again there: an account closed meanwhile logs nobody in."""
+checked again there: an account closed meanwhile logs nobody in. The same holds for setting
+up an account (the new password's hash and key) and for enrolling a new second factor (the
+current password's check)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pyotp
 import pytest
@@ -19,15 +21,17 @@ from storage.kdf import slow_kdf
 from storage.models import Counsellor
 from storage.store import Tx
 from tests.conftest import COUNSELLOR_PASSWORD
-from tests.integration.test_console import Console_, _id_of, login
+from tests.integration.test_console import Console_, _id_of, hidden, login, open_setup
 
 Meanwhile = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
-async def _login_with_something_meanwhile(
-    env: Console_, monkeypatch: pytest.MonkeyPatch, username: str, meanwhile: Meanwhile
-) -> Any:
-    """Log in; while the login derives its key, run `meanwhile` to its end (within 10 s)."""
+async def _with_something_meanwhile(
+    monkeypatch: pytest.MonkeyPatch, act: Awaitable[T], meanwhile: Meanwhile
+) -> T:
+    """Run `act`; while it derives a key from a password, run `meanwhile` to its end (within
+    10 s)."""
     deriving, done = asyncio.Event(), asyncio.Event()
 
     async def derive(*args: Any) -> bytes:
@@ -36,13 +40,20 @@ async def _login_with_something_meanwhile(
         return await slow_kdf(*args)
 
     monkeypatch.setattr(teams, "slow_kdf", derive)
-    logging_in = asyncio.create_task(login(env, username))
+    acting = asyncio.ensure_future(act)
     try:
         await asyncio.wait_for(deriving.wait(), 10)
         await asyncio.wait_for(meanwhile(), 10)
     finally:
         done.set()
-    return await logging_in
+    return await acting
+
+
+async def _login_with_something_meanwhile(
+    env: Console_, monkeypatch: pytest.MonkeyPatch, username: str, meanwhile: Meanwhile
+) -> Any:
+    """Log in; while the login derives its key, run `meanwhile` to its end (within 10 s)."""
+    return await _with_something_meanwhile(monkeypatch, login(env, username), meanwhile)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -146,3 +157,101 @@ async def test_raised_costs_reach_the_account_through_the_console_login(env: Con
     assert (await login(env, "frueher")).status == 303
     env.client.session.cookie_jar.clear()
     assert (await login(env, "frueher", password="falsch")).status == 401
+
+
+async def _invited(env: Console_, username: str) -> str:
+    async with env.office.store.tx(env.clock()) as tx:
+        keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
+        return await teams.invite_counsellor(tx, username, "counsellor", {"region": keys})
+
+
+async def _set_up(env: Console_, token: str, password: str = COUNSELLOR_PASSWORD) -> Any:
+    """What the newcomer does on the setup page: a password (twice, unless only the second
+    factor is enrolled anew) and the code of the new authenticator app."""
+    page = await (await open_setup(env, token)).text()
+    secret = hidden(page, "secret")
+    fields = {
+        "token": token,
+        "csrf": hidden(page, "csrf"),
+        "secret": secret,
+        "password": password,
+        "code": pyotp.TOTP(secret).at(env.clock()),
+    }
+    if "password2" in page:
+        fields["password2"] = password
+    return await env.client.post("/console/setup", data=fields)
+
+
+def _a_person_writes(env: Console_, handled: list[str]) -> Meanwhile:
+    async def writes() -> None:
+        msg = InboundMessage(env.channel.name, "jemand", "m1", command="start", language="de")
+        handled.append((await env.console.service.handle(msg)).status)
+
+    return writes
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_people_write_on_while_a_counsellor_sets_up_their_account(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _invited(env, "neu.region")
+    handled: list[str] = []
+    done = await _with_something_meanwhile(
+        monkeypatch, _set_up(env, token), _a_person_writes(env, handled)
+    )
+    assert handled == ["processed"] and env.channel.to("jemand")
+    assert "Konto eingerichtet" in await done.text()
+    async with env.office.store.read(env.clock()) as tx:
+        newcomer = await teams.unlock(tx, "neu.region", COUNSELLOR_PASSWORD)
+        assert newcomer is not None and list(newcomer.team_keys)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_people_write_on_while_a_counsellor_enrols_a_new_second_factor(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with env.office.store.tx(env.clock()) as tx:
+        token = await teams.reset_second_factor(tx, await _id_of(tx, "berater-region"))
+    assert token is not None
+    handled: list[str] = []
+    done = await _with_something_meanwhile(
+        monkeypatch, _set_up(env, token), _a_person_writes(env, handled)
+    )
+    assert handled == ["processed"] and env.channel.to("jemand")
+    assert "Zwei-Faktor eingerichtet" in await done.text()
+
+
+async def test_an_invitation_withdrawn_while_the_newcomer_sets_up_sets_up_nothing(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _invited(env, "neu.region")
+
+    async def an_admin_closes_the_account() -> None:
+        async with env.office.store.tx(env.clock()) as tx:
+            await _close(tx, await _id_of(tx, "neu.region"))
+
+    done = await _with_something_meanwhile(
+        monkeypatch, _set_up(env, token), an_admin_closes_the_account
+    )
+    assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
+    async with env.office.store.read(env.clock()) as tx:
+        assert await teams.unlock(tx, "neu.region", COUNSELLOR_PASSWORD) is None
+
+
+async def test_a_second_factor_reset_again_while_its_enrolment_derives_enrols_nothing(
+    env: Console_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second reset (the phone lost again, say) makes the first link worthless, also for
+    an enrolment already under way."""
+    async with env.office.store.tx(env.clock()) as tx:
+        first = await teams.reset_second_factor(tx, await _id_of(tx, "berater-region"))
+    assert first is not None
+
+    async def an_admin_resets_again() -> None:
+        async with env.office.store.tx(env.clock()) as tx:
+            await _reset_second_factor(tx, await _id_of(tx, "berater-region"))
+
+    done = await _with_something_meanwhile(monkeypatch, _set_up(env, first), an_admin_resets_again)
+    assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
+    async with env.office.store.read(env.clock()) as tx:
+        assert await teams.needs_password(tx, first) is False

@@ -90,8 +90,9 @@ async def test_every_membership_operation_keeps_wraps_exactly_to_memberships(
     async with store.tx() as tx:
         token = await teams.invite_counsellor(tx, "neu", "counsellor", {"region": session_keys})
         await _assert_wraps_match_memberships(tx)
+    made = await teams.new_password(password, store.kdf)
     async with store.tx() as tx:
-        new_id = await teams.complete_setup(tx, token, password, "JBSWY3DPEHPK3PXP")
+        new_id = await teams.complete_setup(tx, token, made, "JBSWY3DPEHPK3PXP")
         assert new_id is not None
         await _assert_wraps_match_memberships(tx)
     assert len(await _keys_of(store, "neu", password)) == 1
