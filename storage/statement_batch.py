@@ -194,9 +194,19 @@ def _bind_processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], 
             return utc_sqlite_text  # the same text as SQLAlchemy's two steps, in one
         if isinstance(kind, LargeBinary):
             # SQLAlchemy wraps bytes in a memoryview for sqlite3, which binds bytes as the
-            # same BLOB: a copy per sealed value for nothing.
-            return None
+            # same BLOB: a copy per sealed value for nothing. Its refusal of text stays.
+            return _bytes_only
     return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _bytes_only(value: Any) -> Any:
+    """A binary column's value as it is, if bytes (or None); anything else refused as
+    SQLAlchemy's memoryview would, not stored as text or a number that fails only when read."""
+    if value is None or type(value) is bytes:
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"a binary column takes bytes, not {type(value).__name__}")
 
 
 def _first_column(row: Sequence[Any] | None) -> Any:

@@ -295,7 +295,7 @@ class LoginPages:
         store = self.console.store
         # The password's hash and key (about half a second) before the write transaction.
         made = await teams.new_password(password, store.kdf)
-        async with store.tx(now) as tx:
+        async with store.tx(self.console.clock()) as tx:
             counsellor_id = await teams.complete_setup(tx, token, made, secret)
             if counsellor_id is None:
                 return self._setup_gone()
@@ -326,14 +326,20 @@ class LoginPages:
             found = await teams.login_rows(tx, username)
         # The password check and key derivation outside any transaction, as at a login.
         unlocked = await teams.open_keys(found, username, password, store.kdf)
-        async with store.tx(now) as tx:
-            counsellor_id = await teams.reenrol_second_factor(tx, token, unlocked, secret)
-            if counsellor_id is not None:
-                await audit.record(tx, f"counsellor:{counsellor_id}", "account.second_factor")
+        try:
+            # Now again: the derivation took a while, and a link may have expired meanwhile.
+            async with store.tx(self.console.clock()) as tx:
+                counsellor_id = await teams.reenrol_second_factor(tx, token, unlocked, secret)
+                if counsellor_id is not None:
+                    await audit.record(tx, f"counsellor:{counsellor_id}", "account.second_factor")
+        finally:
+            if unlocked is not None:  # the team keys, not needed beyond the check
+                unlocked.keys.forget()
         if counsellor_id is None:
+            # As slow whether the password was wrong or the link went during the check.
+            await self.console.sleep(login_delay(1))
             if unlocked is not None:  # the password fit: the link was used or withdrawn
                 return self._setup_gone()
-            await self.console.sleep(login_delay(1))
             error = "Das Passwort stimmt nicht. Bitte erneut versuchen."
             return self._setup_page(request, token, username, secret, error, 400, True)
         return self.console.page(

@@ -44,6 +44,9 @@ async def _with_something_meanwhile(
     try:
         await asyncio.wait_for(deriving.wait(), 10)
         await asyncio.wait_for(meanwhile(), 10)
+    except BaseException:
+        acting.cancel()  # not left behind unawaited when the test fails
+        raise
     finally:
         done.set()
     return await acting
@@ -235,7 +238,8 @@ async def test_an_invitation_withdrawn_while_the_newcomer_sets_up_sets_up_nothin
     )
     assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
     async with env.office.store.read(env.clock()) as tx:
-        assert await teams.unlock(tx, "neu.region", COUNSELLOR_PASSWORD) is None
+        row = await tx.session.get_one(Counsellor, await _id_of(tx, "neu.region"))
+        assert row.password_hash is None and row.totp_secret_ct is None and not row.active
 
 
 async def test_a_second_factor_reset_again_while_its_enrolment_derives_enrols_nothing(
@@ -247,11 +251,19 @@ async def test_a_second_factor_reset_again_while_its_enrolment_derives_enrols_no
         first = await teams.reset_second_factor(tx, await _id_of(tx, "berater-region"))
     assert first is not None
 
+    second: list[str | None] = []
+
     async def an_admin_resets_again() -> None:
         async with env.office.store.tx(env.clock()) as tx:
-            await _reset_second_factor(tx, await _id_of(tx, "berater-region"))
+            second.append(await teams.reset_second_factor(tx, await _id_of(tx, "berater-region")))
 
     done = await _with_something_meanwhile(monkeypatch, _set_up(env, first), an_admin_resets_again)
     assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
+    [token] = second
+    assert token is not None
     async with env.office.store.read(env.clock()) as tx:
         assert await teams.needs_password(tx, first) is False
+        row = await tx.session.get_one(Counsellor, await _id_of(tx, "berater-region"))
+        assert row.totp_secret_ct is None  # nothing enrolled with the first link
+    # The second link is the one that works.
+    assert "Zwei-Faktor eingerichtet" in await (await _set_up(env, token)).text()

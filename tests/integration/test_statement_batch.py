@@ -107,6 +107,25 @@ async def test_a_batch_stores_sealed_bytes_as_the_orm_does(office: Office) -> No
     assert found[by_batch.id][0] == sealed and found[by_batch.id][1] in {"blob", "bytea"}
 
 
+async def test_text_for_a_binary_column_is_refused_when_written(office: Office) -> None:
+    """Not stored as text that would fail only when someone reads it."""
+    store = office.store
+    async with store.tx(NOW) as tx:
+        contact = await contacts.contact_for(tx, "memory", "person-text-bytes")
+    batch = Batch()
+    batch.add(SEALED, {"row_id": contact.id, "address_ct": "kein Chiffretext"})
+
+    async def write() -> None:
+        async with store.tx(NOW) as tx:
+            await tx.session.run_sync(lambda s: batch.run(s.connection()))
+
+    with pytest.raises((TypeError, exc.StatementError)):
+        await write()
+    async with store.read() as tx:
+        stored = await tx.session.scalar(select(Contact.address_ct).where(Contact.id == contact.id))
+    assert isinstance(stored, bytes)
+
+
 async def test_a_refused_statement_fails_the_transaction_without_its_values(
     office: Office,
 ) -> None:
