@@ -4,15 +4,14 @@ counsellor, no guessing at speed."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from bot.channels.base import InboundMessage
 from storage import audit, cases
-from storage.kdf import slow_kdf
 from tests.integration.test_console import Console_, _page, intake, session_of
+from tests.meanwhile import during_derivation
 
 PATH = "/console/office/requests"
 
@@ -92,26 +91,17 @@ async def test_a_typed_code_does_not_hold_up_people_writing_meanwhile(
 ) -> None:
     """The code's Argon2id derivation runs before the write transaction: on SQLite's one
     writer a person's message completes while an admin's request is still deriving."""
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def derive(*args: Any) -> bytes:
-        started.set()
-        await release.wait()  # a derivation that lasts until the person's message is in
-        return await slow_kdf(*args)
-
-    monkeypatch.setattr(cases, "slow_kdf", derive)
     admin = await session_of(env, "admin")
-    asking = asyncio.create_task(
-        _ask(env, admin, op="delete", code="ABCD-EFGH-JKLM", confirm="yes")
-    )
-    await asyncio.wait_for(started.wait(), 10)
-    other = InboundMessage(env.channel.name, "someone-else", "m1", command="start", language="de")
-    try:
-        handled = await asyncio.wait_for(env.console.service.handle(other), 10)
-    finally:
-        release.set()
-    assert handled.status == "processed"
-    assert (await asking).status == 404  # a code that fits no case deletes nothing
+    handled = []
+
+    async def a_person_writes() -> None:
+        msg = InboundMessage(env.channel.name, "someone-else", "m1", command="start", language="de")
+        handled.append((await env.console.service.handle(msg)).status)
+
+    asking = _ask(env, admin, op="delete", code="ABCD-EFGH-JKLM", confirm="yes")
+    answer = await during_derivation(monkeypatch, cases, asking, a_person_writes)
+    assert handled == ["processed"]
+    assert answer.status == 404  # a code that fits no case deletes nothing
     assert any(r[1] == "request.code_not_found" for r in await _audit(env))
 
 

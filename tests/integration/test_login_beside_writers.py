@@ -7,9 +7,8 @@ current password's check)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pyotp
 import pytest
@@ -17,46 +16,18 @@ import pytest
 from bot.channels.base import InboundMessage
 from storage import teams
 from storage.crypto import PRODUCTION_FLOOR, KdfParams
-from storage.kdf import slow_kdf
 from storage.models import Counsellor
 from storage.store import Tx
 from tests.conftest import COUNSELLOR_PASSWORD
 from tests.integration.test_console import Console_, _id_of, hidden, login, open_setup
-
-Meanwhile = Callable[[], Awaitable[None]]
-T = TypeVar("T")
-
-
-async def _with_something_meanwhile(
-    monkeypatch: pytest.MonkeyPatch, act: Awaitable[T], meanwhile: Meanwhile
-) -> T:
-    """Run `act`; while it derives a key from a password, run `meanwhile` to its end (within
-    10 s)."""
-    deriving, done = asyncio.Event(), asyncio.Event()
-
-    async def derive(*args: Any) -> bytes:
-        deriving.set()
-        await done.wait()  # a derivation that lasts until `meanwhile` is over
-        return await slow_kdf(*args)
-
-    monkeypatch.setattr(teams, "slow_kdf", derive)
-    acting = asyncio.ensure_future(act)
-    try:
-        await asyncio.wait_for(deriving.wait(), 10)
-        await asyncio.wait_for(meanwhile(), 10)
-    except BaseException:
-        acting.cancel()  # not left behind unawaited when the test fails
-        raise
-    finally:
-        done.set()
-    return await acting
+from tests.meanwhile import Meanwhile, during_derivation
 
 
 async def _login_with_something_meanwhile(
     env: Console_, monkeypatch: pytest.MonkeyPatch, username: str, meanwhile: Meanwhile
 ) -> Any:
     """Log in; while the login derives its key, run `meanwhile` to its end (within 10 s)."""
-    return await _with_something_meanwhile(monkeypatch, login(env, username), meanwhile)
+    return await during_derivation(monkeypatch, teams, login(env, username), meanwhile)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -199,8 +170,8 @@ async def test_people_write_on_while_a_counsellor_sets_up_their_account(
 ) -> None:
     token = await _invited(env, "neu.region")
     handled: list[str] = []
-    done = await _with_something_meanwhile(
-        monkeypatch, _set_up(env, token), _a_person_writes(env, handled)
+    done = await during_derivation(
+        monkeypatch, teams, _set_up(env, token), _a_person_writes(env, handled)
     )
     assert handled == ["processed"] and env.channel.to("jemand")
     assert "Konto eingerichtet" in await done.text()
@@ -217,8 +188,8 @@ async def test_people_write_on_while_a_counsellor_enrols_a_new_second_factor(
         token = await teams.reset_second_factor(tx, await _id_of(tx, "berater-region"))
     assert token is not None
     handled: list[str] = []
-    done = await _with_something_meanwhile(
-        monkeypatch, _set_up(env, token), _a_person_writes(env, handled)
+    done = await during_derivation(
+        monkeypatch, teams, _set_up(env, token), _a_person_writes(env, handled)
     )
     assert handled == ["processed"] and env.channel.to("jemand")
     assert "Zwei-Faktor eingerichtet" in await done.text()
@@ -233,8 +204,8 @@ async def test_an_invitation_withdrawn_while_the_newcomer_sets_up_sets_up_nothin
         async with env.office.store.tx(env.clock()) as tx:
             await _close(tx, await _id_of(tx, "neu.region"))
 
-    done = await _with_something_meanwhile(
-        monkeypatch, _set_up(env, token), an_admin_closes_the_account
+    done = await during_derivation(
+        monkeypatch, teams, _set_up(env, token), an_admin_closes_the_account
     )
     assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
     async with env.office.store.read(env.clock()) as tx:
@@ -257,7 +228,7 @@ async def test_a_second_factor_reset_again_while_its_enrolment_derives_enrols_no
         async with env.office.store.tx(env.clock()) as tx:
             second.append(await teams.reset_second_factor(tx, await _id_of(tx, "berater-region")))
 
-    done = await _with_something_meanwhile(monkeypatch, _set_up(env, first), an_admin_resets_again)
+    done = await during_derivation(monkeypatch, teams, _set_up(env, first), an_admin_resets_again)
     assert done.status == 404 and "Einrichtungslink ungültig" in await done.text()
     [token] = second
     assert token is not None

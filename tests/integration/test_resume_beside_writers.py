@@ -4,7 +4,6 @@ nor does a checkpoint (it runs outside any transaction)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,37 +15,35 @@ from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
 from storage import cases
-from storage.crypto import KdfParams
-from storage.store import Store
 from tests.conftest import Office
 from tests.integration.test_console import intake
+from tests.meanwhile import during_derivation
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SLOW = KdfParams(time_cost=9, memory_cost_kib=65536)
-"""Three times the production cost: the other person's whole message fits into the
-derivation even on a loaded machine."""
 
 
 async def test_another_persons_message_does_not_wait_for_a_typed_case_code(
-    office: Office,
+    office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = ManualClock(NOW)
-    store = Store(office.store.db, office.store.keys, SLOW, clock=clock)
-    service = ConversationService(store, FlowCatalog("mini"), response_time={}, clock=clock)
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    handled = []
 
-    resuming = asyncio.create_task(
-        service.resume_with_code("webchat", "device-new", None, "ABCD-EFGH-JKLM")
+    async def another_person_writes_and_the_log_is_cleared() -> None:
+        other = InboundMessage("memory", "someone-else", "m1", command="start", language="de")
+        handled.append((await service.handle(other)).status)
+        # Clearing the write-ahead log waits for every reader's snapshot, holding the writer:
+        # the derivation holds none.
+        assert await office.store.db.clear_wal()
+
+    resuming = service.resume_with_code("webchat", "device-new", None, "ABCD-EFGH-JKLM")
+    resumed = await during_derivation(
+        monkeypatch, cases, resuming, another_person_writes_and_the_log_is_cleared
     )
-    await asyncio.sleep(0.02)  # the derivation has begun
-    other = InboundMessage("memory", "someone-else", "m1", command="start", language="de")
-    assert (await service.handle(other)).status == "processed"
-    # Clearing the write-ahead log waits for every reader's snapshot, holding the writer:
-    # the derivation holds none.
-    assert await store.db.clear_wal()
-    assert not resuming.done(), "the other person's message waited for the derivation"
-    assert await resuming is None  # a code that fits no case opens nothing
+    assert handled == ["processed"]
+    assert resumed is None  # a code that fits no case opens nothing
 
 
 async def test_a_case_deleted_while_its_code_is_tried_opens_no_other_case(
