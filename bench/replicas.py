@@ -10,7 +10,9 @@ key. The clients run in a second process and walk the shipped intake in a loop e
 alone, then half on A and half on B. Printed: round trips per second and latency for each,
 the ratio two/one, and the CPU time of the replica processes per round trip (user + system,
 from /proc), the figure that carries to a machine with more cores; on a 2-core machine the
-ratio is bounded by the cores that client, replicas and PostgreSQL share.
+ratio is bounded by the cores that client, replicas and PostgreSQL share. Both phases are
+also printed as bench.webchat prints them, as ratios to a bare aiohttp WebSocket echo
+measured first in the same run with the same clients (issue 16's targets are stated so).
 
 Then the cross-replica reply latency: one person on replica A finishes the intake, a
 counsellor claims the case, and this process writes counsellor replies into the database
@@ -45,8 +47,11 @@ from bench.webchat import (
     TIMES,
     Client,
     LoadResult,
+    echo_app,
+    listening,
     percentile,
     raise_open_file_limit,
+    throughput_line,
 )
 from tests.serve import Server
 
@@ -143,15 +148,25 @@ def _pids(servers: Sequence[Server]) -> list[int]:
 
 async def measure(
     pool: ProcessPoolExecutor, servers: Sequence[Server], count: int, seconds: float
-) -> tuple[LoadResult, float]:
-    """Round trips through `servers`; also the replicas' CPU seconds per round trip."""
+) -> LoadResult:
+    """Round trips through `servers`, with the replicas' CPU seconds (all of them, /proc)."""
     loop = asyncio.get_running_loop()
     before = sum(cpu_seconds(pid) for pid in _pids(servers))
     ports = [s.port for s in servers]
     result = await loop.run_in_executor(pool, drive, ports, count, 1.0, seconds)
-    used = sum(cpu_seconds(pid) for pid in _pids(servers)) - before
-    trips = max(result.sent, 1)  # CPU was spent on every round trip, warm-up included
-    return result, used / trips
+    result.cpu_seconds = sum(cpu_seconds(pid) for pid in _pids(servers)) - before
+    return result
+
+
+async def measure_echo(pool: ProcessPoolExecutor, count: int, seconds: float) -> LoadResult:
+    """The same clients against bench.webchat's bare aiohttp echo, served by this process
+    (its CPU time is the echo's: the clients run in the pool's process)."""
+    loop = asyncio.get_running_loop()
+    async with listening(echo_app()) as port:
+        before = time.process_time()
+        result = await loop.run_in_executor(pool, drive, [port], count, 1.0, seconds)
+        result.cpu_seconds = time.process_time() - before
+    return result
 
 
 async def reply_latencies(a: Server, url: str, key: Path, replies: int) -> list[float]:
@@ -222,11 +237,11 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def load_line(label: str, result: LoadResult, cpu: float) -> str:
+def load_line(label: str, result: LoadResult) -> str:
     return (
         f"{label}: {result.rate:.0f} round trips/s; p50 {_ms(percentile(result.latencies, 50))}, "
-        f"p99 {_ms(percentile(result.latencies, 99))}; replica CPU {cpu * 1000:.1f} ms "
-        f"per round trip"
+        f"p99 {_ms(percentile(result.latencies, 99))}; replica CPU "
+        f"{result.cpu_per_round_trip * 1000:.1f} ms per round trip"
     )
 
 
@@ -257,11 +272,16 @@ async def run(opts: Options, directory: Path, url: str, out: TextIO) -> None:
         await a.astart()
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            one, cpu_one = await measure(pool, [a], opts.conversations, opts.seconds)
-            say(load_line("1 replica ", one, cpu_one))
+            echo = await measure_echo(pool, opts.conversations, opts.seconds)
+            one = await measure(pool, [a], opts.conversations, opts.seconds)
+            say(load_line("1 replica ", one))
             await b.astart()  # B starts only now: the first figure is A's alone
-            two, cpu_two = await measure(pool, [a, b], opts.conversations, opts.seconds)
-            say(load_line("2 replicas", two, cpu_two))
+            two = await measure(pool, [a, b], opts.conversations, opts.seconds)
+            say(load_line("2 replicas", two))
+            # Against the bare echo at the same concurrency, as bench.webchat prints it: the
+            # replicas' CPU is that of both processes.
+            say(throughput_line(one, echo, "PostgreSQL, 1 replica"))
+            say(throughput_line(two, echo, "PostgreSQL, 2 replicas"))
         say(
             f"two/one: {two.rate / max(one.rate, 1e-9):.2f} {TIMES} round trips/s "
             f"({os.cpu_count()} CPUs shared by clients, both replicas and PostgreSQL)"

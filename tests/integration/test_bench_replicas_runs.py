@@ -30,6 +30,15 @@ def test_the_benchmark_runs_two_replicas_and_prints_the_ratio(
             out,
             re.MULTILINE,
         ), out
+    for replicas_ in ("1 replica", "2 replicas"):
+        # Against the bare echo measured in the same run, with the same clients.
+        assert re.search(
+            rf"^4 conversations on PostgreSQL, {replicas_}: \d+ round trips/s = (n/a|{NUMBER}) "
+            rf"{webchat.TIMES} echo \(\d+/s\) in 2 s; p50 .* server CPU {NUMBER} ms per round "
+            rf"trip = {NUMBER} {webchat.TIMES} echo",
+            out,
+            re.MULTILINE,
+        ), out
     assert re.search(rf"^two/one: {NUMBER} {webchat.TIMES} round trips/s", out, re.MULTILINE)
     assert re.search(
         r"^reply written by another process, live on replica A's socket \(3 replies\): "
