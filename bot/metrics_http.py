@@ -4,6 +4,7 @@ database gauges are read at each scrape."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, tzinfo
 
@@ -68,6 +69,10 @@ def metrics_app(store: Store, clock: Callable[[], datetime], office_tz: tzinfo) 
     return app
 
 
+class MetricsListenError(Exception):
+    """The metrics listener could not bind its address (busy, or not this host's)."""
+
+
 async def serve_metrics(
     store: Store, clock: Callable[[], datetime], office_tz: tzinfo, host: str, port: int
 ) -> AsyncIterator[None]:
@@ -75,7 +80,13 @@ async def serve_metrics(
     runner = web.AppRunner(metrics_app(store, clock, office_tz), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise MetricsListenError(
+                f"cannot listen for metrics on {host}:{port} "
+                f"({os.strerror(exc.errno) if exc.errno else exc})"
+            ) from None
         log.info("metrics on %s:%s/metrics", host, port)
         yield
     finally:

@@ -623,6 +623,9 @@ class Settings(BaseSettings):
     """Default: data_dir/server.key, created by `anlaufstelle init` (kept outside the database)."""
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    """Processes serving the port together (one core each; PostgreSQL only, Telegram in
+    webhook mode); with metrics on, worker i serves them on metrics.port + i."""
     flows: list[Path] = Field(default_factory=list)
     """Flow files published at start if their content changed; default: the shipped intake."""
     retention_days: RetentionDays = 90

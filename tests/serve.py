@@ -32,9 +32,33 @@ def free_port() -> int:
     SO_REUSEADDR (aiohttp, Sanic, node, PostgreSQL all do) may bind it at once. A connection
     attempt in the meantime is refused, so it also serves as "a port where nothing listens".
     """
+    return _hold(0)
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports, each held back as `free_port`
+    holds one."""
+    for _ in range(200):
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                _hold(port)  # refused if anything holds it, a port in TIME_WAIT included
+        except OSError:
+            continue
+        return first
+    raise AssertionError(f"found no {count} consecutive free ports")
+
+
+def _hold(port: int) -> int:
+    """Leave `port` (0: one the kernel picks) in TIME_WAIT; see `free_port`."""
+    if port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # without SO_REUSEADDR: refused in TIME_WAIT too
     with socket.socket() as listener:
+        # Set on the listener as well: Linux lets a server bind over a TIME_WAIT only if
+        # the socket that left it had SO_REUSEADDR too.
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
+        listener.bind(("127.0.0.1", port))
         listener.listen(1)
         address = listener.getsockname()
         with socket.create_connection(address, timeout=10):

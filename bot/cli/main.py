@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,9 +38,11 @@ from bot.cli.bootstrap import (
 )
 from bot.cli.simulate import first_start_notice, simulate
 from bot.cli.telegram import TelegramCommandError, delete_webhook, set_webhook
+from bot.cli.workers import Workers, watch_first_process
 from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.conversation.flows import UnknownTeam, publish_files
+from bot.metrics_http import MetricsListenError
 from bot.office import housekeeping, legal
 from bot.office.config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings, read_secret_file
@@ -49,6 +52,7 @@ from dialogs.loader import load_flow
 from storage import meta, stats, teams
 from storage.crypto import PRODUCTION_FLOOR, ServerKey
 from storage.migrate import exclusive_start
+from storage.store import Store
 from storage.teams import TeamError
 
 EXIT_USAGE = 2
@@ -81,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the service (creates everything on the first start)")
     serve.add_argument("--host", help="listen address (default: the host setting, 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="listen port (default: the port setting, 8080)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        help="processes serving the port together, one core each (default: the workers "
+        "setting, 1; more than one needs PostgreSQL)",
+    )
+    # How `serve --workers` starts its other processes: INDEX:FIRST_PID.
+    serve.add_argument("--worker", type=_worker, help=argparse.SUPPRESS)
     sub.add_parser("purge", help="close idle bot conversations and wipe their answers now")
     sub.add_parser(
         "doctor",
@@ -188,6 +200,24 @@ def _port(text: str) -> int:
     return port
 
 
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"{count} workers: choose between 1 and 64")
+    return count
+
+
+def _worker(text: str) -> tuple[int, int]:
+    index, _, first = text.partition(":")
+    try:
+        return int(index), int(first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not INDEX:PID: {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
@@ -203,7 +233,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "serve":
             # The command line wins over the environment and the file, as operators expect.
-            chosen = {"host": args.host, "port": args.port}
+            chosen = {"host": args.host, "port": args.port, "workers": args.workers}
             settings = settings.model_copy(
                 update={k: v for k, v in chosen.items() if v is not None}
             )
@@ -219,6 +249,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         TeamError,
         UnknownTeam,
         TelegramCommandError,
+        MetricsListenError,
     ) as exc:
         print(f"anlaufstelle: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, SettingsError) else EXIT_FAILURE
@@ -279,45 +310,51 @@ async def _init(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import create_app
 
+    worker: tuple[int, int] | None = args.worker
+    if worker is not None:
+        settings = _as_worker(settings, worker[0])
     clock = SystemClock()
     store, _ = await open_store(settings, create=True, first_start=False, clock=clock)
     try:
+        if settings.workers > 1 and worker is None:
+            _check_workers(settings, store.db.is_sqlite)
         # Bound, not yet listening: the port is ours before the first start makes secrets,
         # and nobody is served before they are printed.
-        sockets = _bind(settings.host, settings.port)
+        sockets = _bind(settings.host, settings.port, reuse_port=settings.workers > 1)
         try:
-            first = await first_start(store, settings)
-            if first is not None:
-                out.write(first_start_notice(first))
-                out.flush()
-            # After the first start: the shipped flow hands over to the demo team. One replica
-            # at a time: two starting together would publish the same version twice.
             base = console_base(settings)
-            async with exclusive_start(store.db):
-                await publish_files(store, shipped_flows(settings), at_start=True)
-                async with store.tx() as tx:
-                    await meta.put(tx, LISTEN_ADDRESS, base)
+            if worker is None:
+                await _first_start_and_flows(store, settings, base, out)
             app = create_app(settings, store, clock=clock)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
+            workers = None
             try:
                 for sock in sockets:
                     await web.SockSite(runner, sock).start()
-                out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
-                if settings.webchat.enabled:
-                    out.write(f"  Web chat: {base}/chat\n")
-                if settings.telegram.enabled:
-                    out.write(f"  Telegram: {settings.telegram.mode}\n")
-                out.flush()
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
                     loop.add_signal_handler(signum, stop.set)
-                await stop.wait()
+                if worker is not None:
+                    await watch_first_process(worker[1], stop)
+                    return 0
+                _say_running(settings, base, out)
+                if settings.workers > 1:
+                    argv = _worker_argv(settings, args)
+                    workers = Workers(argv, settings.workers, time.monotonic)
+                    workers.start()
+                    await _first_of(stop.wait(), workers.failed.wait())
+                else:
+                    await stop.wait()
                 out.write("Stopping.\n")
             finally:
+                if workers is not None:
+                    await workers.stop()
                 await runner.cleanup()
+            if workers is not None and workers.failed.is_set():
+                raise CommandError(workers.error)
         finally:
             for sock in sockets:
                 sock.close()
@@ -326,8 +363,76 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     return 0
 
 
-def _bind(host: str, port: int) -> list[socket.socket]:
-    """One bound socket per address of `host` (as asyncio's create_server would make)."""
+async def _first_start_and_flows(store: Store, settings: Settings, base: str, out: TextIO) -> None:
+    first = await first_start(store, settings)
+    if first is not None:
+        out.write(first_start_notice(first))
+        out.flush()
+    # After the first start: the shipped flow hands over to the demo team. One replica at a
+    # time: two starting together would publish the same version twice.
+    async with exclusive_start(store.db):
+        await publish_files(store, shipped_flows(settings), at_start=True)
+        async with store.tx() as tx:
+            await meta.put(tx, LISTEN_ADDRESS, base)
+
+
+def _say_running(settings: Settings, base: str, out: TextIO) -> None:
+    out.write(f"Anlaufstelle is running on {base}/ (Ctrl+C stops it)\n")
+    if settings.workers > 1:
+        out.write(f"  Workers: {settings.workers} processes\n")
+    if settings.webchat.enabled:
+        out.write(f"  Web chat: {base}/chat\n")
+    if settings.telegram.enabled:
+        out.write(f"  Telegram: {settings.telegram.mode}\n")
+    out.flush()
+
+
+def _check_workers(settings: Settings, sqlite: bool) -> None:
+    """Refuse what several processes cannot share, before anything is bound."""
+    if sqlite:
+        raise CommandError(
+            "several workers need PostgreSQL (database_url): an SQLite database is served "
+            "by one process"
+        )
+    if settings.telegram.enabled and settings.telegram.mode == "polling":
+        raise CommandError(
+            "several workers need Telegram in webhook mode: only one process may poll Telegram"
+        )
+    if settings.metrics.enabled and settings.metrics.port + settings.workers - 1 > 65535:
+        raise CommandError(
+            f"metrics ports {settings.metrics.port}..{settings.metrics.port + settings.workers - 1}"
+            " (one per worker) go beyond 65535"
+        )
+
+
+def _as_worker(settings: Settings, index: int) -> Settings:
+    """A worker's settings: its metrics on a port of its own (metrics.port + index)."""
+    metrics = settings.metrics.model_copy(update={"port": settings.metrics.port + index})
+    return settings.model_copy(update={"metrics": metrics})
+
+
+def _worker_argv(settings: Settings, args: argparse.Namespace) -> list[str]:
+    """What a worker is started with: the same settings file and listen address (the command
+    line's, which win over the file and the environment the worker inherits)."""
+    argv = ["serve", "--host", settings.host, "--port", str(settings.port)]
+    argv += ["--workers", str(settings.workers)]
+    if args.config is not None:
+        argv += ["--config", str(args.config)]
+    return argv
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socket]:
+    """One bound socket per address of `host` (as asyncio's create_server would make); with
+    `reuse_port` each worker binds its own and the kernel spreads connections over them."""
     try:
         infos = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -340,6 +445,8 @@ def _bind(host: str, port: int) -> list[socket.socket]:
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)

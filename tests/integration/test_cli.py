@@ -567,7 +567,7 @@ def test_every_subcommand_describes_itself_and_its_arguments() -> None:
 def test_serve_help_names_host_port_and_config(cli: Cli) -> None:
     result = cli("serve", "--help")
     assert result.returncode == 0, result.stderr
-    for option in ("--host HOST", "--port PORT", "--config CONFIG"):
+    for option in ("--host HOST", "--port PORT", "--workers WORKERS", "--config CONFIG"):
         assert option in result.stdout
     assert "listen port" in result.stdout
 
@@ -634,6 +634,51 @@ def test_serve_port_out_of_range_is_a_usage_error(cli: Cli) -> None:
     result = cli("serve", "--port", "70000")
     assert result.returncode == 2
     assert "port 70000 is not between 1 and 65535" in result.stderr
+    assert not cli.data_dir.exists()
+
+
+def test_a_busy_metrics_port_is_one_line(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        failed = cli(
+            "serve",
+            "--port",
+            str(free_port()),
+            ANLAUFSTELLE_LOG_LEVEL="WARNING",
+            ANLAUFSTELLE_METRICS__ENABLED="true",
+            ANLAUFSTELLE_METRICS__PORT=str(busy),
+        )
+    assert failed.one_error() == (
+        f"anlaufstelle: error: cannot listen for metrics on 127.0.0.1:{busy} "
+        "(Address already in use)"
+    )
+    assert failed.returncode == 1
+
+
+def test_several_workers_on_sqlite_are_refused_in_one_line(cli: Cli) -> None:
+    result = cli("serve", "--workers", "2", ANLAUFSTELLE_LOG_LEVEL="WARNING")
+    assert result.one_error() == (
+        "anlaufstelle: error: several workers need PostgreSQL (database_url): an SQLite "
+        "database is served by one process"
+    )
+    assert result.returncode == 1
+    assert "Anlaufstelle is running" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        ("0", "0 workers: choose between 1 and 64"),
+        ("65", "65 workers: choose between 1 and 64"),
+        ("zwei", "not a number of workers: 'zwei'"),
+    ],
+)
+def test_a_number_of_workers_out_of_range_is_a_usage_error(cli: Cli, count: str, said: str) -> None:
+    result = cli("serve", "--workers", count)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"argument --workers: {said}" in result.stderr
     assert not cli.data_dir.exists()
 
 
