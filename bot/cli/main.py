@@ -338,6 +338,9 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                     # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
                     loop.add_signal_handler(signum, stop.set)
                 if worker is not None:
+                    # Ctrl+C reaches the whole process group: the first process stops the
+                    # workers (SIGTERM); a worker stopping on its own would be restarted.
+                    loop.add_signal_handler(signal.SIGINT, lambda: None)
                     await watch_first_process(worker[1], stop)
                     return 0
                 _say_running(settings, base, out)

@@ -216,6 +216,27 @@ async def test_a_killed_first_process_leaves_no_worker_behind(
         server.stop()
 
 
+async def test_ctrl_c_stops_the_service_and_its_workers_without_a_restart(
+    tmp_path: Path, make_postgres_database: MakeDb
+) -> None:
+    server = _with_workers(tmp_path, await make_postgres_database())
+    await server.astart()
+    try:
+        assert server.proc is not None
+        worker = await _the_worker(server)
+        # A terminal sends SIGINT to every process of the foreground group.
+        os.kill(worker, signal.SIGINT)
+        # The worker first: it must not stop on its own (it would be restarted meanwhile).
+        await asyncio.sleep(3)
+        assert _alive(worker) and _children(server.proc.pid) == [worker]
+        server.proc.send_signal(signal.SIGINT)
+        assert await asyncio.to_thread(server.proc.wait, 60) == 0
+        assert not _alive(worker)
+        assert "starting it again" not in server.output()
+    finally:
+        server.stop()
+
+
 async def test_a_worker_that_cannot_start_stops_the_service_with_its_reason(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
