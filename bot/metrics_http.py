@@ -85,7 +85,7 @@ async def serve_metrics(
         except OSError as exc:
             raise MetricsListenError(
                 f"cannot listen for metrics on {host}:{port} "
-                f"({os.strerror(exc.errno) if exc.errno else exc})"
+                f"({os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror})"
             ) from None
         log.info("metrics on %s:%s/metrics", host, port)
         yield

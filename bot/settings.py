@@ -624,8 +624,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    """Processes serving the port together (one core each; PostgreSQL only, Telegram in
-    webhook mode); with metrics on, worker i serves them on metrics.port + i."""
+    """Processes serving the port together, one core each (PostgreSQL only, Telegram in
+    webhook mode, the console off); with metrics on, worker i serves them on metrics.port + i."""
     flows: list[Path] = Field(default_factory=list)
     """Flow files published at start if their content changed; default: the shipped intake."""
     retention_days: RetentionDays = 90

@@ -32,7 +32,13 @@ async def during_derivation(
     monkeypatch.setattr(deriver, "slow_kdf", derive)
     acting = asyncio.ensure_future(act)
     try:
-        await asyncio.wait_for(deriving.wait(), 10)
+        waiting = asyncio.ensure_future(deriving.wait())
+        await asyncio.wait({acting, waiting}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if acting.done():
+            acting.result()  # it failed (or ended) before deriving: that is the error to see
+            raise AssertionError("it ended without deriving a key")
+        assert deriving.is_set(), "it did not derive a key within 10 s"
         await asyncio.wait_for(meanwhile(), 10)
     except BaseException:
         acting.cancel()  # not left behind unawaited when the test fails

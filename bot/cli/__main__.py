@@ -3,4 +3,5 @@ the same interpreter, whatever the installed script is called)."""
 
 from bot.cli.main import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -38,7 +38,13 @@ from bot.cli.bootstrap import (
 )
 from bot.cli.simulate import first_start_notice, simulate
 from bot.cli.telegram import TelegramCommandError, delete_webhook, set_webhook
-from bot.cli.workers import Workers, watch_first_process
+from bot.cli.workers import (
+    SettingsChanged,
+    Workers,
+    check_settings_unchanged,
+    settings_digest,
+    watch_first_process,
+)
 from bot.clock import SystemClock
 from bot.console.statistics import SMALL_CELL, suppress
 from bot.conversation.flows import UnknownTeam, publish_files
@@ -250,6 +256,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         UnknownTeam,
         TelegramCommandError,
         MetricsListenError,
+        SettingsChanged,
     ) as exc:
         print(f"anlaufstelle: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, SettingsError) else EXIT_FAILURE
@@ -311,13 +318,16 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     from bot.app import create_app
 
     worker: tuple[int, int] | None = args.worker
+    if settings.workers > 1:
+        _check_workers(settings)
     if worker is not None:
+        check_settings_unchanged(settings)
         settings = _as_worker(settings, worker[0])
+    elif settings.workers > 1:
+        _port_is_free(settings.host, settings.port)
     clock = SystemClock()
     store, _ = await open_store(settings, create=True, first_start=False, clock=clock)
     try:
-        if settings.workers > 1 and worker is None:
-            _check_workers(settings, store.db.is_sqlite)
         # Bound, not yet listening: the port is ours before the first start makes secrets,
         # and nobody is served before they are printed.
         sockets = _bind(settings.host, settings.port, reuse_port=settings.workers > 1)
@@ -327,9 +337,9 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                 await _first_start_and_flows(store, settings, base, out)
             app = create_app(settings, store, clock=clock)
             runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
             workers = None
             try:
+                await runner.setup()  # in the try: a failed start still leaves what it began
                 for sock in sockets:
                     await web.SockSite(runner, sock).start()
                 stop = asyncio.Event()
@@ -338,24 +348,25 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                     # A container stop (SIGTERM) shuts down as cleanly as Ctrl+C.
                     loop.add_signal_handler(signum, stop.set)
                 if worker is not None:
-                    # Ctrl+C reaches the whole process group: the first process stops the
-                    # workers (SIGTERM); a worker stopping on its own would be restarted.
+                    # The first process stops the workers; one stopping on a stray Ctrl+C
+                    # would be restarted on the way down.
                     loop.add_signal_handler(signal.SIGINT, lambda: None)
                     await watch_first_process(worker[1], stop)
                     return 0
                 _say_running(settings, base, out)
                 if settings.workers > 1:
                     argv = _worker_argv(settings, args)
-                    workers = Workers(argv, settings.workers, time.monotonic)
+                    digest = settings_digest(settings)
+                    workers = Workers(argv, settings.workers, time.monotonic, digest)
                     workers.start()
                     await _first_of(stop.wait(), workers.failed.wait())
                 else:
                     await stop.wait()
                 out.write("Stopping.\n")
             finally:
-                if workers is not None:
-                    await workers.stop()
-                await runner.cleanup()
+                await asyncio.gather(
+                    *([workers.stop()] if workers is not None else []), runner.cleanup()
+                )
             if workers is not None and workers.failed.is_set():
                 raise CommandError(workers.error)
         finally:
@@ -390,22 +401,34 @@ def _say_running(settings: Settings, base: str, out: TextIO) -> None:
     out.flush()
 
 
-def _check_workers(settings: Settings, sqlite: bool) -> None:
-    """Refuse what several processes cannot share, before anything is bound."""
-    if sqlite:
+def _check_workers(settings: Settings) -> None:
+    """Refuse what several processes cannot share, before anything is opened or bound."""
+    if settings.resolved_database_url.startswith("sqlite"):
         raise CommandError(
             "several workers need PostgreSQL (database_url): an SQLite database is served "
             "by one process"
+        )
+    if settings.console.enabled:
+        raise CommandError(
+            "several workers need the console off (console.enabled = false): its logins live "
+            "in one process; serve the console from a `serve` of its own"
         )
     if settings.telegram.enabled and settings.telegram.mode == "polling":
         raise CommandError(
             "several workers need Telegram in webhook mode: only one process may poll Telegram"
         )
-    if settings.metrics.enabled and settings.metrics.port + settings.workers - 1 > 65535:
+    last = settings.metrics.port + settings.workers - 1
+    if settings.metrics.enabled and last > 65535:
         raise CommandError(
-            f"metrics ports {settings.metrics.port}..{settings.metrics.port + settings.workers - 1}"
-            " (one per worker) go beyond 65535"
+            f"metrics ports {settings.metrics.port}..{last} (one per worker) go beyond 65535"
         )
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """Workers share the port (SO_REUSEPORT), which would also let a second service started
+    by mistake share it silently: refuse a port anything holds, as a single process would."""
+    for sock in _bind(host, port):
+        sock.close()
 
 
 def _as_worker(settings: Settings, index: int) -> Settings:

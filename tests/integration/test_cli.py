@@ -665,6 +665,7 @@ def test_several_workers_on_sqlite_are_refused_in_one_line(cli: Cli) -> None:
     )
     assert result.returncode == 1
     assert "Anlaufstelle is running" not in result.stdout
+    assert not cli.data_dir.exists()  # refused before anything was made
 
 
 @pytest.mark.parametrize(

@@ -35,11 +35,27 @@ def _with_workers(tmp_path: Path, url: str, **env: str) -> Server:
     data.mkdir(mode=0o700)
     return Server(
         data,
-        ANLAUFSTELLE_DATABASE_URL=url,
-        ANLAUFSTELLE_SERVER_KEY_FILE=str(key),
-        ANLAUFSTELLE_WORKERS="2",
-        ANLAUFSTELLE_WEBCHAT__MAX_SOCKETS_PER_CLIENT="200",
-        **env,
+        **{
+            "ANLAUFSTELLE_DATABASE_URL": url,
+            "ANLAUFSTELLE_SERVER_KEY_FILE": str(key),
+            "ANLAUFSTELLE_WORKERS": "2",
+            "ANLAUFSTELLE_CONSOLE__ENABLED": "false",  # its logins live in one process
+            "ANLAUFSTELLE_WEBCHAT__MAX_SOCKETS_PER_CLIENT": "200",
+            **env,
+        },
+    )
+
+
+async def _serve_once(server: Server) -> subprocess.CompletedProcess[str]:
+    """`anlaufstelle serve` with `server`'s environment, to its end (it is refused)."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).with_name("anlaufstelle")), "serve"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -172,6 +188,12 @@ async def test_two_workers_share_the_port_and_both_answer_people(
             # Each worker counts its own on a metrics port of its own; the sum is everyone.
             started = [await _started(metrics + i) for i in range(2)]
             assert sum(started) == PEOPLE and all(started), started
+            # A second service started by mistake on the port does not share it silently.
+            twice = await _serve_once(server)
+            assert twice.returncode == 1 and twice.stderr.strip() == (
+                f"anlaufstelle: error: cannot listen on 127.0.0.1:{server.port} "
+                "(Address already in use)"
+            )
         finally:
             await _close(people)
     finally:
@@ -251,41 +273,64 @@ async def test_a_worker_that_cannot_start_stops_the_service_with_its_reason(
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", metrics + 1))
         taken.listen()
-        await server.astart()  # the first process serves meanwhile
-        assert server.proc is not None
-        code = await asyncio.to_thread(server.proc.wait, 120)
+        try:
+            await server.astart()  # the first process serves meanwhile
+            assert server.proc is not None
+            code = await asyncio.to_thread(server.proc.wait, 180)
+        finally:
+            server.stop()
     assert code == 1
     said = server.output()
     assert f"cannot listen for metrics on 127.0.0.1:{metrics + 1} (Address already in use)" in said
     assert said.count("worker 1 stopped (exit code 1); starting it again") == 4
     errors = (server.data_dir / f"stderr-{server.runs}.txt").read_text().splitlines()
     assert errors[-1] == (
-        "anlaufstelle: error: worker 1 stopped 5 times within 10 s of its start (exit code 1); "
+        "anlaufstelle: error: worker 1 stopped 5 times within 30 s of its start (exit code 1); "
         "see its messages above"
     )
     assert "Traceback" not in said
 
 
-async def test_telegram_polling_with_several_workers_is_refused_in_one_line(
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (
+            {"ANLAUFSTELLE_TELEGRAM__TOKEN": "1:x", "ANLAUFSTELLE_TELEGRAM__MODE": "polling"},
+            "several workers need Telegram in webhook mode: only one process may poll Telegram",
+        ),
+        (
+            {"ANLAUFSTELLE_CONSOLE__ENABLED": "true"},
+            "several workers need the console off (console.enabled = false): its logins live "
+            "in one process; serve the console from a `serve` of its own",
+        ),
+    ],
+)
+async def test_what_workers_cannot_share_is_refused_in_one_line(
+    tmp_path: Path, make_postgres_database: MakeDb, env: dict[str, str], said: str
+) -> None:
+    done = await _serve_once(_with_workers(tmp_path, await make_postgres_database(), **env))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"anlaufstelle: error: {said}"
+
+
+async def test_a_worker_restarted_on_changed_settings_refuses_and_the_others_serve_on(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
+    settings = tmp_path / "office.toml"
+    settings.write_text("state_idle_hours = 72\n")
     server = _with_workers(
-        tmp_path,
-        await make_postgres_database(),
-        ANLAUFSTELLE_TELEGRAM__TOKEN="1:x",
-        ANLAUFSTELLE_TELEGRAM__MODE="polling",
+        tmp_path, await make_postgres_database(), ANLAUFSTELLE_CONFIG=str(settings)
     )
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [str(Path(sys.executable).with_name("anlaufstelle")), "serve"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == (
-        "anlaufstelle: error: several workers need Telegram in webhook mode: only one process "
-        "may poll Telegram"
-    )
+    await server.astart()
+    try:
+        worker = await _the_worker(server)
+        settings.write_text("state_idle_hours = 24\n")  # edited while the service runs
+        os.kill(worker, signal.SIGKILL)
+        await _wait_until(
+            lambda: "this worker's settings, secret files or server key differ" in server.output()
+        )
+        assert "Traceback" not in server.output()
+        people = await _people_answered(server, 4)  # the first process serves on
+        await _close(people)
+    finally:
+        server.stop()
