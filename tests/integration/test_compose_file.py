@@ -199,9 +199,19 @@ def test_the_proxy_spreads_over_ready_replicas_and_is_trusted(compose: dict[str,
     source, target, mode = mount.split(":")
     assert target == "/etc/caddy/Caddyfile" and mode == "ro"
     caddyfile = (ROOT / source).read_text(encoding="utf-8")
-    upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile)
-    assert upstreams and upstreams.group(1).split() == [f"{APP}:8080", f"{REPLICA}:8080"]
-    assert "health_uri /readyz" in caddyfile
+    routes = re.findall(r"reverse_proxy ([^{]+)\{([^}]*)\}", caddyfile)
+    by_path = {
+        (words[0] if words[0].startswith("/") else "*"): (words, block)
+        for words, block in ((w.split(), b) for w, b in routes)
+    }
+    assert set(by_path) == {"/console*", "*"}
+    for words, block in by_path.values():
+        assert words[-2:] == [f"{APP}:8080", f"{REPLICA}:8080"]
+        assert "health_uri /readyz" in block
+    # A console login lives in the replica that made it: its requests stay there. The
+    # people's side (which promises no cookies) is spread without one.
+    assert "lb_policy cookie" in by_path["/console*"][1]
+    assert "lb_policy round_robin" in by_path["*"][1]
     assert "log" not in re.sub(r"#.*", "", caddyfile), "no access log (paths carry sessions)"
     address = proxy["networks"]["default"]["ipv4_address"]
     subnet = compose["networks"]["default"]["ipam"]["config"][0]
