@@ -6,13 +6,14 @@ leaves no worker behind. What several processes cannot share is refused in one l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -44,6 +45,22 @@ def _with_workers(tmp_path: Path, url: str, **env: str) -> Server:
             **env,
         },
     )
+
+
+def _metrics_on(port: int) -> dict[str, str]:
+    """Metrics on: the first process on `port`, worker 1 on the next."""
+    return {"ANLAUFSTELLE_METRICS__ENABLED": "true", "ANLAUFSTELLE_METRICS__PORT": str(port)}
+
+
+@contextlib.asynccontextmanager
+async def _running(tmp_path: Path, make_db: MakeDb, **env: str) -> AsyncIterator[Server]:
+    """A service with two workers, started; stopped (if still running) afterwards."""
+    server = _with_workers(tmp_path, await make_db(), **env)
+    await server.astart()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 async def _serve_once(server: Server) -> subprocess.CompletedProcess[str]:
@@ -167,14 +184,7 @@ async def test_two_workers_share_the_port_and_both_answer_people(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
     metrics = free_ports(2)
-    server = _with_workers(
-        tmp_path,
-        await make_postgres_database(),
-        ANLAUFSTELLE_METRICS__ENABLED="true",
-        ANLAUFSTELLE_METRICS__PORT=str(metrics),
-    )
-    await server.astart()
-    try:
+    async with _running(tmp_path, make_postgres_database, **_metrics_on(metrics)) as server:
         assert server.proc is not None
         first = server.proc.pid
         await _wait_until(lambda: "Workers: 2 processes" in server.output())
@@ -196,16 +206,12 @@ async def test_two_workers_share_the_port_and_both_answer_people(
             )
         finally:
             await _close(people)
-    finally:
-        server.stop()
 
 
 async def test_a_killed_worker_is_started_again_and_a_stop_stops_every_worker(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
-    server = _with_workers(tmp_path, await make_postgres_database())
-    await server.astart()
-    try:
+    async with _running(tmp_path, make_postgres_database) as server:
         assert server.proc is not None
         worker = await _the_worker(server)
         os.kill(worker, signal.SIGKILL)
@@ -221,29 +227,21 @@ async def test_a_killed_worker_is_started_again_and_a_stop_stops_every_worker(
         server.proc.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(server.proc.wait, 60) == 0
         assert not _alive(again), "a worker outlived the service"
-    finally:
-        server.stop()
 
 
 async def test_a_killed_first_process_leaves_no_worker_behind(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
-    server = _with_workers(tmp_path, await make_postgres_database())
-    await server.astart()
-    try:
+    async with _running(tmp_path, make_postgres_database) as server:
         worker = await _the_worker(server)
         server.kill()  # SIGKILL: no clean shutdown, nobody tells the worker
         await _wait_until(lambda: not _alive(worker))
-    finally:
-        server.stop()
 
 
 async def test_ctrl_c_stops_the_service_and_its_workers_without_a_restart(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
-    server = _with_workers(tmp_path, await make_postgres_database())
-    await server.astart()
-    try:
+    async with _running(tmp_path, make_postgres_database) as server:
         assert server.proc is not None
         worker = await _the_worker(server)
         # A terminal sends SIGINT to every process of the foreground group.
@@ -255,20 +253,13 @@ async def test_ctrl_c_stops_the_service_and_its_workers_without_a_restart(
         assert await asyncio.to_thread(server.proc.wait, 60) == 0
         assert not _alive(worker)
         assert "starting it again" not in server.output()
-    finally:
-        server.stop()
 
 
 async def test_a_worker_that_cannot_start_stops_the_service_with_its_reason(
     tmp_path: Path, make_postgres_database: MakeDb
 ) -> None:
     metrics = free_ports(2)
-    server = _with_workers(
-        tmp_path,
-        await make_postgres_database(),
-        ANLAUFSTELLE_METRICS__ENABLED="true",
-        ANLAUFSTELLE_METRICS__PORT=str(metrics),
-    )
+    server = _with_workers(tmp_path, await make_postgres_database(), **_metrics_on(metrics))
     with socket.socket() as taken:  # worker 1's metrics port
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", metrics + 1))
@@ -318,11 +309,9 @@ async def test_a_worker_restarted_on_changed_settings_refuses_and_the_others_ser
 ) -> None:
     settings = tmp_path / "office.toml"
     settings.write_text("state_idle_hours = 72\n")
-    server = _with_workers(
-        tmp_path, await make_postgres_database(), ANLAUFSTELLE_CONFIG=str(settings)
-    )
-    await server.astart()
-    try:
+    async with _running(
+        tmp_path, make_postgres_database, ANLAUFSTELLE_CONFIG=str(settings)
+    ) as server:
         worker = await _the_worker(server)
         settings.write_text("state_idle_hours = 24\n")  # edited while the service runs
         os.kill(worker, signal.SIGKILL)
@@ -332,5 +321,3 @@ async def test_a_worker_restarted_on_changed_settings_refuses_and_the_others_ser
         assert "Traceback" not in server.output()
         people = await _people_answered(server, 4)  # the first process serves on
         await _close(people)
-    finally:
-        server.stop()
