@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
@@ -357,7 +356,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                 if settings.workers > 1:
                     argv = _worker_argv(settings, args)
                     digest = settings_digest(settings)
-                    workers = Workers(argv, settings.workers, time.monotonic, digest)
+                    workers = Workers(argv, settings.workers, clock.monotonic, digest)
                     workers.start()
                     await _first_of(stop.wait(), workers.failed.wait())
                 else:
