@@ -91,9 +91,9 @@ async def _arrive_locked(
         "known": known,
     }
     del values["contact_id"]  # the receipt's contact is the locked row's
-    connection = await tx.connection()
-    found = (await connection.execute(light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT, values)).first()
-    row = None if found is None else found._mapping
+    direct = tx.direct
+    assert direct is not None  # a light unit on PostgreSQL
+    row = await direct.row(light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT, values)
     contact, conv = light.hold(tx, pseudonym, row)
     if contact.id != known:
         raise NeedsFullUnit

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError as DuplicateRow
 from storage.integrity import IntegrityError, address_aad
 from storage.models import Contact, InboundReceipt
 from storage.records import ContactRef
+from storage.statement_batch import Statement
 from storage.store import Tx
 
 
@@ -171,6 +172,8 @@ def _receipt(insert: Any) -> Any:
 
 
 RECEIPT: Final = {"postgresql": _receipt(postgresql_insert), "sqlite": _receipt(sqlite_insert)}
+_RECEIPT_STATEMENT: Final = Statement(RECEIPT["postgresql"])
+"""For a light unit on PostgreSQL (storage/pg_direct.py)."""
 
 
 def _receipt_if_still(insert: Any) -> Any:
@@ -205,11 +208,13 @@ def receipt_values(tx: Tx, contact_id: int, client_message_id: str) -> dict[str,
 
 async def record_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
     """Remember a client message id; False when it was already processed."""
+    values = receipt_values(tx, contact_id, client_message_id)
+    direct = tx.direct
+    if direct is not None:
+        return await direct.scalar(_RECEIPT_STATEMENT, values) is not None
     # On the connection: a plain insert needs none of the ORM's statement handling.
     connection = await tx.connection()
-    taken = await connection.scalar(
-        RECEIPT[tx.backend], receipt_values(tx, contact_id, client_message_id)
-    )
+    taken = await connection.scalar(RECEIPT[tx.backend], values)
     return taken is not None
 
 

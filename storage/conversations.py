@@ -18,6 +18,7 @@ from storage.held import HeldConversation, NewLine
 from storage.integrity import require, stamp, stamped
 from storage.models import AttachmentChunk, Case, Contact, Conversation, Message, OutboxItem
 from storage.records import ContactRef, ConversationRef, Owner, TranscriptLine
+from storage.statement_batch import Statement
 from storage.store import Tx, from_json, to_json
 
 
@@ -283,7 +284,11 @@ async def newest_bot_line(tx: Tx, conversation_id: int) -> int | None:
     clear metadata."""
     values = {"conversation_id": conversation_id}
     if tx.light is not None and not tx.pending:  # nothing of the unit's own to read
-        newest: int | None = (await tx.light.conn.execute(_NEWEST_BOT, values)).scalar()
+        direct = tx.direct
+        if direct is not None:
+            newest: int | None = await direct.scalar(_NEWEST_BOT_STATEMENT, values)
+        else:
+            newest = (await (await tx.connection()).execute(_NEWEST_BOT, values)).scalar()
         return newest
     found: int | None = await tx.session.scalar(_NEWEST_BOT, values)
     return found
@@ -293,6 +298,7 @@ _MESSAGES = Message.__table__.c
 _NEWEST_BOT: Final = select(func.max(_MESSAGES.seq)).where(
     _MESSAGES.conversation_id == bindparam("conversation_id"), _MESSAGES.sender == "bot"
 )
+_NEWEST_BOT_STATEMENT: Final = Statement(_NEWEST_BOT)
 
 
 async def last_line_at(tx: Tx, conversation_id: int, sender: str) -> datetime | None:

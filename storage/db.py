@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite_driver
+from storage import pg_direct, sqlite_driver
 from storage.group_commit import GroupCommit
+from storage.pg_direct import DirectConnection
 
 log = logging.getLogger(__name__)
 # aiosqlite narrates every call at DEBUG, SQL parameters included. Ours are ciphertext and
@@ -165,16 +166,17 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def light_transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def light_transaction(self) -> AsyncIterator[AsyncConnection | DirectConnection]:
         """A connection in a transaction for a unit without an ORM session (storage/
         light.py); committed when the block ends, rolled back on error. On SQLite the
-        writer's, in a savepoint of the group commit."""
+        writer's, in a savepoint of the group commit; on PostgreSQL asyncpg's own
+        (storage/pg_direct.py)."""
         if self.is_sqlite:
             async with self._sqlite_writer.light_unit() as conn:
                 yield conn
             return
-        async with self.engine.connect() as conn, conn.begin():
-            yield conn
+        async with pg_direct.transaction(self.engine) as direct:
+            yield direct
 
     @contextlib.asynccontextmanager
     async def read_transaction(self) -> AsyncIterator[AsyncSession]:

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.pg_direct import DirectConnection
+
 
 class NeedsFullUnit(Exception):
     """A light unit of work (storage/light.py) met something only a session does: nothing
@@ -80,6 +82,7 @@ class KnownContacts(dict[str, int]):
 
 @dataclass(eq=False)
 class Held:
-    conn: AsyncConnection
+    conn: AsyncConnection | DirectConnection
+    """SQLite: the group commit's connection; PostgreSQL: asyncpg's (storage/pg_direct.py)."""
     known: KnownContacts = field(default_factory=KnownContacts)
     conversations: dict[int, HeldConversation] = field(default_factory=dict)

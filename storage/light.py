@@ -83,17 +83,18 @@ _OPEN_LOCKED: Final = (
     .with_for_update()
     .lateral()
 )
-_CONTACT_AND_OPEN_LOCKED: Final = (
+_CONTACT_AND_OPEN_LOCKED_QUERY: Final = (
     select(*_CONTACT_COLUMNS, *_conversation_columns(_OPEN_LOCKED.c))
     .select_from(_CONTACTS.outerjoin(_OPEN_LOCKED, true()))
     .where(_C.pseudonym == bindparam("pseudonym"))
 )
 """PostgreSQL: the conversation row locked for the unit, as in storage/conversations.py."""
+_CONTACT_AND_OPEN_LOCKED: Final = Statement(_CONTACT_AND_OPEN_LOCKED_QUERY)
 
 
 def _locked_with_receipt() -> Select[Any]:
     receipts = cast(Table, InboundReceipt.__table__)
-    found = _CONTACT_AND_OPEN_LOCKED.cte("found")
+    found = _CONTACT_AND_OPEN_LOCKED_QUERY.cte("found")
     taken = (
         postgresql.insert(receipts)
         .from_select(
@@ -111,7 +112,7 @@ def _locked_with_receipt() -> Select[Any]:
     return select(found, select(taken.c.contact_id).scalar_subquery().label("taken")).add_cte(taken)
 
 
-CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT: Final = _locked_with_receipt()
+CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT: Final = Statement(_locked_with_receipt())
 """PostgreSQL: `_CONTACT_AND_OPEN_LOCKED` and the message's receipt in one statement, the
 receipt under the contact id known from the person's last message and only if the locked
 row is still that contact's (storage/arrival.py). The receipt is taken after the lock: it
@@ -124,9 +125,11 @@ CONTACT_AND_OPEN: Final = Statement(_CONTACT_AND_OPEN)
 
 async def contact_and_active(tx: Tx, pseudonym: str) -> tuple[ContactRef, ConversationRef | None]:
     """The contact with its open conversation, held for the unit (see `hold`)."""
-    assert tx.light is not None
-    query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
-    found = (await tx.light.conn.execute(query, {"pseudonym": pseudonym})).first()
+    values = {"pseudonym": pseudonym}
+    direct = tx.direct
+    if direct is not None:
+        return hold(tx, pseudonym, await direct.row(_CONTACT_AND_OPEN_LOCKED, values))
+    found = (await (await tx.connection()).execute(_CONTACT_AND_OPEN, values)).first()
     return hold(tx, pseudonym, None if found is None else found._mapping)
 
 

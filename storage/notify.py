@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
+from storage.statement_batch import Statement
 from storage.store import Tx
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ FLOWS_CHANNEL: Final = "anlaufstelle_flows"
 RECONNECT_SECONDS: Final = 1.0
 
 
-_WAKE_WORKERS: Final = text("SELECT pg_notify(:channel, '')").bindparams(channel=OUTBOX_CHANNEL)
+_WAKE_WORKERS: Final = Statement(
+    text("SELECT pg_notify(:channel, '')").bindparams(channel=OUTBOX_CHANNEL)
+)
 
 
 async def announce_outbox(tx: Tx) -> None:

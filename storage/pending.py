@@ -22,7 +22,7 @@ flush of the transaction, so a later change through the ORM lands after them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Final, cast
@@ -41,11 +41,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.held import HeldConversation, NeedsFullUnit, NewLine, NewReply
 from storage.models import Conversation, Message, OutboxItem
+from storage.pg_direct import DirectConnection
 from storage.statement_batch import Batch, Statement, Values
 
 KEY: Final = "anlaufstelle_pending_rows"
@@ -124,13 +126,26 @@ class PendingRows:
                 setattr(row, name, value)
         self.conversations.setdefault(row.id, {}).update(values)
 
+    def _take(
+        self,
+    ) -> tuple[dict[int, dict[str, Any]], list[NewLine], list[tuple[NewReply, bool]]]:
+        changed, self.conversations = self.conversations, {}
+        lines, self.lines = self.lines, []
+        replies, self.replies = self.replies, []
+        return changed, lines, replies
+
+    async def write_direct(self, connection: DirectConnection) -> None:
+        """`write` for a light unit on PostgreSQL: the one statement on asyncpg."""
+        changed, lines, replies = self._take()
+        if changed or lines or replies:
+            sql, parameters = _one_statement_call(connection.dialect, changed, lines, replies)
+            _take_ids(replies, await connection.fetch(sql, parameters))
+
     def write(self, connection: Connection) -> None:
         """Insert what waits (synchronous: inside SQLAlchemy's greenlet): plain statements on
         the transaction's connection, in one trip to SQLite's thread (storage/
         statement_batch.py); they need none of the ORM's statement handling."""
-        lines, self.lines = self.lines, []
-        replies, self.replies = self.replies, []
-        changed, self.conversations = self.conversations, {}
+        changed, lines, replies = self._take()
         if not lines and not replies and not changed:
             return
         if connection.dialect.name == "postgresql":
@@ -162,6 +177,18 @@ def _write_as_one_statement(
     lines: list[NewLine],
     replies: list[tuple[NewReply, bool]],
 ) -> None:
+    """PostgreSQL: the waiting rows as one statement (`_one_statement_call`), on a session's
+    connection."""
+    sql, parameters = _one_statement_call(connection.dialect, changed, lines, replies)
+    _take_ids(replies, connection.exec_driver_sql(sql, parameters).all())
+
+
+def _one_statement_call(
+    dialect: Dialect,
+    changed: dict[int, dict[str, Any]],
+    lines: list[NewLine],
+    replies: list[tuple[NewReply, bool]],
+) -> tuple[str, tuple[Any, ...]]:
     """PostgreSQL: the waiting rows as one statement, its writes as data-modifying CTEs
     (`WITH c0 AS (UPDATE …), l AS (INSERT …), r AS (INSERT … RETURNING id) SELECT …`).
     Each statement is a round trip to the server, with its share of the driver's and
@@ -184,8 +211,12 @@ def _write_as_one_statement(
         values.update(_prefixed(f"r{k}", _values(_REPLY_COLUMNS, reply)))
     # Prepared once per shape and sent as plain SQL: SQLAlchemy gives a statement with a
     # multi-row VALUES no cache key, so through `execute` it compiled it for every message.
-    prepared = _one_statement(shape).prepared(connection.dialect)
-    found = connection.exec_driver_sql(prepared.sql, tuple(prepared.parameters(values))).all()
+    prepared = _one_statement(shape).prepared(dialect)
+    return prepared.sql, tuple(prepared.parameters(values))
+
+
+def _take_ids(replies: list[tuple[NewReply, bool]], found: Sequence[Any]) -> None:
+    """The ids of the replies that want theirs, from the rows `_one_statement` answered."""
     if any(wanted for _, wanted in replies):
         ids = {delivery_id: new_id for new_id, delivery_id in found}
         for reply, wanted in replies:

@@ -96,16 +96,15 @@ class Statement:
             )
             columns: tuple[str, ...] = ()
             results: tuple[Callable[[Any], Any] | None, ...] = ()
-            fixed: dict[str, Any] = {}
             if isinstance(self.statement, Select):
                 selected = list(self.statement.selected_columns)
                 columns = tuple(str(c.key) for c in selected)
                 results = tuple(
                     c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected
                 )
-                fixed = {
-                    n: compiled.binds[n].value for n in names if not compiled.binds[n].required
-                }
+            # Values the statement binds itself (a query's `owner != 'closed'`, a signal's
+            # channel name).
+            fixed = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
             found = self._prepared[dialect.name] = _Prepared(
                 compiled.string, names, processors, returns, columns, results, fixed
             )

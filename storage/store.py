@@ -16,14 +16,15 @@ from typing import Any, Final
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import Executable
 
 from storage import pending, statement_batch
 from storage.case_material import CaseMaterial, CodePool
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.held import Held, KnownContacts, NeedsFullUnit
+from storage.pg_direct import DirectConnection
 from storage.records import DirectPush
+from storage.statement_batch import Statement
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Generation:
 class WakeWorkers:
     """Whether and how the commit wakes the replicas' delivery workers."""
 
-    signal: Executable | None = None
+    signal: Statement | None = None
     """Set by storage/notify.py `announce_outbox` (PostgreSQL's NOTIFY)."""
     replies_waiting: bool = False
     """A reply of the transaction waits for a worker's round (it is not pushed at once)."""
@@ -90,12 +91,22 @@ class Tx:
         return self.orm_session
 
     async def connection(self) -> AsyncConnection:
-        """The transaction's connection, for Core statements."""
+        """The transaction's connection, for Core statements (a light unit on PostgreSQL
+        has none: its statements go to asyncpg, see `direct`)."""
         if self.light is not None:
+            if isinstance(self.light.conn, DirectConnection):
+                raise NeedsFullUnit
             return self.light.conn
         return await self.session.connection()
 
-    def wake_signal(self) -> Executable | None:
+    @property
+    def direct(self) -> DirectConnection | None:
+        """A light unit's asyncpg connection (storage/pg_direct.py); None otherwise."""
+        if self.light is None or not isinstance(self.light.conn, DirectConnection):
+            return None
+        return self.light.conn
+
+    def wake_signal(self) -> Statement | None:
         """The signal to send with the commit, if the replicas' delivery workers must wake:
         not for replies that are all pushed at once (leased to this process)."""
         needed = self.workers.replies_waiting or self.push is None or not self.push.rows
@@ -168,7 +179,7 @@ class Store:
             signal = tx.wake_signal()
             if signal is not None:
                 # On the connection: a signal needs no flush of the session first.
-                await (await tx.session.connection()).execute(signal)
+                await (await tx.session.connection()).execute(signal.statement)
         self._committed(tx)
 
     @contextlib.asynccontextmanager
@@ -180,11 +191,17 @@ class Store:
         async with self.db.light_transaction() as conn:
             tx = self._tx(None, Held(conn, self.known_contacts), now, push)
             yield tx
-            if tx.pending:
-                await statement_batch.run_sync(conn, tx.pending.write)
             signal = tx.wake_signal()
-            if signal is not None:
-                await conn.execute(signal)
+            if isinstance(conn, DirectConnection):
+                if tx.pending:
+                    await tx.pending.write_direct(conn)
+                if signal is not None:
+                    await conn.scalar(signal, {})
+            else:
+                if tx.pending:
+                    await statement_batch.run_sync(conn, tx.pending.write)
+                if signal is not None:
+                    await conn.execute(signal.statement)
         self._committed(tx)
 
     def _tx(

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,14 +28,15 @@ _ids = itertools.count(1)
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
+@contextlib.asynccontextmanager
+async def statements(store: Store) -> AsyncIterator[list[str]]:
     """Every statement the database ran while the block runs: on SQLite as SQLite itself
     reports them (its trace callback, so statements sent past SQLAlchemy in one trip count
-    too), on PostgreSQL as sent. Not counted: the transaction's BEGIN and COMMIT, and the
-    SAVEPOINT and RELEASE of a unit that joined a group commit (storage/group_commit.py;
-    whether it joins depends on who else writes at that moment, not on the message, and it
-    saves a commit when it does)."""
+    too), on PostgreSQL as sent, through SQLAlchemy or straight on asyncpg (a light unit's,
+    storage/pg_direct.py: asyncpg's query log). Not counted: the transaction's BEGIN and
+    COMMIT, and the SAVEPOINT and RELEASE of a unit that joined a group commit
+    (storage/group_commit.py; whether it joins depends on who else writes at that moment,
+    not on the message, and it saves a commit when it does)."""
     seen: list[str] = []
     counting = True
 
@@ -61,10 +62,21 @@ def statements(store: Store) -> Iterator[list[str]]:
     def sent(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
         count(sql)
 
+    def logged(query: Any) -> None:
+        count(query.query)
+
+    def log(dbapi_conn: Any, *_: Any) -> None:
+        # Left on the pooled connection afterwards, counting nothing (`counting`).
+        dbapi_conn.driver_connection.add_query_logger(logged)
+
     event.listen(engine, "before_cursor_execute", sent)
+    event.listen(engine, "checkout", log)
     try:
         yield seen
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
     finally:
+        counting = False
+        event.remove(engine, "checkout", log)
         event.remove(engine, "before_cursor_execute", sent)
 
 
@@ -119,7 +131,7 @@ async def at_a_question(store: Store, address: str) -> Send:
 
 async def test_an_ordinary_bot_phase_answer_costs_few_statements(office: Office) -> None:
     send = await at_a_question(office.store, "person-1")
-    with statements(office.store) as seen:
+    async with statements(office.store) as seen:
         await send(choice="no")
     assert len(seen) <= MOST[office.store.db.backend], shapes(seen)
     # Sequence numbers and state in one UPDATE of the row (on PostgreSQL inside the one
@@ -155,7 +167,7 @@ async def test_a_pushed_reply_costs_fewer_statements_than_a_delivery_round(
 
         await send(command="start", language="de")
         await send(choice="accept")
-        with statements(office.store) as seen:
+        async with statements(office.store) as seen:
             await send(choice="no")
         assert channel.to(address)[-1].text == "Wann ist es passiert?"
         return seen
