@@ -82,9 +82,10 @@ async def _arrive_locked(
     tx: Tx, pseudonym: str, known: int, client_message_id: str
 ) -> tuple[ContactRef, ConversationRef | None, bool]:
     """PostgreSQL, a light unit, a contact read before: the contact with its conversation
-    locked and the receipt in one statement (`light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT`);
-    then, for a pushed reply, whether an earlier one waits: a statement of its own, as it
-    must see what a transaction that held the lock before this one committed."""
+    locked and the receipt in one statement (`light.CONTACT_AND_OPEN_LOCKED_WITH_RECEIPT`).
+    Whether an earlier reply waits is not asked here: it must see what a transaction that
+    held the lock before this one committed, which this statement's snapshot, taken before
+    it waited for the lock, may not; the unit's write asks (storage/pending.py)."""
     values = {
         **receipt_values(tx, known, client_message_id),
         "pseudonym": pseudonym,
@@ -99,11 +100,10 @@ async def _arrive_locked(
         raise NeedsFullUnit
     assert row is not None  # `hold` refused a missing row
     taken = row["taken"] is not None
-    push = tx.push
-    if push is not None:
-        push.contact_id = known
-        if taken:
-            push.earlier_waiting = await outbox.earlier_waiting(tx, known, push)
+    if tx.push is not None:
+        # Whether an earlier reply waits is asked by the unit's write (storage/outbox.py
+        # `enqueue`): one round trip less than a statement of its own here.
+        tx.push.contact_id = known
     return contact, conv, taken
 
 
@@ -121,7 +121,7 @@ async def take_receipt(tx: Tx, contact_id: int, client_message_id: str) -> bool:
         # Statements to the server one after the other (no thread to hop to), on the
         # connection, so a light unit (storage/light.py) can ask too.
         taken = await contacts.record_receipt(tx, contact_id, client_message_id)
-        if taken:
+        if taken and tx.direct is None:  # a light unit's write asks (see `_arrive_locked`)
             push.earlier_waiting = await outbox.earlier_waiting(tx, contact_id, push)
         return taken
     batch = Batch()

@@ -14,19 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import (
-    ARRAY,
-    Integer,
-    Select,
-    Table,
-    bindparam,
-    delete,
-    func,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Integer, Select, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
@@ -35,8 +23,8 @@ from storage.crypto import CryptoError
 from storage.held import NewReply
 from storage.integrity import outbox_aad
 from storage.models import OutboxItem
+from storage.pending import WaitingCheck
 from storage.records import Delivery, DirectPush
-from storage.statement_batch import Statement
 from storage.store import Tx, from_json, to_json
 
 log = logging.getLogger(__name__)
@@ -58,18 +46,19 @@ async def enqueue(tx: Tx, contact_id: int, payload: dict[str, Any]) -> None:
     )
     push = tx.push
     direct = push is not None and not push.ruled_out and push.contact_id == contact_id
-    if (
-        push is not None
-        and direct
-        and not push.rows
-        and (
+    if push is not None and direct and not push.rows:
+        if push.earlier_waiting is None and tx.direct is not None:
+            # A light unit on PostgreSQL: its write asks, and leases only if none waits.
+            tx.pending.lease_unless_waiting = WaitingCheck(
+                contact_id, sorted(push.sent(contact_id))
+            )
+        elif (
             push.earlier_waiting
             if push.earlier_waiting is not None
             else await _waiting(tx, contact_id, push.sent(contact_id))
-        )
-    ):
-        # An earlier reply still waits (a retry): this one must not overtake it.
-        push.ruled_out = direct = False
+        ):
+            # An earlier reply still waits (a retry): this one must not overtake it.
+            push.ruled_out = direct = False
     if push is not None and direct:
         row.lease_until = tx.now + push.lease
         row.attempts = 1
@@ -100,13 +89,6 @@ _WAITING: Final = (
 )
 _WAITING_BUT: Final = _WAITING.where(OutboxItem.id.not_in(bindparam("sent", expanding=True)))
 """Built once: asked for every reply that could be pushed at once."""
-_WAITING_DIRECT: Final = Statement(
-    text(
-        "SELECT 1 FROM outbox WHERE contact_id = :contact_id AND id <> ALL(:sent) LIMIT 1"
-    ).bindparams(bindparam("contact_id", type_=Integer), bindparam("sent", type_=ARRAY(Integer)))
-)
-"""The same question for a light unit on PostgreSQL (storage/pg_direct.py), the ids already
-sent as one array, so the statement is the same whatever their number."""
 
 
 def _waiting_query(contact_id: int, sent: frozenset[int]) -> tuple[Any, dict[str, Any]]:
@@ -125,13 +107,6 @@ async def _waiting(tx: Tx, contact_id: int, sent: frozenset[int]) -> bool:
 async def earlier_waiting(tx: Tx, contact_id: int, push: DirectPush) -> bool:
     """Whether a reply to the contact waits in the outbox that a direct push must not
     overtake; asked on the connection, as the message arrives (storage/arrival.py)."""
-    direct = tx.direct
-    if direct is not None:
-        sent = sorted(push.sent(contact_id))
-        return (
-            await direct.scalar(_WAITING_DIRECT, {"contact_id": contact_id, "sent": sent})
-            is not None
-        )
     query, values = _waiting_query(contact_id, push.sent(contact_id))
     connection = await tx.connection()
     return (await connection.execute(query, values)).first() is not None

@@ -28,16 +28,22 @@ from operator import attrgetter
 from typing import Any, Final, cast
 
 from sqlalchemy import (
+    ARRAY,
     CTE,
-    BindParameter,
+    ColumnElement,
     Connection,
     Insert,
+    Integer,
     Select,
     Table,
+    all_,
     bindparam,
+    case,
     event,
+    exists,
     insert,
     literal,
+    null,
     select,
     update,
 )
@@ -109,6 +115,10 @@ class PendingRows:
     """The conversation rows whose MAC the unit wrote (storage/conversations.py `append`):
     that object is the unit's own from then on, its MAC need not be checked again (a row
     read anew is checked as usual)."""
+    lease_unless_waiting: WaitingCheck | None = None
+    """A light unit on PostgreSQL: the replies queued to be pushed at once are leased only
+    if no earlier reply to the contact waits in the outbox, asked by the write itself
+    (`write_direct`) instead of by a statement of its own (storage/outbox.py `enqueue`)."""
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.replies or self.conversations)
@@ -134,12 +144,16 @@ class PendingRows:
         replies, self.replies = self.replies, []
         return changed, lines, replies
 
-    async def write_direct(self, connection: DirectConnection) -> None:
-        """`write` for a light unit on PostgreSQL: the one statement on asyncpg."""
+    async def write_direct(self, connection: DirectConnection) -> bool:
+        """`write` for a light unit on PostgreSQL: the one statement on asyncpg. True: an
+        earlier reply waits (`lease_unless_waiting`), so the replies meant to be pushed at
+        once were written unleased, for the delivery worker's rounds."""
+        unless, self.lease_unless_waiting = self.lease_unless_waiting, None
         changed, lines, replies = self._take()
-        if changed or lines or replies:
-            sql, parameters = _one_statement_call(connection.dialect, changed, lines, replies)
-            _take_ids(replies, await connection.fetch(sql, parameters))
+        if not (changed or lines or replies):
+            return False
+        sql, parameters = _one_statement_call(connection.dialect, changed, lines, replies, unless)
+        return _take_ids(replies, await connection.fetch(sql, parameters))
 
     def write(self, connection: Connection) -> None:
         """Insert what waits (synchronous: inside SQLAlchemy's greenlet): plain statements on
@@ -167,8 +181,18 @@ class PendingRows:
             row.id = new_id
 
 
-_Shape = tuple[tuple[tuple[str, ...], ...], int, tuple[bool, ...]]
-"""The conversations' changed columns, the number of lines, which replies want their id."""
+@dataclass(frozen=True)
+class WaitingCheck:
+    """Whom to ask the outbox about, and the ids pushed before and sent that do not count
+    (storage/records.py `DirectPush.sent`)."""
+
+    contact_id: int
+    sent: list[int]
+
+
+_Shape = tuple[tuple[tuple[str, ...], ...], int, tuple[bool, ...], bool]
+"""The conversations' changed columns, the number of lines, which replies want their id,
+whether their lease depends on the outbox (`PendingRows.lease_unless_waiting`)."""
 
 
 def _write_as_one_statement(
@@ -188,20 +212,30 @@ def _one_statement_call(
     changed: dict[int, dict[str, Any]],
     lines: list[NewLine],
     replies: list[tuple[NewReply, bool]],
+    unless: WaitingCheck | None = None,
 ) -> tuple[str, tuple[Any, ...]]:
     """PostgreSQL: the waiting rows as one statement, its writes as data-modifying CTEs
     (`WITH c0 AS (UPDATE …), l AS (INSERT …), r AS (INSERT … RETURNING id) SELECT …`).
     Each statement is a round trip to the server, with its share of the driver's and
     SQLAlchemy's work; one instead of three per message. The parts see one snapshot and run
     in no promised order, which is fine as each writes its own table; the replies, whose
-    ids are their delivery order, go in as one INSERT in their order."""
+    ids are their delivery order, go in as one INSERT in their order. With `unless`, the
+    replies that want their id are leased only if no earlier reply to the contact waits:
+    the statement's snapshot is taken after the unit locked the conversation, so it sees
+    what any unit that held the lock before committed, as a query of its own would."""
     updates = [(row_id, sorted(values)) for row_id, values in changed.items()]
+    conditional = unless is not None and any(wanted for _, wanted in replies)
     shape: _Shape = (
         tuple(tuple(columns) for _, columns in updates),
         len(lines),
         tuple(wanted for _, wanted in replies),
+        conditional,
     )
     values: dict[str, Any] = {}
+    if conditional:
+        assert unless is not None
+        values["w_contact_id"] = unless.contact_id
+        values["w_sent"] = unless.sent
     for i, (row_id, columns) in enumerate(updates):
         values[f"c{i}_row_id"] = row_id
         values.update((f"c{i}_{name}", changed[row_id][name]) for name in columns)
@@ -215,13 +249,21 @@ def _one_statement_call(
     return prepared.sql, tuple(prepared.parameters(values))
 
 
-def _take_ids(replies: list[tuple[NewReply, bool]], found: Sequence[Any]) -> None:
-    """The ids of the replies that want theirs, from the rows `_one_statement` answered."""
-    if any(wanted for _, wanted in replies):
-        ids = {delivery_id: new_id for new_id, delivery_id in found}
+def _take_ids(replies: list[tuple[NewReply, bool]], found: Sequence[Any]) -> bool:
+    """The ids of the replies that want theirs, from the rows `_one_statement` answered;
+    True if they were written unleased (an earlier reply waits: `WaitingCheck`)."""
+    if not any(wanted for _, wanted in replies):
+        return False
+    ids = {row[1]: row[0] for row in found}
+    for reply, wanted in replies:
+        if wanted:
+            reply.id = ids[reply.delivery_id]
+    held_back = any(len(row) > 2 and not row[2] for row in found)
+    if held_back:
         for reply, wanted in replies:
             if wanted:
-                reply.id = ids[reply.delivery_id]
+                reply.lease_until, reply.attempts = None, 0
+    return held_back
 
 
 @functools.lru_cache(maxsize=256)
@@ -232,7 +274,7 @@ def _one_statement(shape: _Shape) -> Statement:
 def _one_select(shape: _Shape) -> Select[Any]:
     """The statement of one shape of waiting rows, built and compiled once per shape
     (`_one_statement`); the driver prepares its SQL like any other."""
-    updates, line_count, wanted = shape
+    updates, line_count, wanted, conditional = shape
     ctes: list[CTE] = []
     for i, columns in enumerate(updates):
         ctes.append(
@@ -251,20 +293,33 @@ def _one_select(shape: _Shape) -> Select[Any]:
     if not wanted:
         return select(literal(1)).add_cte(*ctes)
     # All replies in one INSERT, in their order: their ids (the delivery order) follow it.
-    replies = insert(_OUTBOX).values(
-        [_bound(f"r{k}", _OUTBOX, _REPLY_COLUMNS[0]) for k in range(len(wanted))]
-    )
+    rows = [_bound(f"r{k}", _OUTBOX, _REPLY_COLUMNS[0]) for k in range(len(wanted))]
+    if conditional:
+        # Evaluated once (an uncorrelated subquery), on the statement's snapshot: the
+        # replies it inserts are not among what it finds.
+        waiting = exists().where(
+            _OUTBOX.c.contact_id == bindparam("w_contact_id", type_=Integer),
+            _OUTBOX.c.id != all_(bindparam("w_sent", type_=ARRAY(Integer))),
+        )
+        for row, leased in zip(rows, wanted, strict=True):
+            if leased:
+                row["lease_until"] = case((waiting, null()), else_=row["lease_until"])
+                row["attempts"] = case((waiting, 0), else_=row["attempts"])
+    replies = insert(_OUTBOX).values(rows)
     if not any(wanted):
         return select(literal(1)).add_cte(*ctes, replies.cte("r"))
-    inserted = replies.returning(_OUTBOX.c.id, _OUTBOX.c.delivery_id).cte("r")
-    return select(inserted.c.id, inserted.c.delivery_id).add_cte(*ctes, inserted)
+    returned: list[ColumnElement[Any]] = [_OUTBOX.c.id, _OUTBOX.c.delivery_id]
+    if conditional:
+        returned.append(_OUTBOX.c.lease_until.is_not(None).label("leased"))
+    inserted = replies.returning(*returned).cte("r")
+    return select(*inserted.c).add_cte(*ctes, inserted)
 
 
 def _prefixed(prefix: str, values: Values) -> Iterator[tuple[str, Any]]:
     return ((f"{prefix}_{name}", value) for name, value in values.items())
 
 
-def _bound(prefix: str, table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
+def _bound(prefix: str, table: Table, names: Iterable[str]) -> dict[str, ColumnElement[Any]]:
     """Parameters for `names` of `table`, typed as its columns (a time's UTC handling)."""
     return {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names}
 

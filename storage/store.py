@@ -127,6 +127,17 @@ class Tx:
         return self.backend == "postgresql"
 
 
+def _held_back(tx: Tx) -> None:
+    """The unit's write found an earlier reply waiting (storage/pending.py
+    `lease_unless_waiting`): its replies were written for the delivery worker's rounds, to
+    be sent after that one, not pushed now."""
+    push = tx.push
+    if push is not None:
+        push.rows.clear()
+        push.ruled_out = True
+    tx.workers.replies_waiting = True
+
+
 Now = Callable[[], datetime]
 """Gives the current aware time: the service's one clock (`bot.clock`), never read here."""
 
@@ -191,15 +202,16 @@ class Store:
         async with self.db.light_transaction() as conn:
             tx = self._tx(None, Held(conn, self.known_contacts), now, push)
             yield tx
-            signal = tx.wake_signal()
             if isinstance(conn, DirectConnection):
-                if tx.pending:
-                    await tx.pending.write_direct(conn)
+                if tx.pending and await tx.pending.write_direct(conn):
+                    _held_back(tx)
+                signal = tx.wake_signal()
                 if signal is not None:
                     await conn.scalar(signal, {})
             else:
                 if tx.pending:
                     await statement_batch.run_sync(conn, tx.pending.write)
+                signal = tx.wake_signal()
                 if signal is not None:
                     await conn.execute(signal.statement)
         self._committed(tx)

@@ -306,6 +306,42 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     await worker.flush_pushed()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_pushed_answer_on_postgresql_is_two_statements(office: Office) -> None:
+    """On PostgreSQL a pushed answer must not overtake an earlier reply either, but asking
+    costs no statement of its own: the unit is the locking read with the receipt and the
+    write, whose reply is leased for the push only if no earlier one waits
+    (storage/pending.py), between BEGIN and COMMIT."""
+    from bot.channels.memory import MemoryChannel
+    from bot.delivery.worker import DeliveryWorker
+
+    clock = ManualClock(NOW)
+    channel = MemoryChannel()
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
+    service.pusher = worker
+
+    async def send(**fields: Any) -> int:
+        msg = InboundMessage(channel.name, "person-pushed", f"m{next(_ids)}", **fields)
+        handled = await service.handle(msg)
+        assert handled.status == "processed"
+        return handled.pushed
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    await worker.flush_pushed()
+    async with statements(office.store) as seen:
+        assert await send(choice="no") == 1
+    # The sent replies' rows are deleted in batches of their own, whenever they run.
+    unit = [sql for sql in seen if not sql.startswith("DELETE FROM outbox")]
+    assert len(unit) == 2, shapes(unit)
+    assert "inbound_receipts" in unit[0] and "FOR UPDATE" in unit[0]
+    assert "UPDATE conversations" in unit[1] and "INSERT INTO outbox" in unit[1]
+    assert channel.to("person-pushed")[-1].text == "Wann ist es passiert?"
+    await worker.flush_pushed()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_write_transaction_holds_the_file_s_writer_until_its_commit(
     store: Store,
