@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.pg_direct import DirectConnection
+if TYPE_CHECKING:
+    from storage.pg_direct import DirectConnection
 
 
 class NeedsFullUnit(Exception):

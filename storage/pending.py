@@ -254,14 +254,14 @@ def _take_ids(replies: list[tuple[NewReply, bool]], found: Sequence[Any]) -> boo
     True if they were written unleased (an earlier reply waits: `WaitingCheck`)."""
     if not any(wanted for _, wanted in replies):
         return False
-    ids = {row[1]: row[0] for row in found}
+    by_delivery = {row[1]: row for row in found}
+    held_back = False
     for reply, wanted in replies:
         if wanted:
-            reply.id = ids[reply.delivery_id]
-    held_back = any(len(row) > 2 and not row[2] for row in found)
-    if held_back:
-        for reply, wanted in replies:
-            if wanted:
+            row = by_delivery[reply.delivery_id]
+            reply.id = row[0]
+            if len(row) > 2 and not row[2]:  # not leased
+                held_back = True
                 reply.lease_until, reply.attempts = None, 0
     return held_back
 
@@ -295,16 +295,22 @@ def _one_select(shape: _Shape) -> Select[Any]:
     # All replies in one INSERT, in their order: their ids (the delivery order) follow it.
     rows = [_bound(f"r{k}", _OUTBOX, _REPLY_COLUMNS[0]) for k in range(len(wanted))]
     if conditional:
-        # Evaluated once (an uncorrelated subquery), on the statement's snapshot: the
-        # replies it inserts are not among what it finds.
-        waiting = exists().where(
-            _OUTBOX.c.contact_id == bindparam("w_contact_id", type_=Integer),
-            _OUTBOX.c.id != all_(bindparam("w_sent", type_=ARRAY(Integer))),
-        )
+        # Asked once, in a CTE, on the statement's snapshot: the replies it inserts are not
+        # among what it finds.
+        waiting = select(
+            exists()
+            .where(
+                _OUTBOX.c.contact_id == bindparam("w_contact_id", type_=Integer),
+                _OUTBOX.c.id != all_(bindparam("w_sent", type_=ARRAY(Integer))),
+            )
+            .label("waiting")
+        ).cte("w")
+        ctes.append(waiting)
+        earlier = select(waiting.c.waiting).scalar_subquery()
         for row, leased in zip(rows, wanted, strict=True):
             if leased:
-                row["lease_until"] = case((waiting, null()), else_=row["lease_until"])
-                row["attempts"] = case((waiting, 0), else_=row["attempts"])
+                row["lease_until"] = case((earlier, null()), else_=row["lease_until"])
+                row["attempts"] = case((earlier, 0), else_=row["attempts"])
     replies = insert(_OUTBOX).values(rows)
     if not any(wanted):
         return select(literal(1)).add_cte(*ctes, replies.cte("r"))

@@ -3,8 +3,8 @@
 Through SQLAlchemy's AsyncConnection every statement of an ordinary message went through
 its statement handling, a greenlet switch into the sync engine and back out to asyncpg,
 and its transaction bookkeeping: measured, that was more CPU than the statements' own
-protocol work, and it is the main reason a message cost PostgreSQL's replica almost twice
-SQLite's CPU. A light unit's few statements are prepared once per dialect
+protocol work, and the main reason a message cost a PostgreSQL replica more CPU than
+SQLite's service (bench/README.md). A light unit's few statements are prepared once per dialect
 (storage/statement_batch.py `Statement`: SQLAlchemy compiles them and gives their type
 processing) and run here on the pooled connection's asyncpg connection, in a transaction
 asyncpg begins and ends; asyncpg keeps their server-side prepared statements.

@@ -9,13 +9,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import exc
 
+from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
-from bot.clock import SystemClock
-from storage import contacts, conversations, meta
+from bot.clock import ManualClock, SystemClock
+from bot.conversation.flows import FlowCatalog
+from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
+from storage import contacts, conversations, meta, outbox
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.store import Store
@@ -25,6 +31,7 @@ from tests.integration.test_conversation import Person
 
 pytestmark = pytest.mark.postgres
 _ids = itertools.count(1)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -141,3 +148,74 @@ async def test_an_answer_given_up_while_it_waits_leaves_nothing_and_no_open_tran
     replies = await person.send("answer-1", choice="no")
     assert [r.text for r in replies] == ["Wann ist es passiert?"]
     assert await _lines(store, person.address) == [*before, "person", "bot"]
+
+
+async def test_an_answer_that_meets_a_schema_change_is_not_lost(
+    office: Office, migrated_postgres_url: str
+) -> None:
+    """A column's type changed while the replica runs (a migration of a rolling upgrade):
+    a statement asyncpg prepared on a connection no longer fits, and inside a transaction it
+    cannot prepare it again. The answer that meets it is not acknowledged; asyncpg dropped
+    its prepared statements, so the same answer sent again is processed, once."""
+    channel = MemoryChannel()
+    person = await _at_the_danger_question(office.store, channel)
+    await person.send(choice="no")  # the person is known: the next answer's unit is light
+    before = await _lines(office.store, person.address)
+    admin = await pg._connect(migrated_postgres_url)
+    try:
+        await admin.execute("ALTER TABLE conversations ALTER COLUMN language TYPE text")
+    finally:
+        await admin.close()
+    with pytest.raises(exc.DBAPIError):
+        await person.send("answer-1", choice="this_week")
+    replies = await person.send("answer-1", choice="this_week")
+    assert [r.text for r in replies] == ["Wo ist es passiert?"]
+    assert [r.text for r in await person.send(choice="garbsen")] == ["Was ist passiert?"]
+    # Read on connections of their own (SQLAlchemy's prepared statements on the service's
+    # fail once too, for a session's unit as before).
+    reader = Store(
+        Database(migrated_postgres_url), office.store.keys, KdfParams.fast(), clock=SystemClock()
+    )
+    try:
+        lines = await _lines(reader, person.address)
+    finally:
+        await reader.close()
+    assert lines == [*before, "person", "bot", "person", "bot"]
+
+
+async def test_a_reply_sent_but_not_yet_cleared_does_not_hold_the_next_one_back(
+    office: Office, migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies pushed and sent are deleted from the outbox in batches, a moment later. Until
+    then they are still there, and the next answer's reply must not wait behind them: the
+    unit's write, which asks whether an earlier reply waits, leaves them out."""
+    clock = ManualClock(NOW)
+    channel = MemoryChannel()
+    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
+    service.pusher = worker
+
+    async def send(**fields: Any) -> int:
+        msg = InboundMessage(channel.name, "person-quick", f"m{next(_ids)}", **fields)
+        return (await service.handle(msg)).pushed
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    await worker.flush_pushed()
+    # The next batch's delete is held until the person has answered again.
+    answered = asyncio.Event()
+    delete = outbox.delivered
+
+    async def after_the_answer(tx: Any, outbox_ids: list[int]) -> None:
+        await answered.wait()
+        await delete(tx, outbox_ids)
+
+    monkeypatch.setattr(outbox, "delivered", after_the_answer)
+    assert await send(choice="no") == 1
+    assert await _admin_fetch(migrated_postgres_url, "SELECT id FROM outbox")  # not cleared
+    assert await send(choice="this_week") == 1  # pushed, not left behind the sent one
+    answered.set()
+    await worker.flush_pushed()
+    texts = [m.text for m in channel.to("person-quick")]
+    assert texts[-2:] == ["Wann ist es passiert?", "Wo ist es passiert?"]
+    assert not await _admin_fetch(migrated_postgres_url, "SELECT id FROM outbox")
