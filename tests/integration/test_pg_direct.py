@@ -7,20 +7,14 @@ once, and no connection goes back to the pool with a transaction open or dead.""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import exc
 
-from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
-from bot.clock import ManualClock, SystemClock
-from bot.conversation.flows import FlowCatalog
-from bot.conversation.service import ConversationService
-from bot.delivery.worker import DeliveryWorker
+from bot.clock import SystemClock
 from storage import contacts, conversations, meta, outbox
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
@@ -28,10 +22,9 @@ from storage.store import Store
 from tests import pg
 from tests.conftest import Office
 from tests.integration.test_conversation import Person
+from tests.integration.test_statement_count import pushed_at_the_danger_question
 
 pytestmark = pytest.mark.postgres
-_ids = itertools.count(1)
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -189,19 +182,8 @@ async def test_a_reply_sent_but_not_yet_cleared_does_not_hold_the_next_one_back(
     """Replies pushed and sent are deleted from the outbox in batches, a moment later. Until
     then they are still there, and the next answer's reply must not wait behind them: the
     unit's write, which asks whether an earlier reply waits, leaves them out."""
-    clock = ManualClock(NOW)
-    channel = MemoryChannel()
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
-    service.pusher = worker
-
-    async def send(**fields: Any) -> int:
-        msg = InboundMessage(channel.name, "person-quick", f"m{next(_ids)}", **fields)
-        return (await service.handle(msg)).pushed
-
-    await send(command="start", language="de")
-    await send(choice="accept")
-    await worker.flush_pushed()
+    pushed = await pushed_at_the_danger_question(office.store, "person-quick")
+    send, worker, channel = pushed.send, pushed.worker, pushed.channel
     # The next batch's delete is held until the person has answered again.
     answered = asyncio.Event()
     delete = outbox.delivered

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +16,11 @@ from sqlalchemy import event
 from sqlalchemy.util.concurrency import await_
 
 from bot.channels.base import InboundMessage
+from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
+from bot.delivery.worker import DeliveryWorker
 from storage.store import Store
 from tests.conftest import Office
 
@@ -111,6 +114,35 @@ def trips_to_the_database_thread(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     return trips
+
+
+@dataclass
+class Pushed:
+    """A person whose replies are pushed at once (the app's way), at the danger question."""
+
+    send: Callable[..., Coroutine[Any, Any, int]]
+    """Sends the person's next message; returns how many replies were pushed."""
+    worker: DeliveryWorker
+    channel: MemoryChannel
+
+
+async def pushed_at_the_danger_question(store: Store, address: str) -> Pushed:
+    clock = ManualClock(NOW)
+    channel = MemoryChannel()
+    service = ConversationService(store, FlowCatalog("mini"), response_time={}, clock=clock)
+    worker = DeliveryWorker(store, {channel.name: channel}, clock=clock)
+    service.pusher = worker
+
+    async def send(**fields: Any) -> int:
+        msg = InboundMessage(channel.name, address, f"m{next(_ids)}", **fields)
+        handled = await service.handle(msg)
+        assert handled.status == "processed"
+        return handled.pushed
+
+    await send(command="start", language="de")
+    await send(choice="accept")
+    await worker.flush_pushed()  # the sent reply's row deleted (batched, in a unit of its own)
+    return Pushed(send, worker, channel)
 
 
 async def at_a_question(store: Store, address: str) -> Send:
@@ -280,24 +312,8 @@ async def test_a_pushed_answer_asks_for_waiting_replies_with_its_receipt(
     message's receipt (storage/arrival.py): the same two trips as an answer whose reply
     waits for the worker."""
 
-    from bot.channels.memory import MemoryChannel
-    from bot.delivery.worker import DeliveryWorker
-
-    clock = ManualClock(NOW)
-    channel = MemoryChannel()
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
-    service.pusher = worker
-
-    async def send(**fields: Any) -> int:
-        msg = InboundMessage(channel.name, "person-pushed", f"m{next(_ids)}", **fields)
-        handled = await service.handle(msg)
-        assert handled.status == "processed"
-        return handled.pushed
-
-    await send(command="start", language="de")
-    await send(choice="accept")
-    await worker.flush_pushed()  # the sent reply's row deleted (batched, in a unit of its own)
+    pushed = await pushed_at_the_danger_question(office.store, "person-pushed")
+    send, worker, channel = pushed.send, pushed.worker, pushed.channel
     trips = trips_to_the_database_thread(monkeypatch)
     assert await send(choice="no") == 1
     monkeypatch.undo()
@@ -313,24 +329,8 @@ async def test_a_pushed_answer_on_postgresql_is_two_statements(office: Office) -
     costs no statement of its own: the unit is the locking read with the receipt and the
     write, whose reply is leased for the push only if no earlier one waits
     (storage/pending.py), between BEGIN and COMMIT."""
-    from bot.channels.memory import MemoryChannel
-    from bot.delivery.worker import DeliveryWorker
-
-    clock = ManualClock(NOW)
-    channel = MemoryChannel()
-    service = ConversationService(office.store, FlowCatalog("mini"), response_time={}, clock=clock)
-    worker = DeliveryWorker(office.store, {channel.name: channel}, clock=clock)
-    service.pusher = worker
-
-    async def send(**fields: Any) -> int:
-        msg = InboundMessage(channel.name, "person-pushed", f"m{next(_ids)}", **fields)
-        handled = await service.handle(msg)
-        assert handled.status == "processed"
-        return handled.pushed
-
-    await send(command="start", language="de")
-    await send(choice="accept")
-    await worker.flush_pushed()
+    pushed = await pushed_at_the_danger_question(office.store, "person-pushed")
+    send, worker, channel = pushed.send, pushed.worker, pushed.channel
     async with statements(office.store) as seen:
         assert await send(choice="no") == 1
     # The sent replies' rows are deleted in batches of their own, whenever they run.
