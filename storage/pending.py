@@ -36,6 +36,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Text,
     all_,
     bindparam,
     case,
@@ -47,6 +48,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -235,7 +237,7 @@ def _one_statement_call(
     if conditional:
         assert unless is not None
         values["w_contact_id"] = unless.contact_id
-        values["w_sent"] = unless.sent
+        values["w_sent"] = [str(outbox_id) for outbox_id in unless.sent]
     for i, (row_id, columns) in enumerate(updates):
         values[f"c{i}_row_id"] = row_id
         values.update((f"c{i}_{name}", changed[row_id][name]) for name in columns)
@@ -301,7 +303,10 @@ def _one_select(shape: _Shape) -> Select[Any]:
             exists()
             .where(
                 _OUTBOX.c.contact_id == bindparam("w_contact_id", type_=Integer),
-                _OUTBOX.c.id != all_(bindparam("w_sent", type_=ARRAY(Integer))),
+                # Sent as text[]: asyncpg has a codec of its own for that, while an
+                # integer[] parameter makes it look the type up on every new connection.
+                _OUTBOX.c.id
+                != all_(sql_cast(bindparam("w_sent", type_=ARRAY(Text)), ARRAY(Integer))),
             )
             .label("waiting")
         ).cte("w")

@@ -331,6 +331,9 @@ async def test_a_pushed_answer_on_postgresql_is_two_statements(office: Office) -
     (storage/pending.py), between BEGIN and COMMIT."""
     pushed = await pushed_at_the_danger_question(office.store, "person-pushed")
     send, worker, channel = pushed.send, pushed.worker, pushed.channel
+    # On a new connection, where asyncpg prepares everything anew: no type of the unit's
+    # statements needs a look-up of its own (asyncpg's introspection, several statements).
+    await office.store.db.engine.dispose()
     async with statements(office.store) as seen:
         assert await send(choice="no") == 1
     # The sent replies' rows are deleted in batches of their own, whenever they run.
