@@ -9,10 +9,11 @@ key. The clients run in a second process and walk the shipped intake in a loop e
 `bench.webchat` does (the per-connection flood limit lifted): first all of them on replica A
 alone, then half on A and half on B. Printed: round trips per second and latency for each,
 the ratio two/one, and the CPU time of the replica processes per round trip (user + system,
-from /proc), the figure that carries to a machine with more cores; on a 2-core machine the
-ratio is bounded by the cores that client, replicas and PostgreSQL share. Both phases are
-also printed as bench.webchat prints them, as ratios to a bare aiohttp WebSocket echo
-measured first in the same run with the same clients (issue 16's targets are stated so).
+from /proc, inside the measured window only), the figure that carries to a machine with
+more cores; on a 2-core machine the ratio is bounded by the cores that client, replicas
+and PostgreSQL share. Both phases are also printed as bench.webchat prints them, as ratios
+to a bare aiohttp WebSocket echo measured first in the same run with the same clients
+(issue 16's targets are stated so).
 
 Then the cross-replica reply latency: one person on replica A finishes the intake, a
 counsellor claims the case, and this process writes counsellor replies into the database
@@ -41,6 +42,7 @@ from typing import Any, TextIO
 
 import aiohttp
 
+from bench.cpu_window import CpuSampler, process_cpu
 from bench.webchat import (
     CONNECT_AT_ONCE,
     HOST,
@@ -113,6 +115,7 @@ async def _drive(ports: list[int], count: int, warmup: float, seconds: float) ->
         clients = list(await asyncio.gather(*(connect(i) for i in range(count))))
         start = time.perf_counter() + warmup
         end = start + seconds
+        result.start, result.end = start, end
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
@@ -136,12 +139,6 @@ def drive(ports: list[int], count: int, warmup: float, seconds: float) -> LoadRe
 # ---------------------------------------------------------------- measuring
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _pids(servers: Sequence[Server]) -> list[int]:
     return [s.proc.pid for s in servers if s.proc is not None]
 
@@ -149,12 +146,13 @@ def _pids(servers: Sequence[Server]) -> list[int]:
 async def measure(
     pool: ProcessPoolExecutor, servers: Sequence[Server], count: int, seconds: float
 ) -> LoadResult:
-    """Round trips through `servers`, with the replicas' CPU seconds (all of them, /proc)."""
+    """Round trips through `servers`, with the replicas' CPU seconds in the window (all of
+    them, /proc)."""
     loop = asyncio.get_running_loop()
-    before = sum(cpu_seconds(pid) for pid in _pids(servers))
     ports = [s.port for s in servers]
-    result = await loop.run_in_executor(pool, drive, ports, count, 1.0, seconds)
-    result.cpu_seconds = sum(cpu_seconds(pid) for pid in _pids(servers)) - before
+    with CpuSampler(process_cpu(_pids(servers))) as cpu:
+        result = await loop.run_in_executor(pool, drive, ports, count, 1.0, seconds)
+    result.cpu_seconds = cpu.between(result.start, result.end)
     return result
 
 
@@ -163,9 +161,9 @@ async def measure_echo(pool: ProcessPoolExecutor, count: int, seconds: float) ->
     (its CPU time is the echo's: the clients run in the pool's process)."""
     loop = asyncio.get_running_loop()
     async with listening(echo_app()) as port:
-        before = time.process_time()
-        result = await loop.run_in_executor(pool, drive, [port], count, 1.0, seconds)
-        result.cpu_seconds = time.process_time() - before
+        with CpuSampler() as cpu:
+            result = await loop.run_in_executor(pool, drive, [port], count, 1.0, seconds)
+        result.cpu_seconds = cpu.between(result.start, result.end)
     return result
 
 

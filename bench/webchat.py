@@ -19,9 +19,11 @@ until every client has had one round trip (at least 1 s), and the window is at l
 `--seconds` and at least five times the slowest warm-up round trip, so a window never ends
 before the latency it measures (and if nothing completes it says so, never 0/s or nan). The
 server's CPU per round trip is this process's CPU time (all threads: the event loop,
-aiosqlite's and asyncpg's) during the clients' run divided by the frames they sent; the
-PostgreSQL server's own processes are not in it. The soft open-file limit is raised
-(resource.setrlimit) when it is too low for the sockets of the run.
+aiosqlite's and asyncpg's) inside the measured window divided by the round trips that ended
+in it (bench/cpu_window.py: the clients' connections, each a new conversation, and the
+warm-up are not in it); the PostgreSQL server's own processes are not in it either. The
+soft open-file limit is raised (resource.setrlimit) when it is too low for the sockets of
+the run.
 
 The baseline is a bare aiohttp WebSocket server that answers every frame with one `message`
 frame of kind `prompt` (and `hello` with a `welcome` first), set up in the same process in the
@@ -65,6 +67,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import aiohttp
 from aiohttp import WSMsgType, web
 
+from bench.cpu_window import CpuSampler
 from tests.serve import free_port  # a port held back until the server binds it
 
 if TYPE_CHECKING:
@@ -245,13 +248,18 @@ class LoadResult:
     sent: int = 0
     """Every answer/command frame sent, warm-up included."""
     acks: int = 0
+    start: float = 0.0
+    end: float = 0.0
+    """The measured window (time.perf_counter, the same clock in every process)."""
     cpu_seconds: float = 0.0
-    """CPU time of the server's process (all its threads) while the clients ran; filled in
-    by the server side, not the client process."""
+    """CPU time of the server (all its threads) inside the window, not while the clients
+    connected or warmed up (bench/cpu_window.py); filled in by the server side."""
 
     @property
     def cpu_per_round_trip(self) -> float:
-        return self.cpu_seconds / self.sent if self.sent else float("nan")
+        """The window's CPU over the round trips that ended in it."""
+        done = len(self.latencies)
+        return self.cpu_seconds / done if done else float("nan")
 
     @property
     def rate(self) -> float:
@@ -306,9 +314,9 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
             asyncio.gather(*(warm_up(c) for c in clients)), WARMUP_LIMIT + warmup
         )
         window = min(max(seconds, WINDOW_ROUND_TRIPS * max(warm)), WINDOW_LIMIT)
-        result = LoadResult(count, window)
         start = time.perf_counter()
         end = start + window
+        result = LoadResult(count, window, start=start, end=end)
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
@@ -681,9 +689,9 @@ async def run(opts: Options, directory: Path, out: TextIO) -> None:
 
         async def measure(port: int, n: int) -> LoadResult:
             # The servers run in this process: its CPU time is theirs (the clients' is not).
-            cpu = time.process_time()
-            result = await loop.run_in_executor(clients, drive, port, n, warmup, opts.seconds)
-            result.cpu_seconds = time.process_time() - cpu
+            with CpuSampler() as cpu:
+                result = await loop.run_in_executor(clients, drive, port, n, warmup, opts.seconds)
+            result.cpu_seconds = cpu.between(result.start, result.end)
             return result
 
         for database in opts.databases:
