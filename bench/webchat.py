@@ -25,6 +25,12 @@ warm-up are not in it); the PostgreSQL server's own processes are not in it eith
 soft open-file limit is raised (resource.setrlimit) when it is too low for the sockets of
 the run.
 
+A rush of new people. Before the round trips of each level, its clients open their sockets
+(50 at a time, the set-up's limit) and each waits for its first question: printed as first
+questions per second and the p50/p99 from opening the socket to that question, against the
+echo's welcome. Every one of them is a new conversation (a unit of work with an ORM session,
+the contact's pseudonym, the opening step), the moment a campaign or a TV report brings.
+
 The baseline is a bare aiohttp WebSocket server that answers every frame with one `message`
 frame of kind `prompt` (and `hello` with a `welcome` first), set up in the same process in the
 same way and driven by the same client code at the same concurrency.
@@ -182,6 +188,8 @@ class Client:
         self.sent = 0
         self.acks = 0
         self.prompt: dict[str, Any] = {}
+        self.arrival = 0.0
+        """Seconds from opening the socket to the first question (see `_connect`)."""
 
     async def _receive(self) -> dict[str, Any]:
         msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT)
@@ -251,6 +259,10 @@ class LoadResult:
     start: float = 0.0
     end: float = 0.0
     """The measured window (time.perf_counter, the same clock in every process)."""
+    arrivals: list[float] = field(default_factory=list)
+    """Each client's seconds from opening its socket to its first question."""
+    arrival_seconds: float = 0.0
+    """From the first socket opened to the last first question."""
     cpu_seconds: float = 0.0
     """CPU time of the server (all its threads) inside the window, not while the clients
     connected or warmed up (bench/cpu_window.py); filled in by the server side."""
@@ -270,11 +282,13 @@ async def _connect(
     session: aiohttp.ClientSession, url: str, origin: str, index: int, gate: asyncio.Semaphore
 ) -> Client:
     async with gate:
+        began = time.perf_counter()
         ws = await session.ws_connect(
             url, headers={"Origin": origin}, timeout=aiohttp.ClientWSTimeout(ws_close=5)
         )
         client = Client(ws, index)
         await client.hello()
+        client.arrival = time.perf_counter() - began
         return client
 
 
@@ -301,7 +315,9 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
     later, at most WARMUP_LIMIT), then measure a window of at least `seconds` and at least
     WINDOW_ROUND_TRIPS times the slowest warm-up round trip: a window shorter than the
     latency would count nothing, or only the lucky ones."""
+    began = time.perf_counter()
     async with connected(port, count) as clients:
+        arrived = time.perf_counter() - began
         warm: list[float] = []
         began = time.perf_counter()
 
@@ -317,6 +333,8 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
         start = time.perf_counter()
         end = start + window
         result = LoadResult(count, window, start=start, end=end)
+        result.arrivals = [c.arrival for c in clients]
+        result.arrival_seconds = arrived
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
@@ -667,6 +685,25 @@ def throughput_line(service: LoadResult, echo: LoadResult, database: str = "SQLi
     return "; ".join(parts)
 
 
+def arrival_line(service: LoadResult, echo: LoadResult, database: str = "SQLite") -> str:
+    """A rush of new people (a campaign, a TV report): each opens the chat and waits for the
+    first question; CONNECT_AT_ONCE of them at a time, as many as a burst can bring."""
+    n = service.concurrency
+    if not service.arrivals or not echo.arrivals:
+        return f"{n} people opening the chat on {database}: not measured"
+    rate, base = n / service.arrival_seconds, n / echo.arrival_seconds
+    parts = [
+        f"{n} people opening the chat on {database} ({CONNECT_AT_ONCE} at a time): "
+        f"{rate:.0f} first questions/s = {_ratio(rate, base)} {TIMES} echo ({base:.0f}/s)"
+    ]
+    for p in (50, 99):
+        mine, theirs = percentile(service.arrivals, p), percentile(echo.arrivals, p)
+        parts.append(
+            f"first question p{p} {_ms(mine)} = {_ratio(mine, theirs)} {TIMES} echo {_ms(theirs)}"
+        )
+    return "; ".join(parts)
+
+
 def idle_line(service: IdleResult, echo: IdleResult) -> str:
     return (
         f"idle connections ({service.count}, after hello): {service.per_connection:.1f} KiB "
@@ -719,6 +756,7 @@ async def run(opts: Options, directory: Path, out: TextIO) -> None:
                         sent += service.sent
                         acks += service.acks
                         say(throughput_line(service, echo, name))
+                        say(arrival_line(service, echo, name))
                     # Every prompt arrived; wait until the worker removed them from the outbox.
                     await _outbox_drained(store)
                     counts = await store_counts(store)

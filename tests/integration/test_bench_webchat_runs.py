@@ -39,6 +39,14 @@ def test_the_benchmark_goes_through_the_service_and_prints_ratios(
             out,
             re.MULTILINE,
         ), out
+        # The rush of new people: each of them waited for a first question.
+        assert re.search(
+            rf"^3 people opening the chat on {database} \(50 at a time\): {NUMBER} first "
+            rf"questions/s = {NUMBER} {X} echo \({NUMBER}/s\); first question p50 {MS} = "
+            rf"{NUMBER} {X} echo {MS}; first question p99 {MS} = {NUMBER} {X} echo {MS}$",
+            out,
+            re.MULTILINE,
+        ), out
     assert re.search(
         rf"^idle connections \(10, after hello\): -?{NUMBER} KiB each = \S+ {X} echo "
         rf"\(-?{NUMBER} KiB each\); server RSS {NUMBER} → {NUMBER} MiB",
