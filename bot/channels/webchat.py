@@ -284,6 +284,16 @@ class HistoryLike(Protocol):
     def lines(self) -> tuple[Any, ...]: ...
 
 
+@dataclass
+class _NewChat:
+    """The history of a session token made for this hello: none."""
+
+    owner: str | None = None
+    case_id: int | None = None
+    readable: bool = True
+    lines: tuple[Any, ...] = ()
+
+
 class Backend(Protocol):
     """The conversation service as the web chat uses it."""
 
@@ -762,7 +772,13 @@ class _Session:
         self.language_chosen = frame.chosen
         self.source = frame.source
         self.channel.attach(self.address, self.ws, self._catch_up)
-        history = await self.backend.history(self.channel.name, self.address, self.token)
+        # A token made just now names no conversation: nothing to look up before the first
+        # question (a rush of new people costs one unit each, not a read and a unit).
+        history: HistoryLike = (
+            await self.backend.history(self.channel.name, self.address, self.token)
+            if resumed
+            else _NewChat()
+        )
         await self._welcome(history, resumed and history.owner is not None)
         if history.owner is None:
             # A new chat: the first question comes at once, in the page's language.
