@@ -235,11 +235,15 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def _cpu_ms(seconds: float) -> str:
+    return "n/a ms" if seconds != seconds else f"{seconds * 1000:.1f} ms"  # NaN: not measured
+
+
 def load_line(label: str, result: LoadResult) -> str:
     return (
         f"{label}: {result.rate:.0f} round trips/s; p50 {_ms(percentile(result.latencies, 50))}, "
         f"p99 {_ms(percentile(result.latencies, 99))}; replica CPU "
-        f"{result.cpu_per_round_trip * 1000:.1f} ms per round trip"
+        f"{_cpu_ms(result.cpu_per_round_trip)} per round trip"
     )
 
 

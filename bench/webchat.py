@@ -261,8 +261,12 @@ class LoadResult:
     """The measured window (time.perf_counter, the same clock in every process)."""
     arrivals: list[float] = field(default_factory=list)
     """Each client's seconds from opening its socket to its first question."""
+    arrival_start: float = 0.0
     arrival_seconds: float = 0.0
     """From the first socket opened to the last first question."""
+    arrival_cpu: float = 0.0
+    """CPU time of the server meanwhile: the new conversations' (filled in by the server
+    side)."""
     cpu_seconds: float = 0.0
     """CPU time of the server (all its threads) inside the window, not while the clients
     connected or warmed up (bench/cpu_window.py); filled in by the server side."""
@@ -334,7 +338,7 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
         end = start + window
         result = LoadResult(count, window, start=start, end=end)
         result.arrivals = [c.arrival for c in clients]
-        result.arrival_seconds = arrived
+        result.arrival_start, result.arrival_seconds = began, arrived
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
@@ -641,6 +645,8 @@ def raise_open_file_limit(needed: int) -> str:
 
 def _ms(seconds: float) -> str:
     ms = seconds * 1000
+    if ms != ms:  # NaN: not measured (bench/cpu_window.py)
+        return "n/a ms"
     return f"{ms:.2f} ms" if ms < 1 else f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
 
 
@@ -701,6 +707,7 @@ def arrival_line(service: LoadResult, echo: LoadResult, database: str = "SQLite"
         parts.append(
             f"first question p{p} {_ms(mine)} = {_ratio(mine, theirs)} {TIMES} echo {_ms(theirs)}"
         )
+    parts.append(f"server CPU {_ms(service.arrival_cpu / n)} per new chat")
     return "; ".join(parts)
 
 
@@ -729,6 +736,9 @@ async def run(opts: Options, directory: Path, out: TextIO) -> None:
             with CpuSampler() as cpu:
                 result = await loop.run_in_executor(clients, drive, port, n, warmup, opts.seconds)
             result.cpu_seconds = cpu.between(result.start, result.end)
+            result.arrival_cpu = cpu.between(
+                result.arrival_start, result.arrival_start + result.arrival_seconds
+            )
             return result
 
         for database in opts.databases:

@@ -4,6 +4,9 @@ round trips that came after."""
 
 from __future__ import annotations
 
+import math
+import time
+
 import pytest
 
 from bench.cpu_window import CpuSampler, cpu_between
@@ -24,9 +27,19 @@ def test_bounds_between_samples_are_interpolated_and_clamped_to_the_sampled_span
     assert cpu_between(SAMPLES, -3.0, 9.0) == pytest.approx(7.0)
 
 
-def test_the_sampler_reads_the_given_clock_from_enter_to_exit() -> None:
+def test_the_sampler_spans_its_block_and_nothing_before_it() -> None:
     readings = iter(range(1000))
     with CpuSampler(lambda: float(next(readings))) as cpu:
-        pass
-    # At least the samples at enter and at exit, each a later reading.
-    assert cpu.between(float("-inf"), float("inf")) >= 1.0
+        inside = time.perf_counter()
+    assert cpu.failed is None
+    assert cpu.between(inside, inside) == 0.0
+    assert math.isnan(cpu.between(inside - 3600, inside))  # before the first sample
+
+
+def test_a_sampler_that_cannot_read_gives_no_figure_rather_than_too_small_a_one() -> None:
+    readings = iter([0.0])  # the measured process ends after the first reading
+
+    with CpuSampler(lambda: next(readings)) as cpu:
+        inside = time.perf_counter()
+    assert cpu.failed is not None and "StopIteration" in cpu.failed
+    assert math.isnan(cpu.between(inside, inside))
