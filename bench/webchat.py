@@ -319,9 +319,9 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
     later, at most WARMUP_LIMIT), then measure a window of at least `seconds` and at least
     WINDOW_ROUND_TRIPS times the slowest warm-up round trip: a window shorter than the
     latency would count nothing, or only the lucky ones."""
-    began = time.perf_counter()
+    opened = time.perf_counter()
     async with connected(port, count) as clients:
-        arrived = time.perf_counter() - began
+        arrived = time.perf_counter() - opened
         warm: list[float] = []
         began = time.perf_counter()
 
@@ -338,7 +338,7 @@ async def _drive(port: int, count: int, warmup: float, seconds: float) -> LoadRe
         end = start + window
         result = LoadResult(count, window, start=start, end=end)
         result.arrivals = [c.arrival for c in clients]
-        result.arrival_start, result.arrival_seconds = began, arrived
+        result.arrival_start, result.arrival_seconds = opened, arrived
 
         async def loop(client: Client) -> None:
             while time.perf_counter() < end:
