@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from storage.sqlite_driver import small_writes
+from storage.sqlite_driver import savepoint, small_writes
 
 
 @dataclass(eq=False)
@@ -87,21 +87,15 @@ class GroupCommit:
             group = self._open
             if group is None:
                 group = await self._begin()
-            savepoint = await group.conn.begin_nested()
             # A light unit's statements are a handful of indexed rows, and so is undoing
             # them: no hop each.
-            with small_writes(group.conn):
-                try:
-                    yield group.conn
-                except BaseException:
-                    try:
-                        await savepoint.rollback()
-                    finally:
-                        # Whatever else is in the group (perhaps nothing) is still committed.
-                        self._queue_commit(group)
-                    raise
-                await savepoint.commit()
-            self._queue_commit(group)
+            try:
+                with small_writes(group.conn):
+                    async with savepoint(group.conn):
+                        yield group.conn
+            finally:
+                # Whatever else is in the group (perhaps nothing) is still committed.
+                self._queue_commit(group)
         await asyncio.shield(group.durable)
 
     @contextlib.asynccontextmanager

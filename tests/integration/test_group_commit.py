@@ -11,15 +11,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.util.concurrency import await_
 
 from bot.channels.base import InboundMessage
 from bot.clock import ManualClock
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
-from storage import contacts, conversations
+from storage import contacts, conversations, meta
 from storage.db import Database
+from storage.models import ServerMeta
 from storage.store import Store
 from tests.conftest import Office
 
@@ -99,6 +100,40 @@ async def test_a_failing_turn_takes_nothing_of_the_others_with_it(office: Office
         for n in range(12):
             found = await contacts.find(tx, "memory", f"someone-{n}")
             assert (found is None) == (n in refused), n
+
+
+async def test_a_light_unit_that_gives_up_keeps_nothing_and_takes_nothing_of_the_others(
+    office: Office,
+) -> None:
+    """Light units (storage/light.py) share a group too, each in a savepoint of its own: one
+    that gives up after writing, or before writing anything, leaves nothing behind, and the
+    units before and after it in the group are committed with their rows."""
+    store = office.store
+
+    class GivesUp(Exception):
+        pass
+
+    async def unit(n: int) -> int:
+        async with store.light_tx() as tx:
+            if n % 4 == 1:
+                raise GivesUp(n)  # before any statement of its own
+            conn = await tx.connection()
+            await conn.execute(insert(ServerMeta).values(key=f"light-{n}", value=str(n)))
+            await asyncio.sleep(0)  # the others queue meanwhile
+            if n % 4 == 2:
+                raise GivesUp(n)  # after its write
+        return n
+
+    commits = commits_of(store)
+    results = await asyncio.gather(*(unit(n) for n in range(12)), return_exceptions=True)
+    gave_up = {n for n, r in enumerate(results) if isinstance(r, GivesUp)}
+    assert gave_up == {1, 2, 5, 6, 9, 10}
+    assert all(isinstance(r, (int, GivesUp)) for r in results), results
+    assert 0 < len(commits) < 12
+    async with another_process(store) as other, other.read() as tx:
+        for n in range(12):
+            value = await meta.get(tx, f"light-{n}")
+            assert value == (None if n in gave_up else str(n)), n
 
 
 async def test_clearing_the_log_does_not_wait_for_an_open_group(office: Office) -> None:
