@@ -45,18 +45,35 @@ _LETTER_FOLD = str.maketrans(
 )
 
 
+class _TokenChars(dict[int, str]):
+    """What each character becomes in the token stream: itself (a letter, digit or mark),
+    its folded letter, a word break (" "), or nothing (a combining mark, the tatweel).
+    Worked out once per character from its Unicode category, then `str.translate` looks it
+    up in C: a Python step per character cost ~1.4 µs, most of a long text's check."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code).translate(_LETTER_FOLD)
+        category = unicodedata.category(ch)
+        if category == "Mn" or ch == _TATWEEL:
+            value = ""
+        elif category[0] in "LNM":
+            value = ch
+        else:
+            value = " "
+        if len(self) < _TOKEN_CHARS_KEPT:  # bounded: a text may carry any of 1.1M characters
+            self[code] = value
+        return value
+
+
+_TOKEN_CHARS_KEPT = 20_000
+_TOKEN_CHARS = _TokenChars()
+
+
 def normalise(text: str) -> list[str]:
     """The word tokens of `text`, normalised as described in the module docstring."""
     # NFKC again after casefold: folding can leave sequences that compose differently.
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    folded = folded.translate(_LETTER_FOLD)
-    chars: list[str] = []
-    for ch in folded:
-        category = unicodedata.category(ch)
-        if category == "Mn" or ch == _TATWEEL:
-            continue
-        chars.append(ch if category[0] in "LNM" else " ")
-    return "".join(chars).split()
+    return folded.translate(_TOKEN_CHARS).split()
 
 
 @dataclass(frozen=True)
@@ -92,9 +109,11 @@ def _phrases(words_by_language: Mapping[str, Iterable[str]]) -> list[_Phrase]:
 
 @dataclass(frozen=True)
 class _Compiled:
-    exact: dict[int, frozenset[tuple[str, ...]]]
-    """Exact phrases by length: one set lookup per token and distinct length."""
-    prefixed: tuple[_Phrase, ...]
+    by_first: dict[str, tuple[_Phrase, ...]]
+    """Every phrase but a one-word prefix, under its first word, which must match exactly
+    (only the last word of a prefix entry is a prefix): one lookup per token."""
+    prefixes: tuple[str, ...]
+    """One-word prefix entries: one `str.startswith` per token tests them all."""
 
 
 _COMPILED: dict[int, tuple[Mapping[str, Iterable[str]], _Compiled]] = {}
@@ -106,14 +125,14 @@ def _compiled(words_by_language: Mapping[str, Iterable[str]]) -> _Compiled:
     cached = _COMPILED.get(id(words_by_language))
     if cached is not None and cached[0] is words_by_language:
         return cached[1]
-    exact: dict[int, set[tuple[str, ...]]] = {}
-    prefixed: list[_Phrase] = []
+    by_first: dict[str, list[_Phrase]] = {}
+    prefixes: list[str] = []
     for p in _phrases(words_by_language):
-        if p.prefix:
-            prefixed.append(p)
+        if p.prefix and len(p.words) == 1:
+            prefixes.append(p.words[0])
         else:
-            exact.setdefault(len(p.words), set()).add(p.words)
-    compiled = _Compiled({n: frozenset(w) for n, w in exact.items()}, tuple(prefixed))
+            by_first.setdefault(p.words[0], []).append(p)
+    compiled = _Compiled({w: tuple(ps) for w, ps in by_first.items()}, tuple(prefixes))
     if len(_COMPILED) >= 32:
         _COMPILED.clear()
     # The lists themselves are kept with the entry, so their id cannot be reused meanwhile.
@@ -127,9 +146,11 @@ def find_crisis(text: str, words_by_language: Mapping[str, Iterable[str]]) -> bo
     if not tokens:
         return False
     compiled = _compiled(words_by_language)
-    exact, prefixed = compiled.exact, compiled.prefixed
-    for length, wanted in exact.items():
-        for i in range(len(tokens) - length + 1):
-            if tuple(tokens[i : i + length]) in wanted:
+    by_first, prefixes = compiled.by_first, compiled.prefixes
+    for i, token in enumerate(tokens):
+        if prefixes and token.startswith(prefixes):
+            return True
+        for p in by_first.get(token, ()):
+            if p.matches_at(tokens, i):
                 return True
-    return any(p.matches_at(tokens, i) for p in prefixed for i in range(len(tokens)))
+    return False

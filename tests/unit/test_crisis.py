@@ -123,3 +123,29 @@ def test_ukrainian_letter_apostrophe_matches_the_typewriter_apostrophe() -> None
     assert find_crisis("він вбʼє мене", words)
     assert find_crisis("він вб\u2019є мене", words)
     assert not find_crisis("вбє мене", words)
+
+
+def test_a_phrase_whose_last_word_is_a_prefix_needs_its_other_words_whole() -> None:
+    words = {"de": ["will sterben*", "tot*"]}
+    assert find_crisis("ich will sterben", words)
+    assert find_crisis("Ich WILL sterbenskrank sein", words)
+    assert find_crisis("sie ist totgeschlagen worden", words)
+    assert not find_crisis("ich wollte sterben", words)  # "will" is a whole word
+    assert not find_crisis("wille sterben", words)
+    assert not find_crisis("es ist ein Tütchen", words)
+
+
+def test_a_text_of_more_distinct_characters_than_are_kept_is_read_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What each character becomes is remembered, but only for so many characters: a text of
+    any of Unicode's million characters cannot grow it without end, and the ones beyond
+    are worked out each time, to the same tokens."""
+    import dialogs.crisis as crisis
+
+    monkeypatch.setattr(crisis, "_TOKEN_CHARS", crisis._TokenChars())
+    monkeypatch.setattr(crisis, "_TOKEN_CHARS_KEPT", 4)
+    assert normalise("  Hallo,   WELT!  Straße ") == ["hallo", "welt", "strasse"]
+    assert normalise("مُحَمَّد ـــ كتاب") == ["محمد", "کتاب"]
+    assert find_crisis("Ich will nicht mehr leben!", WORDS)
+    assert len(crisis._TOKEN_CHARS) == 4
