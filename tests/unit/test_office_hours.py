@@ -5,7 +5,7 @@ settings that describe them and the texts that tell the person."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -143,6 +143,26 @@ def test_summer_time_ends_over_the_weekend(hours: OfficeHours) -> None:
     assert hours.closed_since(datetime(2026, 10, 25, 1, 30, tzinfo=UTC)) == datetime(
         2026, 10, 23, 11, 0, tzinfo=UTC
     )
+
+
+def test_the_same_schedule_answers_the_same_day_after_day(lunch: OfficeHours) -> None:
+    """One schedule serves every message for months (it keeps each day's periods once worked
+    out): every quarter hour from October to April, over the change of clocks, Christmas and
+    the office's own closing days, it answers as a schedule asked for the first time."""
+    settings = OfficeHoursSettings(
+        monday=["14:00-16:00", "09:00-13:00"], extra_holidays=["2026-12-24..2027-01-01"]
+    )
+    moment = local(2026, 10, 1)
+    seen = set()
+    while moment < local(2027, 4, 30):
+        fresh = settings.schedule("Europe/Berlin")
+        assert lunch.is_open(moment) == fresh.is_open(moment), moment
+        seen.add(lunch.is_open(moment))
+        if moment.minute == 0 and moment.hour == 8:
+            assert lunch.next_opening(moment) == fresh.next_opening(moment), moment
+            assert lunch.closed_since(moment) == fresh.closed_since(moment), moment
+        moment = (moment.astimezone(UTC) + timedelta(minutes=15)).astimezone(BERLIN)
+    assert seen == {True, False}
 
 
 def test_open_all_day_is_possible() -> None:
