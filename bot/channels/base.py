@@ -115,10 +115,10 @@ class InboundMessage:
     def __post_init__(self) -> None:
         # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable
         # gets past the edge.
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in _INBOUND_FIELDS:
+            value = getattr(self, name)
             if isinstance(value, str | tuple):
-                object.__setattr__(self, field.name, without_lone_surrogates(value))
+                object.__setattr__(self, name, without_lone_surrogates(value))
         given = [
             x
             for x in (self.text, self.choice, self.choices, self.command, self.attachment)
@@ -138,6 +138,11 @@ class InboundMessage:
             self.command != "start" or not SOURCE_TAG.fullmatch(self.source)
         ):
             raise InvalidMessage("a source tag is 1 to 32 letters, digits, _ or -, with start")
+
+
+_INBOUND_FIELDS = tuple(field.name for field in fields(InboundMessage))
+"""Named once: `dataclasses.fields` rebuilds its answer at every call, and every message that
+arrives is checked here."""
 
 
 @dataclass(frozen=True)
