@@ -60,8 +60,9 @@ class _TokenChars(dict[int, str]):
             value = ch
         else:
             value = " "
-        if len(self) < _TOKEN_CHARS_KEPT:  # bounded: a text may carry any of 1.1M characters
-            self[code] = value
+        if len(self) >= _TOKEN_CHARS_KEPT:  # bounded: a text may carry any of 1.1M characters
+            self.clear()  # the common ones come back with the next texts
+        self[code] = value
         return value
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -88,6 +88,8 @@ class _Ran:
     async def _call(self, operation: str, parameters: Any, many: bool) -> None:
         connection = self._connection
         adapted = self._adapted
+        if adapted.lost():
+            raise sqlite3.OperationalError(LOST)
         ran: _Run
         if adapted.in_place():
             ran = self._run(connection._conn, adapted.take_kept(), operation, parameters, many)
@@ -165,8 +167,14 @@ def _run_batch(db: sqlite3.Connection, kept: list[str], work: Work) -> list[Any]
     return returned
 
 
+LOST: Final = (
+    "SQLite ended the write transaction on its own after an error (a full disk, an I/O "
+    "error); nothing of it was committed"
+)
+
+
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_kept", "_writer", "small_writes")
+    __slots__ = ("_kept", "_lost", "_writer", "small_writes")
     _cursor_cls = _OneHopCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
@@ -175,6 +183,8 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._writer = False
         """The connection's transaction began with BEGIN IMMEDIATE (`began_writing`) and
         has not ended since: it holds the file's writer."""
+        self._lost = False
+        """That transaction was rolled back by SQLite itself (see `lost`)."""
         self.small_writes = False
         """Set while a unit of work whose statements are all small runs on the connection
         (see `in_place`), cleared for a large step inside one."""
@@ -183,6 +193,19 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         """The BEGIN IMMEDIATE just sent succeeded: the connection holds the file's writer
         until its transaction ends."""
         self._writer = True
+        self._lost = False
+
+    def lost(self) -> bool:
+        """Whether the write transaction is gone though nobody ended it: after a full disk,
+        an I/O error or a trigger's RAISE(ROLLBACK), SQLite rolls the whole transaction
+        back on its own. The units of work that wrote in it before are gone with it, and
+        they must not be told otherwise: a kept SAVEPOINT would begin a new transaction and
+        the group's COMMIT would report them durable. So every later statement of the
+        group and its commit fail (`LOST`) until the connection is rolled back."""
+        db = self._connection._connection
+        if self._writer and (db is None or not db.in_transaction):
+            self._lost = True
+        return self._lost
 
     def in_place(self) -> bool:
         """Whether the next statement runs on the event loop's thread, without a hop.
@@ -197,11 +220,12 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         connection at a time (the group's writer), so the thread is idle meanwhile.
 
         Holding the writer is checked, not assumed: a transaction SQLite ended on its own (an
-        I/O error rolls it back) and one begun by a savepoint are deferred, and their first
-        write could wait for another process."""
+        I/O error rolls it back) is lost (`lost`), and one begun by a savepoint is deferred,
+        whose first write could wait for another process."""
+        if self.lost():
+            return False
         db = self._connection._connection
         if db is None or not db.in_transaction:
-            self._writer = False
             return False
         return self.small_writes and self._writer
 
@@ -218,6 +242,9 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         """Undo the savepoint `name` (opened with `keep`) and what ran since, at once: after
         whatever else was kept, in place or with a hop as `in_place` decides."""
         kept = self.take_kept()
+        db = self._connection._connection
+        if self.lost() or db is None or not db.in_transaction:
+            return  # the whole transaction is gone, and the savepoint with it
         if kept and kept[-1] == f"SAVEPOINT {name}":
             self._kept = kept[:-1]  # nothing ran since it was opened: it was never sent
             return
@@ -230,10 +257,13 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         connection = self._connection
+        lost = self.lost()
         self._writer = False
         if not connection._connection:
             return
         try:
+            if lost:
+                raise sqlite3.OperationalError(LOST)
             await_(connection._execute(_commit, connection._conn, self.take_kept()))
         except Exception as error:
             self._handle_exception(error)
@@ -244,6 +274,9 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         SQLAlchemy's greenlet. The first row of each statement that returns rows (None
         without one)."""
         connection = self._connection
+        if self.lost():
+            error = sqlite3.OperationalError(LOST)
+            raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
         if self.in_place():
             return _run_batch(connection._conn, self.take_kept(), work)
         ran: list[Any] = await_(
@@ -257,7 +290,7 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
         # only reads SQLite's autocommit flag; no statement runs on a connection being
         # returned.) Kept savepoint statements go with the rollback's undoing.
         self._kept = []
-        self._writer = False
+        self._writer = self._lost = False
         db = self._connection._connection
         if db is not None and not db.in_transaction:
             return

@@ -136,6 +136,41 @@ async def test_a_light_unit_that_gives_up_keeps_nothing_and_takes_nothing_of_the
             assert value == (None if n in gave_up else str(n)), n
 
 
+async def test_when_sqlite_ends_a_group_s_transaction_itself_nobody_in_it_hears_stored(
+    office: Office,
+) -> None:
+    """After some errors (a full disk, an I/O error) SQLite rolls the whole transaction back
+    on its own. The units that wrote in it before are gone with it: nobody in the group may
+    return as if stored (their channels would acknowledge messages that are lost), nor may
+    a later unit write into a new transaction of its own. Every unit of that group fails,
+    and the next group works. Here a trigger's RAISE(ROLLBACK) ends the transaction as
+    such an error would."""
+    store = office.store
+    async with store.tx() as tx:
+        conn = await tx.session.connection()
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER ends_the_transaction BEFORE INSERT ON server_meta"
+            " WHEN NEW.key = 'fails' BEGIN SELECT RAISE(ROLLBACK, 'as a full disk would'); END"
+        )
+
+    async def unit(key: str) -> str:
+        async with store.light_tx() as tx:
+            conn = await tx.connection()
+            await conn.execute(insert(ServerMeta).values(key=key, value="stored"))
+            await asyncio.sleep(0)  # the others queue meanwhile, into the same group
+        return key
+
+    keys = ["before", "fails", "after"]
+    results = await asyncio.gather(*(unit(key) for key in keys), return_exceptions=True)
+    stored = [key for key, result in zip(keys, results, strict=True) if result == key]
+    async with another_process(store) as other, other.read() as tx:
+        present = [key for key in keys if await meta.get(tx, key) is not None]
+    assert stored == present == [], results
+    assert await unit("next") == "next"
+    async with another_process(store) as other, other.read() as tx:
+        assert await meta.get(tx, "next") == "stored"
+
+
 async def test_clearing_the_log_does_not_wait_for_an_open_group(office: Office) -> None:
     """The write-ahead log is cleared (after a deletion) while others write: the checkpoint
     commits their group first instead of waiting ten seconds for its lock."""

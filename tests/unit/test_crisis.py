@@ -139,8 +139,8 @@ def test_a_text_of_more_distinct_characters_than_are_kept_is_read_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What each character becomes is remembered, but only for so many characters: a text of
-    any of Unicode's million characters cannot grow it without end, and the ones beyond
-    are worked out each time, to the same tokens."""
+    any of Unicode's million characters cannot grow it without end, and what was forgotten
+    is worked out again, to the same tokens."""
     import dialogs.crisis as crisis
 
     monkeypatch.setattr(crisis, "_TOKEN_CHARS", crisis._TokenChars())
@@ -148,4 +148,5 @@ def test_a_text_of_more_distinct_characters_than_are_kept_is_read_the_same(
     assert normalise("  Hallo,   WELT!  Straße ") == ["hallo", "welt", "strasse"]
     assert normalise("مُحَمَّد ـــ كتاب") == ["محمد", "کتاب"]
     assert find_crisis("Ich will nicht mehr leben!", WORDS)
-    assert len(crisis._TOKEN_CHARS) == 4
+    assert normalise("  Hallo,   WELT!  Straße ") == ["hallo", "welt", "strasse"]
+    assert 0 < len(crisis._TOKEN_CHARS) <= 4

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n.languages import LANGUAGES
+from bot.office import hours as office_hours
 from bot.office import texts as office_texts
 from bot.office.holidays import easter_sunday, public_holidays
 from bot.office.hours import OfficeHours, parse_day
@@ -145,10 +146,16 @@ def test_summer_time_ends_over_the_weekend(hours: OfficeHours) -> None:
     )
 
 
-def test_the_same_schedule_answers_the_same_day_after_day(lunch: OfficeHours) -> None:
+@pytest.mark.parametrize("days_kept", [3, None])
+def test_the_same_schedule_answers_the_same_day_after_day(
+    lunch: OfficeHours, days_kept: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One schedule serves every message for months (it keeps each day's periods once worked
-    out): every quarter hour from October to April, over the change of clocks, Christmas and
-    the office's own closing days, it answers as a schedule asked for the first time."""
+    out, up to a bound, then starts afresh): every quarter hour from October to April, over
+    the change of clocks, Christmas and the office's own closing days, it answers as a
+    schedule asked for the first time."""
+    if days_kept is not None:
+        monkeypatch.setattr(office_hours, "_DAYS_KEPT", days_kept)
     settings = OfficeHoursSettings(
         monday=["14:00-16:00", "09:00-13:00"], extra_holidays=["2026-12-24..2027-01-01"]
     )
@@ -163,6 +170,7 @@ def test_the_same_schedule_answers_the_same_day_after_day(lunch: OfficeHours) ->
             assert lunch.closed_since(moment) == fresh.closed_since(moment), moment
         moment = (moment.astimezone(UTC) + timedelta(minutes=15)).astimezone(BERLIN)
     assert seen == {True, False}
+    assert len(lunch._periods) <= (days_kept or office_hours.SEARCH_DAYS * 2)
 
 
 def test_open_all_day_is_possible() -> None:
