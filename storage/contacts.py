@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -30,14 +31,18 @@ LAST_SEEN_STEP = timedelta(hours=1)
 contact row for every message would cost a statement per message."""
 
 
-async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
+async def contact_for(tx: Tx, channel: str, address: str, *, looked_up: bool = False) -> ContactRef:
     """The contact for a channel address, created on first contact.
 
     Only the keyed pseudonym is searchable; the address itself is encrypted because the
-    delivery worker must be able to answer.
+    delivery worker must be able to answer. `looked_up`: the caller has just found no
+    contact for the address in this transaction (a new person's first message), so it is
+    not looked for again; a replica that creates it meanwhile is handled as ever.
     """
     pseudonym = tx.keys.pseudonym(f"contact:{channel}", address)
-    row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
+    row = None
+    if not looked_up:
+        row = await tx.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
     if row is None:
         row = Contact(
             channel=channel,
@@ -59,6 +64,7 @@ async def contact_for(tx: Tx, channel: str, address: str) -> ContactRef:
             row.address_ct = tx.keys.encrypt(
                 "address", address.encode(), address_aad(row.id, channel, pseudonym)
             )
+            return dataclasses.replace(_ref(row), new=True)
     else:
         return arrived(tx, row)
     return _ref(row)

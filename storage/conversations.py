@@ -67,7 +67,7 @@ async def contact_and_active(
     query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
     found = (await tx.session.execute(query, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
-        return await contacts.contact_for(tx, channel, address), None
+        return await contacts.contact_for(tx, channel, address, looked_up=True), None
     contact_row, row = found
     contact = contacts.arrived(tx, contact_row)
     if row is None:

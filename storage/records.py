@@ -20,6 +20,8 @@ class ContactRef:
     pseudonym: str
     unreachable: bool
     blocked: bool = False
+    new: bool = False
+    """Created by this transaction: it has had no conversation, so no earlier case."""
 
 
 @dataclass(frozen=True)

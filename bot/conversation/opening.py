@@ -52,7 +52,8 @@ async def start(tx: Tx, ctx: Context, contact: ContactRef, msg: InboundMessage) 
     version = await ctx.catalog.current(tx)
     flow = await ctx.catalog.flow(tx, version.id)
     language = msg.language if msg.language in flow.languages else flow.default_language
-    previous = await conversations.last_case_of(tx, contact.id)
+    # A contact made by this message has no earlier case to name.
+    previous = None if contact.new else await conversations.last_case_of(tx, contact.id)
     conv = await conversations.start(tx, contact.id, version.id, language, previous)
     metrics.CONVERSATIONS_STARTED.inc()
     log.info("conversation %s started on flow %s version %s", conv.id, flow.id, version.number)

@@ -381,3 +381,25 @@ async def test_a_write_transaction_holds_the_file_s_writer_until_its_commit(
         await contacts.find(tx, "memory", "someone")
         assert not other_process_can_write()
     assert other_process_can_write()
+
+
+async def test_a_new_person_is_looked_for_no_more_than_it_takes(office: Office) -> None:
+    """A new person's first message (hundreds of them at once after a campaign) runs as a
+    light try, which finds no contact, then in a session that creates one. The session
+    does not look for the contact again after its own read found none, and a contact made
+    by this message has no earlier case to ask for."""
+    service = ConversationService(
+        office.store, FlowCatalog("mini"), response_time={}, clock=ManualClock(NOW)
+    )
+    first = InboundMessage("memory", "newcomer", "m-first", command="start", language="de")
+    async with statements(office.store) as seen:
+        assert (await service.handle(first)).status == "processed"
+    reads_of_contact = len(
+        [
+            sql
+            for sql in seen
+            if sql.lstrip().upper().startswith("SELECT") and "FROM contacts" in sql
+        ]
+    )
+    assert reads_of_contact == 2, shapes(seen)  # the light try's and the session's
+    assert not any("case_id IS NOT NULL" in sql for sql in seen), shapes(seen)
