@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.migrate import _config, is_current, upgrade
 from storage.models import Base, Contact
 from storage.notify import OutboxListener, announce_outbox
+from storage.records import ContactRef
 from storage.store import Store
 
 
@@ -221,3 +222,37 @@ async def test_replies_waiting_at_the_upgrade_get_a_delivery_id(blank_database_u
         assert len(set(ids)) == 2 and all(len(i) == 32 for i in ids)
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_replicas_making_the_same_new_contact_at_once_share_one(store: Store) -> None:
+    """Two replicas get a new person's first message at the same moment (a page that
+    reconnects to the other one, say): each has found no contact and inserts one. The second
+    insert waits for the first transaction, then finds the row taken and uses that contact:
+    one contact, one id, and only the first counts as new (its person has no earlier case)."""
+    address = "the-same-new-person"
+    first_inserted, first_may_commit = asyncio.Event(), asyncio.Event()
+
+    async def first() -> ContactRef:
+        async with store.tx() as tx:
+            made = await contacts.contact_for(tx, "memory", address, looked_up=True)
+            first_inserted.set()
+            await first_may_commit.wait()
+        return made
+
+    async def second() -> ContactRef:
+        await first_inserted.wait()
+        async with store.tx() as tx:
+            return await contacts.contact_for(tx, "memory", address, looked_up=True)
+
+    made_first = asyncio.create_task(first())
+    made_second = asyncio.create_task(second())
+    await first_inserted.wait()
+    await asyncio.sleep(0.3)  # the second insert now waits for the first transaction
+    assert not made_second.done()
+    first_may_commit.set()
+    a, b = await asyncio.gather(made_first, made_second)
+    assert (a.id, a.new) == (b.id, True) and not b.new
+    async with store.read() as tx:
+        found = await contacts.find(tx, "memory", address)
+        assert found is not None and found.id == a.id
