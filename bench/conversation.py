@@ -42,6 +42,7 @@ from typing import TextIO, TypeVar
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert
 
+from bot import collector
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import SystemClock
@@ -606,6 +607,7 @@ async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
             f"KDF: {describe_kdf(kdf, opts.production_kdf)}\n"
         )
         bench = Bench(store, baseline)
+        collector.settle_after_start()  # as `anlaufstelle serve` does once it has started
         if opts.mixed:
             await run_mixed(opts, bench, out)
             out.write(

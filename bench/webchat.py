@@ -74,6 +74,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from bench.cpu_window import CpuSampler
+from bot import collector
 from tests.serve import free_port  # a port held back until the server binds it
 
 if TYPE_CHECKING:
@@ -169,8 +170,15 @@ def echo_app() -> web.Application:
 
 
 def serve_echo(port: int) -> None:
-    """`--echo-server PORT`: the echo app on its own, for the idle-memory baseline."""
-    web.run_app(echo_app(), host=HOST, port=port, access_log=None, print=None)
+    """`--echo-server PORT`: the echo app on its own, for the idle-memory baseline (with the
+    collector set as `anlaufstelle serve` sets it)."""
+    app = echo_app()
+
+    async def settle(_app: web.Application) -> None:
+        collector.settle_after_start()
+
+    app.on_startup.append(settle)
+    web.run_app(app, host=HOST, port=port, access_log=None, print=None)
 
 
 # ---------------------------------------------------------------- the clients
@@ -370,6 +378,9 @@ async def listening(app: web.Application) -> AsyncIterator[int]:
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
+        # As `anlaufstelle serve` does once it listens; the echo shares the process, and so
+        # the collector's settings.
+        collector.settle_after_start()
         yield int(server.sockets[0].getsockname()[1])
     finally:
         await runner.cleanup()

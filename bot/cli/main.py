@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot import log_format, log_safety, resources
+from bot import collector, log_format, log_safety, resources
 from bot.cli import translations as translations_cli
 from bot.cli.bootstrap import (
     LISTEN_ADDRESS,
@@ -341,6 +341,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                 await runner.setup()  # in the try: a failed start still leaves what it began
                 for sock in sockets:
                     await web.SockSite(runner, sock).start()
+                collector.settle_after_start()
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGTERM, signal.SIGINT):
