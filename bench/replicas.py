@@ -90,6 +90,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--replies", type=int, default=40)
     parser.add_argument("--url", help="a PostgreSQL server to create the database on")
     args = parser.parse_args(argv)
+    if args.conversations < 2:  # half of them on each replica
+        parser.error("--conversations: at least 2")
+    if not args.seconds > 0:
+        parser.error("--seconds: more than 0")
+    if args.replies < 0:
+        parser.error("--replies: 0 or more")
     return Options(args.conversations, args.seconds, args.replies, args.url)
 
 
@@ -240,10 +246,26 @@ def _cpu_ms(seconds: float) -> str:
 
 
 def load_line(label: str, result: LoadResult) -> str:
+    if not result.latencies:
+        # Never "0 round trips/s" or "nan ms": the window was shorter than one round trip.
+        return (
+            f"{label}: no round trip completed in the {result.seconds:g} s window "
+            "(measure longer: --seconds)"
+        )
     return (
         f"{label}: {result.rate:.0f} round trips/s; p50 {_ms(percentile(result.latencies, 50))}, "
         f"p99 {_ms(percentile(result.latencies, 99))}; replica CPU "
         f"{_cpu_ms(result.cpu_per_round_trip)} per round trip"
+    )
+
+
+def reply_line(latencies: Sequence[float], asked: int) -> str:
+    where = "reply written by another process, live on replica A's socket"
+    if not latencies:
+        return f"{where}: not measured (--replies {asked})"
+    return (
+        f"{where} ({len(latencies)} replies): p50 {_ms(percentile(latencies, 50))}, "
+        f"p99 {_ms(percentile(latencies, 99))}"
     )
 
 
@@ -289,11 +311,7 @@ async def run(opts: Options, directory: Path, url: str, out: TextIO) -> None:
             f"({os.cpu_count()} CPUs shared by clients, both replicas and PostgreSQL)"
         )
         latencies = await reply_latencies(a, url, key, opts.replies)
-        say(
-            f"reply written by another process, live on replica A's socket ({len(latencies)} "
-            f"replies): p50 {_ms(percentile(latencies, 50))}, "
-            f"p99 {_ms(percentile(latencies, 99))}"
-        )
+        say(reply_line(latencies, opts.replies))
     finally:
         a.stop()
         b.stop()
