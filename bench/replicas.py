@@ -207,11 +207,12 @@ async def reply_latencies(a: Server, url: str, key: Path, replies: int) -> list[
 
         store = Store(Database(url), ServerKey.load(key), KdfParams.fast(), clock=SystemClock())
         try:
+            password = secrets.token_urlsafe(16)
+            made = await teams.new_password(password, store.kdf)
             async with store.tx() as tx:
                 keys = await teams.unlock_with_recovery_key(tx, "region", a.recovery_key())
-                password = secrets.token_urlsafe(16)
                 await teams.add_counsellor(
-                    tx, "bench", password, role="counsellor", teams={"region": keys}
+                    tx, "bench", made, role="counsellor", teams={"region": keys}
                 )
             async with store.tx() as tx:
                 (entry,) = await cases.queue(tx)

@@ -249,22 +249,22 @@ async def teams_without_sealed_recovery(tx: Tx) -> list[str]:
 async def add_counsellor(
     tx: Tx,
     username: str,
-    password: str,
+    made: NewPassword,
     *,
     role: str,
     teams: dict[str, dict[int, bytes]],
-    kdf: KdfParams | None = None,
 ) -> int:
     """Create an account and wrap each given team's private keys for it.
 
-    `teams`: team id -> that team's unlocked private keys (from a colleague's session or the
-    recovery key); without them the new counsellor could not read the team's cases.
+    `made`: the password's hash and wrapping key (`new_password`), made before the write
+    transaction. `teams`: team id -> that team's unlocked private keys (from a colleague's
+    session or the recovery key); without them the new counsellor could not read the team's
+    cases.
     """
     if role not in {"counsellor", "admin"}:
         raise TeamError("role must be counsellor or admin")
     if await tx.session.scalar(select(Counsellor.id).where(Counsellor.username == username)):
         raise TeamError(f"a counsellor named {username!r} exists already")
-    made = await new_password(password, kdf or tx.kdf)
     pair = generate_keypair()
     row = Counsellor(
         username=username,

@@ -257,7 +257,7 @@ async def office(store: Store) -> Office:
             await teams.add_counsellor(
                 tx,
                 f"berater-{team_id}",
-                COUNSELLOR_PASSWORD,
+                await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
                 role="counsellor",
                 teams={team_id: keys},
             )

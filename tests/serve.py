@@ -218,7 +218,11 @@ class Server:
             async with store.tx() as tx:
                 keys = await teams.unlock_with_recovery_key(tx, "region", self.recovery_key())
                 await teams.add_counsellor(
-                    tx, name, password, role="counsellor", teams={"region": keys}
+                    tx,
+                    name,
+                    await teams.new_password(password, tx.kdf),
+                    role="counsellor",
+                    teams={"region": keys},
                 )
             async with store.tx() as tx:
                 entry = max(await cases.queue(tx), key=lambda e: e.case_id)

@@ -673,10 +673,13 @@ async def _counsellor(settings: Settings, args: argparse.Namespace, out: TextIO)
         raise CommandError("the password must have at least 12 characters")
     store, _ = await open_store(settings, create=False)
     try:
+        # Argon2id twice, outside the write transaction: a running service's writers (every
+        # person's message on SQLite) never wait for it.
+        made = await teams.new_password(password, store.kdf)
         async with store.tx() as tx:
             keys = await teams.unlock_with_recovery_key(tx, args.team, recovery)
             await teams.add_counsellor(
-                tx, args.username, password, role=args.role, teams={args.team: keys}
+                tx, args.username, made, role=args.role, teams={args.team: keys}
             )
     finally:
         await store.close()

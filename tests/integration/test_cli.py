@@ -10,7 +10,9 @@ database files.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -18,17 +20,22 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from bot.cli.main import run as run_command
 from bot.settings import Settings, load_settings
+from storage import teams
 from storage.crypto import ServerKey
+from storage.kdf import slow_kdf
 from tests.serve import free_port
 
 # one worker for the module: `installed` and `simulation_dir` are made once
@@ -963,6 +970,49 @@ def test_counsellor_add_with_the_team_recovery_key(installed: Installed, tmp_pat
         installed, tmp_path, "anna", installed.stadt_recovery_key, "a long enough password"
     )
     assert "exists already" in again.one_error()
+
+
+def test_counsellor_add_derives_the_password_key_before_it_takes_the_writer(
+    installed: Installed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Added while the service runs: the password's hash and key (two Argon2id runs, half a
+    second with production costs) are made before the write transaction, so on SQLite no
+    person's message waits for them. Here the derivation is held open until another
+    connection has taken and released the file's writer without waiting."""
+    deriving, release = threading.Event(), threading.Event()
+
+    async def held_open(*args: Any) -> bytes:
+        deriving.set()
+        await asyncio.to_thread(release.wait, 10)
+        return await slow_kdf(*args)
+
+    monkeypatch.setattr(teams, "slow_kdf", held_open)
+    for name in [n for n in os.environ if n.startswith("ANLAUFSTELLE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ANLAUFSTELLE_DATA_DIR", str(installed.cli.data_dir))
+    monkeypatch.setenv("ANLAUFSTELLE_KDF_MEMORY_KIB", "1024")
+    monkeypatch.setenv("ANLAUFSTELLE_KDF_TIME_COST", "1")
+    key_file = write(tmp_path / "recovery", installed.stadt_recovery_key + "\n", mode=0o600)
+    password_file = write(tmp_path / "password", "a long enough password\n", mode=0o600)
+    argv = ["counsellor", "add", "bruno", "--team", "stadt"]
+    argv += ["--recovery-key-file", str(key_file), "--password-file", str(password_file)]
+    said = io.StringIO()
+    codes: list[int] = []
+    command = threading.Thread(target=lambda: codes.append(run_command(argv, said)))
+    command.start()
+    database = installed.cli.data_dir / DB_NAME
+    try:
+        assert deriving.wait(30), "the command derived no key"
+        # timeout=0: a writer held by the command would fail this at once ("locked").
+        with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("COMMIT")
+    finally:
+        release.set()
+        command.join(30)
+    assert codes == [0]
+    assert said.getvalue() == "Counsellor 'bruno' added to team 'stadt'.\n"
+    assert query(database, "SELECT count(*) FROM counsellors WHERE username = 'bruno'") == [(1,)]
 
 
 @pytest.mark.parametrize(

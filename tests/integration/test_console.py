@@ -84,7 +84,13 @@ async def env(office: Office, console_now: datetime) -> AsyncIterator[Console_]:
             cid = await _id_of(tx, name)
             state.secrets[name] = pyotp.random_base32()
             await teams.set_totp_secret(tx, cid, state.secrets[name])
-        admin = await teams.add_counsellor(tx, "admin", COUNSELLOR_PASSWORD, role="admin", teams={})
+        admin = await teams.add_counsellor(
+            tx,
+            "admin",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="admin",
+            teams={},
+        )
         state.secrets["admin"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, admin, state.secrets["admin"])
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
@@ -660,7 +666,11 @@ async def test_release_puts_the_case_back_and_two_claims_do_not_clash(env: Conso
     async with env.office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         second = await teams.add_counsellor(
-            tx, "zweite-region", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "zweite-region",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
         env.secrets["zweite-region"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, second, env.secrets["zweite-region"])
@@ -764,7 +774,11 @@ async def _second_region_counsellor(env: Console_) -> None:
     async with env.office.store.tx(env.clock()) as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         second = await teams.add_counsellor(
-            tx, "zweite-region", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "zweite-region",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
         env.secrets["zweite-region"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, second, env.secrets["zweite-region"])

@@ -151,7 +151,11 @@ async def test_admin_in_the_team_gets_case_links(env: Console_) -> None:
     async with env.office.store.tx(env.clock()) as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         cid = await teams.add_counsellor(
-            tx, "admin-region", COUNSELLOR_PASSWORD, role="admin", teams={"region": keys}
+            tx,
+            "admin-region",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="admin",
+            teams={"region": keys},
         )
         env.secrets["admin-region"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, cid, env.secrets["admin-region"])

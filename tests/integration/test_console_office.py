@@ -227,7 +227,11 @@ async def test_closing_an_account_rotates_the_team_key_for_new_cases(env: Consol
     async with env.office.store.tx(env.clock()) as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         stays = await teams.add_counsellor(
-            tx, "bleibt-region", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "bleibt-region",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
         env.secrets["bleibt-region"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, stays, env.secrets["bleibt-region"])

@@ -48,7 +48,13 @@ def cookie(sid: str) -> dict[str, str]:
 async def admin(env: Console_, name: str = "admin") -> tuple[str, str]:
     if name not in env.secrets:
         async with env.office.store.tx(env.clock()) as tx:
-            cid = await teams.add_counsellor(tx, name, COUNSELLOR_PASSWORD, role="admin", teams={})
+            cid = await teams.add_counsellor(
+                tx,
+                name,
+                await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+                role="admin",
+                teams={},
+            )
             env.secrets[name] = pyotp.random_base32()
             await teams.set_totp_secret(tx, cid, env.secrets[name])
     return await session_of(env, name)

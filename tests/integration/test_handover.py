@@ -21,7 +21,7 @@ async def _counsellor_ids(office: Office) -> list[int]:
         await teams.add_counsellor(
             tx,
             "zweite-region",
-            COUNSELLOR_PASSWORD,
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
             role="counsellor",
             teams={"region": second_keys},
         )

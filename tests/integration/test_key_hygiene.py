@@ -126,7 +126,11 @@ async def test_a_member_can_be_added_after_a_rotation(office: Office) -> None:
     async with office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", office.recovery["region"])
         leaver = await teams.add_counsellor(
-            tx, "geht", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "geht",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
     async with office.store.tx() as tx:
         assert await teams.deactivate(tx, leaver)
@@ -134,7 +138,11 @@ async def test_a_member_can_be_added_after_a_rotation(office: Office) -> None:
         stays = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
         assert stays is not None
         newcomer = await teams.add_counsellor(
-            tx, "neu", COUNSELLOR_PASSWORD, role="counsellor", teams={}
+            tx,
+            "neu",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={},
         )
         assert await teams.add_member(tx, "region", newcomer, stays.team_keys)
     async with office.store.tx() as tx:
@@ -162,7 +170,11 @@ async def test_after_a_colleague_leaves_the_next_login_moves_open_cases_to_the_n
     async with env.office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         leaver = await teams.add_counsellor(
-            tx, "geht", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "geht",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
         await notes.add(tx, case_id, "region", leaver, "note", {"text": "Rückruf vereinbart"})
         kept = await teams.unlock(tx, "geht", COUNSELLOR_PASSWORD)
@@ -228,7 +240,11 @@ async def test_a_key_rotated_in_another_process_opens_new_cases_in_an_open_sessi
     async with env.office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         leaver = await teams.add_counsellor(
-            tx, "geht", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "geht",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
     async with env.office.store.tx() as tx:
         assert await teams.deactivate(tx, leaver)
@@ -308,7 +324,11 @@ async def test_a_wrap_below_the_key_derivation_floor_opens_nothing(office: Offic
     async with office.store.tx() as tx:
         keys = await teams.unlock_with_recovery_key(tx, "region", office.recovery["region"])
         await teams.add_counsellor(
-            tx, "billig", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "billig",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
         code = await cases.replace_code(
             tx, case_id, await cases.private_key_for_team(tx, case_id, keys) or b"", made
@@ -328,7 +348,11 @@ async def test_raised_key_derivation_costs_reach_an_account_at_its_next_login(
 ) -> None:
     async with office.store.tx() as tx:
         await teams.add_counsellor(
-            tx, "frueher", COUNSELLOR_PASSWORD, role="counsellor", teams={}, kdf=PRODUCTION_FLOOR
+            tx,
+            "frueher",
+            await teams.new_password(COUNSELLOR_PASSWORD, PRODUCTION_FLOOR),
+            role="counsellor",
+            teams={},
         )
     raised = KdfParams(time_cost=3, memory_cost_kib=PRODUCTION_FLOOR.memory_cost_kib)
     now = Store(office.store.db, office.store.keys, raised, clock=SystemClock())

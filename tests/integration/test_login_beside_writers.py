@@ -114,7 +114,11 @@ async def test_a_team_left_while_the_login_derives_gives_no_key_of_that_team(
 async def test_raised_costs_reach_the_account_through_the_console_login(env: Console_) -> None:
     async with env.office.store.tx(env.clock()) as tx:
         cid = await teams.add_counsellor(
-            tx, "frueher", COUNSELLOR_PASSWORD, role="counsellor", teams={}, kdf=PRODUCTION_FLOOR
+            tx,
+            "frueher",
+            await teams.new_password(COUNSELLOR_PASSWORD, PRODUCTION_FLOOR),
+            role="counsellor",
+            teams={},
         )
         env.secrets["frueher"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, cid, env.secrets["frueher"])

@@ -216,7 +216,11 @@ async def test_a_counsellor_key_swapped_in_the_database_receives_no_team_key(
         )
         keys = await teams.unlock_with_recovery_key(tx, "region", env.office.recovery["region"])
         leaver = await teams.add_counsellor(
-            tx, "geht", COUNSELLOR_PASSWORD, role="counsellor", teams={"region": keys}
+            tx,
+            "geht",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="counsellor",
+            teams={"region": keys},
         )
     async with env.office.store.tx() as tx:
         (rotation,) = await teams.deactivate(tx, leaver) or []  # the team key rotates

@@ -78,7 +78,7 @@ async def test_every_membership_operation_keeps_wraps_exactly_to_memberships(
         await teams.add_counsellor(
             tx,
             "admin",
-            COUNSELLOR_PASSWORD,
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
             role="admin",
             teams={"region": both, "stadt": both},
         )

@@ -219,7 +219,11 @@ async def test_the_admins_see_whether_signal_cli_answers(
     state = Console_(None, app[CONSOLE], clock, MemoryChannel(), office)  # type: ignore[arg-type]
     async with office.store.tx(clock()) as tx:
         admin_id = await teams.add_counsellor(
-            tx, "admin", COUNSELLOR_PASSWORD, role="admin", teams={}
+            tx,
+            "admin",
+            await teams.new_password(COUNSELLOR_PASSWORD, tx.kdf),
+            role="admin",
+            teams={},
         )
         state.secrets["admin"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, admin_id, state.secrets["admin"])
