@@ -9,12 +9,26 @@ the table is empty, and a restored or new database starts again at 1).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
 
@@ -176,11 +190,25 @@ async def claim_due(tx: Tx, limit: int, lease: timedelta) -> list[Delivery]:
     return deliveries
 
 
+_SQLITE_IDS: Final = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+_DELIVERED: Final = {
+    # The ids as one JSON array or one PostgreSQL array: the same statement whatever their
+    # number, compiled and prepared once. An `IN (…)` of as many parameters as ids (some
+    # hundreds a second under load) was compiled anew for each count, and on PostgreSQL
+    # prepared anew on the server too.
+    "sqlite": delete(_OUTBOX_TABLE).where(_OUTBOX_TABLE.c.id.in_(select(_SQLITE_IDS.c.value))),
+    "postgresql": delete(_OUTBOX_TABLE).where(
+        _OUTBOX_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    ),
+}
+
+
 async def delivered(tx: Tx, outbox_ids: list[int]) -> None:
     # On the connection: the ORM's bulk delete would look through the session for the rows
     # first, for nothing (no transaction that delivers changes them afterwards).
     connection = await tx.session.connection()
-    await connection.execute(delete(_OUTBOX_TABLE).where(_OUTBOX_TABLE.c.id.in_(outbox_ids)))
+    ids: Any = json.dumps(outbox_ids) if tx.backend == "sqlite" else outbox_ids
+    await connection.execute(_DELIVERED[tx.backend], {"ids": ids})
 
 
 async def release_leases(tx: Tx) -> int:
