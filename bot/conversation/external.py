@@ -83,11 +83,12 @@ async def open_conversation(
 ) -> ContactRef:
     """The contact, with a conversation started for it if it has no open one."""
     contact = await contacts.contact_for(tx, channel, address)
-    if await conversations.active_for(tx, contact.id) is None:
+    # A contact made just now has no conversation and no case to look for.
+    if contact.new or await conversations.active_for(tx, contact.id) is None:
         version = await catalog.current(tx)
         flow = await catalog.flow(tx, version.id)
         language = intake.language if intake.language in flow.languages else flow.default_language
-        previous = await conversations.last_case_of(tx, contact.id)
+        previous = None if contact.new else await conversations.last_case_of(tx, contact.id)
         await conversations.start(tx, contact.id, version.id, language, previous)
     return contact
 

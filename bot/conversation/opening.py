@@ -26,7 +26,7 @@ async def reopen(tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | 
     /start, "Neu anfangen") starts a new conversation instead, linked to the closed case
     for the counsellor (`previous_case_id`), and the bot answers it. None: nothing to
     reopen here (no closed case, or it was deleted meanwhile)."""
-    if msg.text is None:
+    if msg.text is None or contact.new:  # a contact made by this message has no case yet
         return None
     latest = await conversations.latest_for(tx, contact.id)
     if latest is None or latest.owner != "closed" or latest.case_id is None:

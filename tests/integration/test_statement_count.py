@@ -383,15 +383,20 @@ async def test_a_write_transaction_holds_the_file_s_writer_until_its_commit(
     assert other_process_can_write()
 
 
-async def test_a_new_person_is_looked_for_no_more_than_it_takes(office: Office) -> None:
+@pytest.mark.parametrize("typed", [False, True], ids=["start", "typed"])
+async def test_a_new_person_is_looked_for_no_more_than_it_takes(
+    office: Office, typed: bool
+) -> None:
     """A new person's first message (hundreds of them at once after a campaign) runs as a
     light try, which finds no contact, then in a session that creates one. The session
     does not look for the contact again after its own read found none, and a contact made
-    by this message has no earlier case to ask for."""
+    by this message has no earlier case to ask for, nor a closed one for a typed text to
+    reopen."""
     service = ConversationService(
         office.store, FlowCatalog("mini"), response_time={}, clock=ManualClock(NOW)
     )
-    first = InboundMessage("memory", "newcomer", "m-first", command="start", language="de")
+    fields: dict[str, Any] = {"text": "Hallo"} if typed else {"command": "start"}
+    first = InboundMessage("memory", "newcomer", "m-first", language="de", **fields)
     async with statements(office.store) as seen:
         assert (await service.handle(first)).status == "processed"
     reads_of_contact = len(
@@ -403,3 +408,11 @@ async def test_a_new_person_is_looked_for_no_more_than_it_takes(office: Office) 
     )
     assert reads_of_contact == 2, shapes(seen)  # the light try's and the session's
     assert not any("case_id IS NOT NULL" in sql for sql in seen), shapes(seen)
+    conversations_asked = [
+        sql
+        for sql in seen
+        if sql.lstrip().upper().startswith("SELECT")
+        and "FROM conversations" in sql
+        and "FROM contacts" not in sql
+    ]
+    assert conversations_asked == [], shapes(seen)
