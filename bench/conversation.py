@@ -607,38 +607,43 @@ async def run(opts: Options, directory: Path, out: TextIO) -> Totals:
             f"KDF: {describe_kdf(kdf, opts.production_kdf)}\n"
         )
         bench = Bench(store, baseline)
-        collector.settle_after_start()  # as `anlaufstelle serve` does once it has started
-        if opts.mixed:
-            await run_mixed(opts, bench, out)
-            out.write(
-                f"in total: {bench.totals.messages} messages handled, {bench.totals.cases} "
-                "cases created (warm-up included)\n"
-            )
-            return bench.totals
-        out.write(
-            f"workload: {opts.conversations} people at once walking the shipped intake "
-            f"({INTAKE_LENGTH} messages each), {opts.messages} messages per round, "
-            f"{opts.handovers} separate handovers; warm-up, then the median of {ROUNDS} rounds\n"
-        )
-        out.flush()
-        # Warm-up, not reported: each person walks the intake once, and one handover.
-        await one_round(bench, INTAKE_LENGTH * opts.conversations, opts.conversations, 1)
-        results = Results()
-        for _ in range(ROUNDS):
-            r = await one_round(bench, opts.messages, opts.conversations, opts.handovers)
-            results.baseline += r.baseline
-            results.conversations += r.conversations
-            results.handovers += r.handovers
-            results.delivery += r.delivery
-        report(results, opts, out)
-        out.write(
-            f"in total: {bench.totals.messages} messages handled, {bench.totals.cases} cases "
-            f"created, {bench.totals.delivered} replies delivered (warm-up included)\n"
-        )
-        return bench.totals
+        # As `anlaufstelle serve` sets it once started, and undone after: a test may run this.
+        with collector.settled():
+            return await _measured(opts, bench, out)
     finally:
         await store.codes.close()
         await store.db.dispose()
+
+
+async def _measured(opts: Options, bench: Bench, out: TextIO) -> Totals:
+    if opts.mixed:
+        await run_mixed(opts, bench, out)
+        out.write(
+            f"in total: {bench.totals.messages} messages handled, {bench.totals.cases} "
+            "cases created (warm-up included)\n"
+        )
+        return bench.totals
+    out.write(
+        f"workload: {opts.conversations} people at once walking the shipped intake "
+        f"({INTAKE_LENGTH} messages each), {opts.messages} messages per round, "
+        f"{opts.handovers} separate handovers; warm-up, then the median of {ROUNDS} rounds\n"
+    )
+    out.flush()
+    # Warm-up, not reported: each person walks the intake once, and one handover.
+    await one_round(bench, INTAKE_LENGTH * opts.conversations, opts.conversations, 1)
+    results = Results()
+    for _ in range(ROUNDS):
+        r = await one_round(bench, opts.messages, opts.conversations, opts.handovers)
+        results.baseline += r.baseline
+        results.conversations += r.conversations
+        results.handovers += r.handovers
+        results.delivery += r.delivery
+    report(results, opts, out)
+    out.write(
+        f"in total: {bench.totals.messages} messages handled, {bench.totals.cases} cases "
+        f"created, {bench.totals.delivered} replies delivered (warm-up included)\n"
+    )
+    return bench.totals
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -378,9 +378,6 @@ async def listening(app: web.Application) -> AsyncIterator[int]:
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
-        # As `anlaufstelle serve` does once it listens; the echo shares the process, and so
-        # the collector's settings.
-        collector.settle_after_start()
         yield int(server.sockets[0].getsockname()[1])
     finally:
         await runner.cleanup()
@@ -771,13 +768,16 @@ async def run(opts: Options, directory: Path, out: TextIO) -> None:
                     listening(app) as service_port,
                     listening(echo_app()) as echo_port,
                 ):
-                    for n in opts.conversations:
-                        echo = await measure(echo_port, n)
-                        service = await measure(service_port, n)
-                        sent += service.sent
-                        acks += service.acks
-                        say(throughput_line(service, echo, name))
-                        say(arrival_line(service, echo, name))
+                    # As `anlaufstelle serve` sets it once started (the echo shares the
+                    # process, and so the collector), and undone after: a test may run this.
+                    with collector.settled():
+                        for n in opts.conversations:
+                            echo = await measure(echo_port, n)
+                            service = await measure(service_port, n)
+                            sent += service.sent
+                            acks += service.acks
+                            say(throughput_line(service, echo, name))
+                            say(arrival_line(service, echo, name))
                     # Every prompt arrived; wait until the worker removed them from the outbox.
                     await _outbox_drained(store)
                     counts = await store_counts(store)

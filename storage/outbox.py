@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     any_,
     bindparam,
     delete,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import aliased
@@ -197,8 +199,10 @@ _DELIVERED: Final = {
     # hundreds a second under load) was compiled anew for each count, and on PostgreSQL
     # prepared anew on the server too.
     "sqlite": delete(_OUTBOX_TABLE).where(_OUTBOX_TABLE.c.id.in_(select(_SQLITE_IDS.c.value))),
+    # Sent as text[]: asyncpg has a codec of its own for that, while an integer[] parameter
+    # makes it look the type up on every new connection (as storage/pending.py's `w_sent`).
     "postgresql": delete(_OUTBOX_TABLE).where(
-        _OUTBOX_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        _OUTBOX_TABLE.c.id == any_(sql_cast(bindparam("ids", type_=ARRAY(Text)), ARRAY(Integer)))
     ),
 }
 
@@ -207,7 +211,7 @@ async def delivered(tx: Tx, outbox_ids: list[int]) -> None:
     # On the connection: the ORM's bulk delete would look through the session for the rows
     # first, for nothing (no transaction that delivers changes them afterwards).
     connection = await tx.session.connection()
-    ids: Any = json.dumps(outbox_ids) if tx.backend == "sqlite" else outbox_ids
+    ids: Any = json.dumps(outbox_ids) if tx.backend == "sqlite" else [str(i) for i in outbox_ids]
     await connection.execute(_DELIVERED[tx.backend], {"ids": ids})
 
 

@@ -337,11 +337,14 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             app = create_app(settings, store, clock=clock)
             runner = web.AppRunner(app, access_log=None)
             workers = None
+            collecting: asyncio.Task[None] | None = None
             try:
                 await runner.setup()  # in the try: a failed start still leaves what it began
+                # Before the first connection: nothing of anyone's is frozen with the start-up.
+                collector.settle_after_start()
+                collecting = asyncio.create_task(collector.collect_now_and_then(), name="gc")
                 for sock in sockets:
                     await web.SockSite(runner, sock).start()
-                collector.settle_after_start()
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGTERM, signal.SIGINT):
@@ -364,6 +367,8 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
                     await stop.wait()
                 out.write("Stopping.\n")
             finally:
+                if collecting is not None:
+                    collecting.cancel()
                 await asyncio.gather(
                     *([workers.stop()] if workers is not None else []), runner.cleanup()
                 )

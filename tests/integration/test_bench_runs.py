@@ -3,6 +3,7 @@ service: the cases it reports exist in its database. No speed is asserted anywhe
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 from pathlib import Path
@@ -23,11 +24,14 @@ def _count(db: Path, table: str) -> int:
 def test_the_benchmark_goes_through_the_service_and_prints_ratios(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    threshold = gc.get_threshold()
     code = conversation.main(
         ["--messages", "52", "--conversations", "2", "--handovers", "1", "--dir", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert code == 0
+    # It measures with the collector set as `serve` sets it, and leaves this process's as it was.
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (0, threshold)
 
     assert re.search(r"^baseline inserts: \d+ commits/s", out, re.MULTILINE)
     for label in ("conversation service", "handover messages", "delivery worker"):
