@@ -18,7 +18,8 @@ from sqlalchemy.util.concurrency import await_
 from bot.channels.base import InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from bot.conversation.flows import FlowCatalog
+from bot.conversation.external import ExternalIntake
+from bot.conversation.flows import SHIPPED_INTAKE, FlowCatalog, publish_files
 from bot.conversation.service import ConversationService
 from bot.delivery.worker import DeliveryWorker
 from storage.store import Store
@@ -416,3 +417,22 @@ async def test_a_new_person_is_looked_for_no_more_than_it_takes(
         and "FROM contacts" not in sql
     ]
     assert conversations_asked == [], shapes(seen)
+
+
+async def test_rasa_s_handover_for_a_new_sender_asks_for_no_earlier_conversation(
+    office: Office,
+) -> None:
+    """A sender Rasa hands over on its first contact with us: the contact is made in the
+    handover's first transaction, so there is no open conversation or earlier case of it to
+    ask for; only the handover itself looks for the conversation just started."""
+    await publish_files(office.store, [SHIPPED_INTAKE])
+    service = ConversationService(
+        office.store, FlowCatalog("intake"), response_time={}, clock=ManualClock(NOW)
+    )
+    intake = ExternalIntake({}, False, "de", via="rasa")
+    async with statements(office.store) as seen:
+        done = await service.external_handover("rasa", "rasa-newcomer", intake)
+    assert done.case is not None
+    assert not any("case_id IS NOT NULL" in sql for sql in seen), shapes(seen)
+    open_asked = [sql for sql in seen if "conversations.owner !=" in sql]
+    assert len(open_asked) == 1, shapes(seen)
