@@ -79,7 +79,7 @@ async def _lines(store: Store, address: str) -> list[str]:
 
 
 async def test_an_answer_that_meets_a_dead_connection_is_not_acknowledged_and_kept_once_resent(
-    office: Office, migrated_postgres_url: str
+    office: Office, migrated_postgres_url: str, recwarn: pytest.WarningsRecorder
 ) -> None:
     store = office.store
     channel = MemoryChannel()
@@ -101,10 +101,21 @@ async def test_an_answer_that_meets_a_dead_connection_is_not_acknowledged_and_ke
     # The pool's other connections of that age were replaced, not met dead one by one.
     for person in others:
         assert [r.text for r in await person.send(choice="this_week")] == ["Wo ist es passiert?"]
+    assert _given_back(store, recwarn)  # the dead one's place went back to the pool
+
+
+def _given_back(store: Store, recwarn: pytest.WarningsRecorder) -> bool:
+    """Every connection taken from the pool was given back by the unit that took it: none
+    is out, and none had to be found by the garbage collector (SQLAlchemy's last resort,
+    with a warning; a leak without it would, in time, leave every unit waiting)."""
+    pool: Any = store.db.engine.sync_engine.pool
+    warned = [str(w.message) for w in recwarn if issubclass(w.category, exc.SAWarning)]
+    assert warned == []
+    return int(pool.checkedout()) == 0
 
 
 async def test_an_answer_given_up_while_it_waits_leaves_nothing_and_no_open_transaction(
-    office: Office, migrated_postgres_url: str
+    office: Office, migrated_postgres_url: str, recwarn: pytest.WarningsRecorder
 ) -> None:
     store = office.store
     channel = MemoryChannel()
@@ -141,6 +152,7 @@ async def test_an_answer_given_up_while_it_waits_leaves_nothing_and_no_open_tran
     replies = await person.send("answer-1", choice="no")
     assert [r.text for r in replies] == ["Wann ist es passiert?"]
     assert await _lines(store, person.address) == [*before, "person", "bot"]
+    assert _given_back(store, recwarn)  # the given-up unit's connection went back
 
 
 async def test_an_answer_that_meets_a_schema_change_is_not_lost(
