@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
@@ -86,10 +86,10 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[DirectConnection]:
     events and its disconnect handling included), not through an AsyncConnection: a unit
     uses none of its statement handling, and making and closing one (two objects, two
     greenlet hops) cost about a tenth of a message's CPU on PostgreSQL."""
-    pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
-    driver: Any = pooled.driver_connection
+    pooled = await _checkout(engine)
     ended = False
     try:
+        driver: Any = pooled.driver_connection
         began = await _as_sqlalchemy(_begin(driver))
         try:
             yield DirectConnection(driver, engine.dialect)
@@ -104,19 +104,50 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[DirectConnection]:
         ended = True
     finally:
         if ended:
-            # Back to the pool; nothing in it waits (the transaction has ended), so a
-            # cancellation cannot come between.
+            # Back to the pool. Its reset waits for nothing: SQLAlchemy's adapter began no
+            # transaction of its own here (asyncpg's has ended), so there is nothing to roll
+            # back and no moment for a cancellation to come between.
             await greenlet_spawn(pooled.close)
         else:
-            # Shielded: closing the connection waits for asyncpg, and a unit cancelled
-            # meanwhile must still not leave it half given back.
-            await asyncio.shield(greenlet_spawn(_drop, engine, pooled, driver))
+            # Closing the connection waits for asyncpg: run to its end even if the unit is
+            # cancelled meanwhile, so nobody returns (or disposes of the pool) before it.
+            await _to_the_end(greenlet_spawn(_drop, engine, pooled))
 
 
-def _drop(engine: AsyncEngine, pooled: Any, driver: Any) -> None:
+async def _checkout(engine: AsyncEngine) -> Any:
+    """A connection from the pool (its events, recycling and retries as for any other);
+    the driver's refusal to connect raised as SQLAlchemy's `DBAPIError`, as
+    `engine.connect()` raises it."""
+    refused = engine.dialect.loaded_dbapi.Error
+    try:
+        return await engine.raw_connection()
+    except refused as error:
+        raise DBAPIError.instance(
+            None, None, error, refused, hide_parameters=True, dialect=engine.dialect
+        ) from error
+
+
+async def _to_the_end(cleanup: Coroutine[Any, Any, None]) -> None:
+    """`cleanup` run to its end; a cancellation that came meanwhile is raised after it."""
+    task = asyncio.ensure_future(cleanup)
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.done():
+                raise
+            cancelled = error
+        else:
+            break
+    if cancelled is not None:
+        raise cancelled
+
+
+def _drop(engine: AsyncEngine, pooled: Any) -> None:
     """Cancelled, or the connection failed beneath a statement, BEGIN, COMMIT or ROLLBACK:
     whether a transaction is still open is not known, so it is not pooled again."""
-    if driver.is_closed():
+    if pooled.driver_connection.is_closed():
         # The server ended it (a restart, a proxy): the pool's other connections of its
         # age are replaced before their next use, as SQLAlchemy does on a disconnect
         # (`Connection._handle_dbapi_exception`).

@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import exc
+from sqlalchemy import exc, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.channels.memory import MemoryChannel
 from bot.clock import SystemClock
-from storage import contacts, conversations, meta, outbox
+from storage import contacts, conversations, meta, outbox, pg_direct
 from storage.crypto import KdfParams, ServerKey
 from storage.db import Database
 from storage.store import Store
@@ -101,17 +102,17 @@ async def test_an_answer_that_meets_a_dead_connection_is_not_acknowledged_and_ke
     # The pool's other connections of that age were replaced, not met dead one by one.
     for person in others:
         assert [r.text for r in await person.send(choice="this_week")] == ["Wo ist es passiert?"]
-    assert _given_back(store, recwarn)  # the dead one's place went back to the pool
+    _assert_given_back(store, recwarn)  # the dead one's place went back to the pool
 
 
-def _given_back(store: Store, recwarn: pytest.WarningsRecorder) -> bool:
+def _assert_given_back(store: Store, recwarn: pytest.WarningsRecorder) -> None:
     """Every connection taken from the pool was given back by the unit that took it: none
     is out, and none had to be found by the garbage collector (SQLAlchemy's last resort,
     with a warning; a leak without it would, in time, leave every unit waiting)."""
     pool: Any = store.db.engine.sync_engine.pool
     warned = [str(w.message) for w in recwarn if issubclass(w.category, exc.SAWarning)]
     assert warned == []
-    return int(pool.checkedout()) == 0
+    assert pool.checkedout() == 0
 
 
 async def test_an_answer_given_up_while_it_waits_leaves_nothing_and_no_open_transaction(
@@ -152,7 +153,7 @@ async def test_an_answer_given_up_while_it_waits_leaves_nothing_and_no_open_tran
     replies = await person.send("answer-1", choice="no")
     assert [r.text for r in replies] == ["Wann ist es passiert?"]
     assert await _lines(store, person.address) == [*before, "person", "bot"]
-    assert _given_back(store, recwarn)  # the given-up unit's connection went back
+    _assert_given_back(store, recwarn)  # the given-up unit's connection went back
 
 
 async def test_an_answer_that_meets_a_schema_change_is_not_lost(
@@ -213,3 +214,19 @@ async def test_a_reply_sent_but_not_yet_cleared_does_not_hold_the_next_one_back(
     texts = [m.text for m in channel.to("person-quick")]
     assert texts[-2:] == ["Wann ist es passiert?", "Wo ist es passiert?"]
     assert not await _admin_fetch(migrated_postgres_url, "SELECT id FROM outbox")
+
+
+async def test_a_server_that_refuses_the_connection_fails_the_unit_as_any_statement_would(
+    migrated_postgres_url: str,
+) -> None:
+    """As SQLAlchemy's own connections report it (a DBAPIError the service's error handling
+    knows, with no parameters in it), not as the driver's exception."""
+    refusing = make_url(migrated_postgres_url).set(database="no_such_database")
+    engine = create_async_engine(refusing)
+    try:
+        with pytest.raises(exc.DBAPIError) as failed:
+            async with pg_direct.transaction(engine):
+                raise AssertionError("a unit ran without a connection")
+        assert "no_such_database" in str(failed.value.orig)
+    finally:
+        await engine.dispose()
