@@ -35,21 +35,45 @@ def _ref(row: Conversation) -> ConversationRef:
     )
 
 
+_OPEN: Final = (
+    select(Conversation)
+    .where(Conversation.contact_id == bindparam("contact_id"), Conversation.owner != "closed")
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
+_CONTACT_ROW_LOCKED: Final = (
+    select(Contact.id).where(Contact.id == bindparam("contact_id")).with_for_update(key_share=True)
+)
+
+
 async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
     """The contact's open conversation, row-locked for this transaction on PostgreSQL."""
-    query = (
-        select(Conversation)
-        .where(Conversation.contact_id == contact_id, Conversation.owner != "closed")
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    )
+    values = {"contact_id": contact_id}
     if tx.locks_rows:
-        query = query.with_for_update()
-    row = await tx.session.scalar(query)
+        row = await tx.session.scalar(_OPEN.with_for_update(), values)
+        if row is None:
+            row = await _open_after_locking_contact(tx, contact_id)
+    else:
+        row = await tx.session.scalar(_OPEN, values)
     if row is None:
         return None
     _keep(tx, row)
     return _ref(row)
+
+
+async def _open_after_locking_contact(tx: Tx, contact_id: int) -> Conversation | None:
+    """PostgreSQL found no open conversation, and the caller may start one. Another
+    replica may be doing the same for this person right now (two messages at once, or a
+    new person's first message the other one inserted first): with nothing to lock, both
+    would start a conversation and the person's answers would split between them. So the
+    contact's row is locked and the question asked again: the second waits for the first
+    one's commit and then finds its conversation. Every unit that starts a conversation
+    for a contact it did not create itself comes through here first.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: rows that only refer to the contact (outbox, cases)
+    are still written beside it."""
+    await tx.session.execute(_CONTACT_ROW_LOCKED, {"contact_id": contact_id})
+    return await tx.session.scalar(_OPEN.with_for_update(), {"contact_id": contact_id})
 
 
 async def contact_and_active(
@@ -67,9 +91,16 @@ async def contact_and_active(
     query = _CONTACT_AND_OPEN_LOCKED if tx.locks_rows else _CONTACT_AND_OPEN
     found = (await tx.session.execute(query, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
-        return await contacts.contact_for(tx, channel, address, looked_up=True), None
-    contact_row, row = found
-    contact = contacts.arrived(tx, contact_row)
+        contact = await contacts.contact_for(tx, channel, address, looked_up=True)
+        # Unless another replica inserted it first (see `_open_after_locking_contact`).
+        row = None
+        if not contact.new and tx.locks_rows:
+            row = await _open_after_locking_contact(tx, contact.id)
+    else:
+        contact_row, row = found
+        contact = contacts.arrived(tx, contact_row)
+        if row is None and tx.locks_rows:
+            row = await _open_after_locking_contact(tx, contact.id)
     if row is None:
         return contact, None
     _keep(tx, row)
