@@ -331,6 +331,10 @@ class _Checker:
         for path, text, handover in self.texts():
             self.check_translations(path, text)
             for lang, value in text.items():
+                if not value.strip():
+                    # A question or a button without words: the person sees an empty bubble.
+                    self.error((*path, lang), f"the '{lang}' text is empty")
+                    continue
                 self.check_placeholders((*path, lang), value, handover)
                 if path[-1] == "short" and len(value) > SHORT_LABEL_MAX:
                     self.error(

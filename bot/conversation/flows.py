@@ -72,8 +72,12 @@ class FlowCatalog:
         cached = self._parsed.get(version_id)
         if cached is None:
             version = await flow_versions.by_id(tx, version_id)
+            # Its checks ran when it was published; a rule added since (an upgrade) must
+            # not stop the conversations running on it.
             cached = parse_flow(
-                version.source, f"{version.flow_id} (version {version.number or 'draft'})"
+                version.source,
+                f"{version.flow_id} (version {version.number or 'draft'})",
+                complete=False,
             )
             self._parsed[version_id] = cached
         return cached

@@ -76,3 +76,15 @@ async def test_a_publication_by_another_process_counts_within_the_maximum_age(
     assert await here.first_question() == OLD  # not told, so not read again yet
     here.clock.advance(seconds=1)
     assert await here.first_question() == NEW
+
+
+async def test_a_version_published_before_a_newer_check_still_runs(office: Office) -> None:
+    """A version the console accepted before an upgrade added a check (here: an emptied
+    question's English text) is what running and new conversations are on: after the
+    upgrade they go on, and only the next publication has to pass the new check."""
+    source = office.flow_path.read_text(encoding="utf-8").replace(
+        'en: "May we store your answers?"', 'en: ""'
+    )
+    async with office.store.tx() as tx:
+        await flows.publish(tx, "mini", source, "admin before the upgrade")
+    assert await Process(office).first_question() == OLD

@@ -493,6 +493,30 @@ async def test_one_text_changed_in_the_node_editor_is_one_changed_line(env: Cons
     assert len(diff) == 2 and "suizid*" in diff[1], diff
 
 
+async def test_an_emptied_question_is_shown_as_an_error_and_cannot_be_published(
+    env: Console_,
+) -> None:
+    """The admin clears the German text of the danger question by mistake: the draft is
+    kept, the page names the empty text, and no person ever gets an empty question."""
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/1",  # danger
+        revision="1",
+        fields={"t:text:de": "   "},
+    )
+    page = await get(env, sid, "/console/flows/mini/draft")
+    assert "the &#39;de&#39; text is empty" in page or "the 'de' text is empty" in page
+    assert 'id="valid"' not in page
+    resp = await post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Leer"
+    )
+    assert "text is empty" in await resp.text()
+
+
 async def test_a_changed_source_text_marks_its_translations_outdated(env: Console_) -> None:
     sid, csrf = await admin(env)
     await new_draft(env, sid, csrf)

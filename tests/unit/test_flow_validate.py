@@ -209,6 +209,13 @@ def test_missing_translation_points_at_the_text() -> None:
     assert errors(text) == [f"{at(text, '{de: Stadt}')}: missing translation: en"]
 
 
+@pytest.mark.parametrize("empty", ['""', '"  "'])
+def test_an_empty_text_is_an_error_in_its_language(empty: str) -> None:
+    """An emptied question reaches the person as an empty bubble above bare buttons."""
+    text = mutate("text: {de: Wann, en: When}", f"text: {{de: {empty}, en: When}}")
+    assert errors(text) == [f"{at(text, empty)}: the 'de' text is empty"]
+
+
 def test_text_in_undeclared_language_points_at_its_key() -> None:
     text = mutate("label: {de: Stadt, en: City}", "label: {de: Stadt, en: City, fr: Ville}")
     assert errors(text) == [f"{at(text, 'fr:')}: language 'fr' is not declared in languages"]
