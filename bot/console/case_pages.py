@@ -408,7 +408,8 @@ class CasePages:
         notice = await handlers[action](session, entry, form)
         if notice in ("released", "closed", "moved"):
             return redirect(f"/console?notice={notice}")
-        anchor = {"noted": "notes-h", "note_empty": "note-text"}.get(notice, "status")
+        anchors = {"noted": "notes-h", "note_empty": "note-text", "note_too_long": "note-text"}
+        anchor = anchors.get(notice, "status")
         return redirect(f"/console/cases/{entry.case_id}?notice={notice}#{anchor}")
 
     async def post_new_code(self, request: web.Request) -> web.Response:
@@ -501,7 +502,7 @@ class CasePages:
         if not text.strip():
             return "note_empty"
         if len(text) > MAX_TEXT_LENGTH:
-            return "too_long"
+            return "note_too_long"
         async with self.console.store.tx(self.console.clock()) as tx:
             await notes.add(
                 tx, entry.case_id, entry.team_id, session.counsellor_id, "note", {"text": text}

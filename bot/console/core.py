@@ -41,7 +41,7 @@ from bot.conversation.service import ConversationService
 from bot.ratelimit import KeyedLimiter
 from bot.settings import ConsoleSettings
 from bot.web.pages import BadForm, FormTooLarge, read_form
-from bot.web.render import render
+from bot.web.render import Problem, render
 from storage import teams
 from storage.store import Store
 
@@ -61,25 +61,30 @@ NOTICES: Final = {
     "blocked": "Die Nachrichten dieser Person werden ab jetzt zurückgehalten: Sie erreichen "
     "keine Warteschlange mehr und nur die Administration kann sie lesen.",
     "unblocked": "Die Sperre ist aufgehoben: Nachrichten dieser Person erreichen wieder das Team.",
-    "block_reason": "Bitte wählen Sie einen Grund.",
-    "admins_only": "Das darf nur die Administration.",
+    "block_reason": Problem("Bitte wählen Sie einen Grund."),
+    "admins_only": Problem("Das darf nur die Administration."),
     "released": "Der Fall ist zurück in der Warteschlange.",
     "sent": "Die Nachricht ist unterwegs.",
     "closed": "Der Fall ist abgeschlossen.",
-    "taken": "Der Fall ist nicht mehr frei: jemand anderes hat ihn übernommen.",
-    "not_yours": "Das geht nur bei einem Fall, den Sie übernommen haben.",
-    "empty": "Bitte schreiben Sie eine Nachricht.",
-    "too_long": f"Die Nachricht ist zu lang (höchstens {MAX_TEXT_LENGTH} Zeichen).",
-    "outcome": "Bitte wählen Sie ein Ergebnis; die Kategorien müssen aus der Liste stammen.",
+    "taken": Problem("Der Fall ist nicht mehr frei: jemand anderes hat ihn übernommen."),
+    "not_yours": Problem("Das geht nur bei einem Fall, den Sie übernommen haben."),
+    "empty": Problem("Bitte schreiben Sie eine Nachricht."),
+    "too_long": Problem(f"Die Nachricht ist zu lang (höchstens {MAX_TEXT_LENGTH} Zeichen)."),
+    "outcome": Problem(
+        "Bitte wählen Sie ein Ergebnis; die Kategorien müssen aus der Liste stammen."
+    ),
     "noted": "Die Notiz ist gespeichert.",
-    "note_empty": "Bitte schreiben Sie eine Notiz.",
+    "note_empty": Problem("Bitte schreiben Sie eine Notiz."),
+    "note_too_long": Problem(f"Die Notiz ist zu lang (höchstens {MAX_TEXT_LENGTH} Zeichen)."),
     "transferred": "Der Fall ist an Ihre Kollegin oder Ihren Kollegen übergeben.",
     "moved": "Der Fall ist in der Warteschlange des anderen Teams.",
-    "transfer_failed": "Die Übergabe ist nicht möglich: Der Fall hat sich inzwischen geändert "
-    "oder das Ziel ist nicht verfügbar.",
+    "transfer_failed": Problem(
+        "Die Übergabe ist nicht möglich: Der Fall hat sich inzwischen geändert "
+        "oder das Ziel ist nicht verfügbar."
+    ),
     "incident": "Das Datum des Vorfalls ist berichtigt; die Frist und die Reihenfolge folgen.",
-    "incident_invalid": "Bitte ein Datum wählen, das nicht in der Zukunft liegt.",
-    "unconfirmed": "Nichts geändert: Bitte bestätigen Sie den Schritt mit dem Häkchen.",
+    "incident_invalid": Problem("Bitte ein Datum wählen, das nicht in der Zukunft liegt."),
+    "unconfirmed": Problem("Nichts geändert: Bitte bestätigen Sie den Schritt mit dem Häkchen."),
     "logged_out": "Sie sind abgemeldet.",
     "expired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich neu an.",
 }

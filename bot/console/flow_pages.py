@@ -43,6 +43,7 @@ from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
 from bot.web.pages import BadForm, FormTooLarge, read_form
+from bot.web.render import Problem
 from dialogs import diagram_svg, translations
 from dialogs.errors import FlowError
 from dialogs.loader import check_flow
@@ -65,9 +66,11 @@ NOTICES: Final = {
     "discarded": "Der Entwurf ist verworfen.",
     "published": "Die neue Version ist veröffentlicht. Neue Gespräche beginnen mit ihr.",
     "rolled_back": "Die frühere Version ist als neue Version veröffentlicht.",
-    "unconfirmed": "Nichts geändert: Bitte bestätigen Sie die Rückkehr mit dem Häkchen.",
-    "exists": "Es gibt schon einen Entwurf. Bearbeiten Sie diesen oder verwerfen Sie ihn zuerst.",
-    "gone": "Der Entwurf ist nicht mehr da: jemand hat ihn veröffentlicht oder verworfen.",
+    "unconfirmed": Problem("Nichts geändert: Bitte bestätigen Sie die Rückkehr mit dem Häkchen."),
+    "exists": Problem(
+        "Es gibt schon einen Entwurf. Bearbeiten Sie diesen oder verwerfen Sie ihn zuerst."
+    ),
+    "gone": Problem("Der Entwurf ist nicht mehr da: jemand hat ihn veröffentlicht oder verworfen."),
 }
 CONFLICT: Final = (
     "Jemand anderes hat diesen Entwurf inzwischen gespeichert ({who}, {when}). Ihre Änderungen "

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.console.auth import ConsoleSession, is_https
 from bot.console.core import Console, Form, redirect
+from bot.web.render import Problem
 from storage import audit, contacts, conversations, teams
 from storage.store import Tx
 from storage.teams import TeamError
@@ -27,8 +28,10 @@ NOTICES: Final = {
     "deactivated": "Das Konto ist geschlossen; es öffnet keinen Fall mehr.",
     "member": "Die Person ist jetzt Mitglied des Teams.",
     "already": "Die Person ist schon Mitglied dieses Teams.",
-    "failed": "Das ging nicht: Die Angaben passen nicht (oder der Wiederherstellungsschlüssel "
-    "gehört nicht zum Team).",
+    "failed": Problem(
+        "Das ging nicht: Die Angaben passen nicht (oder der Wiederherstellungsschlüssel "
+        "gehört nicht zum Team)."
+    ),
 }
 
 

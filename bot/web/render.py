@@ -19,5 +19,14 @@ ENV = Environment(
 ENV.filters["tel_links"] = tel_links
 
 
+class Problem(str):
+    """A page's notice that says something was not done (a refusal, a missing tick): shown
+    as an error and announced at once (`{% if notice is problem %}`), not in the calm colour
+    of "done"."""
+
+
+ENV.tests["problem"] = lambda value: isinstance(value, Problem)
+
+
 def render(template: str, **context: Any) -> str:
     return ENV.get_template(template).render(**context)

@@ -45,6 +45,10 @@ async def test_the_console_close_tells_the_person_and_their_next_message_reopens
     cookie = {"Cookie": f"console={sid}"}
     case_url = f"/console/cases/{case_id}"
     await env.client.post(f"{case_url}/claim", data={"csrf": csrf}, headers=cookie)
+    # What the counsellor confirms is what happens below.
+    before = await (await env.client.get(case_url, headers=cookie)).text()
+    assert "schreibt sie danach wieder, kommt der Fall zurück in die Warteschlange" in before
+    assert "nicht mehr antworten" not in before
     done = await env.client.post(
         f"{case_url}/close",
         data={"csrf": csrf, "confirm": "yes", **CLOSING},

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import select
 
 from bot import app as app_module
 from bot.app import create_app
-from bot.channels.base import InboundMessage
+from bot.channels.base import MAX_TEXT_LENGTH, InboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.console.auth import CookiePolicy
@@ -782,6 +783,41 @@ async def _second_region_counsellor(env: Console_) -> None:
         )
         env.secrets["zweite-region"] = pyotp.random_base32()
         await teams.set_totp_secret(tx, second, env.secrets["zweite-region"])
+
+
+async def test_a_refused_note_reads_as_an_error_a_saved_one_as_done(env: Console_) -> None:
+    """The counsellor must tell "not saved" from "saved" at a glance: a refusal comes in the
+    error style and is announced at once, the note that is too long is called a note."""
+    _, case_id = await intake(env.office, env.channel)
+    region = await session_of(env, "berater-region")
+    url = f"/console/cases/{case_id}"
+
+    async def notice_after(note: str) -> tuple[str, str, str]:
+        location = await _post(env, region, f"{url}/note", note=note)
+        html = (await _page(env, region, location.split("#")[0]))[1]
+        notice = re.search(r'<p class="([^"]*)" role="(\w+)" id="status"[^>]*>([^<]*)</p>', html)
+        assert notice is not None, location
+        return notice[1], notice[2], unescape(notice[3])
+
+    assert await notice_after("Rückruf am Montag") == (
+        "notice",
+        "status",
+        "Die Notiz ist gespeichert.",
+    )
+    assert await notice_after("   ") == (
+        "notice problem",
+        "alert",
+        "Bitte schreiben Sie eine Notiz.",
+    )
+    assert await notice_after("x" * (MAX_TEXT_LENGTH + 1)) == (
+        "notice problem",
+        "alert",
+        f"Die Notiz ist zu lang (höchstens {MAX_TEXT_LENGTH} Zeichen).",
+    )
+    # The limit is said beside the field, before anything is pasted and cut.
+    form = (await _page(env, region, url))[1]
+    assert f"Höchstens {MAX_TEXT_LENGTH} Zeichen" in form
+    assert 'aria-describedby="note-limit"' in form
 
 
 async def test_notes_are_for_the_team_only_and_stored_sealed(env: Console_) -> None:
