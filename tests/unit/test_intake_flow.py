@@ -400,6 +400,12 @@ def test_the_only_free_text_is_the_account_and_it_asks_to_leave_out_names(flow: 
 # ---------------------------------------------------------------- crisis words
 
 CRISIS_SENTENCES = [
+    # de, as people in danger wrote them in a walk-through (none named "er" or "sie")
+    "Mein Mann schlägt mich gerade, ich habe Angst um mein Leben.",
+    "Mein Vater schlägt mich jeden Tag.",
+    "Mein Freund hat mich gestern geschlagen und ich habe Angst, dass er mich tötet.",
+    "Hilfe, er ist mit einem Messer vor meiner Tür",
+    "Ich halte das nicht mehr aus.",
     # de
     "Ich will nicht mehr leben.",
     "Ich denke an Suizid.",
