@@ -282,10 +282,11 @@ def source_map(text: str, filename: str) -> tuple[Any, SourceMap]:
     return data, src
 
 
-def load_flow(path: str | os.PathLike[str]) -> Flow:
-    """Read a flow file; unreadable files are reported as a FlowError at line 1, column 1."""
+def load_flow(path: str | os.PathLike[str], *, complete: bool = True) -> Flow:
+    """Read a flow file; unreadable files are reported as a FlowError at line 1, column 1.
+    `complete=False`: see check_flow."""
     name = os.fspath(path)
-    return parse_flow(_read(name), name)
+    return parse_flow(_read(name), name, complete=complete)
 
 
 def _read(name: str) -> str:

@@ -46,12 +46,16 @@ _CONTACT_ROW_LOCKED: Final = (
 )
 
 
-async def active_for(tx: Tx, contact_id: int) -> ConversationRef | None:
-    """The contact's open conversation, row-locked for this transaction on PostgreSQL."""
+async def active_for(tx: Tx, contact_id: int, *, may_start: bool = False) -> ConversationRef | None:
+    """The contact's open conversation, row-locked for this transaction on PostgreSQL.
+
+    `may_start`: the caller starts a conversation if there is none, so on PostgreSQL "none"
+    is asked again under the contact's row lock (see `_open_after_locking_contact`); a
+    caller that only looks (a typing hint, a pre-check) takes no such lock."""
     values = {"contact_id": contact_id}
     if tx.locks_rows:
         row = await tx.session.scalar(_OPEN.with_for_update(), values)
-        if row is None:
+        if row is None and may_start:
             row = await _open_after_locking_contact(tx, contact_id)
     else:
         row = await tx.session.scalar(_OPEN, values)
@@ -69,6 +73,12 @@ async def _open_after_locking_contact(tx: Tx, contact_id: int) -> Conversation |
     contact's row is locked and the question asked again: the second waits for the first
     one's commit and then finds its conversation. Every unit that starts a conversation
     for a contact it did not create itself comes through here first.
+
+    The order is the contact's row, then the conversation's; an ordinary turn locks its
+    conversation and may then update the contact (its last-seen hour). They can only meet
+    when a conversation appears between the two looks, so a third message of the same
+    person is needed for a deadlock; PostgreSQL then aborts one unit, whose message is not
+    acknowledged and comes again.
 
     FOR NO KEY UPDATE, not FOR UPDATE: rows that only refer to the contact (outbox, cases)
     are still written beside it."""

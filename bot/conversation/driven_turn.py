@@ -80,7 +80,7 @@ async def receive(tx: Tx, ctx: Context, msg: InboundMessage) -> Handled | Driven
     if not await contacts.record_receipt(tx, contact.id, msg.client_message_id):
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)
-    conv = await conversations.active_for(tx, contact.id)
+    conv = await conversations.active_for(tx, contact.id, may_start=True)
     if contact.blocked:
         kept = await held(tx, ctx, contact, conv, msg)
         if kept is not None:

@@ -84,7 +84,7 @@ async def open_conversation(
     """The contact, with a conversation started for it if it has no open one."""
     contact = await contacts.contact_for(tx, channel, address)
     # A contact made just now has no conversation and no case to look for.
-    if contact.new or await conversations.active_for(tx, contact.id) is None:
+    if contact.new or await conversations.active_for(tx, contact.id, may_start=True) is None:
         version = await catalog.current(tx)
         flow = await catalog.flow(tx, version.id)
         language = intake.language if intake.language in flow.languages else flow.default_language

@@ -72,12 +72,13 @@ class FlowCatalog:
         cached = self._parsed.get(version_id)
         if cached is None:
             version = await flow_versions.by_id(tx, version_id)
-            # Its checks ran when it was published; a rule added since (an upgrade) must
-            # not stop the conversations running on it.
+            # A published version was checked when it was published; a rule added since
+            # (an upgrade) must not stop the conversations running on it. A draft (the
+            # preview) is checked in full every time: it may have changed into an error.
             cached = parse_flow(
                 version.source,
                 f"{version.flow_id} (version {version.number or 'draft'})",
-                complete=False,
+                complete=version.number is None,
             )
             self._parsed[version_id] = cached
         return cached
@@ -97,7 +98,10 @@ async def publish_files(
     """
     published = []
     for path in paths:
-        flow = load_flow(path)
+        # At start, a file published before is left alone, so it is checked in full only
+        # when it is published now: a check added by an upgrade must not stop the service
+        # on a file that already runs.
+        flow = load_flow(path, complete=not at_start)
         source = path.read_text(encoding="utf-8")
         async with store.tx() as tx:
             current = await flow_versions.current(tx, flow.id)
@@ -109,6 +113,8 @@ async def publish_files(
             ):
                 published.append(current)
                 continue
+            if at_start:
+                flow = parse_flow(source, str(path))
             await check_teams(tx, flow)
             version = await flow_versions.publish_if_changed(
                 tx, flow.id, source, by, note=f"from {path.name}"

@@ -47,7 +47,7 @@ async def test_the_console_close_tells_the_person_and_their_next_message_reopens
     await env.client.post(f"{case_url}/claim", data={"csrf": csrf}, headers=cookie)
     # What the counsellor confirms is what happens below.
     before = await (await env.client.get(case_url, headers=cookie)).text()
-    assert "schreibt sie danach wieder, kommt der Fall zurück in die Warteschlange" in before
+    assert "Schreibt sie danach wieder, solange der Fall aufbewahrt wird, kommt er zurück" in before
     assert "nicht mehr antworten" not in before
     done = await env.client.post(
         f"{case_url}/close",

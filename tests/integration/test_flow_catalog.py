@@ -6,10 +6,15 @@ notification between replicas is tested in test_replicas_live.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from bot.conversation.flows import CURRENT_MAX_AGE
+from bot.conversation.flows import CURRENT_MAX_AGE, publish_files
 from bot.conversation.service import ConversationService
+from dialogs.errors import FlowErrors
 from storage import flows
 from storage.db import Database
 from storage.store import Store
@@ -88,3 +93,20 @@ async def test_a_version_published_before_a_newer_check_still_runs(office: Offic
     async with office.store.tx() as tx:
         await flows.publish(tx, "mini", source, "admin before the upgrade")
     assert await Process(office).first_question() == OLD
+
+
+async def test_a_flow_file_published_before_a_newer_check_still_starts_the_service(
+    office: Office, tmp_path: Path
+) -> None:
+    """The same for an office's own flow file, unchanged since it was published: `serve`
+    starts on it after the upgrade; publishing it anew has to pass the check."""
+    source = office.flow_path.read_text(encoding="utf-8").replace(
+        'en: "May we store your answers?"', 'en: ""'
+    )
+    path = tmp_path / "mini.yaml"
+    path.write_text(source, encoding="utf-8")
+    async with office.store.tx() as tx:
+        before = await flows.publish(tx, "mini", source, "serve before the upgrade")
+    assert [v.id for v in await publish_files(office.store, [path], at_start=True)] == [before.id]
+    with pytest.raises(FlowErrors, match="the 'en' text is empty"):
+        await publish_files(office.store, [path])

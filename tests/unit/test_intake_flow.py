@@ -405,7 +405,6 @@ CRISIS_SENTENCES = [
     "Mein Vater schlägt mich jeden Tag.",
     "Mein Freund hat mich gestern geschlagen und ich habe Angst, dass er mich tötet.",
     "Hilfe, er ist mit einem Messer vor meiner Tür",
-    "Ich halte das nicht mehr aus.",
     # de
     "Ich will nicht mehr leben.",
     "Ich denke an Suizid.",
@@ -477,6 +476,13 @@ CRISIS_SENTENCES = [
 ]
 
 ORDINARY_ACCOUNTS = [
+    # de: near the crisis phrases, and no crisis now
+    "Meine Vorgesetzte schlägt mich seit Jahren nicht für die Beförderung vor.",
+    "Ich halte das nicht mehr aus, mein Chef mobbt mich jeden Tag wegen meiner Herkunft.",
+    "Vor zwei Jahren hat mich ein Mann in der Bahn mit einem Messer bedroht.",
+    "Die Polizisten standen mit einer Waffe in der Hand vor mir.",
+    "Ich hatte damals Angst um mein Leben.",
+    "Diese ständige Ausgrenzung tötet mich innerlich.",
     # de
     "Bei der Wohnungsbesichtigung hieß es, an Ausländer vermieten wir nicht.",
     "Mein Chef hat mich wegen meines Kopftuchs nicht befördert.",
