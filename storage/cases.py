@@ -269,6 +269,17 @@ async def correct_incident_date(tx: Tx, case_id: int, day: date | None) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def mark_crisis(tx: Tx, case_id: int) -> bool:
+    """The person wrote crisis words to a case that was not a crisis: the queue puts it
+    first from now on. False: it was one already, or it is closed."""
+    result = await tx.session.execute(
+        update(Case)
+        .where((Case.id == case_id) & (Case.status != "closed") & Case.crisis.is_(False))
+        .values(crisis=True)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def transfer_to_colleague(
     tx: Tx, case_id: int, counsellor_id: int, colleague_id: int
 ) -> bool:

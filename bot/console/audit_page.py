@@ -46,6 +46,7 @@ ACTIONS: Final = {
     "case.intake_completed": "Restliche Antworten im Fall ergänzt (nach sofortiger Übergabe)",
     "case.noted": "Interne Notiz geschrieben",
     "case.reopened": "Fall wieder geöffnet: die Person hat nach dem Abschluss geschrieben",
+    "case.crisis": "Krise: Krisenwörter in einer Nachricht der Person an den Fall",
     "account.invited": "Konto eingeladen",
     "account.second_factor": "Zweiter Faktor eingerichtet",
     "account.second_factor_reset": "Zweiter Faktor zurückgesetzt",

@@ -9,8 +9,10 @@ from typing import Any
 from bot.channels.base import InboundMessage
 from bot.conversation.context import Context
 from bot.conversation.notices import closed_notice
-from bot.conversation.replies import inbound_body
+from bot.conversation.replies import bot_payload, inbound_body, send_bot
 from bot.conversation.units import Handled
+from dialogs.crisis import find_crisis
+from dialogs.steps import BotMessage
 from storage import audit, cases, contacts, conversations, notify, outbox
 from storage.records import ContactRef, ConversationRef
 from storage.store import Tx
@@ -28,9 +30,32 @@ async def to_case(
         ctx.typing.stopped(conv.case_id)
     log.info("conversation %s: message for case %s", conv.id, conv.case_id)
     replies = 0
+    if msg.text is not None and await _crisis_words(tx, ctx, contact, conv, msg.text):
+        replies += 1
     if conv.owner == "queued" and await closed_notice(tx, ctx, contact, conv):
-        replies = 1
+        replies += 1
     return Handled("processed", conv.id, conv.owner, replies=replies)
+
+
+async def _crisis_words(
+    tx: Tx, ctx: Context, contact: ContactRef, conv: ConversationRef, text: str
+) -> bool:
+    """Crisis words in a message to the case: the crisis numbers at once, as before the
+    handover (the case may wait for the office to open, and even a claimed one is read
+    only when the counsellor looks), and the case first in its queue from now on, the
+    line quoted where the console says why."""
+    flow = await ctx.catalog.flow(tx, conv.flow_version_id)
+    if not find_crisis(text, flow.crisis.words):
+        return False
+    if conv.case_id is not None and await cases.mark_crisis(tx, conv.case_id):
+        await audit.record(tx, "person", "case.crisis", conv.case_id)
+    message = BotMessage(flow.text(flow.crisis.message, conv.language), kind="crisis")
+    payload = bot_payload(ctx, flow, message, conv.language, None, tx.now)
+    payload["expects"] = "text"  # the person goes on writing to the office
+    await send_bot(tx, contact.id, conv.id, payload)
+    await notify.announce_outbox(tx)
+    log.warning("conversation %s: crisis resources shown (message to the case)", conv.id)
+    return True
 
 
 async def counsellor_reply(tx: Tx, case_id: int, counsellor_id: int, text: str) -> int | None:

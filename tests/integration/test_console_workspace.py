@@ -190,3 +190,39 @@ async def test_a_case_without_crisis_has_no_reason_box(env: Console_) -> None:
     _, page = await _page(env, me, f"/console/cases/{case_id}")
     assert 'id="crisis-reason"' not in page
     assert ("Sind Sie jetzt in Gefahr?", "nein") in _fact_sheet(page)
+
+
+async def test_crisis_words_after_the_handover_bring_the_numbers_and_put_the_case_first(
+    env: Console_,
+) -> None:
+    """The case waits (the office may be closed until morning); the person writes that
+    they are in danger now. They get the crisis numbers at once, as before the handover,
+    and the counsellors see the case first in the queue, a crisis, with that line as why."""
+    _, earlier = await intake(env.office, env.channel)
+    person, case_id = await intake(env.office, env.channel)
+    me = await session_of(env, "berater-region")
+    _, queue = await _page(env, me, "/console")
+    assert _queue_order(queue)[:2] == [earlier, case_id]
+
+    calm = await person.send(text="Ich habe noch eine Frage zur Wohnung.")
+    assert [m.kind for m in calm if m.kind == "crisis"] == []
+    told = await person.send(text="Er ist wieder da, er will mich umbringen.")
+    crisis = [m for m in told if m.kind == "crisis"]
+    assert [m.text for m in crisis] == ["Wenn Sie in Gefahr sind: Polizei 110, Notruf 112."]
+    assert crisis[0].expects == "text"  # the person can go on writing to the office
+
+    _, queue = await _page(env, me, "/console")
+    assert _queue_order(queue)[:2] == [case_id, earlier]
+    _, page = await _page(env, me, f"/console/cases/{case_id}")
+    reason = re.search(r'id="crisis-reason">(.*?)</section>', page, re.S)
+    assert reason, "a crisis case says why"
+    assert "<mark>Er ist wieder da, er will mich umbringen.</mark>" in reason.group(1)
+    async with env.office.store.read() as tx:
+        actions = [(actor, act) for actor, act, cid, _ in await audit.entries(tx) if cid == case_id]
+    assert ("person", "case.crisis") in actions
+    # Said again, the numbers come again; the case is marked once.
+    again = await person.send(text="Ich will nicht mehr leben.")
+    assert [m.kind for m in again].count("crisis") == 1
+    async with env.office.store.read() as tx:
+        actions = [act for _, act, cid, _ in await audit.entries(tx) if cid == case_id]
+    assert actions.count("case.crisis") == 1
