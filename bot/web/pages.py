@@ -773,6 +773,14 @@ class ChatPages:
                 view.text_value = ""
                 await self._handle(view, mid, client, text=text)
             return
+        if op == "send" and history.owner is None:
+            # The conversation this page showed is not on this device any more (opened
+            # with the case code on another one, which the page without JavaScript was
+            # not told, or deleted): nothing is sent, and what the person typed stays on
+            # the page for them to copy, with the way back to their case.
+            view.text_value = _one(form, "text", MAX_TEXT_LENGTH * 2)
+            fail(t["err_not_sent_gone"], status=200)
+            return
         if op not in ("send", "done") and not op.startswith(("choice:", "command:")):
             raise BadForm("unknown button")
         if prompt is None or at != str(prompt.seq):

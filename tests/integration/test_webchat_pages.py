@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -301,6 +302,31 @@ async def test_the_case_code_opens_the_conversation_on_another_browser(client: C
     page, _ = await submit(client, other.forms["resume-form"], "resume", code=code)
     assert "Wohnung abgelehnt." in page.messages()
     assert page.answer.fields["session"] == other.answer.fields["session"]
+
+
+async def test_a_message_to_a_case_opened_elsewhere_is_kept_on_the_page(
+    client: Client, office: Office
+) -> None:
+    """Without JavaScript nobody tells this page that the case was opened with its code on
+    another device. What the person writes here is not sent to a case this device no longer
+    holds, and not lost either: it stays on the page, with the way back to the case."""
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
+        page, _ = await submit(client, page.answer, op)
+    here, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
+    code = shown_code(here)
+    other = await get_page(client)
+    await submit(client, other.forms["resume-form"], "resume", code=code)
+
+    typed = "Ich kann nicht mehr warten, bitte melden Sie sich."
+    page, _ = await submit(client, here.answer, "send", text=typed, status=200)
+    assert texts.text("de", "err_not_sent_gone") in unescape(page.html)
+    assert f'readonly>{typed}</textarea>' in page.html
+    assert "resume-form" in page.forms
+    with_code = await get_page(client)
+    page, _ = await submit(client, with_code.forms["resume-form"], "resume", code=code)
+    assert typed not in page.messages() and "Wohnung abgelehnt." in page.messages()
 
 
 async def test_delete_asks_first_then_forgets(client: Client, office: Office) -> None:

@@ -237,6 +237,13 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Dateien können Sie senden, wenn Sie der Speicherung zugestimmt haben.",
     ),
     text("web.err_no_question", "Gerade ist keine Frage offen. Hier ist der aktuelle Stand."),
+    text(
+        "web.err_not_sent_gone",
+        "Ihre Nachricht ist nicht gesendet: Auf diesem Gerät ist kein Gespräch mehr offen. "
+        "Wurde es mit Ihrem Fall-Code auf einem anderen Gerät geöffnet, geben Sie den Code "
+        "unter „Weitere Möglichkeiten“ ein. Ihr Text steht unten, zum Kopieren.",
+    ),
+    text("web.unsent_label", "Ihr Text, nicht gesendet"),
     text("web.footer_privacy", "Keine Cookies. Kein Tracking."),
     text("web.accessibility_link", "Erklärung zur Barrierefreiheit"),
     text("web.legal_nav", "Rechtliche Hinweise"),
