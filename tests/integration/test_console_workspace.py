@@ -224,5 +224,5 @@ async def test_crisis_words_after_the_handover_bring_the_numbers_and_put_the_cas
     again = await person.send(text="Ich will nicht mehr leben.")
     assert [m.kind for m in again].count("crisis") == 1
     async with env.office.store.read() as tx:
-        actions = [act for _, act, cid, _ in await audit.entries(tx) if cid == case_id]
-    assert actions.count("case.crisis") == 1
+        marked = [act for _, act, cid, _ in await audit.entries(tx) if cid == case_id]
+    assert marked.count("case.crisis") == 1

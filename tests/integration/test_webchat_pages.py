@@ -322,7 +322,7 @@ async def test_a_message_to_a_case_opened_elsewhere_is_kept_on_the_page(
     typed = "Ich kann nicht mehr warten, bitte melden Sie sich."
     page, _ = await submit(client, here.answer, "send", text=typed, status=200)
     assert texts.text("de", "err_not_sent_gone") in unescape(page.html)
-    assert f'readonly>{typed}</textarea>' in page.html
+    assert f"readonly>{typed}</textarea>" in page.html
     assert "resume-form" in page.forms
     with_code = await get_page(client)
     page, _ = await submit(client, with_code.forms["resume-form"], "resume", code=code)
