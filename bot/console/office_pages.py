@@ -127,6 +127,13 @@ class OfficePages:
                 "Benutzernamen bestehen aus 2 bis 64 Kleinbuchstaben, Ziffern, Punkt, "
                 "Binde- oder Unterstrich; die Rolle ist Beratung oder Administration.",
             )
+        if role == "counsellor" and not chosen:
+            # Without a team the account opens no case: it would log in to an empty queue.
+            return self._refused(
+                session,
+                "Wer berät, braucht mindestens ein Team: Ohne Team sieht das Konto keinen "
+                "Fall. Bitte wählen Sie ein Team und laden Sie noch einmal ein.",
+            )
         async with self.console.store.tx(self.console.clock()) as tx:
             try:
                 keys = {

@@ -87,6 +87,15 @@ async def test_an_admin_invites_a_counsellor_who_then_works_in_the_team(env: Con
         headers={"Cookie": f"console={admin[0]}"},
     )
     assert refused.status == 400 and "gehört nicht zu diesem Team" in await refused.text()
+    # Nor does an invitation to counsel in no team: that account would see no case.
+    teamless = await env.client.post(
+        "/console/office/invite",
+        data={"csrf": admin[1], "username": "ohne.team", "role": "counsellor"},
+        headers={"Cookie": f"console={admin[0]}"},
+    )
+    assert teamless.status == 400 and "mindestens ein Team" in await teamless.text()
+    async with env.office.store.read() as tx:
+        assert "ohne.team" not in [c.username for c in await teams.counsellors(tx)]
 
 
 async def test_closing_an_account_ends_its_session_and_its_keys(env: Console_) -> None:
