@@ -55,3 +55,10 @@ class KeyedLimiter:
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
         return bucket.take(cost)
+
+    def give_back(self, key: str, cost: float = 1.0) -> None:
+        """Undo a `take` that turned out not to be what the limit is for (a case code that
+        was right: only wrong ones are guesses). Never beyond the bucket's capacity."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(bucket.capacity, bucket.tokens + cost)

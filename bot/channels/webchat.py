@@ -839,6 +839,7 @@ class _Session:
         if history is None:
             await self.error("code_not_found", "no conversation has this code")
             return
+        self.code_tries.give_back(self.client)  # a right code is no guess (see pages.py)
         await self._welcome(history, True, by_code=True)
 
     async def _message(self, frame: Answer | TextFrame | CommandFrame | LanguageFrame) -> None:

@@ -880,6 +880,9 @@ class ChatPages:
         if history is None:
             fail(t["err_code_not_found"], where="code")
             return
+        # A right code is no guess: people behind one network address (a shelter's Wi-Fi,
+        # a counselling office) must not use up each other's tries by opening their cases.
+        self.code_tries.give_back(client)
         view.code_value = ""
         view.history = None  # re-read: the page shows what this device may now read
         view.welcome_back = True

@@ -290,6 +290,31 @@ async def test_case_codes_are_checked_and_tries_limited(client: Client) -> None:
     assert texts.text("de", "err_code_rate_limited") in await resp.text()
 
 
+async def test_right_case_codes_use_up_no_tries_of_the_network(client: Client) -> None:
+    """People behind one address (a shelter's Wi-Fi) open their cases with their codes,
+    more often than the limit of tries: every right code opens; wrong ones stay limited."""
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
+        page, _ = await submit(client, page.answer, op)
+    page, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
+    code = shown_code(page)
+    for _ in range(7):
+        other = await get_page(client)
+        page, _ = await submit(client, other.forms["resume-form"], "resume", code=code)
+        assert "Wohnung abgelehnt." in page.messages()
+    resume = (await get_page(client)).forms["resume-form"]
+    statuses = [
+        (
+            await client.post(
+                "/chat", data={**resume.fields, "op": "resume", "code": "AAAA-BBBB-CCCC"}
+            )
+        ).status
+        for _ in range(6)
+    ]
+    assert statuses == [400] * 5 + [429]
+
+
 async def test_the_case_code_opens_the_conversation_on_another_browser(client: Client) -> None:
     page = await get_page(client)
     page, _ = await submit(client, page.answer, "start")
