@@ -360,7 +360,11 @@
     if (del) del.hidden = owner === null && !list.children.length;
     var exp = $('export-form');
     if (exp) exp.hidden = owner === null && !list.children.length;
-    if (hadFocus && last && last.classList.contains('msg--crisis') && mode !== 'message') {
+    // Until the person chose on the crisis box (a person now, or on with the questions): a
+    // choice is an answer like any other, and the focus must follow to what comes next.
+    // Kept on the box after it, the focus stayed there when the next question arrived.
+    var crisisOpen = crisisLast && String(answered) !== last.getAttribute('data-seq');
+    if (hadFocus && crisisOpen && mode !== 'message') {
       // The crisis resources first: focus stays on them, never jumps to the next answer.
       focusComposer = false;
       last.focus({ preventScroll: true });

@@ -115,6 +115,39 @@ async def test_one_tap_reaches_the_team_and_the_case_is_at_the_top(
     assert queue[0].incident_date == date(2025, 1, 10)
 
 
+async def test_going_on_by_keyboard_brings_the_focus_to_the_next_question(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    """The crisis numbers keep the focus until the person chooses; once they chose to go on,
+    the next question's answers have it, in view, as after any other answer (found in a
+    walk-through: the focus stayed on the crisis box, a dozen Tabs above the answers)."""
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    steps = [(q, labels[0]) for _, q, labels in INTAKE_DE[:2]] + [(INTAKE_DE[2][1], "Ja")]
+    for question, label in steps:  # the language, the consent, and in danger: "Ja"
+        await chat.wait_for_question(question)
+        await chat.tab_to(chat.composer.get_by_role("button", name=label, exact=True))
+        await page.keyboard.press("Enter")
+    await crisis_box(page)
+    await page.wait_for_timeout(200)  # the composer renders 40 ms after a message
+    assert await page.evaluate(FOCUS_IN_CRISIS_JS), "the focus left the crisis numbers"
+
+    await chat.tab_to(chat.composer.get_by_role("button", name=GO_ON_DE, exact=True))
+    await page.keyboard.press("Enter")
+    await chat.wait_for_question(WHEN_DE)
+    await page.wait_for_timeout(200)
+    await page.screenshot(path=str(shots / "danger-path-go-on-390.png"))
+    focused = page.locator(":focus")
+    assert not await page.evaluate(FOCUS_IN_CRISIS_JS), "the focus stayed on the crisis box"
+    assert await focused.evaluate(
+        "el => !!el.closest('#composer form') && /^(BUTTON|INPUT|TEXTAREA)$/.test(el.tagName)"
+    ), f"the focus is not on an answer of the next question: {await chat.focus_state()}"
+    await expect(focused).to_be_in_viewport()
+    await expect(chat.line(WHEN_DE).last).to_be_in_viewport()
+    await chat.assert_focus_visible()
+
+
 @pytest.mark.parametrize(
     ("lang", "consent", "yes", "links"),
     [
