@@ -35,6 +35,8 @@ pytestmark = [
 GROUP_LINES_JS = """() => [...document.querySelectorAll('.case-code-value .code-group')]
   .map(g => new Set([...g.getClientRects()].map(r => Math.round(r.top))).size)"""
 LOG_TEXT_JS = "() => document.getElementById('chat-messages').innerText"
+CODE_LINES_JS = """() => new Set([...document.querySelectorAll('.case-code-value .code-group')]
+  .map(g => Math.round(g.getBoundingClientRect().top))).size"""
 
 
 async def _resume(page: Page, server: Server, code: str) -> Chat:
@@ -59,8 +61,10 @@ async def test_coming_back_with_the_code_welcomes_the_person_with_the_case_statu
         "Willkommen zurück. Ihr Fall wartet auf eine Beraterin oder einen Berater."
     )
     await expect(welcome).to_be_in_viewport()
-    # The code is shown once: in its box, not again in the handover text.
+    # The code is shown once: in its box, not again in the handover text; on the phone on
+    # one line, never "ABCD-EFGH-" above "JKLM" (copied down as two codes).
     assert (await page.evaluate(LOG_TEXT_JS)).count(code.split("-")[0]) == 1
+    assert await page.evaluate(CODE_LINES_JS) == 1
     await assert_accessible(page, "after coming back with the case code")
 
 

@@ -86,7 +86,11 @@ async def test_one_tap_reaches_the_team_and_the_case_is_at_the_top(
     await assert_accessible(other, "with the crisis numbers (de)")
 
     await chat.composer.get_by_role("button", name=TALK_NOW_DE, exact=True).click()
-    assert CASE_CODE.fullmatch(await chat.case_code())
+    code = await chat.case_code()
+    assert CASE_CODE.fullmatch(code)
+    # Once, in its box: not a second time in the text above it.
+    log_text = await other.evaluate("() => document.getElementById('chat-messages').innerText")
+    assert log_text.count(code.split("-")[0]) == 1, log_text
     # What happens next depends on the office hours at this moment: alerted, or at the top.
     told = re.compile("Jemand aus dem Team ist jetzt benachrichtigt|ganz oben in unserer Warte")
     await expect(chat.line(told)).to_be_visible()
@@ -203,7 +207,11 @@ async def test_the_danger_path_works_without_javascript(
     await crisis_box(page)
     await expect(chat.line(WHEN_DE)).to_have_count(0)
     await chat.composer.get_by_role("button", name=TALK_NOW_DE, exact=True).click()
-    assert CASE_CODE.fullmatch(await chat.case_code())
+    code = await chat.case_code()
+    assert CASE_CODE.fullmatch(code)
+    # Once, in its box: not a second time in the text above it.
+    log_text = await page.evaluate("() => document.getElementById('chat-messages').innerText")
+    assert log_text.count(code.split("-")[0]) == 1, log_text
     assert len(server.cases()) == before + 1
     await expect(
         chat.composer.get_by_label("Ihre Nachricht an die Beratungsstelle")

@@ -767,7 +767,7 @@ def test_talk_now_creates_the_case_at_once_with_the_answers_so_far(
     assert early.answers == {"language": language, "consent": True, "in_danger": True}
     assert early.language == language
     after = messages(outputs)[-1]
-    assert "{case_code}" in after.text and [c.id for c in after.choices] == [GO_ON]
+    assert "{case_code_note}" in after.text and [c.id for c in after.choices] == [GO_ON]
     assert handovers(outputs) == []
     closed = step(flow, play(flow, inputs)[0], ChoiceInput(TALK_NOW), NOW, office_open=False)
     assert closed.messages[-1].text == flow.text(flow.crisis.talk_now.closed, language)  # type: ignore[union-attr]
