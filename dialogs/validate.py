@@ -222,8 +222,13 @@ class _Checker:
     def run(self) -> None:
         self.check_languages()
         self.check_node_ids()
-        self.check_references()
-        self.check_graph()
+        if self.check_references():
+            # A broken reference cuts the graph: every node behind it would be reported as
+            # unreachable and every node before it as a dead end, burying the one real
+            # cause under dozens of consequences. Those are checked once it is mended.
+            self.check_loops()
+        else:
+            self.check_graph()
         self.check_texts()
         self.check_ui()
         self.check_crisis_words()
@@ -273,12 +278,16 @@ class _Checker:
             else:
                 first[node.id] = i
 
-    def check_references(self) -> None:
+    def check_references(self) -> bool:
+        """Whether any reference names a node that does not exist."""
         known = {n.id for n in self.flow.nodes}
+        broken = False
         # Choices without their own next share the node's: one reference, one error.
         for path, target in dict(_references(self.flow)).items():
             if target not in known:
                 self.error(path, f"unknown node '{target}'")
+                broken = True
+        return broken
 
     def check_graph(self) -> None:
         result = analyse(self.flow)
@@ -298,6 +307,9 @@ class _Checker:
                     f"node '{node.id}' never leads to a handover or end node "
                     "(a dead end or a loop without exit)",
                 )
+        self.check_loops()
+
+    def check_loops(self) -> None:
         index = {n.id: i for i, n in reversed(list(enumerate(self.flow.nodes)))}
         for loop in _passive_loops(self.flow):
             self.error(

@@ -168,9 +168,19 @@ def test_unknown_node_reference_points_at_the_reference(old: str, new: str) -> N
 
 def test_unknown_start() -> None:
     text = mutate("start: hello", "start: nowhere")
-    found = errors(text)
-    assert found[0] == f"{at(text, 'nowhere')}: unknown node 'nowhere'"
-    assert f"{at(text, 'hello')}: node 'hello' cannot be reached from start 'nowhere'" in found
+    assert errors(text) == [f"{at(text, 'nowhere')}: unknown node 'nowhere'"]
+
+
+def test_a_broken_reference_is_the_one_error_not_its_consequences() -> None:
+    """A mistyped `next` cuts the graph; the admin sees that one cause, not a node list of
+    "cannot be reached" and "never leads to a handover" behind and before it."""
+    text = mutate("    next: when", "    next: wehn")
+    assert errors(text) == [f"{at(text, 'wehn')}: unknown node 'wehn'"]
+    # Mended, the graph is checked again: a node nobody leads to is still found.
+    orphan = mutate("    next: when", "    next: place")
+    assert [e.split(": ", 1)[1] for e in errors(orphan)] == [
+        "node 'when' cannot be reached from start 'hello'"
+    ]
 
 
 def test_unreachable_node() -> None:
