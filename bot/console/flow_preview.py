@@ -129,7 +129,10 @@ class Previews:
                     csrf=session.csrf,
                 )
             self._valid[flow_id] = checked
-        return self._chat(request, flow_id)
+        chat = self._chat(request, flow_id)
+        # A new draft starts at revision 1 again: its time tells it from a discarded one.
+        chat.preview_draft = f"{draft.revision}-{draft.updated_at.isoformat()}"
+        return chat
 
     async def get(self, request: web.Request) -> web.Response:
         chat = await self._ready(request)

@@ -95,6 +95,17 @@
       } catch (e) { /* denied */ }
     });
   }
+  if (preview) {
+    // A preview's session belongs to the draft it was started on: once the draft is
+    // changed, discarded or started anew, the preview starts the dialog again.
+    var DRAFT = PREFIX + 'preview-draft';
+    var draft = body.getAttribute('data-preview-draft') || '';
+    if (get('sessionStorage', DRAFT) !== draft) {
+      put('sessionStorage', KEY, null);
+      put('localStorage', KEY, null);
+      put('sessionStorage', DRAFT, draft);
+    }
+  }
   var sessionField = document.querySelector('input[name="session"]');
   var session = (remembered() && get('localStorage', KEY)) || get('sessionStorage', KEY) ||
     (sessionField ? sessionField.value : null);
@@ -734,8 +745,9 @@
         caseClosed = !!f.case_closed;
         filesAllowed = !!f.files;
         if (f.resumed && !f.readable) notice(T.unreadable);
-        $('code-error').textContent = '';
-        if (f.resumed) $('case-code-input').value = '';
+        // The preview has no case code form.
+        if ($('code-error')) $('code-error').textContent = '';
+        if (f.resumed && $('case-code-input')) $('case-code-input').value = '';
         renderHistory(f.history);
         if (f.by_code) welcomeBack();
         setStatus(reconnected ? T.status_connected : '', false);

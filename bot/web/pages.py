@@ -446,6 +446,9 @@ class ChatPages:
         self.preview = preview
         """(banner text, link back) of the console's flow preview: the page says it is a
         preview, on its own socket (`path` + "/ws") and its own stored session."""
+        self.preview_draft = ""
+        """Which state of the draft the preview page plays (set by the console before each
+        page): chat.js drops a stored preview session of another one."""
         self.settings = settings
         self.limits = limits
         self.posts = KeyedLimiter(capacity=20, rate=0.5, clock=limits.monotonic)
@@ -546,6 +549,7 @@ class ChatPages:
             action=self.path,
             preview=self.preview[0] if self.preview else None,
             preview_back=self.preview[1] if self.preview else None,
+            preview_draft=self.preview_draft,
             ws_path=self.path + "/ws",
             attach=self._attach_view(mode, view, lines),
         )

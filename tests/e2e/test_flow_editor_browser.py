@@ -182,3 +182,34 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     again = await person_at_consent(make_context, server)
     await danger_question_after_consent(again)
     await again.wait_for_question(OLD)
+
+
+@pytest.mark.timeout(300)
+async def test_preview_again_in_the_same_tab_after_the_draft_was_discarded_and_started_anew(
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path
+) -> None:
+    """Found in an admin walk-through: the second preview in the same tab showed no line
+    and no buttons, reloading did not help (it resumed the discarded draft's preview, and
+    chat.js stopped at the case code form, which a preview has not)."""
+    server = make_server()  # a private server: the other browser tests need no draft
+    await server.astart()
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    await log_in_as_admin(page, server, tmp_path)
+    await page.get_by_role("link", name="Dialoge").click()
+    await page.get_by_role("link", name="intake", exact=True).click()
+    preview = Chat(page)
+    for _ in range(2):
+        await page.get_by_role("button", name="Entwurf aus der aktuellen Version anlegen").click()
+        await expect(page.get_by_role("status")).to_contain_text("Der Entwurf ist angelegt")
+        await page.get_by_role("link", name="Vorschau im Chat: Deutsch").click()
+        # The new draft's dialog from its start, not the discarded draft's preview.
+        await preview.wait_for_question(CONSENT_QUESTION)
+        await expect(preview.own_lines(CONSENT_YES)).to_have_count(0)
+        await danger_question_after_consent(preview)
+        # Reloaded, the same draft's preview goes on where it was.
+        await page.reload()
+        await expect(preview.own_lines(CONSENT_YES)).to_have_count(1)
+        await expect(page.get_by_role("button", name="Nein")).to_be_visible()
+        await page.get_by_role("link", name="Zurück zum Editor").click()
+        await page.get_by_role("button", name="Entwurf verwerfen").click()
+        await expect(page.get_by_role("status")).to_contain_text("verworfen")
