@@ -481,7 +481,7 @@
     nodes.unshift(el('div', { id: 'form-error', 'class': 'error-text', role: 'alert' }));
     return form(nodes);
   }
-  function formError(text) {
+  function formError(text, here) {
     var box = $('form-error');
     if (!box) {
       box = el('div', { id: 'form-error', 'class': 'error-text', role: 'alert' });
@@ -493,6 +493,15 @@
       var ids = (field.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== 'form-error'; });
       ids.push('form-error');
       field.setAttribute('aria-describedby', ids.join(' '));
+    }
+    if (here && text) {
+      // Refused in the browser: the message stands above the answers, out of sight on a
+      // phone once the person scrolled down to the button. As the page without JavaScript
+      // opens at the question with its error, the focus goes to the first answer and the
+      // message comes into view right above it.
+      var control = composerBody.querySelector('input:not([type="hidden"]), textarea');
+      if (control) control.focus({ preventScroll: true });
+      box.scrollIntoView({ block: 'nearest' });
     }
   }
 
@@ -561,7 +570,7 @@
       var area = $('message-input');
       var text = area ? area.value : '';
       if (!text.trim() && !(prompt && (prompt.actions || []).some(function (a) { return a.id === 'skip'; }))) {
-        formError(T.err_text_empty);
+        formError(T.err_text_empty, true);
         return;
       }
       queue({ type: 'text', text: text }, text);
@@ -570,8 +579,8 @@
       var boxes = f.querySelectorAll('input[name="choices"]:checked');
       var picks = [], labels = [];
       Array.prototype.forEach.call(boxes, function (b) { picks.push(b.value); labels.push(b.labels[0].textContent); });
-      if (picks.length < (prompt.min_choices || 0)) { formError(countText('choose_at_least', prompt.min_choices)); return; }
-      if (prompt.max_choices != null && picks.length > prompt.max_choices) { formError(countText('choose_at_most', prompt.max_choices)); return; }
+      if (picks.length < (prompt.min_choices || 0)) { formError(countText('choose_at_least', prompt.min_choices), true); return; }
+      if (prompt.max_choices != null && picks.length > prompt.max_choices) { formError(countText('choose_at_most', prompt.max_choices), true); return; }
       queue({ type: 'answer', choices: picks }, labels.join(', '));
       answered = prompt.seq;
     } else if (op.indexOf('choice:') === 0) {

@@ -680,6 +680,35 @@ async def test_not_sure_goes_only_on_its_own_and_the_question_is_said_once(
     await chat.wait_for_question(INTAKE_DE[5][1])  # taken: no error, the next question
 
 
+async def test_done_without_a_tick_shows_why_where_the_person_is(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    # On a phone the 13 boxes are taller than the screen: the person has scrolled down to
+    # "Fertig", and the message above the boxes was out of sight (the focus stayed put).
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE[:4])
+    await chat.wait_for_question(INTAKE_DE[4][1])  # life area: at least one answer
+    await chat.composer.get_by_role("button", name=DONE, exact=True).click()
+    error = chat.composer.get_by_role("alert")
+    await expect(error).to_have_text("Bitte wählen Sie mindestens eine Antwort.")
+    await expect(error).to_be_in_viewport(ratio=1)
+    # … and not under the quick exit bar, which stays at the top of the screen.
+    below_bar = (
+        "e => e.getBoundingClientRect().top >="
+        " document.querySelector('.exit-bar').getBoundingClientRect().bottom"
+    )
+    assert await error.evaluate(below_bar), "the message is under the quick exit bar"
+    first = chat.composer.get_by_role("checkbox").first
+    await expect(first).to_be_focused()
+    await expect(first).to_be_in_viewport(ratio=1)
+    await page.screenshot(path=str(shots / "choices-none-ticked.png"))
+    await page.keyboard.press("Space")  # the focused box, ticked where it is
+    await chat.composer.get_by_role("button", name=DONE, exact=True).click()
+    await chat.wait_for_question(INTAKE_DE[5][1])
+
+
 async def test_one_language_choice_for_the_chat_and_the_page(
     server: Server, make_context: MakeContext
 ) -> None:
