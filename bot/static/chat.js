@@ -156,9 +156,11 @@
   function personText(f) {
     if (f.attachment) return fileLine(f.attachment);
     if (f.text) return f.text;
+    // Said as done, "(übersprungen)", not as the button's label: the same line as shown
+    // while sending, also after a reload.
+    if (f.choice === 'skip') return T.skipped;
     if (f.label) return f.label;
     if (f.labels && f.labels.length) return f.labels.join(', ');
-    if (f.choice === 'skip') return T.skipped;
     if (f.choice) return f.choice;
     if (f.choices && f.choices.length) return f.choices.join(', ');
     return '';
@@ -569,12 +571,21 @@
     if (op === 'send') {
       var area = $('message-input');
       var text = area ? area.value : '';
-      if (!text.trim() && !(prompt && (prompt.actions || []).some(function (a) { return a.id === 'skip'; }))) {
+      var skippable = prompt && (prompt.actions || []).some(function (a) { return a.id === 'skip'; });
+      if (!text.trim() && !skippable) {
         formError(T.err_text_empty, true);
         return;
       }
-      queue({ type: 'text', text: text }, text);
-      if (owner !== 'queued' && owner !== 'counsellor' && !caseClosed && prompt) answered = prompt.seq; else area.value = '';
+      var answering = owner !== 'queued' && owner !== 'counsellor' && !caseClosed && prompt;
+      if (!text.trim() && answering) {
+        // Nothing typed skips an optional question: sent and shown as "Überspringen" is,
+        // so the person sees it was skipped (and can go back) instead of a next question
+        // out of nowhere, and the conversation says what happened.
+        queue({ type: 'answer', choice: 'skip' }, T.skipped);
+      } else {
+        queue({ type: 'text', text: text }, text);
+      }
+      if (answering) answered = prompt.seq; else area.value = '';
     } else if (op === 'done') {
       var boxes = f.querySelectorAll('input[name="choices"]:checked');
       var picks = [], labels = [];

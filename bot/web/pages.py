@@ -207,12 +207,13 @@ def _person_text(frame: dict[str, Any], t: dict[str, str], lang: str = "de") -> 
         return file_line(frame["attachment"], t, lang)
     if frame.get("text"):
         return str(frame["text"])
+    if frame.get("choice") == "skip":
+        # Said as done, "(übersprungen)", as the JavaScript chat shows it, not the label.
+        return t["skipped"]
     if frame.get("label"):
         return str(frame["label"])
     if frame.get("labels"):
         return ", ".join(str(x) for x in frame["labels"])
-    if frame.get("choice") == "skip":
-        return t["skipped"]
     if frame.get("choice"):
         return str(frame["choice"])
     if frame.get("choices"):
@@ -853,6 +854,11 @@ class ChatPages:
                 fail(t["err_text_too_long"].format(max=limit), where="answer")
             elif not text.strip() and not prompt.offers("skip"):
                 fail(t["err_text_empty"], where="answer")
+            elif not text.strip():
+                # Nothing typed skips an optional question: sent as "Überspringen" is, so
+                # the conversation shows it was skipped rather than moving on unseen.
+                view.text_value = ""
+                await self._handle(view, mid, client, choice="skip")
             else:
                 view.text_value = ""
                 await self._handle(view, mid, client, text=text)

@@ -709,6 +709,31 @@ async def test_done_without_a_tick_shows_why_where_the_person_is(
     await chat.wait_for_question(INTAKE_DE[5][1])
 
 
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "no-js"])
+async def test_an_empty_send_on_the_optional_account_says_it_was_skipped(
+    server: Server, make_context: MakeContext, shots: Path, scripts: bool
+) -> None:
+    # Senden with nothing typed skips the optional question (as the engine takes it); the
+    # person sees it as if they had pressed "Überspringen", not a next question out of
+    # nowhere, and the line stays in the conversation (the server's, after a reload).
+    page = await (await make_context(java_script_enabled=scripts)).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    if not scripts:
+        await chat.composer.get_by_role("button", name="Chat beginnen").click()
+    await chat.answer_by_mouse(UP_TO_ACCOUNT)
+    await chat.wait_for_question(ACCOUNT_QUESTION)
+    await chat.composer.get_by_role("button", name=SEND, exact=True).click()
+    await chat.wait_for_question(AFTER_ACCOUNT_QUESTION)
+    skipped = texts.text("de", "skipped")
+    await expect(chat.own_lines(skipped)).to_have_count(1)
+    await page.screenshot(path=str(shots / f"account-empty-send-{'js' if scripts else 'nojs'}.png"))
+    await page.reload()
+    await chat.wait_for_question(AFTER_ACCOUNT_QUESTION)
+    await expect(chat.own_lines(skipped)).to_have_count(1)
+    await expect(chat.log.locator("li.msg--person p.msg-text:empty")).to_have_count(0)
+
+
 async def test_one_language_choice_for_the_chat_and_the_page(
     server: Server, make_context: MakeContext
 ) -> None:
