@@ -50,8 +50,9 @@ async def _crisis_words(
     if conv.case_id is not None and await cases.mark_crisis(tx, conv.case_id):
         await audit.record(tx, "person", "case.crisis", conv.case_id)
     message = BotMessage(flow.text(flow.crisis.message, conv.language), kind="crisis")
+    # Not a question (expects nothing): the person goes on writing to the office in the
+    # same field, which a page would otherwise turn into an answer to the crisis box.
     payload = bot_payload(ctx, flow, message, conv.language, None, tx.now)
-    payload["expects"] = "text"  # the person goes on writing to the office
     await send_bot(tx, contact.id, conv.id, payload)
     await notify.announce_outbox(tx)
     log.warning("conversation %s: crisis resources shown (message to the case)", conv.id)

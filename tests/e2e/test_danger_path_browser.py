@@ -221,3 +221,25 @@ async def test_the_danger_path_works_without_javascript(
     await chat.composer.get_by_label("Datum (wenn Sie es kennen)").fill("2025-01-10")
     await chat.composer.get_by_role("button", name="Datum senden").click()
     await chat.wait_for_question(INTAKE_DE[4][1])
+
+
+async def test_crisis_words_to_the_waiting_case_show_the_numbers_and_keep_the_field(
+    server: Server, make_context: MakeContext
+) -> None:
+    """After the handover the case waits (maybe overnight). The person writes that they are
+    being hit right now: the crisis numbers come at once, and the field below stays the one
+    for writing to the office (not an answer to the crisis box)."""
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+    await chat.case_code()
+    field = chat.composer.get_by_label("Ihre Nachricht an die Beratungsstelle")
+    await field.fill("Er ist wieder da und schlägt mich gerade.")
+    await chat.composer.get_by_role("button", name="Senden", exact=True).click()
+    await crisis_box(page)
+    await expect(field).to_be_visible()
+    await field.fill("Ich habe die Polizei angerufen.")
+    await chat.composer.get_by_role("button", name="Senden", exact=True).click()
+    await expect(chat.line("Ich habe die Polizei angerufen.")).to_be_visible()
+    await expect(field).to_have_value("")

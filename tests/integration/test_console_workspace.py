@@ -222,7 +222,8 @@ async def test_crisis_words_after_the_handover_bring_the_numbers_and_put_the_cas
     await person.send(text="Er ist wieder da, er will mich umbringen.")
     crisis = await crisis_replies()
     assert [m.text for m in crisis] == ["Wenn Sie in Gefahr sind: Polizei 110, Notruf 112."]
-    assert crisis[0].expects == "text"  # the person can go on writing to the office
+    # Not a question: the page keeps its field for writing to the office.
+    assert (crisis[0].expects, crisis[0].choices) == ("none", ())
 
     _, queue = await _page(env, me, "/console")
     assert _queue_order(queue)[:2] == [case_id, earlier]
