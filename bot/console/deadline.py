@@ -17,6 +17,9 @@ AGG_AREAS = frozenset({"work", "housing", "goods_services"})
 """Life areas (choice ids of the shipped intake) where AGG §15(4) / §21(5) apply."""
 
 State = Literal["open", "unknown", "expired", "not_agg"]
+SOON_DAYS = 14
+"""A running deadline with this many days left or fewer stands out in the queue: two weeks
+are what a claim letter, an appointment and the person's own decision need."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class Deadline:
     hint: str
     days_left: int | None = None
     """Set only while the deadline runs: what the queue orders by."""
+
+    @property
+    def soon(self) -> bool:
+        return self.days_left is not None and self.days_left <= SOON_DAYS
 
 
 def _days(n: int) -> str:
@@ -58,10 +65,11 @@ def deadline(incident: date | None, today: date, in_agg_area: bool | None = None
     end = add_months(incident, AGG_DEADLINE_MONTHS)
     left = (end - today).days
     if left >= 0:
+        soon = "Die Frist endet bald. " if left <= SOON_DAYS else ""
         return Deadline(
             "open",
             f"noch {_days(left)}",
-            f"Ansprüche nach dem AGG bis {end.strftime('%d.%m.%Y')} geltend machen.",
+            f"{soon}Ansprüche nach dem AGG bis {end.strftime('%d.%m.%Y')} geltend machen.",
             left,
         )
     ago = -left

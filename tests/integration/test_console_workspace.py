@@ -50,6 +50,26 @@ async def test_four_deadline_states_are_told_apart(env: Console_) -> None:
     assert re.fullmatch(r"abgelaufen seit \d+ Tagen", _deadline(page))
 
 
+async def test_a_deadline_two_weeks_away_stands_out_in_the_queue(env: Console_) -> None:
+    """ "noch 11 Tage" must not look like "noch 56 Tage": a claim letter, an appointment and
+    the person's decision take about two weeks."""
+    office, channel = env.office, env.channel
+    _, calm = await intake(office, channel, when="this_week")
+    _, near = await intake(office, channel, when="this_week")
+    today = env.clock().date()
+    async with office.store.tx(env.clock()) as tx:
+        await cases.correct_incident_date(tx, near, today - timedelta(days=50))
+    me = await session_of(env, "berater-region")
+    _, queue = await _page(env, me, "/console")
+    cells = dict(
+        re.findall(r'href="/console/cases/(\d+)">.*?<td class="deadline ([^"]*)"', queue, re.S)
+    )
+    assert cells == {str(near): "open soon", str(calm): "open"}
+    assert queue.count('<span class="badge soon-badge">bald</span>') == 1
+    _, page = await _page(env, me, f"/console/cases/{near}")
+    assert 'class="deadline open soon" id="deadline"' in page and "Die Frist endet bald." in page
+
+
 async def test_a_corrected_incident_date_moves_the_case_and_is_audited_without_it(
     env: Console_,
 ) -> None:

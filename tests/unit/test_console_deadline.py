@@ -32,6 +32,17 @@ def test_four_states_are_distinct() -> None:
     assert all(deadline(None, TODAY, flag).hint for flag in (None, True, False))
 
 
+def test_two_weeks_or_less_left_is_soon() -> None:
+    # An incident on 2026-10-18: the deadline ends on 2026-12-18, 14 days after TODAY.
+    near = deadline(date(2026, 10, 18), TODAY)
+    assert (near.text, near.soon) == ("noch 14 Tage", True)
+    assert near.hint.startswith("Die Frist endet bald.")
+    later = deadline(date(2026, 10, 19), TODAY)
+    assert (later.text, later.soon) == ("noch 15 Tage", False)
+    assert not later.hint.startswith("Die Frist endet bald.")
+    assert not deadline(None, TODAY).soon and not deadline(date(2026, 9, 1), TODAY).soon
+
+
 def test_agg_area_follows_the_life_areas_named() -> None:
     assert agg_area({"life_area": ["police", "housing"]}) is True
     assert agg_area({"life_area": ["police", "public_authorities"]}) is False
