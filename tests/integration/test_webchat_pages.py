@@ -290,15 +290,20 @@ async def test_case_codes_are_checked_and_tries_limited(client: Client) -> None:
     assert texts.text("de", "err_code_rate_limited") in await resp.text()
 
 
-async def test_right_case_codes_use_up_no_tries_of_the_network(client: Client) -> None:
-    """People behind one address (a shelter's Wi-Fi) open their cases with their codes,
-    more often than the limit of tries: every right code opens; wrong ones stay limited."""
+async def handed_over(client: Client) -> tuple[Page, str]:
+    """The mini intake through the pages without JavaScript, to its case code."""
     page = await get_page(client)
     page, _ = await submit(client, page.answer, "start")
     for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
         page, _ = await submit(client, page.answer, op)
     page, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
-    code = shown_code(page)
+    return page, shown_code(page)
+
+
+async def test_right_case_codes_use_up_no_tries_of_the_network(client: Client) -> None:
+    """People behind one address (a shelter's Wi-Fi) open their cases with their codes,
+    more often than the limit of tries: every right code opens; wrong ones stay limited."""
+    page, code = await handed_over(client)
     for _ in range(7):
         other = await get_page(client)
         page, _ = await submit(client, other.forms["resume-form"], "resume", code=code)
@@ -316,12 +321,7 @@ async def test_right_case_codes_use_up_no_tries_of_the_network(client: Client) -
 
 
 async def test_the_case_code_opens_the_conversation_on_another_browser(client: Client) -> None:
-    page = await get_page(client)
-    page, _ = await submit(client, page.answer, "start")
-    for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
-        page, _ = await submit(client, page.answer, op)
-    page, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
-    code = shown_code(page)
+    page, code = await handed_over(client)
 
     other = await get_page(client)
     page, _ = await submit(client, other.forms["resume-form"], "resume", code=code)
@@ -335,12 +335,7 @@ async def test_a_message_to_a_case_opened_elsewhere_is_kept_on_the_page(
     """Without JavaScript nobody tells this page that the case was opened with its code on
     another device. What the person writes here is not sent to a case this device no longer
     holds, and not lost either: it stays on the page, with the way back to the case."""
-    page = await get_page(client)
-    page, _ = await submit(client, page.answer, "start")
-    for op in ("choice:accept", "choice:no", "choice:today", "choice:hannover"):
-        page, _ = await submit(client, page.answer, op)
-    here, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
-    code = shown_code(here)
+    here, code = await handed_over(client)
     other = await get_page(client)
     await submit(client, other.forms["resume-form"], "resume", code=code)
 
