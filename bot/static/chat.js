@@ -571,6 +571,11 @@
     if (op === 'send') {
       var area = $('message-input');
       var text = area ? area.value : '';
+      if (area && area.type === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(text)) {
+        // The picker gives 2026-11-20; said as the question asks for it (20.11.2026, which
+        // the dialog reads in every language), so the conversation reads as the person's.
+        text = text.slice(8, 10) + '.' + text.slice(5, 7) + '.' + text.slice(0, 4);
+      }
       var skippable = prompt && (prompt.actions || []).some(function (a) { return a.id === 'skip'; });
       if (!text.trim() && !skippable) {
         formError(T.err_text_empty, true);

@@ -276,6 +276,17 @@ def replied_in(history: History | None, offered: Sequence[UiLanguage]) -> UiLang
     return None
 
 
+_PICKED_DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _picked_date_as_typed(text: str) -> str:
+    """A date field's value (2026-11-20) as the question asks for a date (20.11.2026, which
+    the dialog reads in every language): the conversation shows what the person meant, in
+    the form they were asked for, not the browser's internal one (as chat.js does)."""
+    picked = _PICKED_DATE.fullmatch(text.strip())
+    return f"{picked[3]}.{picked[2]}.{picked[1]}" if picked else text
+
+
 def _mode(history: History | None, prompt: Prompt | None) -> Mode:
     if history is None or history.owner is None:
         return "start"
@@ -846,6 +857,8 @@ class ChatPages:
                 await self._handle(view, mid, client, choices=tuple(picks))
         else:  # send
             text = _one(form, "text", MAX_TEXT_LENGTH * 2)
+            if prompt.expects == "date":
+                text = _picked_date_as_typed(text)
             view.text_value = text
             limit = prompt.max_length or MAX_TEXT_LENGTH
             if prompt.expects not in ("text", "date"):

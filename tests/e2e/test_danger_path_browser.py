@@ -112,6 +112,7 @@ async def test_one_tap_reaches_the_team_and_the_case_is_at_the_top(
     await assert_accessible(other, "with the date field (de)")
     await field.fill("2025-01-10")
     await chat.composer.get_by_role("button", name="Datum senden").click()
+    await expect(chat.line("10.01.2025")).to_be_visible()  # as asked, not the picker's form
     await chat.answer_by_mouse(INTAKE_DE[4:])
     await expect(chat.line("steht weiter oben im Chat")).to_be_visible()
     queue = by_priority(await server.queue(), datetime(2026, 1, 1, tzinfo=UTC))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -663,3 +664,21 @@ async def test_the_first_page_follows_the_browsers_language(
 async def test_an_asked_language_wins_over_the_browsers(intake_client: Client) -> None:
     page = await intake_client.get("/chat?lang=ls", headers={"Accept-Language": "en"})
     assert re.search(r'<body [^>]*data-lang="ls"', await page.text())
+
+
+async def test_a_picked_date_reads_as_the_question_asks_for_it(
+    client: Client, office: Office
+) -> None:
+    """The date field sends 2025-01-10; the person was asked for 10.01.2025, and that is
+    what the conversation (and later the counsellor's transcript) shows; the date counts."""
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    for op in ("choice:accept", "choice:no"):
+        page, _ = await submit(client, page.answer, op)
+    page, _ = await submit(client, page.answer, "send", text="2025-01-10")
+    assert "10.01.2025" in page.messages() and "2025-01-10" not in page.messages()
+    page, _ = await submit(client, page.answer, "choice:hannover")
+    page, _ = await submit(client, page.answer, "send", text="Wohnung abgelehnt.")
+    async with office.store.read() as tx:
+        [waiting] = await cases.queue(tx)
+    assert waiting.incident_date == date(2025, 1, 10)
