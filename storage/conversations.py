@@ -102,15 +102,15 @@ async def contact_and_active(
     found = (await tx.session.execute(query, {"pseudonym": pseudonym})).first()
     if found is None:  # a new contact, who has no conversation yet
         contact = await contacts.contact_for(tx, channel, address, looked_up=True)
-        # Unless another replica inserted it first (see `_open_after_locking_contact`).
+        if contact.new:
+            return contact, None
+        # Another replica inserted the contact first (see `_open_after_locking_contact`).
         row = None
-        if not contact.new and tx.locks_rows:
-            row = await _open_after_locking_contact(tx, contact.id)
     else:
         contact_row, row = found
         contact = contacts.arrived(tx, contact_row)
-        if row is None and tx.locks_rows:
-            row = await _open_after_locking_contact(tx, contact.id)
+    if row is None and tx.locks_rows:
+        row = await _open_after_locking_contact(tx, contact.id)
     if row is None:
         return contact, None
     _keep(tx, row)

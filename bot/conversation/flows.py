@@ -100,21 +100,18 @@ async def publish_files(
     for path in paths:
         # At start, a file published before is left alone, so it is checked in full only
         # when it is published now: a check added by an upgrade must not stop the service
-        # on a file that already runs.
+        # on a file that already runs. The full parse runs before the write transaction.
         flow = load_flow(path, complete=not at_start)
         source = path.read_text(encoding="utf-8")
+        if at_start:
+            async with store.read() as tx:
+                if await flow_versions.was_published(tx, flow.id, flow_versions.digest(source)):
+                    current = await flow_versions.current(tx, flow.id)
+                    if current is not None:
+                        published.append(current)
+                        continue
+            flow = parse_flow(source, str(path))
         async with store.tx() as tx:
-            current = await flow_versions.current(tx, flow.id)
-            digest = flow_versions.digest(source)
-            if (
-                at_start
-                and current is not None
-                and await flow_versions.was_published(tx, flow.id, digest)
-            ):
-                published.append(current)
-                continue
-            if at_start:
-                flow = parse_flow(source, str(path))
             await check_teams(tx, flow)
             version = await flow_versions.publish_if_changed(
                 tx, flow.id, source, by, note=f"from {path.name}"
