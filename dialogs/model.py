@@ -123,17 +123,23 @@ class MessageNode(_Node):
     next: Ident
 
 
-class SingleChoiceNode(_Asking):
-    kind: Literal["single_choice"]
+class _Choosing(_Asking):
     choices: list[Choice] = Field(min_length=1)
+    in_queue: bool = False
+    """The chosen labels stand beside the case in the counsellors' queue ("what it is
+    about"), so they can pick the right case without opening each one. Only choices: a
+    person's own words stay behind the audited case page."""
+
+
+class SingleChoiceNode(_Choosing):
+    kind: Literal["single_choice"]
     next: Ident | None = None
     sets_language: bool = False
     """The chosen choice id is a language code and becomes the conversation's language."""
 
 
-class MultiChoiceNode(_Asking):
+class MultiChoiceNode(_Choosing):
     kind: Literal["multi_choice"]
-    choices: list[Choice] = Field(min_length=1)
     next: Ident
     min: int = Field(default=1, ge=0)
     max: int | None = Field(default=None, ge=1)

@@ -83,6 +83,22 @@ def facts(answers: dict[str, Any], flow: Flow | None, today: date) -> list[Fact]
     return sheet
 
 
+def queue_facts(answers: dict[str, Any], flow: Flow | None) -> list[Fact]:
+    """The answers the flow puts beside the case in the queue (`in_queue`), in its order;
+    unanswered ones are left out, so a row stays short."""
+    about: list[Fact] = []
+    for node in _asking(flow):
+        if not isinstance(node, (SingleChoiceNode, MultiChoiceNode)) or not node.in_queue:
+            continue
+        value = answers.get(node.key)
+        if value is None or value == "" or value == []:
+            continue
+        assert flow is not None
+        label = node.label or short_question(flow.text(node.text, CONSOLE_LANGUAGE))
+        about.append(Fact(label, _labels(value, node, flow)))
+    return about
+
+
 def _fact(label: str, value: Any, node: Node | None, flow: Flow | None, today: date) -> Fact:
     if value is None or value == "" or value == []:
         return Fact(label, "übersprungen", "skipped")

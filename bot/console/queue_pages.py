@@ -6,14 +6,17 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from aiohttp import web
 
 from bot.console.auth import ConsoleSession
 from bot.console.core import NOTICES, Console
 from bot.console.deadline import Deadline, agg_area, deadline
+from bot.console.fact_sheet import Fact, queue_facts
 from bot.console.language_names import language_name
 from bot.web.render import render
+from dialogs.model import Flow
 from storage import audit, cases, teams
 from storage.crypto import CryptoError
 from storage.records import QueueEntry
@@ -37,6 +40,8 @@ class Row:
     mine: bool
     reopened: bool
     """The person wrote after the case was closed, which put it back in the queue."""
+    about: list[Fact]
+    """What the case is about: the answers the flow marks `in_queue` (life area, grounds)."""
 
 
 def waiting_text(since: datetime, now: datetime) -> str:
@@ -64,22 +69,36 @@ def priority(entry: QueueEntry, due: Deadline) -> tuple[int, int, datetime]:
     return (0 if entry.crisis else 1, days, entry.waiting_since)
 
 
-async def agg_areas(
+async def sealed_answers(
     tx: Tx, entries: list[QueueEntry], team_keys: dict[int, bytes]
-) -> dict[int, bool | None]:
-    """Whether each case's life areas fall under the AGG, read from its sealed answers with
-    the counsellor's team keys (None where they cannot be read: the deadline may run)."""
-    found: dict[int, bool | None] = {}
+) -> dict[int, dict[str, Any] | None]:
+    """Each case's intake answers, opened with the counsellor's team keys (None where they
+    cannot be read): what decides whether the AGG deadline runs and what the case is about."""
+    found: dict[int, dict[str, Any] | None] = {}
     for e in entries:
         found[e.case_id] = None
         key = await cases.private_key_for_team(tx, e.case_id, team_keys)
         if key is None:
             continue
         try:
-            found[e.case_id] = agg_area(await cases.answers_of(tx, e.case_id, key))
+            found[e.case_id] = await cases.answers_of(tx, e.case_id, key)
         except CryptoError:
             log.error("case %s: answers failed their integrity check", e.case_id)
     return found
+
+
+async def _current_flow(console: Console, tx: Tx) -> Flow | None:
+    """The published flow, for the labels of the answers; the queue still shows without it."""
+    try:
+        version = await console.service.catalog.current(tx)
+        return await console.service.catalog.flow(tx, version.id)
+    except Exception:
+        log.exception("queue: the published flow could not be loaded; answers shown without")
+        return None
+
+
+def _agg(answers: dict[str, Any] | None) -> bool | None:
+    return None if answers is None else agg_area(answers)
 
 
 class QueuePages:
@@ -95,9 +114,10 @@ class QueuePages:
             names = await teams.team_names(tx)
             entries = await cases.queue(tx, team_ids)
             reopened = await audit.reopened(tx, [e.case_id for e in entries])
-            areas = await agg_areas(tx, entries, session.keys.team_keys)
+            answers = await sealed_answers(tx, entries, session.keys.team_keys)
+            flow = await _current_flow(self.console, tx) if entries else None
         due = {
-            e.case_id: office_deadline(e, now, self.console.timezone, areas[e.case_id])
+            e.case_id: office_deadline(e, now, self.console.timezone, _agg(answers[e.case_id]))
             for e in entries
         }
         rows = [
@@ -112,6 +132,7 @@ class QueuePages:
                 language_name(e.language),
                 e.claimed_by == session.counsellor_id,
                 e.case_id in reopened,
+                queue_facts(answers[e.case_id] or {}, flow),
             )
             for e in sorted(entries, key=lambda e: priority(e, due[e.case_id]))
         ]

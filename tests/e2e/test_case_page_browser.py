@@ -48,6 +48,13 @@ async def test_case_page_states_and_confirmations_at_both_widths(
     # An admin in team region: the console's reader of the case here.
     await log_in_as_new_admin(page, server, tmp_path, f"fallseite-{width}")
     await expect(page.locator("td.deadline").first).to_be_visible()
+    # What the case is about, from the queue: the life area and the grounds, in words.
+    row = page.locator("tr", has=page.locator(f'a[href="/console/cases/{case_id}"]'))
+    about = row.locator("td.about .about-fact")
+    await expect(about).to_have_text(
+        ["Lebensbereich: Wohnen oder Wohnungssuche", "Merkmale: Behinderung"]
+    )
+    await page.screenshot(path=str(tmp_path / f"queue-{width}.png"), full_page=True)
     await assert_accessible(page, f"on the queue at {width} px")
 
     await page.goto(f"{server.url}/console/cases/{case_id}")

@@ -264,3 +264,24 @@ async def test_crisis_words_after_the_handover_bring_the_numbers_and_put_the_cas
     async with env.office.store.read() as tx:
         marked = [act for _, act, cid, _ in await audit.entries(tx) if cid == case_id]
     assert marked.count("case.crisis") == 1
+
+
+async def test_the_queue_says_what_each_case_is_about(env: Console_) -> None:
+    """A counsellor picks the next case by what it is about, without opening each one (which
+    is audited): the answers the flow marks `in_queue` stand in the row, never the account."""
+    office, channel = env.office, env.channel
+    _, garbsen = await intake(office, channel, municipality="garbsen", account=CANARY)
+    _, hannover = await intake(office, channel, municipality="hannover")
+    label = '<span class="about-label">Ort:</span>'
+    for counsellor, case_id, place in (
+        ("berater-region", garbsen, "Garbsen"),
+        ("berater-stadt", hannover, "Hannover"),
+    ):
+        _, queue = await _page(env, await session_of(env, counsellor), "/console")
+        about = re.findall(
+            r'href="/console/cases/(\d+)">.*?<td class="about">(.*?)</td>', queue, re.S
+        )
+        assert about == [(str(case_id), f'<span class="about-fact">{label} {place}</span>')]
+        assert CANARY not in queue
+    async with office.store.read() as tx:
+        assert not [e for e in await audit.entries(tx) if e[1] == "case.viewed"]
