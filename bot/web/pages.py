@@ -518,11 +518,11 @@ class ChatPages:
         t = texts.texts_for(view.lang)
         lines, prompt = transcript(view.history, t, view.lang)
         mode = _mode(view.history, prompt)
-        latest = None
-        person = [i for i, line in enumerate(lines) if line.sender == "person"]
-        if lines:
-            start = person[-1] + 1 if person else 0
-            latest = lines[start].seq if start < len(lines) else lines[-1].seq
+        # The page opens at the person's own newest line, so what they just sent and the
+        # reply to it come first under the sticky exit bar (the reply alone read as an
+        # answer to nothing); before any answer of theirs, at the first line.
+        person = [line.seq for line in lines if line.sender == "person"]
+        latest = person[-1] if person else lines[0].seq if lines else None
         title = f"{t['page_title']}{DASH}{self.settings.office_name}"
         if view.error:
             title = f"{t['error_title_prefix']}: {title}"

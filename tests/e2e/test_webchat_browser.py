@@ -273,6 +273,58 @@ async def test_the_intake_works_without_javascript_and_a_resubmit_counts_once(
     await expect(chat.own_lines(ACCOUNT_DE)).to_have_count(1)
 
 
+UNDER_THE_BAR_JS = """() => {
+  const bar = document.querySelector('.exit-bar').getBoundingClientRect();
+  const own = [...document.querySelectorAll('#chat-messages li.msg--person')].pop();
+  const reply = own.nextElementSibling.getBoundingClientRect();
+  const box = own.getBoundingClientRect();
+  return {bar: bar.bottom, own: box.top, ownBottom: box.bottom, reply: reply.top,
+          scrolled: window.scrollY, height: window.innerHeight};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "width", "height"),
+    [("de", 390, 844), ("de", 195, 422), ("ar", 390, 844), ("ar", 195, 422)],
+    ids=["de-390", "de-200pct-zoom", "ar-390", "ar-200pct-zoom"],
+)
+async def test_without_javascript_the_own_line_opens_right_under_the_exit_bar(
+    server: Server,
+    rtl_server: Server,
+    make_context: MakeContext,
+    shots: Path,
+    lang: str,
+    width: int,
+    height: int,
+) -> None:
+    # After each answer the page opens at #latest: the person's own line must not be under
+    # the sticky quick-exit bar, and the reply follows it. 195x422 is a 390 px phone at
+    # 200 % zoom.
+    context = await make_context(
+        java_script_enabled=False, viewport={"width": width, "height": height}
+    )
+    page = await context.new_page()
+    chat = Chat(page)
+    if lang == "de":
+        await chat.open(f"{server.url}/chat?lang=de")
+        await page.locator("#answer-form button[value=start]").click()
+        await chat.answer_by_mouse(INTAKE_DE[1:3])
+    else:
+        await chat.open(f"{rtl_server.url}/chat?lang=ar")
+        await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        await page.locator("#answer-form button[value=start]").click()
+        for _ in range(2):
+            before = await page.locator("#chat-messages li").count()
+            await page.locator("#composer fieldset.choices button").first.click()
+            await expect(page.locator("#chat-messages li")).not_to_have_count(before)
+    at = await page.evaluate(UNDER_THE_BAR_JS)
+    await page.screenshot(path=str(shots / f"latest-nojs-{lang}-{width}.png"))
+    assert at["scrolled"] > 0, at  # the page did scroll to the newest lines
+    assert at["own"] >= at["bar"], f"the own line starts under the exit bar: {at}"
+    assert at["own"] - at["bar"] < 24, f"the own line is not right under the bar: {at}"
+    assert at["reply"] < at["height"], f"the reply is below the screen: {at}"
+
+
 # ============================================================================ quick exit
 
 
