@@ -264,6 +264,8 @@
     if (f.case_code) { owner = 'queued'; filesAllowed = true; }
     else if (f.sender === 'counsellor') {
       owner = 'counsellor';
+      // The reply is what the typing hint announced: it goes with it, not seconds later.
+      if (statusEl.textContent === T.counsellor_typing) setStatus('', false);
       // An answer from a person is what they waited for: in view at once, and counted in
       // the tab's title while they look at another tab.
       li.scrollIntoView({ block: 'nearest' });

@@ -31,6 +31,7 @@ from tests.e2e.helpers import (  # noqa: E402
     invite,
     open_setup_link,
 )
+from tests.e2e.test_statistics_browser import log_in_as_new_admin  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -305,3 +306,28 @@ async def test_translations_page_is_accessible(
     await page.get_by_role("button", name="Importieren und veröffentlichen").click()
     await expect(page.get_by_role("alert")).to_contain_text("Zeile 1")
     await assert_accessible(page, "on the translations page with an import error")
+
+
+@pytest.mark.timeout(180)
+async def test_the_typing_hint_ends_when_the_counsellors_reply_arrives(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    person = await (await make_context()).new_page()
+    chat = Chat(person)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+    await chat.case_code()
+    case_id = server.cases()[-1]["id"]
+    counsellor = await (await make_context(viewport=DESKTOP)).new_page()
+    await log_in_as_new_admin(counsellor, server, tmp_path, "typing-admin")
+    await counsellor.goto(f"{server.url}/console/cases/{case_id}")
+    await counsellor.get_by_role("button", name="Fall übernehmen").click()
+    reply = "Guten Tag, hier ist die Beratung."
+    await counsellor.get_by_label("Nachricht an die Person").fill(reply)
+    hint = person.get_by_role("status").filter(has_text="schreibt")
+    await expect(hint).to_be_visible()
+    await counsellor.get_by_role("button", name="Senden").click()
+    await expect(chat.line(reply)).to_be_visible(timeout=15_000)
+    # The reply is what the hint announced: it goes with the reply, not seconds later (the
+    # hint of one typing signal lasts 4 s).
+    await expect(hint).to_have_count(0, timeout=500)
