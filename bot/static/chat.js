@@ -366,8 +366,10 @@
       ]));
     }
     if (typed && $('message-input')) $('message-input').value = typed;
+    // Under the danger path's crisis box the person chooses first; a case written to takes
+    // a file at once, also right after crisis words (a photo of an injury).
     var crisisLast = !!(last && last.classList.contains('msg--crisis'));
-    if (attachForm && filesAllowed && !crisisLast && (mode === 'message' || mode.indexOf('prompt:') === 0)) {
+    if (attachForm && filesAllowed && (mode === 'message' || (!crisisLast && mode.indexOf('prompt:') === 0))) {
       attachForm.hidden = false;
       composerBody.appendChild(attachForm);
     }

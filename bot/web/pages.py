@@ -569,16 +569,18 @@ class ChatPages:
 
     def _attach_view(self, mode: Mode, view: View, lines: Sequence[Line]) -> dict[str, Any] | None:
         """The composer's file form: shown while a question is open or the case is written
-        to, not under the crisis resources (chat.js shows it the same way); never in the
-        console's preview (a counsellor's file would land in no real case)."""
+        to, not under the crisis resources that ask (chat.js shows it the same way); never
+        in the console's preview (a counsellor's file would land in no real case)."""
         if not self.attachments or self.preview is not None:
             return None
         limits = self.service.evidence_limits
+        # Under the danger path's crisis box the person chooses first; a case written to
+        # takes a file at once, also right after crisis words (a photo of an injury).
+        crisis_last = any(line.kind == "crisis" for line in lines[-1:])
         return {
-            "shown": mode in ("prompt", "message")
+            "shown": (mode == "message" or (mode == "prompt" and not crisis_last))
             and view.history is not None
-            and view.history.files
-            and not any(line.kind == "crisis" for line in lines[-1:]),
+            and view.history.files,
             "action": "/chat/attach",
             "mb": round(limits.max_bytes / (1024 * 1024)),
             "files": FILES_PER_POST,

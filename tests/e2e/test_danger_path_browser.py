@@ -26,6 +26,7 @@ from tests.e2e.helpers import (  # noqa: E402
     Server,
     assert_accessible,
 )
+from tests.evidence_files import photo  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -244,3 +245,35 @@ async def test_crisis_words_to_the_waiting_case_show_the_numbers_and_keep_the_fi
     await chat.composer.get_by_role("button", name="Senden", exact=True).click()
     await expect(chat.line("Ich habe die Polizei angerufen.")).to_be_visible()
     await expect(field).to_have_value("")
+
+
+async def test_after_crisis_words_to_the_waiting_case_a_photo_goes_at_once(
+    server: Server, make_context: MakeContext, shots: Path
+) -> None:
+    """The person in danger wants to send a photo of the injury: the file form stays under
+    the crisis numbers of a case that waits for the team (with JavaScript; the page-level
+    test does it without)."""
+    page = await (await make_context()).new_page()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse(INTAKE_DE)
+    await chat.case_code()
+    await chat.composer.get_by_label("Ihre Nachricht an die Beratungsstelle").fill(
+        "Er schlägt mich gerade."
+    )
+    await chat.composer.get_by_role("button", name="Senden", exact=True).click()
+    await crisis_box(page)
+    send_file = chat.composer.get_by_role("button", name="Datei senden")
+    await expect(send_file).to_be_visible()
+    # And as the page comes back (a phone that reopens the tab): drawn anew from the history.
+    await page.reload()
+    await crisis_box(page)
+    await expect(send_file).to_be_visible()
+    await page.screenshot(path=str(shots / "crisis-waiting-case-390.png"), full_page=True)
+    await page.get_by_label("Foto, Bildschirmfoto oder PDF anhängen").set_input_files(
+        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo("JPEG")}
+    )
+    await send_file.click()
+    await expect(chat.log.locator("li.msg--file p.msg-text")).to_have_text(
+        re.compile(r"^Datei: Bild, \d+ KB$")
+    )

@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from storage.models import AttachmentChunk
 from tests.conftest import Office
 from tests.evidence_files import GPS_CANARY, bomb, document, photo
-from tests.integration.test_webchat_pages import Client, Form, Page, get_page, submit
+from tests.integration.test_webchat_pages import (
+    Client,
+    Form,
+    Page,
+    get_page,
+    handed_over,
+    submit,
+)
 from tests.integration.test_webchat_pages import client as client  # re-exported: the fixture
 
 
@@ -83,6 +90,21 @@ async def test_a_photo_goes_into_the_transcript_without_javascript(
     assert "Das Bild ist zu groß" in page.html
     page = await attach(client, page.forms["attach-form"], None, 400)
     assert "Bitte wählen Sie zuerst eine Datei aus." in page.html
+    assert await _chunks(office) == 1
+
+
+async def test_after_crisis_words_to_the_waiting_case_a_file_goes_at_once(
+    client: Client, office: Office
+) -> None:
+    """The case waits for the team; the person writes that they are in danger and gets the
+    crisis numbers. A photo of the injury must not wait for another message of theirs."""
+    page, _ = await handed_over(client)
+    page, _ = await submit(client, page.answer, "send", text="Ich will nicht mehr leben.")
+    newest = page.html.split('id="chat-messages"')[1].split("</ol>")[0].rsplit("<li", 1)[1]
+    assert 'class="msg msg--bot msg--crisis"' in newest
+    assert not _hidden(page)
+    page = await attach(client, page.forms["attach-form"], photo("JPEG"))
+    assert page.messages()[-1].startswith("Datei: Bild,")
     assert await _chunks(office) == 1
 
 
