@@ -221,6 +221,27 @@ def _person_text(frame: dict[str, Any], t: dict[str, str], lang: str = "de") -> 
     return ""  # commands and language switches are not shown as lines
 
 
+LONG_OWN_LINE: Final = 280
+"""Characters of the person's own line above which the page opens at the reply instead:
+a long account would push the reply off a phone's screen."""
+
+
+def _opening_line(lines: list[Line]) -> int | None:
+    """The line the page opens at (#latest) after an answer: the person's own newest line,
+    so what they sent and the reply to it come first under the sticky exit bar (the reply
+    alone read as an answer to nothing), unless it is long; before any answer of theirs,
+    the first line."""
+    if not lines:
+        return None
+    own = [i for i, line in enumerate(lines) if line.sender == "person"]
+    if not own:
+        return lines[0].seq
+    i = own[-1]
+    if len(lines[i].text) > LONG_OWN_LINE and i + 1 < len(lines):
+        return lines[i + 1].seq
+    return lines[i].seq
+
+
 def transcript(
     history: History | None, t: dict[str, str], lang: str = "de"
 ) -> tuple[list[Line], Prompt | None]:
@@ -518,11 +539,7 @@ class ChatPages:
         t = texts.texts_for(view.lang)
         lines, prompt = transcript(view.history, t, view.lang)
         mode = _mode(view.history, prompt)
-        # The page opens at the person's own newest line, so what they just sent and the
-        # reply to it come first under the sticky exit bar (the reply alone read as an
-        # answer to nothing); before any answer of theirs, at the first line.
-        person = [line.seq for line in lines if line.sender == "person"]
-        latest = person[-1] if person else lines[0].seq if lines else None
+        latest = _opening_line(lines)
         title = f"{t['page_title']}{DASH}{self.settings.office_name}"
         if view.error:
             title = f"{t['error_title_prefix']}: {title}"

@@ -682,3 +682,33 @@ async def test_a_picked_date_reads_as_the_question_asks_for_it(
     async with office.store.read() as tx:
         [waiting] = await cases.queue(tx)
     assert waiting.incident_date == date(2025, 1, 10)
+
+
+def _opening(page: Page) -> tuple[str, str]:
+    """Who wrote the line the page opens at (#latest), and its text."""
+    found = re.search(
+        r'<li class="msg msg--(\w+)[^"]*" data-seq="\d+" id="latest".*?'
+        r'<p class="msg-text"[^>]*>(.*?)</p>',
+        page.html,
+        re.S,
+    )
+    assert found, "the page has no #latest line"
+    return found.group(1), re.sub(r"<[^>]+>", "", found.group(2)).strip()
+
+
+async def test_after_an_answer_the_page_opens_at_the_own_line_or_a_long_one_s_reply(
+    client: Client,
+) -> None:
+    """Without JavaScript each answer loads a page at #latest: the person's own line with
+    the reply under it, but after a long account the reply itself, so it is on screen."""
+    page = await get_page(client)
+    page, _ = await submit(client, page.answer, "start")
+    page, _ = await submit(client, page.answer, "choice:accept")
+    assert _opening(page) == ("person", "Ja")
+    for op in ("choice:no", "choice:today", "choice:garbsen"):
+        page, _ = await submit(client, page.answer, op)
+    assert _opening(page) == ("person", "Garbsen")
+    account = "Man hat mich im Amt nicht bedient und vor allen anderen beleidigt. " * 6
+    page, _ = await submit(client, page.answer, "send", text=account.strip())
+    sender, text = _opening(page)
+    assert sender != "person" and text, "a long account opens the page, not its reply"
