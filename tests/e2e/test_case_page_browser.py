@@ -109,6 +109,62 @@ async def test_case_page_states_and_confirmations_at_both_widths(
     await assert_accessible(page, f"on the queue with a notice at {width} px")
 
 
+async def _tab_to(page: Page, name: str, *, limit: int = 40) -> list[str]:
+    """The Tab stops from where the focus is up to the element whose text is `name`,
+    each as its text (or its role region's id), as a keyboard user meets them."""
+    stops: list[str] = []
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        stops.append(
+            await page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return (e.id && !e.innerText.trim()) ? '#' + e.id : e.innerText.trim(); }"
+            )
+        )
+        if stops[-1] == name:
+            return stops
+    raise AssertionError(f"{name!r} not reached in {limit} Tab stops: {stops}")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_the_claim_comes_right_after_the_menu_before_the_transcript(
+    server: Server, make_context: MakeContext, tmp_path: Path, width: int
+) -> None:
+    await intake_over_websocket(server)
+    case_id = max(row["id"] for row in server.cases())
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": width, "height": 800})
+    ).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, f"reihenfolge-{width}")
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    await _shown(page)
+    claim = page.get_by_role("button", name="Fall übernehmen")
+    await expect(claim).to_be_in_viewport()
+    menu = await page.locator("header.site-header").evaluate(
+        "h => [...h.querySelectorAll('a, button')].filter(e => e.offsetParent).length"
+    )
+    # From the top: the skip link, the menu, then the claim; no line of the transcript first.
+    stops = await _tab_to(page, "Fall übernehmen")
+    assert len(stops) == 1 + menu + 1, stops
+    assert "#transcript-box" not in stops
+    # With the skip link: one Tab from the content's start.
+    await page.goto(f"{server.url}/console/cases/{case_id}")
+    await _shown(page)
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Zum Inhalt springen")).to_be_focused()
+    await page.keyboard.press("Enter")
+    assert await _tab_to(page, "Fall übernehmen", limit=1)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status").first).to_contain_text("übernommen")
+    await expect(claim).to_have_count(0)
+    await assert_accessible(page, f"on a case claimed by keyboard at {width} px")
+    # Back to the queue: the other tests on this server open its first waiting case.
+    await page.get_by_label("Ja, ich gebe den Fall zurück.").check()
+    await page.get_by_role("button", name="Zurück in die Warteschlange").click()
+    await expect(page.locator("#status")).to_have_text("Der Fall ist zurück in der Warteschlange.")
+
+
 @pytest.mark.timeout(120)
 async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
     server: Server, make_context: MakeContext, tmp_path: Path
