@@ -10,6 +10,7 @@ only, never stored). Every change is in the audit log (ids only).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from aiohttp import web
@@ -33,6 +34,24 @@ NOTICES: Final = {
         "gehört nicht zum Team)."
     ),
 }
+
+
+@dataclass(frozen=True)
+class Invite:
+    """The invitation form as the admin left it, and why it was refused (`field` names the
+    input at fault: username, role, teams or recovery-<team>)."""
+
+    username: str = ""
+    role: str = "counsellor"
+    teams: tuple[str, ...] = ()
+    field: str = ""
+    error: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.error)
+
+    def refused(self, field: str, error: str) -> Invite:
+        return replace(self, field=field, error=error)
 
 
 class OfficePages:
@@ -84,6 +103,11 @@ class OfficePages:
         session = await self._admin(request)
         if isinstance(session, web.Response):
             return session
+        return await self._office(request, session)
+
+    async def _office(
+        self, request: web.Request, session: ConsoleSession, invite: Invite | None = None
+    ) -> web.Response:
         async with self.console.store.read(self.console.clock()) as tx:
             people = await teams.counsellors(tx)
             names = await teams.team_names(tx)
@@ -94,11 +118,11 @@ class OfficePages:
                 (await conversations.last_case_of(tx, contact_id), since)
                 for contact_id, since in await contacts.blocked(tx)
             ]
-        return self.console.page(
+        page = self.console.page(
             "office.html",
             unrotatable=[(t, names.get(t, t)) for t in unrotatable],
             forged=[(key.kind, names.get(key.name, key.name)) for key in forged],
-            title="Verwaltung",
+            title=("Fehler: " if invite else "") + "Verwaltung",
             session=session,
             csrf=session.csrf,
             people=people,
@@ -106,10 +130,14 @@ class OfficePages:
             my_teams=mine,
             roles=ROLES,
             notice=NOTICES.get(request.query.get("notice", "")),
+            invite=invite or Invite(),
             now=self.console.clock(),
             held=[(case_id, self.console.office_time(since)) for case_id, since in held if case_id],
             channel_states={name: state() for name, state in self.console.channel_states.items()},
         )
+        if invite:
+            page.set_status(400)
+        return page
 
     # ------------------------------------------------------------ counsellors
 
@@ -121,35 +149,65 @@ class OfficePages:
         username = _one(form, "username").strip().lower()
         role = _one(form, "role")
         chosen = form.get("teams", [])
-        if not _USERNAME.match(username) or role not in ROLES:
-            return self._refused(
+        # A refusal shows the form again as the admin left it (recovery keys aside: a secret
+        # is not sent back into a page), the reason beside the field at fault.
+        typed = Invite(username=_one(form, "username"), role=role, teams=tuple(chosen))
+        if not _USERNAME.match(username):
+            return await self._office(
+                request,
                 session,
-                "Benutzernamen bestehen aus 2 bis 64 Kleinbuchstaben, Ziffern, Punkt, "
-                "Binde- oder Unterstrich; die Rolle ist Beratung oder Administration.",
+                typed.refused(
+                    "username",
+                    "Benutzernamen bestehen aus 2 bis 64 Kleinbuchstaben, Ziffern, Punkt, "
+                    "Binde- oder Unterstrich.",
+                ),
+            )
+        if role not in ROLES:
+            return await self._office(
+                request,
+                session,
+                typed.refused("role", "Die Rolle ist Beratung oder Administration."),
             )
         if role == "counsellor" and not chosen:
             # Without a team the account opens no case: it would log in to an empty queue.
-            return self._refused(
+            return await self._office(
+                request,
                 session,
-                "Wer berät, braucht mindestens ein Team: Ohne Team sieht das Konto keinen "
-                "Fall. Bitte wählen Sie ein Team und laden Sie noch einmal ein.",
+                typed.refused(
+                    "teams",
+                    "Wer berät, braucht mindestens ein Team: Ohne Team sieht das Konto keinen "
+                    "Fall. Bitte wählen Sie ein Team und laden Sie noch einmal ein.",
+                ),
             )
-        async with self.console.store.tx(self.console.clock()) as tx:
-            try:
-                keys = {
-                    team_id: await self._team_keys(tx, session, team_id, form) for team_id in chosen
-                }
-                token = await teams.invite_counsellor(tx, username, role, keys)
-            except TeamError as exc:
-                return self._refused(session, _german(exc))
-            await audit.record(tx, session.actor, "account.invited", detail=f"role:{role}")
+        outcome = await self._invite(session, form, typed)
+        if isinstance(outcome, Invite):
+            # Rendered after the write transaction: the page reads in one of its own.
+            return await self._office(request, session, outcome)
         return self._result(
             session,
             "Einladung erstellt",
             f"Geben Sie {username} diesen Einrichtungslink persönlich. Er gilt 72 Stunden "
             "und nur einmal; er wird nicht noch einmal angezeigt.",
-            self._link(request, token),
+            self._link(request, outcome),
         )
+
+    async def _invite(self, session: ConsoleSession, form: Form, typed: Invite) -> str | Invite:
+        """The new account's setup token, or the form refused at the field at fault."""
+        async with self.console.store.tx(self.console.clock()) as tx:
+            keys: dict[str, dict[int, bytes]] = {}
+            for team_id in typed.teams:
+                try:
+                    keys[team_id] = await self._team_keys(tx, session, team_id, form)
+                except TeamError as exc:
+                    return typed.refused(f"recovery-{team_id}", _german(exc))
+            username = typed.username.strip().lower()
+            try:
+                token = await teams.invite_counsellor(tx, username, typed.role, keys)
+            except TeamError as exc:
+                field = "username" if "exists already" in str(exc) else "teams"
+                return typed.refused(field, _german(exc))
+            await audit.record(tx, session.actor, "account.invited", detail=f"role:{typed.role}")
+        return token
 
     async def post_counsellor(self, request: web.Request) -> web.Response:
         got = await self._admin_form(request)

@@ -331,3 +331,36 @@ async def test_the_typing_hint_ends_when_the_counsellors_reply_arrives(
     # The reply is what the hint announced: it goes with the reply, not seconds later (the
     # hint of one typing signal lasts 4 s).
     await expect(hint).to_have_count(0, timeout=500)
+
+
+@pytest.mark.timeout(120)
+async def test_a_refused_invitation_keeps_the_form_and_points_at_the_fault(
+    server: Server, make_context: MakeContext, tmp_path: Path
+) -> None:
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    await log_in_as_new_admin(page, server, tmp_path, "einladerin")
+    await page.get_by_role("link", name="Verwaltung").click()
+    form = page.locator('form[action="/console/office/invite"]')
+    team = form.get_by_role("checkbox").first
+    # Counselling without a team is refused; the name stays, the team choice has the focus.
+    await form.get_by_label("Benutzername").fill("ohne.team")
+    await form.get_by_label("Rolle").select_option(label="Beratung")
+    await form.get_by_role("button", name="Einladungslink erstellen").click()
+    await expect(form.get_by_role("alert")).to_contain_text("mindestens ein Team")
+    await expect(form.get_by_label("Benutzername")).to_have_value("ohne.team")
+    await expect(team).to_be_focused()
+    await expect(team).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, "on the office page with a refused invitation")
+    # A name that is taken: role and team stay as chosen, the name has the focus.
+    await team.check()
+    await form.get_by_label("Benutzername").fill("einladerin")
+    await form.get_by_label("Rolle").select_option(label="Administration")
+    await form.get_by_role("button", name="Einladungslink erstellen").click()
+    await expect(form.get_by_role("alert")).to_contain_text("gibt es schon")
+    name = form.get_by_label("Benutzername")
+    await expect(name).to_be_focused()
+    await expect(name).to_have_value("einladerin")
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(form.get_by_label("Rolle")).to_have_value("admin")
+    await expect(team).to_be_checked()
+    await expect(team).not_to_have_attribute("aria-invalid", "true")

@@ -4,6 +4,7 @@ factor, create teams and add members — against the real app on SQLite and Post
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pyotp
 
@@ -96,6 +97,81 @@ async def test_an_admin_invites_a_counsellor_who_then_works_in_the_team(env: Con
     assert teamless.status == 400 and "mindestens ein Team" in await teamless.text()
     async with env.office.store.read() as tx:
         assert "ohne.team" not in [c.username for c in await teams.counsellors(tx)]
+
+
+class _Tags(HTMLParser):
+    """Every start tag of a page with its attributes, in order."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def by_id(self, ident: str) -> dict[str, str | None]:
+        return next(a for _, a in self.tags if a.get("id") == ident)
+
+    def team_boxes(self) -> dict[str, dict[str, str | None]]:
+        return {str(a["value"]): a for _, a in self.tags if a.get("name") == "teams"}
+
+
+async def _refused_invite(env: Console_, admin: tuple[str, str], **fields: object) -> str:
+    resp = await env.client.post(
+        "/console/office/invite",
+        data={"csrf": admin[1], **fields},
+        headers={"Cookie": f"console={admin[0]}"},
+    )
+    assert resp.status == 400
+    return await resp.text()
+
+
+async def test_a_refused_invitation_keeps_what_the_admin_typed(env: Console_) -> None:
+    admin = await session_of(env, "admin")
+    # Counselling without a team: the name and the role stay, the teams are the fault.
+    html = await _refused_invite(env, admin, username="ohne.team", role="counsellor")
+    page = _Tags(html)
+    assert 'role="alert" id="invite-error"' in html and "mindestens ein Team" in html
+    assert page.by_id("invite-username")["value"] == "ohne.team"
+    assert "aria-invalid" not in page.by_id("invite-username")
+    boxes = page.team_boxes()
+    assert set(boxes) == {"region", "stadt"}
+    assert all(b.get("aria-invalid") == "true" for b in boxes.values())
+    assert [v for v, b in boxes.items() if "autofocus" in b] == [next(iter(boxes))]
+    assert '<option value="counsellor" selected>' in html
+    # A wrong recovery key: role and team as chosen, the key's field at fault and empty
+    # (a secret is not sent back into the page).
+    wrong = env.office.recovery["region"]
+    html = await _refused_invite(
+        env, admin, username="Neu.Stadt", role="admin", teams="stadt", **{"recovery-stadt": wrong}
+    )
+    page = _Tags(html)
+    assert "gehört nicht zu diesem Team" in html and wrong not in html
+    assert page.by_id("invite-username")["value"] == "Neu.Stadt"
+    assert '<option value="admin" selected>' in html
+    assert "checked" in page.team_boxes()["stadt"] and "checked" not in page.team_boxes()["region"]
+    key = page.by_id("invite-recovery-stadt")
+    assert key.get("aria-invalid") == "true" and "autofocus" in key and "value" not in key
+    assert "invite-error" in str(key.get("aria-describedby"))
+    assert "aria-invalid" not in page.by_id("invite-recovery-region")
+    # A name that is taken: the name is the fault, the team choice stays.
+    html = await _refused_invite(
+        env,
+        admin,
+        username="berater-region",
+        role="counsellor",
+        teams="region",
+        **{"recovery-region": env.office.recovery["region"]},
+    )
+    name = _Tags(html).by_id("invite-username")
+    assert "gibt es schon" in html and name["value"] == "berater-region"
+    assert name.get("aria-invalid") == "true" and "autofocus" in name
+    assert name.get("aria-describedby") == "invite-username-hint invite-error"
+    assert "checked" in _Tags(html).team_boxes()["region"]
+    async with env.office.store.read() as tx:
+        names = [c.username for c in await teams.counsellors(tx)]
+    assert "ohne.team" not in names and "neu.stadt" not in names
 
 
 async def test_closing_an_account_ends_its_session_and_its_keys(env: Console_) -> None:
