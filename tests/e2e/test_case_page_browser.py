@@ -188,7 +188,6 @@ async def test_a_case_outside_the_agg_says_so_in_queue_and_case(
     await assert_accessible(page, "on a case outside the AGG")
 
 
-@pytest.mark.timeout(150)
 async def _shown(page: Page) -> None:
     """Wait until the page that just loaded has been painted, as a person sees it before
     typing: Chromium may still show the previous page (paint holding) and drop keys sent
