@@ -11,18 +11,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from dialogs.messages import Params, english
+
 PathItem = str | int
 Path = tuple[PathItem, ...]
 
 
 @dataclass(frozen=True)
 class FlowError:
-    """One problem in a flow file. `line` and `column` are 1-based, as editors show them."""
+    """One problem in a flow file. `line` and `column` are 1-based, as editors show them.
+
+    `message` is English; `code` and `params` say the same for a tool that words it in
+    another language (see `dialogs.messages`). An error without a code (one made outside
+    the loader and validator) has only its English message.
+    """
 
     file: str
     line: int
     column: int
     message: str
+    code: str | None = None
+    params: Params = ()
+
+    @classmethod
+    def of(cls, file: str, pos: Position, code: str, **params: str | int) -> FlowError:
+        """The error `code` at `pos`, its English message filled in from `params`."""
+        values = tuple(params.items())
+        return cls(file, pos.line, pos.column, english(code, values), code, values)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
@@ -74,9 +89,13 @@ class SourceMap:
                 return found
         return START
 
-    def error(self, path: Path, message: str, *, key: bool = False) -> FlowError:
-        pos = self.at(path, key=key)
-        return FlowError(self.file, pos.line, pos.column, message)
+    def error(self, path: Path, code: str, *, key: bool = False, **params: str | int) -> FlowError:
+        """The error `code` (see `dialogs.messages`) at the key or value at `path`."""
+        return FlowError.of(self.file, self.at(path, key=key), code, **params)
+
+
+ROOT = "the flow"
+"""What `dotted` calls the document root; a tool in another language replaces it."""
 
 
 def dotted(path: Path) -> str:
@@ -87,4 +106,4 @@ def dotted(path: Path) -> str:
             out += f"[{item}]"
         else:
             out += f".{item}" if out else item
-    return out or "the flow"
+    return out or ROOT

@@ -23,7 +23,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from dialogs.errors import FlowError, FlowErrors, Path, Position, SourceMap, dotted
+from dialogs.errors import START, FlowError, FlowErrors, Path, Position, SourceMap, dotted
+from dialogs.messages import Params
 from dialogs.model import Flow
 from dialogs.validate import validate_flow
 
@@ -66,9 +67,8 @@ class _Builder:
     errors: list[FlowError] = field(default_factory=list)
     count: int = 0
 
-    def error(self, mark: yaml.Mark, message: str) -> None:
-        pos = _pos(mark)
-        self.errors.append(FlowError(self.src.file, pos.line, pos.column, message))
+    def error(self, mark: yaml.Mark, code: str, **params: str | int) -> None:
+        self.errors.append(FlowError.of(self.src.file, _pos(mark), code, **params))
 
     def build(self, node: yaml.Node, path: Path, active: frozenset[int]) -> Any:
         self.count += 1
@@ -76,7 +76,7 @@ class _Builder:
             raise _TooLarge(node.start_mark)
         self.src.values.setdefault(path, _pos(node.start_mark))
         if id(node) in active:
-            self.error(node.start_mark, "this value contains an alias to itself")
+            self.error(node.start_mark, "alias_loop")
             return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path, active | {id(node)})
@@ -86,7 +86,7 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: Path, active: frozenset[int]) -> Any:
         if node.tag != _MAP_TAG:
-            self.error(node.start_mark, f"tag {node.tag} is not allowed in a flow")
+            self.error(node.start_mark, "tag_not_allowed", tag=node.tag)
         out: dict[str, Any] = {}
         first: dict[str, yaml.Mark] = {}
         for key_node, value_node in node.value:
@@ -95,7 +95,7 @@ class _Builder:
                 continue
             if key in first:
                 line = first[key].line + 1
-                self.error(key_node.start_mark, f"duplicate key '{key}' (first at line {line})")
+                self.error(key_node.start_mark, "duplicate_key", name=key, line=line)
             else:
                 first[key] = key_node.start_mark
             self.src.keys.setdefault((*path, key), _pos(key_node.start_mark))
@@ -104,24 +104,26 @@ class _Builder:
 
     def key(self, node: yaml.Node) -> str | None:
         if node.tag == "tag:yaml.org,2002:merge":
-            self.error(node.start_mark, "merge keys (<<) are not supported in flows")
+            self.error(node.start_mark, "merge_key")
             return None
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node.start_mark, "a key must be plain text, not a list or mapping")
+            self.error(node.start_mark, "key_not_text")
             return None
         # Keys are names (fields, language codes, answer values): always text, as written.
         return str(node.value)
 
     def sequence(self, node: yaml.SequenceNode, path: Path, active: frozenset[int]) -> Any:
         if node.tag != _SEQ_TAG:
-            self.error(node.start_mark, f"tag {node.tag} is not allowed in a flow")
+            self.error(node.start_mark, "tag_not_allowed", tag=node.tag)
         return [self.build(item, (*path, i), active) for i, item in enumerate(node.value)]
 
     def scalar(self, node: yaml.Node) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
-            self.error(exc.problem_mark or node.start_mark, exc.problem or str(exc))
+            self.error(
+                exc.problem_mark or node.start_mark, "yaml_value", detail=exc.problem or str(exc)
+            )
             return None
 
 
@@ -138,12 +140,14 @@ def _compose(text: str, src: SourceMap) -> tuple[Any, list[FlowError]]:
     except yaml.reader.ReaderError as exc:
         pos = _offset_position(text, exc.position)
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"invalid character #x{char:04x}: {exc.reason}"
-        return None, [FlowError(src.file, pos.line, pos.column, message)]
+        found = FlowError.of(
+            src.file, pos, "invalid_character", char=f"{char:04x}", reason=exc.reason
+        )
+        return None, [found]
     try:
         root = loader.get_single_node()
         if root is None:
-            return None, [src.error((), "the file is empty")]
+            return None, [src.error((), "empty_file")]
         builder = _Builder(loader, src)
         return builder.build(root, (), frozenset()), builder.errors
     except yaml.MarkedYAMLError as exc:
@@ -152,11 +156,9 @@ def _compose(text: str, src: SourceMap) -> tuple[Any, list[FlowError]]:
         problem = exc.problem or "invalid YAML"
         if exc.context:
             problem = f"{exc.context}: {problem}" if exc.problem else exc.context
-        return None, [FlowError(src.file, pos.line, pos.column, f"YAML syntax error: {problem}")]
+        return None, [FlowError.of(src.file, pos, "yaml_syntax", detail=problem)]
     except _TooLarge as exc:
-        pos = _pos(exc.mark)
-        message = f"the document expands to more than {MAX_NODES} values (aliases?)"
-        return None, [FlowError(src.file, pos.line, pos.column, message)]
+        return None, [FlowError.of(src.file, _pos(exc.mark), "too_large", max=MAX_NODES)]
     finally:
         loader.dispose()
 
@@ -194,44 +196,50 @@ def _has(data: Any, item: int | str) -> bool:
     return isinstance(data, list) and isinstance(item, int) and 0 <= item < len(data)
 
 
-def _describe(err: ErrorDetails, path: Path) -> tuple[Path, bool, str]:
-    """(path, at the key?, message) for one pydantic error other than a missing key."""
+def _describe(err: ErrorDetails, path: Path) -> tuple[Path, bool, str, Params]:
+    """(path, at the key?, code, params) for one pydantic error other than a missing key."""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return path, True, f"unknown key '{path[-1]}' in {dotted(path[:-1])}"
+        return path, True, "unknown_key", (("name", str(path[-1])), ("where", dotted(path[:-1])))
     if kind == "union_tag_not_found":
-        return path, False, f"{dotted(path)} has no 'kind'"
+        return path, False, "no_kind", (("where", dotted(path)),)
     if kind == "union_tag_invalid":
         tags = err.get("ctx", {}).get("expected_tags", "")
-        return (*path, "kind"), False, f"unknown node kind (expected one of {tags})"
-    return path, False, f"{dotted(path)}: {err['msg']}"
+        return (*path, "kind"), False, "unknown_kind", (("kinds", str(tags)),)
+    # Pydantic's own wording (English) is the detail: its error types are too many to word
+    # each one for an admin, and the field it names is what they need first.
+    return path, False, "schema", (("field", dotted(path)), ("detail", err["msg"]))
 
 
 def _validation_errors(exc: ValidationError, data: Any, src: SourceMap) -> list[FlowError]:
     missing: dict[Path, list[str]] = {}
-    # Members of a plain union (e.g. `str | list[str]`) fail separately at the same place:
-    # they are merged into one message.
-    merged: dict[tuple[Path, bool], list[str]] = {}
+    found: dict[tuple[Path, bool], list[tuple[str, Params]]] = {}
     for err in exc.errors():
         path, is_key = _locate(data, err["loc"])
         if err["type"] == "missing":
             missing.setdefault(path, []).append(str(err["loc"][-1]))
             continue
-        path, is_key, message = _describe(err, path)
-        messages = merged.setdefault((path, is_key), [])
-        if message not in messages:
-            messages.append(message)
+        path, is_key, code, params = _describe(err, path)
+        same = found.setdefault((path, is_key), [])
+        if (code, params) not in same:
+            same.append((code, params))
     out = [
         src.error(
             path,
-            f"missing {'key' if len(keys) == 1 else 'keys'} in {dotted(path)}: " + ", ".join(keys),
+            "missing_key" if len(keys) == 1 else "missing_keys",
+            where=dotted(path),
+            names=", ".join(keys),
         )
         for path, keys in missing.items()
     ]
-    out += [
-        src.error(path, "; or ".join(messages), key=is_key)
-        for (path, is_key), messages in merged.items()
-    ]
+    for (path, is_key), items in found.items():
+        if len(items) > 1 and all(code == "schema" for code, _ in items):
+            # Members of a plain union (e.g. `str | list[str]`) fail separately at the same
+            # place: one error says why each of them did not fit.
+            details = "; or ".join(str(dict(params)["detail"]) for _, params in items)
+            out.append(src.error(path, "schema", key=is_key, field=dotted(path), detail=details))
+            continue
+        out += [src.error(path, code, key=is_key, **dict(params)) for code, params in items]
     return out
 
 
@@ -253,7 +261,7 @@ def check_flow(
     if data is None and errors:
         return None, FlowErrors(errors).errors
     if not isinstance(data, dict):
-        return None, FlowErrors([*errors, src.error((), "a flow must be a mapping of keys")]).errors
+        return None, FlowErrors([*errors, src.error((), "not_mapping")]).errors
     try:
         flow = Flow.model_validate(data)
     except ValidationError as exc:
@@ -293,13 +301,11 @@ def _read(name: str) -> str:
     try:
         raw = FsPath(name).read_bytes()
     except OSError as exc:
-        raise FlowErrors(
-            [FlowError(name, 1, 1, f"cannot read file: {exc.strerror or exc}")]
-        ) from None
+        detail = exc.strerror or str(exc)
+        raise FlowErrors([FlowError.of(name, START, "cannot_read", detail=detail)]) from None
     try:
         # utf-8-sig drops a byte order mark, which editors do not count as a column.
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        message = f"the file is not UTF-8 text (invalid byte at line {line})"
-        raise FlowErrors([FlowError(name, 1, 1, message)]) from None
+        raise FlowErrors([FlowError.of(name, START, "not_utf8", line=line)]) from None

@@ -33,7 +33,7 @@ import polib
 
 from dialogs import translations as tr
 from dialogs import yaml_patch
-from dialogs.errors import FlowError, FlowErrors
+from dialogs.errors import START, FlowError, FlowErrors
 from dialogs.loader import parse_flow
 from dialogs.model import ANY_LANGUAGE, Flow
 
@@ -300,7 +300,7 @@ def _apply(
     try:
         new_source = yaml_patch.apply(flow_source, patch)
     except yaml_patch.PatchError as exc:
-        raise FlowErrors([FlowError(flow_file, 1, 1, str(exc))]) from None
+        raise FlowErrors([FlowError.of(flow_file, START, "not_applied", detail=str(exc))]) from None
     new_flow = parse_flow(new_source, flow_file)
     _check_applied(new_flow, language, patch)
     return Imported(new_source, new_flow, changed, added)

@@ -216,8 +216,8 @@ class _Checker:
         self.errors: list[FlowError] = []
         self.languages = set(flow.languages)
 
-    def error(self, path: Path, message: str, *, key: bool = False) -> None:
-        self.errors.append(self.src.error(path, message, key=key))
+    def error(self, path: Path, code: str, *, key: bool = False, **params: str | int) -> None:
+        self.errors.append(self.src.error(path, code, key=key, **params))
 
     def run(self) -> None:
         self.check_languages()
@@ -244,27 +244,25 @@ class _Checker:
         seen: set[str] = set()
         for j, lang in enumerate(self.flow.languages):
             if lang in seen:
-                self.error(("languages", j), f"language '{lang}' is listed twice")
+                self.error(("languages", j), "language_twice", language=lang)
             if lang == ANY_LANGUAGE:
-                self.error(("languages", j), "'*' is not a language; list real language codes")
+                self.error(("languages", j), "any_language_listed")
             seen.add(lang)
         if self.flow.default_language not in self.languages:
             self.error(
                 ("default_language",),
-                f"default_language '{self.flow.default_language}' is not one of languages: "
-                + ", ".join(self.flow.languages),
+                "default_language_unknown",
+                language=self.flow.default_language,
+                languages=", ".join(self.flow.languages),
             )
         listed: set[str] = set()
         for j, lang in enumerate(self.flow.unreviewed):
             if lang in listed:
-                self.error(("unreviewed", j), f"language '{lang}' is listed twice")
+                self.error(("unreviewed", j), "language_twice", language=lang)
             elif lang not in self.languages:
-                self.error(("unreviewed", j), f"language '{lang}' is not declared in languages")
+                self.error(("unreviewed", j), "language_undeclared", language=lang)
             elif lang == self.flow.default_language:
-                self.error(
-                    ("unreviewed", j),
-                    f"'{lang}' is the default language: the source every translation is made from",
-                )
+                self.error(("unreviewed", j), "unreviewed_default", language=lang)
             listed.add(lang)
 
     def check_node_ids(self) -> None:
@@ -272,9 +270,7 @@ class _Checker:
         for i, node in enumerate(self.flow.nodes):
             if node.id in first:
                 line = self.src.at(("nodes", first[node.id], "id")).line
-                self.error(
-                    ("nodes", i, "id"), f"duplicate node id '{node.id}' (first at line {line})"
-                )
+                self.error(("nodes", i, "id"), "duplicate_node_id", node=node.id, line=line)
             else:
                 first[node.id] = i
 
@@ -285,7 +281,7 @@ class _Checker:
         # Choices without their own next share the node's: one reference, one error.
         for path, target in dict(_references(self.flow)).items():
             if target not in known:
-                self.error(path, f"unknown node '{target}'")
+                self.error(path, "unknown_node", target=target)
                 broken = True
         return broken
 
@@ -297,16 +293,9 @@ class _Checker:
                 continue
             reported.add(node.id)
             if node.id not in result.reachable:
-                self.error(
-                    ("nodes", i, "id"),
-                    f"node '{node.id}' cannot be reached from start '{self.flow.start}'",
-                )
+                self.error(("nodes", i, "id"), "unreachable", node=node.id, start=self.flow.start)
             if node.id in result.dead_ends:
-                self.error(
-                    ("nodes", i, "id"),
-                    f"node '{node.id}' never leads to a handover or end node "
-                    "(a dead end or a loop without exit)",
-                )
+                self.error(("nodes", i, "id"), "dead_end", node=node.id)
         self.check_loops()
 
     def check_loops(self) -> None:
@@ -314,8 +303,8 @@ class _Checker:
         for loop in _passive_loops(self.flow):
             self.error(
                 ("nodes", index[loop[0]], "id"),
-                "message/branch nodes loop without asking anything: "
-                + " -> ".join([*loop, loop[0]]),
+                "passive_loop",
+                loop=" -> ".join([*loop, loop[0]]),
             )
 
     # -- texts
@@ -345,61 +334,50 @@ class _Checker:
             for lang, value in text.items():
                 if not value.strip():
                     # A question or a button without words: the person sees an empty bubble.
-                    self.error((*path, lang), f"the '{lang}' text is empty")
+                    self.error((*path, lang), "empty_text", language=lang)
                     continue
                 self.check_placeholders((*path, lang), value, handover)
                 if path[-1] == "short" and len(value) > SHORT_LABEL_MAX:
                     self.error(
                         (*path, lang),
-                        f"a short label has at most {SHORT_LABEL_MAX} characters, "
-                        f"this one {len(value)}",
+                        "short_label_too_long",
+                        max=SHORT_LABEL_MAX,
+                        length=len(value),
                     )
 
     def check_translations(self, path: Path, text: Text) -> None:
         if ANY_LANGUAGE in text:
             if len(text) > 1:
-                self.error(
-                    (*path, ANY_LANGUAGE),
-                    "'*' (same text in every language) cannot be combined with other languages",
-                    key=True,
-                )
+                self.error((*path, ANY_LANGUAGE), "any_language_mixed", key=True)
             return
         missing = [lang for lang in self.flow.languages if lang not in text]
         if missing:
-            self.error(path, "missing translation: " + ", ".join(missing))
+            self.error(path, "missing_translation", languages=", ".join(missing))
         for lang in text:
             if lang not in self.languages:
-                self.error(
-                    (*path, lang),
-                    f"language '{lang}' is not declared in languages",
-                    key=True,
-                )
+                self.error((*path, lang), "language_undeclared", key=True, language=lang)
 
     def check_placeholders(self, path: Path, value: str, handover: bool) -> None:
         for match in PLACEHOLDER.finditer(value):
             name = match.group(1)
             if name not in HANDOVER_PLACEHOLDERS:
                 allowed = ", ".join(f"{{{p}}}" for p in sorted(HANDOVER_PLACEHOLDERS))
-                self.error(path, f"unknown placeholder {{{name}}} (known: {allowed})")
+                self.error(path, "unknown_placeholder", name=name, known=allowed)
             elif not handover:
-                self.error(
-                    path, f"placeholder {{{name}}} may only be used in handover and end texts"
-                )
+                self.error(path, "placeholder_not_allowed", name=name)
         rest = PLACEHOLDER.sub("", value)
         if "{" in rest or "}" in rest:
-            self.error(path, "literal braces { } are not allowed in texts")
+            self.error(path, "literal_braces")
 
     def check_ui(self) -> None:
         missing = [k for k in UI_TEXTS if k not in self.flow.ui]
         if missing:
-            self.error(("ui",), "ui lacks texts: " + ", ".join(missing))
+            self.error(("ui",), "ui_missing", names=", ".join(missing))
         known = UI_TEXTS + OPTIONAL_UI_TEXTS
         for key in self.flow.ui:
             if key not in known:
                 self.error(
-                    ("ui", key),
-                    f"unknown ui text '{key}' (known: {', '.join(known)})",
-                    key=True,
+                    ("ui", key), "unknown_ui_text", key=True, name=key, known=", ".join(known)
                 )
 
     def check_talk_now(self) -> None:
@@ -410,28 +388,23 @@ class _Checker:
         if not isinstance(node, HandoverNode):
             self.error(
                 ("crisis", "talk_now", "handover"),
-                f"'{talk_now.handover}' is not a handover node (its team routing picks the team "
-                "of a case created at once)",
+                "talk_now_not_handover",
+                target=talk_now.handover,
             )
 
     def check_crisis_words(self) -> None:
         words = self.flow.crisis.words
         missing = [lang for lang in self.flow.languages if not words.get(lang)]
         if missing:
-            self.error(("crisis", "words"), "no crisis words for: " + ", ".join(missing))
+            self.error(("crisis", "words"), "no_crisis_words", languages=", ".join(missing))
         for lang, entries in words.items():
             if lang not in self.languages:
                 self.error(
-                    ("crisis", "words", lang),
-                    f"language '{lang}' is not declared in languages",
-                    key=True,
+                    ("crisis", "words", lang), "language_undeclared", key=True, language=lang
                 )
             for j, word in enumerate(entries):
                 if not phrase(word):
-                    self.error(
-                        ("crisis", "words", lang, j),
-                        f"crisis word {word!r} has no letters or digits and can never match",
-                    )
+                    self.error(("crisis", "words", lang, j), "crisis_word_no_letters", word=word)
 
     def check_translation_sources(self) -> None:
         # Text ids are not checked: entries of deleted texts are harmless and the next
@@ -439,16 +412,11 @@ class _Checker:
         for lang in self.flow.translation_sources:
             if lang == self.flow.default_language:
                 self.error(
-                    ("translation_sources", lang),
-                    f"'{lang}' is the default language: its texts are the source, not a "
-                    "translation",
-                    key=True,
+                    ("translation_sources", lang), "source_is_default", key=True, language=lang
                 )
             elif lang not in self.languages:
                 self.error(
-                    ("translation_sources", lang),
-                    f"language '{lang}' is not declared in languages",
-                    key=True,
+                    ("translation_sources", lang), "language_undeclared", key=True, language=lang
                 )
 
     # -- nodes
@@ -473,51 +441,38 @@ class _Checker:
         seen: set[str] = set()
         for j, choice in enumerate(node.choices):
             if choice.id in seen:
-                self.error((*at, "choices", j, "id"), f"duplicate choice id '{choice.id}'")
+                self.error((*at, "choices", j, "id"), "duplicate_choice_id", choice=choice.id)
             seen.add(choice.id)
 
     def check_single_choice(self, at: Path, node: SingleChoiceNode) -> None:
         for j, choice in enumerate(node.choices):
             if node.next is None and choice.next is None:
-                self.error(
-                    (*at, "choices", j),
-                    f"choice '{choice.id}' has no next and node '{node.id}' has no next",
-                )
+                self.error((*at, "choices", j), "choice_no_next", choice=choice.id, node=node.id)
             if node.sets_language and (choice.language or choice.id) not in self.languages:
                 self.error(
                     (*at, "choices", j, "language" if choice.language else "id"),
-                    f"choice '{choice.id}' sets the language but is not one of languages "
-                    "(give it a `language` that is): " + ", ".join(self.flow.languages),
+                    "choice_language_unknown",
+                    choice=choice.id,
+                    languages=", ".join(self.flow.languages),
                 )
             if choice.language is not None and not node.sets_language:
                 self.error(
-                    (*at, "choices", j, "language"),
-                    "language only applies to a choice of a sets_language question",
-                    key=True,
+                    (*at, "choices", j, "language"), "language_without_sets_language", key=True
                 )
             if choice.exclusive:
-                self.error(
-                    (*at, "choices", j, "exclusive"),
-                    "exclusive only applies to multi_choice",
-                    key=True,
-                )
+                self.error((*at, "choices", j, "exclusive"), "exclusive_not_multi", key=True)
 
     def check_multi_choice(self, at: Path, node: MultiChoiceNode) -> None:
         for j, choice in enumerate(node.choices):
             if choice.next is not None:
-                self.error(
-                    (*at, "choices", j, "next"),
-                    "choices of a multi_choice cannot have next; use the node's next "
-                    "and a branch node",
-                    key=True,
-                )
+                self.error((*at, "choices", j, "next"), "multi_choice_next", key=True)
         count = len(node.choices)
         if node.max is not None and node.max < node.min:
-            self.error((*at, "max"), f"max ({node.max}) is smaller than min ({node.min})")
+            self.error((*at, "max"), "max_below_min", max=node.max, min=node.min)
         if node.max is not None and node.max > count:
-            self.error((*at, "max"), f"max ({node.max}) exceeds the number of choices ({count})")
+            self.error((*at, "max"), "max_over_choices", max=node.max, count=count)
         if node.min > count:
-            self.error((*at, "min"), f"min ({node.min}) exceeds the number of choices ({count})")
+            self.error((*at, "min"), "min_over_choices", min=node.min, count=count)
 
     def check_branch(self, at: Path, node: BranchNode) -> None:
         before = self.input_nodes_before(node.id)
@@ -528,19 +483,16 @@ class _Checker:
     def check_condition(self, at: Path, cond: Condition, before: dict[str, Node]) -> None:
         source = before.get(cond.field)
         if source is None:
-            where = "an input node" if cond.field not in self.input_keys() else "an earlier input"
-            self.error(
-                (*at, "field"),
-                f"condition field '{cond.field}' is not the store key of {where} "
-                "that leads to this branch",
-            )
+            later = cond.field in self.input_keys()
+            code = "condition_field_later" if later else "condition_field_unknown"
+            self.error((*at, "field"), code, field=cond.field)
         needs_list = cond.op in ("in", "includes")
         if needs_list and not isinstance(cond.value, list):
-            self.error((*at, "value"), f"op '{cond.op}' needs a list value")
+            self.error((*at, "value"), "op_needs_list", op=cond.op)
         elif cond.op in ("equals", "not_equals") and not isinstance(cond.value, str):
-            self.error((*at, "value"), f"op '{cond.op}' needs a single text value")
+            self.error((*at, "value"), "op_needs_text", op=cond.op)
         elif cond.op in ("answered", "not_answered", "is_true") and cond.value is not None:
-            self.error((*at, "value"), f"op '{cond.op}' takes no value", key=True)
+            self.error((*at, "value"), "op_takes_no_value", key=True, op=cond.op)
         elif source is not None:
             self.check_condition_fits(at, cond, source)
 
@@ -557,8 +509,11 @@ class _Checker:
         if cond.op in allowed and kind not in allowed[cond.op]:
             self.error(
                 (*at, "op"),
-                f"op '{cond.op}' does not apply to '{cond.field}', the answer of a {kind} node "
-                f"(use it with {' or '.join(allowed[cond.op])})",
+                "op_wrong_kind",
+                op=cond.op,
+                field=cond.field,
+                kind=kind,
+                kinds=" or ".join(allowed[cond.op]),
             )
             return
         valid = _answer_values(source)
@@ -567,8 +522,7 @@ class _Checker:
             if valid is not None and value is not None and value not in valid:
                 path = (*at, "value", n) if isinstance(cond.value, list) else (*at, "value")
                 self.error(
-                    path,
-                    f"'{value}' is not an answer of '{cond.field}' (one of: {', '.join(valid)})",
+                    path, "not_an_answer", value=value, field=cond.field, answers=", ".join(valid)
                 )
 
     def check_handover(self, at: Path, node: HandoverNode) -> None:
@@ -578,12 +532,13 @@ class _Checker:
         ):
             self.error(
                 (*at, "incident_date_from"),
-                f"incident_date_from '{key}' is not the store key of a when node",
+                "incident_date_not_when",
+                name=key,
             )
         team = node.team
         if team.by is None:
             if team.routes:
-                self.error((*at, "team", "routes"), "routes need team.by to pick a route", key=True)
+                self.error((*at, "team", "routes"), "routes_without_by", key=True)
             return
         source = next(
             (n for n in self.flow.nodes if isinstance(n, SingleChoiceNode) and n.key == team.by),
@@ -592,7 +547,8 @@ class _Checker:
         if source is None:
             self.error(
                 (*at, "team", "by"),
-                f"team.by '{team.by}' is not the store key of a single_choice node",
+                "team_by_unknown",
+                name=team.by,
             )
             return
         ids = [c.id for c in source.choices]
@@ -600,8 +556,11 @@ class _Checker:
             if value not in ids:
                 self.error(
                     (*at, "team", "routes", value),
-                    f"route '{value}' is not a choice of '{source.id}' (one of: {', '.join(ids)})",
+                    "route_not_choice",
                     key=True,
+                    value=value,
+                    node=source.id,
+                    choices=", ".join(ids),
                 )
 
     def check_store_keys(self) -> None:
@@ -613,7 +572,9 @@ class _Checker:
                 path: Path = ("nodes", i, "store") if node.store else ("nodes", i, "id")
                 self.error(
                     path,
-                    f"store key '{node.key}' is already used by node '{first[node.key]}'",
+                    "store_key_taken",
+                    name=node.key,
+                    node=first[node.key],
                 )
             else:
                 first[node.key] = node.id
