@@ -38,6 +38,7 @@ from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
+from bot.console.flow_messages import german
 from bot.console.flow_node_diff import node_changes
 from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
@@ -154,7 +155,7 @@ async def checked_source(source: str, flow_id: str) -> Checked:
 def _error_view(located: Located) -> ErrorView:
     e: FlowError = located.error
     return ErrorView(
-        e.line, e.column, e.message, located.node_index, located.node_id, located.field
+        e.line, e.column, german(e), located.node_index, located.node_id, located.field
     )
 
 

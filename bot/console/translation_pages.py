@@ -23,6 +23,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console
+from bot.console.flow_messages import german
 from bot.conversation.flows import UnknownTeam, check_teams
 from dialogs import po
 from dialogs import translations as tr
@@ -193,7 +194,7 @@ class TranslationPages:
                 session,
                 published,
                 lang,
-                [str(e) for e in exc.errors],
+                [f"{e.file}, Zeile {e.line}, Spalte {e.column}: {german(e)}" for e in exc.errors],
                 intro="Nach dem Import wäre der Ablauf ungültig:",
             )
         if done.source == published.version.source:

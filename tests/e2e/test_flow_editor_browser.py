@@ -123,7 +123,7 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     errors = page.get_by_role("region", name=re.compile("Fehler im Entwurf"))
     await expect(errors).to_contain_text(f"Zeile {line}, Spalte {column}")
     await expect(errors).to_contain_text("Knoten in_danger, Feld next")
-    await expect(errors).to_contain_text("unknown node 'nirgendwo'")
+    await expect(errors).to_contain_text("Der Knoten „nirgendwo“ ist unbekannt")
     await expect(page.locator("#cannot-publish")).to_be_visible()
     await assert_accessible(page, "on the YAML editor with errors")
 

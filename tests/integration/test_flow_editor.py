@@ -115,12 +115,12 @@ async def test_edit_validate_publish_keep_running_conversations_and_roll_back(
     page = await get(env, sid, "/console/flows/mini/draft")
     line = broken.splitlines().index("    next: whenn") + 1
     assert f"Zeile {line}, Spalte 11" in page
-    assert "Knoten danger, Feld next" in page and "unknown node &#39;whenn&#39;" in page
+    assert "Knoten danger, Feld next" in page and "Der Knoten „whenn“ ist unbekannt" in page
     assert 'id="cannot-publish"' in page
     nodes = await get(env, sid, "/console/flows/mini/draft/nodes")
-    assert "unknown node &#39;whenn&#39;" in nodes
+    assert "Der Knoten „whenn“ ist unbekannt" in nodes
     node = await get(env, sid, "/console/flows/mini/draft/nodes/1")
-    assert re.search(r"Weiter|next", node) and "Fehler:</strong> unknown node" in node
+    assert re.search(r"Weiter|next", node) and "Fehler:</strong> Der Knoten „whenn“" in node
     # The server refuses to publish it, whatever the page shows.
     await post(
         env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="kaputt"
@@ -270,7 +270,7 @@ async def test_structured_editor_changes_texts_next_and_crisis_words(env: Consol
         fields={"w:de": "umbringen\nnicht mehr leben\nsuizid*", "w:en": ""},
     )
     page = await get(env, sid, "/console/flows/mini/draft")
-    assert "no crisis words for: en" in page and "suizid*" in textarea(page, "source")
+    assert "Es fehlen Krisenwörter für: en." in page and "suizid*" in textarea(page, "source")
 
 
 async def test_publish_refused_for_an_unknown_team(env: Console_) -> None:
@@ -509,12 +509,26 @@ async def test_an_emptied_question_is_shown_as_an_error_and_cannot_be_published(
         fields={"t:text:de": "   "},
     )
     page = await get(env, sid, "/console/flows/mini/draft")
-    assert "the &#39;de&#39; text is empty" in page or "the 'de' text is empty" in page
+    assert "Der Text für „de“ ist leer" in page
     assert 'id="valid"' not in page
     resp = await post(
         env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Leer"
     )
-    assert "text is empty" in await resp.text()
+    assert "Der Text für „de“ ist leer" in await resp.text()
+
+
+async def test_structure_errors_are_worded_in_german(env: Console_) -> None:
+    """A misspelt field and a word where a number belongs: the admin reads German beside
+    the line, not the reader's English (which only the command line shows)."""
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    broken = source.replace("    max_length: 500\n", "    max_length: viele\n    colour: rot\n")
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=broken, revision="1")
+    page = await get(env, sid, "/console/flows/mini/draft")
+    assert "Einen Eintrag „colour“ gibt es hier nicht (in nodes[4])" in page
+    assert "Ungültiger Wert bei nodes[4].max_length" in page
+    assert "unknown key" not in page
+    assert 'id="cannot-publish"' in page
 
 
 async def test_a_changed_source_text_marks_its_translations_outdated(env: Console_) -> None:
