@@ -4,10 +4,12 @@ who may see them, the table, the PO download, and an upload that publishes a new
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polib
 from aiohttp import FormData
 
+from bot.conversation.flows import publish_files
 from storage import audit
 from storage import flows as flow_versions
 from tests.integration import test_console as tc
@@ -192,3 +194,29 @@ async def test_the_table_shows_unreviewed_languages_as_not_checked(env: Console_
     # The PO file marks every unreviewed translation fuzzy.
     catalog = polib.pofile(await download(env, sid))
     assert catalog and all("fuzzy" in entry.flags for entry in catalog)
+
+
+async def test_a_translation_that_would_break_the_flow_is_refused_in_german(
+    env: Console_, tmp_path: Path
+) -> None:
+    # A published version with a short button label, whose English is then made too long.
+    source = env.office.flow_path.read_text(encoding="utf-8")
+    with_short = source.replace(
+        "{id: hannover, label: {de: Hannover, en: Hanover}}",
+        "{id: hannover, label: {de: Hannover, en: Hanover}, short: {de: Hannover, en: Hanover}}",
+    )
+    assert with_short != source
+    (tmp_path / "mini.yaml").write_text(with_short, encoding="utf-8")
+    await publish_files(env.office.store, [tmp_path / "mini.yaml"])
+    sid, csrf = await session_of(env, "admin")
+    catalog = polib.pofile(await download(env, sid))
+    entry = next(e for e in catalog if e.msgctxt.endswith(":short"))
+    entry.msgstr = "Hanover, the capital of Lower Saxony, or its region"
+    resp = await env.client.post(
+        "/console/translations/import", data=upload(csrf, "en", str(catalog)), headers=cookie(sid)
+    )
+    assert resp.status == 400
+    html = await resp.text()
+    assert "Nach dem Import wäre der Ablauf ungültig:" in html
+    assert "Eine Kurzform hat höchstens 40 Zeichen, diese hat 51." in html
+    assert "a short label" not in html
