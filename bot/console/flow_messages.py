@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.conversation.flows import UnknownTeam
 from dialogs.errors import ROOT, FlowError
 
 GERMAN: Final[dict[str, str]] = {
@@ -191,3 +192,12 @@ def german(error: FlowError) -> str:
     if template is None:
         return error.message
     return template.format(**{name: _value(name, value) for name, value in error.params})
+
+
+def unknown_team(exc: UnknownTeam) -> str:
+    """Why a flow that hands over to a missing team is not published, in German."""
+    return (
+        f"Nicht veröffentlicht: Der Knoten „{exc.node}“ übergibt an das Team „{exc.team}“, "
+        "das es nicht gibt. Prüfen Sie den Namen des Teams oder legen Sie das Team an "
+        "(anlaufstelle team add)."
+    )

@@ -38,7 +38,7 @@ from bot.console import flow_form
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
-from bot.console.flow_messages import german
+from bot.console.flow_messages import german, unknown_team
 from bot.console.flow_node_diff import node_changes
 from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
@@ -531,7 +531,7 @@ class FlowPages:
         try:
             await check_teams(tx, checked.flow)
         except UnknownTeam as exc:
-            return f"Nicht veröffentlicht: {exc}", None
+            return unknown_team(exc), None
         return None, checked.flow
 
     async def post_rollback(self, request: web.Request) -> web.Response:

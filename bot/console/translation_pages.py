@@ -23,7 +23,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.console.auth import ConsoleSession, tokens_match
 from bot.console.core import Console
-from bot.console.flow_messages import german
+from bot.console.flow_messages import german, unknown_team
 from bot.conversation.flows import UnknownTeam, check_teams
 from dialogs import po
 from dialogs import translations as tr
@@ -212,7 +212,7 @@ class TranslationPages:
             try:
                 await check_teams(tx, done.flow)
             except UnknownTeam as exc:
-                return self._refused(session, published, lang, [str(exc)])
+                return self._refused(session, published, lang, [unknown_team(exc)])
             version = await flow_versions.publish(
                 tx, self.flow_id, done.source, session.actor, note=f"Übersetzung {lang} importiert"
             )

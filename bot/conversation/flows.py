@@ -122,7 +122,16 @@ async def publish_files(
 
 
 class UnknownTeam(Exception):
-    """A flow hands over to a team that does not exist."""
+    """A flow hands over to a team that does not exist. The message is English (command
+    line); `team` and `node` let the console say it in German."""
+
+    def __init__(self, flow_id: str, team: str, node: str) -> None:
+        self.team = team
+        self.node = node
+        super().__init__(
+            f"flow {flow_id!r} hands over to team {team!r} (node {node!r}), "
+            "which does not exist: create it with `anlaufstelle team add`"
+        )
 
 
 async def check_teams(tx: Tx, flow: Flow) -> None:
@@ -131,7 +140,4 @@ async def check_teams(tx: Tx, flow: Flow) -> None:
             continue
         for team_id in {node.team.default, *node.team.routes.values()}:
             if not await teams.team_exists(tx, team_id):
-                raise UnknownTeam(
-                    f"flow {flow.id!r} hands over to team {team_id!r} (node {node.id!r}), "
-                    "which does not exist: create it with `anlaufstelle team add`"
-                )
+                raise UnknownTeam(flow.id, team_id, node.id)

@@ -531,6 +531,23 @@ async def test_structure_errors_are_worded_in_german(env: Console_) -> None:
     assert 'id="cannot-publish"' in page
 
 
+async def test_a_handover_to_a_missing_team_is_refused_in_german(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    broken = source.replace("default: region}", "default: nirgends}")
+    assert broken != source
+    await post(env, sid, csrf, "/console/flows/mini/draft/save", source=broken, revision="1")
+    resp = await post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Team"
+    )
+    page = await resp.text()
+    assert (
+        "Nicht veröffentlicht: Der Knoten „handover“ übergibt an das Team „nirgends“, "
+        "das es nicht gibt." in page
+    )
+    assert "does not exist" not in page
+
+
 async def test_a_changed_source_text_marks_its_translations_outdated(env: Console_) -> None:
     sid, csrf = await admin(env)
     await new_draft(env, sid, csrf)
