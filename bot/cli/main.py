@@ -320,6 +320,10 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     if settings.workers > 1:
         _check_workers(settings)
     if worker is not None:
+        # From the first moment, not once it serves: a Ctrl+C in the terminal reaches every
+        # process of the group, and a worker still starting would die of it and be started
+        # again while the first process stops them all.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         check_settings_unchanged(settings)
         settings = _as_worker(settings, worker[0])
     elif settings.workers > 1:
