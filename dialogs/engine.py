@@ -11,7 +11,11 @@ How inputs are taken (all texts in the state's language):
 - Choice nodes (single_choice, yes_no: "yes"/"no", consent: "accept"/"decline",
   crisis_check: "yes"/"no", when: a bucket id) take a `ChoiceInput`, a `ChoicesInput` with
   one pick, or a `TextInput` holding the 1-based number of a choice or its label (compared
-  trimmed and casefolded).
+  trimmed and casefolded). At yes_no, consent and crisis_check a typed answer may also be the
+  leading word(s) of a label up to its first comma ("ja" for "Ja, ich bin einverstanden"),
+  alone or followed only by further words of that label in its order ("так, я згодна");
+  punctuation does not count. Any other word, or words that fit both answers, is
+  invalid_choice: consent is never read into an unclear sentence.
 - multi_choice takes `ChoicesInput` (a `ChoiceInput` is one pick) or a `TextInput` with
   numbers separated by commas or spaces, or a single label. An exclusive choice cannot be
   combined with another (invalid_choice).
@@ -21,7 +25,8 @@ How inputs are taken (all texts in the state's language):
   An optional free_text is skipped, storing None, by `ChoiceInput("skip")` (its prompt offers
   that choice with the ui "skip" label), by typing that label, or by sending blank text.
 - An invalid input yields an "error" message with the matching ui text, then the prompt
-  again; the state does not change.
+  again; the state does not change. For invalid_choice at a question without exclusive
+  answers the flow's optional `not_understood` text is said where it has one.
 - Any `TextInput`, at any node, is first searched for crisis words of every language. On a
   hit the crisis message and `CrisisDetected("words")` come before anything else; a free_text
   node still takes the text as its answer, any other node just asks again.
@@ -103,6 +108,9 @@ InputNode = (
 
 SKIP = "skip"
 """Choice id that skips an optional free text."""
+
+NOT_UNDERSTOOD = "not_understood"
+"""Optional ui text: `invalid_choice` without what only exclusive answers need."""
 
 TALK_NOW = "talk_now"
 """Danger path: the choice that creates the case at once."""
@@ -220,6 +228,48 @@ def _typed_choice(text: str, options: tuple[ChoiceOption, ...]) -> str | None:
         return options[number - 1].id if 1 <= number <= len(options) else None
     # The short label too: it is what a messenger's button showed.
     return next((o.id for o in options if typed in {_fold(o.label), _fold(o.short)} - {""}), None)
+
+
+_JOINERS = frozenset("\u200c\u200d")
+"""Zero-width (non-)joiners: part of a written word (Persian), not a gap between words."""
+
+_CLAUSE_END = re.compile(r"[,\u060c\u3001]")
+"""Commas (Latin, Arabic, ideographic) that end the leading yes or no of a longer label."""
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The casefolded words of a text: punctuation, symbols and emoji only separate them."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = (ch if ch in _JOINERS or unicodedata.category(ch)[0] in "LMN" else " " for ch in folded)
+    return tuple("".join(kept).split())
+
+
+def _says(typed: tuple[str, ...], label: str) -> bool:
+    """Whether typed words say one side of a yes/no, consent or danger question: they begin
+    with the label's leading word(s) up to its first comma ("Ja" of "Ja, ich bin
+    einverstanden", the whole of "Ja." or "Nein") and every further word is one of the rest
+    of the label, in its order ("так, я згодна" for "Так, я згоден / згодна"). A word the
+    label does not have ("ja, aber nicht jetzt", "ja, ich bin nicht einverstanden") makes
+    the answer not understood: consent is never read into a sentence."""
+    head = _words(_CLAUSE_END.split(label, maxsplit=1)[0])
+    if not head or typed[: len(head)] != head:
+        return False
+    rest = iter(_words(label)[len(head) :])
+    return all(word in rest for word in typed[len(head) :])  # in order: `in` consumes
+
+
+def _typed_binary(text: str, options: tuple[ChoiceOption, ...]) -> str | None:
+    """The side of a yes/no, consent or danger question a person typed: its number or label
+    as at any choice question, or the label's leading yes or no (see `_says`), in the
+    conversation's language. Words that fit both sides, or neither, are not an answer."""
+    exact = _typed_choice(text, options)
+    if exact is not None:
+        return exact
+    typed = _words(text)
+    if not typed:
+        return None
+    sides = [o.id for o in options if _says(typed, o.label)]
+    return sides[0] if len(sides) == 1 else None
 
 
 def _pick_one(inp: Input, options: tuple[ChoiceOption, ...]) -> str | None:
@@ -491,7 +541,7 @@ class _Run:
             self.go_on()
         else:
             if isinstance(inp, ChoiceInput | ChoicesInput | TextInput):
-                error = self.flow.ui_text("invalid_choice", self.state.language)
+                error = self.flow.ui_text(self.error_key("invalid_choice"), self.state.language)
                 self.outputs.append(BotMessage(error, kind="error", node_id=self.state.node))
             self.outputs.append(box)
 
@@ -699,7 +749,7 @@ class _Run:
             if words:
                 self.pause(node.id, "words")
                 return
-            error = self.flow.ui_text(outcome.ui_key, self.state.language)
+            error = self.flow.ui_text(self.error_key(outcome.ui_key, node), self.state.language)
             self.outputs.append(BotMessage(error, kind="error", node_id=node.id))
             self.prompt()
             return
@@ -717,6 +767,17 @@ class _Run:
             self.pause(outcome.next, "answer" if outcome.in_danger else "words")
             return
         self.enter(outcome.next)
+
+    def error_key(self, ui_key: str, node: InputNode | None = None) -> str:
+        """The ui text that says `ui_key` at `node` (None: the danger path's choice). The
+        general `invalid_choice` tells of answers that go only on their own ("nicht sicher");
+        at a question without such answers the flow's `not_understood`, where it has one,
+        leaves that out."""
+        if ui_key != "invalid_choice" or NOT_UNDERSTOOD not in self.flow.ui:
+            return ui_key
+        if isinstance(node, MultiChoiceNode) and any(c.exclusive for c in node.choices):
+            return ui_key
+        return NOT_UNDERSTOOD
 
     def interpret(self, node: InputNode, inp: Input) -> _Outcome:
         match node:
@@ -743,7 +804,11 @@ class _Run:
         return _Answer(choice.id, target, language=language)
 
     def binary(self, node: YesNoNode | ConsentNode | CrisisCheckNode, inp: Input) -> _Outcome:
-        picked = _pick_one(inp, self.options(node))
+        options = self.options(node)
+        if isinstance(inp, TextInput):
+            picked = _typed_binary(inp.text, options)
+        else:
+            picked = _pick_one(inp, options)
         if picked is None:
             return _Invalid("invalid_choice")
         yes = picked in ("yes", "accept")

@@ -45,8 +45,10 @@ UI_TEXTS = (
 )
 """Texts the engine itself needs; every flow must translate all of them."""
 
-OPTIONAL_UI_TEXTS = ("only_alone",)
-"""Texts a flow may give for a more precise message; without them `invalid_choice` is said."""
+OPTIONAL_UI_TEXTS = ("only_alone", "not_understood")
+"""Texts a flow may give for a more precise message; without them `invalid_choice` is said:
+`only_alone` when an exclusive answer was combined with others, `not_understood` when the
+answer was not understood at a question without exclusive answers (yes/no, consent, ...)."""
 
 
 class Strict(BaseModel):

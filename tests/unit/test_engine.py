@@ -707,6 +707,63 @@ def test_an_exclusive_answer_with_others_gets_the_flows_precise_text_where_it_ha
     assert other.messages[0].text == "Please choose"
 
 
+def test_a_flow_without_exclusive_answers_there_says_its_plain_text_where_it_has_one() -> None:
+    plain = parse_flow(
+        FLOW_YAML.replace(
+            "  invalid_choice: {de: Bitte wählen, en: Please choose}",
+            "  invalid_choice: {de: Bitte wählen, en: Please choose}\n"
+            "  not_understood: {de: Nicht verstanden, en: Not understood}",
+        ),
+        "intake.yaml",
+    )
+    state = at(TO_CONSENT, plain)
+    result = step(plain, state, TextInput("maybe"), NOW)
+    assert result.state == state
+    assert result.messages[0].text == "Not understood"
+    # Where answers go only alone the general text says so, and is kept.
+    grounds = step(plain, at(TO_GROUNDS, plain), ChoicesInput(("nope",)), NOW)
+    assert grounds.messages[0].text == "Please choose"
+
+
+@pytest.mark.parametrize(
+    ("accept", "decline", "typed", "value"),
+    [
+        ("Ja, ich bin einverstanden", "Nein", "ja", True),
+        ("Ja, ich bin einverstanden", "Nein", "JA!", True),
+        ("Ja, ich bin einverstanden", "Nein", "ja ich bin einverstanden", True),
+        ("Ja, ich bin einverstanden", "Nein", "ja einverstanden", True),
+        ("Ja, ich bin einverstanden", "Nein", "ja 👍", True),
+        ("Ja, ich bin einverstanden", "Nein", "nein", False),
+        ("Ja, ich bin einverstanden.", "Nein, ich bin nicht einverstanden.", "Nein.", False),
+        ("Так, я згоден / згодна", "Ні", "так, я згодна", True),  # noqa: RUF001 (Cyrillic)
+        ("نعم، أوافق", "لا", "نعم", True),
+        # Not a clear answer: asked again.
+        ("Ja, ich bin einverstanden", "Nein", "ja, ich bin nicht einverstanden", None),
+        ("Ja, ich bin einverstanden", "Nein", "ja aber nein", None),
+        ("Ja, ich bin einverstanden", "Nein", "einverstanden", None),
+        ("Ja, ich bin einverstanden", "Nein", "jaja", None),
+        ("Ja, ich bin einverstanden", "Nein", "einverstanden ja", None),
+        ("Ja, ich bin einverstanden", "Ja, aber nicht speichern", "ja", None),  # both sides
+    ],
+)
+def test_a_typed_yes_or_no_at_consent(
+    accept: str, decline: str, typed: str, value: bool | None
+) -> None:
+    labelled = parse_flow(
+        FLOW_YAML.replace(
+            "accept: {de: Ja, en: Yes}", f"accept: {{de: '{accept}', en: Yes}}"
+        ).replace("decline: {de: Nein, en: No}", f"decline: {{de: '{decline}', en: No}}"),
+        "intake.yaml",
+    )
+    state = at([Start(), ChoiceInput("de")], labelled)
+    assert state.node == "consent"
+    result = step(labelled, state, TextInput(typed), NOW)
+    assert result.state.answers.get("consent") is value
+    if value is None:
+        assert result.state == state
+        assert result.messages[0].kind == "error"
+
+
 # ---------------------------------------------------------------- the question on screen
 
 SHIPPED = load_flow(Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "intake.yaml")

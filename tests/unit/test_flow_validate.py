@@ -245,7 +245,7 @@ def test_ui_must_have_exactly_the_engine_texts() -> None:
         f"{at(text, 'back:')}: ui lacks texts: skip",
         f"{at(text, 'skipp')}: unknown ui text 'skipp' (known: back, restart, done, skip, "
         "invalid_choice, too_long, too_few, too_many, invalid_date, future_date, empty_text, "
-        "only_alone)",
+        "only_alone, not_understood)",
     ]
 
 

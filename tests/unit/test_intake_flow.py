@@ -740,6 +740,109 @@ def test_declining_consent_ends_with_other_ways_of_contact_and_crisis_numbers(
         assert placeholders(farewell) == set()
 
 
+# What a person types at the consent question instead of tapping, in the language chosen:
+# the yes (or no) word that begins the answer, alone or with words of the answer itself.
+TYPED_YES = {
+    "de": ["ja", "Ja", "Ja!", "ja, ich bin einverstanden"],
+    "ls": ["ja", "Ja."],
+    "en": ["yes", "Yes.", "yes, I agree"],
+    "tr": ["evet", "Evet, kabul ediyorum"],
+    "ru": ["да", "Да, я согласна"],
+    "uk": ["Так", "так, я згодна", "так, я згоден"],
+    "pl": ["tak", "Tak, zgadzam się"],
+    "ar": ["نعم", "نعم، أوافق"],
+    "fa": ["بله", "بله، موافقم"],
+}
+TYPED_NO = {
+    "de": "nein",
+    "ls": "Nein",
+    "en": "no",
+    "tr": "hayır",
+    "ru": "нет",
+    "uk": "ні",
+    "pl": "nie",
+    "ar": "لا",
+    "fa": "نه",
+}
+# Not a clear yes: these must never be taken as consent.
+NOT_A_YES = {
+    "de": ["ja, ich bin nicht einverstanden", "ja aber nein", "jein", "ja nein", "vielleicht"],
+    "ls": ["ja, aber nicht jetzt"],
+    "en": ["yes but no", "yes, I do not agree", "maybe"],
+    "uk": ["так, але ні"],
+    "ru": ["так"],  # "так" is a Ukrainian yes, not a Russian one
+    "pl": ["tak nie"],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"), [(lang, t) for lang, words in TYPED_YES.items() for t in words]
+)
+def test_a_typed_yes_at_the_consent_question_is_consent(
+    flow: Flow, language: str, typed: str
+) -> None:
+    state, outputs = play(flow, [Start(), ChoiceInput(language), TextInput(typed)])
+    assert state.answers["consent"] is True
+    assert state.node == "in_danger"
+    assert not [m for m in messages(outputs) if m.kind == "error"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_typed_no_at_the_consent_question_declines(flow: Flow, language: str) -> None:
+    state, _ = play(flow, [Start(), ChoiceInput(language), TextInput(TYPED_NO[language])])
+    assert state.answers["consent"] is False
+    assert state.finished == "end"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_typed_yes_is_the_same_at_the_danger_question(flow: Flow, language: str) -> None:
+    """One rule for every yes/no question: the yes word of the consent answer says yes at the
+    danger question too, where it is the whole answer."""
+    yes = TextInput(TYPED_YES[language][0])
+    inputs: list[Input] = [Start(), ChoiceInput(language), ChoiceInput("accept"), yes]
+    state, _ = play(flow, inputs)
+    assert state.answers["in_danger"] is True
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"), [(lang, t) for lang, words in NOT_A_YES.items() for t in words]
+)
+def test_consent_is_never_read_into_an_unclear_answer(
+    flow: Flow, language: str, typed: str
+) -> None:
+    state, outputs = play(flow, [Start(), ChoiceInput(language), TextInput(typed)])
+    assert "consent" not in state.answers
+    assert state.node == "consent"
+    error, prompt = messages(outputs)[-2:]
+    assert error.kind == "error"
+    assert error.text == in_language(flow.ui["not_understood"], language)
+    assert prompt.node_id == "consent"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_not_understood_at_consent_says_nothing_of_answers_that_go_only_alone(
+    flow: Flow, language: str
+) -> None:
+    _, outputs = play(flow, [Start(), ChoiceInput(language), TextInput("?")])
+    error = messages(outputs)[-2]
+    said = in_language(flow.ui["not_understood"], language)
+    assert error.text == said
+    # The same text as invalid_choice, without what only a multi_choice needs.
+    general = in_language(flow.ui["invalid_choice"], language)
+    assert general.startswith(said.split()[0])
+    assert len(said) < len(general)
+    if language in ("de", "ls", "en"):
+        assert not re.search("nicht sicher|weiß es nicht|nicht sagen|not sure|allein|own", said)
+
+
+def test_a_wrong_answer_at_a_question_with_exclusive_answers_keeps_the_general_text(
+    flow: Flow,
+) -> None:
+    inputs = intake_inputs("de")[:5]
+    _, outputs = play(flow, [*inputs, TextInput("irgendwas")])
+    assert messages(outputs)[-2].text == in_language(flow.ui["invalid_choice"], "de")
+
+
 def with_go_on(inputs: list[Input], after: int) -> list[Input]:
     """The inputs with "go on with the questions" pressed after input number `after`."""
     return [*inputs[: after + 1], ChoiceInput(GO_ON), *inputs[after + 1 :]]
