@@ -12,8 +12,10 @@ import pytest
 
 from bot.channels import telegram_texts as texts
 from bot.settings import LegalSettings
+from dialogs.loader import load_flow
+from dialogs.model import CrisisCheckNode
 from storage import cases, stats
-from tests.telegram.conftest import MakeTelegram
+from tests.telegram.conftest import INTAKE, MakeTelegram
 from tests.telegram.harness import Person
 
 
@@ -121,3 +123,49 @@ async def test_half_a_surrogate_pair_when_polling_is_answered_not_retried_foreve
     await anna.say("Hallo \ud800")
     answer = await anna.next()
     assert answer.text == "Bitte wählen Sie eine Antwort."
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"), [("de", "ja"), ("de", "Ja, ich bin einverstanden!"), ("uk", "Так")]
+)
+async def test_a_typed_yes_at_the_consent_question_is_taken(
+    make_telegram: MakeTelegram, person: Callable[..., Person], language: str, typed: str
+) -> None:
+    """People often type instead of tapping: a clear yes at the consent question goes on to
+    the next question, as at the danger question, not to "not understood" and the whole
+    consent text again."""
+    await make_telegram("intake")
+    flow = load_flow(INTAKE)
+    anna = person(language_code=language)
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), f"c:{language}")
+    consent = await anna.prompt()
+    assert consent.data[:2] == ["c:accept", "c:decline"]
+    await anna.say(typed)
+    danger = await anna.prompt()
+    question = flow.node("in_danger")
+    assert isinstance(question, CrisisCheckNode)
+    assert danger.text.startswith(flow.text(question.text, language))
+    assert danger.data[:2] == ["c:yes", "c:no"]
+    not_understood = flow.ui_text("not_understood", language)
+    assert not [m for m in anna.received if m.text == not_understood]
+    assert [m.data[:2] for m in anna.received].count(["c:accept", "c:decline"]) == 1
+
+
+async def test_an_unclear_answer_at_consent_is_not_consent_and_not_about_exclusive_answers(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    flow = load_flow(INTAKE)
+    anna = person(language_code="de")
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), "c:de")
+    await anna.prompt()
+    await anna.say("ja, aber nicht speichern")
+    error = await anna.next(lambda m: "nicht verstanden" in m.text)
+    assert error.text == flow.ui_text("not_understood", "de")
+    assert "nicht sicher" not in error.text and "nicht sagen" not in error.text
+    again = await anna.prompt()
+    assert again.data[:2] == ["c:accept", "c:decline"]  # asked again, nothing taken
+    await anna.say("Ja")
+    await anna.prompt()  # the danger question
