@@ -33,6 +33,13 @@ HANDOVERS: Final = Counter(
     "Cases handed to a team's queue in this process.",
     registry=REGISTRY,
 )
+CRISIS_MESSAGES: Final = Counter(
+    "anlaufstelle_crisis_messages",
+    "Crisis messages (emergency numbers) sent in this process: a count only, because a log "
+    "line would tie the danger a person named to their conversation for as long as logs are "
+    "kept, beyond the deletion of the case.",
+    registry=REGISTRY,
+)
 UNIT_OF_WORK: Final = Histogram(
     "anlaufstelle_unit_of_work_seconds",
     "One inbound message, from receipt to its durable commit.",

@@ -36,29 +36,42 @@ class FirstStart:
     counsellor: str
     setup_link: str
     """One-time link where the demo counsellor sets a password and enrols two-factor."""
+    server_key_file: Path
+    """Made now too: without a copy of it no backup of the database can be read."""
 
 
 def server_key(settings: Settings, *, create: bool) -> ServerKey:
+    """The server key from its file; with `create` a new one where there is no file, which
+    `save_new_key` writes only once the database has accepted it."""
     path = settings.resolved_server_key_file
     if not path.exists():
         if not create or settings.server_key_file is not None:
-            raise StartupError(
-                f"server key file {path} is missing; restore it from your key backup, "
-                "or run `anlaufstelle init` for a new installation"
-            )
-        key = ServerKey.generate()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            key.save(path)
-        except OSError as exc:
-            raise StartupError(
-                f"cannot create the server key file {path} ({exc.strerror})"
-            ) from None
-        except ServerKeyError as exc:
-            raise StartupError(str(exc)) from None
-        return key
+            raise StartupError(_missing_key(path))
+        return ServerKey.generate()
     try:
         return ServerKey.load(path)
+    except ServerKeyError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _missing_key(path: Path) -> str:
+    return (
+        f"server key file {path} is missing; restore it from your key backup, "
+        "or run `anlaufstelle init` for a new installation"
+    )
+
+
+def save_new_key(settings: Settings, key: ServerKey) -> None:
+    """Write a key made by `server_key`, before the database records it as its own: a
+    database that goes on to commit is never bound to a key that is not on disk."""
+    path = settings.resolved_server_key_file
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key.save(path)
+    except OSError as exc:
+        raise StartupError(f"cannot create the server key file {path} ({exc.strerror})") from None
     except ServerKeyError as exc:
         raise StartupError(str(exc)) from None
 
@@ -97,6 +110,7 @@ async def open_store(
             raise StartupError(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror})"
             ) from None
+    fresh_key = not settings.resolved_server_key_file.exists()
     key = server_key(settings, create=create)
     clock = clock or SystemClock()
     db = await open_database(settings, create=create, clock=clock)
@@ -108,7 +122,18 @@ async def open_store(
                 await _refuse_newer_schema(db)
                 await upgrade(db)
                 async with store.tx() as tx:
-                    await meta.check_server_key(tx)
+                    try:
+                        await meta.check_server_key(tx)
+                    except WrongServerKey:
+                        if not fresh_key:
+                            raise
+                        # A database made with another key, restored without its key
+                        # file: refused, and no new, wrong key file is left behind.
+                        raise StartupError(
+                            _missing_key(settings.resolved_server_key_file)
+                        ) from None
+                    if fresh_key:
+                        save_new_key(settings, key)
                     await integrity.backfill(tx)
                     if first_start:
                         first = await _first_start(tx, settings)
@@ -203,7 +228,11 @@ async def _first_start(tx: Tx, settings: Settings) -> FirstStart | None:
     # enrols on the setup page with their own authenticator app.
     token = await teams.invite_counsellor(tx, DEMO_COUNSELLOR, "admin", {created.team_id: keys})
     return FirstStart(
-        created.team_id, created.recovery_key, DEMO_COUNSELLOR, setup_url(settings, token)
+        created.team_id,
+        created.recovery_key,
+        DEMO_COUNSELLOR,
+        setup_url(settings, token),
+        settings.resolved_server_key_file,
     )
 
 

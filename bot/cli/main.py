@@ -98,7 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     # How `serve --workers` starts its other processes: INDEX:FIRST_PID.
     serve.add_argument("--worker", type=_worker, help=argparse.SUPPRESS)
-    sub.add_parser("purge", help="close idle bot conversations and wipe their answers now")
+    sub.add_parser(
+        "purge",
+        help="close idle bot conversations, wipe their answers and delete cases past the "
+        "retention period, now",
+    )
     sub.add_parser(
         "doctor",
         help="show the settings in effect and check secret files, server key, database and "

@@ -164,5 +164,7 @@ def first_start_notice(first: FirstStart) -> str:
         f"    {first.recovery_key}\n"
         f"  Demo counsellor: {first.counsellor} — set a password and two-factor login at\n"
         f"    {first.setup_link}\n"
-        "  (valid for 72 hours, usable once)\n\n"
+        "  (valid for 72 hours, usable once)\n"
+        f"  Server key: {first.server_key_file} — copy it to your key backup now (docs/"
+        "operations.md, Key escrow): without it no backup of the database can be read.\n\n"
     )

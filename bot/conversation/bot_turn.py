@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.conversation import case_texts
 from bot.conversation.context import Context
@@ -155,7 +156,7 @@ async def bot_turn(
         if isinstance(effect, CrisisDetected):
             # Last, when nothing of the turn can ask for a session any more: a light unit
             # that gives up (storage/light.py) must not have said it once already.
-            log.warning("conversation %s: crisis resources shown (%s)", conv.id, effect.source)
+            metrics.CRISIS_MESSAGES.inc()
     return Handled("processed", conv.id, owner, created, len(result.messages) + sent)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.conversation.context import Context
 from bot.conversation.notices import closed_notice
@@ -55,7 +56,7 @@ async def _crisis_words(
     payload = bot_payload(ctx, flow, message, conv.language, None, tx.now)
     await send_bot(tx, contact.id, conv.id, payload)
     await notify.announce_outbox(tx)
-    log.warning("conversation %s: crisis resources shown (message to the case)", conv.id)
+    metrics.CRISIS_MESSAGES.inc()
     return True
 
 

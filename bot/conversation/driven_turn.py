@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.conversation.case_turn import to_case
 from bot.conversation.context import Context
@@ -116,7 +117,7 @@ async def receive(tx: Tx, ctx: Context, msg: InboundMessage) -> Handled | Driven
         # becomes a crisis case.
         state["crisis"] = True
         await conversations.save_state(tx, conv.id, state, language)
-        log.warning("conversation %s: crisis resources shown (text)", conv.id)
+        metrics.CRISIS_MESSAGES.inc()
         message = BotMessage(flow.text(flow.crisis.message, language), kind="crisis")
         await send_bot(
             tx, contact.id, conv.id, bot_payload(ctx, flow, message, language, None, tx.now)

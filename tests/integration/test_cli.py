@@ -300,6 +300,29 @@ def test_missing_server_key_file(installed: Installed, tmp_path: Path, command: 
     assert not missing.exists()  # a configured key file is never made up
 
 
+def test_the_first_start_names_the_server_key_to_escrow(installed: Installed) -> None:
+    said = installed.first_output
+    assert f"Server key: {installed.server_key} — copy it to your key backup now" in said
+
+
+@pytest.mark.parametrize("command", ["serve", "init"])
+def test_a_database_restored_without_its_key_file_leaves_no_new_key_behind(
+    installed: Installed, tmp_path: Path, command: str
+) -> None:
+    """A restore that forgot the key file: refused, named as a missing key file, and no new
+    random key is left in its place, which a later escrow would copy as if it were right."""
+    restored = Cli(tmp_path, tmp_path / "restored")
+    restored.data_dir.mkdir(mode=0o700)
+    shutil.copyfile(
+        installed.cli.data_dir / "anlaufstelle.sqlite3", restored.data_dir / "anlaufstelle.sqlite3"
+    )
+    result = restored(command, timeout=60)
+    assert result.returncode == 1
+    key = restored.data_dir / "server.key"
+    assert f"server key file {key} is missing" in result.one_error()
+    assert not key.exists()
+
+
 def test_server_key_with_bad_content(installed: Installed, tmp_path: Path) -> None:
     key = write(tmp_path / "server.key", "not a key at all\n", mode=0o600)
     result = installed.cli("doctor", ANLAUFSTELLE_SERVER_KEY_FILE=str(key))

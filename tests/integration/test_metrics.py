@@ -3,6 +3,7 @@ label that says anything about a person or a case's content (SQLite and PostgreS
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
+from bot import metrics
 from bot.app import create_app
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
@@ -21,7 +23,7 @@ from bot.settings import DeliverySettings, MetricsSettings, Settings
 from storage.models import Case
 from tests.conftest import Office
 from tests.integration.test_console import intake
-from tests.integration.test_conversation import NOW
+from tests.integration.test_conversation import NOW, Person
 from tests.serve import free_port
 
 CANARY = "Glockenblume-Tapir-9012-canary"
@@ -99,3 +101,24 @@ async def test_metrics_are_off_unless_enabled(office: Office) -> None:
     async with TestClient(TestServer(app, host="127.0.0.1")):
         with pytest.raises(aiohttp.ClientConnectorError):
             await _scrape(port)
+
+
+async def test_a_crisis_is_counted_and_never_logged_with_its_conversation(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The danger a person named must not outlive their case in the journal: the operator
+    sees how many crisis messages went out, not whose conversation had one. (No app here:
+    its delivery worker would race the person's own for their replies.)"""
+
+    def count() -> float:
+        return metrics.REGISTRY.get_sample_value("anlaufstelle_crisis_messages_total") or 0.0
+
+    before = count()
+    person = Person(office.store, MemoryChannel())
+    await person.send(command="start", language="de")
+    await person.send(choice="accept")
+    with caplog.at_level(logging.DEBUG):
+        replies = await person.send(text="Ich will mich umbringen.")
+    assert any(r.kind == "crisis" for r in replies)
+    assert count() - before == 1
+    assert not [r.getMessage() for r in caplog.records if "crisis" in r.getMessage().lower()]
