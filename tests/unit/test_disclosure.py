@@ -39,6 +39,19 @@ PERSON = {
     "fa": "انسان",
 }
 """The word that says a human writes."""
+EMERGENCY = {
+    "de": "Notfall",
+    "ls": "Notfall",
+    "en": "emergency",
+    "ar": "الطوارئ",
+    "tr": "acil",
+    "uk": "надзвичайн",
+    "ru": "экстренн",
+    "pl": "nagłej",
+    "fa": "اضطراری",
+}
+"""The word for "emergency": after the handover the crisis resources still come, labelled
+automatic, when the person writes crisis words."""
 
 
 @pytest.mark.parametrize("language", web_texts.LANGUAGES)
@@ -48,6 +61,18 @@ def test_the_web_chat_labels_bot_lines_automatic_and_counsellors_human(language:
     assert AUTOMATIC[language].lower() in said["sender_bot"].lower()
     assert PERSON[language].lower() in said["sender_counsellor"].lower()
     assert PERSON[language].lower() in said["handed_over"].lower()
+
+
+@pytest.mark.parametrize("language", web_texts.LANGUAGES)
+def test_the_handover_says_a_person_answers_and_only_an_emergency_brings_an_automatic_message(
+    language: str,
+) -> None:
+    # The crisis box labelled "Automatische Antwort" may follow this text: it must not
+    # promise that nothing automatic comes any more.
+    said = web_texts.texts_for(web_texts.language_of(language))["handed_over"].lower()
+    assert PERSON[language].lower() in said
+    assert EMERGENCY[language].lower() in said
+    assert "keine automatische" not in said
 
 
 @pytest.mark.parametrize("language", telegram_texts.LANGUAGES)

@@ -82,8 +82,9 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("web.ended", "Dieses Gespräch ist beendet."),
     text(
         "web.handed_over",
-        "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch, "
-        "keine automatische Antwort mehr. Sie können hier weiterschreiben.",
+        "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch. "
+        "Nur im Notfall kommt noch eine automatische Nachricht mit Notrufnummern. "
+        "Sie können hier weiterschreiben.",
     ),
     text("web.welcome_back", "Willkommen zurück."),
     text("web.status_queued", "Ihr Fall wartet auf eine Beraterin oder einen Berater."),
