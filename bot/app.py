@@ -101,6 +101,8 @@ def create_app(
         store,
         FlowCatalog(flow_id),
         response_time=settings.response_time,
+        office_contact=settings.office_contact,
+        office_name=settings.webchat.office_name,
         clock=clock,
         on_outbox=worker.wake,
         timezone=ZoneInfo(settings.office_timezone),

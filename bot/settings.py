@@ -153,6 +153,56 @@ class LegalSettings(BaseModel):
         return value
 
 
+class OfficeContactSettings(BaseModel):
+    """The office's other ways of contact: told to a person who does not consent to the chat
+    (the flow's `{office_contact}`, on every channel), so declining never leaves them without
+    a way to reach the office. Unset: the text says to look on the office's website, and
+    `doctor` warns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = ""
+    """The office's phone number as people dial it, e.g. "0511 616-12345" (a tap-to-call link
+    in the web chat)."""
+    email: str = ""
+    """The office's e-mail address for people (a mailto: link in the web chat)."""
+    web_url: str | None = None
+    """The office's web page with its contact details, e.g. https://www.example.org/kontakt."""
+    address: str = ""
+    """Where people can come, e.g. "Hildesheimer Straße 20, 30169 Hannover"."""
+    hours: dict[str, str] = Field(default_factory=dict)
+    """Consultation hours per language code (de, ls, en, …), e.g. {de = "Di und Do 10 bis 13
+    Uhr"}; a language without a text shows the German one."""
+
+    @field_validator("phone")
+    @classmethod
+    def _dialable(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"\+?[0-9][0-9 ()/\-]{2,30}", value):
+            raise ValueError(f"{value!r} is not a phone number like 0511 616-12345")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[^\s@<>\"',;]+@[^\s@<>\"',;]+\.[A-Za-z]{2,}", value):
+            raise ValueError(f"{value!r} is not an e-mail address like beratung@example.org")
+        return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s\"'<>]+$", value):
+            raise ValueError(f"{value!r} is not a web address like https://www.example.org/...")
+        return value
+
+    def is_configured(self) -> bool:
+        return bool(self.phone or self.email or self.web_url or self.address.strip())
+
+
 class Snippet(BaseModel):
     """A reusable reply a counsellor can insert and adapt before sending."""
 
@@ -666,6 +716,7 @@ class Settings(BaseSettings):
     signal: SignalSettings = Field(default_factory=SignalSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     legal: LegalSettings = Field(default_factory=LegalSettings)
+    office_contact: OfficeContactSettings = Field(default_factory=OfficeContactSettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
 
     @field_validator("office_timezone")

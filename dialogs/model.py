@@ -24,7 +24,9 @@ IDENT = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, Field(pattern=IDENT, max_length=64)]
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-HANDOVER_PLACEHOLDERS = frozenset({"case_code", "case_code_note", "response_time"})
+HANDOVER_PLACEHOLDERS = frozenset(
+    {"case_code", "case_code_note", "response_time", "office_contact"}
+)
 """Placeholders the conversation service fills after a handover; no other node may use them."""
 
 WHEN_BUCKETS = ("today", "this_week", "this_month", "longer_ago", "not_sure")

@@ -118,7 +118,8 @@ class BotMessage:
     "crisis" carries the crisis resources; "error" explains why an input was not taken.
     Texts of handover and end nodes may hold `{case_code}`, `{case_code_note}` (the code
     with what it is for on the person's channel) and `{response_time}`, which the
-    conversation service fills in after it has created the case.
+    conversation service fills in after it has created the case, and `{office_contact}` (the
+    office's phone, e-mail, web page and address from the settings).
     """
 
     text: str

@@ -154,6 +154,14 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Link:
+    """`text` as it stands in a message's text, and where it leads (tel:, mailto:, https:)."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """One message for the person, rendered by the channel as it can (buttons or numbered text)."""
 
@@ -185,6 +193,9 @@ class OutboundMessage:
     owner: str | None = None
     """Set on a notice that the case changed hands (closed by the office, reopened by a
     message, a new conversation begun), so a live page can follow: the new owner."""
+    links: tuple[Link, ...] = ()
+    """Parts of `text` that are links (the office's phone, e-mail, web page): a page shows
+    them as links; a text-only channel sends the text as it is."""
 
 
 class SlowDown(Exception):

@@ -235,6 +235,7 @@ def message_frame(body: dict[str, Any], seq: int | None, sender: str) -> dict[st
         "choice",
         "choices",
         "attachment",
+        "links",
     ):
         if key in body:
             frame[key] = body[key]
@@ -269,7 +270,7 @@ def outbound_frame(message: OutboundMessage) -> dict[str, Any]:
         "actions": [{"id": o.id, "label": o.label} for o in message.actions],
         "case_code": message.case_code,
         "owner": message.owner,
-    }
+    } | ({"links": [[link.text, link.href] for link in message.links]} if message.links else {})
 
 
 # ---------------------------------------------------------------- what the adapter needs

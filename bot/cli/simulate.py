@@ -90,6 +90,8 @@ async def simulate(
             store,
             FlowCatalog(flow.id, pinned_version=version.id),
             response_time=settings.response_time,
+            office_contact=settings.office_contact,
+            office_name=settings.webchat.office_name,
             clock=clock,
             timezone=ZoneInfo(settings.office_timezone),
             office_hours=settings.office_schedule(),

@@ -92,6 +92,8 @@ class Previews:
                 self.store,
                 DraftCatalog(flow_id),
                 response_time=self.settings.response_time,
+                office_contact=self.settings.office_contact,
+                office_name=self.settings.webchat.office_name,
                 clock=request.app[CLOCK],
                 timezone=ZoneInfo(self.settings.office_timezone),
             )

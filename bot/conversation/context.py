@@ -17,6 +17,7 @@ from bot.conversation.typing_board import TypingBoard
 from bot.evidence import clean as evidence
 from bot.office.hours import OfficeHours
 from bot.ratelimit import KeyedLimiter
+from bot.settings import OfficeContactSettings
 from storage.case_material import CaseMaterial
 
 
@@ -28,6 +29,8 @@ class Context:
     office_hours: OfficeHours | None
     """None: no hours known (tests, benchmarks); the office counts as always open."""
     response_time: Mapping[str, str]
+    office_contact: OfficeContactSettings
+    office_name: str
     codes: CodeHold
     typing: TypingBoard
     ready_case_material: Callable[[], CaseMaterial | None]

@@ -10,6 +10,7 @@ from bot.channels.base import InboundMessage
 from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD
 from bot.conversation.context import Context
+from bot.office import contact as office_contact
 from bot.office import texts as office_texts
 from dialogs.bidi import isolate_latin
 from dialogs.model import Flow
@@ -62,6 +63,11 @@ def bot_payload(
         text = text.replace("{response_time}", response_time(ctx, language, flow, now))
     # Right to left: German names and the case code keep their place among the words.
     text = isolate_latin(text, language)
+    # After the isolation: the contact keeps each address whole, so its links stay findable.
+    contact = office_contact.fill(
+        text, ctx.office_contact, ctx.office_name, language, flow.default_language
+    )
+    text = contact.text
     actions = []
     if message.expects == "choices":
         actions.append(("done", flow.ui_text("done", language)))
@@ -73,24 +79,28 @@ def bot_payload(
         # Only once something was answered: on the first question there is nothing to
         # throw away (also when a language chosen on the page skipped the flow's start).
         actions.append(("restart", flow.ui_text("restart", language)))
-    return {
-        "sender": "bot",
-        "text": text,
-        "kind": message.kind,
-        "language": language,
-        "expects": message.expects,
-        "choices": [
-            [c.id, c.label, c.short] if c.short else [c.id, c.label] for c in message.choices
-        ],
-        "exclusive": [c.id for c in message.choices if c.exclusive],
-        "min_choices": message.min_choices,
-        "max_choices": message.max_choices,
-        "max_length": message.max_length,
-        "actions": actions,
-        "case_code": None,
-        "suggested": list(message.suggested),
-        "more": isolate_latin(message.more, language),
-    } | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
+    return (
+        {
+            "sender": "bot",
+            "text": text,
+            "kind": message.kind,
+            "language": language,
+            "expects": message.expects,
+            "choices": [
+                [c.id, c.label, c.short] if c.short else [c.id, c.label] for c in message.choices
+            ],
+            "exclusive": [c.id for c in message.choices if c.exclusive],
+            "min_choices": message.min_choices,
+            "max_choices": message.max_choices,
+            "max_length": message.max_length,
+            "actions": actions,
+            "case_code": None,
+            "suggested": list(message.suggested),
+            "more": isolate_latin(message.more, language),
+        }
+        | ({"links": [[link.text, link.href] for link in contact.links]} if contact.links else {})
+        | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
+    )
 
 
 def response_time(ctx: Context, language: str, flow: Flow, now: datetime) -> str:

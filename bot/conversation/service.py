@@ -63,6 +63,7 @@ from bot.conversation.units import (
 from bot.evidence import clean as evidence
 from bot.office.hours import OfficeHours
 from bot.ratelimit import KeyedLimiter
+from bot.settings import OfficeContactSettings
 from dialogs.model import Flow
 from storage import arrival, cases, conversations, outbox, stats
 from storage.case_material import CaseMaterial
@@ -122,8 +123,13 @@ class ConversationService:
         office_hours: OfficeHours | None = None,
         codes: CodeHold | None = None,
         evidence_limits: evidence.Limits | None = None,
+        office_contact: OfficeContactSettings | None = None,
+        office_name: str = "",
     ) -> None:
         self.store = store
+        self.office_contact = office_contact or OfficeContactSettings()
+        """Told to a person who declines consent (`{office_contact}`, bot/office/contact.py)."""
+        self.office_name = office_name
         self.evidence_limits = evidence_limits or evidence.Limits()
         """How large and how many files people may send (settings `[attachments]`)."""
         self._cleaning = asyncio.Semaphore(2)
@@ -170,6 +176,8 @@ class ConversationService:
             timezone=self.timezone,
             office_hours=self.office_hours,
             response_time=self.response_time,
+            office_contact=self.office_contact,
+            office_name=self.office_name,
             codes=self.codes,
             typing=self.typing,
             ready_case_material=self.store.ready_case_material,

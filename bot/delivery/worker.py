@@ -18,7 +18,14 @@ from datetime import timedelta
 from typing import Any
 
 from bot import metrics
-from bot.channels.base import Channel, DeliveryFailed, Option, OutboundMessage, RecipientUnreachable
+from bot.channels.base import (
+    Channel,
+    DeliveryFailed,
+    Link,
+    Option,
+    OutboundMessage,
+    RecipientUnreachable,
+)
 from bot.clock import Clock
 from bot.settings import DeliverySettings
 from storage import contacts, outbox
@@ -67,6 +74,7 @@ def to_outbound(
         suggested=tuple(p.get("suggested", ())),
         more=str(p.get("more") or ""),
         owner=p.get("owner"),
+        links=tuple(Link(str(t), str(h)) for t, h in p.get("links", ())),
     )
 
 

@@ -1,4 +1,5 @@
-"""The office's legal pages: privacy notice, imprint, accessibility contact.
+"""The office's legal pages: privacy notice, imprint, accessibility contact (and whether the
+office's other ways of contact are configured).
 
 Where each footer link points, which text our own page shows, what the Telegram notice links,
 and what is missing before going live (named by `doctor` and the console's settings page).
@@ -83,7 +84,8 @@ def public_link(legal: LegalSettings, kind: Kind, language: str) -> str | None:
 
 def gaps(settings: Settings) -> list[Gap]:
     """What the office still has to configure for the privacy notice (DSGVO Art. 13), the
-    imprint and the accessibility statements' contact (NBGG)."""
+    imprint, the accessibility statements' contact (NBGG) and the other ways of contact a
+    person who declines consent is given."""
     legal = settings.legal
     found: list[Gap] = []
     if not is_configured(legal, "privacy"):
@@ -108,6 +110,16 @@ def gaps(settings: Settings) -> list[Gap]:
                 "webchat.accessibility_contact",
                 "Kontakt für Meldungen zur Barrierefreiheit (E-Mail-Adresse oder Webadresse)",
                 "the contact for accessibility feedback",
+            )
+        )
+    if not settings.office_contact.is_configured():
+        found.append(
+            Gap(
+                "office_contact.phone, .email, .web_url or .address",
+                "Telefon, E-Mail, Webadresse oder Anschrift der Beratungsstelle für Menschen, "
+                "die dem Chat nicht zustimmen",
+                "the office's phone, e-mail, web address or postal address, for people who "
+                "do not consent to the chat",
             )
         )
     if settings.telegram.enabled and not legal.public_url:

@@ -53,6 +53,8 @@ class _Running:
             store,
             FlowCatalog("intake"),
             response_time=self.settings.response_time,
+            office_contact=self.settings.office_contact,
+            office_name=self.settings.webchat.office_name,
             clock=clock,
             timezone=ZoneInfo(self.settings.office_timezone),
         )

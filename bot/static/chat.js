@@ -180,13 +180,17 @@
     if (kind === 'crisis') {
       li.appendChild(el('strong', { 'class': 'crisis-label', 'data-t': 'crisis_label', text: T.crisis_label }));
     }
+    var links = sender === 'bot' && f.links && f.links.length ? f.links : null;
     var para = el('p', {
       'class': 'msg-text', dir: 'auto', id: f.seq != null ? 'text-' + f.seq : null,
-      lang: sender === 'person' ? null : contentLang(f.language), text: kind === 'crisis' ? null : text
+      lang: sender === 'person' ? null : contentLang(f.language),
+      text: kind === 'crisis' || links ? null : text
     });
     if (kind === 'crisis') {
       telLinks(text).forEach(function (n) { para.appendChild(n); });
       li.setAttribute('tabindex', '-1');
+    } else if (links) {
+      linked(text, links).forEach(function (n) { para.appendChild(n); });
     }
     li.appendChild(para);
     if (f.more) {
@@ -213,6 +217,22 @@
       last = start + number.length;
     }
     if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+  // The parts of a text the service made links of (the office's phone, e-mail and web page
+  // after a declined consent), each where it first stands; as linked() in bot/web/tel.py.
+  var SAFE_HREF = /^(tel:\+?[0-9]+|mailto:[^\s<>"']+|https?:\/\/[^\s<>"']+)$/;
+  function linked(text, links) {
+    var nodes = [], rest = String(text);
+    links.forEach(function (pair) {
+      var part = String(pair[0] || ''), href = String(pair[1] || '');
+      var at = part && SAFE_HREF.test(href) ? rest.indexOf(part) : -1;
+      if (at < 0) return;
+      if (at > 0) nodes.push(document.createTextNode(rest.slice(0, at)));
+      nodes.push(el('a', { 'class': href.indexOf('tel:') === 0 ? 'tel' : 'link', href: href, dir: 'ltr', text: part }));
+      rest = rest.slice(at + part.length);
+    });
+    if (rest) nodes.push(document.createTextNode(rest));
     return nodes;
   }
   function isPrompt(f) {

@@ -142,6 +142,8 @@ class Line:
     lang: str | None
     case_code: str | None
     more: str = ""
+    links: tuple[tuple[str, str], ...] = ()
+    """Parts of `text` to show as links (the office's contact): [text, href]."""
 
 
 @dataclass
@@ -242,6 +244,16 @@ def _opening_line(lines: list[Line]) -> int | None:
     return lines[i].seq
 
 
+def _links(raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        (str(pair[0]), str(pair[1]))
+        for pair in raw
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+
+
 def transcript(
     history: History | None, t: dict[str, str], lang: str = "de"
 ) -> tuple[list[Line], Prompt | None]:
@@ -268,6 +280,7 @@ def transcript(
                 _frame_lang(frame.get("language")),
                 frame.get("case_code"),
                 str(frame.get("more") or ""),
+                _links(frame.get("links")),
             )
         )
         # Only the latest bot line can be waiting for an answer; the crisis resources ask too

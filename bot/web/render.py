@@ -6,7 +6,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.web.tel import tel_links
+from bot.web.tel import linked, tel_links
 
 ENV = Environment(
     loader=PackageLoader("bot", "templates"),
@@ -17,6 +17,7 @@ ENV = Environment(
 )
 """StrictUndefined: a missing text or variable is a bug the tests catch, not a blank label."""
 ENV.filters["tel_links"] = tel_links
+ENV.filters["linked"] = linked
 
 
 class Problem(str):

@@ -866,3 +866,40 @@ async def test_without_javascript_the_consent_and_its_answers_are_on_one_phone_s
     await expect(page.locator(".msg--bot").last).to_be_in_viewport(ratio=1)
     for i in range(2):
         await expect(answers.nth(i)).to_be_in_viewport(ratio=1)
+
+
+async def test_a_person_who_declines_consent_can_call_write_or_visit_the_office(
+    make_server: Callable[..., Server], make_context: MakeContext, shots: Path
+) -> None:
+    server = make_server(
+        ANLAUFSTELLE_OFFICE_CONTACT__PHONE="0511 616-12345",
+        ANLAUFSTELLE_OFFICE_CONTACT__EMAIL="beratung@region-hannover.example",
+        ANLAUFSTELLE_OFFICE_CONTACT__WEB_URL="https://www.region-hannover.example/antidiskriminierung",
+        ANLAUFSTELLE_OFFICE_CONTACT__ADDRESS="Hildesheimer Straße 20, 30169 Hannover",
+    )
+    server.start()
+    page = await (await make_context(bypass_csp=True)).new_page()  # axe-core runs inline
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    await chat.answer_by_mouse([*INTAKE_DE[:1], ("one", INTAKE_DE[1][1], ["Nein"])])
+    farewell = chat.line("Sie können jederzeit wiederkommen")
+    await expect(farewell).to_contain_text("Adresse: Hildesheimer Straße 20, 30169 Hannover")
+    phone = farewell.get_by_role("link", name="0511 616-12345")
+    await expect(phone).to_have_attribute("href", "tel:051161612345")
+    await expect(
+        farewell.get_by_role("link", name="beratung@region-hannover.example")
+    ).to_have_attribute("href", "mailto:beratung@region-hannover.example")
+    web = farewell.get_by_role(
+        "link", name="https://www.region-hannover.example/antidiskriminierung"
+    )
+    await expect(web).to_have_attribute(
+        "href", "https://www.region-hannover.example/antidiskriminierung"
+    )
+    # On a phone: every link inside the screen, the number on one line.
+    width = page.viewport_size["width"] if page.viewport_size else 390
+    for link in (phone, web):
+        box = await link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert (await phone.bounding_box() or {"height": 99})["height"] < 40
+    await assert_accessible(page, "after a declined consent")
+    await shot(page, shots, "consent-declined-contact")

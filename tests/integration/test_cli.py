@@ -381,6 +381,9 @@ def test_doctor_warns_about_missing_legal_pages_without_failing(installed: Insta
         "(set legal.imprint_url or legal.imprint_text)",
         "warning: the contact for accessibility feedback is not configured "
         "(set webchat.accessibility_contact)",
+        "warning: the office's phone, e-mail, web address or postal address, for people who "
+        "do not consent to the chat is not configured "
+        "(set office_contact.phone, .email, .web_url or .address)",
     ]
 
 
@@ -405,7 +408,8 @@ def test_doctor_is_quiet_once_the_legal_pages_are_configured(
         tmp_path / "office.toml",
         "[webchat]\naccessibility_contact = 'barrierefreiheit@region.example'\n"
         "[legal]\nprivacy_url = 'https://www.region.example/datenschutz'\n"
-        "imprint_text = { de = 'Region Hannover, Hildesheimer Straße 20, 30169 Hannover' }\n",
+        "imprint_text = { de = 'Region Hannover, Hildesheimer Straße 20, 30169 Hannover' }\n"
+        "[office_contact]\nemail = 'beratung@region.example'\n",
     )
     result = installed.cli(
         "doctor",

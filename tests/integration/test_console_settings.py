@@ -264,6 +264,8 @@ async def test_the_settings_page_names_the_missing_legal_pages(env: Console_) ->
         "Impressum der Beratungsstelle: Einstellung legal.imprint_url or legal.imprint_text",
         "Kontakt für Meldungen zur Barrierefreiheit (E-Mail-Adresse oder Webadresse): "
         "Einstellung webchat.accessibility_contact",
+        "Telefon, E-Mail, Webadresse oder Anschrift der Beratungsstelle für Menschen, die dem "
+        "Chat nicht zustimmen: Einstellung office_contact.phone, .email, .web_url or .address",
     ]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.conversation.flows import publish_files
 from bot.i18n.catalog import UI, Translation
-from bot.settings import DeliverySettings, Settings, WebChatSettings
+from bot.settings import DeliverySettings, OfficeContactSettings, Settings, WebChatSettings
 from bot.web import texts
 from storage import cases
 from storage.models import Conversation
@@ -712,3 +712,39 @@ async def test_after_an_answer_the_page_opens_at_the_own_line_or_a_long_one_s_re
     page, _ = await submit(client, page.answer, "send", text=account.strip())
     sender, text = _opening(page)
     assert sender != "person" and text, "a long account opens the page, not its reply"
+
+
+OFFICE_CONTACT = OfficeContactSettings(
+    phone="0511 616-12345",
+    email="beratung@region-hannover.example",
+    web_url="https://www.region-hannover.example/antidiskriminierung",
+)
+
+
+@pytest.mark.parametrize("configured", [True, False])
+async def test_declining_consent_gives_the_offices_phone_e_mail_and_web_page(
+    office: Office, configured: bool
+) -> None:
+    await publish_files(office.store, [INTAKE])
+    settings = Settings(
+        delivery=DeliverySettings(poll_seconds=0.05),
+        office_contact=OFFICE_CONTACT if configured else OfficeContactSettings(),
+    )
+    async with TestClient(TestServer(create_app(settings, office.store))) as c:
+        page = await get_page(c, "/chat?lang=de")
+        page, _ = await submit(c, page.answer, "start")
+        page, _ = await submit(c, page.answer, "choice:decline")
+    farewell = page.messages()[-1]
+    assert "{office_contact}" not in page.html
+    if configured:
+        assert "Telefon: 0511 616-12345\nE-Mail: beratung@region-hannover.example\n" in farewell
+        assert '<a class="tel" href="tel:051161612345" dir="ltr">0511 616-12345</a>' in page.html
+        assert 'href="mailto:beratung@region-hannover.example"' in page.html
+        assert 'href="https://www.region-hannover.example/antidiskriminierung"' in page.html
+    else:
+        assert (
+            "Die Kontaktdaten finden Sie auf der Internetseite der Beratungsstelle "
+            "(Antidiskriminierungsstelle Region Hannover)." in farewell
+        )
+        assert "mailto:" not in page.html
+    assert "Polizei 110" in farewell

@@ -26,7 +26,13 @@ from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.conversation.flows import publish_files
-from bot.settings import DeliverySettings, LegalSettings, Settings, TelegramSettings
+from bot.settings import (
+    DeliverySettings,
+    LegalSettings,
+    OfficeContactSettings,
+    Settings,
+    TelegramSettings,
+)
 from tests.conftest import Office
 from tests.e2e.helpers import unavailable
 from tests.telegram.harness import TOKEN, Emulator, Person, WireProxy
@@ -73,7 +79,10 @@ MakeTelegram = Callable[..., Awaitable[Telegram]]
 
 
 def telegram_settings(
-    proxy: WireProxy, legal: LegalSettings | None = None, **overrides: Any
+    proxy: WireProxy,
+    legal: LegalSettings | None = None,
+    office_contact: OfficeContactSettings | None = None,
+    **overrides: Any,
 ) -> Settings:
     values: dict[str, Any] = {
         "token": SecretStr(TOKEN),
@@ -90,6 +99,7 @@ def telegram_settings(
         ),
         telegram=TelegramSettings(**values),
         legal=legal or LegalSettings(),
+        office_contact=office_contact or OfficeContactSettings(),
     )
 
 
@@ -100,11 +110,14 @@ async def make_telegram(
     clients: list[TestClient[web.Request, web.Application]] = []
 
     async def make(
-        flow_id: str = "mini", legal: LegalSettings | None = None, **overrides: Any
+        flow_id: str = "mini",
+        legal: LegalSettings | None = None,
+        office_contact: OfficeContactSettings | None = None,
+        **overrides: Any,
     ) -> Telegram:
         if flow_id == "intake":
             await publish_files(office.store, [INTAKE])
-        settings = telegram_settings(proxy, legal, **overrides)
+        settings = telegram_settings(proxy, legal, office_contact, **overrides)
         app = create_app(settings, office.store, flow_id=flow_id)
         client = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.channels import telegram_texts as texts
-from bot.settings import LegalSettings
+from bot.settings import LegalSettings, OfficeContactSettings
 from dialogs.loader import load_flow
 from dialogs.model import CrisisCheckNode
 from storage import cases, stats
@@ -169,3 +169,41 @@ async def test_an_unclear_answer_at_consent_is_not_consent_and_not_about_exclusi
     assert again.data[:2] == ["c:accept", "c:decline"]  # asked again, nothing taken
     await anna.say("Ja")
     await anna.prompt()  # the danger question
+
+
+async def test_declining_consent_gives_the_offices_phone_e_mail_and_web_page(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    contact = OfficeContactSettings(
+        phone="0511 616-12345",
+        email="beratung@region-hannover.example",
+        web_url="https://www.region-hannover.example/antidiskriminierung",
+    )
+    await make_telegram("intake", office_contact=contact)
+    anna = person(language_code="de")
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), "c:de")
+    await anna.tap(await anna.prompt(), "c:decline")
+    farewell = await anna.next(lambda m: "Polizei 110" in m.text)
+    # Plain text: Telegram itself makes the number, the address and the link tappable.
+    assert (
+        "Telefon: 0511 616-12345\nE-Mail: beratung@region-hannover.example\n"
+        "Internet: https://www.region-hannover.example/antidiskriminierung\n"
+    ) in farewell.text
+    assert farewell.raw.startswith(texts.text("bot", "de") + "\n")
+
+
+async def test_declining_consent_without_a_configured_contact_points_to_the_website(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    anna = person(language_code="en")
+    await anna.command("/start")
+    await anna.tap(await anna.prompt(), "c:en")
+    await anna.tap(await anna.prompt(), "c:decline")
+    farewell = await anna.next(lambda m: "Police 110" in m.text)
+    assert (
+        "You will find the contact details on the counselling office's website "
+        "(Antidiskriminierungsstelle Region Hannover).\n"
+    ) in farewell.text
+    assert "{office_contact}" not in farewell.text

@@ -308,7 +308,7 @@ def test_unknown_placeholder_and_literal_braces() -> None:
     assert errors(text) == [
         f"{at(text, chr(34) + 'Code {name}')}: literal braces {{ }} are not allowed in texts",
         f"{at(text, chr(34) + 'Code {name}')}: unknown placeholder {{name}} "
-        "(known: {case_code}, {case_code_note}, {response_time})",
+        "(known: {case_code}, {case_code_note}, {office_contact}, {response_time})",
     ]
 
 

@@ -737,7 +737,9 @@ def test_declining_consent_ends_with_other_ways_of_contact_and_crisis_numbers(
         assert "110" in farewell
         assert "112" in farewell
         assert re.search(EMAIL_WORD[language], farewell)
-        assert placeholders(farewell) == set()
+        # The office's phone, e-mail and web page: filled in by the service from its settings.
+        assert placeholders(farewell) == {"office_contact"}
+        assert farewell.splitlines().count("{office_contact}") == 1, "a line of its own"
 
 
 # What a person types at the consent question instead of tapping, in the language chosen:

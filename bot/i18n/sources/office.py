@@ -19,4 +19,15 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Sie können uns trotzdem schon schreiben: Ihre Nachrichten warten hier auf uns.",
     ),
     text("office.received", "Ihre Nachricht ist angekommen und wartet hier auf uns."),
+    # The office's other ways of contact ({office_contact} in the flow's consent_declined):
+    # one line each, the label before the number, address or link.
+    text("office.contact_phone", "Telefon"),
+    text("office.contact_email", "E-Mail"),
+    text("office.contact_web", "Internet"),
+    text("office.contact_address", "Adresse"),
+    text("office.contact_hours", "Sprechzeiten"),
+    text(
+        "office.contact_none",
+        "Die Kontaktdaten finden Sie auf der Internetseite der Beratungsstelle ({office}).",
+    ),
 )
