@@ -606,7 +606,9 @@ class TelegramReceiver:
             log.info("telegram: a person deleted their data (%s conversations)", gone)
             self.memory.forget(chat_id)
         await self._answer(query)
-        note = texts.text("deleted" if confirmed else "kept", language)
+        # Edited into the question, it is still one of the adapter's automatic messages.
+        said = texts.text("deleted" if confirmed else "kept", language)
+        note = f"{texts.text('bot', language)}\n{said}"
         edited = False
         if message is not None:
             with contextlib.suppress(TelegramError):

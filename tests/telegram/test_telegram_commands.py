@@ -167,7 +167,8 @@ async def test_delete_asks_first_then_deletes_everything(
         await anna.quiet(0.05)
     assert await rows(tg) == (0, 0)
     edits = [c.params["text"] for c in tg.proxy.called("editMessageText")]
-    assert any(t.startswith("Gelöscht.") for t in edits)
+    # Labelled like every automatic message (AI Act Art. 50), also when edited in.
+    assert any(t.startswith("Automatische Antwort:\nGelöscht.") for t in edits)
     # A new start is a new first contact: the privacy notice again.
     await anna.command("/start")
     assert "Telefonnummer" in (await anna.next()).text
