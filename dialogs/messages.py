@@ -115,6 +115,32 @@ ENGLISH: Final[dict[str, str]] = {
     "team_by_unknown": "team.by '{name}' is not the store key of a single_choice node",
     "route_not_choice": "route '{value}' is not a choice of '{node}' (one of: {choices})",
     "store_key_taken": "store key '{name}' is already used by node '{node}'",
+    # -- a PO file of translations (dialogs.po for a flow, bot.i18n.po_files for the service)
+    "po_unquoted": (
+        'not a readable PO file: a text must stand in double quotes ("..."); '
+        'a quote inside a text is written \\"'
+    ),
+    "po_syntax": "not a readable PO file: {detail}",
+    "po_unreadable": "not a readable PO file",
+    "po_other_language": "this file is for language '{found}', not '{language}'",
+    "po_source_language": "'{language}' is the source language of flow '{flow}', not a translation",
+    "po_language_missing": (
+        "flow '{flow}' has no language '{language}' (it has {languages}); to add it, import "
+        "with the option to add a language"
+    ),
+    "po_not_language_code": "'{language}' is not a language code (e.g. tr, ar, uk)",
+    "po_plural_in_flow": "plural forms are not used in flows",
+    "po_no_msgctxt": "entry without msgctxt (the text id)",
+    "po_id_twice": "text id '{id}' appears twice (first at line {first})",
+    "po_unknown_id_in_flow": "unknown text id '{id}' in flow '{flow}'",
+    "po_unknown_id": "unknown text id '{id}'",
+    "po_takes_plural": "'{id}' takes plural forms (msgstr[0], …)",
+    "po_takes_one": "'{id}' takes one msgstr",
+    "po_plural_count": "'{language}' has {count} plural forms, the entry {found}",
+    "po_stray_brace": "the translation has a {{ or }} that is not part of a {{placeholder}}",
+    "po_placeholders_differ": (
+        "placeholders differ: the source has {source}, the translation {translation}"
+    ),
 }
 
 

@@ -35,6 +35,7 @@ from dialogs import translations as tr
 from dialogs import yaml_patch
 from dialogs.errors import START, FlowError, FlowErrors
 from dialogs.loader import parse_flow
+from dialogs.messages import Params, english
 from dialogs.model import ANY_LANGUAGE, Flow
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -53,9 +54,22 @@ class TranslationError(Exception):
 
 @dataclass(frozen=True)
 class PoError:
+    """One problem in a PO file, at a 1-based line.
+
+    `message` is English; `code` and `params` say the same for a tool that words it in
+    another language (see `dialogs.messages`, and the German console)."""
+
     file: str
     line: int
     message: str
+    code: str | None = None
+    params: Params = ()
+
+    @classmethod
+    def of(cls, file: str, line: int, code: str, **params: str | int) -> PoError:
+        """The error `code` at `line`, its English message filled in from `params`."""
+        values = tuple(params.items())
+        return cls(file, line, english(code, values), code, values)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -159,10 +173,12 @@ def import_po(
     if header_language and header_language != language:
         raise PoErrors(
             [
-                PoError(
+                PoError.of(
                     po_file,
                     header_line(lines, "Language"),
-                    f"this file is for language '{header_language}', not '{language}'",
+                    "po_other_language",
+                    found=header_language,
+                    language=language,
                 )
             ]
         )
@@ -175,18 +191,16 @@ def import_po(
             continue
         start = item.linenum or 1
         if item.msgid_plural:
-            errors.append(PoError(po_file, start, "plural forms are not used in flows"))
+            errors.append(PoError.of(po_file, start, "po_plural_in_flow"))
             continue
         if not item.msgctxt:
-            errors.append(PoError(po_file, start, "entry without msgctxt (the text id)"))
+            errors.append(PoError.of(po_file, start, "po_no_msgctxt"))
             continue
         ctxt_line = keyword_line(lines, start, "msgctxt")
         if item.msgctxt in seen:
             errors.append(
-                PoError(
-                    po_file,
-                    ctxt_line,
-                    f"text id '{item.msgctxt}' appears twice (first at line {seen[item.msgctxt]})",
+                PoError.of(
+                    po_file, ctxt_line, "po_id_twice", id=item.msgctxt, first=seen[item.msgctxt]
                 )
             )
             continue
@@ -194,13 +208,16 @@ def import_po(
         entry = known.get(item.msgctxt)
         if entry is None:
             errors.append(
-                PoError(po_file, ctxt_line, f"unknown text id '{item.msgctxt}' in flow '{flow.id}'")
+                PoError.of(
+                    po_file, ctxt_line, "po_unknown_id_in_flow", id=item.msgctxt, flow=flow.id
+                )
             )
             continue
         if item.msgstr.strip():
             problem = placeholder_problem(item.msgid, item.msgstr)
             if problem:
-                errors.append(PoError(po_file, keyword_line(lines, start, "msgstr"), problem))
+                at = keyword_line(lines, start, "msgstr")
+                errors.append(PoError.of(po_file, at, problem.code, **dict(problem.params)))
                 continue
             taken.append((entry, item))
     if errors:
@@ -213,19 +230,23 @@ def _check_language(
 ) -> None:
     line = header_line(lines, "Language")
     if language == flow.default_language:
-        message = f"'{language}' is the source language of flow '{flow.id}', not a translation"
+        error = PoError.of(po_file, line, "po_source_language", language=language, flow=flow.id)
     elif language in flow.languages:
         return
     elif not add_language:
-        message = (
-            f"flow '{flow.id}' has no language '{language}' (it has "
-            f"{', '.join(flow.languages)}); to add it, import with the option to add a language"
+        error = PoError.of(
+            po_file,
+            line,
+            "po_language_missing",
+            flow=flow.id,
+            language=language,
+            languages=", ".join(flow.languages),
         )
     elif language == ANY_LANGUAGE or not _LANGUAGE_CODE.match(language):
-        message = f"'{language}' is not a language code (e.g. tr, ar, uk)"
+        error = PoError.of(po_file, line, "po_not_language_code", language=language)
     else:
         return
-    raise PoErrors([PoError(po_file, line, message)])
+    raise PoErrors([error])
 
 
 def parse(po_text: str, po_file: str) -> polib.POFile:
@@ -241,31 +262,37 @@ def parse(po_text: str, po_file: str) -> polib.POFile:
         keyword = _KEYWORD_LINE.match(stripped)
         quoted = (keyword.group(1) or "") if keyword else stripped
         if (keyword or stripped.startswith('"')) and not _QUOTED.match(quoted.rstrip()):
-            message = 'not a readable PO file: a text must stand in double quotes ("..."); '
-            message += 'a quote inside a text is written \\"'
-            raise PoErrors([PoError(po_file, n, message)])
+            raise PoErrors([PoError.of(po_file, n, "po_unquoted")])
     try:
         return polib.pofile(text, encoding="utf-8")
     except OSError as exc:
         found = _SYNTAX_LINE.search(str(exc))
         at = int(found.group(1)) if found else 1
         detail = str(exc).split("): ", 1)[1] if "): " in str(exc) else "syntax error"
-        raise PoErrors([PoError(po_file, at, f"not a readable PO file: {detail}")]) from None
+        raise PoErrors([PoError.of(po_file, at, "po_syntax", detail=detail)]) from None
     except (ValueError, KeyError, IndexError):
         # polib's parser is a state machine that may fail in other ways on odd input.
-        raise PoErrors([PoError(po_file, 1, "not a readable PO file")]) from None
+        raise PoErrors([PoError.of(po_file, 1, "po_unreadable")]) from None
 
 
-def placeholder_problem(msgid: str, msgstr: str) -> str | None:
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a translation's text, as an error code and its values."""
+
+    code: str
+    params: Params = ()
+
+
+def placeholder_problem(msgid: str, msgstr: str) -> Problem | None:
     rest = _PLACEHOLDER.sub("", msgstr)
     if "{" in rest or "}" in rest:
-        return "the translation has a { or } that is not part of a {placeholder}"
+        return Problem("po_stray_brace")
     source = sorted(_PLACEHOLDER.findall(msgid))
     target = sorted(_PLACEHOLDER.findall(msgstr))
     if source != target:
         show = ", ".join(f"{{{p}}}" for p in source) or "none"
         got = ", ".join(f"{{{p}}}" for p in target) or "none"
-        return f"placeholders differ: the source has {show}, the translation {got}"
+        return Problem("po_placeholders_differ", (("source", show), ("translation", got)))
     return None
 
 

@@ -1,4 +1,4 @@
-"""Flow errors in German, as the console shows them to admins.
+"""Flow errors and errors in translation (PO) files in German, as the console shows them.
 
 The loader and validator give each error a code and the values of its message (see
 `dialogs.messages`, which holds the English wording the command line shows). Here each code
@@ -13,6 +13,7 @@ from typing import Final
 
 from bot.conversation.flows import UnknownTeam
 from dialogs.errors import ROOT, FlowError
+from dialogs.po import PoError
 
 GERMAN: Final[dict[str, str]] = {
     # -- reading the YAML
@@ -171,6 +172,45 @@ GERMAN: Final[dict[str, str]] = {
         "Unter „{name}“ speichert schon der Knoten „{node}“ seine Antwort. Jede Frage braucht "
         "einen eigenen Namen."
     ),
+    # -- a PO file of translations
+    "po_unquoted": (
+        "Die Datei ist keine lesbare PO-Datei: Jeder Text muss in doppelten Anführungszeichen "
+        'stehen ("..."); ein Anführungszeichen im Text wird \\" geschrieben.'
+    ),
+    "po_syntax": "Die Datei ist keine lesbare PO-Datei. Genauer (englisch): {detail}",
+    "po_unreadable": "Die Datei ist keine lesbare PO-Datei.",
+    "po_other_language": (
+        "Diese Datei ist für die Sprache „{found}“, nicht für „{language}“. Wählen Sie die "
+        "passende Sprache oder die passende Datei."
+    ),
+    "po_source_language": (
+        "„{language}“ ist die Ausgangssprache des Ablaufs „{flow}“, keine Übersetzung."
+    ),
+    "po_language_missing": (
+        "Der Ablauf „{flow}“ hat die Sprache „{language}“ nicht (er hat {languages}). Um sie "
+        "hinzuzufügen, importieren Sie mit der Möglichkeit, eine Sprache hinzuzufügen."
+    ),
+    "po_not_language_code": "„{language}“ ist kein Sprachkürzel (zum Beispiel tr, ar, uk).",
+    "po_plural_in_flow": "Mehrzahlformen gibt es in Abläufen nicht.",
+    "po_no_msgctxt": (
+        "Bei diesem Eintrag fehlt „msgctxt“, die Kennung des Textes. Lassen Sie sie stehen, "
+        "wie sie exportiert wurde."
+    ),
+    "po_id_twice": "Der Text „{id}“ steht doppelt in der Datei (zuerst in Zeile {first}).",
+    "po_unknown_id_in_flow": (
+        "Einen Text „{id}“ gibt es im Ablauf „{flow}“ nicht. Exportieren Sie die Datei neu."
+    ),
+    "po_unknown_id": "Einen Text „{id}“ gibt es nicht. Exportieren Sie die Datei neu.",
+    "po_takes_plural": "„{id}“ braucht Mehrzahlformen (msgstr[0], …).",
+    "po_takes_one": "„{id}“ braucht genau eine Übersetzung (msgstr).",
+    "po_plural_count": "„{language}“ hat {count} Mehrzahlformen, der Eintrag {found}.",
+    "po_stray_brace": (
+        "Die Übersetzung enthält eine Klammer {{ oder }}, die zu keinem Platzhalter gehört."
+    ),
+    "po_placeholders_differ": (
+        "Die Platzhalter stimmen nicht überein: Der Ausgangstext hat {source}, die "
+        "Übersetzung {translation}. Übernehmen Sie jeden {{Platzhalter}} unverändert."
+    ),
 }
 
 _ROOT_WORDS: Final = "der obersten Ebene"
@@ -178,6 +218,8 @@ _ROOT_WORDS: Final = "der obersten Ebene"
 
 
 def _value(name: str, value: str | int) -> str | int:
+    if name in ("source", "translation") and value == "none":
+        return "keine"  # of the placeholders of `po_placeholders_differ`
     if value == ROOT:
         return _ROOT_WORDS
     if name == "kinds" and isinstance(value, str):
@@ -186,7 +228,7 @@ def _value(name: str, value: str | int) -> str | int:
     return value
 
 
-def german(error: FlowError) -> str:
+def german(error: FlowError | PoError) -> str:
     """The error's message in German; its English message when its code has no template."""
     template = GERMAN.get(error.code or "")
     if template is None:

@@ -187,7 +187,7 @@ class TranslationPages:
             done = po.import_po(published.version.source, source_name, text, f"{lang}.po", lang)
         except po.PoErrors as exc:
             return self._refused(
-                session, published, lang, [f"Zeile {e.line}: {e.message}" for e in exc.errors]
+                session, published, lang, [f"Zeile {e.line}: {german(e)}" for e in exc.errors]
             )
         except FlowErrors as exc:
             return self._refused(

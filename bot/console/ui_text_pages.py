@@ -15,6 +15,7 @@ from aiohttp import web
 from bot import ui_texts
 from bot.console.auth import ConsoleSession
 from bot.console.core import Console
+from bot.console.flow_messages import german
 from bot.console.translation_pages import PoRefusal, checked_upload, po_download, po_text
 from bot.i18n import po_files
 from bot.i18n.catalog import TRANSLATED, UI, Status
@@ -160,7 +161,7 @@ class UiTextPages:
             imported = po_files.import_po(UI, lang, text, f"{lang}.po")
         except PoErrors as exc:
             return self._refused(
-                session, lang, [f"Zeile {e.line}: {e.message}" for e in exc.errors]
+                session, lang, [f"Zeile {e.line}: {german(e)}" for e in exc.errors]
             )
         changed = await ui_texts.save(self.console.store, lang, imported, session.actor)
         async with self.console.store.tx(self.console.clock()) as tx:

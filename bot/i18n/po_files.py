@@ -20,7 +20,15 @@ import polib
 
 from bot.i18n.catalog import TRANSLATED, Catalog, Status, Translation
 from bot.i18n.plurals import rule
-from dialogs.po import PoError, PoErrors, header_line, keyword_line, parse, placeholder_problem
+from dialogs.po import (
+    PoError,
+    PoErrors,
+    Problem,
+    header_line,
+    keyword_line,
+    parse,
+    placeholder_problem,
+)
 
 _FUZZY = frozenset({Status.OUTDATED, Status.UNREVIEWED})
 
@@ -84,10 +92,12 @@ def import_po(
     if said and said != language:
         raise PoErrors(
             [
-                PoError(
+                PoError.of(
                     po_file,
                     header_line(lines, "Language"),
-                    f"this file is for language '{said}', not '{language}'",
+                    "po_other_language",
+                    found=said,
+                    language=language,
                 )
             ]
         )
@@ -100,26 +110,22 @@ def import_po(
             continue
         start = item.linenum or 1
         if not item.msgctxt:
-            errors.append(PoError(po_file, start, "entry without msgctxt (the text id)"))
+            errors.append(PoError.of(po_file, start, "po_no_msgctxt"))
             continue
         at = keyword_line(lines, start, "msgctxt")
         if item.msgctxt in seen:
             errors.append(
-                PoError(
-                    po_file,
-                    at,
-                    f"text id '{item.msgctxt}' appears twice (first at line {seen[item.msgctxt]})",
-                )
+                PoError.of(po_file, at, "po_id_twice", id=item.msgctxt, first=seen[item.msgctxt])
             )
             continue
         seen[item.msgctxt] = at
         text = catalog.texts.get(item.msgctxt)
         if text is None:
-            errors.append(PoError(po_file, at, f"unknown text id '{item.msgctxt}'"))
+            errors.append(PoError.of(po_file, at, "po_unknown_id", id=item.msgctxt))
             continue
         if text.is_plural != bool(item.msgid_plural):
-            wanted = "plural forms (msgstr[0], …)" if text.is_plural else "one msgstr"
-            errors.append(PoError(po_file, at, f"'{item.msgctxt}' takes {wanted}"))
+            wanted = "po_takes_plural" if text.is_plural else "po_takes_one"
+            errors.append(PoError.of(po_file, at, wanted, id=item.msgctxt))
             continue
         forms = (
             tuple(item.msgstr_plural[i] for i in sorted(item.msgstr_plural))
@@ -130,16 +136,20 @@ def import_po(
             continue
         if text.is_plural and len(forms) != plural.count:
             errors.append(
-                PoError(
+                PoError.of(
                     po_file,
                     keyword_line(lines, start, "msgstr[0]"),
-                    f"'{language}' has {plural.count} plural forms, the entry {len(forms)}",
+                    "po_plural_count",
+                    language=language,
+                    count=plural.count,
+                    found=len(forms),
                 )
             )
             continue
         problem = _placeholder_problem(text.source, text.source_plural, forms)
         if problem:
-            errors.append(PoError(po_file, keyword_line(lines, start, "msgstr"), problem))
+            at = keyword_line(lines, start, "msgstr")
+            errors.append(PoError.of(po_file, at, problem.code, **dict(problem.params)))
             continue
         new = Translation(forms, item.msgid, not item.fuzzy)
         if new != catalog.translation(language, item.msgctxt):
@@ -149,7 +159,7 @@ def import_po(
     return taken
 
 
-def _placeholder_problem(one: str, other: str | None, forms: tuple[str, ...]) -> str | None:
+def _placeholder_problem(one: str, other: str | None, forms: tuple[str, ...]) -> Problem | None:
     if other is None:
         return placeholder_problem(one, forms[0])
     for form in forms:

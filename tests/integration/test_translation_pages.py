@@ -155,14 +155,14 @@ async def test_a_broken_upload_is_refused_with_po_lines(env: Console_) -> None:
     assert resp.status == 400
     html = await resp.text()
     assert 'role="alert"' in html
-    assert f"Zeile {line}: unknown text id &#39;node:adieu:text&#39; in flow &#39;mini&#39;" in html
+    assert f"Zeile {line}: Einen Text „node:adieu:text“ gibt es im Ablauf „mini“ nicht." in html
     resp = await env.client.post(
         "/console/translations/import",
         data=upload(csrf, "en", content.replace('"Language: en', '"Language: de')),
         headers=cookie(sid),
     )
     assert resp.status == 400
-    assert "this file is for language &#39;de&#39;, not &#39;en&#39;" in await resp.text()
+    assert "Diese Datei ist für die Sprache „de“, nicht für „en“" in await resp.text()
     resp = await env.client.post(
         "/console/translations/import",
         data=upload(csrf, "en", b'msgid ""\nmsgstr ""\n\xff\n'),
