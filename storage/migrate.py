@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,8 +28,50 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(db: Database) -> None:
+    if db.is_sqlite:
+        async with db.engine.connect() as conn:
+            await conn.run_sync(_upgrade_sqlite)
+        return
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+
+
+def _upgrade_sqlite(sync: Connection) -> None:
+    """Migrate with foreign keys off, as SQLite prescribes for changes it can only make by
+    rebuilding a table (https://www.sqlite.org/lang_altertable.html#otheralter).
+
+    With them on, dropping the old copy of a table deletes what refers to it by ON DELETE
+    CASCADE and unlinks what refers to it by SET NULL: a rebuild of `cases` would shred every
+    case. The pragma does nothing inside a transaction, so it is set before this one begins,
+    and every reference is checked before it commits."""
+    dbapi = sync.connection.dbapi_connection
+    assert dbapi is not None
+    _pragma(dbapi, "PRAGMA foreign_keys=OFF")
+    try:
+        with sync.begin():
+            broken_before = _broken_references(sync)
+            command.upgrade(_config(sync), "head")
+            broken = _broken_references(sync) - broken_before
+            if broken:
+                tables = ", ".join(sorted({table for table, *_ in broken}))
+                raise RuntimeError(
+                    f"the migration would leave references to missing rows in {tables}; "
+                    "nothing was changed"
+                )
+    finally:
+        _pragma(dbapi, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(dbapi_connection: Any, statement: str) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def _broken_references(sync: Connection) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in sync.exec_driver_sql("PRAGMA foreign_key_check").all()}
 
 
 START_LOCK = 0x616E6C6175660001
