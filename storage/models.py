@@ -288,6 +288,10 @@ class InboundReceipt(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # A case's number is what counsellors and the audit log know it by: on SQLite, without
+    # AUTOINCREMENT, the next case would get the number of the newest one once it was
+    # deleted (migration 0012). PostgreSQL's sequences never give a number twice.
+    __table_args__ = ({"sqlite_autoincrement": True},)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # waiting|claimed|closed
