@@ -54,6 +54,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Only with foreign keys off, as storage.migrate runs the upgrade: the rebuild would
+    shred every case otherwise."""
     if op.get_bind().dialect.name != "sqlite":
         return
     with op.batch_alter_table(
