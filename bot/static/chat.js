@@ -405,20 +405,27 @@
       // The crisis resources first: focus stays on them, never jumps to the next answer.
       focusComposer = false;
       last.focus({ preventScroll: true });
-      last.scrollIntoView({ block: 'start' });
+      ownAnswerBefore(last).scrollIntoView({ block: 'start' });
     } else if (hadFocus) {
       var first = composerBody.querySelector('button, input, textarea');
       if (first) {
         focusComposer = false;
         first.focus({ preventScroll: !!firstNew });
-        // Show the reply from its start; the answer controls follow right below it.
-        if (firstNew) firstNew.scrollIntoView({ block: 'start' });
+        // Show the reply from its start, with the person's own answer right above it (what
+        // they just said stays in view); the answer controls follow right below.
+        if (firstNew) ownAnswerBefore(firstNew).scrollIntoView({ block: 'start' });
       } else {
         // Waiting for the reply: keep the focus in the chat, not on <body>.
         focusComposer = true;
         composer.focus({ preventScroll: true });
       }
     }
+  }
+  // The person's own line directly before `li` (their answer to what `li` replies to),
+  // else `li` itself.
+  function ownAnswerBefore(li) {
+    var before = li.previousElementSibling;
+    return before && before.classList.contains('msg--person') ? before : li;
   }
   function promptForm(p, lang) {
     var nodes = [];
@@ -541,7 +548,11 @@
     firstNew = null;
     var item = { frame: frame, display: display, sent: false };
     pending.push(item);
-    if (display) addOwn(item);
+    if (display) {
+      addOwn(item);
+      // What the person just said, in view while the reply is on its way.
+      item.li.scrollIntoView({ block: 'nearest' });
+    }
     flush();
     retryNow();
   }
@@ -1051,6 +1062,28 @@
     showUnread();
     retryNow();
   });
+
+  // The quick-exit bar (and the console preview's banner below it) stay on top of the
+  // page as it scrolls, so whatever is scrolled to must start below them. Their height
+  // depends on the language, the text size and the status line in the bar; measured, not
+  // assumed, so the newest line is never scrolled under them (chat.css, --sticky-top).
+  function measureSticky() {
+    var bar = document.querySelector('.exit-bar');
+    var banner = $('preview-banner');
+    if (!bar) return;
+    var h = bar.getBoundingClientRect().height;
+    var root = document.documentElement.style;
+    root.setProperty('--exit-bar', h + 'px');
+    root.setProperty('--sticky-top', (h + (banner ? banner.getBoundingClientRect().height : 0)) + 'px');
+  }
+  measureSticky();
+  if (window.ResizeObserver) {
+    var stickyWatch = new ResizeObserver(measureSticky);
+    stickyWatch.observe(document.querySelector('.exit-bar'));
+    if ($('preview-banner')) stickyWatch.observe($('preview-banner'));
+  } else {
+    window.addEventListener('resize', measureSticky);
+  }
 
   document.documentElement.classList.add('js');
   ['text-size', 'remember-box', 'quick-exit-hint'].forEach(function (id) { $(id).hidden = false; });

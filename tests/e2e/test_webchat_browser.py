@@ -325,6 +325,72 @@ async def test_without_javascript_the_own_line_opens_right_under_the_exit_bar(
     assert at["reply"] < at["height"], f"the reply is below the screen: {at}"
 
 
+OWN_LINE_AND_BAR_JS = """() => {
+  const bar = document.querySelector('.exit-bar').getBoundingClientRect();
+  const own = [...document.querySelectorAll('#chat-messages li.msg--person')].pop();
+  const reply = own && own.nextElementSibling;
+  if (!reply) return null;
+  const box = own.getBoundingClientRect();
+  return {bar: bar.bottom, own: box.top, ownBottom: box.bottom,
+          reply: reply.getBoundingClientRect().top, height: window.innerHeight};
+}"""
+
+MOVED_ON_JS = """() => {
+  const focused = document.activeElement;
+  return !!focused && focused.matches('#composer-body button, li.msg--crisis');
+}"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "width", "height", "size"),
+    [
+        ("de", 390, 844, "1"),
+        ("uk", 390, 844, "1"),
+        ("uk", 195, 422, "1"),
+        ("tr", 390, 844, "3"),
+    ],
+    ids=["de-390", "uk-390", "uk-200pct-zoom", "tr-largest-text"],
+)
+async def test_the_own_answer_and_the_reply_are_not_under_the_exit_bar(
+    server: Server,
+    make_context: MakeContext,
+    shots: Path,
+    lang: str,
+    width: int,
+    height: int,
+    size: str,
+) -> None:
+    # Found on a phone: after an answer the reply was scrolled to just below the sticky
+    # quick-exit bar, and the person's own answer right above it ended up under the bar.
+    # The bar is taller in some languages, zoomed (195x422 is a 390 px phone at 200 %) and
+    # at the page's largest text; the own line and the start of the reply are below it in
+    # all of them, for an ordinary question and for the crisis box ("Ja" to danger).
+    page = await (await make_context(viewport={"width": width, "height": height})).new_page()
+    await page.goto(f"{server.url}/chat?lang={lang}")
+    answers = page.locator("#composer fieldset.choices button")
+    await expect(answers).to_have_count(2)
+    if size != "1":
+        await open_settings(page)
+        await page.locator(f"#text-size button[data-size='{size}']").click()
+        await expect(page.locator("html")).to_have_attribute("data-text-size", size)
+    for step, (answer, then) in enumerate(
+        [
+            ("#composer button[value='choice:accept']", "li.msg--bot"),
+            ("#composer button[value='choice:yes']", "li.msg--crisis"),
+        ]
+    ):
+        before = await page.locator(then).count()
+        await page.locator(answer).click()
+        await expect(page.locator(then)).not_to_have_count(before)
+        # The page scrolls as the focus moves on to what came: the next answers, or the
+        # crisis box.
+        await page.wait_for_function(MOVED_ON_JS)
+        at = await page.evaluate(OWN_LINE_AND_BAR_JS)
+        assert at["own"] >= at["bar"], f"the own line is under the exit bar: {at}"
+        assert at["ownBottom"] <= at["reply"] < at["height"], f"the reply is not in view: {at}"
+        await page.screenshot(path=str(shots / f"own-line-{lang}-{width}-{size}-{step}.png"))
+
+
 # ============================================================================ quick exit
 
 
