@@ -21,6 +21,11 @@ from dialogs.bidi import FSI, PDI, RTL_LANGUAGES, isolate_latin
 
 PLACEHOLDER = "{office_contact}"
 
+PHONE = re.compile(r"(?<!\d)\+?\d(?:\d| (?=\d)){2,19}(?!\d)")
+"""A phone number as admins write it in a flow's text (`112`, `0800 111 0 111`): three or
+more digits with single spaces between groups. Same as PHONE in bot/static/chat.js, which
+links the crisis numbers with it."""
+
 
 @dataclass(frozen=True)
 class Filled:
@@ -81,6 +86,14 @@ def lines(contact: OfficeContactSettings, office_name: str, language: str) -> Fi
     return Filled("\n".join(said), tuple(links))
 
 
+def numbers(text: str) -> list[Link]:
+    """The phone numbers the flow's own text gives (Polizei 110, Notruf 112, a helpline), as
+    tel: links, as the web chat links the numbers of the crisis message. "24/7" and
+    "18 Sprachen" have too few digits to be one."""
+    found = (m.group(0) for m in PHONE.finditer(text))
+    return [Link(n, "tel:" + n.replace(" ", "")) for n in found if sum(map(str.isdigit, n)) >= 3]
+
+
 def fill(
     text: str,
     contact: OfficeContactSettings,
@@ -88,10 +101,19 @@ def fill(
     language: str,
     default_language: str = "de",
 ) -> Filled:
-    """`text` with `{office_contact}` filled in, and the links it then holds. Works on a text
-    already isolated for right-to-left (`isolate_latin` isolates the placeholder whole)."""
+    """`text` with `{office_contact}` filled in, and the links it then holds, in the order
+    they stand: the numbers of the flow's text around it, and the office's own. Works on a
+    text already isolated for right-to-left (`isolate_latin` isolates the placeholder whole).
+
+    Only the flow's text is searched for numbers: the office's address and hours hold
+    digits too (a postcode, "9 bis 12 Uhr") that are no phone number."""
     if PLACEHOLDER not in text:
         return Filled(text, ())
     filled = lines(contact, office_name, _language(language, default_language))
-    text = text.replace(f"{FSI}{PLACEHOLDER}{PDI}", filled.text)
-    return Filled(text.replace(PLACEHOLDER, filled.text), filled.links)
+    parts = text.replace(f"{FSI}{PLACEHOLDER}{PDI}", PLACEHOLDER).split(PLACEHOLDER)
+    links: list[Link] = []
+    for i, part in enumerate(parts):
+        if i:
+            links.extend(filled.links)
+        links.extend(numbers(part))
+    return Filled(filled.text.join(parts), tuple(links))

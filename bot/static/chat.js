@@ -220,13 +220,26 @@
     return nodes;
   }
   // The parts of a text the service made links of (the office's phone, e-mail and web page
-  // after a declined consent), each where it first stands; as linked() in bot/web/tel.py.
+  // after a declined consent, the emergency numbers around them), each where it first
+  // stands; as linked() in bot/web/tel.py.
   var SAFE_HREF = /^(tel:\+?[0-9]+|mailto:[^\s<>"']+|https?:\/\/[^\s<>"']+)$/;
+  // Where `part` first stands as a whole: "110" not inside "30110" (a postcode before it).
+  function find(text, part) {
+    var digit = /\d/;
+    var at = text.indexOf(part);
+    while (at >= 0) {
+      var cut = (digit.test(part.charAt(0)) && at > 0 && digit.test(text.charAt(at - 1))) ||
+        (digit.test(part.charAt(part.length - 1)) && digit.test(text.charAt(at + part.length)));
+      if (!cut) return at;
+      at = text.indexOf(part, at + 1);
+    }
+    return -1;
+  }
   function linked(text, links) {
     var nodes = [], rest = String(text);
     links.forEach(function (pair) {
       var part = String(pair[0] || ''), href = String(pair[1] || '');
-      var at = part && SAFE_HREF.test(href) ? rest.indexOf(part) : -1;
+      var at = part && SAFE_HREF.test(href) ? find(rest, part) : -1;
       if (at < 0) return;
       if (at > 0) nodes.push(document.createTextNode(rest.slice(0, at)));
       nodes.push(el('a', { 'class': href.indexOf('tel:') === 0 ? 'tel' : 'link', href: href, dir: 'ltr', text: part }));

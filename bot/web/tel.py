@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-PHONE = re.compile(r"(?<!\d)\+?\d(?:\d| (?=\d)){2,19}(?!\d)")
-"""Same pattern as PHONE in bot/static/chat.js."""
+from bot.office.contact import PHONE
 
 
 def tel_links(text: str) -> Markup:
@@ -39,12 +38,12 @@ SAFE_HREF = re.compile(r"^(tel:\+?[0-9]+|mailto:[^\s<>\"']+|https?://[^\s<>\"']+
 
 def linked(text: str, links: Sequence[Sequence[str]]) -> Markup:
     """`text` with each of `links` ([text, href], the parts the service made links of: the
-    office's phone, e-mail and web page) as a link where it first stands; a phone number
-    never breaks across lines, like the crisis numbers."""
+    office's phone, e-mail and web page, the emergency numbers around them) as a link where
+    it first stands; a phone number never breaks across lines, like the crisis numbers."""
     out: list[Markup] = []
     rest = text
     for part, href in links:
-        at = rest.find(part) if part and SAFE_HREF.match(href) else -1
+        at = _find(rest, part) if part and SAFE_HREF.match(href) else -1
         if at < 0:
             continue
         kind = "tel" if href.startswith("tel:") else "link"
@@ -53,3 +52,17 @@ def linked(text: str, links: Sequence[Sequence[str]]) -> Markup:
         rest = rest[at + len(part) :]
     out.append(escape(rest))
     return Markup("").join(out)
+
+
+def _find(text: str, part: str) -> int:
+    """Where `part` first stands in `text` as a whole: "110" not inside "30110" (a postcode
+    in the office's address before it). Same as find() in chat.js."""
+    at = text.find(part)
+    while at >= 0:
+        before = text[at - 1] if at else ""
+        after = text[at + len(part) : at + len(part) + 1]
+        cut = (part[0].isdigit() and before.isdigit()) or (part[-1].isdigit() and after.isdigit())
+        if not cut:
+            return at
+        at = text.find(part, at + 1)
+    return -1

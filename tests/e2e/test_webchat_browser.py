@@ -967,5 +967,9 @@ async def test_a_person_who_declines_consent_can_call_write_or_visit_the_office(
         box = await link.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
     assert (await phone.bounding_box() or {"height": 99})["height"] < 40
+    # The emergency numbers in the same text: tap to call, as in the crisis box.
+    for number in ("110", "112", "0800 111 0 111"):
+        link = farewell.get_by_role("link", name=number, exact=True)
+        await expect(link).to_have_attribute("href", "tel:" + number.replace(" ", ""))
     await assert_accessible(page, "after a declined consent")
     await shot(page, shots, "consent-declined-contact")

@@ -748,3 +748,7 @@ async def test_declining_consent_gives_the_offices_phone_e_mail_and_web_page(
         )
         assert "mailto:" not in page.html
     assert "Polizei 110" in farewell
+    # The emergency numbers in the text are tap-to-call links too, as in the crisis box,
+    # with or without the office's contact.
+    for number, href in (("110", "110"), ("112", "112"), ("0800 111 0 111", "08001110111")):
+        assert f'<a class="tel" href="tel:{href}" dir="ltr">{number}</a>' in page.html

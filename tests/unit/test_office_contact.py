@@ -39,6 +39,27 @@ def test_each_way_of_contact_on_a_line_of_its_own_with_its_link() -> None:
     )
 
 
+def test_the_numbers_of_the_flows_text_around_it_are_links_in_the_order_they_stand() -> None:
+    text = f"Rufen Sie uns an.\n{TEXT}\nIn Gefahr: Polizei 110, Notruf 112. 24/7: 0800 111 0 111."
+    filled = contact.fill(text, OFFICE, "", "de")
+    assert [link.text for link in filled.links] == [
+        "0511 616-12345",
+        "beratung@region-hannover.example",
+        "https://www.region-hannover.example/antidiskriminierung",
+        "110",
+        "112",
+        "0800 111 0 111",
+    ]
+    assert Link("0800 111 0 111", "tel:08001110111") in filled.links
+    # The postcode and the hours of the office's lines are no phone numbers.
+    assert not {"30169", "10", "13"} & {link.text for link in filled.links}
+
+
+def test_the_emergency_numbers_are_links_also_without_the_offices_contact() -> None:
+    filled = contact.fill("{office_contact}\nPolizei 110", OfficeContactSettings(), "X", "de")
+    assert filled.links == (Link("110", "tel:110"),)
+
+
 def test_the_labels_and_hours_in_the_persons_language_german_hours_where_none() -> None:
     english = contact.fill(TEXT, OFFICE, "", "en").text
     assert "Phone: 0511 616-12345" in english
