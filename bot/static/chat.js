@@ -55,6 +55,8 @@
   var answered = null;
   var shown = {};
   var unread = 0;
+  var repliedAt = 0;  // when the last counsellor reply arrived live (a typing hint ends there)
+  var TYPING_AFTER_REPLY = 3000;
   var following = null;  // the language the page is switching to because the chat chose it  // counsellor answers that arrived while the tab was in the background
   function showUnread() {
     var base = document.title.replace(/^\(\d+\) /, '');
@@ -828,12 +830,18 @@
         renderComposer();
         break;
       case 'message':
+        if (f.sender === 'counsellor') repliedAt = Date.now();
         addMessage(f);
         break;
       case 'ack':
         settle(f.id, false);
         break;
       case 'typing':
+        // A signal can arrive after the reply it announced: the console sends it as a
+        // request of its own that its reply form may overtake, another replica may relay
+        // it late. Right after a reply it is that reply's, and must not show the hint again
+        // for seconds; the counsellor's next words send another one.
+        if (Date.now() - repliedAt < TYPING_AFTER_REPLY) break;
         // Announced once per burst: the status region is only rewritten when it changes.
         if (statusEl.textContent !== T.counsellor_typing) setStatus(T.counsellor_typing, false);
         break;

@@ -313,6 +313,14 @@ async def test_the_typing_hint_ends_when_the_counsellors_reply_arrives(
     server: Server, make_context: MakeContext, tmp_path: Path
 ) -> None:
     person = await (await make_context()).new_page()
+    typing_frames: list[str] = []
+    person.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda f: typing_frames.append(str(f)) if '"typing"' in str(f) else None,
+        ),
+    )
     chat = Chat(person)
     await chat.open(f"{server.url}/chat")
     await chat.answer_by_mouse(INTAKE_DE)
@@ -331,6 +339,31 @@ async def test_the_typing_hint_ends_when_the_counsellors_reply_arrives(
     # The reply is what the hint announced: it goes with the reply, not seconds later (the
     # hint of one typing signal lasts 4 s).
     await expect(hint).to_have_count(0, timeout=500)
+    # A typing signal that arrives after the reply (the console sends it as a request of its
+    # own, which the reply can overtake) does not bring the hint back.
+    await counsellor.wait_for_url(re.compile(rf"/console/cases/{case_id}"))
+    before = len(typing_frames)
+    await counsellor.evaluate(LATE_TYPING_JS)
+    for _ in range(50):
+        if len(typing_frames) > before:
+            break
+        await person.wait_for_timeout(100)
+    assert len(typing_frames) > before, "the late typing signal never reached the page"
+    await person.wait_for_timeout(300)  # the page has handled the frame
+    await expect(hint).to_have_count(0, timeout=100)
+    # The counsellor writing again later shows it again.
+    await person.wait_for_timeout(3_000)
+    await counsellor.evaluate(LATE_TYPING_JS)
+    await expect(hint).to_be_visible()
+
+
+LATE_TYPING_JS = """() => {
+  const url = document.querySelector('[data-poll]').getAttribute('data-poll')
+    .replace(/status\\.json$/, 'typing');
+  const csrf = document.querySelector('input[name=csrf]').value;
+  return fetch(url, {method: 'POST', credentials: 'same-origin',
+                     headers: {'X-CSRF-Token': csrf}}).then(r => r.status);
+}"""
 
 
 @pytest.mark.timeout(120)
