@@ -213,3 +213,29 @@ async def test_preview_again_in_the_same_tab_after_the_draft_was_discarded_and_s
         await page.get_by_role("link", name="Zurück zum Editor").click()
         await page.get_by_role("button", name="Entwurf verwerfen").click()
         await expect(page.get_by_role("status")).to_contain_text("verworfen")
+
+
+@pytest.mark.timeout(300)
+async def test_the_preview_shows_the_offices_contact_where_the_flow_says_office_contact(
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path, shots: Path
+) -> None:
+    # The preview plays the draft as a person sees it: declining consent gives the office's
+    # contact from the settings, never the raw placeholder.
+    server = make_server(ANLAUFSTELLE_OFFICE_CONTACT__PHONE="0511 616-12345")
+    await server.astart()
+    page = await (await make_context(bypass_csp=True, viewport=DESKTOP)).new_page()
+    await log_in_as_admin(page, server, tmp_path)
+    await page.get_by_role("link", name="Dialoge").click()
+    await page.get_by_role("link", name="intake", exact=True).click()
+    await page.get_by_role("button", name="Entwurf aus der aktuellen Version anlegen").click()
+    await page.get_by_role("link", name="Vorschau im Chat: Deutsch").click()
+    preview = Chat(page)
+    await preview.wait_for_question(CONSENT_QUESTION)
+    await preview.click_answer("one", ["Nein"])
+    farewell = preview.line("Sie können jederzeit wiederkommen")
+    await expect(farewell).to_contain_text("Telefon: 0511 616-12345")
+    await expect(farewell.get_by_role("link", name="0511 616-12345")).to_have_attribute(
+        "href", "tel:051161612345"
+    )
+    await expect(preview.log).not_to_contain_text("{office_contact}")
+    await page.screenshot(path=str(shots / "flow-preview-declined.png"))
