@@ -6,15 +6,19 @@ the CLI prints it and exits non-zero instead of showing a traceback.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock, SystemClock
 from bot.conversation.flows import SHIPPED_INTAKE
 from bot.settings import Settings
 from storage import integrity, meta, teams
 from storage.crypto import KdfParams, ServerKey, ServerKeyError
-from storage.db import Database, DatabaseUnavailable, sqlite_file
+from storage.db import Database, DatabaseDamaged, DatabaseUnavailable, is_damage, sqlite_file
 from storage.meta import WrongServerKey
 from storage.migrate import current_revision, exclusive_start, head_revision, knows, upgrade
 from storage.store import Store, Tx
@@ -25,6 +29,33 @@ DEMO_COUNSELLOR = "demo"
 
 class StartupError(Exception):
     """The service cannot start; the message says why and what to do."""
+
+
+class KeyDoesNotFit(StartupError):
+    """The server key file is readable but not the key this database was made with."""
+
+
+RESTORE = (
+    "stop the service and restore the last backup with its server key "
+    '(docs/operations.md, Backup and restore, "A damaged database")'
+)
+"""What to do about a damaged database: nothing else mends it."""
+
+
+def damaged(text: str) -> str:
+    """A damaged database's one line: which database, SQLite's word on it, what to do."""
+    return f"{text}: {RESTORE}"
+
+
+@contextlib.contextmanager
+def damage_reported(db: Database) -> Iterator[None]:
+    """A damaged page that a query runs into becomes one StartupError, not a traceback."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_damage(exc):
+            raise
+        raise StartupError(damaged(db.damaged(str(exc.orig)))) from None
 
 
 @dataclass(frozen=True)
@@ -148,7 +179,12 @@ async def open_store(
         raise StartupError(str(exc)) from None
     except WrongServerKey as exc:
         await db.dispose()
-        raise StartupError(str(exc)) from None
+        raise KeyDoesNotFit(str(exc)) from None
+    except DBAPIError as exc:
+        await db.dispose()
+        if not is_damage(exc):
+            raise
+        raise StartupError(damaged(db.damaged(str(exc.orig)))) from None
     except BaseException:
         await db.dispose()
         raise
@@ -175,6 +211,9 @@ async def open_database(
         )
     try:
         await db.check()
+    except DatabaseDamaged as exc:
+        await db.dispose()
+        raise StartupError(damaged(str(exc))) from None
     except DatabaseUnavailable as exc:
         await db.dispose()
         raise StartupError(str(exc)) from None
@@ -183,7 +222,8 @@ async def open_database(
 
 async def check_schema(db: Database) -> None:
     """StartupError unless the database has this version's schema; reads only."""
-    current = await current_revision(db)
+    with damage_reported(db):
+        current = await current_revision(db)
     if current is None:
         raise StartupError(f"{_no_database(db)} (it has no tables)")
     head = head_revision()

@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from bot import collector, log_format, log_safety, resources
 from bot.cli import translations as translations_cli
 from bot.cli.bootstrap import (
     LISTEN_ADDRESS,
+    KeyDoesNotFit,
     StartupError,
     check_schema,
     console_base,
+    damage_reported,
+    damaged,
     first_start,
     kdf_params,
     open_database,
@@ -56,6 +60,7 @@ from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
 from storage import meta, stats, teams
 from storage.crypto import PRODUCTION_FLOOR, ServerKey
+from storage.db import Database, is_damage
 from storage.migrate import exclusive_start
 from storage.store import Store
 from storage.teams import TeamError
@@ -266,6 +271,13 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except FlowErrors as exc:
         for err in exc.errors:
             print(str(err), file=sys.stderr)
+        return EXIT_FAILURE
+    except DBAPIError as exc:
+        # A damaged page that a command runs into after the start-up checks passed.
+        if not is_damage(exc):
+            raise
+        said = damaged(f"the database is damaged ({exc.orig})")
+        print(f"anlaufstelle: error: {said}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
@@ -577,29 +589,10 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
         key = server_key(settings, create=False)
     except StartupError as exc:
         problem(str(exc))
-    else:
-        out.write(f"  server key: ok ({key.fingerprint()})\n")
+    # The key is "ok" only once the database has accepted it as its own; until then it is
+    # only a readable file, and a key of another installation reads just as well.
     try:
-        if key is None:
-            # Without the key the database can still be found, but not checked against it.
-            db = await open_database(settings, create=False)
-            try:
-                await check_schema(db)
-            finally:
-                await db.dispose()
-            out.write(f"  database: found ({db.backend}, schema current), key not checked\n")
-        else:
-            store, _ = await open_store(settings, create=False)
-            try:
-                office = await OfficeConfig(settings, store).refresh()
-            finally:
-                await store.close()
-            out.write(f"  database: ok ({store.db.backend}, schema current)\n")
-            if office.overrides:
-                out.write(
-                    f"    changed in the console: {', '.join(sorted(office.overrides))} "
-                    f"(retention now {office.retention_days} days)\n"
-                )
+        await _doctor_database(settings, key, out, problem)
     except (StartupError, SettingsError) as exc:
         problem(str(exc))
     for path in shipped_flows(settings):
@@ -623,6 +616,66 @@ async def _doctor(settings: Settings, args: argparse.Namespace, out: TextIO) -> 
     for text in problems:
         print(f"anlaufstelle: error: {text}", file=sys.stderr)
     return EXIT_FAILURE if problems else 0
+
+
+async def _doctor_database(
+    settings: Settings, key: ServerKey | None, out: TextIO, problem: Callable[[str], None]
+) -> None:
+    """Doctor's database lines: the key checked against it, its schema and every page."""
+    if key is None:
+        # Without the key the database can still be found, but not checked against it.
+        db = await open_database(settings, create=False)
+        try:
+            await check_schema(db)
+            damage = await db.quick_check()
+        finally:
+            await db.dispose()
+        if not _damaged_pages(db, damage, problem):
+            out.write(f"  database: found ({db.backend}, schema current), key not checked\n")
+            _say_pages_ok(damage, out)
+        return
+    try:
+        store, _ = await open_store(settings, create=False)
+    except KeyDoesNotFit:
+        raise
+    except StartupError:
+        out.write(
+            f"  server key: readable ({key.fingerprint()}), not checked: "
+            "the database could not be opened\n"
+        )
+        raise
+    db = store.db
+    out.write(f"  server key: ok ({key.fingerprint()}), the one this database was made with\n")
+    try:
+        # Every page first: a damaged one is the news, whatever else reads.
+        damage = await db.quick_check()
+        if _damaged_pages(db, damage, problem):
+            return
+        with damage_reported(db):
+            office = await OfficeConfig(settings, store).refresh()
+    finally:
+        await store.close()
+    out.write(f"  database: ok ({db.backend}, schema current)\n")
+    _say_pages_ok(damage, out)
+    if office.overrides:
+        out.write(
+            f"    changed in the console: {', '.join(sorted(office.overrides))} "
+            f"(retention now {office.retention_days} days)\n"
+        )
+
+
+def _damaged_pages(db: Database, damage: list[str] | None, problem: Callable[[str], None]) -> bool:
+    """Report what quick_check found, if anything; True when the database is damaged."""
+    if not damage:
+        return False
+    more = f"; {len(damage) - 1} more problems" if len(damage) > 1 else ""
+    problem(damaged(db.damaged(f"{damage[0]}{more}")))
+    return True
+
+
+def _say_pages_ok(damage: list[str] | None, out: TextIO) -> None:
+    if damage is not None:  # None: PostgreSQL, not checked
+        out.write("  database pages: ok (SQLite quick_check read every page)\n")
 
 
 async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

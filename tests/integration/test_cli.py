@@ -353,14 +353,20 @@ def test_server_key_of_another_installation_is_refused(
     assert result.returncode == 1
     assert "server key is not the one this database was created with" in message
     assert "database: ok" not in result.stdout
+    # The key file reads fine, but it does not fit: never called "ok" beforehand.
+    assert "server key: ok" not in result.stdout
 
 
 def test_doctor_on_a_healthy_installation(installed: Installed) -> None:
     result = installed.cli("doctor")
     assert result.returncode == 0, result.stderr
     assert result.error_lines() == []
-    assert "server key: ok" in result.stdout
+    checked = re.search(
+        r"server key: ok \((\w+)\), the one this database was made with", result.stdout
+    )
+    assert checked and checked.group(1) == ServerKey.load(installed.server_key).fingerprint()
     assert "database: ok (sqlite, schema current)" in result.stdout
+    assert "database pages: ok (SQLite quick_check read every page)" in result.stdout
     assert f"flow {INTAKE}: ok" in result.stdout
     # What `serve` will have for chat sockets under the machine's open-files limit.
     assert re.search(r"open files: limit \S+, hard limit \S+; serve raises it to", result.stdout)
@@ -574,6 +580,82 @@ def test_database_url_with_a_sync_driver(installed: Installed) -> None:
     assert result.returncode == 1
     assert "unsupported database URL sqlite://" in message
     assert "sqlite+aiosqlite://" in message
+
+
+def _copy_of(installed: Installed, tmp_path: Path) -> Cli:
+    """The installation's database, copied as the backup guide does, and its key."""
+    copy = Cli(tmp_path, tmp_path / "copy")
+    copy.data_dir.mkdir(mode=0o700)
+    with (
+        contextlib.closing(sqlite3.connect(installed.cli.data_dir / DB_NAME)) as source,
+        contextlib.closing(sqlite3.connect(copy.data_dir / DB_NAME)) as target,
+    ):
+        source.backup(target)
+    shutil.copy2(installed.server_key, copy.data_dir / "server.key")
+    return copy
+
+
+def _damage(database: Path, *, table: str | None = None, offset: int = 0, data: bytes) -> None:
+    """Overwrite bytes of the file: at `offset` of the root page of `table`, or of the header."""
+    page = 1
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        if table is not None:
+            (page,) = db.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+            ).fetchone()
+    with database.open("r+b") as file:
+        file.seek((page - 1) * size + offset)
+        file.write(data)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        # The audit log's page: no start-up query reads it, so opening succeeds.
+        pytest.param(
+            {"table": "audit_log", "data": b"\xff" * 16},
+            "database disk image is malformed",
+            id="unread-page",
+        ),
+        # The header claims free pages the file does not have.
+        pytest.param(
+            {"offset": 36, "data": (5).to_bytes(4, "big")},
+            "Main freelist: size is 0 but should be 5",
+            id="free-page-count",
+        ),
+    ],
+)
+def test_doctor_reads_every_page_of_a_damaged_database(
+    installed: Installed, tmp_path: Path, damage: dict[str, Any], said: str
+) -> None:
+    copy = _copy_of(installed, tmp_path)
+    assert copy("doctor").returncode == 0  # the copy itself is sound
+    _damage(copy.data_dir / DB_NAME, **damage)
+    result = copy("doctor")
+    message = result.one_error()
+    assert result.returncode == 1
+    url = f"sqlite+aiosqlite:///{copy.data_dir / DB_NAME}"
+    assert message == (
+        f"anlaufstelle: error: the sqlite database at {url} is damaged ({said}): stop the "
+        "service and restore the last backup with its server key (docs/operations.md, "
+        'Backup and restore, "A damaged database")'
+    )
+    assert "database: ok" not in result.stdout
+    assert "database pages: ok" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["doctor", "stats", "serve", "init"])
+def test_a_damaged_page_every_command_reads_is_one_line(
+    installed: Installed, tmp_path: Path, command: str
+) -> None:
+    copy = _copy_of(installed, tmp_path)
+    _damage(copy.data_dir / DB_NAME, table="alembic_version", data=b"\xff" * 16)
+    result = copy(command, timeout=30)
+    message = result.one_error()
+    assert result.returncode == 1
+    assert "is damaged (database disk image is malformed): stop the service and restore" in message
+    assert "running on" not in result.stdout
 
 
 # ------------------------------------------------------------------------- command line
