@@ -93,8 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         "init", help="create the server key, the database and a demo team and counsellor"
     )
     serve = sub.add_parser("serve", help="run the service (creates everything on the first start)")
-    serve.add_argument("--host", help="listen address (default: the host setting, 127.0.0.1)")
-    serve.add_argument("--port", type=_port, help="listen port (default: the port setting, 8080)")
+    _listen_options(serve)
     serve.add_argument(
         "--workers",
         type=_workers,
@@ -108,11 +107,13 @@ def _parser() -> argparse.ArgumentParser:
         help="close idle bot conversations, wipe their answers and delete cases past the "
         "retention period, now",
     )
-    sub.add_parser(
+    doctor = sub.add_parser(
         "doctor",
         help="show the settings in effect and check secret files, server key, database and "
         "flows; changes nothing",
     )
+    # The same as serve's, so doctor shows the address a `serve --port ...` answers on.
+    _listen_options(doctor)
     sub.add_parser("stats", help="print the anonymous statistics (counts below 5 hidden)")
 
     flows = sub.add_parser("flows", help="validate, simulate, draw and publish dialog flows")
@@ -191,6 +192,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="listen address (default: the host setting, 127.0.0.1)")
+    parser.add_argument("--port", type=_port, help="listen port (default: the port setting, 8080)")
+
+
 def subcommands(
     parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
 ) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
@@ -245,9 +251,13 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "flows" and args.flows_command in translations_cli.COMMANDS:
             return translations_cli.run(args, out)
         settings = load_settings(args.config)
-        if args.command == "serve":
+        if args.command in ("serve", "doctor"):
             # The command line wins over the environment and the file, as operators expect.
-            chosen = {"host": args.host, "port": args.port, "workers": args.workers}
+            chosen = {
+                "host": args.host,
+                "port": args.port,
+                "workers": getattr(args, "workers", None),
+            }
             settings = settings.model_copy(
                 update={k: v for k, v in chosen.items() if v is not None}
             )
@@ -653,6 +663,8 @@ async def _doctor_database(
             return
         with damage_reported(db):
             office = await OfficeConfig(settings, store).refresh()
+            async with store.read() as tx:
+                listened = await meta.get(tx, LISTEN_ADDRESS)
     finally:
         await store.close()
     out.write(f"  database: ok ({db.backend}, schema current)\n")
@@ -662,6 +674,7 @@ async def _doctor_database(
             f"    changed in the console: {', '.join(sorted(office.overrides))} "
             f"(retention now {office.retention_days} days)\n"
         )
+    _say_where_served(settings, listened, out)
 
 
 def _damaged_pages(db: Database, damage: list[str] | None, problem: Callable[[str], None]) -> bool:
@@ -676,6 +689,19 @@ def _damaged_pages(db: Database, damage: list[str] | None, problem: Callable[[st
 def _say_pages_ok(damage: list[str] | None, out: TextIO) -> None:
     if damage is not None:  # None: PostgreSQL, not checked
         out.write("  database pages: ok (SQLite quick_check read every page)\n")
+
+
+def _say_where_served(settings: Settings, listened: str | None, out: TextIO) -> None:
+    """The address `serve` last answered on, when it is not the one doctor was given: the
+    service was started with --host/--port or other settings than this doctor's."""
+    if listened is None or settings.console.public_url:
+        return  # with a public URL, serve records that, not where it listened
+    if listened != console_base(settings):
+        out.write(
+            f"  note: the service last listened on {listened}/, not on the listen address "
+            "above: it was started with other settings or --host/--port; give doctor the "
+            "same ones to check those\n"
+        )
 
 
 async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -746,6 +746,30 @@ def test_serve_host_and_port_on_the_command_line_win(cli: Cli) -> None:
         assert healthy(f"http://127.0.0.1:{port}")
 
 
+def test_doctor_shows_the_listen_address_serve_answers_on(cli: Cli) -> None:
+    """An admin who started `serve --port P` reads P in doctor's output: given the same
+    options, or named as where the service last listened when doctor was not given them."""
+    assert cli("init").returncode == 0
+    port = free_port()
+    with serving(cli, "--port", str(port)) as (_, output):
+        assert f"running on http://127.0.0.1:{port}/" in output
+    plain = cli("doctor")
+    assert plain.returncode == 0, plain.stderr
+    assert re.search(r"listen address: +127\.0\.0\.1:8080\n", plain.stdout)
+    assert (
+        f"note: the service last listened on http://127.0.0.1:{port}/, not on the listen "
+        "address above: it was started with other settings or --host/--port; give doctor "
+        "the same ones to check those"
+    ) in plain.stdout
+    same = cli("doctor", "--port", str(port))
+    assert same.returncode == 0, same.stderr
+    assert re.search(rf"listen address: +127\.0\.0\.1:{port}\n", same.stdout)
+    assert "note: the service last listened" not in same.stdout
+    wide = cli("doctor", "--host", "localhost", "--port", "70000")
+    assert wide.returncode == 2
+    assert "port 70000 is not between 1 and 65535" in wide.stderr
+
+
 def test_serve_port_out_of_range_is_a_usage_error(cli: Cli) -> None:
     result = cli("serve", "--port", "70000")
     assert result.returncode == 2
