@@ -7,7 +7,7 @@ the CLI prints it and exits non-zero instead of showing a traceback.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +56,11 @@ def damage_reported(db: Database) -> Iterator[None]:
         if not is_damage(exc):
             raise
         raise StartupError(damaged(db.damaged(str(exc.orig)))) from None
+
+
+Migrated = Callable[[str | None, str | None], None]
+"""Told the schema a database had before `open_store` migrated it and the one it has now
+(before is None for a new database); equal when there was nothing to do."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ async def open_store(
     create: bool,
     first_start: bool = True,
     clock: Clock | None = None,
+    migrated: Migrated | None = None,
 ) -> tuple[Store, FirstStart | None]:
     """Open the database; returns the store and the first-start secrets, if made now.
 
@@ -127,7 +133,7 @@ async def open_store(
     as "no database here" instead of being filled with a new, empty installation.
 
     The store runs on `clock` (the machine's if not given); `serve` hands the same clock to
-    the app factory.
+    the app factory. With create=True, `migrated` hears what the migration did.
     """
     if create:
         try:
@@ -150,8 +156,10 @@ async def open_store(
         first = None
         if create:
             async with exclusive_start(db):
-                await _refuse_newer_schema(db)
+                before = await _refuse_newer_schema(db)
                 await upgrade(db)
+                if migrated is not None:
+                    migrated(before, await current_revision(db))
                 async with store.tx() as tx:
                     try:
                         await meta.check_server_key(tx)
@@ -234,15 +242,17 @@ async def check_schema(db: Database) -> None:
         )
 
 
-async def _refuse_newer_schema(db: Database) -> None:
+async def _refuse_newer_schema(db: Database) -> str | None:
     """A replica whose code is older than the database's schema (another replica was
-    upgraded first) must not run against it: one line, before anything is touched."""
+    upgraded first) must not run against it: one line, before anything is touched.
+    Returns the schema the database has (None: no tables yet)."""
     current = await current_revision(db)
     if current is not None and not knows(current):
         raise StartupError(
             f"the database at {db.safe_url} has schema {current}, newer than this version of "
             f"Anlaufstelle knows (up to {head_revision()}): start the newer version here too"
         )
+    return current
 
 
 def _no_database(db: Database) -> str:

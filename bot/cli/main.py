@@ -330,13 +330,29 @@ Handler = Callable[[Settings, argparse.Namespace, TextIO], Coroutine[Any, Any, i
 
 
 async def _init(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    store, first = await open_store(settings, create=True)
+    schema: list[str] = []
+
+    def migrated(before: str | None, after: str | None) -> None:
+        schema.append(_migration_said(before, after))
+
+    store, first = await open_store(settings, create=True, migrated=migrated)
     await store.close()
     if first is None:
         out.write(f"Already initialised: {store.db.safe_url}\n")
+        out.writelines(f"{line}\n" for line in schema)
     else:
+        out.writelines(f"{line}\n" for line in schema)
         out.write(first_start_notice(first))
     return 0
+
+
+def _migration_said(before: str | None, after: str | None) -> str:
+    """What `init` did to the schema, in the words of docs/operations.md (Upgrades)."""
+    if before is None:
+        return f"Database created with schema version {after}."
+    if before == after:
+        return f"Database schema version {after}: already up to date, nothing migrated."
+    return f"Database migrated from schema version {before} to {after}."
 
 
 async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -355,7 +371,15 @@ async def _serve(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     elif settings.workers > 1:
         _port_is_free(settings.host, settings.port)
     clock = SystemClock()
-    store, _ = await open_store(settings, create=True, first_start=False, clock=clock)
+
+    def migrated(before: str | None, after: str | None) -> None:
+        # An upgrade's migration is named in the journal; a start with nothing to do is quiet.
+        if before is not None and before != after:
+            out.write(_migration_said(before, after) + "\n")
+
+    store, _ = await open_store(
+        settings, create=True, first_start=False, clock=clock, migrated=migrated
+    )
     try:
         # Bound, not yet listening: the port is ours before the first start makes secrets,
         # and nobody is served before they are printed.

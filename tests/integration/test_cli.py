@@ -1075,6 +1075,52 @@ def test_first_init_shows_secrets_once_and_second_init_refuses(installed: Instal
     assert "password" not in again.stdout
 
 
+def _schema_before_the_newest() -> tuple[str, str]:
+    """The newest schema version and the one before it, as the migrations name them."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import _config, head_revision
+
+    head = head_revision()
+    assert head is not None
+    previous = ScriptDirectory.from_config(_config()).get_revision(head).down_revision
+    assert isinstance(previous, str)
+    return previous, head
+
+
+def test_init_and_serve_say_what_they_did_to_the_schema(cli: Cli) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from storage.migrate import _config
+
+    previous, head = _schema_before_the_newest()
+    made = cli("init")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"Database created with schema version {head}.\nFirst start:")
+    again = cli("init")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.endswith(
+        f"Database schema version {head}: already up to date, nothing migrated.\n"
+    )
+
+    # A database of the version before, as an upgrade finds it.
+    for older in (cli.cwd / "older-init", cli.cwd / "older-serve"):
+        older.mkdir(mode=0o700)
+        engine = create_engine(f"sqlite:///{older / DB_NAME}")
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), previous)
+        engine.dispose()
+    upgraded = cli("init", ANLAUFSTELLE_DATA_DIR=str(cli.cwd / "older-init"))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"Database migrated from schema version {previous} to {head}.\n" in upgraded.stdout
+    served = Cli(cli.cwd, cli.cwd / "older-serve")
+    with serving(served, "--port", str(free_port())) as (_, output):
+        assert f"Database migrated from schema version {previous} to {head}.\n" in output
+    with serving(served, "--port", str(free_port())) as (_, output):
+        assert "Database" not in output  # nothing to migrate: nothing said
+
+
 def _counsellor(
     installed: Installed, tmp_path: Path, name: str, recovery_key: str, password: str
 ) -> Result:
