@@ -135,10 +135,18 @@ class EngineError(RuntimeError):
     that loop forever (a flow that passed validation never raises this)."""
 
 
-def new_state(flow: Flow, language: str | None = None) -> DialogState:
-    """A fresh state in `language` when the flow offers it, else the flow's default."""
+def new_state(flow: Flow, language: str | None = None, *, guessed: bool = False) -> DialogState:
+    """A fresh state in `language` when the flow offers it, else the flow's default.
+
+    `guessed`: `language` is only what the channel knows of the person (their messenger's
+    setting), not their choice; it is pre-selected at every language question, as with
+    `Start(language)`, whatever input begins the dialog (a first "Hallo" as much as /start).
+    """
     if language is not None and language in flow.languages:
-        return DialogState(language=language)
+        state = DialogState(language=language)
+        if guessed:
+            _suggest_language(flow, state, language)
+        return state
     return DialogState(language=flow.default_language)
 
 
@@ -330,6 +338,13 @@ def _language_choice(node: Node, language: str) -> Choice | None:
     return None
 
 
+def _suggest_language(flow: Flow, state: DialogState, language: str) -> None:
+    """Pre-select a guessed language at every language question (one tap to confirm)."""
+    for node in flow.nodes:
+        if isinstance(node, SingleChoiceNode) and _language_choice(node, language):
+            state.suggested[node.key] = [language]
+
+
 def consented(flow: Flow, state: DialogState) -> bool:
     """The person has agreed to the storing of what they send: every consent question of the
     flow was answered with accept (stored as True; a flow without one asks nothing first).
@@ -452,10 +467,7 @@ class _Run:
         self.enter(self.flow.start)
 
     def suggest_language(self, language: str) -> None:
-        """Pre-select a guessed language at every language question (one tap to confirm)."""
-        for node in self.flow.nodes:
-            if isinstance(node, SingleChoiceNode) and _language_choice(node, language):
-                self.state.suggested[node.key] = [language]
+        _suggest_language(self.flow, self.state, language)
 
     def chosen_language(self, node: SingleChoiceNode) -> _Answer | None:
         """The answer a language question already has: the language the person chose outside

@@ -90,7 +90,10 @@ class InboundMessage:
     choices: tuple[str, ...] | None = None
     command: Command | None = None
     language: str | None = None
-    """Set with command "start" (the channel's known language) or alone to switch language."""
+    """Set with command "start" (the channel's known language) or alone to switch language.
+    Beside anything else (text, a choice, a file, another command) it is only the channel's
+    known language: a conversation this message begins starts in it, a running one keeps
+    its own (`switches_language`)."""
     language_chosen: bool = False
     """With command "start": the person chose `language` themselves (the web chat's language
     control), so the flow's language question is skipped; otherwise it is only a guess
@@ -111,6 +114,14 @@ class InboundMessage:
     """A file the person sent, as it came (the conversation service checks and cleans it,
     bot/evidence): its bytes, or where they wait (the web chat spools an upload to disk,
     encrypted, while it arrives). Never shown in a repr or a log."""
+
+    @property
+    def switches_language(self) -> bool:
+        """`language` is to be taken now: alone (the person chose it) or with "start"."""
+        if self.language is None:
+            return False
+        others = (self.text, self.choice, self.choices, self.attachment)
+        return self.command == "start" or (self.command is None and all(x is None for x in others))
 
     def __post_init__(self) -> None:
         # Whatever the adapter parsed (PTB's own JSON when polling, too): nothing unstorable

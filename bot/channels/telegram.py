@@ -111,6 +111,13 @@ class Backend(Protocol):
     async def forget(self, channel: str, address: str) -> int: ...
 
 
+def app_language(code: str | None) -> str | None:
+    """The language of the person's Telegram app (`language_code`, "en-GB" → "en"), or None
+    when Telegram does not say. Only a hint: the service takes it where the flow speaks it."""
+    base = (code or "").split("-")[0].lower()
+    return base if base.isascii() and base.isalpha() else None
+
+
 Languages = Callable[[], Awaitable[Sequence[str]]]
 """The languages the current flow speaks, for the /language buttons."""
 
@@ -420,26 +427,27 @@ class TelegramReceiver:
                 log.info("telegram: a non-text message was declined")
                 await self._say(chat_id, "non_text", language)
                 return
-            await self._file(chat_id, message, sent, language)
+            await self._file(chat_id, message, sent, language, app_language(hint))
             return
         address, client_id = str(chat_id), f"m{message.message_id}"
         command = parse_command(message.text)
         fields: dict[str, Any]
         if command is None:
-            fields = {"text": message.text}
+            # The app's language goes with every message, not only /start: a person whose
+            # first message is "Hello" starts in English (the service takes it only for a
+            # conversation this message begins).
+            fields = {"text": message.text, "language": app_language(hint)}
         elif command.name == "start":
             # The app's language is only a guess: pre-selected at the language question.
-            base = (hint or "").split("-")[0].lower()
+            base = app_language(hint)
             flow_language = base if base in await self.languages() else None
             fields = {
                 "command": "start",
                 "language": flow_language,
                 "source": source_tag(command.payload),
             }
-        elif command.name == "restart":
-            fields = {"command": "restart"}
-        elif command.name == "back":
-            fields = {"command": "back"}
+        elif command.name in ("restart", "back"):
+            fields = {"command": command.name, "language": app_language(hint)}
         elif command.name == "language":
             offered = [code for code in await self.languages() if code in texts.LANGUAGE_NAMES]
             await self._say(chat_id, "language_prompt", language, render.language_keyboard(offered))
@@ -458,7 +466,9 @@ class TelegramReceiver:
         await self._first_contact(chat_id, language)
         await self._deliver(msg)
 
-    async def _file(self, chat_id: int, message: Message, sent: SentFile, language: str) -> None:
+    async def _file(
+        self, chat_id: int, message: Message, sent: SentFile, language: str, hint: str | None
+    ) -> None:
         """A photo or document: fetched through the Bot API (getFile) and handed to the
         service as it came; the service checks and cleans it before anything is stored."""
         limits = self.file_limits
@@ -490,7 +500,7 @@ class TelegramReceiver:
         if message.caption:
             # What the person wrote with it counts as their next message.
             caption = InboundMessage(
-                NAME, str(chat_id), f"m{message.message_id}c", text=message.caption
+                NAME, str(chat_id), f"m{message.message_id}c", text=message.caption, language=hint
             )
             await self._deliver(caption)
 

@@ -57,7 +57,9 @@ async def bot_turn(
     material made beforehand (see `ConversationService._unit`)."""
     flow = await ctx.catalog.flow(tx, conv.flow_version_id)
     raw = await conversations.load_state(tx, conv.id)
-    state = load_state(raw, flow, msg.language, conv.id)
+    # The channel's language (e.g. Telegram's app setting) beside any first message, not
+    # only /start: a first "Hello" begins in English, the language question pre-selected.
+    state = load_state(raw, flow, msg.language, conv.id, guessed=not msg.language_chosen)
     local_now = tx.now.astimezone(ctx.timezone)
     office_open = ctx.office_hours is None or ctx.office_hours.is_open(tx.now)
     result = engine.step(flow, state, to_input(msg, suggested), local_now, office_open=office_open)

@@ -97,7 +97,10 @@ async def receive(tx: Tx, ctx: Context, msg: InboundMessage) -> Handled | Driven
         # Handed over: to the case, never to Rasa.
         return await to_case(tx, ctx, contact, conv, msg)
     flow = await ctx.catalog.flow(tx, conv.flow_version_id)
-    language = msg.language if msg.language in flow.languages else conv.language
+    # A hint beside a text (Telegram's app language) must not switch a running conversation:
+    # a new one already began in it.
+    switched = msg.switches_language and msg.language in flow.languages
+    language = msg.language if switched and msg.language is not None else conv.language
     state = driven_state(await conversations.load_state(tx, conv.id))
     body = inbound_body(msg)
     if msg.choice is not None:

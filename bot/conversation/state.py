@@ -28,9 +28,18 @@ log = logging.getLogger(__name__)
 
 
 def load_state(
-    raw: dict[str, Any] | None, flow: Flow, language: str | None, conversation_id: int
+    raw: dict[str, Any] | None,
+    flow: Flow,
+    language: str | None,
+    conversation_id: int,
+    *,
+    guessed: bool = False,
 ) -> DialogState:
-    fresh = engine.new_state(flow, language if language in flow.languages else None)
+    """`language` and `guessed` only shape a fresh state (see `engine.new_state`): a stored
+    one keeps the language the person has."""
+    fresh = engine.new_state(
+        flow, language if language in flow.languages else None, guessed=guessed
+    )
     if raw is None:
         return fresh
     try:

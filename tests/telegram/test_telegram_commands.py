@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import telegram_texts as texts
+from bot.conversation import case_texts
 from storage.models import Contact, Conversation
 from tests.telegram.conftest import MakeTelegram, Telegram
 from tests.telegram.harness import Person
@@ -205,3 +207,44 @@ async def test_an_app_language_the_flow_lacks_preselects_nothing(
     assert [b["text"] for b in question.keyboard[0]][:2] == ["Deutsch", "Leichte Sprache"]
     await jean.tap(question, "c:en")
     assert (await jean.prompt()).text.startswith("• We only store your answers")
+
+
+@pytest.mark.parametrize(("app", "expected"), [("en", "en"), ("tr", "tr"), ("fr", "de")])
+async def test_a_first_hello_without_start_begins_in_the_app_language(
+    make_telegram: MakeTelegram, person: Callable[..., Person], app: str, expected: str
+) -> None:
+    await make_telegram("intake")
+    someone = person(language_code=app)
+    await someone.say("Hallo")
+    privacy = await someone.next()
+    assert texts.text("privacy", expected, webchat="", legal="").split("\n")[0] in privacy.text
+    notice = await someone.next()
+    assert notice.text == case_texts.text("new_conversation", expected)
+    question = await someone.prompt()
+    if app == expected:
+        # The app's language first and alone, one tap to confirm, as after /start.
+        assert [b["text"] for b in question.keyboard[0]] == [texts.LANGUAGE_NAMES[app]]
+    else:
+        # A language the flow lacks: German, nothing pre-selected.
+        assert [b["text"] for b in question.keyboard[0]][:2] == ["Deutsch", "Leichte Sprache"]
+    await someone.tap(question, f"c:{expected}")
+    consent = await someone.prompt()
+    # The bot's own label in that language too.
+    assert consent.raw.split("\n", 1)[0] == texts.text("bot", expected)
+
+
+async def test_the_app_language_never_switches_a_language_the_person_chose(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    await make_telegram("intake")
+    ayse = person(language_code="tr")
+    await ayse.say("Merhaba")
+    question = await ayse.prompt()
+    await ayse.tap(question, "c:de")
+    consent = await ayse.prompt()
+    assert "Sind Sie damit einverstanden?" in consent.text
+    # Typed, with the Turkish app language beside it: still German.
+    await ayse.say("vielleicht")
+    again = await ayse.prompt()
+    assert "Sind Sie damit einverstanden?" in again.text
+    assert again.raw.split("\n", 1)[0] == texts.text("bot", "de")

@@ -538,6 +538,18 @@ def test_a_guessed_language_is_pre_selected_at_the_language_question() -> None:
     assert step(FLOW, result.state, ChoiceInput("de"), NOW).state.language == "de"
 
 
+def test_a_guessed_language_is_pre_selected_whatever_message_begins_the_dialog() -> None:
+    # A first "Hello" on Telegram: the app's language is the channel's guess, as with Start.
+    fresh = new_state(FLOW, "en", guessed=True)
+    result = step(FLOW, fresh, TextInput("Hello"), NOW)
+    assert said(result) == [("prompt", "Sprache / Language")]
+    assert result.messages[0].suggested == ("en",)
+    assert result.state.language == "en"
+    # Not guessed (no hint): nothing pre-selected.
+    plain = step(FLOW, new_state(FLOW), TextInput("Hello"), NOW)
+    assert plain.messages[0].suggested == ()
+
+
 def test_choosing_the_language_outside_the_dialog_answers_its_waiting_question() -> None:
     state = at([Start()])
     result = step(FLOW, state, SetLanguage("en"), NOW)
