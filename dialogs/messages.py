@@ -67,6 +67,9 @@ ENGLISH: Final[dict[str, str]] = {
     "short_label_too_long": "a short label has at most {max} characters, this one {length}",
     "unknown_placeholder": "unknown placeholder {{{name}}} (known: {known})",
     "placeholder_not_allowed": "placeholder {{{name}}} may only be used in handover and end texts",
+    "channel_placeholder_not_allowed": (
+        "placeholder {{{name}}} may only be used in the text of a node, not in a choice or ui text"
+    ),
     "literal_braces": "literal braces {{ }} are not allowed in texts",
     "ui_missing": "ui lacks texts: {names}",
     "unknown_ui_text": "unknown ui text '{name}' (known: {known})",

@@ -28,6 +28,12 @@ HANDOVER_PLACEHOLDERS = frozenset(
     {"case_code", "case_code_note", "response_time", "office_contact"}
 )
 """Placeholders the conversation service fills after a handover; no other node may use them."""
+CHANNEL_PLACEHOLDERS = frozenset({"way_back"})
+"""Placeholders the conversation service fills for the person's channel, in the text of any
+node: `{way_back}` says how the person comes back later (a case code at the end, or, where
+the chat itself is the way back, that no code is needed). Never in a choice: a typed answer
+is compared with the label as written."""
+PLACEHOLDERS = HANDOVER_PLACEHOLDERS | CHANNEL_PLACEHOLDERS
 
 WHEN_BUCKETS = ("today", "this_week", "this_month", "longer_ago", "not_sure")
 """The 'about when' answers, in the order they are offered."""

@@ -119,7 +119,8 @@ class BotMessage:
     Texts of handover and end nodes may hold `{case_code}`, `{case_code_note}` (the code
     with what it is for on the person's channel) and `{response_time}`, which the
     conversation service fills in after it has created the case, and `{office_contact}` (the
-    office's phone, e-mail, web page and address from the settings).
+    office's phone, e-mail, web page and address from the settings). Any node's text may
+    hold `{way_back}`, filled for the person's channel (the engine knows none).
     """
 
     text: str

@@ -16,10 +16,12 @@ from dialogs.crisis import phrase
 from dialogs.errors import FlowError, Path, SourceMap
 from dialogs.model import (
     ANY_LANGUAGE,
+    CHANNEL_PLACEHOLDERS,
     HANDOVER_PLACEHOLDERS,
     INPUT_NODES,
     OPTIONAL_UI_TEXTS,
     PLACEHOLDER,
+    PLACEHOLDERS,
     SHORT_LABEL_MAX,
     UI_TEXTS,
     WHEN_BUCKETS,
@@ -309,34 +311,37 @@ class _Checker:
 
     # -- texts
 
-    def texts(self) -> Iterator[tuple[Path, Text, bool]]:
-        """Every text of the flow: (path, text, may use handover placeholders)."""
-        yield ("title",), self.flow.title, False
+    def texts(self) -> Iterator[tuple[Path, Text, bool, bool]]:
+        """Every text of the flow: (path, text, may use handover placeholders, is a node's
+        text and so may use channel placeholders)."""
+        yield ("title",), self.flow.title, False, False
         for key, text in self.flow.ui.items():
-            yield ("ui", key), text, False
-        yield ("crisis", "message"), self.flow.crisis.message, False
+            yield ("ui", key), text, False, False
+        yield ("crisis", "message"), self.flow.crisis.message, False, False
         talk_now = self.flow.crisis.talk_now
         if talk_now is not None:
             for key in ("talk", "go_on", "open", "closed", "code_shown"):
                 # What happens next may give the case code, created at that moment.
-                yield ("crisis", "talk_now", key), getattr(talk_now, key), key in ("open", "closed")
+                handover = key in ("open", "closed")
+                yield ("crisis", "talk_now", key), getattr(talk_now, key), handover, handover
         for i, node in enumerate(self.flow.nodes):
             for _, rel, text in node_texts(node):
                 yield (
                     ("nodes", i, *rel),
                     text,
                     isinstance(node, TERMINAL_NODES) and rel == ("text",),
+                    rel == ("text",),
                 )
 
     def check_texts(self) -> None:
-        for path, text, handover in self.texts():
+        for path, text, handover, node_text in self.texts():
             self.check_translations(path, text)
             for lang, value in text.items():
                 if not value.strip():
                     # A question or a button without words: the person sees an empty bubble.
                     self.error((*path, lang), "empty_text", language=lang)
                     continue
-                self.check_placeholders((*path, lang), value, handover)
+                self.check_placeholders((*path, lang), value, handover, node_text)
                 if path[-1] == "short" and len(value) > SHORT_LABEL_MAX:
                     self.error(
                         (*path, lang),
@@ -357,13 +362,16 @@ class _Checker:
             if lang not in self.languages:
                 self.error((*path, lang), "language_undeclared", key=True, language=lang)
 
-    def check_placeholders(self, path: Path, value: str, handover: bool) -> None:
+    def check_placeholders(self, path: Path, value: str, handover: bool, node_text: bool) -> None:
         for match in PLACEHOLDER.finditer(value):
             name = match.group(1)
-            if name not in HANDOVER_PLACEHOLDERS:
-                allowed = ", ".join(f"{{{p}}}" for p in sorted(HANDOVER_PLACEHOLDERS))
+            if name not in PLACEHOLDERS:
+                allowed = ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))
                 self.error(path, "unknown_placeholder", name=name, known=allowed)
-            elif not handover:
+            elif name in CHANNEL_PLACEHOLDERS:
+                if not node_text:
+                    self.error(path, "channel_placeholder_not_allowed", name=name)
+            elif name in HANDOVER_PLACEHOLDERS and not handover:
                 self.error(path, "placeholder_not_allowed", name=name)
         rest = PLACEHOLDER.sub("", value)
         if "{" in rest or "}" in rest:

@@ -105,6 +105,10 @@ GERMAN: Final[dict[str, str]] = {
     "placeholder_not_allowed": (
         "Der Platzhalter {{{name}}} geht nur in Texten von Übergabe- und End-Knoten."
     ),
+    "channel_placeholder_not_allowed": (
+        "Der Platzhalter {{{name}}} geht nur im Text eines Knotens, nicht in einer Antwort "
+        "oder einem Text des Dienstes („ui“)."
+    ),
     "literal_braces": "Geschweifte Klammern {{ }} sind in Texten nur für Platzhalter erlaubt.",
     "ui_missing": "Es fehlen Texte des Dienstes („ui“): {names}.",
     "unknown_ui_text": "Einen Text „{name}“ gibt es unter „ui“ nicht. Möglich sind: {known}.",

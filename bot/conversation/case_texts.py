@@ -1,6 +1,7 @@
 """What the person is told when their case changes state outside the dialog: closed by the
 office, reopened because they wrote again, or a new conversation begun instead; and the
-case-code note of the handover text, true on the person's channel.
+case-code note of the handover text and the flow's `{way_back}`, true on the person's
+channel.
 
 The texts live in the catalog (bot/i18n/sources/case.py, bot/i18n/po/). A language the
 service does not speak falls back to the flow's default language, then German.
@@ -33,6 +34,13 @@ def text(notice: Notice, language: str, default_language: str = "de") -> str:
 
 CODELESS_CHANNELS: Final = frozenset({"telegram", "signal"})
 """Channels that take no case code: the chat itself is the way back, so no code is shown."""
+
+
+def way_back(channel: str, language: str, default_language: str = "de") -> str:
+    """`{way_back}` of a flow text: how the person comes back later, true on their channel.
+    Where the chat itself is the way back no code is shown at the end, so none is promised."""
+    key = "case.way_back.chat" if channel in CODELESS_CHANNELS else "case.way_back.code"
+    return UI.get(_language(language, default_language), key)
 
 
 def code_note(channel: str, code: str, language: str, default_language: str = "de") -> str:

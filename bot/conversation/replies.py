@@ -59,6 +59,11 @@ def bot_payload(
     # except where no code is used.
     code_box = created is not None and channel not in case_texts.CODELESS_CHANNELS
     held = created is not None and (code_box or CODE_SLOT in text)
+    if "{way_back}" in text:
+        # The engine knows no channels: what the person is promised about coming back is
+        # filled in here, where the channel is known (no case code on Telegram or Signal).
+        way_back = case_texts.way_back(channel, language, flow.default_language)
+        text = text.replace("{way_back}", way_back)
     if "{response_time}" in text:
         text = text.replace("{response_time}", response_time(ctx, language, flow, now))
     # Right to left: German names and the case code keep their place among the words.

@@ -123,7 +123,7 @@ INTAKE_DE: list[tuple[str, str, list[str]]] = [
     (
         "one",
         "Wie möchten Sie mit uns in Kontakt bleiben?",
-        ["Anonym hier im Chat. Ich komme später mit meinem Fall-Code wieder."],
+        ["Anonym hier im Chat. Ich schreibe später selbst wieder."],
     ),
     ("one", "Zum Schluss eine freiwillige Frage", ["Internet oder Suchmaschine"]),
 ]

@@ -752,3 +752,29 @@ async def test_declining_consent_gives_the_offices_phone_e_mail_and_web_page(
     # with or without the office's contact.
     for number, href in (("110", "110"), ("112", "112"), ("0800 111 0 111", "08001110111")):
         assert f'<a class="tel" href="tel:{href}" dir="ltr">{number}</a>' in page.html
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_the_shipped_intake_promises_the_case_code_it_shows_at_the_end(
+    intake_client: Client, language: str
+) -> None:
+    """The web chat gives a case code: the question on how to stay in touch says so (the
+    flow's {way_back}), and the end shows the code. (Telegram, which shows none, promises
+    none: tests/telegram/test_telegram_languages.py.)"""
+    page = await get_page(intake_client, f"/chat?lang={language}")
+    page, _ = await submit(intake_client, page.answer, "start")
+    for op in ("choice:accept", "choice:no", "choice:this_week"):
+        page, _ = await submit(intake_client, page.answer, op)
+    page, _ = await submit(intake_client, page.answer, "done", choices=["housing"])
+    page, _ = await submit(intake_client, page.answer, "choice:garbsen")
+    page, _ = await submit(intake_client, page.answer, "done", choices=["disability"])
+    page, _ = await submit(intake_client, page.answer, "send", text="Wohnung abgelehnt.")
+    page, _ = await submit(intake_client, page.answer, "choice:affected")
+    page, _ = await submit(intake_client, page.answer, "done", choices=["counselling"])
+    question = page.messages()[-1]
+    promise = UI.get(language, "case.way_back.code")
+    assert question.endswith(promise), question
+    assert "{way_back}" not in page.html
+    page, _ = await submit(intake_client, page.answer, "choice:anonymous_chat")
+    page, _ = await submit(intake_client, page.answer, "choice:internet")
+    assert len(shown_code(page)) == 14

@@ -99,6 +99,9 @@ async def intake(person: Person) -> BotMessage:
     await toggle(person, wishes, "t:counselling")
     await person.tap(wishes, "a:done")
     contact = await person.prompt()
+    # No case code on Telegram, and none promised (the web chat's question says one comes).
+    assert "Einen Fall-Code brauchen Sie hier nicht" in contact.text
+    assert "Am Ende bekommen Sie einen Fall-Code" not in contact.text
     await person.tap(contact, "c:anonymous_chat")
     heard = await person.prompt()
     await person.tap(heard, "c:flyer_poster")

@@ -24,3 +24,9 @@ def test_every_notice_and_code_note_is_written_in_every_intake_language(language
         assert said and (german or said != case_texts.code_note(channel, "K7-ABCD", "de"))
     assert "K7-ABCD" in case_texts.code_note("other", "K7-ABCD", language)
     assert case_texts.code_note("webchat", "K7-ABCD", language) == ""  # said in its code box
+    # {way_back}: a code is promised only where one is shown at the end.
+    for channel in ("webchat", "telegram", "signal"):
+        said = case_texts.way_back(channel, language)
+        assert said and (german or said != case_texts.way_back(channel, "de")), channel
+    assert case_texts.way_back("telegram", language) == case_texts.way_back("signal", language)
+    assert case_texts.way_back("telegram", language) != case_texts.way_back("webchat", language)

@@ -308,7 +308,19 @@ def test_unknown_placeholder_and_literal_braces() -> None:
     assert errors(text) == [
         f"{at(text, chr(34) + 'Code {name}')}: literal braces {{ }} are not allowed in texts",
         f"{at(text, chr(34) + 'Code {name}')}: unknown placeholder {{name}} "
-        "(known: {case_code}, {case_code_note}, {office_contact}, {response_time})",
+        "(known: {case_code}, {case_code_note}, {office_contact}, {response_time}, {way_back})",
+    ]
+
+
+def test_the_channel_placeholder_goes_in_any_nodes_text_but_not_in_a_choice() -> None:
+    # {way_back} is filled for the person's channel, so it may stand in a question.
+    text = mutate("text: {de: Hallo, en: Hello}", "text: {de: 'Hallo {way_back}', en: Hello}")
+    parse_flow(text, "f.yaml")
+    # A typed answer is compared with the label as written: never a placeholder there.
+    label = mutate("label: {de: Stadt, en: City}", "label: {de: 'Stadt {way_back}', en: City}")
+    assert errors(label) == [
+        f"{at(label, chr(39) + 'Stadt')}: placeholder {{way_back}} may only be used in the "
+        "text of a node, not in a choice or ui text"
     ]
 
 

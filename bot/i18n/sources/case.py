@@ -48,6 +48,17 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Einen Fall-Code brauchen Sie in Signal nicht: Schreiben Sie einfach hier in diesem "
         "Chat weiter, auch später.",
     ),
+    # The flow's {way_back}: asked how to stay in touch, the person learns how they come
+    # back, true on their channel.
+    text(
+        "case.way_back.code",
+        "Am Ende bekommen Sie einen Fall-Code. Mit dem Code können Sie später wiederkommen.",
+    ),
+    text(
+        "case.way_back.chat",
+        "Einen Fall-Code brauchen Sie hier nicht: Sie können in diesem Chat jederzeit wieder "
+        "schreiben.",
+    ),
     text(
         "case.code_note.other",
         "Ihr Fall-Code: {code}\n"
