@@ -30,6 +30,9 @@ How inputs are taken (all texts in the state's language):
 - Any `TextInput`, at any node, is first searched for crisis words of every language. On a
   hit the crisis message and `CrisisDetected("words")` come before anything else; a free_text
   node still takes the text as its answer, any other node just asks again.
+- `Aside` (a file's caption) never answers: crisis words in it bring the crisis message (or
+  the crisis box on the danger path) as typed text would; otherwise the open question (or
+  the waiting crisis box) is shown again.
 - The danger path (`crisis.talk_now` in the flow): crisis words or a yes to the crisis check
   show the crisis message as a question with two choices, `talk_now` and `go_on`, and the
   dialog waits there (`state.paused_for`) instead of asking the next question. `talk_now`
@@ -74,6 +77,7 @@ from dialogs.model import (
     YesNoNode,
 )
 from dialogs.steps import (
+    Aside,
     Back,
     BotMessage,
     ChoiceInput,
@@ -420,7 +424,10 @@ class _Run:
     # -- dispatch
 
     def handle(self, inp: Input) -> None:
-        words = isinstance(inp, TextInput) and find_crisis(inp.text, self.flow.crisis.words)
+        words = isinstance(inp, TextInput | Aside) and find_crisis(inp.text, self.flow.crisis.words)
+        if isinstance(inp, Aside):
+            self.aside(words)
+            return
         if self.state.node is None:
             if words:
                 self.crisis("words")
@@ -453,6 +460,25 @@ class _Run:
                 self.prompt()
             case ChoiceInput() | ChoicesInput() | TextInput():
                 self.answer(inp, words=words and talk_now)
+
+    def aside(self, words: bool) -> None:
+        talk_now = self.flow.crisis.talk_now is not None
+        if self.state.paused_for is not None:
+            # The crisis box waits for its choice: shown again, nothing chosen for the person.
+            if words:
+                self.pause(self.state.paused_for, "words")
+            else:
+                box = self.after_talk_now() if self.state.case_created else self.crisis_box()
+                self.outputs.append(box)
+            return
+        node = None if self.state.node is None else self.node(self.state.node)
+        if words and talk_now and isinstance(node, InputNode):
+            self.pause(node.id, "words")
+            return
+        if words:
+            self.crisis("words")
+        if isinstance(node, InputNode):
+            self.prompt()
 
     def begin(self, inp: Input) -> None:
         if isinstance(inp, Start) and inp.language in self.flow.languages:

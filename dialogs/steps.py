@@ -51,6 +51,15 @@ class TextInput:
 
 
 @dataclass(frozen=True)
+class Aside:
+    text: str
+    """Text the person wrote beside the dialog, not to it: a file's caption ("das ist der
+    Brief" under a photo). Never an answer, since the person did not mean one; searched for
+    crisis words like typed text, and the open question is asked again, so the person sees
+    it still waits."""
+
+
+@dataclass(frozen=True)
 class Back:
     pass
 
@@ -65,7 +74,7 @@ class SetLanguage:
     language: str
 
 
-Input = Start | ChoiceInput | ChoicesInput | TextInput | Back | Restart | SetLanguage
+Input = Start | ChoiceInput | ChoicesInput | TextInput | Aside | Back | Restart | SetLanguage
 
 # ---------------------------------------------------------------- state
 

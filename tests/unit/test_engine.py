@@ -12,6 +12,7 @@ from dialogs.engine import EngineError, holds, new_state, step
 from dialogs.loader import load_flow, parse_flow
 from dialogs.model import Condition, Flow
 from dialogs.steps import (
+    Aside,
     Back,
     BotMessage,
     ChoiceInput,
@@ -482,6 +483,27 @@ def test_crisis_words_at_a_choice_node_keep_the_position() -> None:
     assert result.state.answers == before.answers
     assert result.state.history == before.history
     assert result.state.crisis is True
+
+
+def test_a_files_caption_never_answers_and_the_question_is_asked_again() -> None:
+    before = at(TO_STORY)
+    result = step(FLOW, before, Aside("this is the letter"), NOW)
+    assert [m.kind for m in result.messages] == ["prompt"]
+    assert result.messages[0].node_id == "story"
+    assert result.state.node == "story"
+    assert result.state.answers == before.answers
+    assert result.state.history == before.history
+
+
+def test_crisis_words_in_a_caption_bring_the_crisis_message_and_keep_the_question() -> None:
+    before = at(TO_STORY)
+    result = step(FLOW, before, Aside("he said he would kill myself"), NOW)
+    assert result.outputs[:2] == (
+        BotMessage("Call 110", kind="crisis", node_id="story"),
+        CrisisDetected("words"),
+    )
+    assert [m.kind for m in result.messages][1:] == ["prompt"]
+    assert "story" not in result.state.answers and result.state.crisis is True
 
 
 def test_crisis_words_in_another_language_than_the_conversation() -> None:
