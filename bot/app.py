@@ -180,6 +180,7 @@ def create_app(
             settings.legal,
             app[SERVICE].evidence_limits,
             settings.resolved_spool_dir,
+            clock,
         )
         app[TELEGRAM] = runtime
         registry[telegram.NAME] = runtime.channel

@@ -114,6 +114,10 @@ class InboundMessage:
     """A file the person sent, as it came (the conversation service checks and cleans it,
     bot/evidence): its bytes, or where they wait (the web chat spools an upload to disk,
     encrypted, while it arrives). Never shown in a repr or a log."""
+    caption: str | None = dataclasses.field(default=None, repr=False)
+    """What the person wrote with `attachment` (a messenger's caption): kept with the file
+    in the transcript and searched for crisis words, never taken as an answer to a question
+    (the person described the file; they did not answer)."""
 
     @property
     def switches_language(self) -> bool:
@@ -145,6 +149,10 @@ class InboundMessage:
             raise InvalidMessage("address and client message id are required")
         if self.text is not None and len(self.text) > MAX_TEXT_LENGTH:
             raise InvalidMessage(f"text longer than {MAX_TEXT_LENGTH} characters")
+        if self.caption is not None and (
+            self.attachment is None or len(self.caption) > MAX_TEXT_LENGTH
+        ):
+            raise InvalidMessage("a caption comes with a file and is no longer than a text")
         if self.source is not None and (
             self.command != "start" or not SOURCE_TAG.fullmatch(self.source)
         ):

@@ -73,6 +73,7 @@ from bot.channels.base import (
     SlowDown,
     without_lone_surrogates,
 )
+from bot.clock import Clock, SystemClock
 from bot.evidence.limits import Limits
 from bot.evidence.refusals import refusal_text
 from bot.office import legal
@@ -97,6 +98,14 @@ COMMANDS: Final = ("start", "help", "language", "restart", "delete")
 MEMORY_CHATS: Final = 10_000
 """Chats whose last prompt and language the adapter remembers (least recently used go)."""
 RETRY_PAUSE_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+RECEIVED_PAUSE_SECONDS: Final = 30 * 60.0
+"""While the case waits for a counsellor, the person is told at most this often that their
+message arrived. The web chat shows "Ihr Fall wartet …" as a status line; Telegram has none,
+and without a word a person cannot tell whether anyone reads. Told once, they know it for the
+lines they go on writing: five lines in a row get one notice, not five (which would read like
+a machine talking over them). Someone who comes back later while the case still waits (after
+lunch, the next morning) wonders again, so after half an hour the next message is told again.
+Per process like the rest of `ChatMemory`: a restart costs at most one notice more."""
 
 
 class Backend(Protocol):
@@ -183,6 +192,9 @@ class _Chat:
     """The message id of the newest prompt that still shows its keyboard."""
     seen: bool = False
     """The chat is known to have a conversation (so no privacy notice is due)."""
+    received_at: float | None = None
+    """When (monotonic seconds) the person was last told that their message to the waiting
+    case arrived; see `RECEIVED_PAUSE_SECONDS`."""
 
 
 class ChatMemory:
@@ -307,9 +319,11 @@ class TelegramReceiver:
         legal_settings: LegalSettings | None = None,
         file_limits: Limits | None = None,
         spool_dir: Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.bot = bot
         self.backend = backend
+        self.clock = clock or SystemClock()
         self.memory = memory
         self.languages = languages
         self.file_limits = file_limits or Limits()
@@ -393,6 +407,14 @@ class TelegramReceiver:
         """Hand the message to the service; its status ("stale" for an old button,
         "throttled" when it was refused for now and the person asked to wait). `committed`
         runs once it is stored, before its replies go out."""
+        handled = await self._handed(msg, committed)
+        return "throttled" if handled is None else str(getattr(handled, "status", "processed"))
+
+    async def _handed(
+        self, msg: InboundMessage, committed: Callable[[Any], Awaitable[None]] | None = None
+    ) -> Any:
+        """The service's outcome of the message; None when it was refused for now (the
+        person was asked to wait)."""
         try:
             handled = await self.backend.handle(msg, committed)
         except SlowDown:
@@ -400,9 +422,26 @@ class TelegramReceiver:
             # and again. Nothing was stored; the person may send it again later.
             chat_id = int(msg.address)
             await self._say(chat_id, "slow_down", self._language(chat_id, None))
-            return "throttled"
+            return None
         self.memory.get(int(msg.address)).seen = True
-        return str(getattr(handled, "status", "processed"))
+        return handled
+
+    async def _received(self, chat_id: int, language: str, handled: Any) -> None:
+        """Tell a person whose case waits in the queue that their message arrived and is
+        kept for the counsellor (at most every `RECEIVED_PAUSE_SECONDS`). Not while a
+        counsellor has the case (they answer themselves), not when the service's replies
+        said it already (the closed-office notice)."""
+        if handled is None or not getattr(handled, "waits", False):
+            return
+        chat = self.memory.get(chat_id)
+        now = self.clock.monotonic()
+        if getattr(handled, "told_received", False):
+            chat.received_at = now
+            return
+        if chat.received_at is not None and now - chat.received_at < RECEIVED_PAUSE_SECONDS:
+            return
+        chat.received_at = now
+        await self._say(chat_id, "received", language)
 
     async def _first_contact(self, chat_id: int, language: str) -> None:
         """The privacy notice, once, before the first message of a conversation is stored."""
@@ -464,7 +503,7 @@ class TelegramReceiver:
             await self._say(chat_id, "help", language)
             return
         await self._first_contact(chat_id, language)
-        await self._deliver(msg)
+        await self._received(chat_id, language, await self._handed(msg))
 
     async def _file(
         self, chat_id: int, message: Message, sent: SentFile, language: str, hint: str | None
@@ -489,20 +528,30 @@ class TelegramReceiver:
             except TooLarge:
                 await self._tell(chat_id, language, refusal_text("too_large", language, limits))
                 return
-            msg = InboundMessage(NAME, str(chat_id), f"m{message.message_id}", attachment=spool)
+            # The caption describes the file ("das ist der Brief"); it is kept with it and
+            # never answers the open question, which the service asks again.
+            msg = InboundMessage(
+                NAME,
+                str(chat_id),
+                f"m{message.message_id}",
+                attachment=spool,
+                caption=message.caption or None,
+            )
             await self._first_contact(chat_id, language)
+
+            async def stored(_handled: Any) -> None:
+                # Before the replies the file causes (the question asked again), so the
+                # question is the last thing in the chat.
+                said = texts.text("file_received", language)
+                if message.caption:
+                    said = f"{said} {texts.text('caption_kept', language)}"
+                await self._tell(chat_id, language, said)
+
             try:
-                await self._deliver(msg)
+                await self._deliver(msg, stored)
             except FileRefused as refused:
                 await self._tell(chat_id, language, refusal_text(refused.reason, language, limits))
                 return
-        await self._say(chat_id, "file_received", language)
-        if message.caption:
-            # What the person wrote with it counts as their next message.
-            caption = InboundMessage(
-                NAME, str(chat_id), f"m{message.message_id}c", text=message.caption, language=hint
-            )
-            await self._deliver(caption)
 
     # -- buttons
 
@@ -786,6 +835,7 @@ class TelegramRuntime:
         legal_settings: LegalSettings | None = None,
         file_limits: Limits | None = None,
         spool_dir: Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.bot = build_bot(settings)
@@ -800,6 +850,7 @@ class TelegramRuntime:
             legal_settings,
             file_limits,
             spool_dir,
+            clock,
         )
         self.poller = (
             Poller(self.bot, self.receiver, settings) if settings.mode == "polling" else None

@@ -140,10 +140,14 @@ def _file(body: dict[str, Any]) -> dict[str, Any] | None:
         extra = f", {meta['width']} \N{MULTIPLICATION SIGN} {meta['height']} Pixel"
     elif isinstance(meta.get("pages"), int):
         extra = f", {meta['pages']} {'Seite' if meta['pages'] == 1 else 'Seiten'}"
+    said = f"Datei: {FILE_KINDS.get(media_type, 'Datei')}, {_size(size)}{extra}"
+    if body.get("text"):
+        # A messenger's caption: what the person wrote about the file, kept with it.
+        said += f", dazu geschrieben: {body['text']}"
     return {
         "kind": FILE_KINDS.get(media_type, "Datei"),
         "size": _size(size),
-        "text": f"Datei: {FILE_KINDS.get(media_type, 'Datei')}, {_size(size)}{extra}",
+        "text": said,
         "image": media_type.startswith("image/"),
     }
 

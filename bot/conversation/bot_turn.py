@@ -78,7 +78,9 @@ async def bot_turn(
             body["label"] = labels[msg.choice]
         elif msg.choices is not None:
             body["labels"] = [labels.get(c, c) for c in msg.choices]
-    await conversations.append(tx, conv.id, "person", body)
+    if msg.attachment is None:
+        # A file's line, its caption with it, is in the transcript already (files.attach).
+        await conversations.append(tx, conv.id, "person", body)
     sent = 0
     if notice is not None:
         told = case_texts.text(notice, result.state.language, flow.default_language)

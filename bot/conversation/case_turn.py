@@ -9,7 +9,7 @@ from typing import Any
 from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.conversation.context import Context
-from bot.conversation.notices import closed_notice
+from bot.conversation.notices import closed_notice, closed_notice_due
 from bot.conversation.replies import bot_payload, inbound_body, send_bot
 from bot.conversation.units import Handled
 from dialogs.crisis import find_crisis
@@ -31,14 +31,25 @@ async def to_case(
         ctx.typing.stopped(conv.case_id)
     log.info("conversation %s: message for case %s", conv.id, conv.case_id)
     replies = 0
-    if msg.text is not None and await _crisis_words(tx, ctx, contact, conv, msg.text):
+    # Asked before the crisis numbers are written: they are a bot line of this turn, but
+    # they do not say that the office is closed, and a person in danger must know that
+    # nobody reads their message now.
+    closed = conv.owner == "queued" and await closed_notice_due(tx, ctx, conv)
+    if msg.text is not None and await crisis_words(tx, ctx, contact, conv, msg.text):
         replies += 1
-    if conv.owner == "queued" and await closed_notice(tx, ctx, contact, conv):
+    if closed and await closed_notice(tx, ctx, contact, conv, due=True):
         replies += 1
-    return Handled("processed", conv.id, conv.owner, replies=replies)
+    return Handled(
+        "processed",
+        conv.id,
+        conv.owner,
+        replies=replies,
+        waits=conv.owner == "queued",
+        told_received=closed,
+    )
 
 
-async def _crisis_words(
+async def crisis_words(
     tx: Tx, ctx: Context, contact: ContactRef, conv: ConversationRef, text: str
 ) -> bool:
     """Crisis words in a message to the case: the crisis numbers at once, as before the

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.channels.base import ArrivedFile
+from bot.channels.base import ArrivedFile, InboundMessage
+from bot.conversation.bot_turn import bot_turn, dialog_goes_on
+from bot.conversation.case_turn import crisis_words
 from bot.conversation.context import Context
 from bot.conversation.flows import FlowCatalog
-from bot.conversation.notices import closed_notice
+from bot.conversation.notices import closed_notice, closed_notice_due
 from bot.conversation.state import load_state
 from bot.conversation.units import AttachmentRefused, Handled
 from bot.evidence import clean as evidence
@@ -59,10 +61,16 @@ async def attach(
     contact: ContactRef,
     conv: ConversationRef | None,
     clean: evidence.CleanFile,
+    msg: InboundMessage,
 ) -> Handled:
     """A clean file into the person's open conversation, as one of their lines: under
     the server key in the bot phase (the dialog does not move; the question stays
-    open), sealed to the case after handover. A held contact's file is dropped unseen."""
+    open), sealed to the case after handover. A held contact's file is dropped unseen.
+
+    A caption is kept in the file's line and is never an answer: in the dialog it is the
+    engine's `Aside` (crisis words bring the crisis help, and the open question is asked
+    again, so it is the last thing on screen); after the handover its crisis words bring
+    the crisis numbers, as a typed message's do."""
     if contact.blocked:
         log.info("contact %s: a file was dropped (marked as abuse)", contact.id)
         return Handled("processed", None, None)
@@ -81,6 +89,8 @@ async def attach(
         height=clean.height,
         pages=clean.pages,
     )
+    if msg.caption:
+        body["text"] = msg.caption
     await attachments.add(tx, conv.id, body, clean.data)
     log.info(
         "conversation %s: a file (%s, %d bytes) for case %s",
@@ -89,9 +99,23 @@ async def attach(
         len(clean.data),
         conv.case_id,
     )
+    in_dialog = conv.owner == "bot" or await dialog_goes_on(tx, conv)
+    if msg.caption and in_dialog:
+        return await bot_turn(tx, ctx, contact, conv, msg)
     replies = 0
+    # Before the crisis numbers, which do not say that the office is closed (case_turn).
+    closed = conv.owner == "queued" and await closed_notice_due(tx, ctx, conv)
+    if msg.caption and await crisis_words(tx, ctx, contact, conv, msg.caption):
+        replies += 1
     if conv.case_id is not None:
         ctx.typing.stopped(conv.case_id)
-        if conv.owner == "queued" and await closed_notice(tx, ctx, contact, conv):
-            replies = 1
-    return Handled("processed", conv.id, conv.owner, replies=replies)
+    if closed and await closed_notice(tx, ctx, contact, conv, due=True):
+        replies += 1
+    return Handled(
+        "processed",
+        conv.id,
+        conv.owner,
+        replies=replies,
+        waits=conv.owner == "queued",
+        told_received=closed,
+    )

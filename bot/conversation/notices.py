@@ -17,12 +17,14 @@ from storage.store import Tx
 log = logging.getLogger(__name__)
 
 
-async def closed_notice(tx: Tx, ctx: Context, contact: ContactRef, conv: ConversationRef) -> bool:
-    """Tell a person whose case waits that the office is closed, once per closed period.
+async def closed_notice_due(tx: Tx, ctx: Context, conv: ConversationRef) -> bool:
+    """The office is closed and the person has not been told since it closed.
 
-    "Once" is read from the transcript's clear metadata, not from memory, so it survives a
+    "Told" is read from the transcript's clear metadata, not from memory, so it survives a
     restart and holds across replicas: any bot line since the office closed (this notice,
-    or the handover text, which already said the office is closed) means they know.
+    or the handover text, which already said the office is closed) means they know. Ask
+    before a turn writes bot lines of its own (the crisis numbers do not say the office is
+    closed, so they must not count as having said it).
     """
     if ctx.office_hours is None:
         return False
@@ -30,8 +32,18 @@ async def closed_notice(tx: Tx, ctx: Context, contact: ContactRef, conv: Convers
     if since is None:
         return False
     last = await conversations.last_line_at(tx, conv.id, "bot")
-    if last is not None and last >= since:
+    return last is None or last < since
+
+
+async def closed_notice(
+    tx: Tx, ctx: Context, contact: ContactRef, conv: ConversationRef, *, due: bool | None = None
+) -> bool:
+    """Tell a person whose case waits that the office is closed, once per closed period
+    (`closed_notice_due`, or `due` as the caller found it before this turn's bot lines).
+    The notice begins with "your message has arrived"."""
+    if not (await closed_notice_due(tx, ctx, conv) if due is None else due):
         return False
+    assert ctx.office_hours is not None
     flow = await ctx.catalog.flow(tx, conv.flow_version_id)
     text = office_texts.queued_notice(
         conv.language, flow.default_language, ctx.office_hours.next_opening(tx.now)

@@ -528,7 +528,7 @@ async def _dispatch(
         log.info("contact %s: duplicate message ignored", contact.id)
         return Handled("duplicate", None, None)
     if clean is not None:
-        return await files.attach(tx, ctx, contact, conv, clean)
+        return await files.attach(tx, ctx, contact, conv, clean, msg)
     if contact.blocked:
         kept = await held(tx, ctx, contact, conv, msg)
         if kept is not None:

@@ -13,6 +13,7 @@ from bot.conversation.units import Suggested
 from dialogs import engine
 from dialogs.model import Flow
 from dialogs.steps import (
+    Aside,
     Back,
     ChoiceInput,
     ChoicesInput,
@@ -63,5 +64,7 @@ def to_input(msg: InboundMessage, suggested: Suggested = ()) -> Input:
         return ChoicesInput(tuple(msg.choices))
     if msg.text is not None:
         return TextInput(msg.text, suggested)
+    if msg.caption is not None:
+        return Aside(msg.caption)
     assert msg.language is not None  # InboundMessage guarantees one of the above or a language
     return SetLanguage(msg.language)

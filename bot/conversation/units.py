@@ -32,6 +32,12 @@ class Handled:
     pushed: int = 0
     """Of the replies, sent already (a direct push after the commit); the rest wait for the
     delivery worker."""
+    waits: bool = False
+    """The message went to a case that waits in the queue for a counsellor (not to the
+    dialog, which may go on after a case made at once on the danger path)."""
+    told_received: bool = False
+    """The replies tell the person that their message arrived and waits for the office (the
+    closed-office notice), so a channel need not say it again."""
 
 
 class NeedsCaseMaterial(Exception):

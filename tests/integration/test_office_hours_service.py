@@ -191,3 +191,22 @@ async def test_no_notice_once_a_counsellor_has_the_case(office: Office) -> None:
     clock.now = WEDNESDAY_5PM
     assert await person.send(text="Sind Sie noch da?") == []
     assert person.last is not None and person.last.owner == "counsellor"
+
+
+async def test_danger_while_the_office_is_closed_brings_the_numbers_and_says_it_is_closed(
+    office: Office,
+) -> None:
+    # Found in a Telegram walk-through: the crisis numbers are a bot line of their own turn,
+    # and counted as "told since the office closed", so the person in danger was not told
+    # that nobody reads their message before the office opens.
+    clock = ManualClock(WEDNESDAY_1PM)
+    person = Person(office.store, MemoryChannel(), clock)
+    await person.complete_intake()
+    clock.now = WEDNESDAY_5PM
+    crisis, closed = await person.send(text="Er will mich umbringen, er steht vor der Tür.")
+    assert crisis.kind == "crisis" and "Polizei 110" in crisis.text
+    assert closed.text.startswith("Ihre Nachricht ist angekommen und wartet hier auf uns.")
+    assert "Das Büro ist gerade geschlossen." in closed.text
+    assert person.last is not None and person.last.told_received and person.last.waits
+    # Once per closed period still: the next line gets neither.
+    assert await person.send(text="Bitte melden Sie sich.") == []

@@ -28,7 +28,7 @@ from tests.evidence_files import (
 )
 from tests.telegram.conftest import MakeTelegram, Telegram
 from tests.telegram.harness import Person
-from tests.telegram.test_telegram_live import intake
+from tests.telegram.test_telegram_live import intake, the_only_case, to_life_area, toggle
 
 
 def sent_photo(tg: Telegram, file_id: str, data: bytes) -> dict[str, object]:
@@ -71,7 +71,7 @@ async def test_a_photo_and_a_pdf_reach_the_case_without_their_metadata(
 
     await anna.send(**sent_photo(tg, "p-1", photo("JPEG", size=(1500, 1000))), caption="Das Schild")
     told = await anna.next(lambda m: "Datei" in m.text)
-    assert told.text == texts.text("file_received", "de")
+    assert told.text == (f"{texts.text('file_received', 'de')} {texts.text('caption_kept', 'de')}")
     assert "Standort- und Kameradaten" in told.text
     await anna.send(**sent_document(tg, "d-1", document(), "Ablehnung.pdf"))
     await anna.next(lambda m: m.text == texts.text("file_received", "de"))
@@ -176,3 +176,54 @@ async def test_an_iphone_photo_sent_as_a_file_lands_as_a_jpeg(
     image = Image.open(io.BytesIO(stored.data))
     assert image.format == "JPEG" and image.size == (480, 640)
     assert dict(image.getexif()) == {}
+
+
+async def test_a_caption_is_kept_with_the_file_and_does_not_answer_the_open_question(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    # Found in a walk-through: a photo of the letter with "das ist der Brief" under it was
+    # taken as the person's account of what happened.
+    tg = await make_telegram("intake")
+    anna = person(language_code="de")
+    area = await to_life_area(anna)
+    await toggle(anna, area, "t:work")
+    await anna.tap(area, "a:done")
+    await anna.tap(await anna.prompt(), "c:garbsen")
+    grounds = await anna.prompt()
+    await toggle(anna, grounds, "t:racism")
+    await anna.tap(grounds, "a:done")
+    account = await anna.prompt()
+
+    await anna.send(**sent_photo(tg, "brief", photo("JPEG")), caption="das ist der Brief")
+    told = await anna.next()
+    assert told.text == (f"{texts.text('file_received', 'de')} {texts.text('caption_kept', 'de')}")
+    again = await anna.prompt()  # the question again, as the last thing in the chat
+    assert again.text == account.text
+    await anna.say("Der Vermieter hat mir die Wohnung verweigert.")
+    reporter = await anna.prompt()
+    assert reporter.text != account.text  # the typed account answered, not the caption
+    await anna.tap(reporter, "c:affected")
+    wishes = await anna.prompt()
+    await toggle(anna, wishes, "t:counselling")
+    await anna.tap(wishes, "a:done")
+    await anna.tap(await anna.prompt(), "c:anonymous_chat")
+    await anna.tap(await anna.prompt(), "c:flyer_poster")
+    await anna.next(lambda m: "Fall-Code" in m.text)
+
+    content = await the_only_case(tg)
+    assert content.answers["account"] == "Der Vermieter hat mir die Wohnung verweigert."
+    (line,) = [x for x in content.transcript if "attachment" in x.body]
+    assert line.sender == "person" and line.body["text"] == "das ist der Brief"
+
+
+async def test_crisis_words_in_a_caption_bring_the_crisis_numbers(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    tg = await make_telegram("intake")
+    anna = person(language_code="de")
+    await intake(anna)
+    await anna.send(**sent_photo(tg, "drohung", photo("JPEG")), caption="Er bedroht mich")
+    crisis = await anna.next(lambda m: "110" in m.text)
+    assert "0800 111 0 111" in crisis.text
+    content = await the_only_case(tg)
+    assert content.transcript[-2].body["text"] == "Er bedroht mich"  # the file's line
