@@ -906,10 +906,18 @@ class _Session:
             await self._acknowledge(frame.id, handled)
 
     async def _acknowledge(self, frame_id: str, handled: Any) -> None:
-        if handled.conversation_id is not None and handled.conversation_id != self.conversation:
-            # A new conversation on this page (a new start, or after a closed one): its lines
-            # are numbered from 1 again, so the old numbers must not hold its lines back.
+        started = bool(getattr(handled, "started", False))
+        if handled.conversation_id is not None and (
+            started or handled.conversation_id != self.conversation
+        ):
+            # A new conversation on this page (a new start, or after a closed or expired
+            # one, which may even have had the same id): its lines are numbered from 1
+            # again, so the old numbers must not hold its lines back.
             if self.conversation is not None:
                 self.channel.reset(self.ws)
             self.conversation = handled.conversation_id
-        await self.send({"type": "ack", "id": frame_id, "status": handled.status})
+        ack: dict[str, Any] = {"type": "ack", "id": frame_id, "status": handled.status}
+        if started:
+            # Before its lines: the page forgets which numbers it has shown.
+            ack["new_conversation"] = True
+        await self.send(ack)

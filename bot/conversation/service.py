@@ -533,16 +533,21 @@ async def _dispatch(
         kept = await held(tx, ctx, contact, conv, msg)
         if kept is not None:
             return kept
-    if msg.in_reply_to is not None and (
-        conv is None
-        or not (conv.owner == "bot" or await dialog_goes_on(tx, conv))
-        or await conversations.newest_bot_line(tx, conv.id) != msg.in_reply_to
+    if (
+        msg.in_reply_to is not None
+        and conv is not None
+        and (
+            not (conv.owner == "bot" or await dialog_goes_on(tx, conv))
+            or await conversations.newest_bot_line(tx, conv.id) != msg.in_reply_to
+        )
     ):
-        # Not the question on screen now: after a later question, after the handover,
-        # after a close or a restart. It must not answer whatever is current.
+        # Not the question on screen now: after a later question, after the handover or a
+        # restart. It must not answer whatever is current. A button of a conversation that
+        # is over (closed, or expired while a Telegram chat kept its keyboard) is not
+        # refused: it begins a new conversation, whose first step takes no answer, so the
+        # person is not left with nothing to press.
         log.info("contact %s: a button of an earlier question was refused", contact.id)
         return Handled("stale", None, None)
-    notice = None
     if conv is None:
         reopened = await opening.reopen(tx, contact, msg)
         if reopened is not None:
@@ -552,6 +557,8 @@ async def _dispatch(
         if msg.source is not None:
             # Outreach counts: a monthly counter only, never stored with the conversation.
             await stats.count(tx, tx.now.strftime("%Y-%m"), {"source": [msg.source]})
+        handled = await bot_turn(tx, ctx, contact, conv, msg, suggested, notice, made)
+        return dataclasses.replace(handled, started=True)
     if conv.owner == "bot" or await dialog_goes_on(tx, conv):
-        return await bot_turn(tx, ctx, contact, conv, msg, suggested, notice, made)
+        return await bot_turn(tx, ctx, contact, conv, msg, suggested, made=made)
     return await case_turn.to_case(tx, ctx, contact, conv, msg)

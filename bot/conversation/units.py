@@ -38,6 +38,10 @@ class Handled:
     told_received: bool = False
     """The replies tell the person that their message arrived and waits for the office (the
     closed-office notice), so a channel need not say it again."""
+    started: bool = False
+    """The message began a new conversation (the earlier one was over: expired, deleted,
+    closed): its lines are numbered from 1 again, which a page that shows the old ones must
+    know before they come."""
 
 
 class NeedsCaseMaterial(Exception):

@@ -834,6 +834,10 @@
         addMessage(f);
         break;
       case 'ack':
+        // A new conversation (the old one expired or closed while this page stayed open)
+        // numbers its lines from 1 again: forget which numbers were shown, or its first
+        // lines would be taken for the old ones and never appear.
+        if (f.new_conversation) { shown = {}; prompt = null; }
         settle(f.id, false);
         break;
       case 'typing':

@@ -8,8 +8,11 @@ WCAG 2.1 A/AA on the way.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,43 @@ async def test_a_new_conversation_after_declining_shows_its_questions(
     await expect(new_chat).to_be_visible()
     await new_chat.click()
     await expect(chat.line(INTAKE_DE[0][1])).to_have_count(2)
+
+
+@pytest.mark.parametrize("again", ["button", "text"])
+async def test_a_page_left_open_past_expiry_shows_the_new_conversation(
+    make_server: Callable[..., Server], page: Page, again: str
+) -> None:
+    """The page stayed open overnight; the conversation expired and the admin's purge (or
+    the service's own sweep) deleted it. A button still on screen, or a line typed, begins a
+    new conversation that the page shows: it says so and asks its first question."""
+    server = make_server()
+    await server.astart()
+    chat = Chat(page)
+    await chat.open(f"{server.url}/chat")
+    # Up to the danger question (buttons) or the account (a field to type in).
+    asked = 2 if again == "button" else 7
+    await chat.answer_by_mouse(INTAKE_DE[:asked])
+    await chat.wait_for_question(INTAKE_DE[asked][1])
+    await asyncio.sleep(1.0)
+    purged = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).with_name("anlaufstelle")), "purge"],
+        env={**server.env, "ANLAUFSTELLE_STATE_IDLE_HOURS": "0.0001"},  # 0.36 s
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert purged.stdout.startswith("1 idle conversations closed"), purged
+
+    if again == "button":
+        await chat.click_answer("one", ["Nein"])
+    else:
+        await chat.click_answer("text", ["Hallo, ist da noch jemand?"])
+
+    await expect(chat.line("Hier beginnt ein neues Gespräch")).to_be_visible()
+    await expect(chat.line(INTAKE_DE[0][1])).to_have_count(2)  # the first question, again
+    await chat.click_answer("one", ["Deutsch"])
+    await expect(chat.line(INTAKE_DE[1][1])).to_have_count(2)
 
 
 async def test_a_person_completes_the_intake_by_keyboard_only(server: Server, page: Page) -> None:

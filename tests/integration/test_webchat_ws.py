@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from bot.app import create_app
 from bot.channels import webchat
 from bot.conversation.service import ConversationService
 from bot.keys import SERVICE
+from bot.office import housekeeping
 from bot.settings import DeliverySettings, Settings, WebChatSettings
 from storage import cases, stats, teams
 from storage.models import Conversation
@@ -357,3 +359,33 @@ async def test_a_new_chat_asks_its_first_question_without_looking_for_a_history(
     assert looked_up == ["history"]
     shown = [line.get("text") for line in back["history"]]
     assert back["resumed"] and "Dürfen wir Ihre Angaben speichern?" in shown
+
+
+@pytest.mark.parametrize("again", [{"choice": "no"}, {"text": "Hallo, ist da jemand?"}])
+async def test_a_page_left_open_past_expiry_gets_a_new_conversation_it_can_show(
+    client: Any, office: Office, again: dict[str, str]
+) -> None:
+    # Overnight the open page's conversation expired and was deleted with its contact. The
+    # person presses a button still on screen, or writes: a new conversation begins, says
+    # so and asks its first question, and the page learns before its lines come that they
+    # are numbered from 1 again (on SQLite even the conversation's id comes back).
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "de"})
+    await chat.until_prompt()
+    await chat.answer(choice="accept")
+    danger = await chat.until_prompt()
+    assert danger["text"] == "Sind Sie jetzt in Gefahr?"
+    later = datetime.now(UTC) + timedelta(days=4)
+    swept = await housekeeping.sweep(office.store, idle_hours=72, retention_days=90, now=later)
+    assert swept.idle_conversations == 1
+
+    ack = await chat.answer(**again)
+
+    assert ack["status"] == "processed" and ack["new_conversation"] is True
+    notice = await chat.next("message")
+    assert notice["text"].startswith("Hier beginnt ein neues Gespräch")
+    first = await chat.until_prompt()
+    assert first["seq"] <= danger["seq"]  # numbered from 1 again
+    assert first["text"] == "Dürfen wir Ihre Angaben speichern?"  # not answered by "no"
+    await chat.answer(choice="accept")
+    assert (await chat.until_prompt())["text"] == "Sind Sie jetzt in Gefahr?"

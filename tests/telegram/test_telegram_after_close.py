@@ -77,3 +77,23 @@ async def test_start_after_close_begins_a_new_conversation_and_says_so(
     assert prompt.text == "Dürfen wir Ihre Angaben speichern?"
     async with tg.office.store.read() as tx:
         assert await cases.queue(tx) == []
+
+
+async def test_an_old_button_after_close_begins_a_new_conversation_instead_of_a_dead_end(
+    make_telegram: MakeTelegram, person: Callable[..., Person]
+) -> None:
+    # The chat still shows the intake's buttons; the person presses one after the office
+    # closed the case. Refusing it ("schon beantwortet") would leave nothing to press.
+    tg = await make_telegram()
+    anna = person()
+    case_id, danger = await _handed_over(tg, anna)
+    await _close(tg, case_id)
+    await anna.next(lambda m: m.text == case_texts.text("closed", "de"))
+
+    await anna.tap(danger, "c:no", as_seen=True)
+
+    await anna.next(lambda m: m.text == case_texts.text("new_after_close", "de"))
+    prompt = await anna.prompt()
+    assert prompt.text == "Dürfen wir Ihre Angaben speichern?"  # not answered by the old "no"
+    async with tg.office.store.read() as tx:
+        assert await cases.queue(tx) == []  # the closed case stays closed
