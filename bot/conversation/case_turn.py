@@ -27,15 +27,24 @@ async def to_case(
     # Handed over: the line goes to the case, sealed; the bot never answers again in the
     # dialog, it only says when the office is closed.
     await conversations.append(tx, conv.id, "person", inbound_body(msg))
+    log.info("conversation %s: message for case %s", conv.id, conv.case_id)
+    return await answer_for_case(tx, ctx, contact, conv, msg.text)
+
+
+async def answer_for_case(
+    tx: Tx, ctx: Context, contact: ContactRef, conv: ConversationRef, text: str | None
+) -> Handled:
+    """What the service says back to a line (a message, a file and its caption) stored for
+    the case: the crisis numbers for crisis words in `text`, and that the office is closed
+    when that is due; nothing otherwise (a counsellor answers)."""
     if conv.case_id is not None:
         ctx.typing.stopped(conv.case_id)
-    log.info("conversation %s: message for case %s", conv.id, conv.case_id)
     replies = 0
     # Asked before the crisis numbers are written: they are a bot line of this turn, but
     # they do not say that the office is closed, and a person in danger must know that
     # nobody reads their message now.
     closed = conv.owner == "queued" and await closed_notice_due(tx, ctx, conv)
-    if msg.text is not None and await crisis_words(tx, ctx, contact, conv, msg.text):
+    if text is not None and await crisis_words(tx, ctx, contact, conv, text):
         replies += 1
     if closed and await closed_notice(tx, ctx, contact, conv, due=True):
         replies += 1

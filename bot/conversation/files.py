@@ -8,10 +8,9 @@ import logging
 
 from bot.channels.base import ArrivedFile, InboundMessage
 from bot.conversation.bot_turn import bot_turn, dialog_goes_on
-from bot.conversation.case_turn import crisis_words
+from bot.conversation.case_turn import answer_for_case
 from bot.conversation.context import Context
 from bot.conversation.flows import FlowCatalog
-from bot.conversation.notices import closed_notice, closed_notice_due
 from bot.conversation.state import load_state
 from bot.conversation.units import AttachmentRefused, Handled
 from bot.evidence import clean as evidence
@@ -102,20 +101,4 @@ async def attach(
     in_dialog = conv.owner == "bot" or await dialog_goes_on(tx, conv)
     if msg.caption and in_dialog:
         return await bot_turn(tx, ctx, contact, conv, msg)
-    replies = 0
-    # Before the crisis numbers, which do not say that the office is closed (case_turn).
-    closed = conv.owner == "queued" and await closed_notice_due(tx, ctx, conv)
-    if msg.caption and await crisis_words(tx, ctx, contact, conv, msg.caption):
-        replies += 1
-    if conv.case_id is not None:
-        ctx.typing.stopped(conv.case_id)
-    if closed and await closed_notice(tx, ctx, contact, conv, due=True):
-        replies += 1
-    return Handled(
-        "processed",
-        conv.id,
-        conv.owner,
-        replies=replies,
-        waits=conv.owner == "queued",
-        told_received=closed,
-    )
+    return await answer_for_case(tx, ctx, contact, conv, msg.caption or None)
