@@ -466,7 +466,7 @@ class TelegramReceiver:
                 log.info("telegram: a non-text message was declined")
                 await self._say(chat_id, "non_text", language)
                 return
-            await self._file(chat_id, message, sent, language, app_language(hint))
+            await self._file(chat_id, message, sent, language)
             return
         address, client_id = str(chat_id), f"m{message.message_id}"
         command = parse_command(message.text)
@@ -505,9 +505,7 @@ class TelegramReceiver:
         await self._first_contact(chat_id, language)
         await self._received(chat_id, language, await self._handed(msg))
 
-    async def _file(
-        self, chat_id: int, message: Message, sent: SentFile, language: str, hint: str | None
-    ) -> None:
+    async def _file(self, chat_id: int, message: Message, sent: SentFile, language: str) -> None:
         """A photo or document: fetched through the Bot API (getFile) and handed to the
         service as it came; the service checks and cleans it before anything is stored."""
         limits = self.file_limits
