@@ -11,6 +11,7 @@ from bot.conversation import case_texts
 from bot.conversation.code_hold import CODE_SLOT, HELD
 from bot.conversation.context import Context
 from bot.office import contact as office_contact
+from bot.office import emergency
 from bot.office import texts as office_texts
 from dialogs.bidi import isolate_latin
 from dialogs.model import Flow
@@ -73,6 +74,10 @@ def bot_payload(
         text, ctx.office_contact, ctx.office_name, language, flow.default_language
     )
     text = contact.text
+    found = contact.links
+    if not found and message.kind != "crisis":
+        # The crisis message links its numbers itself (a page finds every number in it).
+        found = emergency.links(text, emergency.known_numbers(flow, language))
     actions = []
     if message.expects == "choices":
         actions.append(("done", flow.ui_text("done", language)))
@@ -103,7 +108,7 @@ def bot_payload(
             "suggested": list(message.suggested),
             "more": isolate_latin(message.more, language),
         }
-        | ({"links": [[link.text, link.href] for link in contact.links]} if contact.links else {})
+        | ({"links": [[link.text, link.href] for link in found]} if found else {})
         | ({HELD: created.case_id, "code_box": code_box} if held and created else {})
     )
 

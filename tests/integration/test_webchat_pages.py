@@ -778,3 +778,24 @@ async def test_the_shipped_intake_promises_the_case_code_it_shows_at_the_end(
     page, _ = await submit(intake_client, page.answer, "choice:anonymous_chat")
     page, _ = await submit(intake_client, page.answer, "choice:internet")
     assert len(shown_code(page)) == 14
+
+
+async def test_emergency_numbers_in_any_automatic_text_are_tap_to_call(
+    intake_client: Client,
+) -> None:
+    """Not only the crisis box: the text after "Jetzt mit einer Person sprechen" says "rufen
+    Sie bitte trotzdem sofort 110 oder 112 an", and a person in danger taps there too. Only
+    the numbers of the crisis message become links (a date such as 24.03.2025 in another
+    question is no phone number)."""
+    page = await get_page(intake_client, "/chat?lang=de")
+    page, _ = await submit(intake_client, page.answer, "start")
+    page, _ = await submit(intake_client, page.answer, "choice:accept")
+    page, _ = await submit(intake_client, page.answer, "choice:yes")  # in danger
+    page, _ = await submit(intake_client, page.answer, "choice:talk_now")
+    told = re.findall(r'<p class="msg-text"[^>]*>(.*?)</p>', page.html, re.S)[-1]
+    assert "sofort " in told and "Warteschlange" in told, told  # not the crisis box above
+    for number in ("110", "112"):
+        assert f'<a class="tel" href="tel:{number}" dir="ltr">{number}</a>' in told, told
+    page, _ = await submit(intake_client, page.answer, "choice:go_on")
+    assert "24.03.2025" in page.messages()[-1]  # the date question's example
+    assert "tel:2025" not in page.html and "tel:24" not in page.html
