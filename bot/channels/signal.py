@@ -46,7 +46,9 @@ from bot.channels.base import (
     RecipientUnreachable,
     SlowDown,
 )
+from bot.channels.received import ReceivedNotices
 from bot.channels.text_render import pieces, plain_text
+from bot.clock import Clock, SystemClock
 from bot.office import legal
 from bot.settings import LegalSettings, SignalSettings
 
@@ -373,6 +375,7 @@ class SignalReceiver:
         languages: Languages,
         settings: SignalSettings,
         legal_settings: LegalSettings,
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
         self.channel = channel
@@ -381,6 +384,7 @@ class SignalReceiver:
         self.languages = languages
         self.settings = settings
         self.legal = legal_settings
+        self.received = ReceivedNotices(clock or SystemClock())
         self.greeted: OrderedDict[str, None] = OrderedDict()
         """Addresses told the privacy notice in this process (the service knows for good)."""
 
@@ -433,6 +437,7 @@ class SignalReceiver:
             if command.argument in ("ja", "yes", "نعم"):
                 gone = await self.backend.forget(NAME, address)
                 self.greeted.pop(address, None)
+                self.received.forget(address)
                 log.info("signal: a person deleted their data (%s conversations)", gone)
                 await self.say(address, "deleted", language)
                 self.memory.forget(address)
@@ -448,10 +453,12 @@ class SignalReceiver:
             return
         await self._first_contact(address, language)
         try:
-            await self.backend.handle(msg)
+            handled = await self.backend.handle(msg)
         except SlowDown:
             await self.say(address, "slow_down", language)
             return
+        if self.received.due(address, handled):
+            await self.say(address, "received", language)
         with contextlib.suppress(SignalUnavailable, SignalError):
             # The person's app shows "read": it was taken and stored.
             await self.client.rpc(

@@ -73,6 +73,7 @@ from bot.channels.base import (
     SlowDown,
     without_lone_surrogates,
 )
+from bot.channels.received import ReceivedNotices
 from bot.clock import Clock, SystemClock
 from bot.evidence.limits import Limits
 from bot.evidence.refusals import refusal_text
@@ -98,14 +99,6 @@ COMMANDS: Final = ("start", "help", "language", "restart", "delete")
 MEMORY_CHATS: Final = 10_000
 """Chats whose last prompt and language the adapter remembers (least recently used go)."""
 RETRY_PAUSE_SECONDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
-RECEIVED_PAUSE_SECONDS: Final = 30 * 60.0
-"""While the case waits for a counsellor, the person is told at most this often that their
-message arrived. The web chat shows "Ihr Fall wartet …" as a status line; Telegram has none,
-and without a word a person cannot tell whether anyone reads. Told once, they know it for the
-lines they go on writing: five lines in a row get one notice, not five (which would read like
-a machine talking over them). Someone who comes back later while the case still waits (after
-lunch, the next morning) wonders again, so after half an hour the next message is told again.
-Per process like the rest of `ChatMemory`: a restart costs at most one notice more."""
 
 
 class Backend(Protocol):
@@ -192,9 +185,6 @@ class _Chat:
     """The message id of the newest prompt that still shows its keyboard."""
     seen: bool = False
     """The chat is known to have a conversation (so no privacy notice is due)."""
-    received_at: float | None = None
-    """When (monotonic seconds) the person was last told that their message to the waiting
-    case arrived; see `RECEIVED_PAUSE_SECONDS`."""
 
 
 class ChatMemory:
@@ -324,6 +314,7 @@ class TelegramReceiver:
         self.bot = bot
         self.backend = backend
         self.clock = clock or SystemClock()
+        self.received = ReceivedNotices(self.clock)
         self.memory = memory
         self.languages = languages
         self.file_limits = file_limits or Limits()
@@ -427,21 +418,10 @@ class TelegramReceiver:
         return handled
 
     async def _received(self, chat_id: int, language: str, handled: Any) -> None:
-        """Tell a person whose case waits in the queue that their message arrived and is
-        kept for the counsellor (at most every `RECEIVED_PAUSE_SECONDS`). Not while a
-        counsellor has the case (they answer themselves), not when the service's replies
-        said it already (the closed-office notice)."""
-        if handled is None or not getattr(handled, "waits", False):
-            return
-        chat = self.memory.get(chat_id)
-        now = self.clock.monotonic()
-        if getattr(handled, "told_received", False):
-            chat.received_at = now
-            return
-        if chat.received_at is not None and now - chat.received_at < RECEIVED_PAUSE_SECONDS:
-            return
-        chat.received_at = now
-        await self._say(chat_id, "received", language)
+        """Tell a person whose case waits that their message arrived and is kept for the
+        counsellor, when that is due (bot/channels/received.py)."""
+        if self.received.due(str(chat_id), handled):
+            await self._say(chat_id, "received", language)
 
     async def _first_contact(self, chat_id: int, language: str) -> None:
         """The privacy notice, once, before the first message of a conversation is stored."""
@@ -662,6 +642,7 @@ class TelegramReceiver:
             gone = await self.backend.forget(NAME, str(chat_id))
             log.info("telegram: a person deleted their data (%s conversations)", gone)
             self.memory.forget(chat_id)
+            self.received.forget(str(chat_id))
         await self._answer(query)
         # Edited into the question, it is still one of the adapter's automatic messages.
         said = texts.text("deleted" if confirmed else "kept", language)

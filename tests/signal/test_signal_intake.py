@@ -100,3 +100,43 @@ async def test_the_shipped_intake_by_numbers_and_labels_with_no_case_code_on_sig
         content = await cases.read(tx, entry.case_id, key)
     assert content.answers["life_area"] == ["work", "housing"]
     assert content.answers["municipality"] == "garbsen"
+
+
+async def test_a_message_to_the_waiting_case_is_acknowledged_once_and_kept(
+    make_signal: MakeSignal, person: Callable[..., Person]
+) -> None:
+    # Signal has no status line: without a word the person cannot tell whether anyone reads.
+    env = await make_signal()
+    anna = person()
+    anna.say("Hallo")
+    await anna.question("Dürfen wir Ihre Angaben speichern?")
+    anna.say("1")
+    await anna.question("Sind Sie jetzt in Gefahr?")
+    anna.say("2")
+    await anna.question("Wann ist es passiert?")
+    anna.say("2")
+    await anna.question("Wo ist es passiert?")
+    anna.say("2")
+    await anna.question("Was ist passiert?")
+    anna.say("Man hat mir die Wohnung nicht gegeben.")
+    await anna.question("Danke.")
+
+    anna.say("Ich habe noch eine Frage.")
+    told = await anna.next("Ihre Nachricht ist angekommen")
+    assert told.startswith("Automatische Antwort:")
+    anna.say("Und noch etwas.")
+    assert not any("angekommen" in m for m in await anna.quiet(1.0))  # once, not per line
+
+    async with env.office.store.read() as tx:
+        [entry] = await cases.queue(tx)
+        keys = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert keys is not None
+        key = await cases.private_key_for_team(tx, entry.case_id, keys.team_keys)
+        assert key is not None
+        content = await cases.read(tx, entry.case_id, key)
+    said = [str(line.body) for line in content.transcript if line.sender == "person"]
+    assert any("noch eine Frage" in s for s in said) and any("noch etwas" in s for s in said)
+    async with env.office.store.tx() as tx:
+        assert await cases.claim(tx, entry.case_id, keys.counsellor_id)
+    anna.say("Sind Sie jetzt da?")
+    assert not any("angekommen" in m for m in await anna.quiet(1.0))  # a counsellor has it

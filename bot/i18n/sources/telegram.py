@@ -39,12 +39,6 @@ TEXTS: Final[tuple[Text, ...]] = (
         "Ihren Text dazu haben wir mit der Datei gespeichert.",
     ),
     text(
-        "telegram.received",
-        "Ihre Nachricht ist angekommen und für die Beratung gespeichert. Eine Beraterin oder "
-        "ein Berater antwortet Ihnen hier, sobald jemand frei ist. Bis dahin können Sie "
-        "weiterschreiben. In Gefahr? Polizei 110, Notruf 112.",
-    ),
-    text(
         "telegram.group_decline",
         "Dieser Bot ist nur für vertrauliche Gespräche unter vier Augen da und verlässt "
         "diese Gruppe. Bitte schreiben Sie ihm direkt in einem privaten Chat.",
