@@ -342,6 +342,9 @@ class WebChatChannel:
         """Line numbers each page was sent, so catching up sends only what it lacks (lines
         may come out of order when two replicas deliver one after the other)."""
         self._by_pseudonym: dict[str, str] = {}
+        self._language: dict[str, str] = {}
+        """Per address with a page here: the language of the newest line sent to it (the
+        dialog's, which the person may have changed inside it)."""
         self.relay: Relay | None = None
         self.pseudonym_of: Callable[[str], str] | None = None
         self.replica = secrets.token_hex(4)
@@ -366,11 +369,16 @@ class WebChatChannel:
             sockets.discard(ws)
             if not sockets:
                 del self._sockets[address]
+                self._language.pop(address, None)
                 if self.pseudonym_of is not None:
                     self._by_pseudonym.pop(self.pseudonym_of(address), None)
 
     def connected(self, address: str) -> int:
         return len(self._sockets.get(address, ()))
+
+    def language_of(self, address: str) -> str | None:
+        """The language the page at `address` was last spoken to in, if it is open here."""
+        return self._language.get(address)
 
     def reset(self, ws: web.WebSocketResponse, seqs: Iterable[int] = ()) -> None:
         """What the page has, anew: after a welcome (its history), or an empty page for a new
@@ -385,6 +393,8 @@ class WebChatChannel:
 
     async def send(self, message: OutboundMessage) -> None:
         frame = _encode(outbound_frame(message))  # once, for each of the person's tabs
+        if message.address in self._sockets:
+            self._language[message.address] = message.language
         for ws in list(self._sockets.get(message.address, ())):
             if message.seq is not None:
                 sent = self.sent_to(ws)
@@ -846,17 +856,23 @@ class _Session:
     async def _message(self, frame: Answer | TextFrame | CommandFrame | LanguageFrame) -> None:
         assert self.address is not None
         fields: dict[str, Any] = {}
+        # Beside an answer only a hint: should this message begin a new conversation (the
+        # page's expired overnight), it begins in the language the person was spoken to in.
+        hint = self.channel.language_of(self.address) or self.language
         if isinstance(frame, Answer):
             fields = (
                 {"choice": frame.choice}
                 if frame.choice is not None
                 else {"choices": tuple(frame.choices or ())}
             )
+            fields["language"] = hint
         elif isinstance(frame, TextFrame):
-            fields = {"text": frame.text}
+            fields = {"text": frame.text, "language": hint}
         elif isinstance(frame, CommandFrame):
             fields = {"command": frame.command}
-            if frame.command == "start":
+            if frame.command != "start":
+                fields["language"] = hint
+            else:
                 fields["language"] = self.language
                 fields["language_chosen"] = self.language_chosen
                 # Counted once per page: starting again is not a second visit.

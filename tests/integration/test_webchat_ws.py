@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.channels import webchat
+from bot.conversation import case_texts
 from bot.conversation.service import ConversationService
 from bot.keys import SERVICE
 from bot.office import housekeeping
@@ -389,3 +390,23 @@ async def test_a_page_left_open_past_expiry_gets_a_new_conversation_it_can_show(
     assert first["text"] == "Dürfen wir Ihre Angaben speichern?"  # not answered by "no"
     await chat.answer(choice="accept")
     assert (await chat.until_prompt())["text"] == "Sind Sie jetzt in Gefahr?"
+
+
+async def test_the_new_conversation_after_expiry_speaks_the_language_the_page_spoke(
+    client: Any, office: Office
+) -> None:
+    # An English-speaking person's page expired overnight: what begins next is English, not
+    # the flow's German default.
+    chat = await connect(client)
+    await chat.send({"type": "hello", "language": "en"})
+    assert (await chat.until_prompt())["text"] == "May we store your answers?"
+    await chat.answer(choice="accept")
+    await chat.until_prompt()
+    later = datetime.now(UTC) + timedelta(days=4)
+    await housekeeping.sweep(office.store, idle_hours=72, retention_days=90, now=later)
+
+    await chat.answer(text="Hello?")
+
+    notice = await chat.next("message")
+    assert notice["text"] == case_texts.text("new_conversation", "en")
+    assert (await chat.until_prompt())["text"] == "May we store your answers?"
