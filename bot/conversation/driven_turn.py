@@ -88,7 +88,7 @@ async def receive(tx: Tx, ctx: Context, msg: InboundMessage) -> Handled | Driven
             return kept  # never to Rasa, never to a queue
     started = False
     if conv is None:
-        reopened = await reopen(tx, contact, msg)
+        reopened = await reopen(tx, ctx, contact, msg)
         if reopened is not None:
             return reopened
         conv = await start(tx, ctx, contact, msg)

@@ -9,6 +9,7 @@ from bot import metrics
 from bot.channels.base import InboundMessage
 from bot.conversation import case_texts
 from bot.conversation.context import Context
+from bot.conversation.notices import closed_notice, closed_notice_due
 from bot.conversation.replies import inbound_body, notice_payload, send_bot
 from bot.conversation.units import Handled, TooManyNewConversations
 from storage import audit, cases, conversations, notify
@@ -18,7 +19,7 @@ from storage.store import Tx
 log = logging.getLogger(__name__)
 
 
-async def reopen(tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | None:
+async def reopen(tx: Tx, ctx: Context, contact: ContactRef, msg: InboundMessage) -> Handled | None:
     """A text written after the office closed the case goes back to that case: it is
     reopened for its team, the line is sealed into it, and the person is told so.
 
@@ -35,13 +36,17 @@ async def reopen(tx: Tx, contact: ContactRef, msg: InboundMessage) -> Handled | 
         return None
     await conversations.append(tx, latest.id, "person", inbound_body(msg))
     await audit.record(tx, "person", "case.reopened", latest.case_id)
+    # Asked before the notice below, a bot line that does not say the office is closed: a
+    # case reopened at night must not leave the person waiting for an answer till morning.
+    closed = await closed_notice_due(tx, ctx, latest)
     payload = notice_payload(
         case_texts.text("reopened", latest.language), latest.language, owner="queued"
     )
     await send_bot(tx, contact.id, latest.id, payload)
     await notify.announce_outbox(tx)
     log.info("conversation %s: case %s reopened by a message", latest.id, latest.case_id)
-    return Handled("processed", latest.id, "queued", replies=1)
+    told = closed and await closed_notice(tx, ctx, contact, latest, due=True)
+    return Handled("processed", latest.id, "queued", replies=2 if told else 1, told_received=told)
 
 
 async def start(tx: Tx, ctx: Context, contact: ContactRef, msg: InboundMessage) -> ConversationRef:

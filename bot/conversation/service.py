@@ -549,7 +549,7 @@ async def _dispatch(
         log.info("contact %s: a button of an earlier question was refused", contact.id)
         return Handled("stale", None, None)
     if conv is None:
-        reopened = await opening.reopen(tx, contact, msg)
+        reopened = await opening.reopen(tx, ctx, contact, msg)
         if reopened is not None:
             return reopened
         conv = await opening.start(tx, ctx, contact, msg)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from bot.conversation import case_texts
 from bot.conversation.flows import FlowCatalog
 from bot.conversation.service import ConversationService
 from bot.conversation.units import Handled
@@ -210,3 +211,28 @@ async def test_danger_while_the_office_is_closed_brings_the_numbers_and_says_it_
     assert person.last is not None and person.last.told_received and person.last.waits
     # Once per closed period still: the next line gets neither.
     assert await person.send(text="Bitte melden Sie sich.") == []
+
+
+async def test_a_case_reopened_at_night_says_when_the_office_opens(office: Office) -> None:
+    # Found in a walk-through: a message written at night after the office closed the case
+    # reopened it and said only that; the person then waited for an answer all night.
+    clock = ManualClock(WEDNESDAY_1PM)
+    person = Person(office.store, MemoryChannel(), clock)
+    await person.complete_intake()
+    async with office.store.tx(clock()) as tx:  # closed by day
+        (entry,) = await cases.queue(tx)
+        counsellor = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert counsellor is not None
+        assert await cases.claim(tx, entry.case_id, counsellor.counsellor_id)
+        assert await cases.close(tx, entry.case_id, counsellor.counsellor_id)
+        assert await person.service.close_notice(tx, entry.case_id)
+
+    clock.now = WEDNESDAY_5PM.replace(hour=23)
+    told_closed = await person.send(text="Erst am Abend.")
+    reopened, closed = told_closed[-2:]  # after the close notice, delivered now
+
+    assert reopened.text == case_texts.text("reopened", "de")
+    assert "Das Büro ist gerade geschlossen" in closed.text
+    assert "wieder geöffnet am Donnerstag, 26. November, ab 09:00 Uhr." in closed.text
+    assert person.last is not None and person.last.told_received
+    assert await person.send(text="Noch etwas.") == []  # told once this night
