@@ -334,6 +334,13 @@ def incident_date(answer: Any, today: date) -> date | None:
     return None
 
 
+def incident_date_estimated(answer: Any) -> bool:
+    """Whether the day `incident_date` gives for this `when` answer is only the earliest it
+    can be (the person named a span, "in den letzten 7 Tagen"), not the day itself."""
+    bucket = answer.get("bucket") if isinstance(answer, dict) else None
+    return isinstance(bucket, str) and _DAYS_BACK.get(bucket, 0) > 0
+
+
 def _language_choice(node: Node, language: str) -> Choice | None:
     """The choice of a language question (`sets_language`) that picks `language`; None at
     any other question."""

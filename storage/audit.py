@@ -47,11 +47,16 @@ async def record(
 async def reopened(tx: Tx, case_ids: list[int]) -> set[int]:
     """Which of these cases were ever reopened by the person writing after close (the log is
     the record of it, so the queue can mark them without a column of its own)."""
+    return await with_action(tx, "case.reopened", case_ids)
+
+
+async def with_action(tx: Tx, action: str, case_ids: list[int]) -> set[int]:
+    """Which of these cases the log records `action` for, at least once."""
     if not case_ids:
         return set()
     rows = await tx.session.scalars(
         select(AuditEntry.case_id)
-        .where(AuditEntry.action == "case.reopened", AuditEntry.case_id.in_(case_ids))
+        .where(AuditEntry.action == action, AuditEntry.case_id.in_(case_ids))
         .distinct()
     )
     return {int(r) for r in rows if r is not None}

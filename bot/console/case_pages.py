@@ -37,6 +37,7 @@ from bot.console.statistics import FIXED_LABELS
 from bot.conversation.code_hold import for_console
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
+from dialogs import engine
 from dialogs.model import (
     Flow,
 )
@@ -242,6 +243,7 @@ class CasePages:
             contact_id = await cases.contact_of(tx, entry.case_id)
             blocked = None if contact_id is None else await contacts.blocked_since(tx, contact_id)
             reopened = entry.case_id in await audit.reopened(tx, [entry.case_id])
+            corrected = await audit.with_action(tx, "case.incident_corrected", [entry.case_id])
             found = await cases.conversation_of(tx, entry.case_id)
             follows = None if found is None else (await conversations.get(tx, found[0]))
         mine = entry.status == "claimed" and entry.claimed_by == session.counsellor_id
@@ -259,6 +261,10 @@ class CasePages:
             language=language_name(entry.language),
             today=today.isoformat(),
             deadline=deadline(entry.incident_date, today, agg_area(content.answers)),
+            # A span ("in den letzten 7 Tagen") gives the earliest day it can be, from which
+            # the deadline runs: shown as what it is until a counsellor enters the day.
+            incident_estimated=not corrected
+            and any(engine.incident_date_estimated(v) for v in content.answers.values()),
             waiting=waiting_text(entry.waiting_since, now),
             facts=fact_sheet.facts(content.answers, flow, today),
             crisis_reason=fact_sheet.crisis_reason(

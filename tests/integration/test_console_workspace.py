@@ -285,3 +285,21 @@ async def test_the_queue_says_what_each_case_is_about(env: Console_) -> None:
         assert CANARY not in queue
     async with office.store.read() as tx:
         assert not [e for e in await audit.entries(tx) if e[1] == "case.viewed"]
+
+
+async def test_a_date_from_a_span_is_shown_as_the_earliest_day_until_a_counsellor_enters_it(
+    env: Console_,
+) -> None:
+    # "In den letzten 30 Tagen" gives the earliest day it can be, from which the deadline
+    # runs; the case page must not present it as the day of the incident.
+    _, case_id = await intake(env.office, env.channel, when="this_month")
+    me = await session_of(env, "berater-region")
+    _, page = await _page(env, me, f"/console/cases/{case_id}")
+    earliest = (env.clock().date() - timedelta(days=30)).strftime("%d.%m.%Y")
+    assert f"frühestens {earliest} (geschätzt" in page
+    assert "genaues Datum eintragen" in page
+
+    day = env.clock().date() - timedelta(days=12)
+    await _post(env, me, f"/console/cases/{case_id}/incident", incident_date=day.isoformat())
+    _, page = await _page(env, me, f"/console/cases/{case_id}")
+    assert f"{day.strftime('%d.%m.%Y')}; berichtigen:" in page and "frühestens" not in page
