@@ -12,7 +12,7 @@ from bot.conversation import case_texts
 from bot.conversation.code_hold import CodeHold
 from bot.conversation.context import Context
 from bot.conversation.files import consented
-from bot.conversation.replies import notice_payload
+from bot.conversation.replies import ELSEWHERE, notice_payload
 from bot.conversation.units import ResumeConflict
 from storage import audit, cases, contacts, conversations, notes, notify, outbox
 from storage.crypto import CryptoError
@@ -133,7 +133,7 @@ async def _opened_elsewhere(
     if old_channel != contacts.PARKED_CHANNEL:
         left = await contacts.contact_for(tx, old_channel, old_address)
         told = case_texts.text("opened_elsewhere", language)
-        await outbox.enqueue(tx, left.id, notice_payload(told, language, owner="closed"))
+        await outbox.enqueue(tx, left.id, notice_payload(told, language, owner=ELSEWHERE))
         await notify.announce_outbox(tx)
     entry = await cases.entry(tx, case_id)
     if entry is not None:

@@ -4,7 +4,7 @@ the flow, and the bot's notices about the case's state."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from bot.channels.base import InboundMessage
 from bot.conversation import case_texts
@@ -125,7 +125,14 @@ def response_time(ctx: Context, language: str, flow: Flow, now: datetime) -> str
     )
 
 
-def notice_payload(text: str, language: str, *, owner: Owner) -> dict[str, Any]:
+ELSEWHERE: Final = "elsewhere"
+"""The `owner` of the notice to a device whose case was opened with its code on another one:
+this device holds no conversation any more (not `closed`: writing here reopens nothing)."""
+
+
+def notice_payload(
+    text: str, language: str, *, owner: Owner | Literal["elsewhere"]
+) -> dict[str, Any]:
     """A bot notice about the case's state; `owner` lets a live page follow the change."""
     return {
         "sender": "bot",

@@ -51,6 +51,9 @@
   var owner = body.getAttribute('data-owner') || null;
   // The office closed this person's case: the composer stays, and writing reopens it.
   var caseClosed = body.getAttribute('data-case-closed') === '1';
+  // The case was opened with its code on another device: nothing written here would reach
+  // it. The page offers the code (to bring it back here) or a new conversation, no text box.
+  var movedAway = false;
   var prompt = null;
   var answered = null;
   var shown = {};
@@ -306,8 +309,10 @@
       li.scrollIntoView({ block: 'nearest' });
       if (document.hidden) { unread += 1; showUnread(); }
     }
-    // A notice of a change of the case (closed by the office, reopened by a message).
-    if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
+    // A notice of a change of the case (closed by the office, reopened by a message, or
+    // opened with the code on another device: this page holds no conversation any more).
+    if (f.owner === 'elsewhere') { owner = null; caseClosed = false; movedAway = true; filesAllowed = false; prompt = null; }
+    else if (f.owner) { owner = f.owner; caseClosed = f.owner === 'closed'; }
     if (f.sender === 'bot' && isPrompt(f)) prompt = f;
     // One language choice: a language picked in the chat (its first question) is the page's
     // language too, where the page speaks it.
@@ -367,6 +372,9 @@
     return el('div', { 'class': 'field' }, nodes);
   }
   var composerKey = null;
+  var resumeForm = $('resume-form');
+  var resumeHome = resumeForm ? resumeForm.parentNode : null;
+  var resumeNext = resumeForm ? resumeForm.nextSibling : null;
   function renderComposer(force) {
     if (!enhanced || (!welcomed && !everWelcomed)) return;
     var composer = $('composer');
@@ -375,7 +383,8 @@
     var lang = prompt ? contentLang(prompt.language) : null;
     var promptOpen = !!(prompt && last && last.getAttribute('data-seq') === String(prompt.seq));
     // A case created at once on the danger path still offers its questions while it waits.
-    var mode = owner !== 'counsellor' && promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
+    var mode = movedAway ? 'elsewhere'
+      : owner !== 'counsellor' && promptOpen && answered !== prompt.seq ? 'prompt:' + prompt.seq
       : owner === 'queued' || owner === 'counsellor' ? 'message'
       : owner === 'closed' && caseClosed ? 'reopen'
         : owner === 'closed' || (last && !promptOpen && !pending.length) ? 'ended' : 'waiting';
@@ -384,6 +393,7 @@
     if (key === composerKey && !force) return;
     composerKey = key;
     var typed = $('message-input') ? $('message-input').value : '';
+    if (resumeForm && resumeForm.parentNode !== resumeHome) resumeHome.insertBefore(resumeForm, resumeNext);
     composerBody.textContent = '';
     if (mode === 'message' || mode === 'reopen') {
       var said = mode === 'reopen' ? 'case_closed' : 'handed_over';
@@ -392,6 +402,11 @@
         textField('message_label', 10000, 'handed-over', false),
         submit('send', 'send', null, 'btn-primary')
       ]));
+    } else if (mode === 'elsewhere') {
+      // The way back is the code form of "Weitere Möglichkeiten", here where the person looks.
+      composerBody.appendChild(el('p', { id: 'moved-away', 'data-t': 'moved_away', text: T.moved_away }));
+      if (resumeForm) composerBody.appendChild(resumeForm);
+      composerBody.appendChild(form([submit('start', 'new_chat', null, 'btn-secondary')]));
     } else if (mode !== 'ended' && mode !== 'waiting') {
       composerBody.appendChild(promptForm(prompt, lang));
     } else if (mode === 'ended') {
@@ -612,6 +627,7 @@
     }
     if (op === 'start') {
       filesAllowed = false;
+      movedAway = false;
       // A new conversation numbers its lines from 1 again: forget which numbers were shown,
       // or its first questions would be taken for repeats of the old ones and dropped.
       if (session && welcomed) { owner = 'bot'; prompt = null; shown = {}; queue({ type: 'command', command: 'start' }, null); } else restartChat();
@@ -818,6 +834,7 @@
         saveSession(session);
         owner = f.owner || null;
         caseClosed = !!f.case_closed;
+        movedAway = false;
         filesAllowed = !!f.files;
         if (f.resumed && !f.readable) notice(T.unreadable);
         // The preview has no case code form.

@@ -234,6 +234,31 @@ async def test_the_case_code_resumes_on_a_fresh_device_and_guessing_is_limited(
         assert len(await cases.queue(tx)) == 1
 
 
+async def test_a_page_whose_case_was_opened_with_the_code_elsewhere_is_told_not_closed(
+    client: Any, office: Office
+) -> None:
+    """The person opens their claimed case with the code on a second phone: the first page
+    hears that the conversation is elsewhere now (`owner` "elsewhere"), not that the office
+    closed it, which made the page offer to reopen it with a message that went nowhere."""
+    first = await connect(client)
+    code = await _complete(first)
+    async with office.store.tx() as tx:
+        (entry,) = await cases.queue(tx)
+        counsellor = await teams.unlock(tx, "berater-region", COUNSELLOR_PASSWORD)
+        assert counsellor is not None
+        assert await cases.claim(tx, entry.case_id, counsellor.counsellor_id)
+
+    second = await connect(client)
+    await second.send({"type": "hello", "language": "de"})
+    await second.next("welcome")
+    await second.send({"type": "resume", "code": code})
+    assert (await second.next("welcome"))["owner"] == "counsellor"
+
+    told = await first.next("message")
+    assert told["text"] == case_texts.text("opened_elsewhere", "de")
+    assert told["owner"] == "elsewhere"
+
+
 async def test_delete_my_conversation(client: Any, office: Office) -> None:
     chat = await connect(client)
     await _complete(chat)

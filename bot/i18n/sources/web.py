@@ -81,6 +81,11 @@ TEXTS: Final[tuple[Text, ...]] = (
     text("web.new_chat", "Neues Gespräch beginnen"),
     text("web.ended", "Dieses Gespräch ist beendet."),
     text(
+        "web.moved_away",
+        "Ihr Gespräch geht jetzt auf dem anderen Gerät weiter. Um es hier fortzusetzen, "
+        "geben Sie Ihren Fall-Code ein.",
+    ),
+    text(
         "web.handed_over",
         "Ihr Anliegen ist bei der Beratungsstelle. Ab jetzt antwortet Ihnen ein Mensch. "
         "Nur im Notfall kommt noch eine automatische Nachricht mit Notrufnummern. "
