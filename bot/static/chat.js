@@ -57,10 +57,11 @@
   var prompt = null;
   var answered = null;
   var shown = {};
-  var unread = 0;
+  var unread = 0;  // counsellor answers that arrived while the tab was in the background
   var repliedAt = 0;  // when the last counsellor reply arrived live (a typing hint ends there)
   var TYPING_AFTER_REPLY = 3000;
-  var following = null;  // the language the page is switching to because the chat chose it  // counsellor answers that arrived while the tab was in the background
+  var following = null;  // the language the page is switching to because the chat chose it
+  var replaying = false;  // a history is being redrawn
   function showUnread() {
     var base = document.title.replace(/^\(\d+\) /, '');
     document.title = unread > 0 ? '(' + unread + ') ' + base : base;
@@ -316,12 +317,17 @@
     if (f.sender === 'bot' && isPrompt(f)) prompt = f;
     // One language choice: a language picked in the chat (its first question) is the page's
     // language too, where the page speaks it.
-    if (f.sender === 'bot' && f.language && f.language !== cfg.flowLang && f.language !== following &&
-        document.querySelector('#language-form button[data-lang="' + f.language + '"]')) {
-      following = f.language;
-      switchLanguage(f.language, true);
-    }
+    // Not line by line while a history is redrawn: its first lines may be in another
+    // language than its last (the guess before the person chose); the page follows its end.
+    if (!replaying && f.sender === 'bot') followLanguage(f.language);
     scheduleComposer();
+  }
+  function followLanguage(lang) {
+    if (lang && lang !== (following || cfg.flowLang) &&
+        document.querySelector('#language-form button[data-lang="' + lang + '"]')) {
+      following = lang;
+      switchLanguage(lang, true);
+    }
   }
   function addOwn(item) {
     var li = messageItem({ sender: 'person' }, item.display);
@@ -338,9 +344,14 @@
     prompt = null;
     // Old lines replay old changes of the case: the welcome frame's owner is the current one.
     var current = [owner, caseClosed];
+    replaying = true;
     (history || []).forEach(addMessage);
+    replaying = false;
     owner = current[0];
     caseClosed = current[1];
+    // The page speaks the conversation's language now: its last bot line's.
+    var spoken = (history || []).filter(function (f) { return f.sender === 'bot' && f.language; });
+    if (spoken.length) followLanguage(spoken[spoken.length - 1].language);
     pending.forEach(function (item) { if (item.display) addOwn(item); });
     firstNew = null;
     setTimeout(function () { logBox.setAttribute('aria-live', 'polite'); }, 50);
@@ -1011,10 +1022,13 @@
       node.textContent = fmt('attach_limits', { mb: node.getAttribute('data-mb') });
     });
   }
+  var wanted = null;  // the language asked for last: an earlier one that arrives later loses
   function switchLanguage(lang, fromChat) {
+    wanted = lang;
     fetch('/chat/texts/' + encodeURIComponent(lang) + '.json', { credentials: 'omit' })
       .then(function (r) { if (!r.ok) throw new Error('texts'); return r.json(); })
       .then(function (data) {
+        if (lang !== wanted) return;
         T = data.texts;
         P = data.plurals;
         cfg.lang = data.lang;

@@ -1,9 +1,11 @@
 """A case opened with its code on a second phone, in Chromium with two browser contexts (two
 devices): the first phone offers no text box whose message would go nowhere, but the code
-to bring the conversation back, or a new conversation (390 px)."""
+to bring the conversation back, or a new conversation. And a page that comes back with the
+code speaks the conversation's language, whatever language the browser has (390 px)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from bot.conversation import case_texts  # noqa: E402
 from bot.web import texts  # noqa: E402
 from tests.e2e.chat import CASE_CODE_FIELD, MESSAGE_LABEL, RESUME, Chat  # noqa: E402
 from tests.e2e.helpers import (  # noqa: E402
+    INTAKE_FRAMES,
     MakeContext,
     Server,
     intake_over_websocket,
@@ -79,3 +82,27 @@ async def test_the_phone_that_held_the_case_offers_the_code_not_a_text_box(
     await second.composer.get_by_role("button", name=texts.text("de", "new_chat")).click()
     await expect(second.line("In welcher Sprache")).to_have_count(2)  # the old one and anew
     await expect(second.composer.get_by_text(texts.text("de", "moved_away"))).to_have_count(0)
+
+
+@pytest.mark.parametrize("locale", ["tr-TR", "en-US"])
+async def test_back_with_the_code_the_page_speaks_the_conversations_language(
+    server: Server, make_context: MakeContext, shots: Path, locale: str
+) -> None:
+    """The intake was done in Turkish on a device whose browser was English (its first
+    line, "Willkommen! Welcome!", is in English): back with the code in a Turkish or an
+    English browser, the page around the Turkish conversation is Turkish."""
+    frames = [{"type": "answer", "choice": "tr"}, *INTAKE_FRAMES[1:]]
+    code = await intake_over_websocket(server, language="en", frames=frames)
+    page = await (await make_context(locale=locale)).new_page()
+    await _resume(page, server, code)
+
+    # Give a language the page loads meanwhile the time to arrive: the page must not turn
+    # to it after the history is drawn.
+    await asyncio.sleep(1.5)
+    await expect(page.locator("#quick-exit")).to_have_text(texts.text("tr", "quick_exit"))
+    await expect(page.locator("#welcome-back")).to_contain_text(texts.text("tr", "welcome_back"))
+    await expect(page.locator("#chat-messages li.msg--bot .msg-sender").last).to_have_text(
+        texts.text("tr", "sender_bot")
+    )
+    assert await page.evaluate("() => document.documentElement.lang") == "tr"
+    await page.screenshot(path=str(shots / f"resumed-turkish-in-{locale}.png"))
