@@ -23,6 +23,7 @@ from tests.e2e.helpers import (  # noqa: E402
     INTAKE_FRAMES,
     MakeContext,
     Server,
+    assert_accessible,
     intake_over_websocket,
 )
 
@@ -52,7 +53,8 @@ async def test_the_phone_that_held_the_case_offers_the_code_not_a_text_box(
     server: Server, make_context: MakeContext, shots: Path
 ) -> None:
     code = await intake_over_websocket(server)
-    first = await _resume(await (await make_context()).new_page(), server, code)
+    # bypass_csp only so axe-core can be injected.
+    first = await _resume(await (await make_context(bypass_csp=True)).new_page(), server, code)
     await expect(first.composer.get_by_label(MESSAGE_LABEL, exact=True)).to_be_visible()
 
     second = await _resume(await (await make_context()).new_page(), server, code)
@@ -68,6 +70,7 @@ async def test_the_phone_that_held_the_case_offers_the_code_not_a_text_box(
     await expect(new_chat).to_be_visible()
     await moved.scroll_into_view_if_needed()
     await first.page.screenshot(path=str(shots / "second-device-first-phone.png"))
+    await assert_accessible(first.page, "after the case was opened on another device")
 
     # The code brings the conversation back to this phone, from right where the person
     # looks; the other phone is told in turn and offers a new conversation explicitly.
