@@ -134,6 +134,34 @@ def counts(rows: list[Row]) -> dict[str, dict[Status, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class Gaps:
+    """What people in other languages would not get right if `flow` were published now:
+    texts whose translation is outdated (they read the old meaning) or missing (they read
+    the default language). Unreviewed translations are not counted: they say the same."""
+
+    texts: int
+    """Texts with at least one outdated or missing translation."""
+    languages: dict[str, dict[Status, int]]
+    """Language -> {OUTDATED: n, MISSING: m}, only languages with any, in flow order."""
+
+    def __bool__(self) -> bool:
+        return self.texts > 0
+
+
+def gaps(flow: Flow) -> Gaps:
+    wanted = (Status.OUTDATED, Status.MISSING)
+    rows = table(flow)
+    per: dict[str, dict[Status, int]] = {}
+    for row in rows:
+        for cell in row.cells:
+            if cell.status in wanted:
+                per.setdefault(cell.language, dict.fromkeys(wanted, 0))[cell.status] += 1
+    texts = sum(1 for row in rows if any(c.status in wanted for c in row.cells))
+    order = translated_languages(flow)
+    return Gaps(texts, {lang: per[lang] for lang in order if lang in per})
+
+
 def _texts(flow: Flow) -> Iterator[tuple[str, Path, Text]]:
     yield "title", ("title",), flow.title
     for key, text in flow.ui.items():

@@ -55,9 +55,11 @@ from bot.metrics_http import MetricsListenError
 from bot.office import housekeeping, legal
 from bot.office.config import OfficeConfig
 from bot.settings import Settings, SettingsError, load_settings, read_secret_file
+from dialogs import translations
 from dialogs.diagram import mermaid
 from dialogs.errors import FlowErrors
 from dialogs.loader import load_flow
+from dialogs.model import Flow
 from storage import meta, stats, teams
 from storage.crypto import PRODUCTION_FLOOR, ServerKey
 from storage.db import Database, is_damage
@@ -743,7 +745,29 @@ async def _flows(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
     finally:
         await store.close()
     out.write(f"flow {version.flow_id}: version {version.number} is published\n")
+    out.write(translation_warning(load_flow(args.file), args.file))
     return 0
+
+
+def translation_warning(flow: Flow, path: Path) -> str:
+    """What the console's publish step asks to confirm, said after a publication from the
+    command line ('' when every translation is present and up to date)."""
+    gaps = translations.gaps(flow)
+    if not gaps:
+        return ""
+    s = "" if gaps.texts == 1 else "s"
+    langs = len(gaps.languages)
+    lines = [
+        f"warning: {gaps.texts} text{s} in {langs} language{'' if langs == 1 else 's'} "
+        f"{'is' if gaps.texts == 1 else 'are'} outdated or missing; people using "
+        "these languages see the old text (outdated) or the "
+        f"{flow.default_language} text (missing):"
+    ]
+    for lang, per in gaps.languages.items():
+        old, absent = per[translations.Status.OUTDATED], per[translations.Status.MISSING]
+        lines.append(f"  {lang}: {old} outdated, {absent} missing")
+    lines.append(f"  details: anlaufstelle flows translations {path}")
+    return "\n".join(lines) + "\n"
 
 
 async def _team(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

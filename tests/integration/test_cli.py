@@ -1313,3 +1313,29 @@ def test_stats_hide_small_counts(installed: Installed) -> None:
     assert lines == {"closed": "9", "disability": "< 5", "racism": "hidden", "age": "9"}
     with sqlite3.connect(installed.cli.data_dir / DB_NAME) as db:
         db.execute("DELETE FROM stat_counters")
+
+
+def test_publishing_a_flow_with_outdated_translations_prints_a_warning(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """As the console's publish step says it: the flow is published (an urgent German fix
+    does not wait), and the command names the languages that now read an outdated text."""
+    cli = _copy_of(installed, tmp_path)
+    mini = (REPO / "tests" / "flows" / "mini.yaml").read_text(encoding="utf-8")
+    # The English question was translated from another German text than today's.
+    outdated = write(
+        tmp_path / "mini.yaml",
+        mini + "translation_sources:\n  en: {'node:danger:text': '00000000'}\n",
+    )
+    result = cli("flows", "publish", outdated)
+    assert result.returncode == 0, result.stderr
+    assert "flow mini: version 1 is published" in result.stdout
+    assert (
+        "warning: 1 text in 1 language is outdated or missing; people using these languages "
+        "see the old text (outdated) or the de text (missing):\n"
+        "  en: 1 outdated, 0 missing\n"
+        f"  details: anlaufstelle flows translations {outdated}\n"
+    ) in result.stdout
+    fine = cli("flows", "publish", write(tmp_path / "mini.yaml", mini))
+    assert fine.returncode == 0, fine.stderr
+    assert "version 2 is published" in fine.stdout and "warning" not in fine.stdout
