@@ -31,6 +31,28 @@ from dialogs.translations import source_hash
 
 TEXT_KEYS = ("text", "more", "yes", "no", "accept", "decline")
 NEXT_KEYS = ("next", "on_yes", "on_no", "on_decline", "otherwise")
+NEXT_LABELS = {
+    "next": "Weiter zu",
+    "on_yes": "Weiter nach „Ja“",
+    "on_no": "Weiter nach „Nein“",
+    "on_decline": "Weiter nach „Ablehnen“",
+    "otherwise": "Sonst weiter zu",
+}
+"""The German label of each key in NEXT_KEYS: the console speaks German, the YAML English."""
+KIND_NAMES = {
+    "message": "Nachricht",
+    "single_choice": "Auswahl, eine Antwort",
+    "multi_choice": "Auswahl, mehrere Antworten",
+    "free_text": "Freitext",
+    "when": "Frage nach dem Zeitpunkt",
+    "yes_no": "Ja-Nein-Frage",
+    "consent": "Einwilligung",
+    "crisis_check": "Krisenfrage",
+    "branch": "Verzweigung",
+    "handover": "Übergabe an ein Team",
+    "end": "Ende",
+}
+"""A node's kind in German words, for headings and lists (the YAML name stays beside it)."""
 OPERATORS: tuple[str, ...] = get_args(Condition.model_fields["op"].annotation)
 """The whitelist of condition operators, straight from the flow model."""
 _ITEM = re.compile(r"([a-z_]+)|\[(\d+)\]")
@@ -196,7 +218,7 @@ def node_form(data: dict[str, Any], index: int) -> NodeForm:
                 )
     for key in NEXT_KEYS:
         if key in node:
-            nexts.append(NextField(key, key, str(node[key] or ""), False))
+            nexts.append(NextField(key, NEXT_LABELS[key], str(node[key] or ""), False))
     cases = node.get("cases")
     if isinstance(cases, list):
         for k, case in enumerate(cases):
@@ -217,7 +239,10 @@ def node_form(data: dict[str, Any], index: int) -> NodeForm:
                     )
             nexts.append(
                 NextField(
-                    f"cases[{k}].next", f"Fall {k + 1}: weiter", str(case.get("next") or ""), False
+                    f"cases[{k}].next",
+                    f"Fall {k + 1}: weiter zu",
+                    str(case.get("next") or ""),
+                    False,
                 )
             )
     return NodeForm(

@@ -40,6 +40,7 @@ from bot.console.core import Console, redirect
 from bot.console.flow_diff import counts, diff_rows
 from bot.console.flow_messages import german, unknown_team
 from bot.console.flow_node_diff import node_changes
+from bot.console.language_names import language_name
 from bot.conversation import case_texts
 from bot.conversation.flows import UnknownTeam, check_teams
 from bot.web import texts
@@ -68,6 +69,10 @@ NOTICES: Final = {
     "published": "Die neue Version ist veröffentlicht. Neue Gespräche beginnen mit ihr.",
     "rolled_back": "Die frühere Version ist als neue Version veröffentlicht.",
     "unconfirmed": Problem("Nichts geändert: Bitte bestätigen Sie die Rückkehr mit dem Häkchen."),
+    "keep": Problem(
+        "Nichts verworfen: Bitte bestätigen Sie mit dem Häkchen, dass der Entwurf verloren "
+        "gehen soll."
+    ),
     "exists": Problem(
         "Es gibt schon einen Entwurf. Bearbeiten Sie diesen oder verwerfen Sie ihn zuerst."
     ),
@@ -186,6 +191,70 @@ def _text_states(
     return states
 
 
+@dataclass(frozen=True)
+class GapWarning:
+    """What the publish step says when translations are outdated or missing."""
+
+    summary: str
+    languages: list[str]
+    """One line per language: "Türkisch: 3 veraltet, 1 fehlt"."""
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def gap_warning(flow: Flow | None) -> GapWarning | None:
+    """None when every translation of `flow` is up to date and present."""
+    if flow is None:
+        return None
+    found = translations.gaps(flow)
+    if not found:
+        return None
+    outdated = any(c[translations.Status.OUTDATED] for c in found.languages.values())
+    missing = any(c[translations.Status.MISSING] for c in found.languages.values())
+    verb_many = (
+        "sind veraltet oder fehlen"
+        if outdated and missing
+        else ("sind veraltet" if outdated else "fehlen")
+    )
+    verb_one = (
+        "ist veraltet oder fehlt"
+        if outdated and missing
+        else ("ist veraltet" if outdated else "fehlt")
+    )
+    verb = verb_one if found.texts == 1 else verb_many
+    default = language_name(flow.default_language)
+    see = []
+    if outdated:
+        see.append("den alten Text, der nicht mehr zum neuen passt (veraltet)")
+    if missing:
+        see.append(f"den Text auf {default} (fehlt)")
+    summary = (
+        f"{_n(found.texts, 'Text', 'Texte')} in "
+        f"{_n(len(found.languages), 'Sprache', 'Sprachen')} {verb}. "
+        f"Personen in diesen Sprachen sehen nach dem Veröffentlichen {' oder '.join(see)}."
+    )
+    lines = []
+    for lang, per in found.languages.items():
+        old, absent = per[translations.Status.OUTDATED], per[translations.Status.MISSING]
+        parts = [f"{old} veraltet"] if old else []
+        if absent:
+            parts.append(f"{absent} {'fehlt' if absent == 1 else 'fehlen'}")
+        lines.append(f"{language_name(lang)}: {', '.join(parts)}")
+    return GapWarning(summary, lines)
+
+
+def preview_langs(checked: Checked) -> list[tuple[str, str]]:
+    """The draft's languages that the chat page offers, for the preview links, by their
+    German names like every language in the console ("Englisch", not "English")."""
+    return [
+        (lang, language_name(lang))
+        for lang in (checked.flow.languages if checked.flow else [])
+        if texts.is_language(lang)
+    ]
+
+
 def preview_flow(flow: Flow) -> Flow:
     """The flow with every handover turned into an end that says it is a preview.
 
@@ -200,6 +269,34 @@ def preview_flow(flow: Flow) -> Flow:
         else:
             nodes.append(node)
     return flow.model_copy(update={"nodes": nodes})
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """An error shown beside a field of the node editor, with the id its input names in
+    aria-describedby; `lang` is the language it concerns (None: the whole field)."""
+
+    id: str
+    error: ErrorView
+    lang: str | None
+
+
+def field_slug(path: str) -> str:
+    return path.replace("[", "-").replace("]", "").replace(".", "-")
+
+
+def _field_errors(errors: list[ErrorView], paths: list[str]) -> dict[str, list[FieldError]]:
+    """Field path -> the errors shown beside it (each error beside the first path it is in)."""
+    out: dict[str, list[FieldError]] = {}
+    for e in errors:
+        path = next((p for p in paths if _within(e.field, p)), None)
+        if path is None:
+            continue
+        found = out.setdefault(path, [])
+        rest = e.field[len(path) + 1 :] if e.field != path else ""
+        lang = rest if rest and "." not in rest and "[" not in rest else None
+        found.append(FieldError(f"err-{field_slug(path)}-{len(found) + 1}", e, lang))
+    return out
 
 
 def _within(field: str, path: str) -> bool:
@@ -295,6 +392,8 @@ class FlowPages:
             versions=versions,
             draft=draft,
             checked=checked,
+            preview_langs=preview_langs(checked) if checked else [],
+            gaps=gap_warning(checked.flow) if checked else None,
             notice=NOTICES.get(request.query.get("notice", "")),
             error=None,
         )
@@ -355,7 +454,6 @@ class FlowPages:
     ) -> web.Response:
         checked = await checked_source(source, flow_id)
         rows = diff_rows(theirs.source, source) if theirs is not None else []
-        names: dict[str, str] = {str(k): v for k, v in texts.LANGUAGE_NAMES.items()}
         return self._page(
             "draft.html",
             session,
@@ -371,11 +469,8 @@ class FlowPages:
             conflict_rows=rows,
             note=note,
             lines=source.splitlines(),
-            preview_langs=[
-                (lang, names[lang])
-                for lang in (checked.flow.languages if checked.flow else [])
-                if texts.is_language(lang)
-            ],
+            preview_langs=preview_langs(checked),
+            gaps=gap_warning(checked.flow),
         )
 
     async def post_save(self, request: web.Request) -> web.Response:
@@ -443,6 +538,9 @@ class FlowPages:
         if isinstance(form, web.Response):
             return form
         seen = self._one(form, "revision")
+        if self._one(form, "confirm") != "yes":
+            # The required checkbox stops a browser; this stops the rest.
+            return redirect(f"/console/flows/{flow_id}/draft?notice=keep#discard")
         async with self.store.tx(self.console.clock()) as tx:
             done = seen.isdigit() and await flow_drafts.remove(tx, flow_id, int(seen))
             if done:
@@ -471,6 +569,12 @@ class FlowPages:
             if draft is None:
                 return redirect(f"/console/flows/{flow_id}?notice=gone")
             problem, flow = await self._publish_problem(tx, flow_id, draft.source, note)
+        gaps = gap_warning(flow) if problem is None else None
+        if gaps is not None and self._one(form, "outdated_ok") != "yes":
+            problem = (
+                f"{gaps.summary} Bitte bestätigen Sie mit dem Häkchen, dass Sie trotzdem "
+                "veröffentlichen wollen, oder aktualisieren Sie zuerst die Übersetzungen."
+            )
         if problem is None and (not seen.isdigit() or int(seen) != draft.revision):
             problem = CONFLICT.format(
                 who=draft.updated_by, when=draft.updated_at.strftime("%d.%m.%Y %H:%M UTC")
@@ -575,6 +679,7 @@ class FlowPages:
         async with self.store.read(self.console.clock()) as tx:
             versions = await flow_versions.versions(tx, flow_id)
             draft = await flow_drafts.get(tx, flow_id)
+        checked = await checked_source(draft.source, flow_id) if draft else None
         return self._page(
             "flow.html",
             session,
@@ -583,7 +688,9 @@ class FlowPages:
             flow_id=flow_id,
             versions=versions,
             draft=draft,
-            checked=await checked_source(draft.source, flow_id) if draft else None,
+            checked=checked,
+            preview_langs=preview_langs(checked) if checked else [],
+            gaps=gap_warning(checked.flow) if checked else None,
             notice=None,
             error=problem,
         )
@@ -706,6 +813,9 @@ class FlowPages:
             checked=checked,
             flow_errors=[e for e in checked.errors if e.node_index is None],
             notice=NOTICES.get(request.query.get("notice", "")),
+            preview_langs=preview_langs(checked),
+            gaps=gap_warning(checked.flow),
+            kind_names=flow_form.KIND_NAMES,
         )
 
     async def get_node(self, request: web.Request) -> web.Response:
@@ -755,14 +865,38 @@ class FlowPages:
                 and n.get("kind") not in ("message", "branch", "handover", "end")
             }
         )
+        notice = NOTICES.get(request.query.get("notice", ""))
+        # Saved, but this node has errors: said as an error (role=alert, the first faulty
+        # field focused), never as the green "gespeichert" alone.
+        saved_with_errors = notice == NOTICES["saved"] and bool(errors) and override is None
+        if saved_with_errors:
+            notice = None
+        shown_errors = _field_errors(errors, paths)
+        # The first faulty input (a text or a "Weiter zu") gets the focus after such a save.
+        focus_id = next(
+            (
+                shown_errors[p][0].id
+                for p in [f.path for f in node.texts] + [f.path for f in node.nexts]
+                if p in shown_errors
+            ),
+            None,
+        )
         return self._page(
             "node.html",
             session,
             status=status,
-            title=("Fehler: " if conflict or form_error else "") + f"Knoten {node.node_id}",
+            title=("Fehler: " if conflict or form_error or saved_with_errors else "")
+            + f"Knoten {node.node_id}",
             flow_id=flow_id,
             draft=shown,
             node=node,
+            kind_name=flow_form.KIND_NAMES.get(node.kind, node.kind),
+            field_errors=shown_errors,
+            focus_id=focus_id,
+            saved_with_errors=saved_with_errors,
+            checked=checked,
+            preview_langs=preview_langs(checked),
+            gaps=gap_warning(checked.flow),
             states=states,
             errors=errors,
             other=other,
@@ -771,7 +905,7 @@ class FlowPages:
             operators=flow_form.OPERATORS,
             conflict=conflict,
             form_error=form_error,
-            notice=NOTICES.get(request.query.get("notice", "")),
+            notice=notice,
         )
 
     async def post_node(self, request: web.Request) -> web.Response:

@@ -97,7 +97,7 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     await page.get_by_role("link", name="Entwurf (Knoten)").click()
     await page.get_by_role("link", name="in_danger", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Knoten in_danger (crisis_check)"
+        "Knoten in_danger (Krisenfrage)"
     )
     await assert_accessible(page, "on the node editor")
     await page.get_by_label("Text (Deutsch)", exact=True).fill(NEW)
@@ -162,7 +162,20 @@ async def test_edit_validate_preview_publish_and_roll_back_a_flow(
     assert server.cases() == []
     await page.get_by_role("link", name="Zurück zum Editor").click()
 
+    # The German question changed, its eight translations did not: said before publishing,
+    # and published only once the admin confirms.
+    warning = page.get_by_role("region", name="Übersetzungen sind nicht auf dem neuen Stand")
+    await expect(warning).to_contain_text("1 Text in 8 Sprachen ist veraltet.")
+    await expect(warning).to_contain_text("Türkisch: 1 veraltet")
+    await expect(warning.get_by_role("link", name="Übersetzungen")).to_have_attribute(
+        "href", "/console/translations"
+    )
     await page.get_by_label("Änderungsnotiz (Pflicht)").fill("Gefahrfrage klarer")
+    await warning.scroll_into_view_if_needed()
+    await page.screenshot(path=str(shots / "flow-publish-outdated.png"), full_page=False)
+    await page.get_by_role("button", name="Als neue Version veröffentlichen").click()
+    assert "/draft" in page.url  # the browser asks for the tick first
+    await page.get_by_label(re.compile("Ja, trotzdem veröffentlichen")).check()
     await page.get_by_role("button", name="Als neue Version veröffentlichen").click()
     await expect(page.get_by_role("status")).to_contain_text("veröffentlicht")
     await expect(page.get_by_role("rowheader", name="Version 2 (aktuell)")).to_be_visible()
@@ -211,6 +224,7 @@ async def test_preview_again_in_the_same_tab_after_the_draft_was_discarded_and_s
         await expect(preview.own_lines(CONSENT_YES)).to_have_count(1)
         await expect(page.get_by_role("button", name="Nein")).to_be_visible()
         await page.get_by_role("link", name="Zurück zum Editor").click()
+        await page.get_by_label(re.compile("Ja, den Entwurf mit 0 Änderungen")).check()
         await page.get_by_role("button", name="Entwurf verwerfen").click()
         await expect(page.get_by_role("status")).to_contain_text("verworfen")
 
@@ -239,3 +253,54 @@ async def test_the_preview_shows_the_offices_contact_where_the_flow_says_office_
     )
     await expect(preview.log).not_to_contain_text("{office_contact}")
     await page.screenshot(path=str(shots / "flow-preview-declined.png"))
+
+
+@pytest.mark.timeout(300)
+async def test_an_emptied_text_saved_in_the_node_editor_is_announced_and_focused(
+    make_server: Callable[..., Server], make_context: MakeContext, tmp_path: Path, shots: Path
+) -> None:
+    """Found in an admin walk-through: saving an empty German text showed a green
+    "gespeichert" and left the focus on the page, the error beside the field unannounced."""
+    server = make_server()
+    await server.astart()
+    page = await (
+        await make_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    ).new_page()
+    await log_in_as_admin(page, server, tmp_path)
+    await page.get_by_role("link", name="Dialoge").click()
+    await page.get_by_role("link", name="intake", exact=True).click()
+    await page.get_by_role("button", name="Entwurf aus der aktuellen Version anlegen").click()
+    await page.get_by_role("link", name="Übersicht und Versionen").click()
+    actions = page.get_by_role("region", name="Entwurf testen und veröffentlichen")
+    await expect(actions.get_by_role("link", name="Zum Veröffentlichen")).to_have_attribute(
+        "href", "/console/flows/intake/draft#publish"
+    )
+    await page.screenshot(path=str(shots / "flow-overview-draft.png"), full_page=False)
+    await page.get_by_role("link", name="Entwurf (Knoten)").click()
+    await expect(actions.get_by_role("link", name=re.compile("^Deutsch"))).to_be_visible()
+    await page.get_by_role("link", name="account", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Knoten account (Freitext)")
+    await expect(page.get_by_label("Weiter zu")).to_be_visible()
+    await page.get_by_label("Text (Deutsch)", exact=True).fill("")
+    await page.get_by_role("button", name="Knoten speichern").click()
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("Gespeichert, aber mit 1 Fehler an diesem Knoten.")
+    await expect(page.get_by_text("Der Entwurf ist gespeichert.")).to_have_count(0)
+    german = page.get_by_label("Text (Deutsch)", exact=True)
+    await expect(german).to_be_focused()
+    await expect(german).to_have_attribute("aria-invalid", "true")
+    await expect(german).to_have_accessible_description(re.compile("Der Text für „de“ ist leer"))
+    await assert_accessible(page, "on the node editor after a save with an error")
+    await page.screenshot(path=str(shots / "node-empty-save.png"), full_page=False)
+    await actions.scroll_into_view_if_needed()
+    await page.screenshot(path=str(shots / "node-actions.png"), full_page=False)
+    # Discarding asks first and says what would be lost.
+    await page.get_by_role("link", name="Entwurf (YAML)").click()
+    await expect(page.locator("#discard-what")).to_contain_text(
+        "Verloren geht 1 gespeicherte Änderung"
+    )
+    await page.get_by_role("button", name="Entwurf verwerfen").click()
+    assert "/draft" in page.url  # nothing discarded without the tick
+    await page.get_by_label(re.compile("Ja, den Entwurf mit 1 Änderung")).check()
+    await page.get_by_role("button", name="Entwurf verwerfen").click()
+    await expect(page.get_by_role("status")).to_contain_text("verworfen")

@@ -576,3 +576,153 @@ async def test_a_changed_source_text_marks_its_translations_outdated(env: Consol
         fields={"t:text:en": "Where exactly did it happen?"},
     )
     assert ">veraltet<" not in await get(env, sid, "/console/flows/mini/draft/nodes/3")
+
+
+async def test_publishing_with_outdated_translations_says_so_and_asks_first(
+    env: Console_,
+) -> None:
+    """An admin changed a German question in the node editor: the English text is now
+    outdated. Publishing says how many texts in which languages, links the translations,
+    and publishes only once the admin ticks that they want to anyway."""
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/3",
+        revision="1",
+        fields={"t:text:de": "Wo genau ist es passiert?"},
+    )
+    page = await get(env, sid, "/console/flows/mini/draft")
+    warning = page[page.index('id="translation-warning"') :]
+    assert "1 Text in 1 Sprache ist veraltet." in warning
+    assert "Personen in diesen Sprachen sehen nach dem Veröffentlichen den alten Text" in warning
+    assert "<li>Englisch: 1 veraltet</li>" in warning
+    assert 'href="/console/translations"' in warning
+    assert re.search(r'<input type="checkbox" name="outdated_ok" value="yes" required', page)
+    # Without the tick (a browser's `required` aside) nothing is published.
+    resp = await post(
+        env, sid, csrf, "/console/flows/mini/draft/publish", 409, revision="2", note="Ort"
+    )
+    refused = await resp.text()
+    assert "Nicht veröffentlicht." in refused and "1 Text in 1 Sprache ist veraltet." in refused
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [1]
+    # An urgent German fix need not wait for the translator.
+    await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/publish",
+        revision="2",
+        note="Ort genauer",
+        outdated_ok="yes",
+    )
+    async with env.office.store.read() as tx:
+        assert [v.number for v in await flow_versions.versions(tx, "mini")] == [2, 1]
+
+
+async def test_a_draft_without_translation_gaps_publishes_without_the_question(
+    env: Console_,
+) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    page = await get(env, sid, "/console/flows/mini/draft")
+    assert 'id="translation-warning"' not in page and 'name="outdated_ok"' not in page
+    await post(env, sid, csrf, "/console/flows/mini/draft/publish", revision="1", note="gleich")
+
+
+async def test_preview_and_publish_are_offered_wherever_the_draft_is_shown(
+    env: Console_,
+) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    for path in (
+        "/console/flows/mini",
+        "/console/flows/mini/draft/nodes",
+        "/console/flows/mini/draft/nodes/4",
+    ):
+        page = await get(env, sid, path)
+        actions = page[page.index('id="draft-actions"') :]
+        assert 'href="/console/flows/mini/preview?lang=de">Deutsch' in actions, path
+        assert 'href="/console/flows/mini/preview?lang=en">Englisch' in actions, path
+        assert (
+            '<a href="/console/flows/mini/draft#publish">Zum Veröffentlichen (mit Änderungsnotiz)'
+            in actions
+        ), path
+    assert 'id="publish"' in await get(env, sid, "/console/flows/mini/draft")
+
+
+async def test_discarding_a_draft_asks_first_and_says_what_is_lost(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    source, _ = await new_draft(env, sid, csrf)
+    for revision, text in (("1", "Wo genau?"), ("2", "Wo genau ist es passiert?")):
+        await post(
+            env,
+            sid,
+            csrf,
+            "/console/flows/mini/draft/save",
+            source=source.replace("Wo ist es passiert?", text),
+            revision=revision,
+        )
+    page = await get(env, sid, "/console/flows/mini/draft")
+    assert "Verloren gehen 2 gespeicherte Änderungen (Revisionen 2 bis 3" in page
+    assert re.search(r'<input type="checkbox" name="confirm" value="yes" required', page)
+    # Unticked: nothing is discarded, and the page says why.
+    resp = await post(env, sid, csrf, "/console/flows/mini/draft/discard", revision="3")
+    assert resp.headers["Location"].startswith("/console/flows/mini/draft?notice=keep")
+    async with env.office.store.read() as tx:
+        assert (await flow_drafts.get(tx, "mini")) is not None
+    again = await get(env, sid, "/console/flows/mini/draft?notice=keep")
+    assert 'role="alert">Nichts verworfen' in again
+    resp = await post(
+        env, sid, csrf, "/console/flows/mini/draft/discard", revision="3", confirm="yes"
+    )
+    assert resp.headers["Location"] == "/console/flows/mini?notice=discarded"
+    async with env.office.store.read() as tx:
+        assert (await flow_drafts.get(tx, "mini")) is None
+
+
+async def test_saving_an_emptied_text_in_the_node_editor_is_said_as_an_error(
+    env: Console_,
+) -> None:
+    """Found in an admin walk-through: a green "gespeichert" and nothing announced."""
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    resp = await post(
+        env,
+        sid,
+        csrf,
+        "/console/flows/mini/draft/nodes/4",  # account
+        revision="1",
+        fields={"t:text:de": ""},
+    )
+    page = await get(env, sid, resp.headers["Location"])
+    assert "Der Entwurf ist gespeichert." not in page
+    summary = re.search(r'<div class="error" role="alert" id="save-errors">(.*?)</div>', page, re.S)
+    assert summary and "Gespeichert, aber mit 1 Fehler an diesem Knoten." in summary.group(1)
+    assert "Der Text für „de“ ist leer" in summary.group(1)
+    german = re.search(r'<textarea id="t-1-text"[^>]*>', page)
+    assert german, page
+    assert 'aria-invalid="true"' in german.group(0) and "autofocus" in german.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', german.group(0))
+    assert described and f'<p class="field-error" id="{described.group(1)}">' in page
+    english = re.search(r'<textarea id="t-2-text"[^>]*>', page)
+    assert english and "aria-invalid" not in english.group(0)
+    # Without the save just done, the page opens without the alert (the field stays marked).
+    plain = await get(env, sid, "/console/flows/mini/draft/nodes/4")
+    assert 'id="save-errors"' not in plain and "autofocus" not in plain
+
+
+async def test_the_node_editor_speaks_german(env: Console_) -> None:
+    sid, csrf = await admin(env)
+    await new_draft(env, sid, csrf)
+    page = await get(env, sid, "/console/flows/mini/draft/nodes/4")
+    assert "<h1>Knoten account (Freitext)</h1>" in page
+    assert re.search(r'<label for="n-next">Weiter zu</label>', page)
+    consent = await get(env, sid, "/console/flows/mini/draft/nodes/0")
+    assert "<h1>Knoten consent (Einwilligung)</h1>" in consent
+    assert ">Weiter nach „Ablehnen“</label>" in consent
+    nodes = await get(env, sid, "/console/flows/mini/draft/nodes")
+    assert "<td>Krisenfrage</td>" in nodes and "<td>crisis_check</td>" not in nodes
