@@ -39,6 +39,14 @@ NEXT_LABELS = {
     "otherwise": "Sonst weiter zu",
 }
 """The German label of each key in NEXT_KEYS: the console speaks German, the YAML English."""
+WHEN_NAMES = {
+    "today": "Heute",
+    "this_week": "Diese Woche",
+    "this_month": "Diesen Monat",
+    "longer_ago": "Länger her",
+    "not_sure": "Weiß nicht",
+}
+"""The answers of a `when` node in German, for their labels (the YAML key stays beside)."""
 KIND_NAMES = {
     "message": "Nachricht",
     "single_choice": "Auswahl, eine Antwort",
@@ -184,7 +192,9 @@ def node_form(data: dict[str, Any], index: int) -> NodeForm:
             if bucket in options:
                 texts.append(
                     TextField(
-                        f"options.{bucket}", f"Antwort {bucket}", _text(options[bucket], langs)
+                        f"options.{bucket}",
+                        f"Antwort „{WHEN_NAMES.get(bucket, bucket)}“ ({bucket})",
+                        _text(options[bucket], langs),
                     )
                 )
     choices = node.get("choices")

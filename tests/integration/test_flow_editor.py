@@ -726,3 +726,5 @@ async def test_the_node_editor_speaks_german(env: Console_) -> None:
     assert ">Weiter nach „Ablehnen“</label>" in consent
     nodes = await get(env, sid, "/console/flows/mini/draft/nodes")
     assert "<td>Krisenfrage</td>" in nodes and "<td>crisis_check</td>" not in nodes
+    when = await get(env, sid, "/console/flows/mini/draft/nodes/2")
+    assert "<legend>Antwort „Länger her“ (longer_ago)</legend>" in when
