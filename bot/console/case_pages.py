@@ -22,6 +22,7 @@ from bot.console.auth import (
     ConsoleSession,
     tokens_match,
 )
+from bot.console.channel_names import channel_name
 from bot.console.core import NOTICES, Console, Form, first_value, redirect
 from bot.console.deadline import agg_area, deadline
 from bot.console.documentation import (
@@ -33,7 +34,6 @@ from bot.console.documentation import (
 )
 from bot.console.language_names import language_name
 from bot.console.queue_pages import waiting_text
-from bot.console.statistics import FIXED_LABELS
 from bot.conversation.code_hold import for_console
 from bot.conversation.handover import closing_facts
 from bot.settings import Snippet
@@ -259,6 +259,7 @@ class CasePages:
             case=entry,
             team=names.get(entry.team_id, entry.team_id),
             language=language_name(entry.language),
+            channel=channel_name(entry.channel),
             today=today.isoformat(),
             deadline=deadline(entry.incident_date, today, agg_area(content.answers)),
             # A span ("in den letzten 7 Tagen") gives the earliest day it can be, from which
@@ -645,11 +646,10 @@ def _note(note: notes.Note, tz: tzinfo) -> NoteView:
 def event_text(body: dict[str, Any]) -> str:
     """What happened to the case's code or device, in the console's words."""
     if body.get("event") == "opened_elsewhere":
-        names = FIXED_LABELS["channel"]
         was, now = str(body.get("from")), str(body.get("to"))
         text = (
             "Mit dem Fall-Code auf einem anderen Gerät geöffnet "
-            f"({names.get(was, was)} → {names.get(now, now)})."
+            f"({channel_name(was)} → {channel_name(now)})."
         )
         return text + (" Das bisherige Gerät wurde benachrichtigt." if body.get("told") else "")
     if body.get("event") == "code_replaced":

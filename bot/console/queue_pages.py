@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.auth import ConsoleSession
+from bot.console.channel_names import channel_name
 from bot.console.core import NOTICES, Console
 from bot.console.deadline import Deadline, agg_area, deadline
 from bot.console.fact_sheet import Fact, queue_facts
@@ -128,7 +129,7 @@ class QueuePages:
                 e.crisis,
                 due[e.case_id],
                 waiting_text(e.waiting_since, now),
-                e.channel,
+                channel_name(e.channel),
                 language_name(e.language),
                 e.claimed_by == session.counsellor_id,
                 e.case_id in reopened,
@@ -149,6 +150,7 @@ class QueuePages:
             session=session,
             csrf=session.csrf,
             rows=rows,
+            show_team=len(my_teams) > 1,
             teams=list(my_teams.values()),
             username=session.keys.username,
             poll_ms=int(self.console.settings.live_poll_seconds * 1000),
@@ -173,9 +175,12 @@ class QueuePages:
         session = await self.console.require(request, touch=False)
         if isinstance(session, web.Response):
             return session
-        rows, _ = await self._rows(session)
+        rows, my_teams = await self._rows(session)
         table = render(
-            "console/queue_table.html", static=lambda name: f"/console/static/{name}", rows=rows
+            "console/queue_table.html",
+            static=lambda name: f"/console/static/{name}",
+            rows=rows,
+            show_team=len(my_teams) > 1,
         )
         return web.json_response(
             {

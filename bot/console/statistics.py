@@ -31,6 +31,7 @@ from typing import Final, Literal
 from babel.dates import get_month_names
 from markupsafe import Markup, escape
 
+from bot.console.channel_names import CHANNEL_NAMES
 from dialogs.model import Flow, MultiChoiceNode, SingleChoiceNode
 
 SMALL_CELL: Final = 5
@@ -60,12 +61,7 @@ DIMENSIONS: Final[tuple[tuple[str, str], ...]] = (
 listed here (a newer counter) still shows, after these, under its id."""
 
 FIXED_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
-    "channel": {
-        "webchat": "Web-Chat",
-        "telegram": "Telegram",
-        "bridge": "Anderer Messenger (Bridge)",
-        "parked": "kein Gerät (getrennt)",
-    },
+    "channel": CHANNEL_NAMES,
     "crisis": {"yes": "Ja", "no": "Nein"},
 }
 """Labels that no flow knows; flows, teams and outcomes bring the rest."""

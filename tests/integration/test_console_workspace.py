@@ -279,7 +279,7 @@ async def test_the_queue_says_what_each_case_is_about(env: Console_) -> None:
     ):
         _, queue = await _page(env, await session_of(env, counsellor), "/console")
         about = re.findall(
-            r'href="/console/cases/(\d+)">.*?<td class="about">(.*?)</td>', queue, re.S
+            r'href="/console/cases/(\d+)">.*?<td class="about"[^>]*>(.*?)</td>', queue, re.S
         )
         assert about == [(str(case_id), f'<span class="about-fact">{label} {place}</span>')]
         assert CANARY not in queue
