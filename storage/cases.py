@@ -181,6 +181,7 @@ async def queue(tx: Tx, team_ids: list[str] | None = None) -> list[QueueEntry]:
             r.incident_date,
             r.waiting_since,
             r.claimed_by,
+            r.claimed_at,
         )
         for r in rows
     ]
@@ -201,6 +202,7 @@ async def entry(tx: Tx, case_id: int) -> QueueEntry | None:
         r.incident_date,
         r.waiting_since,
         r.claimed_by,
+        r.claimed_at,
     )
 
 

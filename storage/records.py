@@ -66,6 +66,8 @@ class QueueEntry:
     incident_date: date | None
     waiting_since: datetime
     claimed_by: int | None
+    claimed_at: datetime | None = None
+    """When the counsellor who has the case took it (None while it waits)."""
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,7 @@ class CasePages:
             incident_estimated=not corrected
             and any(engine.incident_date_estimated(v) for v in content.answers.values()),
             waiting=waiting_text(entry.waiting_since, now),
+            claimed=self._claimed(entry, session, colleagues, now),
             facts=fact_sheet.facts(content.answers, flow, today),
             crisis_reason=fact_sheet.crisis_reason(
                 content.answers,
@@ -298,6 +299,24 @@ class CasePages:
             max_text=MAX_TEXT_LENGTH,
             poll_ms=int(self.console.settings.live_poll_seconds * 1000),
         )
+
+    def _claimed(
+        self,
+        entry: QueueEntry,
+        session: ConsoleSession,
+        colleagues: list[tuple[int, str]],
+        now: datetime,
+    ) -> str:
+        """Who has a claimed case and since when ("von Ihnen, seit 08.12.2026 01:05 (vor 3
+        Min.)"); how long it waited means nothing once someone has it."""
+        if entry.claimed_by == session.counsellor_id:
+            who = "von Ihnen"
+        else:
+            who = f"von {dict(colleagues).get(entry.claimed_by or 0, 'jemand anderem')}"
+        if entry.claimed_at is None:
+            return who
+        since = self.console.office_time(entry.claimed_at)
+        return f"{who}, seit {since} (vor {waiting_text(entry.claimed_at, now)})"
 
     def _snippets(self, language: str) -> list[Snippet]:
         """The snippets in the case's language; all of them if there are none in it."""

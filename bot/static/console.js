@@ -19,6 +19,28 @@
     form.submit();
   })();
 
+  // A status message belongs to the action that caused it: not shown again on a reload (the
+  // address loses its "notice"), gone once another action is tried (a form the browser
+  // refuses, or one sent), and "Die Nachricht ist unterwegs." gone once the person answers.
+  var statusNotice = document.getElementById("status");
+  var noticeKey = "";
+  (function statusBelongsToItsAction() {
+    var address = new URL(window.location.href);
+    noticeKey = address.searchParams.get("notice") || "";
+    if (noticeKey) {
+      address.searchParams.delete("notice");
+      window.history.replaceState(null, "", address.pathname + address.search + address.hash);
+    }
+    if (!statusNotice) { return; }
+    function clear() { statusNotice.hidden = true; }
+    document.addEventListener("invalid", clear, true);  // "invalid" does not bubble
+    document.addEventListener("submit", clear, true);
+  })();
+
+  function answered() {
+    if (statusNotice && noticeKey === "sent") { statusNotice.hidden = true; }
+  }
+
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
       .then(function (resp) {
@@ -166,7 +188,10 @@
         data.lines.forEach(function (line) {
           if (line.seq <= seq) { return; }
           appendLine(list, line);
-          if (line.sender === "person") { announce("Neue Nachricht der Person: " + line.text); }
+          if (line.sender === "person") {
+            answered();
+            announce("Neue Nachricht der Person: " + line.text);
+          }
         });
         seq = Math.max(seq, data.last_seq);
         var typing = document.getElementById("typing");
