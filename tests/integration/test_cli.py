@@ -618,10 +618,11 @@ def _damage(database: Path, *, table: str | None = None, offset: int = 0, data: 
             "database disk image is malformed",
             id="unread-page",
         ),
-        # The header claims free pages the file does not have.
+        # The header claims free pages the file does not have (how many it has depends on
+        # the migrations' table rebuilds).
         pytest.param(
             {"offset": 36, "data": (5).to_bytes(4, "big")},
-            "Main freelist: size is 0 but should be 5",
+            r"Main freelist: size is \d+ but should be 5",
             id="free-page-count",
         ),
     ],
@@ -636,11 +637,15 @@ def test_doctor_reads_every_page_of_a_damaged_database(
     message = result.one_error()
     assert result.returncode == 1
     url = f"sqlite+aiosqlite:///{copy.data_dir / DB_NAME}"
-    assert message == (
-        f"anlaufstelle: error: the sqlite database at {url} is damaged ({said}): stop the "
-        "service and restore the last backup with its server key (docs/operations.md, "
-        'Backup and restore, "A damaged database")'
-    )
+    assert re.fullmatch(
+        re.escape(f"anlaufstelle: error: the sqlite database at {url} is damaged (")
+        + said
+        + re.escape(
+            "): stop the service and restore the last backup with its server key "
+            '(docs/operations.md, Backup and restore, "A damaged database")'
+        ),
+        message,
+    ), message
     assert "database: ok" not in result.stdout
     assert "database pages: ok" not in result.stdout
 
