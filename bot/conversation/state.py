@@ -38,17 +38,17 @@ def load_state(
 ) -> DialogState:
     """`language` and `guessed` only shape a fresh state (see `engine.new_state`): a stored
     one keeps the language the person has."""
-    fresh = engine.new_state(
-        flow, language if language in flow.languages else None, guessed=guessed
-    )
-    if raw is None:
-        return fresh
-    try:
-        return DialogState.model_validate(raw)
-    except ValidationError:
-        # Never let the error reach a log: pydantic quotes the input, i.e. the answers.
-        log.error("conversation %s: stored dialog state unreadable; starting over", conversation_id)
-        return fresh
+    if raw is not None:
+        try:
+            return DialogState.model_validate(raw)
+        except ValidationError:
+            # Never let the error reach a log: pydantic quotes the input, i.e. the answers.
+            log.error(
+                "conversation %s: stored dialog state unreadable; starting over", conversation_id
+            )
+    # Made only when needed: every message carries a language hint now, and a guessed one
+    # walks the flow's nodes to pre-select it.
+    return engine.new_state(flow, language if language in flow.languages else None, guessed=guessed)
 
 
 def to_input(msg: InboundMessage, suggested: Suggested = ()) -> Input:

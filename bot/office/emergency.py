@@ -9,6 +9,7 @@ taps, whichever text is on the screen.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -19,19 +20,31 @@ from dialogs.model import Flow
 
 def known_numbers(flow: Flow, language: str) -> tuple[str, ...]:
     """The phone numbers of the flow's crisis message, as they are written there."""
-    return tuple(
-        dict.fromkeys(link.text for link in numbers(flow.text(flow.crisis.message, language)))
-    )
+    return _numbers_in(flow.text(flow.crisis.message, language))
+
+
+# Cached: every bot reply asks, and a flow's crisis message changes only with a new version.
+@functools.lru_cache(maxsize=64)
+def _numbers_in(message: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(link.text for link in numbers(message)))
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(known: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first: at one position the alternation takes the longer number.
+    ordered = sorted(known, key=len, reverse=True)
+    return re.compile(r"(?<!\d)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\d)")
 
 
 def links(text: str, known: Sequence[str]) -> tuple[Link, ...]:
     """Each of `known` where it stands whole in `text` ("110" not in "30110"), in the order
     they stand, as `bot.web.tel.linked` takes them; a longer number wins over a shorter one
     inside it."""
+    if not known or not any(c.isdigit() for c in text):
+        return ()
     found: list[tuple[int, int, str]] = []
-    for number in known:
-        for match in re.finditer(rf"(?<!\d){re.escape(number)}(?!\d)", text):
-            found.append((match.start(), -len(number), number))
+    for match in _pattern(tuple(known)).finditer(text):
+        found.append((match.start(), -len(match.group(0)), match.group(0)))
     taken: list[Link] = []
     end = 0
     for start, length, number in sorted(found):
